@@ -1,0 +1,3 @@
+export { fsyncDir, writeFileAtomic } from './atomic-write.js';
+export { gitBlobSha1File, hashFile, sha256, sha256File } from './hash.js';
+export { formatBytes } from './format-bytes.js';
