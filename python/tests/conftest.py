@@ -1,0 +1,33 @@
+"""Shared pytest fixtures: the tiny random-weight SD pipeline, generated once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+# Two cores are shared by every engineer and test run: more threads only add contention on these tiny tensors.
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+#: Seed of the session fixture; tests that compare weights to the files on disk rely on it being fixed.
+TINY_SEED = 1234
+
+
+@pytest.fixture(scope="session")
+def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of a tiny StableDiffusionPipeline folder (32 px, epsilon prediction), shared by the whole session.
+    Treat it as read-only: copy it before changing anything inside."""
+    from atelier_diffusion.tiny import write_tiny_pipeline
+
+    return write_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd"), seed=TINY_SEED)
+
+
+@pytest.fixture(scope="session")
+def tiny_sd_v(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Like `tiny_sd` but with a v-prediction scheduler (SD 2.x style)."""
+    from atelier_diffusion.tiny import TinySpec, write_tiny_pipeline
+
+    return write_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd-v"), seed=TINY_SEED,
+                               spec=TinySpec(prediction_type="v_prediction"))
