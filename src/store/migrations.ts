@@ -1,0 +1,101 @@
+import type Database from 'better-sqlite3';
+
+/** One schema step. Versions are consecutive from 1; a released migration is never edited, only followed. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, in order. Append new ones at the end. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'models, files, jobs, job events, checkpoints',
+    sql: `
+      CREATE TABLE models (
+        name        TEXT PRIMARY KEY,
+        format      TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        source      TEXT NOT NULL,
+        revision    TEXT,
+        metadata    TEXT NOT NULL DEFAULT '{}',
+        created_at  INTEGER NOT NULL
+      );
+      CREATE TABLE files (
+        id          TEXT PRIMARY KEY,
+        filename    TEXT NOT NULL,
+        purpose     TEXT NOT NULL,
+        bytes       INTEGER NOT NULL,
+        sha256      TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'processed',
+        metadata    TEXT NOT NULL DEFAULT '{}',
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX files_by_purpose ON files (purpose, created_at);
+      CREATE TABLE jobs (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        kind             TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        model            TEXT NOT NULL,
+        result_model     TEXT,
+        hyperparameters  TEXT NOT NULL DEFAULT '{}',
+        params           TEXT NOT NULL DEFAULT '{}',
+        error            TEXT,
+        created_at       INTEGER NOT NULL,
+        started_at       INTEGER,
+        finished_at      INTEGER,
+        updated_at       INTEGER NOT NULL
+      );
+      CREATE INDEX jobs_by_kind ON jobs (kind, seq);
+      CREATE TABLE job_events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        job_id      TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        level       TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        message     TEXT NOT NULL,
+        data        TEXT,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX job_events_by_job ON job_events (job_id, seq);
+      CREATE TABLE checkpoints (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        job_id      TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        step        INTEGER NOT NULL,
+        path        TEXT NOT NULL,
+        metrics     TEXT NOT NULL DEFAULT '{}',
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX checkpoints_by_job ON checkpoints (job_id, step);
+    `,
+  },
+];
+
+/**
+ * Brings the database up to the newest schema. Each migration runs in its own transaction together with the bump of
+ * `schema_version`, so a crash leaves the database at a whole version; running it again is a no-op. A database newer
+ * than this code is refused rather than silently misread.
+ */
+export function migrate(db: Database.Database, list: readonly Migration[] = migrations): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)');
+  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
+  const newest = list.length === 0 ? 0 : list[list.length - 1]!.version;
+  if (current > newest) {
+    throw new Error(`database schema version ${current} is newer than this atelier (${newest}); upgrade atelier`);
+  }
+  for (const migration of list) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        Math.floor(Date.now() / 1000),
+      );
+    })();
+  }
+  return newest;
+}
