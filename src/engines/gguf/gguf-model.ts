@@ -1,0 +1,172 @@
+/**
+ * A GGUF model loaded through node-llama-cpp: one context whose sequences serve concurrent generations (batched by
+ * node-llama-cpp), prefix KV reuse across requests, and per-step masking through `StepBias`.
+ */
+import type { LlamaContext, LlamaModel, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
+import {
+  ContextOverflowError,
+  type EngineModel,
+  type EngineModelInfo,
+  type EnginePrompt,
+  type GeneratedToken,
+  type GenerateRequest,
+  type Generation,
+  type TokenVocabulary,
+} from '../engine.js';
+import { ggufVocabulary } from './gguf-vocabulary.js';
+import { SequencePool } from './sequence-pool.js';
+import { StepBias } from './token-bias.js';
+
+/** A loaded GGUF model; create with `GgufEngine.load`. */
+export class GgufModel implements EngineModel {
+  readonly info: EngineModelInfo;
+  private readonly pool: SequencePool;
+  private vocab: TokenVocabulary | null = null;
+  private isDisposed = false;
+
+  constructor(
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+  ) {
+    this.pool = new SequencePool(context);
+    const meta = model.fileInfo.metadata as { tokenizer?: { chat_template?: string } };
+    this.info = {
+      contextSize: context.contextSize,
+      trainContextSize: model.trainContextSize,
+      vocabSize: this.vocabulary().bytes.length,
+      chatTemplate: meta.tokenizer?.chat_template ?? null,
+      bosToken: model.tokens.bosString,
+      eosToken: model.tokens.eosString,
+      vision: false,
+    };
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** Token bytes, special flags and end-of-generation ids, computed once. */
+  vocabulary(): TokenVocabulary {
+    this.vocab ??= ggufVocabulary(this.model);
+    return this.vocab;
+  }
+
+  tokenize(text: string, special: boolean): number[] {
+    this.ensureLive();
+    return this.model.tokenize(text, special) as number[];
+  }
+
+  async countPromptTokens(prompt: EnginePrompt): Promise<number> {
+    return this.promptTokens(prompt).length;
+  }
+
+  generate(request: GenerateRequest): Generation {
+    this.ensureLive();
+    const tokens = this.promptTokens(request.prompt);
+    if (tokens.length >= this.info.contextSize) throw new ContextOverflowError(tokens.length, this.info.contextSize);
+    let setCached: (n: number) => void = () => undefined;
+    const cachedTokens = new Promise<number>((resolve) => (setCached = resolve));
+    const run = (): AsyncGenerator<GeneratedToken> => this.run(tokens, request, setCached);
+    return {
+      promptTokens: Promise.resolve(tokens.length),
+      cachedTokens,
+      [Symbol.asyncIterator]: run,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+
+  private promptTokens(prompt: EnginePrompt): Token[] {
+    if (prompt.images.length > 0) throw new Error('GGUF models in atelier take text only');
+    this.ensureLive();
+    return this.model.tokenize(prompt.text, true);
+  }
+
+  private ensureLive(): void {
+    if (this.isDisposed) throw new Error('GgufModel used after dispose()');
+  }
+
+  private async *run(
+    prompt: Token[],
+    request: GenerateRequest,
+    setCached: (n: number) => void,
+  ): AsyncGenerator<GeneratedToken> {
+    const { signal } = request;
+    const lease = await this.pool.acquire(prompt, signal);
+    try {
+      const seq = lease.sequence;
+      // Reuse the shared prefix, but always re-evaluate at least the last prompt token to get fresh logits.
+      const shared = Math.min(seq.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
+      if (shared < seq.nextTokenIndex) await seq.eraseContextTokenRanges([{ start: shared, end: seq.nextTokenIndex }]);
+      setCached(shared);
+      const budget = Math.min(request.maxTokens, this.info.contextSize - prompt.length);
+      const generated: Token[] = [];
+      const top = request.topLogprobs ?? -1;
+      const stream = seq.evaluateWithMetadata(
+        prompt.slice(shared),
+        { confidence: top >= 0, probabilities: top > 0 },
+        this.samplerOptions(request, generated),
+      );
+      try {
+        for await (const out of stream) {
+          if (signal?.aborted) return;
+          const eog = this.model.isEogToken(out.token);
+          generated.push(out.token);
+          yield { token: out.token, eog, ...logprobsOf(out as { confidence?: number; probabilities?: Map<Token, number> }, top) };
+          if (eog || generated.length >= budget) return;
+        }
+      } finally {
+        await stream.return();
+      }
+    } finally {
+      setCached(0);
+      lease.release();
+    }
+  }
+
+  private samplerOptions(request: GenerateRequest, generated: Token[]): SequenceEvaluateOptions {
+    const s = request.sampling;
+    const bias = new StepBias(this.model, this.info.vocabSize, s.logitBias, request.mask);
+    const penalise = s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
+    return {
+      temperature: s.temperature,
+      topK: s.topK > 0 ? s.topK : 0,
+      topP: s.topP,
+      minP: s.minP,
+      seed: s.seed ?? Math.floor(Math.random() * 2 ** 32),
+      tokenBias: () => bias.next(),
+      yieldEogToken: true,
+      // A context shift would silently drop the start of the conversation; the budget above prevents it.
+      contextShift: { size: 0 },
+      ...(penalise && {
+        repeatPenalty: {
+          punishTokens: () => generated,
+          maxPunishTokens: request.maxTokens,
+          penalty: 1,
+          frequencyPenalty: s.frequencyPenalty,
+          presencePenalty: s.presencePenalty,
+        },
+      }),
+    };
+  }
+}
+
+function logprobsOf(
+  out: { confidence?: number; probabilities?: Map<Token, number> },
+  top: number,
+): Pick<GeneratedToken, 'logprob' | 'top'> {
+  if (top < 0 || out.confidence === undefined) return {};
+  const alternatives: { token: number; logprob: number }[] = [];
+  if (out.probabilities) {
+    for (const [token, p] of out.probabilities) {
+      if (alternatives.length >= top) break;
+      alternatives.push({ token, logprob: Math.log(p) });
+    }
+  }
+  return { logprob: Math.log(out.confidence), top: alternatives };
+}

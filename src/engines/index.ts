@@ -1,0 +1,4 @@
+// Public face of src/engines: the Engine interface and its adapters.
+export * from './engine.js';
+export * from './token-bytes.js';
+export { GgufEngine, type GgufEngineOptions } from './gguf/gguf-engine.js';

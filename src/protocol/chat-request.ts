@@ -1,0 +1,295 @@
+/**
+ * Validation of a `/v1/chat/completions` body and its one conversion from snake_case wire fields to the camelCase
+ * `ChatRequest` the rest of atelier uses. Every field atelier supports is checked here; any other field is rejected
+ * with a 400 naming it (`param`) rather than silently ignored — the llama-server/Ollama failure mode.
+ */
+import type { JsonValue } from './chat-wire.js';
+import { InvalidRequestError } from './errors.js';
+
+/** A content part after validation: text, or an image referenced by data URL or http(s) URL. */
+export type ChatContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; url: string; detail: 'low' | 'high' | 'auto' };
+
+/** A tool call in the conversation (`arguments` is the JSON text the model produced). */
+export interface ChatToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** A validated message. */
+export type ChatMessage =
+  | { role: 'system' | 'developer' | 'user'; content: ChatContentPart[] }
+  | { role: 'assistant'; content: string | null; toolCalls: ChatToolCall[]; reasoning: string | null }
+  | { role: 'tool'; content: string; toolCallId: string };
+
+/** A function tool the model may call; `parameters` is a JSON Schema (default: any object). */
+export interface ChatTool {
+  name: string;
+  description: string | null;
+  parameters: Record<string, JsonValue>;
+  strict: boolean;
+}
+
+/** `tool_choice` after validation: a string mode or one named function. */
+export type ChatToolChoice = 'none' | 'auto' | 'required' | { name: string };
+
+/** `response_format` after validation. */
+export type ChatResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, JsonValue>; strict: boolean };
+
+/** Sampling parameters (OpenAI defaults: temperature 1, top_p 1, penalties 0; top_k/min_p are extensions). */
+export interface ChatSampling {
+  temperature: number;
+  topP: number;
+  topK: number;
+  minP: number;
+  seed: number | null;
+  frequencyPenalty: number;
+  presencePenalty: number;
+  /** token id → bias added to its logit, −100…100 (−100 ≈ never). */
+  logitBias: Map<number, number>;
+}
+
+/** A validated chat-completion request. */
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  /** Completion token cap (`max_completion_tokens`, else `max_tokens`); null = up to the context size. */
+  maxTokens: number | null;
+  n: number;
+  stop: string[];
+  stream: boolean;
+  includeUsage: boolean;
+  sampling: ChatSampling;
+  responseFormat: ChatResponseFormat;
+  tools: ChatTool[];
+  toolChoice: ChatToolChoice;
+  parallelToolCalls: boolean;
+  logprobs: boolean;
+  /** 0…20 alternatives per token (only with `logprobs: true`). */
+  topLogprobs: number;
+}
+
+const KNOWN_FIELDS = new Set([
+  'model', 'messages', 'max_tokens', 'max_completion_tokens', 'n', 'stop', 'stream', 'stream_options',
+  'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias',
+  'logprobs', 'top_logprobs', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'store',
+  'metadata',
+]);
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `param` is the offending field as a path, e.g. `messages[1].content[0].image_url.url`. */
+function fail(message: string, param: string | null, code: string | null = null): never {
+  throw new InvalidRequestError(message, { param, code });
+}
+
+function num(body: Obj, key: string, def: number, min: number, max: number, integer = false): number {
+  const v = body[key];
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(`'${key}' must be a number`, key, 'invalid_type');
+  if (integer && !Number.isInteger(v)) fail(`'${key}' must be an integer`, key, 'invalid_type');
+  if (v < min || v > max) fail(`'${key}' must be between ${min} and ${max}, got ${v}`, key, 'invalid_value');
+  return v;
+}
+
+function bool(body: Obj, key: string, def: boolean): boolean {
+  const v = body[key];
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'boolean') fail(`'${key}' must be a boolean`, key, 'invalid_type');
+  return v;
+}
+
+function parseStop(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length > 4 || list.some((s) => typeof s !== 'string' || s.length === 0)) {
+    fail("'stop' must be a non-empty string or an array of up to 4 non-empty strings", 'stop', 'invalid_value');
+  }
+  return list as string[];
+}
+
+function parseLogitBias(v: unknown): Map<number, number> {
+  const out = new Map<number, number>();
+  if (v === undefined || v === null) return out;
+  if (!isObj(v)) fail("'logit_bias' must be an object of token id → bias", 'logit_bias', 'invalid_type');
+  for (const [k, b] of Object.entries(v)) {
+    if (!/^\d+$/.test(k) || typeof b !== 'number' || b < -100 || b > 100) {
+      fail(`'logit_bias' entry ${k}: keys are token ids, values numbers in [-100, 100]`, 'logit_bias', 'invalid_value');
+    }
+    out.set(Number(k), b);
+  }
+  return out;
+}
+
+/** Validates `body` (already JSON-parsed) and converts it; throws `InvalidRequestError` (400) on the first problem. */
+export function parseChatRequest(body: unknown): ChatRequest {
+  if (!isObj(body)) fail('The request body must be a JSON object', null);
+  for (const key of Object.keys(body)) {
+    if (!KNOWN_FIELDS.has(key)) fail(`Unrecognized request argument supplied: ${key}`, key, 'unknown_parameter');
+  }
+  if (typeof body.model !== 'string' || body.model === '') fail("'model' is required", 'model');
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    fail("'messages' must be a non-empty array", 'messages');
+  }
+  const messages = body.messages.map((m, i) => parseMessage(m, `messages[${i}]`));
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  const maxKey = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+  const streamOptions = body.stream_options;
+  if (streamOptions != null && !isObj(streamOptions)) fail("'stream_options' must be an object", 'stream_options');
+  const stream = bool(body, 'stream', false);
+  if (streamOptions != null && !stream) {
+    fail("'stream_options' is only allowed when 'stream' is true", 'stream_options', 'invalid_value');
+  }
+  const logprobs = bool(body, 'logprobs', false);
+  const topLogprobs = num(body, 'top_logprobs', 0, 0, 20, true);
+  if (topLogprobs > 0 && !logprobs) fail("'top_logprobs' requires 'logprobs': true", 'top_logprobs', 'invalid_value');
+  const tools = parseTools(body.tools);
+  return {
+    model: body.model,
+    messages,
+    maxTokens: maxTokens == null ? null : num({ [maxKey]: maxTokens }, maxKey, 0, 1, 2 ** 31, true),
+    n: num(body, 'n', 1, 1, 16, true),
+    stop: parseStop(body.stop),
+    stream,
+    includeUsage: streamOptions != null && bool(streamOptions, 'include_usage', false),
+    sampling: {
+      temperature: num(body, 'temperature', 1, 0, 2),
+      topP: num(body, 'top_p', 1, 0, 1),
+      topK: num(body, 'top_k', 0, 0, 1e6, true),
+      minP: num(body, 'min_p', 0, 0, 1),
+      seed: body.seed == null ? null : num(body, 'seed', 0, -(2 ** 53), 2 ** 53, true),
+      frequencyPenalty: num(body, 'frequency_penalty', 0, -2, 2),
+      presencePenalty: num(body, 'presence_penalty', 0, -2, 2),
+      logitBias: parseLogitBias(body.logit_bias),
+    },
+    responseFormat: parseResponseFormat(body.response_format),
+    tools,
+    toolChoice: parseToolChoice(body.tool_choice, tools),
+    parallelToolCalls: bool(body, 'parallel_tool_calls', true),
+    logprobs,
+    topLogprobs,
+  };
+}
+
+function parseParts(v: unknown, param: string, imagesAllowed: boolean): ChatContentPart[] {
+  if (typeof v === 'string') return [{ type: 'text', text: v }];
+  if (!Array.isArray(v)) fail('content must be a string or an array of content parts', param, 'invalid_type');
+  return v.map((p, i): ChatContentPart => {
+    const at = `${param}[${i}]`;
+    if (isObj(p) && p.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text };
+    if (isObj(p) && p.type === 'image_url' && imagesAllowed) {
+      const img = p.image_url;
+      if (!isObj(img) || typeof img.url !== 'string') fail('image_url.url must be a string', `${at}.image_url.url`);
+      const detail = img.detail ?? 'auto';
+      if (detail !== 'low' && detail !== 'high' && detail !== 'auto') {
+        fail("image_url.detail must be 'low', 'high' or 'auto'", `${at}.image_url.detail`, 'invalid_value');
+      }
+      if (!/^(data:|https?:\/\/)/i.test(img.url)) {
+        fail('image_url.url must be a data: URL or an http(s) URL', `${at}.image_url.url`, 'invalid_image_url');
+      }
+      return { type: 'image', url: img.url, detail };
+    }
+    return fail(`unsupported content part${isObj(p) ? ` type '${String(p.type)}'` : ''}`, `${at}.type`, 'invalid_value');
+  });
+}
+
+function textOf(v: unknown, param: string): string {
+  return parseParts(v, param, false)
+    .map((p) => (p.type === 'text' ? p.text : ''))
+    .join('');
+}
+
+function parseMessage(m: unknown, at: string): ChatMessage {
+  if (!isObj(m)) fail('each message must be an object', at, 'invalid_type');
+  const raw = m;
+  switch (raw.role) {
+    case 'system':
+    case 'developer':
+      return { role: raw.role as 'system' | 'developer', content: parseParts(raw.content, `${at}.content`, false) };
+    case 'user':
+      return { role: 'user', content: parseParts(raw.content, `${at}.content`, true) };
+    case 'tool':
+      if (typeof raw.tool_call_id !== 'string') fail("tool messages need 'tool_call_id'", `${at}.tool_call_id`);
+      return { role: 'tool', content: textOf(raw.content, `${at}.content`), toolCallId: raw.tool_call_id };
+    case 'assistant': {
+      const calls = raw.tool_calls ?? [];
+      if (!Array.isArray(calls)) fail("'tool_calls' must be an array", `${at}.tool_calls`, 'invalid_type');
+      const toolCalls = calls.map((c: unknown, i: number): ChatToolCall => {
+        const f = isObj(c) ? c.function : undefined;
+        if (!isObj(c) || typeof c.id !== 'string' || !isObj(f) || typeof f.name !== 'string' ||
+          typeof f.arguments !== 'string') {
+          fail('tool calls need id, function.name and function.arguments', `${at}.tool_calls[${i}]`);
+        }
+        return { id: c.id as string, name: f.name as string, arguments: f.arguments as string };
+      });
+      const content = raw.content == null ? null : textOf(raw.content, `${at}.content`);
+      const reasoning = typeof raw.reasoning_content === 'string' ? raw.reasoning_content : null;
+      return { role: 'assistant', content, toolCalls, reasoning };
+    }
+    default:
+      return fail(`unknown role '${String(raw.role)}'`, `${at}.role`, 'invalid_value');
+  }
+}
+
+function parseTools(v: unknown): ChatTool[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail("'tools' must be an array", 'tools', 'invalid_type');
+  const seen = new Set<string>();
+  return v.map((t, i): ChatTool => {
+    const f = isObj(t) ? t.function : undefined;
+    if (!isObj(t) || t.type !== 'function' || !isObj(f)) fail('tools must be {type: "function", function}', `tools[${i}]`);
+    if (typeof f.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(f.name)) {
+      fail('function.name must match ^[a-zA-Z0-9_-]{1,64}$', `tools[${i}].function.name`, 'invalid_value');
+    }
+    if (seen.has(f.name)) fail(`duplicate tool name '${f.name}'`, `tools[${i}].function.name`, 'invalid_value');
+    seen.add(f.name);
+    if (f.parameters != null && !isObj(f.parameters)) fail('parameters must be a JSON Schema object', `tools[${i}].function.parameters`);
+    return {
+      name: f.name,
+      description: typeof f.description === 'string' ? f.description : null,
+      parameters: (f.parameters as Record<string, JsonValue> | undefined) ?? { type: 'object' },
+      strict: f.strict === true,
+    };
+  });
+}
+
+function parseToolChoice(v: unknown, tools: ChatTool[]): ChatToolChoice {
+  if (v === undefined || v === null) return tools.length > 0 ? 'auto' : 'none';
+  if (v === 'none' || v === 'auto' || v === 'required') {
+    if (v !== 'none' && tools.length === 0) fail(`tool_choice '${v}' requires 'tools'`, 'tool_choice', 'invalid_value');
+    return v;
+  }
+  const f = isObj(v) ? v.function : undefined;
+  if (!isObj(v) || v.type !== 'function' || !isObj(f) || typeof f.name !== 'string') {
+    fail("tool_choice must be 'none', 'auto', 'required' or {type: 'function', function: {name}}", 'tool_choice');
+  }
+  if (!tools.some((t) => t.name === f.name)) fail(`tool_choice names unknown tool '${String(f.name)}'`, 'tool_choice', 'invalid_value');
+  return { name: f.name as string };
+}
+
+function parseResponseFormat(v: unknown): ChatResponseFormat {
+  if (v === undefined || v === null) return { type: 'text' };
+  if (!isObj(v)) fail("'response_format' must be an object", 'response_format', 'invalid_type');
+  if (v.type === 'text' || v.type === 'json_object') return { type: v.type };
+  if (v.type === 'json_schema') {
+    const js = v.json_schema;
+    if (!isObj(js) || typeof js.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(js.name)) {
+      fail('json_schema.name is required and must match ^[a-zA-Z0-9_-]{1,64}$', 'response_format.json_schema.name');
+    }
+    if (js.schema != null && !isObj(js.schema)) fail('json_schema.schema must be an object', 'response_format.json_schema.schema');
+    return {
+      type: 'json_schema',
+      name: js.name as string,
+      schema: (js.schema as Record<string, JsonValue> | undefined) ?? {},
+      strict: js.strict === true,
+    };
+  }
+  return fail(`unsupported response_format type '${String(v.type)}'`, 'response_format.type', 'invalid_value');
+}
