@@ -1,0 +1,42 @@
+import { generateLlamaGguf } from './llama-gguf.js';
+
+/**
+ * Tiny real-format models that atelier generates itself from a seed, so the server and every test run with no
+ * download: same seed → byte-identical files.
+ */
+
+/** Options passed to a demo model's generator. */
+export interface DemoGenerateOptions {
+  /** Seed of the weights; equal seeds give byte-identical files. */
+  seed: number;
+  /** Receives progress lines (default: silent). */
+  log?: (line: string) => void;
+}
+
+/** One installable demo model. */
+export interface DemoModelSpec {
+  /** Stable registry name, e.g. `atelier-demo-gguf`. */
+  name: string;
+  /** Format the registry should detect for the returned path. */
+  format: 'gguf' | 'onnx' | 'diffusers';
+  /** true when generating needs the Python worker environment (slow the first time). */
+  needsPython: boolean;
+  /** One line for `atelier models`. */
+  description: string;
+  /** Writes the model under `targetDir` (created if missing) and returns the file or folder to register. */
+  generate(targetDir: string, options: DemoGenerateOptions): Promise<string>;
+}
+
+/** Every demo model, in install order. */
+export const demoModels: DemoModelSpec[] = [
+  {
+    name: 'atelier-demo-gguf',
+    format: 'gguf',
+    needsPython: false,
+    description: 'tiny random llama (2 blocks, 64 wide, GQA 4/2, 4096 ctx), byte-level BPE, ChatML + Hermes tools template',
+    generate: (targetDir, { seed }) => generateLlamaGguf(targetDir, seed),
+  },
+];
+
+export { chatmlToolsTemplate, gemmaVisionTemplate } from './chat-template.js';
+export { buildDemoTokenizer, tokenId, type DemoTokenizer } from './tokenizer.js';
