@@ -1,2 +1,7 @@
 // Public face of src/protocol: one re-export line per module; append yours.
 export * from './errors.js';
+export * from './fine-tuning.js';
+export * from './fine-tuning-request.js';
+export * from './files.js';
+export * from './chat-wire.js';
+export * from './chat-request.js';

@@ -1,0 +1,316 @@
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync } from 'node:fs';
+import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
+import type { JobRecord, JobStatus, Store } from '../store/index.js';
+import { buildDreamboothConfig, type WorkerConfig } from './dreambooth-config.js';
+import { fineTunedModelName, installFineTuneOutput, type ModelInstaller } from './fine-tune-output.js';
+import { JobRecorder, type LiveProgress } from './job-recorder.js';
+import { fineTuningKind, jobParams, jobPaths, prepareJob, requireBaseModel, subjectSources } from './job-request.js';
+import { assertTransition, isTerminal } from './job-state.js';
+import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
+import { describeWorkerFailure, WorkerProcess, type WorkerDriverOptions, type WorkerExit } from './worker-driver.js';
+import type { WorkerEvent } from './worker-events.js';
+
+/** How the runner starts workers and registers results. */
+export interface FineTuneRunnerOptions {
+  store: Store;
+  /** Registers finished models (the model registry). */
+  installer: ModelInstaller;
+  /** Interpreter, extra env and kill grace for workers (defaults: the pinned venv, none, 10 s). */
+  worker?: Pick<WorkerDriverOptions, 'python' | 'env' | 'killGraceMs'>;
+  /** Where worker stderr and stray stdout go; default: dropped (they are in the job's events when they matter). */
+  log?: (line: string) => void;
+}
+
+/** Live notifications: `event` for every worker event of a job, `status` after each status change. */
+export interface FineTuneRunnerEvents {
+  event: [jobId: string, event: WorkerEvent];
+  status: [job: JobRecord];
+  closed: [];
+}
+
+interface ActiveRun {
+  jobId: string;
+  worker: WorkerProcess;
+  recorder: JobRecorder;
+  /** Why the worker is being stopped, if it is. */
+  stopping: 'cancel' | 'shutdown' | null;
+}
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * Runs DreamBooth jobs one at a time (training saturates the accelerator) through the state machine in
+ * `job-state.ts`, persisting every step in the store so that a restarted server picks up where it stopped:
+ * `start()` re-queues jobs left `running` and the worker resumes them from their newest checkpoint.
+ */
+export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
+  private readonly queue: string[] = [];
+  private active: ActiveRun | null = null;
+  private closed = false;
+  private pumping: Promise<void> | null = null;
+
+  constructor(private readonly options: FineTuneRunnerOptions) {
+    super();
+  }
+
+  private get store(): Store {
+    return this.options.store;
+  }
+
+  /** Picks up unfinished jobs from the store (oldest first) and starts working. Call once, after construction. */
+  start(): void {
+    for (const job of this.store.jobs.listByStatus(['validating_files', 'queued', 'running'])) {
+      if (job.kind !== fineTuningKind) continue;
+      if (job.status === 'validating_files') {
+        // The photos were only in memory when the server stopped: read them from the uploaded files again.
+        this.validate(job, () => readSubjectImages(this.store, subjectSources(jobParams(job))));
+        continue;
+      }
+      if (job.status === 'running') {
+        this.setStatus(job, 'queued');
+        this.recorder(job.id).message('The server restarted; the job will resume from its last checkpoint');
+      }
+      this.queue.push(job.id);
+    }
+    this.pump();
+  }
+
+  /**
+   * Validates and creates a job (status `validating_files`), then queues it. Throws OpenAI-shaped 4xx errors for bad
+   * requests. `fileConfig` is a YAML config's contents (CLI `--config`), layered under the hyperparameters.
+   */
+  create(request: FineTuningJobCreateBody, fileConfig: WorkerConfig | null = null): JobRecord {
+    if (this.closed) throw new Error('the fine-tuning runner is closed');
+    const prepared = prepareJob(this.store, request, fileConfig);
+    const job = this.store.jobs.create({
+      id: prepared.id,
+      kind: fineTuningKind,
+      model: prepared.base.name,
+      status: 'validating_files',
+      hyperparameters: prepared.hyperparameters,
+      params: prepared.params as unknown as Record<string, unknown>,
+    });
+    this.recorder(job.id).message(`Created fine-tuning job: ${job.id}`);
+    this.validate(job, () => prepared.images);
+    return job;
+  }
+
+  /** A fine-tuning job by id; 404 when there is none. */
+  get(id: string): JobRecord {
+    const job = this.store.jobs.get(id);
+    if (!job || job.kind !== fineTuningKind) {
+      throw new NotFoundError(`No such fine-tuning job: ${id}`, { param: 'fine_tuning_job_id', code: 'not_found' });
+    }
+    return job;
+  }
+
+  /** Live progress of the running job, or null when `id` is not running here. */
+  liveProgress(id: string): LiveProgress | null {
+    return this.active?.jobId === id ? this.active.recorder.live : null;
+  }
+
+  /**
+   * Cancels a job: it becomes `cancelled` at once; a running worker is then stopped (SIGTERM, SIGKILL after the
+   * grace period) and its checkpoints are kept. 409 when the job already finished.
+   */
+  cancel(id: string): JobRecord {
+    const job = this.get(id);
+    if (isTerminal(job.status)) {
+      throw new ConflictError(`Job ${id} has already ${job.status === 'succeeded' ? 'completed' : job.status}.`, {
+        param: 'fine_tuning_job_id',
+      });
+    }
+    const cancelled = this.setStatus(job, 'cancelled', { finishedAt: now() });
+    this.recorder(id).message('The job was cancelled');
+    const index = this.queue.indexOf(id);
+    if (index >= 0) this.queue.splice(index, 1);
+    if (this.active?.jobId === id) {
+      this.active.stopping = 'cancel';
+      void this.active.worker.cancel();
+    }
+    return cancelled;
+  }
+
+  /** Resolves with the job once it reaches a terminal status (or once the runner closes). */
+  async wait(id: string): Promise<JobRecord> {
+    let job = this.get(id);
+    while (!isTerminal(job.status) && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.off('status', onStatus);
+          this.off('closed', done);
+          resolve();
+        };
+        const onStatus = (changed: JobRecord): void => {
+          if (changed.id === id) done();
+        };
+        this.on('status', onStatus);
+        this.on('closed', done);
+      });
+      job = this.get(id);
+    }
+    return job;
+  }
+
+  /** Resolves once no worker is running and nothing is queued (tests; the CLI). */
+  async idle(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
+  /**
+   * Stops the runner for a shutdown: the running worker gets SIGTERM (it saves a checkpoint) and its job stays
+   * `running`, so the next `start()` resumes it. Queued jobs stay queued.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.active) {
+      this.active.stopping = 'shutdown';
+      await this.active.worker.cancel();
+    }
+    await this.idle();
+    this.emit('closed');
+  }
+
+  private recorder(jobId: string): JobRecorder {
+    return new JobRecorder(this.store, jobId, null);
+  }
+
+  private setStatus(job: JobRecord, to: JobStatus, patch: Parameters<Store['jobs']['update']>[1] = {}): JobRecord {
+    assertTransition(job.id, job.status, to);
+    const updated = this.store.jobs.update(job.id, { ...patch, status: to });
+    this.emit('status', updated);
+    return updated;
+  }
+
+  /**
+   * `validating_files` → `queued` (or `failed`): writes the photos where the worker reads them. Deferred to the next
+   * turn of the event loop so a create request answers at once, with the job still `validating_files`.
+   */
+  private validate(job: JobRecord, images: () => SubjectImage[]): void {
+    setImmediate(() => {
+      if (this.closed) return;
+      const current = this.get(job.id);
+      if (current.status !== 'validating_files') return;
+      try {
+        const photos = images();
+        writeSubjectImages(photos, jobPaths(this.store, job.id).instanceDir);
+        this.recorder(job.id).message(`Validated training files: ${photos.length} subject photos`, 'info', {
+          images: photos.map((image) => image.name),
+        });
+      } catch (error) {
+        const param = error instanceof ApiError ? error.param : null;
+        this.fail(job.id, 'invalid_training_file', (error as Error).message, param ?? 'training_file');
+        return;
+      }
+      this.setStatus(current, 'queued');
+      this.queue.push(job.id);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = (async () => {
+      try {
+        while (!this.closed && this.queue.length > 0) {
+          const id = this.queue.shift()!;
+          const job = this.store.jobs.get(id);
+          if (job?.status === 'queued') await this.run(job);
+        }
+      } finally {
+        this.pumping = null;
+      }
+    })();
+  }
+
+  private async run(queued: JobRecord): Promise<void> {
+    const job = this.setStatus(queued, 'running', queued.startedAt === null ? { startedAt: now() } : {});
+    const paths = jobPaths(this.store, job.id);
+    const params = jobParams(job);
+    const last = this.store.checkpoints.list(job.id).find((checkpoint) => existsSync(checkpoint.path));
+    const recorder = new JobRecorder(this.store, job.id, last?.step ?? null);
+    recorder.message(last ? `Resuming from the checkpoint at step ${last.step}` : 'Fine-tuning job started');
+    let exit: WorkerExit;
+    try {
+      const base = requireBaseModel(this.store, job.model);
+      mkdirSync(paths.outputDir, { recursive: true });
+      const config = buildDreamboothConfig({
+        basePath: base.path,
+        hyperparameters: job.hyperparameters,
+        seed: params.seed,
+        paths,
+        fileConfig: params.file_config ?? undefined,
+        overrides: params.config ?? undefined,
+      });
+      const worker = WorkerProcess.start({ cmd: 'train', id: job.id, config }, {
+        ...this.options.worker,
+        cwd: paths.root,
+        onEvent: (event) => {
+          recorder.record(event);
+          this.emit('event', job.id, event);
+        },
+        onOutput: (line, stream) => this.options.log?.(`[${job.id} ${stream}] ${line}`),
+      });
+      this.active = { jobId: job.id, worker, recorder, stopping: null };
+      exit = await worker.exited;
+    } catch (error) {
+      this.fail(job.id, 'internal_error', (error as Error).message);
+      return;
+    }
+    const stopping = this.active?.stopping ?? null;
+    this.active = null;
+    this.finish(job.id, exit, stopping, recorder);
+  }
+
+  private finish(id: string, exit: WorkerExit, stopping: ActiveRun['stopping'], recorder: JobRecorder): void {
+    const kept = recorder.live.lastCheckpointStep;
+    const keptNote = kept === null ? 'no checkpoint was written yet' : `the checkpoint at step ${kept} is kept`;
+    if (stopping === 'shutdown') {
+      recorder.message(`Training paused by a server shutdown; ${keptNote}`);
+      return;
+    }
+    const job = this.get(id);
+    if (stopping === 'cancel' || job.status === 'cancelled') {
+      recorder.message(`The worker stopped; ${keptNote}`);
+      return;
+    }
+    if (exit.code === 0 && exit.result) {
+      try {
+        this.succeed(job, exit, recorder);
+      } catch (error) {
+        this.fail(id, 'output_invalid', `training finished but its output could not be registered: ${(error as Error).message}`);
+      }
+      return;
+    }
+    const details = exit.error?.details.map((d) => `${d.path}: ${d.message}`) ?? [];
+    const message = [describeWorkerFailure(exit), ...details].join('\n');
+    const code = exit.error?.code ?? 'worker_failed';
+    const param = code === 'invalid_images' ? 'training_file' : code === 'invalid_config' ? 'method' : null;
+    this.fail(id, code, message, param);
+  }
+
+  private succeed(job: JobRecord, exit: WorkerExit, recorder: JobRecorder): void {
+    const result = exit.result!;
+    const params = jobParams(job);
+    const model = installFineTuneOutput(this.store, this.options.installer, {
+      jobId: job.id,
+      name: fineTunedModelName(job.model, params.suffix, job.id),
+      base: requireBaseModel(this.store, job.model),
+      path: result.path ?? jobPaths(this.store, job.id).outputDir,
+      mode: result.mode ?? String(job.hyperparameters.mode ?? 'lora'),
+      step: result.step,
+    });
+    recorder.message(`New fine-tuned model created: ${model.name}`, 'info', { model: model.name });
+    this.setStatus(job, 'succeeded', { resultModel: model.name, finishedAt: now() });
+    recorder.message('The job has successfully completed');
+  }
+
+  private fail(id: string, code: string, message: string, param: string | null = null): void {
+    const job = this.get(id);
+    if (isTerminal(job.status)) return;
+    this.setStatus(job, 'failed', { error: { code, message, param }, finishedAt: now() });
+    this.recorder(id).message(`The job failed: ${message}`, 'error', { code });
+  }
+}

@@ -1,0 +1,100 @@
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { InvalidRequestError, ModelNotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
+import type { JobRecord, ModelRecord, Store } from '../store/index.js';
+import { newId } from '../util/index.js';
+import type { JobPaths, WorkerConfig } from './dreambooth-config.js';
+import { readSubjectImages, type SubjectImage } from './subject-images.js';
+
+/** The `kind` of fine-tuning rows in the shared `jobs` table. */
+export const fineTuningKind = 'fine_tuning';
+
+/** What a DreamBooth job keeps in `jobs.params` (snake_case: it mirrors the request). */
+export interface DreamboothJobParams {
+  training_file: string;
+  instance_files: string[];
+  seed: number;
+  suffix: string | null;
+  metadata: Record<string, string> | null;
+  /** Raw worker-config overrides from the request. */
+  config: WorkerConfig | null;
+  /** A config file's contents (CLI `--config`), kept so a resumed job trains with the same settings. */
+  file_config: WorkerConfig | null;
+}
+
+/** A validated request, ready to be inserted: the row, and the photos read from the uploaded files. */
+export interface PreparedJob {
+  id: string;
+  base: ModelRecord;
+  params: DreamboothJobParams;
+  hyperparameters: Record<string, unknown>;
+  images: SubjectImage[];
+}
+
+/** Folders of one job under `<home>/fine-tunes/<id>`, and the shared class-image cache. */
+export function jobPaths(store: Store, jobId: string): JobPaths {
+  const root = join(store.layout.root, 'fine-tunes', jobId);
+  return {
+    root,
+    instanceDir: join(root, 'instance'),
+    outputDir: join(root, 'output'),
+    checkpointDir: join(root, 'checkpoints'),
+    classImageCache: join(store.layout.root, 'cache', 'class-images'),
+  };
+}
+
+/** The base model of a request: installed, and an image model (diffusers folder or single-file SD checkpoint). */
+export function requireBaseModel(store: Store, name: string): ModelRecord {
+  const model = store.models.get(name);
+  if (!model) throw new ModelNotFoundError(name);
+  if (model.format !== 'diffusers' && model.format !== 'sd-checkpoint') {
+    throw new InvalidRequestError(
+      `Model '${name}' is a ${model.format} model; DreamBooth fine-tunes Stable Diffusion (diffusers or checkpoint).`,
+      { param: 'model', code: 'model_not_supported' },
+    );
+  }
+  return model;
+}
+
+/**
+ * Checks everything about a create request that can be checked without the worker — base model, file ids and
+ * purposes, photo count — and throws OpenAI-shaped 4xx errors on the first problem. The photos' pixels are the
+ * worker's to check (it lists every bad file at once, before any compute).
+ */
+export function prepareJob(
+  store: Store,
+  request: FineTuningJobCreateBody,
+  fileConfig: WorkerConfig | null = null,
+): PreparedJob {
+  const base = requireBaseModel(store, request.model);
+  const extra = request.method?.dreambooth.instance_files ?? [];
+  const images = readSubjectImages(store, subjectSources({ training_file: request.training_file, instance_files: extra }));
+  return {
+    id: newId('ftjob'),
+    base,
+    images,
+    hyperparameters: { ...(request.method?.dreambooth.hyperparameters ?? {}) },
+    params: {
+      training_file: request.training_file,
+      instance_files: extra,
+      seed: request.seed ?? randomInt(0, 2 ** 31 - 1),
+      suffix: request.suffix ?? null,
+      metadata: request.metadata ?? null,
+      config: request.method?.dreambooth.config ?? null,
+      file_config: fileConfig,
+    },
+  };
+}
+
+/** The uploaded files holding a job's photos, each with the request field that named it (for error `param`s). */
+export function subjectSources(params: Pick<DreamboothJobParams, 'training_file' | 'instance_files'>) {
+  return [
+    { id: params.training_file, param: 'training_file' },
+    ...params.instance_files.map((id, i) => ({ id, param: `method.dreambooth.instance_files[${i}]` })),
+  ];
+}
+
+/** The params of a stored job, typed. */
+export function jobParams(job: JobRecord): DreamboothJobParams {
+  return job.params as unknown as DreamboothJobParams;
+}
