@@ -1,0 +1,10 @@
+"""DreamBench-mini: the DreamBooth paper's evaluation in miniature, with exact metrics because images are drawn.
+
+* :mod:`.vocab` — the closed world (classes, colours, patterns, backgrounds);
+* :mod:`.scenes`, :mod:`.dataset` — the deterministic scene generator, captions and the captioned folder format;
+* :mod:`.subjects` — subjects absent from the base training set, their instance images, the evaluation prompts;
+* :mod:`.measurer` — the CNN that reads attributes back from images, trusted only at ≥ 95 % held-out accuracy;
+* :mod:`.metrics` — subject fidelity, prompt fidelity, class drift (PRES) and diversity (DIV).
+
+See docs/dreambench.md for the protocol.
+"""
