@@ -1,0 +1,257 @@
+"""Models that stay loaded between generation requests, and the worker's `generate` command.
+
+The image worker is one long-lived `python -m atelier_diffusion.worker` process: loading a model costs seconds
+(minutes for a big one from a slow disk) while a request on a warm model costs only its denoising steps. Loaded
+models live in an LRU cache bounded by a byte budget (`ATELIER_MODEL_CACHE_MB`, default 8192) and a count
+(`ATELIER_MODEL_CACHE_COUNT`, default 4); the least recently used model is dropped first, and a model bigger than
+the whole budget is still loaded (alone) rather than refused.
+
+A model is named by a `source` object the TS side resolves from the store:
+
+    {"path": DIR_OR_FILE, "lora": FILE_OR_DIR?, "lora_scale": 1.0?, "config": DIR?}
+
+`path` is a diffusers folder or a single-file checkpoint (original SD key names). A single file written by
+`atelier export` carries its configs and tokenizer in its metadata; any other needs `config`, a diffusers folder of
+the same architecture. `lora` is merged into the weights at load time, so a LoRA model runs at base-model speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .lora_files import merge_lora, module_names, read_lora
+from .pngmeta import ImageInfo, encode_png
+from .protocol import AtelierError, Problem, RequestError
+from .sample import SAMPLERS, Components, SampleParams, sample
+from .worker import Request, command
+
+#: safetensors metadata keys under which `atelier export` stores what a single file needs to be loaded alone.
+META_CONFIG = "atelier.config."
+META_TOKENIZER = "atelier.tokenizer/"
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model's weights come from (see the module docstring)."""
+
+    path: str
+    lora: str | None = None
+    lora_scale: float = 1.0
+    config: str | None = None
+
+    @staticmethod
+    def parse(raw: Any) -> "ModelSource":
+        """Builds a source from the command's JSON, raising RequestError on a malformed one."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
+            raise RequestError("model source must be an object with a string 'path'", [Problem("model", "bad")])
+        unknown = set(raw) - {"path", "lora", "lora_scale", "config", "name"}
+        if unknown:
+            raise RequestError(f"unknown model source keys: {', '.join(sorted(unknown))}")
+        return ModelSource(raw["path"], raw.get("lora"), float(raw.get("lora_scale", 1.0)), raw.get("config"))
+
+    @property
+    def key(self) -> str:
+        return json.dumps([self.path, self.lora, self.lora_scale, self.config])
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _dtype(device: torch.device) -> torch.dtype:
+    # fp16 halves memory and doubles speed on GPUs; CPUs have no fast fp16 path, and fp32 keeps seeds exact there.
+    return torch.float16 if device.type == "cuda" else torch.float32
+
+
+def load_folder(path: Path) -> Components:
+    """Loads the parts of a diffusers StableDiffusionPipeline folder (the safety checker is never loaded)."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    scheduler = json.loads((path / "scheduler" / "scheduler_config.json").read_text())
+    return Components(
+        unet=UNet2DConditionModel.from_pretrained(path / "unet"),
+        vae=AutoencoderKL.from_pretrained(path / "vae"),
+        text_encoder=CLIPTextModel.from_pretrained(path / "text_encoder"),
+        tokenizer=CLIPTokenizer.from_pretrained(path / "tokenizer"),
+        scheduler_config=scheduler,
+    )
+
+
+def load_single_file(path: Path, config_dir: Path | None = None) -> Components:
+    """Loads an original-layout checkpoint through diffusers' own LDM→diffusers converters, with configs and
+    tokenizer from the file's atelier metadata or, failing that, from `config_dir`."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from diffusers.loaders.single_file_utils import (convert_ldm_clip_checkpoint, convert_ldm_unet_checkpoint,
+                                                     convert_ldm_vae_checkpoint)
+    from safetensors import safe_open
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = dict(f.metadata() or {})
+        checkpoint = {k: f.get_tensor(k) for k in f.keys()}
+    with tempfile.TemporaryDirectory() as tmp:
+        if META_CONFIG + "unet" in meta:
+            root = Path(tmp)
+            configs = {name: json.loads(meta[META_CONFIG + name]) for name in ("unet", "vae", "text_encoder", "scheduler")}
+            (root / "tokenizer").mkdir()
+            for key, text in meta.items():
+                if key.startswith(META_TOKENIZER):
+                    (root / "tokenizer" / key[len(META_TOKENIZER):]).write_text(text)
+        elif config_dir is not None:
+            root = config_dir
+            configs = {name: json.loads((root / name / "config.json").read_text())
+                       for name in ("unet", "vae", "text_encoder")}
+            configs["scheduler"] = json.loads((root / "scheduler" / "scheduler_config.json").read_text())
+        else:
+            raise RequestError(f"{path} has no atelier metadata; pass a diffusers folder of the same architecture "
+                               "as the model source's 'config'")
+        tokenizer = CLIPTokenizer.from_pretrained(root / "tokenizer")
+    unet = UNet2DConditionModel.from_config(configs["unet"])
+    _load_strict(unet, convert_ldm_unet_checkpoint(checkpoint, unet.config), "unet")
+    vae = AutoencoderKL.from_config(configs["vae"])
+    _load_strict(vae, convert_ldm_vae_checkpoint(checkpoint, vae.config), "vae")
+    text_encoder = CLIPTextModel(CLIPTextConfig.from_dict(configs["text_encoder"]))
+    _load_strict(text_encoder, convert_ldm_clip_checkpoint(checkpoint), "text_encoder")
+    return Components(unet.eval(), vae.eval(), text_encoder.eval(), tokenizer, configs["scheduler"])
+
+
+def _load_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], name: str) -> None:
+    """load_state_dict that fails on any missing or unexpected weight (buffers like position_ids excepted)."""
+    result = module.load_state_dict(state, strict=False)
+    missing = [k for k in result.missing_keys if not k.endswith("position_ids")]
+    if missing or result.unexpected_keys:
+        raise AtelierError(f"checkpoint does not match the {name} config: missing {missing[:5]}, "
+                           f"unexpected {result.unexpected_keys[:5]}", code="invalid_model")
+
+
+def load_components(source: ModelSource, device: torch.device | None = None) -> Components:
+    """Loads a model source: folder or single file, then the LoRA merged in, eval mode, no gradients. On `device`
+    in fp32 when given (exports), else on the best device in its fast dtype."""
+    path = Path(source.path)
+    if not path.exists():
+        raise RequestError(f"model weights not found at {path}", [Problem("model", "no such file or folder")])
+    parts = load_folder(path) if path.is_dir() else load_single_file(path, Path(source.config) if source.config else None)
+    if source.lora:
+        layers = read_lora(source.lora, module_names(parts.unet, parts.text_encoder))
+        merge_lora({"unet": parts.unet, "text_encoder": parts.text_encoder}, layers, source.lora_scale)
+    dtype = torch.float32 if device is not None else _dtype(device or _device())
+    device = device or _device()
+    for module in (parts.unet, parts.vae, parts.text_encoder):
+        module.to(device=device, dtype=dtype).eval().requires_grad_(False)
+    # The VAE decodes in fp32 even on GPU: SD's VAE overflows in fp16 and the decode is a small share of the time.
+    parts.vae.to(dtype=torch.float32)
+    return parts
+
+
+def model_bytes(parts: Components) -> int:
+    """Bytes held by a loaded model's weights."""
+    return sum(p.numel() * p.element_size()
+               for m in (parts.unet, parts.vae, parts.text_encoder) for p in m.parameters())
+
+
+class ModelCache:
+    """LRU cache of loaded models keyed by source, bounded by total weight bytes and by count."""
+
+    def __init__(self, max_bytes: int, max_models: int):
+        self.max_bytes = max_bytes
+        self.max_models = max(1, max_models)
+        self.entries: "OrderedDict[str, tuple[Components, int]]" = OrderedDict()
+
+    @staticmethod
+    def from_env() -> "ModelCache":
+        """A cache sized by ATELIER_MODEL_CACHE_MB (default 8192) and ATELIER_MODEL_CACHE_COUNT (default 4)."""
+        mb = int(os.environ.get("ATELIER_MODEL_CACHE_MB", "8192"))
+        return ModelCache(mb * 2**20, int(os.environ.get("ATELIER_MODEL_CACHE_COUNT", "4")))
+
+    def get(self, source: ModelSource) -> tuple[Components, bool]:
+        """The loaded model and whether it was already resident; loads (evicting LRU models) when it is not."""
+        hit = self.entries.get(source.key)
+        if hit is not None:
+            self.entries.move_to_end(source.key)
+            return hit[0], True
+        parts = load_components(source)
+        size = model_bytes(parts)
+        while self.entries and (len(self.entries) >= self.max_models or self.used() + size > self.max_bytes):
+            self.entries.popitem(last=False)
+        self.entries[source.key] = (parts, size)
+        return parts, False
+
+    def used(self) -> int:
+        """Bytes of all resident models."""
+        return sum(size for _, size in self.entries.values())
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Resident models, least recently used first (for the `result` of `generate` and for tests)."""
+        return [{"source": json.loads(k), "bytes": size} for k, (_, size) in self.entries.items()]
+
+
+# ---- the worker's `generate` command -------------------------------------------------------------------------
+
+_CACHE: ModelCache | None = None
+
+
+def cache() -> ModelCache:
+    """The process-wide model cache (created on first use)."""
+    global _CACHE
+    if _CACHE is None:
+        _CACHE = ModelCache.from_env()
+    return _CACHE
+
+
+def sample_params(raw: dict[str, Any]) -> SampleParams:
+    """SampleParams from a `generate` command, with every invalid field reported at once."""
+    fields = {k: raw[k] for k in ("prompt", "negative_prompt", "width", "height", "steps", "guidance_scale",
+                                  "sampler", "seed", "n") if k in raw}
+    if not isinstance(fields.get("prompt"), str):
+        raise RequestError("generate needs a string 'prompt'", [Problem("prompt", "missing")])
+    params = SampleParams(**fields)
+    problems = params.problems()
+    if problems:
+        raise RequestError("invalid generation request", problems, code="invalid_params")
+    return params
+
+
+@command("generate")
+def generate(req: Request) -> dict[str, Any]:
+    """{"cmd": "generate", "model": SOURCE, "model_name"?, "model_hash"?, "out_dir", "prefix"?, prompt, n, ...}
+
+    Writes n PNGs `<out_dir>/<prefix>-<i>.png` with A1111 `parameters` chunks; emits `progress` (stage `load`
+    once when the model was not resident, then stage `generate` per step); result: {"images": [{"path", "seed"}],
+    "warm": bool, "resident": [...]}.
+    """
+    params = sample_params(req.params)
+    source = ModelSource.parse(req.params.get("model"))
+    out_dir = Path(str(req.params.get("out_dir") or ""))
+    if not out_dir.is_dir():
+        raise RequestError("generate needs an existing 'out_dir'", [Problem("out_dir", "not a folder")])
+    resident = source.key in cache().entries
+    if not resident:
+        req.emit.progress("load", 0, 1)
+    parts, warm = cache().get(source)
+    req.check_cancelled()
+
+    def on_step(done: int, total: int) -> None:
+        req.emit.progress("generate", done, total)
+        req.check_cancelled()
+
+    images = sample(parts, params, on_step)
+    name = str(req.params.get("model_name") or Path(source.path).name)
+    prefix = str(req.params.get("prefix") or req.id or "image")
+    written = []
+    for i, pixels in enumerate(images.numpy()):
+        info = ImageInfo(params.prompt, params.negative_prompt, params.steps, SAMPLERS[params.sampler].a1111_label,
+                         params.guidance_scale, params.image_seed(i), params.width, params.height, name,
+                         req.params.get("model_hash"))
+        path = out_dir / f"{prefix}-{i}.png"
+        path.write_bytes(encode_png(pixels, info))
+        written.append({"path": str(path), "seed": params.image_seed(i)})
+    return {"images": written, "warm": warm, "resident": cache().describe()}
