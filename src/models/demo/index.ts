@@ -1,4 +1,5 @@
 import { generateLlamaGguf } from './llama-gguf.js';
+import { generateLlamaOnnx } from './llama-onnx.js';
 
 /**
  * Tiny real-format models that atelier generates itself from a seed, so the server and every test run with no
@@ -35,6 +36,13 @@ export const demoModels: DemoModelSpec[] = [
     needsPython: false,
     description: 'tiny random llama (2 blocks, 64 wide, GQA 4/2, 4096 ctx), byte-level BPE, ChatML + Hermes tools template',
     generate: (targetDir, { seed }) => generateLlamaGguf(targetDir, seed),
+  },
+  {
+    name: 'atelier-demo-onnx',
+    format: 'onnx',
+    needsPython: false,
+    description: 'the same tiny llama as atelier-demo-gguf, as a transformers.js ONNX decoder folder with KV cache',
+    generate: (targetDir, { seed }) => generateLlamaOnnx(targetDir, seed),
   },
 ];
 

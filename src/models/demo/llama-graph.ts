@@ -1,0 +1,149 @@
+import type { GraphBuilder } from './onnx-graph.js';
+import { OnnxType } from './onnx-writer.js';
+import { headDim, type LlamaShape, type LlamaWeights } from './llama-weights.js';
+
+/**
+ * The decoder half of a llama-style ONNX export with the I/O contract transformers.js drives:
+ * inputs `attention_mask` [batch, past+seq], `position_ids` [batch, seq] and `past_key_values.{i}.key|value`
+ * [batch, kv_heads, past, head_dim]; outputs `logits` [batch, seq, vocab] and `present.{i}.key|value`
+ * [batch, kv_heads, past+seq, head_dim]. The caller supplies the input hidden states (from an embedding Gather,
+ * or `inputs_embeds` for a VLM).
+ */
+
+/** Variations between families that share the llama block. */
+export interface DecoderStyle {
+  /** Added to every RMSNorm weight (Gemma multiplies by `1 + w`); 0 for llama. */
+  normOffset: number;
+  /** MLP gate activation: SiLU (llama) or tanh-approximated GELU (Gemma). */
+  activation: 'silu' | 'gelu_tanh';
+}
+
+/** Llama's own choices. */
+export const llamaStyle: DecoderStyle = { normOffset: 0, activation: 'silu' };
+
+/**
+ * Rotary tables `[contextLength, head_dim/2]`, gathered by `position_ids` in the graph. The angle for position p
+ * and frequency i is p·θ^(-2i/d) (Hugging Face's rotate-half convention).
+ */
+export function rotaryTables(shape: LlamaShape): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim(shape) / 2;
+  const cos = new Float32Array(shape.contextLength * half);
+  const sin = new Float32Array(shape.contextLength * half);
+  for (let p = 0; p < shape.contextLength; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = p * Math.pow(shape.ropeTheta, (-2 * i) / headDim(shape));
+      cos[p * half + i] = Math.cos(angle);
+      sin[p * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos, sin };
+}
+
+/** Additive attention bias [batch, 1, 1, seq, total]: 0 where a query may attend, -1e9 elsewhere. */
+function attentionBias(g: GraphBuilder, attentionMask: string, positionIds: string): string {
+  const scalar = (shape: string, index: number): string => g.op1('Gather', [shape, g.ints([index], [])], { axis: 0 });
+  const total = scalar(g.op1('Shape', [attentionMask]), 1);
+  const seq = scalar(g.op1('Shape', [positionIds]), 1);
+  const one = g.ints([1], []);
+  // Queries sit at the end of the mask: with a KV cache the mask covers past + current tokens.
+  const queryIndex = g.op1('Range', [g.op1('Sub', [total, seq]), total, one]);
+  const keyIndex = g.op1('Range', [g.ints([0], []), total, one]);
+  const causal = g.op1('LessOrEqual', [
+    g.op1('Unsqueeze', [keyIndex, g.ints([0])]),
+    g.op1('Unsqueeze', [queryIndex, g.ints([1])]),
+  ]);
+  const padding = g.op1('Unsqueeze', [g.op1('Cast', [attentionMask], { to: OnnxType.BOOL }), g.ints([1, 2, 3])]);
+  const allowed = g.op1('And', [causal, padding]);
+  // Finite rather than -inf, so a fully padded row gives a uniform softmax instead of NaN.
+  return g.op1('Where', [allowed, g.floats([0], []), g.floats([-1e9], [])]);
+}
+
+function rotate(g: GraphBuilder, x: string, cos: string, sin: string, dim: number): string {
+  const axis = g.ints([3]);
+  const x1 = g.op1('Slice', [x, g.ints([0]), g.ints([dim / 2]), axis]);
+  const x2 = g.op1('Slice', [x, g.ints([dim / 2]), g.ints([dim]), axis]);
+  const first = g.op1('Sub', [g.op1('Mul', [x1, cos]), g.op1('Mul', [x2, sin])]);
+  const second = g.op1('Add', [g.op1('Mul', [x2, cos]), g.op1('Mul', [x1, sin])]);
+  return g.op1('Concat', [first, second], { axis: -1 });
+}
+
+function activation(g: GraphBuilder, x: string, kind: DecoderStyle['activation']): string {
+  if (kind === 'silu') return g.op1('Mul', [x, g.op1('Sigmoid', [x])]);
+  // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); opset 17 has no Gelu op.
+  const cube = g.op1('Mul', [g.op1('Mul', [x, x]), x]);
+  const inner = g.op1('Mul', [g.op1('Add', [x, g.op1('Mul', [cube, g.floats([0.044715], [])])]), g.floats([Math.sqrt(2 / Math.PI)], [])]);
+  const tanh = g.op1('Add', [g.op1('Tanh', [inner]), g.floats([1], [])]);
+  return g.op1('Mul', [g.op1('Mul', [x, tanh]), g.floats([0.5], [])]);
+}
+
+interface BlockContext {
+  shape: LlamaShape;
+  cos: string;
+  sin: string;
+  bias: string;
+}
+
+function attention(g: GraphBuilder, ctx: BlockContext, i: number, h: string, w: LlamaWeights['blocks'][number]): string {
+  const { shape } = ctx;
+  const d = shape.embedding;
+  const hd = headDim(shape);
+  const kvDim = shape.kvHeads * hd;
+  const prefix = `model.layers.${i}.self_attn`;
+  const heads = (x: string, n: number): string => g.op1('Transpose', [g.reshape(x, [0, 0, n, hd])], { perm: [0, 2, 1, 3] });
+  const q = rotate(g, heads(g.linear(h, `${prefix}.q_proj.weight`, w.q, d, d), shape.heads), ctx.cos, ctx.sin, hd);
+  const k = rotate(g, heads(g.linear(h, `${prefix}.k_proj.weight`, w.k, kvDim, d), shape.kvHeads), ctx.cos, ctx.sin, hd);
+  const v = heads(g.linear(h, `${prefix}.v_proj.weight`, w.v, kvDim, d), shape.kvHeads);
+  const cacheShape = ['batch_size', shape.kvHeads, 'past_sequence_length', hd];
+  const presentShape = ['batch_size', shape.kvHeads, 'total_sequence_length', hd];
+  const keys = g.op1('Concat', [g.input(`past_key_values.${i}.key`, OnnxType.FLOAT, cacheShape), k], { axis: 2 });
+  const values = g.op1('Concat', [g.input(`past_key_values.${i}.value`, OnnxType.FLOAT, cacheShape), v], { axis: 2 });
+  g.output(keys, `present.${i}.key`, OnnxType.FLOAT, presentShape);
+  g.output(values, `present.${i}.value`, OnnxType.FLOAT, presentShape);
+  // Grouped-query attention without copying K/V: queries are grouped [b, kv, rep, s, hd] and MatMul broadcasts
+  // each KV head over its `rep` query heads (head h reads KV head ⌊h / rep⌋, as HF's repeat_kv does).
+  const grouped = g.reshape(q, [0, shape.kvHeads, shape.heads / shape.kvHeads, -1, hd]);
+  const keysT = g.op1('Transpose', [g.op1('Unsqueeze', [keys, g.ints([2])])], { perm: [0, 1, 2, 4, 3] });
+  const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [grouped, keysT]), g.floats([1 / Math.sqrt(hd)], [])]), ctx.bias]);
+  const probs = g.op1('Softmax', [scores], { axis: -1 });
+  const mixed = g.op1('MatMul', [probs, g.op1('Unsqueeze', [values, g.ints([2])])]);
+  const merged = g.reshape(g.op1('Transpose', [g.reshape(mixed, [0, shape.heads, -1, hd])], { perm: [0, 2, 1, 3] }), [0, 0, d]);
+  return g.linear(merged, `${prefix}.o_proj.weight`, w.o, d, d);
+}
+
+/**
+ * Adds the blocks, final norm and LM head after `hidden` [batch, seq, embedding], declaring the cache inputs and
+ * the `logits`/`present.*` outputs. MatMul weights are stored `[in, out]` under their Hugging Face names.
+ */
+export function addLlamaDecoder(
+  g: GraphBuilder,
+  shape: LlamaShape,
+  weights: LlamaWeights,
+  io: { hidden: string; attentionMask: string; positionIds: string },
+  style: DecoderStyle = llamaStyle,
+): void {
+  const tables = rotaryTables(shape);
+  const half = headDim(shape) / 2;
+  const gathered = (name: string, table: Float32Array): string =>
+    g.op1('Unsqueeze', [g.op1('Gather', [g.weight(name, table, [shape.contextLength, half]), io.positionIds]), g.ints([1])]);
+  const ctx: BlockContext = {
+    shape,
+    cos: gathered('rotary.cos', tables.cos),
+    sin: gathered('rotary.sin', tables.sin),
+    bias: attentionBias(g, io.attentionMask, io.positionIds),
+  };
+  let x = io.hidden;
+  weights.blocks.forEach((w, i) => {
+    g.scope = `layers.${i}`;
+    const prefix = `model.layers.${i}`;
+    const h = g.rmsNorm(x, `${prefix}.input_layernorm.weight`, w.attnNorm, shape.rmsEps, style.normOffset);
+    x = g.op1('Add', [x, attention(g, ctx, i, h, w)]);
+    const h2 = g.rmsNorm(x, `${prefix}.post_attention_layernorm.weight`, w.ffnNorm, shape.rmsEps, style.normOffset);
+    const gate = activation(g, g.linear(h2, `${prefix}.mlp.gate_proj.weight`, w.gate, shape.feedForward, shape.embedding), style.activation);
+    const up = g.linear(h2, `${prefix}.mlp.up_proj.weight`, w.up, shape.feedForward, shape.embedding);
+    x = g.op1('Add', [x, g.linear(g.op1('Mul', [gate, up]), `${prefix}.mlp.down_proj.weight`, w.down, shape.embedding, shape.feedForward)]);
+  });
+  g.scope = 'head';
+  const final = g.rmsNorm(x, 'model.norm.weight', weights.finalNorm, shape.rmsEps, style.normOffset);
+  const logits = g.linear(final, 'lm_head.weight', weights.lmHead, shape.vocab, shape.embedding);
+  g.output(logits, 'logits', OnnxType.FLOAT, ['batch_size', 'sequence_length', shape.vocab]);
+}
