@@ -1,0 +1,116 @@
+/**
+ * The sampling loop of one choice: engine tokens → constraint advance → UTF-8 text → stop sequences → output parser.
+ * Yields OpenAI-level events (content / reasoning / tool-call deltas, log-probabilities, finish) as they settle, so
+ * streamed and non-streamed responses are built from the very same sequence.
+ */
+import type { EngineModel, EnginePrompt, SamplingOptions, TokenVocabulary } from '../engines/index.js';
+import type { OutputEvent, OutputParser } from './output-parser.js';
+import { StopFilter } from './stop-filter.js';
+
+/** The decoder state of one choice, as the sampling loop drives it. */
+export interface Constraint {
+  /** Sets the bits of the tokens allowed next (the buffer arrives zeroed). */
+  fillMask(words: Uint32Array): void;
+  /** Advances past a sampled token; throws if the token was not allowed. */
+  accept(token: number): void;
+}
+
+/** One output token's log-probability, with the alternatives requested by `top_logprobs`. */
+export interface TokenLogprob {
+  token: string;
+  bytes: number[];
+  logprob: number;
+  top: { token: string; bytes: number[]; logprob: number }[];
+}
+
+/** Why a choice ended. */
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+/** What a choice yields. */
+export type ChoiceEvent =
+  | OutputEvent
+  | { type: 'logprobs'; content: TokenLogprob[] }
+  | { type: 'finish'; reason: FinishReason; completionTokens: number };
+
+/** Inputs of one choice. */
+export interface ChoiceOptions {
+  model: EngineModel;
+  vocabulary: TokenVocabulary;
+  prompt: EnginePrompt;
+  sampling: SamplingOptions;
+  maxTokens: number;
+  constraint: Constraint | null;
+  stop: readonly string[];
+  parser: OutputParser;
+  /** -1 = no log-probabilities. */
+  topLogprobs: number;
+  signal?: AbortSignal;
+  /** Receives prompt and cached-prefix token counts once the prompt is evaluated. */
+  onPrompt?: (promptTokens: number, cachedTokens: number) => void;
+}
+
+const lossy = new TextDecoder('utf-8');
+
+function describe(vocabulary: TokenVocabulary, token: number): { token: string; bytes: number[] } {
+  const bytes = vocabulary.bytes[token] ?? new Uint8Array(0);
+  return { token: lossy.decode(bytes), bytes: [...bytes] };
+}
+
+/** Runs one choice to its end (EOS, stop sequence, token budget or abort). */
+export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceEvent> {
+  const { vocabulary, constraint, parser, signal } = options;
+  const decoder = new TextDecoder('utf-8');
+  const stop = new StopFilter(options.stop);
+  const inner = new AbortController();
+  const abort = (): void => inner.abort();
+  signal?.addEventListener('abort', abort, { once: true });
+  const generation = options.model.generate({
+    prompt: options.prompt,
+    sampling: options.sampling,
+    maxTokens: options.maxTokens,
+    topLogprobs: options.topLogprobs,
+    signal: inner.signal,
+    ...(constraint && {
+      mask: (words: Uint32Array) => {
+        constraint.fillMask(words);
+        return true;
+      },
+    }),
+  });
+  let count = 0;
+  let ended: FinishReason | null = null;
+  try {
+    for await (const step of generation) {
+      if (count === 0) options.onPrompt?.(await generation.promptTokens, await generation.cachedTokens);
+      count++;
+      if (step.logprob !== undefined) {
+        const entry = {
+          ...describe(vocabulary, step.token),
+          logprob: step.logprob,
+          top: (step.top ?? []).map((t) => ({ ...describe(vocabulary, t.token), logprob: t.logprob })),
+        };
+        yield { type: 'logprobs', content: [entry] };
+      }
+      if (step.eog) {
+        ended = 'stop';
+        break;
+      }
+      constraint?.accept(step.token);
+      const text = vocabulary.special[step.token] ? '' : decoder.decode(vocabulary.bytes[step.token], { stream: true });
+      yield* parser.push(stop.push(text));
+      if (stop.stopped) {
+        ended = 'stop';
+        break;
+      }
+    }
+  } finally {
+    signal?.removeEventListener('abort', abort);
+    inner.abort();
+  }
+  if (count === 0) options.onPrompt?.(await generation.promptTokens, await generation.cachedTokens);
+  if (signal?.aborted) return;
+  yield* parser.push(stop.push(decoder.decode()) + stop.end());
+  yield* parser.end();
+  const reason = ended ?? 'length';
+  yield { type: 'finish', reason: reason === 'stop' && parser.toolCalls > 0 ? 'tool_calls' : reason, completionTokens: count };
+}
