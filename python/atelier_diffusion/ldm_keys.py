@@ -124,9 +124,16 @@ def _vae_key(key: str, levels: int) -> str:
 
 
 def text_encoder_to_ldm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """SD 1.x keeps the HF CLIPTextModel's own names under `cond_stage_model.transformer.` (prefix added by the
-    caller); only the non-persistent position ids are dropped."""
-    return {k: v for k, v in state.items() if not k.endswith("position_ids")}
+    """SD 1.x keeps HF CLIPTextModel names, `text_model.…`, under `cond_stage_model.transformer.` (prefix added by
+    the caller). transformers ≥ 5 dropped the `text_model.` level from the module, so it is put back here."""
+    return {k if k.startswith("text_model.") else "text_model." + k: v
+            for k, v in state.items() if not k.endswith("position_ids")}
+
+
+def text_encoder_from_ldm(state: dict[str, torch.Tensor], own_keys) -> dict[str, torch.Tensor]:
+    """Inverse of text_encoder_to_ldm for a model whose state dict has `own_keys` (with or without `text_model.`)."""
+    flat = not any(k.startswith("text_model.") for k in own_keys)
+    return {k[len("text_model."):] if flat and k.startswith("text_model.") else k: v for k, v in state.items()}
 
 
 def to_ldm_checkpoint(unet, vae, text_encoder) -> dict[str, torch.Tensor]:

@@ -26,6 +26,9 @@ from safetensors.torch import save_file
 
 #: Component → kohya prefix.
 KOHYA_PREFIX = {"unet": "lora_unet_", "text_encoder": "lora_te_"}
+#: transformers ≥ 5 flattened CLIPTextModel (no `.text_model` child), but LoRA files and SD checkpoints keep the
+#: `text_model.` names; layers always carry that canonical form.
+TE_CANONICAL = "text_model."
 _PEFT_KEY = re.compile(r"(?:base_model\.model\.)?(?:(unet|text_encoder)\.)?(.+)\.lora_(A|B)(?:\.[^.]+)?\.weight")
 
 
@@ -95,7 +98,10 @@ def _from_peft(tensors: dict[str, torch.Tensor], config: dict, module_names: dic
         m = _PEFT_KEY.fullmatch(key)
         if m is None:
             raise ValueError(f"unrecognised LoRA key {key!r}")
-        pairs.setdefault((m[1] or "unet", m[2]), {})[m[3]] = value
+        component, module = m[1] or "unet", m[2]
+        if component == "text_encoder" and not module.startswith(TE_CANONICAL):
+            module = TE_CANONICAL + module
+        pairs.setdefault((component, module), {})[m[3]] = value
     layers = []
     for (component, module), ab in sorted(pairs.items()):
         if module not in module_names.get(component, set()):
@@ -108,17 +114,26 @@ def _from_peft(tensors: dict[str, torch.Tensor], config: dict, module_names: dic
     return layers
 
 
+def _te_prefix(text_encoder) -> str:
+    return "" if hasattr(text_encoder, "text_model") else TE_CANONICAL
+
+
 def module_names(unet, text_encoder) -> dict[str, set[str]]:
-    """Names of the modules a LoRA may adapt, per component."""
+    """Names of the modules a LoRA may adapt, per component (text encoder names in canonical form)."""
+    prefix = _te_prefix(text_encoder)
     return {"unet": {n for n, _ in unet.named_modules() if n},
-            "text_encoder": {n for n, _ in text_encoder.named_modules() if n}}
+            "text_encoder": {prefix + n for n, _ in text_encoder.named_modules() if n}}
 
 
 @torch.no_grad()
 def merge_lora(models: dict[str, torch.nn.Module], layers: list[LoraLayer], scale: float = 1.0) -> None:
     """Adds each layer's low-rank update into the model weights in place (`models`: component → module)."""
     for layer in layers:
-        target = models[layer.component].get_submodule(layer.module)
+        model = models[layer.component]
+        name = layer.module
+        if layer.component == "text_encoder" and _te_prefix(model):
+            name = name[len(TE_CANONICAL):]
+        target = model.get_submodule(name)
         weight = target.weight
         delta = layer.up.flatten(1).float() @ layer.down.flatten(1).float()
         delta = delta.reshape(weight.shape) * (layer.alpha / layer.rank * scale)

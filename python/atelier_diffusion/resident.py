@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from .ldm_keys import text_encoder_from_ldm
 from .lora_files import merge_lora, module_names, read_lora
 from .pngmeta import ImageInfo, encode_png
 from .protocol import AtelierError, Problem, RequestError
@@ -120,7 +121,8 @@ def load_single_file(path: Path, config_dir: Path | None = None) -> Components:
     vae = AutoencoderKL.from_config(configs["vae"])
     _load_strict(vae, convert_ldm_vae_checkpoint(checkpoint, vae.config), "vae")
     text_encoder = CLIPTextModel(CLIPTextConfig.from_dict(configs["text_encoder"]))
-    _load_strict(text_encoder, convert_ldm_clip_checkpoint(checkpoint), "text_encoder")
+    clip_state = text_encoder_from_ldm(convert_ldm_clip_checkpoint(checkpoint), text_encoder.state_dict().keys())
+    _load_strict(text_encoder, clip_state, "text_encoder")
     return Components(unet.eval(), vae.eval(), text_encoder.eval(), tokenizer, configs["scheduler"])
 
 
@@ -145,10 +147,11 @@ def load_components(source: ModelSource, device: torch.device | None = None) -> 
         merge_lora({"unet": parts.unet, "text_encoder": parts.text_encoder}, layers, source.lora_scale)
     dtype = torch.float32 if device is not None else _dtype(device or _device())
     device = device or _device()
-    for module in (parts.unet, parts.vae, parts.text_encoder):
-        module.to(device=device, dtype=dtype).eval().requires_grad_(False)
-    # The VAE decodes in fp32 even on GPU: SD's VAE overflows in fp16 and the decode is a small share of the time.
-    parts.vae.to(dtype=torch.float32)
+    # The VAE stays fp32 even on GPU: SD's VAE overflows in fp16 and the decode is a small share of the time.
+    for module, want in ((parts.unet, dtype), (parts.text_encoder, dtype), (parts.vae, torch.float32)):
+        if module.dtype != want or module.device != device:
+            module.to(device=device, dtype=want)
+        module.eval().requires_grad_(False)
     return parts
 
 

@@ -1,0 +1,151 @@
+"""Lightning callbacks that connect training to the outside: protocol lines + loggers, checkpoints, validation.
+
+All of them act once per *optimizer* step (after gradient accumulation), detected by `trainer.global_step`
+advancing, and only on global rank 0 where they write files.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+
+from .protocol import CancelledError, Emitter
+
+
+def _grad_norm(module: torch.nn.Module) -> float:
+    """L2 norm of all gradients before clipping (what tells you training is blowing up)."""
+    norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+
+
+class ProtocolCallback(L.Callback):
+    """Per optimizer step: a `metric` line (loss, loss_instance, loss_class, lr, grad_norm) mirrored to the
+    Lightning loggers (TensorBoard, W&B) and a `progress` line with ETA. Also checks cancellation."""
+
+    def __init__(self, emit: Emitter, max_steps: int, log_every: int, cancelled=lambda: False):
+        self.emit, self.max_steps, self.log_every, self.cancelled = emit, max_steps, log_every, cancelled
+        self._grad_norm = 0.0
+        self._last_step = -1
+        self._t0 = 0.0
+        self._step0 = 0
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._t0, self._step0, self._last_step = time.monotonic(), trainer.global_step, trainer.global_step
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        self._grad_norm = _grad_norm(pl_module)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        step = trainer.global_step
+        if step == self._last_step:
+            return  # still accumulating
+        self._last_step = step
+        losses = pl_module.step_losses
+        pl_module.step_losses = []
+        values = {k: sum(d[k] for d in losses) / len(losses) for k in losses[0]} if losses else {}
+        values["lr"] = trainer.optimizers[0].param_groups[0]["lr"]
+        values["grad_norm"] = self._grad_norm
+        if trainer.is_global_zero:
+            if step % self.log_every == 0 or step == self.max_steps:
+                self.emit.metric(step, values)
+                for logger in trainer.loggers:
+                    logger.log_metrics({f"train/{k}": v for k, v in values.items()}, step=step)
+            rate = (step - self._step0) / max(time.monotonic() - self._t0, 1e-9)
+            self.emit.progress("train", step, self.max_steps, steps_per_s=rate,
+                               eta_s=(self.max_steps - step) / rate if rate > 0 else None)
+        if self.cancelled():
+            trainer.should_stop = True
+
+
+class CheckpointCallback(L.Callback):
+    """Every N optimizer steps and at the end: an atomic full-state checkpoint (`step-XXXXXXXX.ckpt`), keeping the
+    last K. Written to a temp name, fsynced, then renamed, so a SIGKILL mid-write leaves the previous ones intact
+    and `latest()` never returns a torn file."""
+
+    def __init__(self, folder: Path, every: int, keep: int, emit: Emitter):
+        self.folder, self.every, self.keep, self.emit = Path(folder), every, keep, emit
+        self._saved_step = -1
+
+    @staticmethod
+    def latest(folder: Path) -> Path | None:
+        """Newest complete checkpoint in `folder` (by step in the name), or None."""
+        found = sorted(Path(folder).glob("step-*.ckpt")) if Path(folder).is_dir() else []
+        return found[-1] if found else None
+
+    def save(self, trainer) -> None:
+        step = trainer.global_step
+        if step == self._saved_step:
+            return
+        self._saved_step = step
+        path = self.folder / f"step-{step:08d}.ckpt"
+        tmp = self.folder / f".step-{step:08d}.ckpt.tmp"
+        trainer.save_checkpoint(tmp)  # collective under ddp/fsdp: every rank calls it
+        if not trainer.is_global_zero:
+            return
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        kept = sorted(self.folder.glob("step-*.ckpt"))
+        for old in kept[:-self.keep]:
+            old.unlink()
+        self.emit.emit("checkpoint", step=step, path=str(path), kept=[str(p) for p in kept[-self.keep:]])
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._saved_step = trainer.global_step  # the checkpoint we resumed from needs no copy
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        step = trainer.global_step
+        if step and step % self.every == 0:
+            self.save(trainer)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.save(trainer)
+
+
+class ValidationCallback(L.Callback):
+    """Every M optimizer steps (and after the last): images for the validation prompts with fixed seeds, saved as
+    PNG, added to TensorBoard and announced as `sample` lines. Uses its own generators, never the global RNG."""
+
+    def __init__(self, cfg, parts, folder: Path, emit: Emitter):
+        self.cfg, self.parts, self.folder, self.emit = cfg, parts, Path(folder), emit
+        self._done_step = -1
+
+    @torch.no_grad()
+    def render(self, trainer, pl_module) -> None:
+        from .model import build_pipeline
+
+        step = trainer.global_step
+        if step == self._done_step or not self.cfg.tracking.validation_prompts or not trainer.is_global_zero:
+            return
+        self._done_step = step
+        was_training = pl_module.unet.training
+        pl_module.unet.eval()
+        pipe = build_pipeline(self.parts)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for i, prompt in enumerate(self.cfg.tracking.validation_prompts):
+            gen = torch.Generator(device=pl_module.device).manual_seed(self.cfg.train.seed + i)
+            size = self.cfg.data.resolution
+            image = pipe(prompt, height=size, width=size, num_inference_steps=self.cfg.tracking.validation_steps,
+                         guidance_scale=self.cfg.tracking.validation_guidance, generator=gen).images[0]
+            path = self.folder / f"step-{step:08d}-{i}.png"
+            image.save(path)
+            for logger in trainer.loggers:
+                if hasattr(logger, "experiment") and hasattr(logger.experiment, "add_image"):
+                    import numpy as np
+
+                    logger.experiment.add_image(f"validation/{i}", np.asarray(image), step, dataformats="HWC")
+            self.emit.emit("sample", step=step, prompt=prompt, path=str(path))
+        pl_module.unet.train(was_training)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        every = self.cfg.tracking.validation_every_n_steps
+        if every and trainer.global_step and trainer.global_step % every == 0:
+            self.render(trainer, pl_module)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.render(trainer, pl_module)

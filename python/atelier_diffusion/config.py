@@ -1,0 +1,245 @@
+"""Typed training config: dataclass sections, one JSON Schema derived from them, recipes and memory presets.
+
+A config is built in layers, later ones winning key by key:
+
+    section defaults  <  recipe (full | lora)  <  preset (8gb | 12gb | 24gb)  <  YAML file  <  overrides (JSON / --set)
+
+`recipe` and `preset` are top-level keys of the user's YAML/JSON. The merged dict is validated against the schema
+(unknown keys and bad values → ConfigError listing each, with a "did you mean"), turned into dataclasses, then
+checked for combinations that cannot work (again all at once) — before any model is loaded.
+Hardware-dependent wishes degrade with a warning instead (8-bit Adam without bitsandbytes+CUDA → AdamW; fp16 mixed
+precision without CUDA → fp32), so one preset file works on every machine.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config_schema import build_schema, from_dict, merge, schema_problems, spec
+from .protocol import ConfigError, Problem
+
+
+@dataclass
+class ModelConfig:
+    """What to fine-tune."""
+
+    base: str = spec("", doc="diffusers folder or single-file SD checkpoint (.safetensors/.ckpt)", min_length=1)
+    base_config: str | None = spec(None, doc="diffusers folder whose configs describe a single-file checkpoint")
+    prediction_type: str | None = spec(None, enum=["epsilon", "v_prediction", None],
+                                       doc="training target; default: the base scheduler's")
+
+
+@dataclass
+class DataConfig:
+    """Subject photos, prompts and preprocessing."""
+
+    instance_dir: str = spec("", min_length=1, doc="folder of 3+ photos of the subject (jpg/png/webp)")
+    instance_prompt: str = spec("", min_length=1, doc='prompt with the identifier, e.g. "a photo of sks dog"')
+    class_prompt: str | None = spec(None, doc='prompt of the class, e.g. "a photo of dog" (prior preservation)')
+    class_dir: str | None = spec(None, doc="folder of class images; missing ones are generated into the cache")
+    resolution: int = spec(512, minimum=16, doc="training size in pixels (a multiple of the VAE's scale factor)")
+    crop: str = spec("center", enum=["center", "random"], doc="crop after resizing the short side")
+    flip_p: float = spec(0.0, minimum=0.0, maximum=1.0, doc="probability of a horizontal flip")
+    min_size: int | None = spec(None, minimum=1, doc="smallest accepted image side; default resolution/2")
+    duplicate_distance: int = spec(4, minimum=0, maximum=64, doc="perceptual-hash bits under which two photos "
+                                   "count as duplicates (0: exact copies only)")
+
+
+@dataclass
+class PriorConfig:
+    """Prior preservation: class images keep the model's idea of the class while it learns the subject."""
+
+    enabled: bool = spec(True)
+    loss_weight: float = spec(1.0, minimum=0.0, doc="weight of the class loss")
+    num_class_images: int = spec(200, minimum=1)
+    sample_steps: int = spec(25, minimum=1, doc="sampler steps when generating class images")
+    guidance_scale: float = spec(7.5, minimum=1.0, doc="classifier-free guidance for class images")
+    negative_prompt: str = spec("")
+    sample_batch_size: int = spec(4, minimum=1)
+    cache_dir: str | None = spec(None, doc="class-image cache; default $ATELIER_CACHE/class-images")
+
+
+@dataclass
+class LoraConfig:
+    """LoRA adapter shape (used when train.method is lora)."""
+
+    rank: int = spec(4, minimum=1)
+    alpha: float = spec(4.0, exclusive_minimum=0.0)
+    dropout: float = spec(0.0, minimum=0.0, maximum=1.0)
+    unet_targets: list[str] = spec(["to_q", "to_k", "to_v", "to_out.0"], min_items=1)
+    text_encoder_targets: list[str] = spec(["q_proj", "k_proj", "v_proj", "out_proj"], min_items=1)
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation."""
+
+    method: str = spec("full", enum=["full", "lora"])
+    train_text_encoder: bool = spec(False)
+    max_steps: int = spec(800, minimum=1, doc="optimizer steps")
+    batch_size: int = spec(1, minimum=1, doc="instance images per micro-batch (class images double it)")
+    grad_accum: int = spec(1, minimum=1)
+    lr: float = spec(5e-6, exclusive_minimum=0.0)
+    text_encoder_lr: float | None = spec(None, exclusive_minimum=0.0, doc="default: lr")
+    lr_scheduler: str = spec("constant", enum=["constant", "linear", "cosine", "polynomial"])
+    lr_warmup_steps: int = spec(0, minimum=0)
+    optimizer: str = spec("adamw", enum=["adamw", "adamw8bit"])
+    adam_beta1: float = spec(0.9, minimum=0.0, maximum=1.0)
+    adam_beta2: float = spec(0.999, minimum=0.0, maximum=1.0)
+    adam_eps: float = spec(1e-8, exclusive_minimum=0.0)
+    weight_decay: float = spec(1e-2, minimum=0.0)
+    max_grad_norm: float | None = spec(1.0, exclusive_minimum=0.0, doc="clip; null: off")
+    precision: str = spec("32", enum=["32", "16-mixed", "bf16-mixed"])
+    gradient_checkpointing: bool = spec(False)
+    attention: str = spec("sdpa", enum=["sdpa", "eager"])
+    seed: int = spec(0, minimum=0)
+    offset_noise: float = spec(0.0, minimum=0.0, doc="strength of per-channel offset noise (0.05–0.1 typical)")
+    snr_gamma: float | None = spec(None, exclusive_minimum=0.0, doc="min-SNR weighting gamma (5 recommended)")
+    num_workers: int = spec(0, minimum=0, doc="DataLoader worker processes")
+
+
+@dataclass
+class HardwareConfig:
+    """Passed to Lightning's Trainer as-is."""
+
+    accelerator: str = spec("auto", enum=["auto", "cpu", "gpu", "cuda", "mps"])
+    devices: int | str = spec(1, doc='count or "auto"')
+    num_nodes: int = spec(1, minimum=1)
+    strategy: str = spec("auto", enum=["auto", "ddp", "ddp_spawn", "fsdp", "deepspeed"])
+
+
+@dataclass
+class CheckpointConfig:
+    """Resumable checkpoints (full state: weights, optimizer, scheduler, RNG, data position)."""
+
+    every_n_steps: int = spec(100, minimum=1)
+    keep_last: int = spec(2, minimum=1)
+    dir: str | None = spec(None, doc="default: <output.dir>/checkpoints")
+    resume: str = spec("auto", doc='"auto" (latest in dir), "none", or a checkpoint path', min_length=1)
+
+
+@dataclass
+class TrackingConfig:
+    """Metrics and validation images (TensorBoard always; W&B when installed and a project is set)."""
+
+    tensorboard: bool = spec(True)
+    log_every_n_steps: int = spec(1, minimum=1)
+    validation_prompts: list[str] = spec([])
+    validation_every_n_steps: int = spec(0, minimum=0, doc="0: only after the last step")
+    validation_steps: int = spec(20, minimum=1)
+    validation_guidance: float = spec(7.5, minimum=1.0)
+    wandb_project: str | None = spec(None)
+    wandb_entity: str | None = spec(None)
+
+
+@dataclass
+class OutputConfig:
+    """Where the result goes."""
+
+    dir: str = spec("", min_length=1, doc="output folder (model, checkpoints, logs)")
+
+
+@dataclass
+class Config:
+    """A whole DreamBooth job. `warnings` collects the degradations applied by `check_combinations`."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    prior: PriorConfig = field(default_factory=PriorConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    hardware: HardwareConfig = field(default_factory=HardwareConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    recipe: str | None = spec(None, enum=["full", "lora", None], doc="full: lr 5e-6, 800 steps; lora: lr 1e-4")
+    preset: str | None = spec(None, enum=["8gb", "12gb", "24gb", None], doc="memory tier")
+    warnings: list[str] = field(default_factory=list, metadata={"internal": True})
+
+
+#: Recipes from the DreamBooth paper / diffusers examples: 200 class images, prior weight 1.
+RECIPES: dict[str, dict[str, Any]] = {
+    "full": {"train": {"method": "full", "lr": 5e-6, "max_steps": 800}, "prior": {"num_class_images": 200}},
+    "lora": {"train": {"method": "lora", "lr": 1e-4, "max_steps": 500}, "prior": {"num_class_images": 200},
+             "lora": {"rank": 4, "alpha": 4.0}},
+}
+
+#: Memory tiers: what to trade for VRAM. 8-bit Adam and fp16 degrade on machines without CUDA (see module doc).
+PRESETS: dict[str, dict[str, Any]] = {
+    "8gb": {"train": {"precision": "16-mixed", "gradient_checkpointing": True, "optimizer": "adamw8bit",
+                      "train_text_encoder": False, "batch_size": 1}},
+    "12gb": {"train": {"precision": "16-mixed", "gradient_checkpointing": True, "optimizer": "adamw8bit",
+                       "train_text_encoder": False, "batch_size": 1}},
+    "24gb": {"train": {"precision": "16-mixed", "gradient_checkpointing": False, "optimizer": "adamw",
+                       "train_text_encoder": True, "batch_size": 1}},
+}
+
+SCHEMA: dict[str, Any] = build_schema(Config)
+
+
+def parse_override(item: str) -> dict[str, Any]:
+    """Turns a `--set train.lr=1e-4` flag into a nested dict; the value is parsed as YAML (numbers, lists...)."""
+    if "=" not in item:
+        raise ConfigError("bad override", [Problem(item, "expected KEY=VALUE, e.g. train.lr=1e-4")])
+    key, raw = item.split("=", 1)
+    out: dict[str, Any] = {}
+    node = out
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = yaml.safe_load(raw)
+    return out
+
+
+def load_config(yaml_path: str | Path | None = None, overrides: list[dict[str, Any]] | None = None,
+                cuda: bool | None = None) -> Config:
+    """Builds and fully validates a Config from an optional YAML file plus override dicts (the JSON TS sends).
+    `cuda` (default: torch.cuda.is_available()) decides hardware degradations. Raises ConfigError."""
+    user: dict[str, Any] = {}
+    if yaml_path is not None:
+        try:
+            loaded = yaml.safe_load(Path(yaml_path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError("cannot read config file", [Problem(str(yaml_path), str(err))]) from None
+        if not isinstance(loaded, dict):
+            raise ConfigError("config file must hold a mapping", [Problem(str(yaml_path), "not a mapping")])
+        user = loaded
+    for extra in overrides or []:
+        user = merge(user, extra)
+    return build_config(user, cuda)
+
+
+def build_config(user: dict[str, Any], cuda: bool | None = None) -> Config:
+    """Layers defaults < recipe < preset < `user`, validates, converts and checks combinations."""
+    user = copy.deepcopy(user)
+    train = user.get("train")
+    if isinstance(train, dict) and isinstance(train.get("precision"), int) and not isinstance(train["precision"], bool):
+        train["precision"] = str(train["precision"])  # YAML reads `precision: 32` as a number
+    problems = schema_problems(SCHEMA, user)
+    if problems:
+        raise ConfigError(f"invalid training config ({len(problems)} problem(s))", problems)
+    merged: dict[str, Any] = {}
+    if user.get("recipe"):
+        merged = merge(merged, RECIPES[user["recipe"]])
+    if user.get("preset"):
+        merged = merge(merged, PRESETS[user["preset"]])
+    merged = merge(merged, copy.deepcopy(user))
+    cfg = from_dict(Config, merged)
+    from .config_checks import check_combinations
+
+    check_combinations(cfg, cuda)
+    return cfg
+
+
+def to_dict(cfg: Any) -> Any:
+    """Plain-dict view of a config (for logs, checkpoints and hashing); drops internal fields."""
+    if is_dataclass(cfg):
+        return {f.name: to_dict(getattr(cfg, f.name)) for f in fields(cfg) if not f.metadata.get("internal")}
+    if isinstance(cfg, list):
+        return [to_dict(v) for v in cfg]
+    return cfg

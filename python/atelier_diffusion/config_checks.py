@@ -1,0 +1,92 @@
+"""Cross-field checks of a Config, run before any model is loaded.
+
+Logical contradictions are errors (all reported together); wishes the hardware cannot grant degrade with a warning
+recorded on `cfg.warnings`, so one preset works on a laptop and on a GPU box.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from .protocol import ConfigError, Problem
+
+SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
+
+
+def _required(cfg) -> list[Problem]:
+    """Keys without a usable default that every job must give."""
+    required = {"model.base": cfg.model.base, "data.instance_dir": cfg.data.instance_dir,
+                "data.instance_prompt": cfg.data.instance_prompt, "output.dir": cfg.output.dir}
+    return [Problem(key, "is required") for key, value in required.items() if not value]
+
+
+def _paths(cfg) -> list[Problem]:
+    """The base model and the photo folder must exist now, not after minutes of class-image generation."""
+    out: list[Problem] = []
+    base = Path(cfg.model.base)
+    if cfg.model.base and not base.exists():
+        out.append(Problem("model.base", f"{base} does not exist"))
+    elif base.is_dir() and not (base / "model_index.json").is_file():
+        out.append(Problem("model.base", f"{base} is not a diffusers pipeline folder (no model_index.json)"))
+    elif base.is_file() and base.suffix not in SINGLE_FILE_SUFFIXES:
+        out.append(Problem("model.base", f"single-file checkpoints must be {' or '.join(SINGLE_FILE_SUFFIXES)}"))
+    if cfg.model.base_config and base.is_dir():
+        out.append(Problem("model.base_config", "only used with a single-file model.base"))
+    if cfg.model.base_config and not (Path(cfg.model.base_config) / "model_index.json").is_file():
+        out.append(Problem("model.base_config", "must be a diffusers pipeline folder"))
+    if cfg.data.instance_dir and not Path(cfg.data.instance_dir).is_dir():
+        out.append(Problem("data.instance_dir", f"{cfg.data.instance_dir} is not a folder"))
+    resume = cfg.checkpoint.resume
+    if resume not in ("auto", "none") and not Path(resume).exists():
+        out.append(Problem("checkpoint.resume", f'{resume} does not exist (use "auto", "none" or a checkpoint)'))
+    return out
+
+
+def _logic(cfg) -> list[Problem]:
+    """Combinations that cannot produce a sensible run."""
+    out: list[Problem] = []
+    if cfg.data.resolution % 8:
+        out.append(Problem("data.resolution", "must be a multiple of 8"))
+    if cfg.prior.enabled and not cfg.data.class_prompt:
+        out.append(Problem("data.class_prompt", "is required when prior.enabled is true"))
+    if cfg.prior.enabled and cfg.data.class_prompt == cfg.data.instance_prompt:
+        out.append(Problem("data.class_prompt", "equals the instance prompt: the identifier could not be learnt"))
+    if cfg.train.lr_warmup_steps >= cfg.train.max_steps:
+        out.append(Problem("train.lr_warmup_steps", "must be smaller than train.max_steps"))
+    if cfg.train.text_encoder_lr is not None and not cfg.train.train_text_encoder:
+        out.append(Problem("train.text_encoder_lr", "is set but train.train_text_encoder is false"))
+    if cfg.train.method == "lora" and cfg.hardware.strategy == "fsdp":
+        out.append(Problem("hardware.strategy", "fsdp does not shard peft LoRA adapters here; use ddp for LoRA"))
+    if cfg.hardware.strategy == "deepspeed" and importlib.util.find_spec("deepspeed") is None:
+        out.append(Problem("hardware.strategy", "deepspeed is not installed"))
+    if isinstance(cfg.hardware.devices, str) and cfg.hardware.devices != "auto":
+        out.append(Problem("hardware.devices", 'must be a count or "auto"'))
+    if cfg.tracking.validation_every_n_steps and not cfg.tracking.validation_prompts:
+        out.append(Problem("tracking.validation_prompts", "needed when validation_every_n_steps > 0"))
+    return out
+
+
+def _hardware(cfg, cuda: bool) -> list[Problem]:
+    """Degrade what this machine cannot do (warnings), and refuse explicit GPU requests without a GPU."""
+    out: list[Problem] = []
+    if cfg.hardware.accelerator in ("gpu", "cuda") and not cuda:
+        out.append(Problem("hardware.accelerator", f"{cfg.hardware.accelerator} requested but no CUDA device"))
+    if cfg.train.optimizer == "adamw8bit" and not (cuda and importlib.util.find_spec("bitsandbytes")):
+        cfg.warnings.append("8-bit Adam needs bitsandbytes and CUDA; using AdamW (more optimizer memory)")
+        cfg.train.optimizer = "adamw"
+    if cfg.train.precision == "16-mixed" and not cuda:
+        cfg.warnings.append("16-mixed precision needs CUDA; training in fp32 (use bf16-mixed on CPU)")
+        cfg.train.precision = "32"
+    return out
+
+
+def check_combinations(cfg, cuda: bool | None = None) -> None:
+    """Validates cross-field rules in place; raises ConfigError with every problem found."""
+    if cuda is None:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    problems = _required(cfg) + _paths(cfg) + _logic(cfg) + _hardware(cfg, cuda)
+    if problems:
+        raise ConfigError(f"invalid training config ({len(problems)} problem(s))", problems)

@@ -1,0 +1,118 @@
+"""Image checks and preprocessing for DreamBooth.
+
+`check_instance_images` runs before any model is loaded and reports every unusable photo at once (wrong type,
+unreadable, truncated, too small, exact or near duplicate) — a duplicate silently doubles a pose's weight, a tiny
+photo gets upscaled into mush, and both are invisible until the samples look wrong hours later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .protocol import DataError, Problem
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+MIN_INSTANCE_IMAGES = 3
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files (by suffix) directly inside `folder`, sorted by name so order never depends on the filesystem."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def open_rgb(path: Path) -> Image.Image:
+    """Opens an image fully decoded, upright (EXIF orientation applied) and in RGB."""
+    with Image.open(path) as img:
+        img.load()
+        upright = ImageOps.exif_transpose(img)
+        return upright.convert("RGB")
+
+
+def dhash(img: Image.Image) -> int:
+    """64-bit difference hash: sign of horizontal gradients on a 9×8 greyscale thumbnail. Robust to rescaling and
+    re-encoding, which is what near-duplicate photos (resized copies, re-saved JPEGs) differ by."""
+    small = np.asarray(img.convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+@dataclass
+class _Seen:
+    path: Path
+    digest: str
+    phash: int
+
+
+def _inspect(path: Path, min_size: int) -> tuple[Image.Image | None, str | None]:
+    """Decodes one photo; returns (image, None) or (None, why it cannot be used)."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return None, f"unsupported file type {path.suffix or '(none)'}: use jpg, png or webp"
+    try:
+        with Image.open(path) as probe:
+            probe.verify()  # structure/CRC check; load() below catches truncated pixel data
+        img = open_rgb(path)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        return None, f"unreadable or corrupt image ({type(err).__name__}: {err})"
+    if min(img.size) < min_size:
+        return None, f"too small: {img.size[0]}x{img.size[1]} px, need at least {min_size} px on the short side"
+    return img, None
+
+
+def check_instance_images(folder: str | Path, min_size: int, duplicate_distance: int = 4) -> list[Path]:
+    """Validates the subject photos; returns the usable files (sorted) or raises DataError listing each bad file.
+
+    Files starting with "." are ignored (editor/OS droppings); every other file must be a usable, distinct photo.
+    """
+    folder = Path(folder)
+    problems: list[Problem] = []
+    seen: list[_Seen] = []
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    for path in files:
+        img, why = _inspect(path, min_size)
+        if why:
+            problems.append(Problem(str(path), why))
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        phash = dhash(img)
+        twin = next((s for s in seen if s.digest == digest), None)
+        if twin:
+            problems.append(Problem(str(path), f"exact duplicate of {twin.path.name}"))
+            continue
+        near = [(bin(s.phash ^ phash).count("1"), s) for s in seen]
+        close = min(near, key=lambda t: t[0], default=None)
+        if close and close[0] <= duplicate_distance:
+            problems.append(Problem(str(path), f"near-duplicate of {close[1].path.name} "
+                                               f"(perceptual distance {close[0]} ≤ {duplicate_distance})"))
+            continue
+        seen.append(_Seen(path, digest, phash))
+    if len(seen) < MIN_INSTANCE_IMAGES:
+        problems.append(Problem(str(folder), f"{len(seen)} usable image(s); DreamBooth needs at least "
+                                             f"{MIN_INSTANCE_IMAGES} distinct photos of the subject"))
+    if problems:
+        raise DataError(f"instance images in {folder} cannot be used ({len(problems)} problem(s))", problems)
+    return [s.path for s in seen]
+
+
+def preprocess(img: Image.Image, resolution: int, crop: str, flip: bool, rng: np.random.Generator) -> torch.Tensor:
+    """Resizes the short side to `resolution`, crops a square (center or at an `rng` offset), optionally mirrors,
+    and returns a CHW float tensor in [-1, 1] (the VAE's input range)."""
+    w, h = img.size
+    scale = resolution / min(w, h)
+    size = (max(resolution, round(w * scale)), max(resolution, round(h * scale)))
+    img = img.resize(size, Image.Resampling.BICUBIC)
+    if crop == "random":
+        left = int(rng.integers(0, size[0] - resolution + 1))
+        top = int(rng.integers(0, size[1] - resolution + 1))
+    else:
+        left, top = (size[0] - resolution) // 2, (size[1] - resolution) // 2
+    img = img.crop((left, top, left + resolution, top + resolution))
+    if flip:
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()

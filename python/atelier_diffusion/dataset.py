@@ -1,0 +1,89 @@
+"""The DreamBooth batch stream: deterministic, resumable, shardable.
+
+Micro-batch number `g` (counted from the start of the run, across gradient accumulation) is a pure function of
+(seed, g, rank): which photos it holds, their random crops and flips. Nothing is carried from batch to batch, so
+resuming at optimizer step s only needs `start = s × grad_accum` — no sampler state to save, no epoch boundary to
+replay, and a SIGKILLed run picks up the exact same images it would have seen.
+
+Each batch holds the instance examples first, then (with prior preservation) as many class examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from .data import open_rgb, preprocess
+
+# Independent random streams per purpose, so adding class images never changes the instance crops.
+_INSTANCE, _CLASS, _AUGMENT = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """What the stream draws from and how it augments."""
+
+    instance_paths: tuple[Path, ...]
+    class_paths: tuple[Path, ...]
+    resolution: int
+    crop: str
+    flip_p: float
+    batch_size: int
+    seed: int
+
+
+class DreamBoothStream(IterableDataset):
+    """Infinite stream of collated micro-batches starting at micro-batch `start`, for data-parallel `rank` of
+    `world`. Items: {"pixels": (n, 3, R, R) in [-1, 1], "num_instance": int, "index": g}."""
+
+    def __init__(self, spec: StreamSpec, start: int = 0, rank: int = 0, world: int = 1):
+        super().__init__()
+        self.spec, self.start, self.rank, self.world = spec, start, rank, world
+        self._cache: dict[Path, Image.Image] = {}
+
+    def _image(self, path: Path) -> Image.Image:
+        # Decoded photos are kept: DreamBooth sets are a handful of instance images and a few hundred class images.
+        if path not in self._cache:
+            self._cache[path] = open_rgb(path)
+        return self._cache[path]
+
+    def _pick(self, paths: tuple[Path, ...], stream: int, k: int) -> Path:
+        """Sample k of an endless sequence of seeded shuffles of `paths` (each epoch reshuffled)."""
+        epoch, pos = divmod(k, len(paths))
+        order = np.random.default_rng([self.spec.seed, stream, epoch]).permutation(len(paths))
+        return paths[int(order[pos])]
+
+    def _example(self, paths: tuple[Path, ...], stream: int, k: int) -> torch.Tensor:
+        path = self._pick(paths, stream, k)
+        rng = np.random.default_rng([self.spec.seed, _AUGMENT, stream, k])
+        flip = bool(rng.random() < self.spec.flip_p)
+        return preprocess(self._image(path), self.spec.resolution, self.spec.crop, flip, rng)
+
+    def batch(self, g: int) -> dict:
+        """Micro-batch `g` of this rank."""
+        bs = self.spec.batch_size
+        first = (g * self.world + self.rank) * bs
+        pixels = [self._example(self.spec.instance_paths, _INSTANCE, first + j) for j in range(bs)]
+        if self.spec.class_paths:
+            pixels += [self._example(self.spec.class_paths, _CLASS, first + j) for j in range(bs)]
+        return {"pixels": torch.stack(pixels), "num_instance": bs, "index": g * self.world + self.rank}
+
+    def __iter__(self):
+        info = get_worker_info()
+        wid, nworkers = (info.id, info.num_workers) if info else (0, 1)
+        # DataLoader reads workers round-robin, so worker w producing g ≡ w (mod n) keeps the global order.
+        g = self.start + wid
+        while True:
+            yield self.batch(g)
+            g += nworkers
+
+
+def make_loader(spec: StreamSpec, start: int, rank: int, world: int, num_workers: int) -> DataLoader:
+    """DataLoader over the stream; batches are already collated, so batch_size=None."""
+    return DataLoader(DreamBoothStream(spec, start, rank, world), batch_size=None, num_workers=num_workers,
+                      persistent_workers=num_workers > 0)

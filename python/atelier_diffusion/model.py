@@ -1,0 +1,132 @@
+"""The networks: loading SD components, freezing, LoRA adapters, attention backend, and building pipelines.
+
+No training logic lives here (see train_module.py); sampling code (sample.py) builds on `load_parts` /
+`build_pipeline` / `load_trained` too, so a base model, a full fine-tune and a LoRA load the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+#: File written next to LoRA weights: which base they apply to and how they were made.
+ADAPTER_FILE = "atelier_adapter.json"
+LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
+
+
+@dataclass
+class DiffusionParts:
+    """The components DreamBooth touches; `noise_scheduler` is the training (DDPM) schedule of the base."""
+
+    unet: Any
+    vae: Any
+    text_encoder: Any
+    tokenizer: Any
+    noise_scheduler: Any
+    prediction_type: str
+
+    @property
+    def vae_scale_factor(self) -> int:
+        return 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+
+def load_parts(base: str | Path, base_config: str | Path | None = None,
+               prediction_type: str | None = None) -> DiffusionParts:
+    """Loads UNet, VAE, text encoder, tokenizer and the DDPM training schedule from a diffusers folder or a single
+    SD 1.x/2.x checkpoint file (`base_config`: a diffusers folder whose configs describe it, since no hub is
+    reachable to infer them). `prediction_type` overrides the base scheduler's (v-prediction for SD 2.x-768)."""
+    from diffusers import DDPMScheduler, StableDiffusionPipeline
+
+    base = Path(base)
+    if base.is_file():
+        kwargs = {"config": str(base_config)} if base_config else {}
+        pipe = StableDiffusionPipeline.from_single_file(str(base), safety_checker=None, **kwargs)
+    else:
+        pipe = StableDiffusionPipeline.from_pretrained(str(base), safety_checker=None, feature_extractor=None,
+                                                       requires_safety_checker=False)
+    sched_config = dict(pipe.scheduler.config)
+    if prediction_type:
+        sched_config["prediction_type"] = prediction_type
+    noise_scheduler = DDPMScheduler.from_config(sched_config)
+    return DiffusionParts(pipe.unet, pipe.vae, pipe.text_encoder, pipe.tokenizer, noise_scheduler,
+                          noise_scheduler.config.prediction_type)
+
+
+def freeze(module: torch.nn.Module) -> None:
+    """Eval mode and no gradients: frozen parts must come out of training bit-identical."""
+    module.eval()
+    module.requires_grad_(False)
+
+
+def set_attention(unet: Any, backend: str) -> None:
+    """`sdpa`: PyTorch's fused scaled-dot-product attention (flash/memory-efficient kernels on GPU);
+    `eager`: the reference implementation, for debugging numerics."""
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+
+    unet.set_attn_processor(AttnProcessor2_0() if backend == "sdpa" else AttnProcessor())
+
+
+def add_lora(module: Any, rank: int, alpha: float, targets: list[str], dropout: float) -> None:
+    """Injects peft LoRA adapters (default adapter name) into the UNet or the CLIP text encoder and makes them the
+    only trainable parameters. Gaussian init of A with zero B keeps the model's output unchanged at step 0."""
+    from peft import LoraConfig
+
+    module.requires_grad_(False)
+    module.add_adapter(LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, lora_dropout=dropout,
+                                  init_lora_weights="gaussian"))
+    for name, param in module.named_parameters():
+        param.requires_grad_("lora_" in name)
+
+
+def trainable_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The parameters being trained (all of them for a full fine-tune, only adapters for LoRA)."""
+    return {n: p.detach() for n, p in module.named_parameters() if p.requires_grad}
+
+
+def build_pipeline(parts: DiffusionParts, scheduler: Any = None):
+    """A StableDiffusionPipeline over `parts` (shared modules, no copy) with a DDIM sampler by default; its progress
+    bar is off so nothing but protocol lines reaches stdout."""
+    from diffusers import DDIMScheduler, StableDiffusionPipeline
+
+    sched = scheduler or DDIMScheduler.from_config(parts.noise_scheduler.config)
+    pipe = StableDiffusionPipeline(unet=parts.unet, vae=parts.vae, text_encoder=parts.text_encoder,
+                                   tokenizer=parts.tokenizer, scheduler=sched, safety_checker=None,
+                                   feature_extractor=None, requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def load_trained(model_dir: str | Path):
+    """Loads what training wrote as a ready pipeline: a diffusers folder (full fine-tune) as is, or a LoRA folder
+    (atelier_adapter.json + weights) on top of the base it names."""
+    model_dir = Path(model_dir)
+    adapter = model_dir / ADAPTER_FILE
+    if not adapter.is_file():
+        return build_pipeline(load_parts(model_dir))
+    meta = json.loads(adapter.read_text())
+    pipe = build_pipeline(load_parts(meta["base"], meta.get("base_config"), meta.get("prediction_type")))
+    pipe.load_lora_weights(str(model_dir), weight_name=LORA_WEIGHTS)
+    return pipe
+
+
+_HASHED_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".json", ".txt")
+
+
+def model_hash(base: str | Path) -> str:
+    """SHA-256 over a model's weights and configs (relative names included): the identity of a base model in the
+    class-image cache, independent of where the folder lives."""
+    base = Path(base)
+    files = [base] if base.is_file() else sorted(p for p in base.rglob("*")
+                                                 if p.is_file() and p.suffix in _HASHED_SUFFIXES)
+    h = hashlib.sha256()
+    for path in files:
+        h.update(str(path.relative_to(base) if base.is_dir() else path.name).encode())
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,55 @@
+"""Writes the trained model where the store and generation can use it, and describes it for the result line.
+
+Full fine-tune → `<output>/model/` is a complete diffusers StableDiffusionPipeline folder.
+LoRA → `<output>/model/` holds `pytorch_lora_weights.safetensors` (diffusers/peft key names, loadable with
+`pipe.load_lora_weights`) and `atelier_adapter.json` naming the base (path and content hash) and the adapter shape.
+Written into a temp folder and renamed, so a half-written model is never mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .model import ADAPTER_FILE, LORA_WEIGHTS, DiffusionParts, build_pipeline, model_hash
+
+
+def _write_lora(cfg: Config, parts: DiffusionParts, folder: Path, base_hash: str) -> None:
+    from diffusers import StableDiffusionPipeline
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft.utils import get_peft_model_state_dict
+
+    unet_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(parts.unet))
+    te_layers = None
+    if cfg.train.train_text_encoder:
+        te_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(parts.text_encoder))
+    StableDiffusionPipeline.save_lora_weights(str(folder), unet_lora_layers=unet_layers,
+                                              text_encoder_lora_layers=te_layers, weight_name=LORA_WEIGHTS)
+    meta = {"format": "atelier-lora/1", "base": str(Path(cfg.model.base).resolve()), "base_hash": base_hash,
+            "base_config": cfg.model.base_config, "prediction_type": parts.prediction_type,
+            "rank": cfg.lora.rank, "alpha": cfg.lora.alpha, "unet_targets": cfg.lora.unet_targets,
+            "text_encoder_targets": cfg.lora.text_encoder_targets if cfg.train.train_text_encoder else [],
+            "instance_prompt": cfg.data.instance_prompt}
+    (folder / ADAPTER_FILE).write_text(json.dumps(meta, indent=1))
+
+
+def write_output(cfg: Config, parts: DiffusionParts, out_dir: Path) -> dict[str, Any]:
+    """Saves the model under out_dir/model and returns the result-line fields describing it."""
+    final = out_dir / "model"
+    tmp = out_dir / ".model.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    base_hash = model_hash(cfg.model.base)
+    if cfg.train.method == "lora":
+        _write_lora(cfg, parts, tmp, base_hash)
+    else:
+        build_pipeline(parts, parts.noise_scheduler).save_pretrained(str(tmp), safe_serialization=True)
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    return {"model_dir": str(final), "kind": "lora" if cfg.train.method == "lora" else "diffusers",
+            "base": str(Path(cfg.model.base).resolve()), "base_hash": base_hash,
+            "instance_prompt": cfg.data.instance_prompt,
+            "files": sorted(str(p.relative_to(final)) for p in final.rglob("*") if p.is_file())}

@@ -1,0 +1,150 @@
+"""DreamBooth training entry points: the worker's `train` command and `python -m atelier_diffusion.train`.
+
+    python -m atelier_diffusion.train --config job.yaml [--set train.lr=1e-4 ...] [--json '{"train": {...}}']
+
+`run_training` is the whole job as named steps: validate config → check photos → load base → class images →
+build module and Trainer → fit (resuming from the latest checkpoint) → write the model → result. Everything
+that can be wrong with the input is rejected before the first tensor is allocated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from .config import Config, load_config, parse_override, to_dict
+from .data import check_instance_images
+from .dataset import StreamSpec
+from .model import DiffusionParts, add_lora, freeze, load_parts, set_attention
+from .protocol import AtelierError, CancelledError, ConfigError, Emitter, Problem, guard_stdout
+from .worker import Request, command
+
+
+def prepare_parts(cfg: Config) -> DiffusionParts:
+    """Loads the base and sets what trains: VAE always frozen, text encoder frozen unless trained, UNet in full or
+    through LoRA adapters; attention backend and gradient checkpointing."""
+    parts = load_parts(cfg.model.base, cfg.model.base_config, cfg.model.prediction_type)
+    freeze(parts.vae)
+    freeze(parts.text_encoder)
+    set_attention(parts.unet, cfg.train.attention)
+    if cfg.train.method == "lora":
+        add_lora(parts.unet, cfg.lora.rank, cfg.lora.alpha, cfg.lora.unet_targets, cfg.lora.dropout)
+        if cfg.train.train_text_encoder:
+            add_lora(parts.text_encoder, cfg.lora.rank, cfg.lora.alpha, cfg.lora.text_encoder_targets,
+                     cfg.lora.dropout)
+    else:
+        parts.unet.requires_grad_(True)
+        if cfg.train.train_text_encoder:
+            parts.text_encoder.requires_grad_(True)
+    if cfg.train.train_text_encoder:
+        parts.text_encoder.train()
+    if cfg.train.gradient_checkpointing:
+        parts.unet.enable_gradient_checkpointing()
+        if cfg.train.train_text_encoder:
+            parts.text_encoder.gradient_checkpointing_enable()
+    parts.unet.train()
+    return parts
+
+
+def resume_path(cfg: Config, ckpt_dir: Path) -> Path | None:
+    """The checkpoint to continue from: "auto" → latest in the folder, "none" → fresh, else the given path."""
+    from .callbacks import CheckpointCallback
+
+    if cfg.checkpoint.resume == "none":
+        return None
+    if cfg.checkpoint.resume == "auto":
+        return CheckpointCallback.latest(ckpt_dir)
+    return Path(cfg.checkpoint.resume)
+
+
+def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+    """Runs a validated job end to end and returns the result fields (see output.py)."""
+    from .class_images import ensure_class_images
+    from .output import write_output
+    from .trainer import build_trainer
+
+    for warning in cfg.warnings:
+        emit.log(warning, level="warning")
+    torch.manual_seed(cfg.train.seed)
+    min_size = cfg.data.min_size or cfg.data.resolution // 2
+    instance = check_instance_images(cfg.data.instance_dir, min_size, cfg.data.duplicate_distance)
+    out_dir = Path(cfg.output.dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=1))
+    started = time.monotonic()
+    parts = prepare_parts(cfg)
+
+    def check() -> None:
+        if cancelled():
+            raise CancelledError("training cancelled during class-image generation")
+
+    class_paths = ensure_class_images(cfg, parts, emit, check) if cfg.prior.enabled else []
+    spec = StreamSpec(tuple(instance), tuple(class_paths), cfg.data.resolution, cfg.data.crop, cfg.data.flip_p,
+                      cfg.train.batch_size, cfg.train.seed)
+    trainer, module, ckpt_dir = build_trainer(cfg, parts, spec, emit, cancelled)
+    ckpt = resume_path(cfg, ckpt_dir)
+    if ckpt:
+        emit.log(f"resuming from {ckpt}")
+    trainer.fit(module, ckpt_path=str(ckpt) if ckpt else None)
+    if cancelled():
+        raise CancelledError(f"training cancelled at step {trainer.global_step}; checkpoint kept in {ckpt_dir}",
+                             code="cancelled")
+    result = write_output(cfg, parts, out_dir)
+    result.update(steps=trainer.global_step, seconds=round(time.monotonic() - started, 3),
+                  checkpoint_dir=str(ckpt_dir), resumed_from=str(ckpt) if ckpt else None)
+    return result
+
+
+@command("train")
+def train_command(req: Request) -> dict[str, Any]:
+    """Worker command: {"cmd": "train", "id": ..., "config": {...}, "config_file": "optional.yaml"}."""
+    config = req.params.get("config", {})
+    if not isinstance(config, dict):
+        raise ConfigError('"config" must be a JSON object')
+    cfg = load_config(req.params.get("config_file"), [config])
+    return run_training(cfg, req.emit, req.cancelled.is_set)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: build the config from --config/--json/--set, train, print protocol lines; exit 1 on error."""
+    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", help="YAML config file")
+    parser.add_argument("--json", action="append", default=[], help="JSON object merged over the file")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="e.g. train.lr=1e-4")
+    parser.add_argument("--print-schema", action="store_true", help="print the config JSON Schema and exit")
+    args = parser.parse_args(argv)
+    emit = guard_stdout()
+    if args.print_schema:
+        from .config import SCHEMA
+
+        emit.stream.write(json.dumps(SCHEMA, indent=1) + "\n")
+        return 0
+    try:
+        overrides = [_parse_json(j) for j in args.json] + [parse_override(s) for s in args.set]
+        cfg = load_config(args.config, overrides)
+        emit.result(**run_training(cfg, emit))
+        return 0
+    except AtelierError as err:
+        emit.error(err)
+        return 1
+
+
+def _parse_json(text: str) -> dict[str, Any]:
+    """One --json flag as a dict, or a ConfigError saying why not."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError("--json is not valid JSON", [Problem("--json", str(err))]) from None
+    if not isinstance(value, dict):
+        raise ConfigError("--json must be an object", [Problem("--json", "not a JSON object")])
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

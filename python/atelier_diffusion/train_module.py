@@ -1,0 +1,161 @@
+"""The DreamBooth LightningModule: the loss, the optimizer and what a checkpoint holds.
+
+Randomness is keyed, not streamed: micro-batch g draws its VAE sample, noise, offset noise and timesteps from a
+generator seeded by (seed, g), and the global RNG (dropout) is re-seeded from the same key before each step. A
+resumed run therefore repeats an uninterrupted one exactly, whatever Lightning or a DataLoader consumed in between.
+Checkpoints hold only trained tensors (plus optimizer, scheduler, loop state and RNG states).
+"""
+
+from __future__ import annotations
+
+import random
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import Config, to_dict
+from .dataset import StreamSpec, make_loader
+from .model import DiffusionParts
+
+
+def step_seed(seed: int, index: int) -> int:
+    """64-bit seed of micro-batch `index` (already unique per data-parallel rank)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def snr_weights(scheduler, timesteps: torch.Tensor, gamma: float, v_pred: bool) -> torch.Tensor:
+    """Min-SNR-γ loss weights (Hang et al. 2023): min(SNR, γ)/SNR for ε targets, min(SNR, γ)/(SNR+1) for v."""
+    alphas = scheduler.alphas_cumprod.to(timesteps.device)[timesteps].float()
+    snr = alphas / (1 - alphas)
+    clipped = torch.clamp(snr, max=gamma)
+    return clipped / (snr + 1) if v_pred else clipped / snr
+
+
+class DreamBoothModule(L.LightningModule):
+    """Trains `parts.unet` (full or LoRA) and optionally the text encoder against frozen VAE."""
+
+    def __init__(self, cfg: Config, parts: DiffusionParts, spec: StreamSpec):
+        super().__init__()
+        self.cfg, self.spec = cfg, spec
+        self.unet, self.vae, self.text_encoder = parts.unet, parts.vae, parts.text_encoder
+        self.tokenizer, self.noise_scheduler = parts.tokenizer, parts.noise_scheduler
+        self.v_pred = parts.prediction_type == "v_prediction"
+        self.strict_loading = False  # checkpoints carry only the trained tensors
+        self._prompt_cache: dict[str, torch.Tensor] = {}
+        self.step_losses: list[dict[str, float]] = []
+
+    def train(self, mode: bool = True) -> "DreamBoothModule":
+        """Lightning puts the whole module in train mode at fit start; frozen parts must stay in eval."""
+        super().train(mode)
+        self.vae.eval()
+        if not self.cfg.train.train_text_encoder:
+            self.text_encoder.eval()
+        return self
+
+    # --- data -------------------------------------------------------------------------------------------------
+    def train_dataloader(self):
+        """Starts at the micro-batch after the last finished optimizer step (0 on a fresh run)."""
+        start = self.trainer.global_step * self.cfg.train.grad_accum
+        return make_loader(self.spec, start, self.global_rank, self.trainer.world_size, self.cfg.train.num_workers)
+
+    # --- forward pieces -------------------------------------------------------------------------------------------
+    def encode_prompts(self, prompts: list[str]) -> torch.Tensor:
+        """CLIP hidden states; cached per prompt while the text encoder is frozen (DreamBooth has two prompts)."""
+        if self.cfg.train.train_text_encoder:
+            return self._encode(prompts)
+        missing = [p for p in dict.fromkeys(prompts) if p not in self._prompt_cache]
+        if missing:
+            with torch.no_grad():
+                for prompt, emb in zip(missing, self._encode(missing)):
+                    self._prompt_cache[prompt] = emb
+        return torch.stack([self._prompt_cache[p] for p in prompts])
+
+    def _encode(self, prompts: list[str]) -> torch.Tensor:
+        ids = self.tokenizer(prompts, padding="max_length", max_length=self.tokenizer.model_max_length,
+                             truncation=True, return_tensors="pt").input_ids.to(self.device)
+        return self.text_encoder(ids)[0]
+
+    def diffusion_loss(self, pixels: torch.Tensor, embeds: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Per-example denoising loss (mean over C×H×W), min-SNR weighted when configured."""
+        with torch.no_grad():
+            dist = self.vae.encode(pixels.to(self.vae.dtype)).latent_dist
+            latents = dist.sample(generator=gen) * self.vae.config.scaling_factor
+        noise = torch.randn(latents.shape, generator=gen, device=latents.device, dtype=latents.dtype)
+        if self.cfg.train.offset_noise:
+            # Per-channel offsets let the model learn overall brightness, which zero-mean noise never teaches.
+            noise = noise + self.cfg.train.offset_noise * torch.randn(
+                latents.shape[:2] + (1, 1), generator=gen, device=latents.device, dtype=latents.dtype)
+        steps = self.noise_scheduler.config.num_train_timesteps
+        t = torch.randint(0, steps, (latents.shape[0],), generator=gen, device=latents.device).long()
+        noisy = self.noise_scheduler.add_noise(latents, noise, t)
+        target = self.noise_scheduler.get_velocity(latents, noise, t) if self.v_pred else noise
+        pred = self.unet(noisy, t, embeds).sample
+        per_example = F.mse_loss(pred.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
+        if self.cfg.train.snr_gamma:
+            per_example = per_example * snr_weights(self.noise_scheduler, t, self.cfg.train.snr_gamma, self.v_pred)
+        return per_example
+
+    def training_step(self, batch: dict, _batch_idx: int) -> torch.Tensor:
+        """loss = instance loss + prior_loss_weight × class loss, on one batch holding both."""
+        seed = step_seed(self.cfg.train.seed, int(batch["index"]))
+        torch.manual_seed(seed)
+        random.seed(seed)
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        n = int(batch["num_instance"])
+        prompts = [self.cfg.data.instance_prompt] * n
+        prompts += [self.cfg.data.class_prompt or ""] * (batch["pixels"].shape[0] - n)
+        per_example = self.diffusion_loss(batch["pixels"], self.encode_prompts(prompts), gen)
+        inst = per_example[:n].mean()
+        loss = inst
+        parts = {"loss_instance": inst.item()}
+        if per_example.shape[0] > n:
+            cls = per_example[n:].mean()
+            loss = inst + self.cfg.prior.loss_weight * cls
+            parts["loss_class"] = cls.item()
+        self.step_losses.append({"loss": loss.item(), **parts})
+        return loss
+
+    # --- optimisation ------------------------------------------------------------------------------------------
+    def configure_optimizers(self):
+        """AdamW (or bitsandbytes' 8-bit AdamW) on the trained tensors, stepped LR schedule with warmup."""
+        from diffusers.optimization import get_scheduler
+
+        t = self.cfg.train
+        groups = [{"params": [p for p in self.unet.parameters() if p.requires_grad], "lr": t.lr}]
+        if t.train_text_encoder:
+            groups.append({"params": [p for p in self.text_encoder.parameters() if p.requires_grad],
+                           "lr": t.text_encoder_lr or t.lr})
+        if t.optimizer == "adamw8bit":
+            import bitsandbytes as bnb
+
+            opt_cls = bnb.optim.AdamW8bit
+        else:
+            opt_cls = torch.optim.AdamW
+        opt = opt_cls(groups, betas=(t.adam_beta1, t.adam_beta2), eps=t.adam_eps, weight_decay=t.weight_decay)
+        sched = get_scheduler(t.lr_scheduler, opt, num_warmup_steps=t.lr_warmup_steps,
+                              num_training_steps=t.max_steps)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    # --- checkpoints ---------------------------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Keeps only trained tensors and adds RNG states, the config and the data position."""
+        trained = {n for n, p in self.named_parameters() if p.requires_grad}
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in trained}
+        checkpoint["atelier"] = {
+            "config": to_dict(self.cfg), "global_step": self.trainer.global_step,
+            "next_micro_batch": self.trainer.global_step * self.cfg.train.grad_accum,
+            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
+                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Restores RNG states (belt and braces: steps re-seed from their key anyway)."""
+        rng = checkpoint.get("atelier", {}).get("rng")
+        if rng:
+            torch.set_rng_state(rng["torch"])
+            np.random.set_state(rng["numpy"])
+            random.setstate(rng["python"])
+            if rng.get("cuda") and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(rng["cuda"])

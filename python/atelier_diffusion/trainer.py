@@ -1,0 +1,61 @@
+"""Builds the Lightning Trainer for a job: precision, accumulation, clipping, devices/strategy, loggers, callbacks."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Callable
+
+import lightning as L
+
+from .callbacks import CheckpointCallback, ProtocolCallback, ValidationCallback
+from .config import Config
+from .dataset import StreamSpec
+from .model import DiffusionParts
+from .protocol import Emitter
+from .train_module import DreamBoothModule
+
+
+def build_loggers(cfg: Config, out_dir: Path, emit: Emitter) -> list:
+    """TensorBoard under <output>/tensorboard (one fixed version, so a resumed run appends to the same run);
+    Weights & Biases when a project is configured and wandb is installed (else a warning, never a failure)."""
+    loggers: list = []
+    if cfg.tracking.tensorboard:
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        loggers.append(TensorBoardLogger(save_dir=str(out_dir), name="tensorboard", version="run",
+                                         default_hp_metric=False))
+    if cfg.tracking.wandb_project:
+        if importlib.util.find_spec("wandb") is None:
+            emit.log("tracking.wandb_project is set but wandb is not installed; logging to TensorBoard only",
+                     level="warning")
+        else:
+            from lightning.pytorch.loggers import WandbLogger
+
+            loggers.append(WandbLogger(project=cfg.tracking.wandb_project, entity=cfg.tracking.wandb_entity,
+                                       save_dir=str(out_dir)))
+    return loggers
+
+
+def build_trainer(cfg: Config, parts: DiffusionParts, spec: StreamSpec, emit: Emitter,
+                  cancelled: Callable[[], bool]) -> tuple[L.Trainer, DreamBoothModule, Path]:
+    """Returns (trainer, module, checkpoint folder). Lightning's own checkpointing, progress bar and
+    validation loop are off: CheckpointCallback and ValidationCallback do those jobs with exact-resume semantics."""
+    out_dir = Path(cfg.output.dir)
+    ckpt_dir = Path(cfg.checkpoint.dir) if cfg.checkpoint.dir else out_dir / "checkpoints"
+    module = DreamBoothModule(cfg, parts, spec)
+    callbacks = [
+        ProtocolCallback(emit, cfg.train.max_steps, cfg.tracking.log_every_n_steps, cancelled),
+        CheckpointCallback(ckpt_dir, cfg.checkpoint.every_n_steps, cfg.checkpoint.keep_last, emit),
+        ValidationCallback(cfg, parts, out_dir / "samples", emit),
+    ]
+    hw, t = cfg.hardware, cfg.train
+    trainer = L.Trainer(
+        accelerator=hw.accelerator, devices=hw.devices, num_nodes=hw.num_nodes, strategy=hw.strategy,
+        precision=t.precision, max_steps=t.max_steps, accumulate_grad_batches=t.grad_accum,
+        gradient_clip_val=t.max_grad_norm, gradient_clip_algorithm="norm",
+        logger=build_loggers(cfg, out_dir, emit) or False, callbacks=callbacks, default_root_dir=str(out_dir),
+        enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
+        num_sanity_val_steps=0, limit_val_batches=0, use_distributed_sampler=False,
+    )
+    return trainer, module, ckpt_dir
