@@ -1,0 +1,51 @@
+/** atelier's settings, after defaults, config file, environment and flags are merged. */
+export interface AtelierConfig {
+  /** Interface to listen on. Default `127.0.0.1` (local only; use `0.0.0.0` to expose, with apiKeys). */
+  host: string;
+  /** TCP port; 0 picks a free one. Default 8080. */
+  port: number;
+  /** ATELIER_HOME: database, blobs, models. Default `~/.atelier`. */
+  home: string;
+  /** Accepted bearer keys for `/v1/*`; empty (default) means no authentication. */
+  apiKeys: string[];
+  /** Installed model names to serve; empty (default) serves every installed model, or the demo models if none. */
+  models: string[];
+  /** CPU threads per engine; 0 (default) lets the engine decide. */
+  threads: number;
+  /** Context window for chat models, in tokens. Default 4096. */
+  contextSize: number;
+  /** pino level for structured logs. Default `info`. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest request body accepted, in bytes (uploads included). Default 100 MiB. */
+  bodyLimit: number;
+}
+
+/** JSON Schema of a config layer (every key optional; unknown keys rejected). */
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    home: { type: 'string', minLength: 1 },
+    apiKeys: { type: 'array', items: { type: 'string', minLength: 8 } },
+    models: { type: 'array', items: { type: 'string', minLength: 1 } },
+    threads: { type: 'integer', minimum: 0, maximum: 1024 },
+    contextSize: { type: 'integer', minimum: 128, maximum: 1048576 },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    bodyLimit: { type: 'integer', minimum: 1024 },
+  },
+} as const;
+
+/** Environment variable for each key. Lists are comma-separated. `ATELIER_CONFIG` names the config file. */
+export const envKeys: Record<keyof AtelierConfig, string> = {
+  host: 'ATELIER_HOST',
+  port: 'ATELIER_PORT',
+  home: 'ATELIER_HOME',
+  apiKeys: 'ATELIER_API_KEYS',
+  models: 'ATELIER_MODELS',
+  threads: 'ATELIER_THREADS',
+  contextSize: 'ATELIER_CONTEXT_SIZE',
+  logLevel: 'ATELIER_LOG_LEVEL',
+  bodyLimit: 'ATELIER_BODY_LIMIT',
+};

@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { ModelRegistry } from '../models/index.js';
+import type { Store } from '../store/index.js';
+import { registerAuth } from './auth.js';
+import type { AtelierConfig } from './config-schema.js';
+import { registerErrorHandling } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
+import { ServedModels } from './served-models.js';
+
+/** What every route plugin may use. Plugins needing more (an engine pool, a job runner) close over it. */
+export interface ServerDeps {
+  store: Store;
+  registry: ModelRegistry;
+  config: AtelierConfig;
+  /** The models this server exposes (config.models, or all installed). */
+  models: ServedModels;
+  /** atelier's version, reported by /health. */
+  version: string;
+}
+
+/**
+ * A set of routes from one resource (chat, images, files, fine_tuning). Registered in its own encapsulated fastify
+ * context after auth and error handling, so it inherits both. Example: `(app, deps) => { app.post('/v1/x', …) }`.
+ */
+export type RoutePlugin = (app: FastifyInstance, deps: ServerDeps) => void | Promise<void>;
+
+/** What createServer needs; `models` and `version` are derived when omitted. */
+export type CreateServerDeps = Omit<ServerDeps, 'models' | 'version'> & Partial<Pick<ServerDeps, 'models' | 'version'>>;
+
+/**
+ * Builds the HTTP app: structured request logs (pino, one JSON line per request with its id), `x-request-id` on
+ * every response, bearer auth on `/v1/*` when keys are configured, OpenAI-shaped errors for everything, `/health`,
+ * `/v1/models`, then `plugins` in order. Call `listen` on the result; `close` drains in-flight requests.
+ */
+export async function createServer(deps: CreateServerDeps, plugins: readonly RoutePlugin[] = []): Promise<FastifyInstance> {
+  const full: ServerDeps = {
+    ...deps,
+    models: deps.models ?? new ServedModels(deps.registry, deps.config.models),
+    version: deps.version ?? '0.0.0',
+  };
+  const app = Fastify({
+    logger: { level: deps.config.logLevel },
+    bodyLimit: deps.config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => `req_${randomBytes(12).toString('hex')}`,
+    // Keep-alive sockets with no request in flight are closed on shutdown instead of holding it up.
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  registerErrorHandling(app);
+  registerAuth(app, deps.config.apiKeys);
+  for (const plugin of [healthRoutes, modelRoutes, ...plugins]) {
+    await app.register(async (scope) => plugin(scope, full));
+  }
+  return app;
+}

@@ -1,0 +1,61 @@
+import type { FastifyReply } from 'fastify';
+
+/** A Server-Sent Events response being written. Create with `openSse`. */
+export interface SseStream {
+  /** Sends one event whose `data` is `JSON.stringify(data)`. Resolves once the socket accepts more (backpressure). */
+  send(data: unknown, options?: { event?: string; id?: string }): Promise<void>;
+  /** Sends OpenAI's terminator `data: [DONE]` and ends the response. */
+  done(): Promise<void>;
+  /** Ends the response without a terminator (after an error event, say). Idempotent. */
+  close(): void;
+  /** Aborted when the client disconnects: pass it to generation loops so they stop spending compute. */
+  readonly signal: AbortSignal;
+}
+
+function field(name: string, value: string): string {
+  // A CR or LF inside a field would end it early and let the rest be read as a forged event.
+  if (/[\r\n]/.test(value)) throw new Error(`SSE ${name} must not contain CR or LF: ${JSON.stringify(value)}`);
+  return `${name}: ${value}\n`;
+}
+
+/**
+ * Takes over `reply` and starts an SSE response (`text/event-stream`, no caching, no proxy buffering). Payloads are
+ * JSON, whose serialisation never contains a raw newline, so each event is a single `data:` line.
+ */
+export function openSse(reply: FastifyReply, headers: Record<string, string> = {}): SseStream {
+  const raw = reply.raw;
+  const controller = new AbortController();
+  reply.hijack();
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': String(reply.request.id),
+    ...headers,
+  });
+  raw.on('close', () => controller.abort());
+  let ended = false;
+  const write = (text: string): Promise<void> =>
+    new Promise((resolve) => {
+      if (ended || raw.destroyed) return resolve();
+      if (raw.write(text)) resolve();
+      else raw.once('drain', () => resolve()).once('close', () => resolve());
+    });
+  return {
+    signal: controller.signal,
+    send: (data, options = {}) => {
+      const text = (options.event ? field('event', options.event) : '') + (options.id ? field('id', options.id) : '') + `data: ${JSON.stringify(data)}\n\n`;
+      return write(text);
+    },
+    done: async () => {
+      await write('data: [DONE]\n\n');
+      if (!ended) raw.end();
+      ended = true;
+    },
+    close: () => {
+      if (!ended) raw.end();
+      ended = true;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/server/index.js';
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'atelier-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('defaults are documented values', (t) => {
+  const home = tempDir(t);
+  assert.equal(loadConfig({ env: {}, flags: { home } }).home, home);
+  // Without ATELIER_HOME the home is ~/.atelier (an explicit, empty config file keeps a real ~/.atelier out of it).
+  writeFileSync(join(home, 'empty.yaml'), '');
+  assert.equal(loadConfig({ env: {}, file: join(home, 'empty.yaml') }).home, join(homedir(), '.atelier'));
+  const config = loadConfig({ env: { ATELIER_HOME: home } });
+  assert.deepEqual(config, {
+    host: '127.0.0.1', port: 8080, home, apiKeys: [], models: [], threads: 0,
+    contextSize: 4096, logLevel: 'info', bodyLimit: 100 * 1024 * 1024,
+  });
+});
+
+test('file < env < flags, and <home>/config.yaml is read when present', (t) => {
+  const home = tempDir(t);
+  writeFileSync(join(home, 'config.yaml'), 'port: 9000\nhost: 0.0.0.0\nmodels: [a, b]\napiKeys:\n  - sk-file-key-1\n');
+  const env = { ATELIER_HOME: home, ATELIER_PORT: '9100', ATELIER_API_KEYS: 'sk-env-key-1, sk-env-key-2' };
+  const config = loadConfig({ env, flags: { port: 9200 } });
+  assert.equal(config.home, home);
+  assert.equal(config.host, '0.0.0.0');
+  assert.equal(config.port, 9200);
+  assert.deepEqual(config.models, ['a', 'b']);
+  assert.deepEqual(config.apiKeys, ['sk-env-key-1', 'sk-env-key-2']);
+  assert.equal(loadConfig({ env }).port, 9100);
+});
+
+test('malformed config names the key and where it came from', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'atelier.yaml');
+  writeFileSync(file, 'port: 8080\nprot: 8081\n');
+  assert.throws(() => loadConfig({ file, env: {} }), (e: Error) =>
+    e instanceof ConfigError && e.message.startsWith(`config file ${file}: unknown key 'prot' (known keys: host, port,`));
+  writeFileSync(file, '{"port": "eighty", "logLevel": "loud"}');
+  assert.throws(() => loadConfig({ file, env: {} }), /'port' must be integer; 'logLevel' must be equal to one of the allowed values \(fatal, error/);
+  writeFileSync(file, 'port: [1\n');
+  assert.throws(() => loadConfig({ file, env: {} }), /not valid YAML\/JSON/);
+  writeFileSync(file, '- a\n- b\n');
+  assert.throws(() => loadConfig({ file, env: {} }), /expected a mapping of keys/);
+  assert.throws(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} }), /cannot read it \(ENOENT\)/);
+  assert.throws(() => loadConfig({ env: { ATELIER_PORT: 'http' } }), /environment variable ATELIER_PORT="http": 'port' must be integer/);
+  assert.throws(() => loadConfig({ env: { ATELIER_API_KEYS: 'short' } }), /ATELIER_API_KEYS.*'apiKeys.0' must NOT have fewer than 8 characters/);
+  assert.throws(() => loadConfig({ env: {}, flags: { port: 70000 } }), /command-line flags: 'port' must be <= 65535/);
+});
