@@ -1,5 +1,7 @@
 import { generateLlamaGguf } from './llama-gguf.js';
 import { generateLlamaOnnx } from './llama-onnx.js';
+import { generateTinyDiffusers } from './sd-diffusers.js';
+import { generateVlmOnnx } from './vlm-onnx.js';
 
 /**
  * Tiny real-format models that atelier generates itself from a seed, so the server and every test run with no
@@ -43,6 +45,20 @@ export const demoModels: DemoModelSpec[] = [
     needsPython: false,
     description: 'the same tiny llama as atelier-demo-gguf, as a transformers.js ONNX decoder folder with KV cache',
     generate: (targetDir, { seed }) => generateLlamaOnnx(targetDir, seed),
+  },
+  {
+    name: 'atelier-demo-vlm',
+    format: 'onnx',
+    needsPython: false,
+    description: 'tiny random vision-language model in the transformers.js Gemma 3 layout (SigLIP-style encoder, 16 tokens per image)',
+    generate: (targetDir, { seed }) => generateVlmOnnx(targetDir, seed),
+  },
+  {
+    name: 'atelier-demo-sd',
+    format: 'diffusers',
+    needsPython: true,
+    description: 'tiny random Stable Diffusion 1.x-shaped diffusers folder (UNet, VAE, CLIP text encoder), written by the Python worker',
+    generate: (targetDir, options) => generateTinyDiffusers(targetDir, options),
   },
 ];
 

@@ -22,21 +22,23 @@ export interface DecoderStyle {
 export const llamaStyle: DecoderStyle = { normOffset: 0, activation: 'silu' };
 
 /**
- * Rotary tables `[contextLength, head_dim/2]`, gathered by `position_ids` in the graph. The angle for position p
- * and frequency i is p·θ^(-2i/d) (Hugging Face's rotate-half convention).
+ * Rotary tables `[contextLength + 1, head_dim/2]`, gathered by `position_ids` in the graph. The angle for position
+ * p and frequency i is p·θ^(-2i/d) (Hugging Face's rotate-half convention). The spare row is there because
+ * transformers.js counts Gemma-family positions from 1, so a full context reaches position `contextLength`.
  */
-export function rotaryTables(shape: LlamaShape): { cos: Float32Array; sin: Float32Array } {
+export function rotaryTables(shape: LlamaShape): { cos: Float32Array; sin: Float32Array; rows: number } {
   const half = headDim(shape) / 2;
-  const cos = new Float32Array(shape.contextLength * half);
-  const sin = new Float32Array(shape.contextLength * half);
-  for (let p = 0; p < shape.contextLength; p++) {
+  const rows = shape.contextLength + 1;
+  const cos = new Float32Array(rows * half);
+  const sin = new Float32Array(rows * half);
+  for (let p = 0; p < rows; p++) {
     for (let i = 0; i < half; i++) {
       const angle = p * Math.pow(shape.ropeTheta, (-2 * i) / headDim(shape));
       cos[p * half + i] = Math.cos(angle);
       sin[p * half + i] = Math.sin(angle);
     }
   }
-  return { cos, sin };
+  return { cos, sin, rows };
 }
 
 /** Additive attention bias [batch, 1, 1, seq, total]: 0 where a query may attend, -1e9 elsewhere. */
@@ -69,11 +71,7 @@ function rotate(g: GraphBuilder, x: string, cos: string, sin: string, dim: numbe
 
 function activation(g: GraphBuilder, x: string, kind: DecoderStyle['activation']): string {
   if (kind === 'silu') return g.op1('Mul', [x, g.op1('Sigmoid', [x])]);
-  // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); opset 17 has no Gelu op.
-  const cube = g.op1('Mul', [g.op1('Mul', [x, x]), x]);
-  const inner = g.op1('Mul', [g.op1('Add', [x, g.op1('Mul', [cube, g.floats([0.044715], [])])]), g.floats([Math.sqrt(2 / Math.PI)], [])]);
-  const tanh = g.op1('Add', [g.op1('Tanh', [inner]), g.floats([1], [])]);
-  return g.op1('Mul', [g.op1('Mul', [x, tanh]), g.floats([0.5], [])]);
+  return g.gelu(x);
 }
 
 interface BlockContext {
@@ -124,7 +122,7 @@ export function addLlamaDecoder(
   const tables = rotaryTables(shape);
   const half = headDim(shape) / 2;
   const gathered = (name: string, table: Float32Array): string =>
-    g.op1('Unsqueeze', [g.op1('Gather', [g.weight(name, table, [shape.contextLength, half]), io.positionIds]), g.ints([1])]);
+    g.op1('Unsqueeze', [g.op1('Gather', [g.weight(name, table, [tables.rows, half]), io.positionIds]), g.ints([1])]);
   const ctx: BlockContext = {
     shape,
     cos: gathered('rotary.cos', tables.cos),

@@ -90,9 +90,12 @@ export class GraphBuilder {
     return this.op1('Mul', [this.op1('Mul', [x, inv]), this.weight(name, scale, [weight.length])]);
   }
 
-  /** Element at `index` along `axis` of a 1-D int64 shape tensor, kept 1-D (for building shapes). */
-  dim(shape: string, index: number): string {
-    return this.op1('Slice', [shape, this.ints([index]), this.ints([index + 1]), this.ints([0])]);
+  /** tanh-approximated GELU, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); opset 17 has no Gelu op. */
+  gelu(x: string): string {
+    const cube = this.op1('Mul', [this.op1('Mul', [x, x]), x]);
+    const inner = this.op1('Add', [x, this.op1('Mul', [cube, this.floats([0.044715], [])])]);
+    const tanh = this.op1('Tanh', [this.op1('Mul', [inner, this.floats([Math.sqrt(2 / Math.PI)], [])])]);
+    return this.op1('Mul', [this.op1('Mul', [x, this.op1('Add', [tanh, this.floats([1], [])])]), this.floats([0.5], [])]);
   }
 
   /** Serialises the graph built so far. */
