@@ -52,8 +52,6 @@ export function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
-const networkCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-
 function offlineMessage(endpoint: string, code: string): string {
   return [
     `cannot reach the model hub at ${endpoint} (${code}).`,
@@ -77,9 +75,9 @@ export async function hubFetch(options: HubOptions, url: string, headers: Record
   try {
     return await (options.fetch ?? fetch)(url, { headers: all, redirect: 'follow' });
   } catch (error) {
-    const code = networkErrorCode(error);
-    if (code && networkCodes.has(code)) throw new HubOfflineError(offlineMessage(options.endpoint, code), { cause: error });
-    throw error;
+    // fetch rejects only when no HTTP answer came at all (DNS, refused, reset, blocked port): the hub is unreachable.
+    const code = networkErrorCode(error) ?? (error as { cause?: Error }).cause?.message ?? (error as Error).message;
+    throw new HubOfflineError(offlineMessage(options.endpoint, code), { cause: error });
   }
 }
 

@@ -1,0 +1,104 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { createServer, type AtelierConfig } from '../server/index.js';
+import { openContext, type AppContext, type CliDeps } from './context.js';
+import { installDemoModels } from './demo-models.js';
+
+interface ServeFlags {
+  host?: string;
+  port?: number;
+  apiKey?: string[];
+  model?: string[];
+  threads?: number;
+  contextSize?: number;
+  logLevel?: AtelierConfig['logLevel'];
+}
+
+function integer(name: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return Number(value);
+  };
+}
+
+/**
+ * Makes sure there is something to serve: with no models configured and none installed, generates the demo models
+ * (saying so first); configured names that are not installed are installed when they are demo models, otherwise
+ * start-up fails naming them.
+ */
+async function prepareModels(app: FastifyInstance, context: AppContext, deps: CliDeps): Promise<void> {
+  const { config, registry } = context;
+  const log = (line: string): void => app.log.info(line);
+  const demoNames = new Set(deps.demoModels.map((d) => d.name));
+  if (config.models.length === 0 && registry.list().length === 0) {
+    app.log.info(`no model configured and none installed in ${config.home}: generating the demo models (${[...demoNames].join(', ')})`);
+    await installDemoModels(registry, deps, { log });
+    return;
+  }
+  const missing = config.models.filter((name) => !registry.get(name));
+  if (missing.some((name) => demoNames.has(name))) await installDemoModels(registry, deps, { log });
+  const stillMissing = missing.filter((name) => !registry.get(name));
+  if (stillMissing.length > 0) {
+    throw new Error(`configured models not installed: ${stillMissing.join(', ')} — run \`atelier pull <repo>\` or \`atelier models add <path>\`, or change \`models\` in the config`);
+  }
+}
+
+/** Closes the server (draining requests) and the store on SIGTERM/SIGINT; a second signal exits at once. */
+function handleSignals(app: FastifyInstance, context: AppContext): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      app.log.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info(`${signal}: shutting down (finishing in-flight requests)`);
+    app.close()
+      .then(() => {
+        context.store.close();
+        app.log.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** `atelier serve`: the OpenAI-compatible server on config.host:config.port. */
+export function registerServe(program: Command, deps: CliDeps): void {
+  program
+    .command('serve')
+    .description('serve the OpenAI-compatible API (generates demo models when none is configured or installed)')
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'TCP port, 0 for any free one (default 8080)', integer('--port'))
+    .option('--api-key <key...>', 'require one of these bearer keys on /v1/* (default: no auth)')
+    .option('--model <name...>', 'serve only these installed models (default: all)')
+    .option('--threads <n>', 'CPU threads per engine, 0 = engine default', integer('--threads'))
+    .option('--context-size <tokens>', 'context window for chat models (default 4096)', integer('--context-size'))
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
+    .action(async (flags: ServeFlags, command: Command) => {
+      const context = openContext(command, {
+        host: flags.host, port: flags.port, apiKeys: flags.apiKey, models: flags.model,
+        threads: flags.threads, contextSize: flags.contextSize, logLevel: flags.logLevel,
+      });
+      try {
+        const app = await createServer({ ...context, version: deps.version }, await deps.routes(context));
+        await prepareModels(app, context, deps);
+        handleSignals(app, context);
+        const address = await app.listen({ host: context.config.host, port: context.config.port });
+        const names = context.registry.list().map((m) => m.name);
+        const served = context.config.models.length > 0 ? context.config.models : names;
+        app.log.info({ address, models: served }, `atelier ${deps.version} listening on ${address}/v1 — ${served.length} model(s): ${served.join(', ')}`);
+        if (context.config.apiKeys.length === 0 && !['127.0.0.1', 'localhost', '::1'].includes(context.config.host)) {
+          app.log.warn(`listening on ${context.config.host} without API keys: anyone who can reach it can use it`);
+        }
+      } catch (error) {
+        context.store.close();
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Composition root and the `atelier` bin: the only place concrete engines, stores and generators are wired together.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildProgram, type AppContext, type CliDeps } from './cli/index.js';
+import { demoModels } from './models/demo/index.js';
+import { ensurePythonEnv, pythonExecutable } from './personalize/index.js';
+import type { RoutePlugin } from './server/index.js';
+
+const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
+const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+
+/**
+ * Route plugins of every resource beyond /health and /v1/models, built once the home is open. Wire new resources
+ * here (chat completions, images, files, fine-tuning): one line each, e.g. `chatRoutes(engines)`.
+ */
+function routes(_context: AppContext): RoutePlugin[] {
+  return [];
+}
+
+const deps: CliDeps = {
+  version,
+  demoModels,
+  python: {
+    // ensurePythonEnv writes `.complete` into the venv only after a full install, so its presence means ready.
+    isReady: () => existsSync(join(dirname(dirname(pythonExecutable())), '.complete')),
+    ensure: (log) => void ensurePythonEnv(log),
+  },
+  routes,
+};
+
+buildProgram(deps)
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.stderr.write(`atelier: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.ATELIER_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    process.exit(1);
+  });
