@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import type { CliDeps } from './context.js';
 import { registerDemoModels } from './demo-models.js';
+import { registerExport } from './export.js';
+import { registerGenerate } from './generate.js';
 import { registerModels } from './models.js';
 import { registerPull } from './pull.js';
 import { registerRm } from './rm.js';
@@ -25,5 +27,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerModels(program, deps);
   registerRm(program, deps);
   registerDemoModels(program, deps);
+  registerGenerate(program, deps);
+  registerExport(program, deps);
   return program;
 }

@@ -10,6 +10,7 @@ export class ProgressBarReporter implements PullReporter {
   private readonly bars = new Map<string, cliProgress.SingleBar>();
   private readonly multi: cliProgress.MultiBar;
   private readonly tty: boolean;
+  private stopped = false;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
     this.tty = Boolean(stream.isTTY);
@@ -30,6 +31,8 @@ export class ProgressBarReporter implements PullReporter {
   }
 
   fileStart(path: string, totalBytes: number, resumedFrom: number): void {
+    // Without a terminal cli-progress draws nothing but would still render never-started bars on stop().
+    if (!this.tty) return;
     const existing = this.bars.get(path);
     if (existing) existing.update(resumedFrom);
     else this.bars.set(path, this.multi.create(Math.max(totalBytes, 1), resumedFrom, { file: path }));
@@ -50,8 +53,10 @@ export class ProgressBarReporter implements PullReporter {
     else this.stream.write(`${message}\n`);
   }
 
-  /** Stops drawing; call once the pull ends, successfully or not. */
+  /** Stops drawing; call once the pull ends, successfully or not. Idempotent. */
   stop(): void {
-    this.multi.stop();
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tty) this.multi.stop();
   }
 }

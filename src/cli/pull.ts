@@ -16,18 +16,13 @@ export function registerPull(program: Command, deps: CliDeps): void {
       const { out } = writers(deps);
       await withContext(command, async ({ registry }) => {
         const reporter = new ProgressBarReporter();
-        try {
-          const model = await pull(registry, {
-            spec: repo,
-            reporter,
-            ...(options.include ? { include: options.include } : {}),
-            ...(options.name ? { name: options.name } : {}),
-          });
-          reporter.stop();
-          out(`installed ${model.name} (${model.format}, ${formatBytes(model.size)}) from ${model.source}@${model.revision?.slice(0, 12)}\n`);
-        } finally {
-          reporter.stop();
-        }
+        const model = await pull(registry, {
+          spec: repo,
+          reporter,
+          ...(options.include ? { include: options.include } : {}),
+          ...(options.name ? { name: options.name } : {}),
+        }).finally(() => reporter.stop());
+        out(`installed ${model.name} (${model.format}, ${formatBytes(model.size)}) from ${model.source}@${model.revision?.slice(0, 12)}\n`);
       });
     });
 }

@@ -12,6 +12,8 @@ export interface DemoModelSpec {
   format: 'gguf' | 'onnx' | 'diffusers';
   /** Whether generating it needs the Python worker's environment. */
   needsPython: boolean;
+  /** One line about the model, kept in its metadata. */
+  description?: string;
   /** Writes the model under `targetDir`; returns the file or folder to register (inside `targetDir`). */
   generate(targetDir: string, options: { seed: number; log?: (line: string) => void }): Promise<string>;
 }
@@ -63,7 +65,7 @@ export async function installDemos(
     try {
       log(`generating ${spec.name} (${spec.format})`);
       const entry = await spec.generate(staged, { seed: options.seed ?? 0, log });
-      result.installed.push(registry.install({ name: spec.name, staged, entry, source: 'demo', metadata: { seed: options.seed ?? 0 } }));
+      result.installed.push(registry.install({ name: spec.name, staged, entry, source: 'demo', metadata: { seed: options.seed ?? 0, ...(spec.description ? { description: spec.description } : {}) } }));
       log(`installed ${spec.name}`);
     } catch (error) {
       const reason = `generation failed: ${(error as Error).message}`;
