@@ -4,9 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildProgram, type AppContext, type CliDeps } from './cli/index.js';
+import { ImageGenerator, ResidentWorker } from './images/index.js';
 import { demoModels } from './models/demo/index.js';
 import { ensurePythonEnv, pythonExecutable } from './personalize/index.js';
 import type { RoutePlugin } from './server/index.js';
+import { imageRoutes } from './server/routes/images.js';
 
 const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
 const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
@@ -15,8 +17,9 @@ const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: str
  * Route plugins of every resource beyond /health and /v1/models, built once the home is open. Wire new resources
  * here (chat completions, images, files, fine-tuning): one line each, e.g. `chatRoutes(engines)`.
  */
-function routes(_context: AppContext): RoutePlugin[] {
-  return [];
+function routes(context: AppContext): RoutePlugin[] {
+  const images = new ImageGenerator({ worker: new ResidentWorker(), outputDir: join(context.store.layout.root, 'images') });
+  return [imageRoutes(images)];
 }
 
 const deps: CliDeps = {

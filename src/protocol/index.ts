@@ -5,3 +5,5 @@ export * from './fine-tuning-request.js';
 export * from './files.js';
 export * from './chat-wire.js';
 export * from './chat-request.js';
+export * from './chat-response.js';
+export * from './images.js';
