@@ -14,6 +14,7 @@ precision without CUDA → fp32), so one preset file works on every machine.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ class DataConfig:
     crop: str = spec("center", enum=["center", "random"], doc="crop after resizing the short side")
     flip_p: float = spec(0.0, minimum=0.0, maximum=1.0, doc="probability of a horizontal flip")
     min_size: int | None = spec(None, minimum=1, doc="smallest accepted image side; default resolution/2")
-    duplicate_distance: int = spec(4, minimum=0, maximum=64, doc="perceptual-hash bits under which two photos "
+    duplicate_distance: int = spec(10, minimum=0, maximum=63, doc="perceptual-hash bits up to which two photos "
                                    "count as duplicates (0: exact copies only)")
 
 
@@ -111,6 +112,7 @@ class HardwareConfig:
     devices: int | str = spec(1, doc='count or "auto"')
     num_nodes: int = spec(1, minimum=1)
     strategy: str = spec("auto", enum=["auto", "ddp", "ddp_spawn", "fsdp", "deepspeed"])
+    cpu_threads: int | None = spec(None, minimum=1, doc="torch CPU threads; default: torch's choice")
 
 
 @dataclass
@@ -182,6 +184,20 @@ PRESETS: dict[str, dict[str, Any]] = {
 SCHEMA: dict[str, Any] = build_schema(Config)
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """SafeLoader that also reads `1e-4` as a float: YAML 1.1 needs a dot (`1.0e-4`), a trap for every lr."""
+
+
+_YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float",
+                                  re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                                  list("-+0123456789"))
+
+
+def load_yaml(text: str) -> Any:
+    """Parses YAML text with the float fix above."""
+    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 — a SafeLoader subclass
+
+
 def parse_override(item: str) -> dict[str, Any]:
     """Turns a `--set train.lr=1e-4` flag into a nested dict; the value is parsed as YAML (numbers, lists...)."""
     if "=" not in item:
@@ -192,7 +208,7 @@ def parse_override(item: str) -> dict[str, Any]:
     parts = key.strip().split(".")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
-    node[parts[-1]] = yaml.safe_load(raw)
+    node[parts[-1]] = load_yaml(raw)
     return out
 
 
@@ -203,7 +219,7 @@ def load_config(yaml_path: str | Path | None = None, overrides: list[dict[str, A
     user: dict[str, Any] = {}
     if yaml_path is not None:
         try:
-            loaded = yaml.safe_load(Path(yaml_path).read_text()) or {}
+            loaded = load_yaml(Path(yaml_path).read_text()) or {}
         except (OSError, yaml.YAMLError) as err:
             raise ConfigError("cannot read config file", [Problem(str(yaml_path), str(err))]) from None
         if not isinstance(loaded, dict):
@@ -222,6 +238,9 @@ def build_config(user: dict[str, Any], cuda: bool | None = None) -> Config:
         train["precision"] = str(train["precision"])  # YAML reads `precision: 32` as a number
     problems = schema_problems(SCHEMA, user)
     if problems:
+        from .config_checks import missing_required
+
+        problems = sorted(problems + missing_required(user), key=lambda p: p.path)
         raise ConfigError(f"invalid training config ({len(problems)} problem(s))", problems)
     merged: dict[str, Any] = {}
     if user.get("recipe"):

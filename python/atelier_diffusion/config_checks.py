@@ -14,11 +14,24 @@ from .protocol import ConfigError, Problem
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
 
+REQUIRED = ("model.base", "data.instance_dir", "data.instance_prompt", "output.dir")
+
+
+def missing_required(data: dict) -> list[Problem]:
+    """Required keys absent or empty in a raw config dict (reported with schema errors, so one answer lists all)."""
+    out = []
+    for key in REQUIRED:
+        section, name = key.split(".")
+        node = data.get(section)
+        if not isinstance(node, dict) or not node.get(name):
+            out.append(Problem(key, "is required"))
+    return out
+
+
 def _required(cfg) -> list[Problem]:
     """Keys without a usable default that every job must give."""
-    required = {"model.base": cfg.model.base, "data.instance_dir": cfg.data.instance_dir,
-                "data.instance_prompt": cfg.data.instance_prompt, "output.dir": cfg.output.dir}
-    return [Problem(key, "is required") for key, value in required.items() if not value]
+    values = {key: getattr(getattr(cfg, key.split(".")[0]), key.split(".")[1]) for key in REQUIRED}
+    return [Problem(key, "is required") for key, value in values.items() if not value]
 
 
 def _paths(cfg) -> list[Problem]:

@@ -34,12 +34,17 @@ def open_rgb(path: Path) -> Image.Image:
         return upright.convert("RGB")
 
 
-def dhash(img: Image.Image) -> int:
-    """64-bit difference hash: sign of horizontal gradients on a 9×8 greyscale thumbnail. Robust to rescaling and
-    re-encoding, which is what near-duplicate photos (resized copies, re-saved JPEGs) differ by."""
-    small = np.asarray(img.convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
-    bits = (small[:, 1:] > small[:, :-1]).flatten()
-    return int("".join("1" if b else "0" for b in bits), 2)
+_DCT_N = 32
+_DCT = np.cos(np.pi * (2 * np.arange(_DCT_N)[None, :] + 1) * np.arange(_DCT_N)[:, None] / (2 * _DCT_N))
+
+
+def phash(img: Image.Image) -> int:
+    """63-bit perceptual hash: signs (vs the median) of the lowest 8×8 DCT frequencies of a 32×32 greyscale
+    thumbnail, DC excluded. Low frequencies survive rescaling and re-encoding — what near-duplicate photos differ
+    by — while distinct photos land ~20+ bits apart (a difference hash flips bits in flat regions instead)."""
+    grey = np.asarray(img.convert("L").resize((_DCT_N, _DCT_N), Image.Resampling.BOX), dtype=np.float64)
+    low = (_DCT @ grey @ _DCT.T)[:8, :8].flatten()[1:]
+    return int("".join("1" if b else "0" for b in low > np.median(low)), 2)
 
 
 @dataclass
@@ -64,7 +69,7 @@ def _inspect(path: Path, min_size: int) -> tuple[Image.Image | None, str | None]
     return img, None
 
 
-def check_instance_images(folder: str | Path, min_size: int, duplicate_distance: int = 4) -> list[Path]:
+def check_instance_images(folder: str | Path, min_size: int, duplicate_distance: int = 10) -> list[Path]:
     """Validates the subject photos; returns the usable files (sorted) or raises DataError listing each bad file.
 
     Files starting with "." are ignored (editor/OS droppings); every other file must be a usable, distinct photo.
@@ -79,18 +84,18 @@ def check_instance_images(folder: str | Path, min_size: int, duplicate_distance:
             problems.append(Problem(str(path), why))
             continue
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        phash = dhash(img)
+        hashed = phash(img)
         twin = next((s for s in seen if s.digest == digest), None)
         if twin:
             problems.append(Problem(str(path), f"exact duplicate of {twin.path.name}"))
             continue
-        near = [(bin(s.phash ^ phash).count("1"), s) for s in seen]
+        near = [(bin(s.phash ^ hashed).count("1"), s) for s in seen]
         close = min(near, key=lambda t: t[0], default=None)
         if close and close[0] <= duplicate_distance:
             problems.append(Problem(str(path), f"near-duplicate of {close[1].path.name} "
                                                f"(perceptual distance {close[0]} ≤ {duplicate_distance})"))
             continue
-        seen.append(_Seen(path, digest, phash))
+        seen.append(_Seen(path, digest, hashed))
     if len(seen) < MIN_INSTANCE_IMAGES:
         problems.append(Problem(str(folder), f"{len(seen)} usable image(s); DreamBooth needs at least "
                                              f"{MIN_INSTANCE_IMAGES} distinct photos of the subject"))

@@ -71,6 +71,8 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
 
     for warning in cfg.warnings:
         emit.log(warning, level="warning")
+    if cfg.hardware.cpu_threads:
+        torch.set_num_threads(cfg.hardware.cpu_threads)
     torch.manual_seed(cfg.train.seed)
     min_size = cfg.data.min_size or cfg.data.resolution // 2
     instance = check_instance_images(cfg.data.instance_dir, min_size, cfg.data.duplicate_distance)

@@ -214,4 +214,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: command modules register into
+    # `atelier_diffusion.worker`, and a second copy of the registry here would never see them.
+    from atelier_diffusion.worker import main as _main
+
+    sys.exit(_main())

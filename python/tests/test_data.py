@@ -1,0 +1,78 @@
+"""Instance-photo checks (one error listing each bad file), preprocessing, and the deterministic batch stream."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from atelier_diffusion.data import check_instance_images, open_rgb, preprocess
+from atelier_diffusion.dataset import DreamBoothStream, StreamSpec
+from atelier_diffusion.protocol import DataError
+from subject import draw_subject, write_subject
+
+
+def test_good_photos_pass_in_name_order(tmp_path: Path) -> None:
+    paths = write_subject(tmp_path, 3, fmt="png")
+    draw_subject(3).save(tmp_path / "extra.webp")
+    draw_subject(4).convert("RGB").save(tmp_path / "a.jpg", quality=95)
+    ok = check_instance_images(tmp_path, min_size=16)
+    assert [p.name for p in ok] == ["a.jpg", "extra.webp"] + [p.name for p in paths]
+
+
+def test_every_bad_file_is_listed_once(tmp_path: Path) -> None:
+    write_subject(tmp_path, 2)
+    shutil.copy(tmp_path / "photo0.png", tmp_path / "zcopy.png")                        # exact duplicate
+    draw_subject(1).resize((96, 96)).save(tmp_path / "zbigger.png")                   # same photo, rescaled
+    (tmp_path / "broken.png").write_bytes((tmp_path / "photo1.png").read_bytes()[:60])  # truncated
+    (tmp_path / "notes.txt").write_text("hello")                                       # wrong type
+    draw_subject(5, size=8).save(tmp_path / "tiny.png")                               # too small
+    (tmp_path / ".DS_Store").write_bytes(b"\0")                                       # ignored
+    with pytest.raises(DataError) as err:
+        check_instance_images(tmp_path, min_size=16)
+    why = {Path(p.path).name: p.message for p in err.value.details}
+    assert why["zcopy.png"].startswith("exact duplicate of photo0.png")
+    assert why["zbigger.png"].startswith("near-duplicate of photo1.png")
+    assert "corrupt" in why["broken.png"]
+    assert "unsupported file type .txt" in why["notes.txt"]
+    assert "too small: 8x8" in why["tiny.png"]
+    assert "2 usable image(s)" in why[tmp_path.name]
+    assert ".DS_Store" not in why and err.value.code == "invalid_images"
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    img = Image.new("RGB", (40, 20), (255, 0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise when displayed
+    img.save(tmp_path / "rot.jpg", exif=exif)
+    assert open_rgb(tmp_path / "rot.jpg").size == (20, 40)
+
+
+def test_preprocess_crops_and_flips() -> None:
+    img = Image.fromarray(np.tile(np.arange(64, dtype=np.uint8)[None, :, None] * 4, (32, 1, 3)))
+    rng = np.random.default_rng(0)
+    center = preprocess(img, 16, "center", False, rng)
+    assert center.shape == (3, 16, 16) and center.min() >= -1 and center.max() <= 1
+    flipped = preprocess(img, 16, "center", True, rng)
+    assert torch.equal(flipped, center.flip(-1))
+
+
+def test_stream_is_a_function_of_seed_and_index(tmp_path: Path) -> None:
+    inst = tuple(write_subject(tmp_path / "i", 3))
+    cls = tuple(write_subject(tmp_path / "c", 5, size=40))
+    spec = StreamSpec(inst, cls, 32, "random", 0.5, batch_size=2, seed=3)
+    it = iter(DreamBoothStream(spec))
+    first = [next(it) for _ in range(6)]
+    resumed = next(iter(DreamBoothStream(spec, start=4)))
+    assert resumed["index"] == 4 and torch.equal(resumed["pixels"], first[4]["pixels"])
+    b = first[0]
+    assert b["pixels"].shape == (4, 3, 32, 32) and b["num_instance"] == 2  # instance + class in one batch
+    other_rank = next(iter(DreamBoothStream(spec, rank=1, world=2)))
+    assert other_rank["index"] == 1 and torch.equal(other_rank["pixels"], first[1]["pixels"])
+    # every instance photo appears once per epoch of 3 samples
+    seen = [DreamBoothStream(spec)._pick(inst, 1, k) for k in range(3)]
+    assert sorted(seen) == sorted(inst)
