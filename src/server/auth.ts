@@ -18,7 +18,10 @@ export function registerAuth(app: FastifyInstance, keys: readonly string[]): voi
   if (keys.length === 0) return;
   const accepted = keys.map(digest);
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
+    // Both the raw path and the matched route are checked, so no spelling of a /v1 route slips past.
+    const path = request.url.split('?')[0]!;
+    const route = request.routeOptions.url ?? '';
+    if (!/^\/v1(\/|$)/.test(path) && !route.startsWith('/v1')) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (!match) {

@@ -2,7 +2,10 @@ import type { FastifyReply } from 'fastify';
 
 /** A Server-Sent Events response being written. Create with `openSse`. */
 export interface SseStream {
-  /** Sends one event whose `data` is `JSON.stringify(data)`. Resolves once the socket accepts more (backpressure). */
+  /**
+   * Sends one event whose `data` is `JSON.stringify(data)`. Resolves once the socket accepts more (backpressure).
+   * Throws at once (a programming error) if `event` or `id` contains CR or LF.
+   */
   send(data: unknown, options?: { event?: string; id?: string }): Promise<void>;
   /** Sends OpenAI's terminator `data: [DONE]` and ends the response. */
   done(): Promise<void>;

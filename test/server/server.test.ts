@@ -106,6 +106,15 @@ test('every error has the OpenAI body: unknown route, bad JSON, schema errors, 4
   assert.doesNotMatch(bug.message, /secret/);
 });
 
+test('an oversized body is a 413 in OpenAI shape', async (t) => {
+  const { url } = await start(t, { bodyLimit: 1024 });
+  const response = await fetch(`${url}/v1/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x'.repeat(2000) }) });
+  assert.equal(response.status, 413);
+  assert.deepEqual(((await response.json()) as { error: object }).error, {
+    message: 'Request body is larger than this server accepts (see bodyLimit).', type: 'invalid_request_error', param: null, code: 'payload_too_large',
+  });
+});
+
 test('SSE helper streams JSON events and the [DONE] terminator', async (t) => {
   const { url } = await start(t);
   const response = await fetch(`${url}/v1/stream`);
