@@ -1,15 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DemoTokenizer } from './tokenizer.js';
+import { qwen2SplitRegex, type DemoTokenizer } from './tokenizer.js';
 
 /**
  * Writers for the Hugging Face tokenizer files (`tokenizer.json`, `tokenizer_config.json`) that transformers.js
  * (through @huggingface/tokenizers) and the Python `tokenizers` library read.
  */
 
-const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true };
+// The split happens in the Split step, so ByteLevel only maps bytes (use_regex false), as in Qwen2's own file.
+const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false };
+const preTokenizer = {
+  type: 'Sequence',
+  pretokenizers: [{ type: 'Split', pattern: { Regex: qwen2SplitRegex }, behavior: 'Isolated', invert: false }, byteLevel],
+};
 
-/** The `tokenizer.json` object: BPE model, ByteLevel pre-tokenizer/decoder, added tokens. */
+/** The `tokenizer.json` object: BPE model, Qwen2 split + ByteLevel pre-tokenizer, ByteLevel decoder, added tokens. */
 export function hfTokenizerJson(tokenizer: DemoTokenizer): Record<string, unknown> {
   const addedIds = new Set(tokenizer.added.map((token) => token.id));
   const vocab: Record<string, number> = {};
@@ -31,7 +36,7 @@ export function hfTokenizerJson(tokenizer: DemoTokenizer): Record<string, unknow
       special: token.special,
     })),
     normalizer: null,
-    pre_tokenizer: byteLevel,
+    pre_tokenizer: preTokenizer,
     post_processor: byteLevel,
     decoder: byteLevel,
     model: {

@@ -37,8 +37,8 @@ function tokenizerMetadata(tokenizer: DemoTokenizer): Array<[string, GgufValue]>
   for (const token of tokenizer.added) types[token.id] = token.special ? TOKEN_TYPE.control : TOKEN_TYPE.userDefined;
   return [
     ['tokenizer.ggml.model', gguf.str('gpt2')],
-    // Selects GPT-2's pre-tokenizer regex in llama.cpp, the same split as the HF ByteLevel pre-tokenizer.
-    ['tokenizer.ggml.pre', gguf.str('gpt-2')],
+    // llama.cpp's Qwen2 split: the same as the HF tokenizer.json's, and no space clean-up when detokenizing.
+    ['tokenizer.ggml.pre', gguf.str('qwen2')],
     ['tokenizer.ggml.tokens', gguf.strings(tokenizer.tokens)],
     ['tokenizer.ggml.token_type', gguf.i32s(types)],
     ['tokenizer.ggml.merges', gguf.strings(tokenizer.merges.map(([l, r]) => `${l} ${r}`))],

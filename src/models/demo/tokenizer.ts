@@ -1,15 +1,24 @@
 import { tokenizerCorpus } from './corpus.js';
 
 /**
- * The demo models' shared tokenizer: GPT-2 style byte-level BPE. Ids 0–255 are the 256 single bytes (in byte
+ * The demo models' shared tokenizer: byte-level BPE as in GPT-2 and Qwen2. Ids 0–255 are the 256 single bytes (in byte
  * order, written with GPT-2's printable byte↔unicode mapping), then the tokens created by merges learned from the
  * built-in corpus, then the added tokens (ChatML markers, Hermes tool tags, and whatever a model adds, such as image
  * tokens). The same lists feed both the HF `tokenizer.json` and the GGUF `tokenizer.ggml.*` keys, so both engines
  * split text into the same ids.
  */
 
-/** GPT-2's pre-tokenizer regex (contractions, letters, digits, punctuation runs, spaces); llama.cpp's `gpt-2`. */
-export const gpt2SplitPattern = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+/**
+ * Qwen2's pre-tokenizer split, as Hugging Face writes it (Oniguruma syntax, in `tokenizer.json`). llama.cpp's
+ * `qwen2` pre-tokenizer uses the same split, and unlike its `gpt-2` one it does not "clean up" spaces before
+ * punctuation when detokenizing, so text round-trips byte for byte in both engines. Letters absorb one leading
+ * non-letter (`"name`), digits stand alone, punctuation runs (`{"`, `":`) stay together.
+ */
+export const qwen2SplitRegex = String.raw`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+
+/** {@link qwen2SplitRegex} for JavaScript, which has no inline `(?i:…)` group: the same split, cases spelled out. */
+const qwen2SplitPattern =
+  /(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
 
 /** A token added after the BPE vocabulary, matched whole before BPE runs. */
 export interface AddedToken {
@@ -69,7 +78,7 @@ export function byteToUnicode(): string[] {
 /** Splits text into pre-tokens and writes each in the byte-level alphabet. */
 export function byteLevelWords(text: string, table: string[] = byteToUnicode()): string[] {
   const encoder = new TextEncoder();
-  return (text.match(gpt2SplitPattern) ?? []).map((word) =>
+  return (text.match(qwen2SplitPattern) ?? []).map((word) =>
     Array.from(encoder.encode(word), (b) => table[b] ?? '').join(''),
   );
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AutoTokenizer, env } from '@huggingface/transformers';
+import fc from 'fast-check';
 import {
   getLlama,
   JinjaTemplateChatWrapper,
@@ -63,14 +64,22 @@ describe('demo llama GGUF', () => {
     assert.equal(model.fileInfo.metadata.tokenizer.chat_template, chatmlToolsTemplate);
   });
 
-  it('tokenizes like transformers.js and detokenizes back', async () => {
+  it('tokenizes exactly like transformers.js and detokenizes back byte for byte', async () => {
     await writeHfTokenizerFiles(dir, tokenizer, { chatTemplate: chatmlToolsTemplate, modelMaxLength: 4096 });
     const hf = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
-    for (const text of ['{"name": "Ada", "age": 36, "ok": [true, null]}', "It's 21.5 degrees in  Paris!\n\tDon't go.", 'naïve café ✓ 🎉']) {
-      const ids = model.tokenize(text);
-      assert.deepEqual(ids, hf.encode(text), text);
-      assert.equal(model.detokenize(ids), text);
-    }
+    // Fragments chosen to stress the pre-tokenizer: JSON punctuation, spaces before punctuation, digits, newlines,
+    // contractions, multi-byte UTF-8 and added tokens.
+    const pieces = ['{"', '":', '",', ' "', 'name', ' the', 'The', ' ', '  ', '\n', '\n\n', '\t', '\r\n', ' \n ', '123', '4.5',
+      "'s", "'LL", 'é', '✓', '🎉', '中文', '—', ' !', '?', ' {', '}', '[', ']', '<', '/', '\\', '<|im_end|>', '<tool_call>'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 16 }), (parts) => {
+        const text = parts.join('');
+        const ids = model.tokenize(text, true);
+        assert.deepEqual(Array.from(ids), hf.encode(text), JSON.stringify(text));
+        assert.equal(model.detokenize(ids, true), text);
+      }),
+      { numRuns: 300, seed: 42 },
+    );
     assert.deepEqual(model.tokenize('<|im_start|>', true), [tokenId(tokenizer, '<|im_start|>')]);
   });
 
