@@ -98,11 +98,17 @@ export class ModelRegistry {
       metadata: options.metadata ?? {},
       createdAt: Math.floor(Date.now() / 1000),
     };
-    const previous = this.store.transaction(() => {
-      const old = this.store.models.get(options.name);
-      this.store.models.put(record);
-      return old;
-    });
+    let previous: ModelRecord | undefined;
+    try {
+      previous = this.store.transaction(() => {
+        const old = this.store.models.get(options.name);
+        this.store.models.put(record);
+        return old;
+      });
+    } catch (error) {
+      rmSync(folder, { recursive: true, force: true });
+      throw error;
+    }
     if (previous) this.deleteFiles(previous);
     return record;
   }
