@@ -1,0 +1,276 @@
+import { parseRegex, RegexSyntaxError, type RegexNode, type Ranges } from './regex-parser.js';
+
+const CHAR = 0;
+const SPLIT = 1;
+const EPS = 2;
+const BOL = 3;
+const EOL = 4;
+const MATCH = 5;
+const ANY: Ranges = [0, 0x10ffff];
+
+/**
+ * A deterministic automaton over Unicode code points, built lazily (subset construction on demand) from a regex
+ * NFA, so large character classes and `{m,n}` counts cost only the states a document actually visits. State -1 is
+ * dead. Used for `pattern`, `format` and property-name patterns inside the JSON string lexer.
+ */
+export class CharDfa {
+  /** The initial state. */
+  readonly start: number;
+  private readonly kind: number[] = [];
+  private readonly next: number[] = [];
+  private readonly alt: number[] = [];
+  private readonly sets: (Ranges | null)[] = [];
+  private readonly bounds: number[];
+  private readonly ids = new Map<string, number>();
+  private readonly members: number[][] = [];
+  private readonly accepting: boolean[] = [];
+  private readonly table: Int32Array[] = [];
+  private readonly liveness: (boolean | undefined)[] = [];
+  private readonly distance: (number | undefined)[] = [];
+
+  /**
+   * @param node regex AST; `search` wraps it in `[^]*…[^]*` as JSON Schema's unanchored `pattern` requires.
+   * @param maxStates refuse (throw RangeError) beyond this many NFA or DFA states.
+   */
+  constructor(node: RegexNode, search: boolean, private readonly maxStates: number) {
+    const match = this.add(MATCH, -1, -1, null);
+    let body: RegexNode = node;
+    if (search) body = { t: 'cat', items: [{ t: 'rep', item: { t: 'set', ranges: ANY }, min: 0, max: -1 }, node, { t: 'rep', item: { t: 'set', ranges: ANY }, min: 0, max: -1 }] };
+    const entry = this.build(body, match);
+    const cuts = new Set<number>([0, 0xd800, 0xe000, 0x110000]);
+    for (const r of this.sets) if (r) for (let i = 0; i < r.length; i += 2) cuts.add(r[i]!).add(r[i + 1]! + 1);
+    this.bounds = [...cuts].sort((a, b) => a - b);
+    this.start = this.intern(this.closure([entry], true), true);
+  }
+
+  /** Compiles an ECMAScript pattern (u flag). Throws RegexSyntaxError or RangeError (too large). */
+  static fromPattern(pattern: string, search: boolean, maxStates: number): CharDfa {
+    return new CharDfa(parseRegex(pattern), search, maxStates);
+  }
+
+  /** Number of input classes; every code point in one class behaves alike. */
+  get classCount(): number {
+    return this.bounds.length - 1;
+  }
+
+  /** The class of a code point. */
+  classOf(cp: number): number {
+    let lo = 0;
+    let hi = this.bounds.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (this.bounds[mid]! <= cp) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The first code point of the class after the one holding `cp` (0x110000 past the end). */
+  nextClassStart(cp: number): number {
+    return this.bounds[this.classOf(cp) + 1]!;
+  }
+
+  /** Whether a class holds characters a JSON string can carry (surrogate code points cannot). */
+  private usableClass(c: number): boolean {
+    return this.bounds[c] !== 0xd800;
+  }
+
+  /** State after reading code point `cp`, or -1. */
+  step(state: number, cp: number): number {
+    return this.stepClass(state, this.classOf(cp));
+  }
+
+  /** Whether the text read so far is in the language. */
+  isAccepting(state: number): boolean {
+    return this.accepting[state]!;
+  }
+
+  /** Whether some continuation reaches an accepting state. */
+  isLive(state: number): boolean {
+    const known = this.liveness[state];
+    if (known !== undefined) return known;
+    const seen = this.explore(state);
+    // Fixpoint over the explored subgraph: live if accepting or some successor is live.
+    let changed = true;
+    const live = new Map<number, boolean>(seen.map((s) => [s, this.accepting[s]! || this.liveness[s] === true]));
+    while (changed) {
+      changed = false;
+      for (const s of seen) {
+        if (live.get(s)) continue;
+        for (let c = 0; c < this.classCount; c++) {
+          const t = this.usableClass(c) ? this.stepClass(s, c) : -1;
+          if (t >= 0 && live.get(t)) {
+            live.set(s, true);
+            changed = true;
+            break;
+          }
+        }
+      }
+    }
+    for (const [s, v] of live) this.liveness[s] = v;
+    return live.get(state)!;
+  }
+
+  /** Fewest characters from `state` to an accepting state (Infinity if none). */
+  shortestAccept(state: number): number {
+    const known = this.distance[state];
+    if (known !== undefined) return known;
+    let frontier = [state];
+    const seen = new Set(frontier);
+    for (let d = 0; frontier.length > 0; d++) {
+      if (frontier.some((s) => this.accepting[s])) {
+        this.distance[state] = d;
+        return d;
+      }
+      const next: number[] = [];
+      for (const s of frontier) {
+        for (let c = 0; c < this.classCount; c++) {
+          const t = this.usableClass(c) ? this.stepClass(s, c) : -1;
+          if (t >= 0 && !seen.has(t)) {
+            seen.add(t);
+            next.push(t);
+          }
+        }
+      }
+      frontier = next;
+    }
+    this.distance[state] = Infinity;
+    return Infinity;
+  }
+
+  /** Distinct successor states (over usable classes) — for searches that combine the DFA with a length. */
+  successors(state: number): number[] {
+    const out = new Set<number>();
+    for (let c = 0; c < this.classCount; c++) {
+      const t = this.usableClass(c) ? this.stepClass(state, c) : -1;
+      if (t >= 0) out.add(t);
+    }
+    return [...out];
+  }
+
+  private explore(state: number): number[] {
+    const seen = new Set([state]);
+    const stack = [state];
+    while (stack.length > 0) {
+      for (const t of this.successors(stack.pop()!)) {
+        if (!seen.has(t)) {
+          seen.add(t);
+          stack.push(t);
+        }
+      }
+    }
+    return [...seen];
+  }
+
+  private stepClass(state: number, c: number): number {
+    const row = this.table[state]!;
+    let t = row[c]!;
+    if (t !== -2) return t;
+    const cp = this.bounds[c]!;
+    const targets: number[] = [];
+    for (const n of this.members[state]!) {
+      if (this.kind[n] === CHAR && contains(this.sets[n]!, cp)) targets.push(this.next[n]!);
+    }
+    t = targets.length === 0 ? -1 : this.intern(this.closure(targets, false), false);
+    row[c] = t;
+    return t;
+  }
+
+  private intern(core: number[], atStart: boolean): number {
+    if (core.length === 0) return -1;
+    const key = (atStart ? 's' : '') + core.join(',');
+    let id = this.ids.get(key);
+    if (id !== undefined) return id;
+    id = this.members.length;
+    if (id >= this.maxStates) throw new RangeError(`regex automaton exceeds ${this.maxStates} states`);
+    this.ids.set(key, id);
+    this.members.push(core);
+    this.accepting.push(this.acceptsAtEnd(core, atStart));
+    this.table.push(new Int32Array(this.classCount).fill(-2));
+    return id;
+  }
+
+  /** Core states (CHAR, EOL, MATCH) reachable by epsilon moves; `^` passes only at the start of input. */
+  private closure(roots: number[], atStart: boolean): number[] {
+    const seen = new Set<number>();
+    const core: number[] = [];
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const k = this.kind[n];
+      if (k === SPLIT) stack.push(this.next[n]!, this.alt[n]!);
+      else if (k === EPS) stack.push(this.next[n]!);
+      else if (k === BOL) {
+        if (atStart) stack.push(this.next[n]!);
+      } else core.push(n);
+    }
+    return core.sort((a, b) => a - b);
+  }
+
+  private acceptsAtEnd(core: number[], atStart: boolean): boolean {
+    const stack = [...core];
+    const seen = new Set<number>();
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const k = this.kind[n];
+      if (k === MATCH) return true;
+      if (k === EOL || k === EPS) stack.push(this.next[n]!);
+      else if (k === SPLIT) stack.push(this.next[n]!, this.alt[n]!);
+      else if (k === BOL && atStart) stack.push(this.next[n]!);
+    }
+    return false;
+  }
+
+  private add(kind: number, next: number, alt: number, set: Ranges | null): number {
+    if (this.kind.length >= this.maxStates) throw new RangeError(`regex NFA exceeds ${this.maxStates} states`);
+    this.kind.push(kind);
+    this.next.push(next);
+    this.alt.push(alt);
+    this.sets.push(set);
+    return this.kind.length - 1;
+  }
+
+  /** Thompson construction, back to front: returns the entry state of `node` whose exit leads to `out`. */
+  private build(node: RegexNode, out: number): number {
+    switch (node.t) {
+      case 'set':
+        return this.add(CHAR, out, -1, node.ranges);
+      case 'bol':
+        return this.add(BOL, out, -1, null);
+      case 'eol':
+        return this.add(EOL, out, -1, null);
+      case 'cat':
+        return node.items.reduceRight((next, item) => this.build(item, next), out);
+      case 'alt': {
+        const entries = node.items.map((item) => this.build(item, out));
+        return entries.reduceRight((rest, entry) => this.add(SPLIT, entry, rest, null));
+      }
+      case 'rep': {
+        let cur = out;
+        if (node.max === -1) {
+          const loop = this.add(SPLIT, -1, out, null);
+          this.next[loop] = this.build(node.item, loop);
+          cur = loop;
+        } else {
+          for (let i = node.min; i < node.max; i++) cur = this.add(SPLIT, this.build(node.item, cur), out, null);
+        }
+        for (let i = 0; i < node.min; i++) cur = this.build(node.item, cur);
+        return cur;
+      }
+    }
+  }
+}
+
+function contains(r: Ranges, cp: number): boolean {
+  for (let i = 0; i < r.length; i += 2) {
+    if (cp < r[i]!) return false;
+    if (cp <= r[i + 1]!) return true;
+  }
+  return false;
+}
+
+export { RegexSyntaxError };

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { CompileError, childPointer } from './errors.js';
+import { Grammar } from './grammar.js';
+import { resolveLimits, type Limits } from './limits.js';
+import { ArrayMachine, LeafMachine, UnionMachine, type Machine } from './machine.js';
+import { ObjectMachine } from './object-machine.js';
+import { flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, type SchemaObject } from './schema-merge.js';
+import { numberLeaf, stringLeaf } from './leaf-factory.js';
+import { assertDisjoint, buildArrayMachine, buildObjectMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
+
+/** How `compileJsonSchema` shapes the grammar. */
+export interface CompileOptions {
+  /** `'compact'` (default: no whitespace between tokens) or at most `maxWhitespace` bytes at each token boundary. */
+  whitespace?: 'compact' | { maxWhitespace: number };
+  /** Declared properties in schema order (default, what models are prompted with) or in any order. */
+  propertyOrder?: 'schema' | 'any';
+  /** Matcher and compiler limits; see `Limits` for defaults. */
+  limits?: Partial<Limits>;
+}
+
+const cache = new Map<string, Grammar>();
+const CACHE_SIZE = 512;
+
+/**
+ * Compiles a JSON Schema into a grammar that accepts exactly the compact, canonically escaped JSON texts valid
+ * under it (or a documented subset: schema property order, canonical string escapes). Cached by a hash of schema
+ * and options. Throws `CompileError` naming the keyword and JSON pointer for anything it cannot enforce exactly.
+ */
+export function compileJsonSchema(schema: unknown, options: CompileOptions = {}): Grammar {
+  const key = createHash('sha256').update(JSON.stringify([schema, options])).digest('hex');
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const limits = resolveLimits(options.limits);
+  const ws = options.whitespace === undefined || options.whitespace === 'compact' ? 0 : options.whitespace.maxWhitespace;
+  if (!Number.isInteger(ws) || ws < 0) throw new RangeError(`whitespace.maxWhitespace must be a non-negative integer, got ${ws}`);
+  const order = options.propertyOrder ?? 'schema';
+  if (order !== 'schema' && order !== 'any') throw new RangeError(`propertyOrder must be 'schema' or 'any', got ${String(order)}`);
+  const builder = new SchemaBuilder(schema, ws, order, limits);
+  let root: number;
+  try {
+    root = builder.build(schema, '');
+  } catch (e) {
+    if (e instanceof Unsatisfiable) throw new CompileError('schema', '', `no JSON value satisfies this schema (${e.message})`);
+    throw e;
+  }
+  const grammar = Grammar.create(builder.finish(), root, limits);
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, grammar);
+  return grammar;
+}
+
+/** Builds machines for one schema document. Machines for `$ref` targets are shared, which is how recursion works. */
+export class SchemaBuilder {
+  private readonly refs = new Map<string, number>();
+  private anyValue = -1;
+
+  /** `machines` may be shared with other builders (tool calls put several argument schemas in one grammar). */
+  constructor(
+    private readonly root: unknown,
+    private readonly ws: number,
+    private readonly order: 'schema' | 'any',
+    readonly limits: Limits,
+    private readonly machines: (Machine | undefined)[] = [],
+  ) {}
+
+  /** The machines so far, with not-yet-built `$ref` targets as placeholders that throw PendingError. */
+  snapshot(): Machine[] {
+    return this.machines.map((m) => m ?? PENDING);
+  }
+
+  /** All machines, checked complete. */
+  finish(): Machine[] {
+    return this.machines.map((m, i) => {
+      if (!m) throw new CompileError('$ref', '', `reference cycle without content (machine ${i})`);
+      return m;
+    });
+  }
+
+  /** Adds a machine, returning its id. */
+  add(machine: Machine): number {
+    this.machines.push(machine);
+    return this.machines.length - 1;
+  }
+
+  /** Machine id for `schema` at `pointer`; throws Unsatisfiable when no value fits. */
+  build(schema: unknown, pointer: string): number {
+    if (schema !== null && typeof schema === 'object' && !Array.isArray(schema)) {
+      const s = schema as SchemaObject;
+      if (typeof s.$ref === 'string' && !hasValidation(withoutRef(s))) return this.ref(s.$ref, pointer);
+    }
+    const flat = flatten(this.root, schema, pointer);
+    if (flat === true) return this.any();
+    if (flat === false) throw new Unsatisfiable('false schema');
+    return this.buildObject(flat, pointer);
+  }
+
+  private ref(ref: string, pointer: string): number {
+    const target = resolveRef(this.root, ref, pointer);
+    const known = this.refs.get(target.pointer);
+    if (known !== undefined) return known;
+    const id = this.machines.length;
+    this.machines.push(undefined);
+    this.refs.set(target.pointer, id);
+    const built = this.build(target.schema, target.pointer);
+    if (built === id) throw new CompileError('$ref', pointer, 'reference resolves to itself');
+    // Share the machine object under the reserved id: callers already hold that id.
+    this.machines[id] = this.machines[built];
+    return id;
+  }
+
+  /** The machine for any JSON value (`true`, `{}`). */
+  any(): number {
+    if (this.anyValue >= 0) return this.anyValue;
+    const id = this.add(new UnionMachine([]));
+    this.anyValue = id;
+    const obj = this.add(new ObjectMachine({ properties: [], patterns: [], additional: { key: stringLeaf(null, 0, undefined, this.limits), value: id }, minProperties: 0, maxProperties: undefined, order: this.order, maxWhitespace: this.ws }));
+    const arr = this.add(new ArrayMachine({ prefix: [], items: id, minItems: 0, maxItems: undefined, maxWhitespace: this.ws }));
+    const scalars = [
+      stringLeaf(null, 0, undefined, this.limits),
+      numberLeaf({ integer: false }, this.limits),
+      literalLeaf(['true', 'false', 'null'], this.limits),
+    ].map((leaf) => this.add(new LeafMachine(leaf)));
+    this.machines[id] = new UnionMachine([obj, arr, ...scalars]);
+    return id;
+  }
+
+  private buildObject(s: SchemaObject, pointer: string): number {
+    for (const key of Object.keys(s)) {
+      if (UNSUPPORTED.has(key)) throw new CompileError(key, pointer, 'this keyword is not enforced by the decoder');
+    }
+    if ('if' in s && ('then' in s || 'else' in s)) throw new CompileError('if', pointer, 'conditional schemas are not enforced by the decoder');
+    if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) return this.union(s, pointer);
+    if ('const' in s || Array.isArray(s.enum)) return this.literals(s, pointer);
+    const types = new Set(typeList(s.type));
+    if (types.has('number')) types.delete('integer');
+    const alternatives: number[] = [];
+    for (const t of types) {
+      try {
+        alternatives.push(this.typed(t, s, pointer));
+      } catch (e) {
+        if (!(e instanceof Unsatisfiable)) throw e;
+      }
+    }
+    if (alternatives.length === 0) throw new Unsatisfiable(`no type of ${[...types].join('/')} fits`);
+    return alternatives.length === 1 ? alternatives[0]! : this.add(new UnionMachine(alternatives));
+  }
+
+  private typed(type: string, s: SchemaObject, pointer: string): number {
+    switch (type) {
+      case 'null':
+        return this.add(new LeafMachine(literalLeaf(['null'], this.limits)));
+      case 'boolean':
+        return this.add(new LeafMachine(literalLeaf(['true', 'false'], this.limits)));
+      case 'string':
+        return this.add(new LeafMachine(stringFromSchema(s, pointer, this.limits)));
+      case 'number':
+      case 'integer':
+        return this.add(new LeafMachine(numberFromSchema(s, type === 'integer', pointer, this.limits)));
+      case 'object':
+        return this.objectMachine(s, pointer);
+      case 'array':
+        return this.arrayMachine(s, pointer);
+      default:
+        throw new CompileError('type', pointer, `unknown type ${JSON.stringify(type)}`);
+    }
+  }
+
+  private union(s: SchemaObject, pointer: string): number {
+    const keyword = Array.isArray(s.anyOf) ? 'anyOf' : 'oneOf';
+    const { [keyword]: items, ...rest } = s;
+    const options = items as unknown[];
+    if (keyword === 'oneOf') assertDisjoint(this.root, options, rest, pointer);
+    const ids: number[] = [];
+    options.forEach((item, i) => {
+      const at = childPointer(childPointer(pointer, keyword), i);
+      try {
+        ids.push(hasValidation(rest) ? this.build({ allOf: [rest, item] }, at) : this.build(item, at));
+      } catch (e) {
+        if (!(e instanceof Unsatisfiable)) throw e;
+      }
+    });
+    if (ids.length === 0) throw new Unsatisfiable(`no ${keyword} alternative is satisfiable`);
+    return ids.length === 1 ? ids[0]! : this.add(new UnionMachine(ids));
+  }
+
+  private literals(s: SchemaObject, pointer: string): number {
+    const values = 'const' in s ? [s.const] : (s.enum as unknown[]);
+    const { const: _c, enum: _e, ...rest } = s;
+    void _c;
+    void _e;
+    const keep = filterByRest(this, values, rest, pointer, this.limits);
+    if (keep.length === 0) throw new Unsatisfiable('no enum member satisfies the other keywords');
+    return this.add(new LeafMachine(literalLeaf(keep.map((v) => JSON.stringify(v)), this.limits)));
+  }
+
+  private objectMachine(s: SchemaObject, pointer: string): number {
+    return buildObjectMachine(this, s, pointer, this.ws, this.order);
+  }
+
+  private arrayMachine(s: SchemaObject, pointer: string): number {
+    return buildArrayMachine(this, s, pointer, this.ws);
+  }
+}
+
+const PENDING: Machine = {
+  leaf: null,
+  start: 0,
+  next: () => {
+    throw new PendingError('pending');
+  },
+  calls: () => {
+    throw new PendingError('pending');
+  },
+  isFinal: () => false,
+};
+
+function withoutRef(s: SchemaObject): SchemaObject {
+  const { $ref: _r, ...rest } = s;
+  void _r;
+  return rest;
+}

@@ -1,0 +1,280 @@
+import { RegexSyntaxError } from './char-dfa.js';
+import type { SchemaBuilder } from './compile-json-schema.js';
+import { CompileError, MatcherError, childPointer } from './errors.js';
+import { FORMATS } from './formats.js';
+import { literalLeaf as cachedLiteral, numberLeaf, stringLeaf } from './leaf-factory.js';
+import type { LiteralLeaf } from './leaf.js';
+import type { Limits } from './limits.js';
+import { ArrayMachine } from './machine.js';
+import type { NumberConstraints } from './number-leaf.js';
+import { ObjectMachine, type PropertySpec } from './object-machine.js';
+import { DEAD, Runtime } from './runtime.js';
+import { flatten, hasValidation, typeList, Unsatisfiable, type SchemaObject } from './schema-merge.js';
+import type { StringLeaf } from './string-leaf.js';
+
+/** Formats ajv-formats validates; among them, those absent from FORMATS and not listed as free are refused. */
+const AJV_STRING_FORMATS = new Set(['uri-reference', 'uri-template', 'url', 'regex', 'json-pointer', 'json-pointer-uri-fragment', 'relative-json-pointer', 'byte', 'iso-time', 'iso-date-time']);
+/** Formats ajv-formats accepts any string for. */
+const FREE_STRING_FORMATS = new Set(['password', 'binary']);
+
+/** Literal leaf for JSON texts. */
+export function literalLeaf(texts: readonly string[], limits: Limits): LiteralLeaf {
+  return cachedLiteral(texts, limits);
+}
+
+/** String leaf for `pattern`, `format`, `minLength`, `maxLength`. */
+export function stringFromSchema(s: SchemaObject, pointer: string, limits: Limits): StringLeaf {
+  const regexes: [string, string][] = [];
+  let maxLength = typeof s.maxLength === 'number' ? s.maxLength : undefined;
+  const minLength = typeof s.minLength === 'number' ? s.minLength : 0;
+  if (typeof s.pattern === 'string') regexes.push(['pattern', s.pattern]);
+  if (typeof s.format === 'string') {
+    const known = FORMATS[s.format];
+    if (known) {
+      regexes.push(['format', known[0]]);
+      if (known[1] !== undefined) maxLength = Math.min(maxLength ?? Infinity, known[1]);
+    } else if (AJV_STRING_FORMATS.has(s.format)) {
+      throw new CompileError('format', pointer, `format ${JSON.stringify(s.format)} is not enforced by the decoder`);
+    } else if (!FREE_STRING_FORMATS.has(s.format) && !['int32', 'int64', 'float', 'double'].includes(s.format)) {
+      // Formats no validator knows carry no constraint (JSON Schema treats format as an annotation by default).
+    }
+  }
+  if (regexes.length > 1) throw new CompileError('format', pointer, 'pattern together with format is not supported');
+  try {
+    return stringLeaf(regexes[0]?.[1] ?? null, minLength, maxLength, limits);
+  } catch (e) {
+    const keyword = regexes[0]?.[0] ?? 'minLength';
+    if (e instanceof RegexSyntaxError) throw new CompileError(keyword, pointer, e.message);
+    if (e instanceof RangeError && /exceeds/.test(e.message)) throw new CompileError(keyword, pointer, e.message);
+    if (e instanceof RangeError) throw new Unsatisfiable(e.message);
+    throw e;
+  }
+}
+
+/** Number leaf for bounds, `multipleOf` and numeric formats. */
+export function numberFromSchema(s: SchemaObject, integer: boolean, pointer: string, limits: Limits) {
+  const c: NumberConstraints = { integer };
+  const dec = (v: unknown, keyword: string): string => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CompileError(keyword, pointer, 'must be a number');
+    return String(v);
+  };
+  if (s.minimum !== undefined) c[s.exclusiveMinimum === true ? 'exclusiveMinimum' : 'minimum'] = dec(s.minimum, 'minimum');
+  if (s.maximum !== undefined) c[s.exclusiveMaximum === true ? 'exclusiveMaximum' : 'maximum'] = dec(s.maximum, 'maximum');
+  if (typeof s.exclusiveMinimum === 'number') c.exclusiveMinimum = tighterLow(c.exclusiveMinimum, dec(s.exclusiveMinimum, 'exclusiveMinimum'));
+  if (typeof s.exclusiveMaximum === 'number') c.exclusiveMaximum = tighterHigh(c.exclusiveMaximum, dec(s.exclusiveMaximum, 'exclusiveMaximum'));
+  if (s.multipleOf !== undefined) {
+    const m = s.multipleOf;
+    if (typeof m !== 'number' || !Number.isInteger(m) || m <= 0) {
+      throw new CompileError('multipleOf', pointer, 'only positive integer divisors are enforced (validators disagree on fractional ones)');
+    }
+    c.integer = true;
+    if (m > 1) c.multipleOf = BigInt(m);
+  }
+  if (s.format === 'int32') {
+    c.integer = true;
+    c.minimum = tighterLow(c.minimum, '-2147483648');
+    c.maximum = tighterHigh(c.maximum, '2147483647');
+  } else if (s.format === 'int64') throw new CompileError('format', pointer, 'int64 is not enforced by the decoder');
+  try {
+    return numberLeaf(c, limits);
+  } catch (e) {
+    if (e instanceof RangeError) throw new Unsatisfiable(e.message);
+    throw e;
+  }
+}
+
+function tighterLow(a: string | undefined, b: string): string {
+  return a === undefined || Number(b) > Number(a) ? b : a;
+}
+
+function tighterHigh(a: string | undefined, b: string): string {
+  return a === undefined || Number(b) < Number(a) ? b : a;
+}
+
+function tryBuild(builder: SchemaBuilder, schema: unknown, pointer: string): number {
+  try {
+    return builder.build(schema, pointer);
+  } catch (e) {
+    if (e instanceof Unsatisfiable) return -1;
+    throw e;
+  }
+}
+
+/** Object machine: declared, required-but-undeclared, pattern and additional properties. */
+export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number, order: 'schema' | 'any'): number {
+  const props = (s.properties ?? {}) as SchemaObject;
+  const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
+  const patternEntries = Object.entries((s.patternProperties ?? {}) as SchemaObject);
+  const additional = s.additionalProperties;
+  const matching = (name: string): unknown[] =>
+    patternEntries.filter(([pat]) => {
+      try {
+        return new RegExp(pat, 'u').test(name);
+      } catch {
+        throw new CompileError('patternProperties', pointer, `invalid pattern ${JSON.stringify(pat)}`);
+      }
+    }).map(([, sub]) => sub);
+  const names = [...Object.keys(props), ...[...required].filter((n) => !(n in props))];
+  const properties: PropertySpec[] = names.map((name) => {
+    const pats = matching(name);
+    const own = name in props ? [props[name]] : pats.length > 0 ? [] : [additional ?? true];
+    const parts = [...own, ...pats];
+    const at = childPointer(childPointer(pointer, 'properties'), name);
+    const value = tryBuild(builder, parts.length === 1 ? parts[0] : { allOf: parts }, at);
+    if (value < 0 && required.has(name)) throw new Unsatisfiable(`required property ${name} admits no value`);
+    return { name, value, required: required.has(name) };
+  });
+  const patterns = patternEntries.map(([pat, sub]) => {
+    const at = childPointer(childPointer(pointer, 'patternProperties'), pat);
+    let key;
+    try {
+      key = stringLeaf(pat, 0, undefined, builder.limits);
+    } catch (e) {
+      if (e instanceof RegexSyntaxError || e instanceof RangeError) throw new CompileError('patternProperties', at, e.message);
+      throw e;
+    }
+    return { key, value: tryBuild(builder, sub, at) };
+  });
+  let extra: { key: StringLeaf; value: number } | null = null;
+  if (additional !== false) {
+    const value = tryBuild(builder, additional ?? true, childPointer(pointer, 'additionalProperties'));
+    if (value >= 0) extra = { key: stringLeaf(null, 0, undefined, builder.limits), value };
+  }
+  const minProperties = typeof s.minProperties === 'number' ? s.minProperties : 0;
+  const maxProperties = typeof s.maxProperties === 'number' ? s.maxProperties : undefined;
+  if (maxProperties !== undefined && (maxProperties < required.size || maxProperties < minProperties)) throw new Unsatisfiable('maxProperties too small');
+  if (extra === null && patterns.length === 0 && properties.filter((p) => p.value >= 0).length < minProperties) throw new Unsatisfiable('minProperties unreachable');
+  return builder.add(new ObjectMachine({ properties, patterns, additional: extra, minProperties, maxProperties, order, maxWhitespace: ws }));
+}
+
+/** Array machine: positional items, rest items and counts. */
+export function buildArrayMachine(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number): number {
+  const tuple = Array.isArray(s.prefixItems) ? (s.prefixItems as unknown[]) : Array.isArray(s.items) ? (s.items as unknown[]) : [];
+  const restSchema = Array.isArray(s.prefixItems) ? s.items : Array.isArray(s.items) ? s.additionalItems : s.items;
+  let maxItems = typeof s.maxItems === 'number' ? s.maxItems : undefined;
+  const minItems = typeof s.minItems === 'number' ? s.minItems : 0;
+  if (s.uniqueItems === true && (maxItems === undefined || maxItems > 1)) throw new CompileError('uniqueItems', pointer, 'uniqueness across items is not enforced by the decoder');
+  const prefix: number[] = [];
+  let items: number | null = null;
+  let truncated = false;
+  for (let i = 0; i < tuple.length && !truncated; i++) {
+    const id = tryBuild(builder, tuple[i], childPointer(childPointer(pointer, Array.isArray(s.prefixItems) ? 'prefixItems' : 'items'), i));
+    if (id < 0) {
+      truncated = true;
+      maxItems = Math.min(maxItems ?? i, i);
+    } else prefix.push(id);
+  }
+  if (!truncated && restSchema !== false) {
+    const id = tryBuild(builder, restSchema ?? true, childPointer(pointer, Array.isArray(s.items) ? 'additionalItems' : 'items'));
+    if (id >= 0) items = id;
+  }
+  const most = items === null ? prefix.length : Infinity;
+  if (minItems > Math.min(most, maxItems ?? Infinity)) throw new Unsatisfiable('minItems unreachable');
+  return builder.add(new ArrayMachine({ prefix, items, minItems, maxItems, maxWhitespace: ws }));
+}
+
+/** Keeps the enum/const members that also satisfy the schema's other keywords, checked by running a grammar. */
+export function filterByRest(builder: SchemaBuilder, values: unknown[], rest: SchemaObject, pointer: string, limits: Limits): unknown[] {
+  if (!hasValidation(rest)) return values;
+  const id = tryBuild(builder, rest, pointer);
+  if (id < 0) return [];
+  let runtime: Runtime;
+  try {
+    runtime = new Runtime(builder.snapshot(), id, limits);
+  } catch (e) {
+    if (e instanceof MatcherError || e instanceof PendingError) throw new CompileError('enum', pointer, 'cannot check members against a recursive schema');
+    throw e;
+  }
+  const enc = new TextEncoder();
+  return values.filter((v) => {
+    let set = runtime.initial;
+    try {
+      for (const b of enc.encode(JSON.stringify(v))) if ((set = runtime.step(set, b)) === DEAD) return false;
+    } catch (e) {
+      if (e instanceof PendingError) throw new CompileError('enum', pointer, 'cannot check members against a recursive schema');
+      throw e;
+    }
+    return runtime.isAccepting(set);
+  });
+}
+
+/** Thrown by a placeholder machine whose `$ref` target is still being built. */
+export class PendingError extends Error {}
+
+/** Throws unless the `oneOf` alternatives provably never both match (then `oneOf` equals `anyOf`). */
+export function assertDisjoint(root: unknown, options: unknown[], rest: SchemaObject, pointer: string): void {
+  const flat = options.map((o) => {
+    try {
+      const f = flatten(root, o, pointer);
+      return typeof f === 'boolean' ? null : f;
+    } catch {
+      return null;
+    }
+  });
+  for (let i = 0; i < flat.length; i++) {
+    for (let j = i + 1; j < flat.length; j++) {
+      if (!disjoint(root, flat[i]!, flat[j]!, rest)) {
+        throw new CompileError('oneOf', childPointer(childPointer(pointer, 'oneOf'), j), `alternatives ${i} and ${j} may both match; oneOf is enforced only for provably disjoint alternatives`);
+      }
+    }
+  }
+}
+
+function kinds(s: SchemaObject, rest: SchemaObject): Set<string> {
+  const values = 'const' in s ? [s.const] : Array.isArray(s.enum) ? (s.enum as unknown[]) : null;
+  if (values) return new Set(values.map(jsonKind));
+  const own = typeList(s.type ?? rest.type).map((t) => (t === 'integer' ? 'number' : t));
+  return new Set(own);
+}
+
+function jsonKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+function literalSet(s: SchemaObject): Set<string> | null {
+  if ('const' in s) return new Set([JSON.stringify(s.const)]);
+  if (Array.isArray(s.enum)) return new Set((s.enum as unknown[]).map((v) => JSON.stringify(v)));
+  return null;
+}
+
+function disjoint(root: unknown, a: SchemaObject | null, b: SchemaObject | null, rest: SchemaObject): boolean {
+  if (!a || !b) return false;
+  const ka = kinds(a, rest);
+  if (![...kinds(b, rest)].some((k) => ka.has(k))) return true;
+  const la = literalSet(a);
+  const lb = literalSet(b);
+  if (la && lb) return ![...la].some((v) => lb.has(v));
+  return objectsDisjoint(root, a, b) || objectsDisjoint(root, b, a);
+}
+
+/** Object alternatives told apart by a discriminator (a required property with disjoint literals) or by a required
+ * property the other alternative forbids. */
+function objectsDisjoint(root: unknown, a: SchemaObject, b: SchemaObject): boolean {
+  const onlyObjects = (s: SchemaObject) => s.type === 'object';
+  if (!onlyObjects(a) || !onlyObjects(b)) return false;
+  const reqA = Array.isArray(a.required) ? (a.required as string[]) : [];
+  const reqB = new Set(Array.isArray(b.required) ? (b.required as string[]) : []);
+  const propsA = (a.properties ?? {}) as SchemaObject;
+  const propsB = (b.properties ?? {}) as SchemaObject;
+  for (const name of reqA) {
+    if (b.additionalProperties === false && !b.patternProperties && !(name in propsB)) return true;
+    if (!reqB.has(name)) continue;
+    const pa = flattenQuiet(root, propsA[name]);
+    const pb = flattenQuiet(root, propsB[name]);
+    const la = pa && literalSet(pa);
+    const lb = pb && literalSet(pb);
+    if (la && lb && ![...la].some((v) => lb.has(v))) return true;
+  }
+  return false;
+}
+
+function flattenQuiet(root: unknown, s: unknown): SchemaObject | null {
+  try {
+    const f = flatten(root, s, '');
+    return typeof f === 'boolean' ? null : f;
+  } catch {
+    return null;
+  }
+}

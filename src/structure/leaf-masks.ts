@@ -1,0 +1,94 @@
+import type { Leaf } from './leaf.js';
+import { plainChars, StringLeaf } from './string-leaf.js';
+import { TokenTrie } from './token-trie.js';
+import type { Vocabulary } from './vocabulary.js';
+
+/** Per leaf state: the tokens that stay inside the lexeme, and where inside a token the lexeme may end. */
+export interface LeafMask {
+  /** Bitmask of tokens whose every byte the leaf accepts from this state. */
+  inside: Uint32Array;
+  /** The trie `exits` refers to. */
+  trie: TokenTrie;
+  /** Pairs (trie node, leaf state) where the leaf is final and the node has longer tokens below it. */
+  exits: Int32Array;
+}
+
+/** Per vocabulary: tokens made only of plain string characters, by character count, and a trie of all others. */
+interface PlainIndex {
+  /** atMost[c] = mask of plain tokens with at most c code points (c up to the longest plain token). */
+  atMost: Uint32Array[];
+  /** Trie of the tokens that are not plain (quotes, escapes, controls, partial UTF-8). */
+  rest: TokenTrie;
+}
+
+const cache = new WeakMap<Leaf, WeakMap<Vocabulary, Map<number, LeafMask>>>();
+const plainIndexes = new WeakMap<Vocabulary, PlainIndex>();
+
+/**
+ * The lexeme mask of `leaf` in `state`, computed once per (leaf, vocabulary, state) by a depth-first walk of the
+ * token trie that follows only the leaf's own DFA. Leaves are shared between grammars, so a string body's mask is
+ * paid for once per tokenizer, not once per schema or request. Free string bodies take a faster path: plain tokens
+ * come from precomputed masks by length, and only the few tokens holding quotes or escapes are walked.
+ */
+export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask {
+  let byVocab = cache.get(leaf);
+  if (!byVocab) cache.set(leaf, (byVocab = new WeakMap()));
+  let byState = byVocab.get(vocab);
+  if (!byState) byVocab.set(vocab, (byState = new Map()));
+  let info = byState.get(state);
+  if (!info) {
+    const room = leaf instanceof StringLeaf ? leaf.plainRoom(state) : -1;
+    if (room >= 0) {
+      const index = plainIndex(vocab);
+      info = walk(leaf, vocab, index.rest, state);
+      const plain = index.atMost[Math.min(room, index.atMost.length - 1)]!;
+      for (let i = 0; i < plain.length; i++) info.inside[i]! |= plain[i]!;
+    } else info = walk(leaf, vocab, vocab.trie, state);
+    byState.set(state, info);
+  }
+  return info;
+}
+
+function plainIndex(vocab: Vocabulary): PlainIndex {
+  let index = plainIndexes.get(vocab);
+  if (index) return index;
+  const counts = vocab.tokens.map((t) => (t ? plainChars(t) : -1));
+  const longest = counts.reduce((a, b) => Math.max(a, b), 0);
+  const byCount: number[][] = Array.from({ length: longest + 1 }, () => []);
+  counts.forEach((n, id) => {
+    if (n > 0) byCount[n]!.push(id);
+  });
+  const atMost: Uint32Array[] = [];
+  for (let c = 0; c <= longest; c++) {
+    const mask = c > 0 ? atMost[c - 1]!.slice() : new Uint32Array(vocab.maskWords);
+    for (const id of byCount[c]!) mask[id >>> 5]! |= 1 << (id & 31);
+    atMost.push(mask);
+  }
+  const rest = new TokenTrie(vocab.tokens.map((t, id) => (counts[id]! > 0 ? null : t)));
+  index = { atMost, rest };
+  plainIndexes.set(vocab, index);
+  return index;
+}
+
+function walk(leaf: Leaf, vocab: Vocabulary, trie: TokenTrie, start: number): LeafMask {
+  const { byte, end, tokenStart, tokenIds } = trie;
+  const inside = new Uint32Array(vocab.maskWords);
+  const exits: number[] = [];
+  const visit = (node: number, state: number): void => {
+    const stop = end[node]!;
+    for (let c = node + 1; c < stop; c = end[c]!) {
+      const t = leaf.next(state, byte[c]!);
+      if (t < 0) continue;
+      for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) {
+        const id = tokenIds[k]!;
+        inside[id >>> 5]! |= 1 << (id & 31);
+      }
+      if (end[c]! > c + 1) {
+        if (leaf.isFinal(t)) exits.push(c, t);
+        visit(c, t);
+      }
+    }
+  };
+  visit(0, start);
+  return { inside, trie, exits: Int32Array.from(exits) };
+}

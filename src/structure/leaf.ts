@@ -1,0 +1,98 @@
+/**
+ * A lexeme automaton: a deterministic, lazily built DFA over bytes (strings, numbers, literals). Leaves never call
+ * other machines, which is what lets the matcher cache, per leaf state, the mask of tokens that stay inside the
+ * lexeme (see docs/structure.md, "lexeme masks"). Invariant every leaf keeps: a state that is not dead (-1) can
+ * still reach a final state, so a token the mask allows never leads into a dead end.
+ */
+export abstract class Leaf {
+  private static nextId = 0;
+  /** Process-unique id; caches key on it. */
+  readonly uid = Leaf.nextId++;
+  /** The initial state. */
+  readonly start = 0;
+  private table = new Int32Array(256 * 16).fill(-2);
+  private finals = new Uint8Array(16);
+  private ids = new Map<string, number>();
+  private count = 0;
+
+  constructor(protected readonly maxStates: number) {}
+
+  /** State after byte `b`, or -1 (dead). */
+  next(state: number, b: number): number {
+    const i = state * 256 + b;
+    let t = this.table[i]!;
+    if (t === -2) {
+      t = this.compute(state, b);
+      this.table[i] = t;
+    }
+    return t;
+  }
+
+  /** Whether the lexeme may end in this state. */
+  isFinal(state: number): boolean {
+    return this.finals[state] === 1;
+  }
+
+  /** Number of states created so far. */
+  get stateCount(): number {
+    return this.count;
+  }
+
+  /** Successor of `state` on `b`; called once per (state, byte) pair. */
+  protected abstract compute(state: number, b: number): number;
+
+  /** Interns a state by its description key. */
+  protected intern(key: string, final: boolean): number {
+    let id = this.ids.get(key);
+    if (id !== undefined) return id;
+    id = this.count++;
+    if (id >= this.maxStates) throw new RangeError(`lexer automaton exceeds ${this.maxStates} states`);
+    if (id * 256 >= this.table.length) {
+      const grown = new Int32Array(this.table.length * 2).fill(-2);
+      grown.set(this.table);
+      this.table = grown;
+      const finals = new Uint8Array(this.finals.length * 2);
+      finals.set(this.finals);
+      this.finals = finals;
+    }
+    this.finals[id] = final ? 1 : 0;
+    this.ids.set(key, id);
+    return id;
+  }
+}
+
+/** A fixed set of byte strings (JSON literals: `true`, `null`, enum members, keys). */
+export class LiteralLeaf extends Leaf {
+  private readonly nodes: Map<number, number>[] = [];
+  private readonly ends: boolean[] = [];
+
+  /** @param literals the exact byte strings accepted; must be non-empty. */
+  constructor(literals: readonly Uint8Array[], maxStates: number) {
+    super(maxStates);
+    if (literals.length === 0) throw new RangeError('a literal set needs at least one member');
+    const root = this.node();
+    for (const lit of literals) {
+      let n = root;
+      for (const b of lit) {
+        let child = this.nodes[n]!.get(b);
+        if (child === undefined) {
+          child = this.node();
+          this.nodes[n]!.set(b, child);
+        }
+        n = child;
+      }
+      this.ends[n] = true;
+    }
+    for (let n = 0; n < this.nodes.length; n++) this.intern(String(n), this.ends[n]!);
+  }
+
+  private node(): number {
+    this.nodes.push(new Map());
+    this.ends.push(false);
+    return this.nodes.length - 1;
+  }
+
+  protected compute(state: number, b: number): number {
+    return this.nodes[state]!.get(b) ?? -1;
+  }
+}

@@ -1,0 +1,198 @@
+import { MatcherError } from './errors.js';
+import type { Grammar } from './grammar.js';
+import { DEAD } from './runtime.js';
+import type { Vocabulary } from './vocabulary.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * The per-request decoding state over a grammar and a vocabulary. `fillMask` writes which tokens may come next,
+ * `accept` consumes one. An error (a token outside the mask, a limit) stops the matcher for good: `error` is set,
+ * later calls fail and masks allow nothing, so a broken request cannot drift into unconstrained output.
+ */
+export class Matcher {
+  private state: number;
+  private stopped = false;
+  private failure: MatcherError | undefined;
+  /** Set ids before each accepted step, and whether that step was EOS; for rollback. */
+  private readonly history: { set: number; bytes: number; eos: boolean }[] = [];
+  private bytes = 0;
+
+  constructor(readonly grammar: Grammar, readonly vocabulary: Vocabulary) {
+    this.state = grammar.runtime.initial;
+  }
+
+  /**
+   * Writes the allowed-token bitmask (bit `id & 31` of word `id >>> 5`) into `mask`, which must hold at least
+   * `vocabulary.maskWords` words. EOS bits are set exactly when the document may end. After a stop or an error the
+   * mask is empty.
+   */
+  fillMask(mask: Uint32Array): void {
+    if (mask.length < this.vocabulary.maskWords) throw new RangeError(`mask needs ${this.vocabulary.maskWords} words, got ${mask.length}`);
+    if (this.stopped || this.failure) {
+      mask.fill(0);
+      return;
+    }
+    try {
+      this.grammar.runtime.fillMask(this.state, this.vocabulary, mask);
+    } catch (e) {
+      mask.fill(0);
+      this.fail(e);
+    }
+  }
+
+  /** Consumes one token; false (and `error` set) if the grammar does not allow it. EOS stops the matcher. */
+  accept(token: number): boolean {
+    if (this.failure) return false;
+    if (!Number.isInteger(token) || token < 0 || token >= this.vocabulary.size) return this.fail(new MatcherError(`token ${token} is outside the vocabulary`));
+    if (this.stopped) return this.fail(new MatcherError(`token ${token} after the end of the document`));
+    if (this.vocabulary.eosTokenIds.includes(token)) {
+      if (!this.isAccepting()) return this.fail(new MatcherError('end of text before the document is complete'));
+      this.history.push({ set: this.state, bytes: this.bytes, eos: true });
+      this.trimHistory();
+      this.stopped = true;
+      return true;
+    }
+    const bytes = this.vocabulary.tokens[token];
+    if (!bytes) return this.fail(new MatcherError(`special token ${token} is not allowed inside structured output`));
+    return this.consume(bytes, `token ${token}`);
+  }
+
+  /** Consumes raw bytes as one step (for forced text or a prompt prefill). */
+  acceptBytes(bytes: Uint8Array): boolean {
+    if (this.failure) return false;
+    if (this.stopped) return this.fail(new MatcherError('bytes after the end of the document'));
+    return this.consume(bytes, 'bytes');
+  }
+
+  /** Consumes the UTF-8 encoding of `text` as one step. */
+  acceptString(text: string): boolean {
+    return this.acceptBytes(encoder.encode(text));
+  }
+
+  private consume(bytes: Uint8Array, what: string): boolean {
+    if (this.bytes + bytes.length > this.grammar.limits.maxDocumentBytes) return this.fail(new MatcherError(`document exceeds ${this.grammar.limits.maxDocumentBytes} bytes`));
+    let set = this.state;
+    try {
+      for (let i = 0; i < bytes.length; i++) {
+        set = this.grammar.runtime.step(set, bytes[i]!);
+        if (set === DEAD) return this.fail(new MatcherError(`${what} is not allowed here (byte ${i} of ${bytes.length})`));
+      }
+    } catch (e) {
+      return this.fail(e);
+    }
+    this.history.push({ set: this.state, bytes: this.bytes, eos: false });
+    this.trimHistory();
+    this.state = set;
+    this.bytes += bytes.length;
+    return true;
+  }
+
+  private trimHistory(): void {
+    if (this.history.length > this.grammar.limits.maxRollback) this.history.shift();
+  }
+
+  private fail(e: unknown): false {
+    this.failure = e instanceof MatcherError ? e : new MatcherError(e instanceof Error ? e.message : String(e));
+    return false;
+  }
+
+  /** Whether the document read so far is complete (EOS would be allowed). */
+  isAccepting(): boolean {
+    return !this.failure && !this.stopped && this.grammar.runtime.isAccepting(this.state);
+  }
+
+  /** Whether EOS was accepted or an error occurred. */
+  isStopped(): boolean {
+    return this.stopped || this.failure !== undefined;
+  }
+
+  /** The error that stopped the matcher, if any. */
+  get error(): MatcherError | undefined {
+    return this.failure;
+  }
+
+  /** Bytes consumed so far. */
+  get consumedBytes(): number {
+    return this.bytes;
+  }
+
+  /** Undoes the last `n` accepted steps (tokens, byte runs or EOS). Does not clear an error. */
+  rollback(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.history.length) throw new RangeError(`can roll back 0..${this.history.length} steps, not ${n}`);
+    for (let i = 0; i < n; i++) {
+      const h = this.history.pop()!;
+      this.state = h.set;
+      this.bytes = h.bytes;
+      if (h.eos) this.stopped = false;
+    }
+  }
+
+  /** Back to the start of the document, clearing any error. */
+  reset(): void {
+    this.state = this.grammar.runtime.initial;
+    this.stopped = false;
+    this.failure = undefined;
+    this.history.length = 0;
+    this.bytes = 0;
+  }
+
+  /** Bytes the grammar forces next (the only possible continuation), up to `max` bytes; empty if none. */
+  forcedBytes(max = 4096): Uint8Array {
+    if (this.isStopped()) return new Uint8Array(0);
+    const out: number[] = [];
+    const runtime = this.grammar.runtime;
+    let set = this.state;
+    while (out.length < max && !runtime.isAccepting(set)) {
+      let only = -1;
+      let next = DEAD;
+      for (let b = 0; b < 256; b++) {
+        const t = runtime.step(set, b);
+        if (t === DEAD) continue;
+        if (only >= 0) return Uint8Array.from(out);
+        only = b;
+        next = t;
+      }
+      if (only < 0) break;
+      out.push(only);
+      set = next;
+    }
+    return Uint8Array.from(out);
+  }
+
+  /**
+   * Tokens for jump-forward decoding: the forced bytes split greedily into the longest vocabulary tokens. The last
+   * token is held back when a longer token could start with it (the model might prefer to merge across the
+   * boundary), unless the forced bytes complete the document.
+   */
+  forcedTokens(): number[] {
+    const bytes = this.forcedBytes();
+    const trie = this.vocabulary.trie;
+    const out: number[] = [];
+    let i = 0;
+    while (i < bytes.length) {
+      let node = 0;
+      let best = -1;
+      let bestLen = 0;
+      let bestNode = -1;
+      for (let j = i; j < bytes.length; j++) {
+        let child = node + 1;
+        while (child < trie.end[node]! && trie.byte[child] !== bytes[j]) child = trie.end[child]!;
+        if (child >= trie.end[node]!) break;
+        node = child;
+        if (trie.tokenStart[node + 1]! > trie.tokenStart[node]!) [best, bestLen, bestNode] = [trie.tokenIds[trie.tokenStart[node]!]!, j - i + 1, node];
+      }
+      if (best < 0) break;
+      const last = i + bestLen === bytes.length;
+      if (last && trie.end[bestNode]! > bestNode + 1) {
+        const probe = this.grammar.runtime;
+        let set = this.state;
+        for (const b of bytes) set = probe.step(set, b);
+        if (!probe.isAccepting(set)) break;
+      }
+      out.push(best);
+      i += bestLen;
+    }
+    return out;
+  }
+}

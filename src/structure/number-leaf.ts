@@ -1,0 +1,230 @@
+import { Leaf } from './leaf.js';
+
+/** Numeric constraints, bounds as exact decimal strings (the schema's own spelling). */
+export interface NumberConstraints {
+  /** No fraction and no exponent. */
+  integer: boolean;
+  minimum?: string;
+  maximum?: string;
+  exclusiveMinimum?: string;
+  exclusiveMaximum?: string;
+  /** Positive integer divisor (integers only). */
+  multipleOf?: bigint;
+}
+
+/**
+ * Most significant digits a constrained number may have: within 15 digits every decimal maps to a distinct double
+ * in the same order, so our exact decimal comparison agrees with validators that compare JavaScript numbers.
+ */
+export const MAX_CONSTRAINED_DIGITS = 15;
+
+// Syntax phases of a JSON number.
+const START = 0;
+const MINUS = 1;
+const ZERO = 2;
+const INT = 3;
+const DOT = 4;
+const FRAC = 5;
+const EXP = 6;
+const EXP_SIGN = 7;
+const EXP_DIGITS = 8;
+const FINAL = new Set([ZERO, INT, FRAC, EXP_DIGITS]);
+
+/** A decimal as an integer scaled by 10^-scale. */
+interface Dec {
+  n: bigint;
+  scale: number;
+}
+
+/**
+ * A JSON number lexeme. Unconstrained numbers are a 9-state syntax DFA. With bounds or `multipleOf` the state is the
+ * text read so far, and each digit is admitted only if some completion lands in range (exact decimal arithmetic),
+ * so ranges are enforced while generating, not checked after the fact; exponents are then not offered.
+ */
+export class NumberLeaf extends Leaf {
+  private readonly texts: string[] = [];
+  private readonly constrained: boolean;
+  private readonly lo: Dec | undefined;
+  private readonly hi: Dec | undefined;
+  private readonly loStrict: boolean;
+  private readonly hiStrict: boolean;
+
+  constructor(private readonly c: NumberConstraints, maxStates: number) {
+    super(maxStates);
+    this.constrained = [c.minimum, c.maximum, c.exclusiveMinimum, c.exclusiveMaximum, c.multipleOf].some((v) => v !== undefined);
+    [this.lo, this.loStrict] = tighter(c.minimum, c.exclusiveMinimum, 1);
+    [this.hi, this.hiStrict] = tighter(c.maximum, c.exclusiveMaximum, -1);
+    this.add('', START);
+    if (!this.feasible('')) throw new RangeError('no number satisfies these bounds');
+  }
+
+  private add(text: string, phase: number): number {
+    const key = this.constrained ? text : String(phase);
+    const id = this.intern(key, FINAL.has(phase) && (!this.constrained || this.inRange(text)));
+    if (id === this.texts.length) this.texts.push(text);
+    return id;
+  }
+
+  protected compute(state: number, b: number): number {
+    const text = this.texts[state]!;
+    const phase = phaseOf(text);
+    const ch = String.fromCharCode(b);
+    const digit = b >= 0x30 && b <= 0x39;
+    let next: number;
+    if (digit) next = [INT, INT, -1, INT, FRAC, FRAC, EXP_DIGITS, EXP_DIGITS, EXP_DIGITS][phase]!;
+    else if (ch === '-') next = phase === START ? MINUS : phase === EXP ? EXP_SIGN : -1;
+    else if (ch === '+') next = phase === EXP ? EXP_SIGN : -1;
+    else if (ch === '.') next = (phase === ZERO || phase === INT) && !this.c.integer ? DOT : -1;
+    else if (ch === 'e' || ch === 'E') next = FINAL.has(phase) && phase !== EXP_DIGITS && !this.c.integer && !this.constrained ? EXP : -1;
+    else next = -1;
+    if (next === INT && b === 0x30 && (phase === START || phase === MINUS)) next = ZERO;
+    if (next < 0) return -1;
+    const grown = text + ch;
+    if (this.constrained && (significantDigits(grown) > MAX_CONSTRAINED_DIGITS || !this.feasible(grown))) return -1;
+    return this.add(grown, next);
+  }
+
+  /** Whether the finished number `text` satisfies every constraint. */
+  private inRange(text: string): boolean {
+    const v = parseDec(text);
+    if (this.lo && (this.loStrict ? cmp(v, this.lo) <= 0 : cmp(v, this.lo) < 0)) return false;
+    if (this.hi && (this.hiStrict ? cmp(v, this.hi) >= 0 : cmp(v, this.hi) > 0)) return false;
+    return this.c.multipleOf === undefined || v.n % this.c.multipleOf === 0n;
+  }
+
+  /**
+   * Whether some completion of the prefix `text` is in range. Completions of a digit prefix D (magnitude) are D
+   * itself, D.xxx in [D, D+1) and longer integers D·10^k + r; of D.F they fill [D.F, D.F + 10^-|F|).
+   */
+  private feasible(text: string): boolean {
+    const neg = text.startsWith('-');
+    const body = neg ? text.slice(1) : text;
+    if (body === '') return this.anyIn(neg ? [{ a: null, openA: false, b: zero(), closedB: true }] : [{ a: null, openA: false, b: null, closedB: false }]);
+    const [int, frac] = body.split('.');
+    const intervals: Interval[] = [];
+    if (frac !== undefined) {
+      const a = parseDec(`${int}.${frac === '' ? '0' : frac}`);
+      const width = 10n ** BigInt(a.scale) / 10n ** BigInt(frac.length);
+      intervals.push({ a, openA: false, b: { n: a.n + width, scale: a.scale }, closedB: false });
+    } else {
+      const d = BigInt(int!);
+      const maxK = int === '0' ? 0 : MAX_CONSTRAINED_DIGITS - int!.length;
+      for (let k = 0; k <= maxK; k++) {
+        const p = 10n ** BigInt(k);
+        // Integers D·10^k … (D+1)·10^k − 1; decimals fill [D·10^k, (D+1)·10^k).
+        const top = this.c.integer ? (d + 1n) * p - 1n : (d + 1n) * p;
+        intervals.push({ a: { n: d * p, scale: 0 }, openA: false, b: { n: top, scale: 0 }, closedB: this.c.integer });
+      }
+    }
+    return this.anyIn(neg ? intervals.map(negate) : intervals);
+  }
+
+  private anyIn(intervals: Interval[]): boolean {
+    return intervals.some((iv) => (this.c.integer ? this.integerIn(iv) : this.decimalIn(iv)));
+  }
+
+  /** A non-empty decimal interval [a, b) or [a, b] meets the bounds (decimals are dense, so touching suffices). */
+  private decimalIn(iv: Interval): boolean {
+    const { lo, hi } = this;
+    if (hi && iv.a && (iv.openA || this.hiStrict ? cmp(iv.a, hi) >= 0 : cmp(iv.a, hi) > 0)) return false;
+    if (lo && iv.b && (iv.closedB && !this.loStrict ? cmp(iv.b, lo) < 0 : cmp(iv.b, lo) <= 0)) return false;
+    return true;
+  }
+
+  /** Some integer in [a, b] (b closed) is within the bounds and a multiple of `multipleOf`. */
+  private integerIn(iv: Interval): boolean {
+    let a = iv.a ? (iv.openA ? floorInt(iv.a) + 1n : ceilInt(iv.a)) : null;
+    let b = iv.b ? (iv.closedB ? floorInt(iv.b) : ceilInt(iv.b) - 1n) : null;
+    if (this.lo) {
+      const l = this.loStrict ? floorInt(this.lo) + 1n : ceilInt(this.lo);
+      a = a === null || l > a ? l : a;
+    }
+    if (this.hi) {
+      const h = this.hiStrict ? ceilInt(this.hi) - 1n : floorInt(this.hi);
+      b = b === null || h < b ? h : b;
+    }
+    if (a !== null && b !== null && a > b) return false;
+    const m = this.c.multipleOf;
+    if (m === undefined || a === null || b === null) return true;
+    const first = a >= 0n ? ((a + m - 1n) / m) * m : -((-a / m) * m);
+    return first <= b;
+  }
+}
+
+interface Interval {
+  /** Lower end, null = −∞. */
+  a: Dec | null;
+  openA: boolean;
+  /** Upper end, null = +∞. */
+  b: Dec | null;
+  closedB: boolean;
+}
+
+function zero(): Dec {
+  return { n: 0n, scale: 0 };
+}
+
+function negate(iv: Interval): Interval {
+  return {
+    a: iv.b ? { n: -iv.b.n, scale: iv.b.scale } : null,
+    openA: !iv.closedB,
+    b: iv.a ? { n: -iv.a.n, scale: iv.a.scale } : null,
+    closedB: !iv.openA,
+  };
+}
+
+function phaseOf(text: string): number {
+  if (text === '') return START;
+  if (text === '-') return MINUS;
+  if (/[eE][+-]?$/.test(text)) return /[+-]$/.test(text) ? EXP_SIGN : EXP;
+  if (/[eE]/.test(text)) return EXP_DIGITS;
+  if (text.endsWith('.')) return DOT;
+  if (text.includes('.')) return FRAC;
+  return /^-?0$/.test(text) ? ZERO : INT;
+}
+
+function significantDigits(text: string): number {
+  return text.replace(/[^0-9]/g, '').replace(/^0+/, '').length;
+}
+
+/** Parses a plain decimal (optionally with exponent, for schema bounds like 1e3) exactly. */
+export function parseDec(text: string): Dec {
+  const m = /^(-?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) throw new RangeError(`not a decimal number: ${text}`);
+  const frac = m[3] ?? '';
+  let n = BigInt(m[2]! + frac);
+  let scale = frac.length - Number(m[4] ?? 0);
+  if (scale < 0) {
+    n *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  return { n: m[1] ? -n : n, scale };
+}
+
+function cmp(x: Dec, y: Dec): number {
+  const s = Math.max(x.scale, y.scale);
+  const a = x.n * 10n ** BigInt(s - x.scale);
+  const b = y.n * 10n ** BigInt(s - y.scale);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function floorInt(x: Dec): bigint {
+  const p = 10n ** BigInt(x.scale);
+  const q = x.n / p;
+  return x.n < 0n && q * p !== x.n ? q - 1n : q;
+}
+
+function ceilInt(x: Dec): bigint {
+  const p = 10n ** BigInt(x.scale);
+  const q = x.n / p;
+  return x.n > 0n && q * p !== x.n ? q + 1n : q;
+}
+
+/** The tighter of an inclusive and an exclusive bound; `dir` 1 for lower bounds, -1 for upper. */
+function tighter(inclusive: string | undefined, exclusive: string | undefined, dir: number): [Dec | undefined, boolean] {
+  const i = inclusive === undefined ? undefined : parseDec(inclusive);
+  const e = exclusive === undefined ? undefined : parseDec(exclusive);
+  if (!i) return [e, e !== undefined];
+  if (!e) return [i, false];
+  return cmp(e, i) * dir >= 0 ? [e, true] : [i, false];
+}

@@ -1,0 +1,196 @@
+import { MatcherError } from './errors.js';
+import { leafMask } from './leaf-masks.js';
+import type { Limits } from './limits.js';
+import type { Machine } from './machine.js';
+import type { TokenTrie } from './token-trie.js';
+import type { Vocabulary } from './vocabulary.js';
+
+/** Set id 0 is the empty set: a dead parse. */
+export const DEAD = 0;
+
+/**
+ * The parse state space of one grammar, shared by all its matchers: interned parse stacks (frames), configurations
+ * (machine, state, stack) and closed configuration sets, with each set's byte transitions and token masks cached.
+ * A set is the whole parser state, so a matcher is just a set id, and stepping is a table lookup once warm — in
+ * effect a lazily determinised pushdown automaton (docs/structure.md).
+ */
+export class Runtime {
+  private readonly fMachine: number[] = [-1];
+  private readonly fRet: number[] = [-1];
+  private readonly fParent: number[] = [-1];
+  private readonly fDepth: number[] = [0];
+  private readonly frameIds = new Map<string, number>();
+  private readonly cMachine: number[] = [];
+  private readonly cState: number[] = [];
+  private readonly cFrame: number[] = [];
+  private readonly configIds = new Map<string, number>();
+  private readonly setConfigs: Int32Array[] = [new Int32Array(0)];
+  private readonly setIds = new Map<string, number>([['', 0]]);
+  private readonly setAccepting: boolean[] = [false];
+  private readonly setRows: (Int32Array | undefined)[] = [];
+  private readonly structural: number[] = [];
+  private readonly returnSets = new Map<number, number>();
+  private readonly masks = new WeakMap<Vocabulary, Map<number, Uint32Array>>();
+  /** Set id of the initial state. */
+  readonly initial: number;
+
+  constructor(private readonly machines: readonly Machine[], root: number, private readonly limits: Limits) {
+    this.initial = this.closure([this.config(root, machines[root]!.start, 0)]);
+  }
+
+  /** Whether the document may end in this set (a root-level final state). */
+  isAccepting(set: number): boolean {
+    return this.setAccepting[set]!;
+  }
+
+  /** The set after byte `b` (DEAD if none). */
+  step(set: number, b: number): number {
+    let row = this.setRows[set];
+    if (!row) this.setRows[set] = row = new Int32Array(256).fill(-1);
+    let t = row[b]!;
+    if (t >= 0) return t;
+    const seeds: number[] = [];
+    for (const c of this.setConfigs[set]!) {
+      const m = this.cMachine[c]!;
+      const s = this.machines[m]!.next(this.cState[c]!, b);
+      if (s >= 0) seeds.push(this.config(m, s, this.cFrame[c]!));
+    }
+    t = seeds.length === 0 ? DEAD : this.closure(seeds);
+    row[b] = t;
+    return t;
+  }
+
+  /** Writes the token mask of `set` into `out` (EOS bits included when accepting). Cached per set. */
+  fillMask(set: number, vocab: Vocabulary, out: Uint32Array): void {
+    let byVocab = this.masks.get(vocab);
+    if (!byVocab) this.masks.set(vocab, (byVocab = new Map()));
+    let mask = byVocab.get(set);
+    if (!mask) {
+      mask = this.computeMask(set, vocab);
+      // Bounded FIFO: masks are 16 KB each at 128K tokens; old states are rarely revisited.
+      if (byVocab.size >= 4096) byVocab.delete(byVocab.keys().next().value!);
+      byVocab.set(set, mask);
+    }
+    out.set(mask);
+  }
+
+  private computeMask(set: number, vocab: Vocabulary): Uint32Array {
+    const mask = new Uint32Array(vocab.maskWords);
+    for (const c of this.setConfigs[set]!) {
+      const leaf = this.machines[this.cMachine[c]!]!.leaf;
+      if (!leaf) continue;
+      const info = leafMask(leaf, vocab, this.cState[c]!);
+      for (let i = 0; i < mask.length; i++) mask[i]! |= info.inside[i]!;
+      const frame = this.cFrame[c]!;
+      if (frame === 0 || info.exits.length === 0) continue;
+      const after = this.returnSet(frame);
+      for (let i = 0; i < info.exits.length; i += 2) this.walk(info.trie, info.exits[i]!, after, mask);
+    }
+    const rest = this.structuralPart(set);
+    if (rest !== DEAD) this.walk(vocab.trie, 0, rest, mask);
+    if (this.setAccepting[set]) for (const id of vocab.eosTokenIds) mask[id >>> 5]! |= 1 << (id & 31);
+    return mask;
+  }
+
+  /** Marks every token below `node` that `set` can read (bytes after the node's own). */
+  private walk(trie: TokenTrie, node: number, set: number, mask: Uint32Array): void {
+    const { byte, end, tokenStart, tokenIds } = trie;
+    const stop = end[node]!;
+    for (let c = node + 1; c < stop; c = end[c]!) {
+      const t = this.step(set, byte[c]!);
+      if (t === DEAD) continue;
+      for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) {
+        const id = tokenIds[k]!;
+        mask[id >>> 5]! |= 1 << (id & 31);
+      }
+      if (end[c]! > c + 1) this.walk(trie, c, t, mask);
+    }
+  }
+
+  /** The configurations of `set` outside leaves, as a set of their own (leaves are masked from their caches). */
+  private structuralPart(set: number): number {
+    let id = this.structural[set];
+    if (id === undefined) {
+      const keep = [...this.setConfigs[set]!].filter((c) => this.machines[this.cMachine[c]!]!.leaf === null);
+      id = this.intern(keep);
+      this.structural[set] = id;
+    }
+    return id;
+  }
+
+  /** Where the parse continues when the lexeme on top of `frame` ends. */
+  private returnSet(frame: number): number {
+    let id = this.returnSets.get(frame);
+    if (id === undefined) {
+      id = this.closure([this.config(this.fMachine[frame]!, this.fRet[frame]!, this.fParent[frame]!)]);
+      this.returnSets.set(frame, id);
+    }
+    return id;
+  }
+
+  private frame(parent: number, machine: number, ret: number): number {
+    const key = `${parent},${machine},${ret}`;
+    let id = this.frameIds.get(key);
+    if (id === undefined) {
+      id = this.fMachine.length;
+      this.fMachine.push(machine);
+      this.fRet.push(ret);
+      this.fParent.push(parent);
+      this.fDepth.push(this.fDepth[parent]! + 1);
+      this.frameIds.set(key, id);
+    }
+    return id;
+  }
+
+  private config(machine: number, state: number, frame: number): number {
+    const key = `${machine},${state},${frame}`;
+    let id = this.configIds.get(key);
+    if (id === undefined) {
+      id = this.cMachine.length;
+      this.cMachine.push(machine);
+      this.cState.push(state);
+      this.cFrame.push(frame);
+      this.configIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** Adds everything reachable by calls and returns without reading a byte, and interns the result. */
+  private closure(seeds: number[]): number {
+    const out = new Set<number>();
+    const stack = seeds;
+    while (stack.length > 0) {
+      const c = stack.pop()!;
+      if (out.has(c)) continue;
+      out.add(c);
+      const m = this.cMachine[c]!;
+      const s = this.cState[c]!;
+      const f = this.cFrame[c]!;
+      const machine = this.machines[m]!;
+      const calls = machine.calls(s);
+      // A stack deeper than the limit is dropped rather than followed: stricter, never looser.
+      if (calls.length > 0 && this.fDepth[f]! < this.limits.maxStackDepth) {
+        for (let i = 0; i < calls.length; i += 2) {
+          const callee = calls[i]!;
+          stack.push(this.config(callee, this.machines[callee]!.start, this.frame(f, m, calls[i + 1]!)));
+        }
+      }
+      if (f !== 0 && machine.isFinal(s)) stack.push(this.config(this.fMachine[f]!, this.fRet[f]!, this.fParent[f]!));
+    }
+    if (out.size > this.limits.maxParallelStacks) throw new MatcherError(`more than ${this.limits.maxParallelStacks} parallel parse stacks`);
+    return this.intern([...out]);
+  }
+
+  private intern(configs: number[]): number {
+    configs.sort((a, b) => a - b);
+    const key = configs.join(',');
+    let id = this.setIds.get(key);
+    if (id === undefined) {
+      id = this.setConfigs.length;
+      this.setConfigs.push(Int32Array.from(configs));
+      this.setAccepting.push(configs.some((c) => this.cFrame[c] === 0 && this.machines[this.cMachine[c]!]!.isFinal(this.cState[c]!)));
+      this.setIds.set(key, id);
+    }
+    return id;
+  }
+}

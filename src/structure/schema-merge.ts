@@ -1,0 +1,165 @@
+import { CompileError, childPointer } from './errors.js';
+
+/** A JSON Schema object (boolean schemas are handled by the caller). */
+export type SchemaObject = Record<string, unknown>;
+
+/** Raised when a (sub)schema admits no value; unions drop such alternatives, the root turns it into CompileError. */
+export class Unsatisfiable extends Error {
+  override readonly name = 'Unsatisfiable';
+}
+
+/** Keywords with no effect on validity. Keywords unknown to JSON Schema are ignored too, as validators do. */
+export const ANNOTATIONS = new Set([
+  'title', 'description', 'default', 'examples', 'example', '$schema', '$id', 'id', '$comment', 'readOnly',
+  'writeOnly', 'deprecated', '$anchor', '$dynamicAnchor', 'contentMediaType', 'contentEncoding', 'contentSchema',
+  'definitions', '$defs', '$vocabulary',
+]);
+
+/** Validation keywords deliberately not enforced: any of them makes compilation fail (never a looser grammar). */
+export const UNSUPPORTED = new Set([
+  'not', 'then', 'else', 'dependencies', 'dependentRequired', 'dependentSchemas', 'contains', 'minContains',
+  'maxContains', 'unevaluatedItems', 'unevaluatedProperties', 'propertyNames', '$dynamicRef', '$recursiveRef',
+]);
+
+/** Resolves a local `$ref` ("#" or "#/json/pointer") against the root document. */
+export function resolveRef(root: unknown, ref: string, pointer: string): { schema: unknown; pointer: string } {
+  if (ref === '#') return { schema: root, pointer: '' };
+  if (!ref.startsWith('#/')) throw new CompileError('$ref', pointer, `only local JSON-pointer references are supported, got ${JSON.stringify(ref)}`);
+  let node: unknown = root;
+  for (const raw of ref.slice(2).split('/')) {
+    const token = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (node === null || typeof node !== 'object' || !(token in node)) throw new CompileError('$ref', pointer, `unresolvable reference ${ref}`);
+    node = (node as Record<string, unknown>)[token];
+  }
+  return { schema: node, pointer: ref.slice(1) };
+}
+
+/** Whether a schema object carries any validation keyword (not only annotations). */
+export function hasValidation(s: SchemaObject): boolean {
+  return Object.keys(s).some((k) => !ANNOTATIONS.has(k));
+}
+
+/**
+ * `allOf` as one schema: keyword by keyword intersection (bounds tighten, `required` unions, `properties` nest as
+ * `allOf`, `type` intersects, `enum` intersects). Combinations with no exact single-schema form are CompileErrors.
+ */
+export function mergeSchemas(a: SchemaObject, b: SchemaObject, pointer: string): SchemaObject {
+  const out: SchemaObject = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    if (ANNOTATIONS.has(key)) continue;
+    if (!(key in out)) {
+      out[key] = value;
+      continue;
+    }
+    const prev = out[key];
+    if (JSON.stringify(prev) === JSON.stringify(value)) continue;
+    out[key] = mergeKeyword(key, prev, value, a, b, pointer);
+  }
+  if ('properties' in a || 'properties' in b) crossAdditional(out, a, b, pointer);
+  return out;
+}
+
+function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: SchemaObject, pointer: string): unknown {
+  const num = (v: unknown): number => Number(v);
+  switch (key) {
+    case 'type': {
+      const xs = new Set(typeList(x));
+      const ys = typeList(y);
+      const both = ys.filter((t) => xs.has(t) || (t === 'integer' && xs.has('number')));
+      for (const t of xs) if (t === 'integer' && ys.includes('number') && !both.includes('integer')) both.push('integer');
+      if (both.length === 0) throw new Unsatisfiable('allOf: no common type');
+      return both;
+    }
+    case 'required':
+      return [...new Set([...(x as string[]), ...(y as string[])])];
+    case 'properties': {
+      const props = { ...(x as SchemaObject) };
+      for (const [name, sub] of Object.entries(y as SchemaObject)) props[name] = name in props ? { allOf: [props[name], sub] } : sub;
+      return props;
+    }
+    case 'items':
+    case 'additionalProperties':
+      if (Array.isArray(x) || Array.isArray(y)) break;
+      return { allOf: [x, y] };
+    case 'minimum': case 'minLength': case 'minItems': case 'minProperties':
+      return Math.max(num(x), num(y));
+    case 'maximum': case 'maxLength': case 'maxItems': case 'maxProperties':
+      return Math.min(num(x), num(y));
+    case 'exclusiveMinimum':
+      if (typeof x === 'number' && typeof y === 'number') return Math.max(x, y);
+      break;
+    case 'exclusiveMaximum':
+      if (typeof x === 'number' && typeof y === 'number') return Math.min(x, y);
+      break;
+    case 'enum': {
+      const ys = new Set((y as unknown[]).map((v) => JSON.stringify(v)));
+      return (x as unknown[]).filter((v) => ys.has(JSON.stringify(v)));
+    }
+    case 'const':
+      throw new Unsatisfiable('allOf: different const values');
+    case 'multipleOf':
+      if (Number.isInteger(x) && Number.isInteger(y)) return lcm(x as number, y as number);
+      break;
+    case 'uniqueItems':
+      return Boolean(x) || Boolean(y);
+  }
+  void a;
+  void b;
+  throw new CompileError(key, pointer, 'allOf combines two different values of this keyword, which has no exact merged form');
+}
+
+/**
+ * `additionalProperties` of one side governs the other side's extra properties: those get allOf[extra, additional].
+ * patternProperties would make this depend on key matching, so that combination is refused.
+ */
+function crossAdditional(out: SchemaObject, a: SchemaObject, b: SchemaObject, pointer: string): void {
+  const props = { ...((out.properties as SchemaObject | undefined) ?? {}) };
+  for (const [side, other] of [[a, b], [b, a]] as const) {
+    if (!('additionalProperties' in side)) continue;
+    if ('patternProperties' in side || 'patternProperties' in other) {
+      throw new CompileError('additionalProperties', pointer, 'allOf mixing additionalProperties and patternProperties');
+    }
+    const own = new Set(Object.keys((side.properties as SchemaObject | undefined) ?? {}));
+    for (const name of Object.keys((other.properties as SchemaObject | undefined) ?? {})) {
+      if (!own.has(name)) props[name] = { allOf: [props[name], side.additionalProperties] };
+    }
+  }
+  out.properties = props;
+}
+
+/** The `type` keyword as a list (all types when absent). */
+export function typeList(t: unknown): string[] {
+  if (t === undefined) return ['null', 'boolean', 'object', 'array', 'number', 'string'];
+  return Array.isArray(t) ? (t as string[]) : [t as string];
+}
+
+function lcm(x: number, y: number): number {
+  const gcd = (p: number, q: number): number => (q === 0 ? p : gcd(q, p % q));
+  return (x / gcd(x, y)) * y;
+}
+
+/** Follows `$ref`s and flattens `allOf` into a single schema object (recursion through refs is cut off at depth 32). */
+export function flatten(root: unknown, schema: unknown, pointer: string, depth = 0): SchemaObject | boolean {
+  if (depth > 32) throw new CompileError('$ref', pointer, 'reference chain too deep to merge (recursive allOf?)');
+  if (typeof schema === 'boolean') return schema;
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new CompileError('schema', pointer, 'a schema must be an object or a boolean');
+  let s = schema as SchemaObject;
+  if (typeof s.$ref === 'string') {
+    const { $ref, ...rest } = s;
+    const target = resolveRef(root, $ref, pointer);
+    const t = flatten(root, target.schema, target.pointer, depth + 1);
+    if (t === false) throw new Unsatisfiable('reference to false');
+    s = t === true ? rest : mergeSchemas(t, rest, pointer);
+  }
+  if (Array.isArray(s.allOf)) {
+    const { allOf, ...rest } = s;
+    let acc: SchemaObject = rest;
+    (allOf as unknown[]).forEach((item, i) => {
+      const f = flatten(root, item, childPointer(childPointer(pointer, 'allOf'), i), depth + 1);
+      if (f === false) throw new Unsatisfiable('allOf member is false');
+      if (f !== true) acc = mergeSchemas(acc, f, pointer);
+    });
+    return flatten(root, acc, pointer, depth + 1);
+  }
+  return s;
+}

@@ -1,0 +1,266 @@
+import type { CharDfa } from './char-dfa.js';
+import { Leaf } from './leaf.js';
+
+/** What a JSON string's decoded text must satisfy. Lengths count code points, as JSON Schema (and ajv) do. */
+export interface StringConstraints {
+  /** Patterns the decoded text must match (all of them), as lazily built DFAs; empty = any text. */
+  dfa: CharDfa | null;
+  /** Minimum code points. Default 0. */
+  minLength: number;
+  /** Maximum code points; undefined = unbounded. */
+  maxLength: number | undefined;
+}
+
+const START = 0;
+const BODY = 1;
+const ESCAPE = 2;
+const HEX = 3; // inside \u00XX, `count` hex digits read so far
+const CLOSED = 4;
+
+interface S {
+  mode: number;
+  /** UTF-8 continuation bytes still expected (BODY) or hex digits read (HEX, LOW_HEX). */
+  count: number;
+  /** Code point bits accumulated so far. */
+  acc: number;
+  /** Allowed range of the next UTF-8 continuation byte. */
+  lo: number;
+  hi: number;
+  /** Char DFA state (-1 when unconstrained). */
+  cs: number;
+  /** Code points so far, capped where the cap no longer matters. */
+  len: number;
+}
+
+/** Escape letter → code point, for the escapes JSON.stringify writes (so not `\/`). */
+const SIMPLE_ESCAPES = new Map([[0x22, 0x22], [0x5c, 0x5c], [0x62, 8], [0x66, 12], [0x6e, 10], [0x72, 13], [0x74, 9]]);
+/** Control characters that have a short escape and so never take the `\u` form. */
+const SHORT_FORM = new Set([8, 9, 10, 12, 13]);
+
+/**
+ * A JSON string lexeme, quotes included, over bytes: UTF-8 validated byte by byte, escapes decoded (canonical
+ * spelling only, see `hexDigit`), and the decoded code points fed to the constraint DFA and length counter.
+ * Every partial character (a UTF-8 lead byte, a half-read `\u` escape) is checked for some completion that keeps
+ * the string satisfiable, so the mask never leads into a dead end.
+ */
+export class StringLeaf extends Leaf {
+  private readonly states: S[] = [];
+  private readonly lenCap: number;
+  private readonly finishMemo = new Map<string, boolean>();
+
+  constructor(private readonly c: StringConstraints, maxStates: number) {
+    super(maxStates);
+    // Past max(minLength, maxLength) the count no longer changes any decision; without bounds it is not tracked.
+    this.lenCap = c.maxLength !== undefined ? c.maxLength + 1 : c.minLength;
+    this.add({ mode: START, count: 0, acc: 0, lo: 0, hi: 0, cs: c.dfa ? c.dfa.start : -1, len: 0 });
+    if (!this.canFinish(c.dfa ? c.dfa.start : -1, 0)) throw new RangeError('no string satisfies these constraints');
+  }
+
+  /**
+   * For the mask fast path: in a string body at a character boundary with no pattern, how many more code points
+   * fit (Infinity when unbounded); -1 where the fast path does not apply. Any token of plain characters (see
+   * `plainChars`) that fits is then allowed, whatever its bytes.
+   */
+  plainRoom(state: number): number {
+    const s = this.states[state]!;
+    if (this.c.dfa || s.mode !== BODY || s.count !== 0) return -1;
+    return this.c.maxLength === undefined ? Infinity : this.c.maxLength - s.len;
+  }
+
+  private add(s: S): number {
+    const key = `${s.mode},${s.count},${s.acc},${s.lo},${s.hi},${s.cs},${s.len}`;
+    const id = this.intern(key, s.mode === CLOSED);
+    if (id === this.states.length) this.states.push(s);
+    return id;
+  }
+
+  protected compute(state: number, b: number): number {
+    const s = this.states[state]!;
+    switch (s.mode) {
+      case START:
+        return b === 0x22 ? this.add({ ...s, mode: BODY }) : -1;
+      case BODY:
+        return s.count > 0 ? this.continuation(s, b) : this.bodyByte(s, b);
+      case ESCAPE: {
+        if (b === 0x75) return this.unicodeEscapeLive(s, 0, 0x1f) ? this.add({ ...s, mode: HEX, count: 0, acc: 0 }) : -1;
+        const cp = SIMPLE_ESCAPES.get(b);
+        return cp === undefined ? -1 : this.char(s, cp);
+      }
+      case HEX:
+        return this.hexDigit(s, b);
+      default:
+        return -1;
+    }
+  }
+
+  private bodyByte(s: S, b: number): number {
+    if (b === 0x22) {
+      const ok = (s.cs < 0 || this.c.dfa!.isAccepting(s.cs)) && s.len >= this.c.minLength;
+      return ok ? this.add({ ...s, mode: CLOSED }) : -1;
+    }
+    if (b === 0x5c) {
+      const ok = this.partialLive(s, 0x22, 0x22) || this.partialLive(s, 0x5c, 0x5c) || this.partialLive(s, 0, 0x1f);
+      return ok ? this.add({ ...s, mode: ESCAPE }) : -1;
+    }
+    if (b < 0x20) return -1; // control characters must be escaped
+    if (b < 0x80) return this.char(s, b);
+    // UTF-8 lead bytes: count of continuation bytes and the allowed range of the first one (RFC 3629 table).
+    let count: number;
+    let acc: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) [count, acc] = [1, b & 0x1f];
+    else if (b >= 0xe0 && b <= 0xef) {
+      [count, acc] = [2, b & 0x0f];
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      [count, acc] = [3, b & 0x07];
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return -1;
+    const next = { ...s, count, acc, lo, hi };
+    return this.partialLive(next, acc << (6 * count), ((acc + 1) << (6 * count)) - 1) ? this.add(next) : -1;
+  }
+
+  private continuation(s: S, b: number): number {
+    if (b < s.lo || b > s.hi) return -1;
+    const acc = (s.acc << 6) | (b & 0x3f);
+    if (s.count === 1) return this.char({ ...s, count: 0, lo: 0, hi: 0 }, acc);
+    const next = { ...s, count: s.count - 1, acc, lo: 0x80, hi: 0xbf };
+    const shift = 6 * next.count;
+    return this.partialLive(next, acc << shift, ((acc + 1) << shift) - 1) ? this.add(next) : -1;
+  }
+
+  /**
+   * A digit of a `\u00XX` escape. Only the canonical spelling (JSON.stringify's) is admitted: `\u` escapes exist
+   * just for control characters without a short form, lowercase hex. One spelling per text is what lets object keys
+   * be told apart byte-wise (no `"\u0061"` posing as `"a"`).
+   */
+  private hexDigit(s: S, b: number): number {
+    const d = hexValue(b);
+    if (d < 0 || (b >= 0x41 && b <= 0x46)) return -1;
+    const acc = s.acc * 16 + d;
+    const count = s.count + 1;
+    if (count <= 2 && d !== 0) return -1;
+    if (count === 3 && d > 1) return -1;
+    if (count < 4) {
+      const next = { ...s, acc, count };
+      return count < 3 || this.unicodeEscapeLive(next, acc * 16, acc * 16 + 15) ? this.add(next) : -1;
+    }
+    if (SHORT_FORM.has(acc)) return -1;
+    return this.char({ ...s, mode: BODY, count: 0, acc: 0 }, acc);
+  }
+
+  /** Whether a `\u00XX` escape with a code point in [lo, hi] (short forms excluded) keeps the string satisfiable. */
+  private unicodeEscapeLive(s: S, lo: number, hi: number): boolean {
+    for (let cp = lo; cp <= hi; cp++) if (!SHORT_FORM.has(cp) && this.partialLive(s, cp, cp)) return true;
+    return false;
+  }
+
+  /** Completes a decoded code point: feeds the DFA and the counter, keeping only satisfiable states. */
+  private char(s: S, cp: number): number {
+    const cs = s.cs < 0 ? -1 : this.c.dfa!.step(s.cs, cp);
+    if (s.cs >= 0 && cs < 0) return -1;
+    const len = Math.min(s.len + 1, this.lenCap);
+    if (!this.canFinish(cs, len)) return -1;
+    return this.add({ ...s, mode: BODY, count: 0, acc: 0, lo: 0, hi: 0, cs, len });
+  }
+
+  /** Whether some code point in [lo, hi] (a partly read character) leads to a satisfiable state. */
+  private partialLive(s: S, lo: number, hi: number): boolean {
+    const len = Math.min(s.len + 1, this.lenCap);
+    const dfa = this.c.dfa;
+    if (!dfa) return this.canFinish(-1, len);
+    for (let cp = lo; cp <= hi; ) {
+      if (cp >= 0xd800 && cp <= 0xdfff) {
+        cp = 0xe000;
+        continue;
+      }
+      const cs = dfa.step(s.cs, cp);
+      if (cs >= 0 && this.canFinish(cs, len)) return true;
+      cp = dfa.nextClassStart(cp);
+    }
+    return false;
+  }
+
+  /** Whether, from DFA state `cs` with `len` code points read, some continuation closes the string validly. */
+  private canFinish(cs: number, len: number): boolean {
+    const { minLength, maxLength } = this.c;
+    if (maxLength !== undefined && len > maxLength) return false;
+    const dfa = this.c.dfa;
+    if (!dfa) return maxLength === undefined || maxLength >= minLength;
+    const key = `${cs},${len}`;
+    const memo = this.finishMemo.get(key);
+    if (memo !== undefined) return memo;
+    const need = Math.max(0, minLength - len);
+    const room = maxLength === undefined ? Infinity : maxLength - len;
+    let ok: boolean;
+    if (!dfa.isLive(cs)) ok = false;
+    else if (need === 0 && room === Infinity) ok = true;
+    else if (need === 0 && dfa.shortestAccept(cs) <= room) ok = true;
+    else ok = this.layeredSearch(cs, need, room);
+    this.finishMemo.set(key, ok);
+    return ok;
+  }
+
+  /** Breadth-first over (state, steps): is an accepting state reachable in a step count within [need, room]? */
+  private layeredSearch(cs: number, need: number, room: number): boolean {
+    const dfa = this.c.dfa!;
+    let layer = new Set([cs]);
+    for (let step = 0; layer.size > 0; step++) {
+      if (step >= need) {
+        for (const s of layer) if (dfa.shortestAccept(s) <= room - step) return true;
+        return false;
+      }
+      if (step >= room) return false;
+      const next = new Set<number>();
+      for (const s of layer) for (const t of dfa.successors(s)) next.add(t);
+      layer = next;
+    }
+    return false;
+  }
+}
+
+/**
+ * Code points in `bytes` if every byte is a plain string-body byte (not `"`, `\\` or a control) and the bytes are
+ * whole, valid UTF-8 characters; -1 otherwise. Mirrors `bodyByte`/`continuation` exactly.
+ */
+export function plainChars(bytes: Uint8Array): number {
+  let chars = 0;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b < 0x80) {
+      if (b < 0x20 || b === 0x22 || b === 0x5c) return -1;
+      need = 0;
+    } else if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return -1;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < lo || c > hi) return -1;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    i += need + 1;
+    chars++;
+  }
+  return chars;
+}
+
+function hexValue(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x41 && b <= 0x46) return b - 0x37;
+  if (b >= 0x61 && b <= 0x66) return b - 0x57;
+  return -1;
+}
