@@ -141,10 +141,23 @@ export class ModelRegistry {
     return record;
   }
 
+  /**
+   * The install folders under `models/` that a record's files live in: that of its path and, for adapters (a LoRA
+   * registered over its base model's path), that of `metadata.lora`.
+   */
+  private foldersOf(record: ModelRecord): string[] {
+    const root = this.store.layout.models;
+    const paths = [record.path, record.metadata.lora].filter((p): p is string => typeof p === 'string');
+    return paths
+      .filter((p) => p.startsWith(root + sep))
+      .map((p) => join(root, relative(root, p).split(sep)[0]!));
+  }
+
+  /** Deletes a removed record's folders, except those another model still uses (a LoRA shares its base's). */
   private deleteFiles(record: ModelRecord): void {
-    const root = this.store.layout.models + sep;
-    if (!record.path.startsWith(root)) return;
-    const folder = join(this.store.layout.models, relative(this.store.layout.models, record.path).split(sep)[0]!);
-    if (existsSync(folder)) rmSync(folder, { recursive: true, force: true });
+    const inUse = new Set(this.store.models.list().flatMap((other) => this.foldersOf(other)));
+    for (const folder of this.foldersOf(record)) {
+      if (!inUse.has(folder) && existsSync(folder)) rmSync(folder, { recursive: true, force: true });
+    }
   }
 }

@@ -76,6 +76,27 @@ test('models add copies, rm deletes only the store copy, names are validated', (
   assert.throws(() => registry.remove('tiny'), (e: Error & { status?: number }) => e.status === 404 && /does not exist/.test(e.message));
 });
 
+test('removing an adapter keeps the base model it shares files with, and deletes its own weights', (t) => {
+  const home = tempDir(t, 'lora');
+  const src = tempDir(t, 'lora-src');
+  const store = openStore(home);
+  t.after(() => store.close());
+  const registry = new ModelRegistry(store);
+  const sd = join(src, 'sd');
+  mkdirSync(sd);
+  writeFileSync(join(sd, 'model_index.json'), '{}');
+  const base = registry.addLocal(sd, { name: 'base-sd' });
+  const loraDir = join(home, 'models', 'ft-lora-abc');
+  mkdirSync(loraDir);
+  writeFileSync(join(loraDir, 'lora.safetensors'), 'weights');
+  store.models.put({ ...base, name: 'ft:base-sd:x:1', source: 'fine-tune:ftjob-1', metadata: { lora: join(loraDir, 'lora.safetensors') } });
+  registry.remove('ft:base-sd:x:1');
+  assert.ok(existsSync(join(base.path, 'model_index.json')), 'the base folder survives');
+  assert.equal(existsSync(loraDir), false, 'the adapter weights are deleted');
+  registry.remove('base-sd');
+  assert.deepEqual(readdirSync(join(home, 'models')), []);
+});
+
 test('demo models install under stable names; failures and missing Python are reported, not thrown', async (t) => {
   const home = tempDir(t, 'demo');
   const store = openStore(home);
