@@ -74,11 +74,17 @@ def set_attention(unet: Any, backend: str) -> None:
 def add_lora(module: Any, rank: int, alpha: float, targets: list[str], dropout: float) -> None:
     """Injects peft LoRA adapters (default adapter name) into the UNet or the CLIP text encoder and makes them the
     only trainable parameters. Gaussian init of A with zero B keeps the model's output unchanged at step 0."""
-    from peft import LoraConfig
+    from peft import LoraConfig, inject_adapter_in_model
 
     module.requires_grad_(False)
-    module.add_adapter(LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, lora_dropout=dropout,
-                                  init_lora_weights="gaussian"))
+    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, lora_dropout=dropout,
+                        init_lora_weights="gaussian")
+    if hasattr(module, "set_adapters"):  # diffusers models: keeps their adapter bookkeeping (set_adapters, fuse)
+        module.add_adapter(config)
+    else:
+        # transformers' own add_adapter demands a newer peft than the pinned one; peft's injection is what it
+        # wraps anyway, and diffusers' load_lora_weights reads the resulting keys back.
+        inject_adapter_in_model(config, module)
     for name, param in module.named_parameters():
         param.requires_grad_("lora_" in name)
 

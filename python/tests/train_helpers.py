@@ -23,7 +23,7 @@ def job_config(tiny_sd: Path, photos: Path, out: Path, cache: Path, **sections) 
         "output": {"dir": str(out)},
     }
     for name, values in sections.items():
-        cfg[name] = {**cfg.get(name, {}), **values}
+        cfg[name] = {**cfg.get(name, {}), **values} if isinstance(values, dict) else values
     return cfg
 
 
