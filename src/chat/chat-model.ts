@@ -17,6 +17,8 @@ export class ChatModel {
   readonly syntax: ToolCallSyntax;
   readonly thinks: boolean;
   readonly vocabulary: TokenVocabulary;
+  /** Special tokens that spell a tool-call marker of this model's syntax (their text must reach the parser). */
+  readonly markerTokens: ReadonlySet<number>;
 
   /**
    * @param id the name clients pass as `model`
@@ -33,6 +35,11 @@ export class ChatModel {
     this.syntax = detectToolSyntax(source);
     this.thinks = templateThinks(source);
     this.vocabulary = engine.vocabulary();
+    const markers = new Set([this.syntax.open, this.syntax.close].map((m) => m.trim()).filter(Boolean));
+    const decoder = new TextDecoder();
+    this.markerTokens = new Set(
+      this.vocabulary.bytes.flatMap((b, id) => (this.vocabulary.special[id] && markers.has(decoder.decode(b)) ? [id] : [])),
+    );
   }
 
   /** Releases the engine model. */

@@ -9,9 +9,9 @@ import { StopFilter } from './stop-filter.js';
 
 /** The decoder state of one choice, as the sampling loop drives it. */
 export interface Constraint {
-  /** Sets the bits of the tokens allowed next (the buffer arrives zeroed). */
-  fillMask(words: Uint32Array): void;
-  /** Advances past a sampled token; throws if the token was not allowed. */
+  /** Sets the bits of the tokens allowed next (the buffer arrives zeroed); false = this step is unconstrained. */
+  fillMask(words: Uint32Array): boolean;
+  /** Advances past a sampled token (EOS included); throws if the token was not allowed. */
   accept(token: number): void;
 }
 
@@ -44,6 +44,8 @@ export interface ChoiceOptions {
   parser: OutputParser;
   /** -1 = no log-probabilities. */
   topLogprobs: number;
+  /** Special tokens whose text the parser must see (tool-call markers such as `<|python_tag|>`); others are hidden. */
+  visibleSpecial?: ReadonlySet<number>;
   signal?: AbortSignal;
   /** Receives prompt and cached-prefix token counts once the prompt is evaluated. */
   onPrompt?: (promptTokens: number, cachedTokens: number) => void;
@@ -71,10 +73,7 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
     topLogprobs: options.topLogprobs,
     signal: inner.signal,
     ...(constraint && {
-      mask: (words: Uint32Array) => {
-        constraint.fillMask(words);
-        return true;
-      },
+      mask: (words: Uint32Array) => constraint.fillMask(words),
     }),
   });
   let count = 0;
@@ -96,7 +95,8 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
         break;
       }
       constraint?.accept(step.token);
-      const text = vocabulary.special[step.token] ? '' : decoder.decode(vocabulary.bytes[step.token], { stream: true });
+      const hidden = vocabulary.special[step.token] && !options.visibleSpecial?.has(step.token);
+      const text = hidden ? '' : decoder.decode(vocabulary.bytes[step.token], { stream: true });
       yield* parser.push(stop.push(text));
       if (stop.stopped) {
         ended = 'stop';

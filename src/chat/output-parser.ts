@@ -50,15 +50,37 @@ export class OutputParser {
     while (progressed && this.buffer.length > 0) {
       progressed = this.mode === 'call' ? this.stepCall(out) : this.stepMarked(out);
     }
-    return merge(out);
+    return this.holdSeparators(merge(out));
   }
 
   /** Flushes whatever is held back (an unfinished marker prefix is plain text after all). */
   end(): OutputEvent[] {
     const out: OutputEvent[] = [];
-    if (this.mode === 'text' && this.buffer) out.push({ type: 'content', text: this.buffer });
+    const rest = this.whitespace + this.buffer;
+    // Whitespace between or after tool calls is the syntax's separator, not content.
+    if (this.mode === 'text' && rest && !(this.calls > 0 && rest.trim() === '')) out.push({ type: 'content', text: rest });
     if (this.mode === 'think' && this.buffer) out.push({ type: 'reasoning', text: this.buffer });
     this.buffer = '';
+    this.whitespace = '';
+    return out;
+  }
+
+  private whitespace = '';
+
+  /** After a tool call, holds whitespace-only content back until real text follows (or drops it at the end). */
+  private holdSeparators(events: OutputEvent[]): OutputEvent[] {
+    const out: OutputEvent[] = [];
+    for (const e of events) {
+      if (e.type !== 'content') {
+        if (e.type === 'tool_call') this.whitespace = '';
+        out.push(e);
+      } else if (this.calls > 0 && (this.whitespace + e.text).trim() === '') {
+        this.whitespace += e.text;
+      } else {
+        out.push({ type: 'content', text: this.whitespace + e.text });
+        this.whitespace = '';
+      }
+    }
     return out;
   }
 

@@ -77,7 +77,10 @@ export interface Generation extends AsyncIterable<GeneratedToken> {
 
 /** Everything the decoder needs about the tokenizer: every token's bytes and the end-of-generation ids. */
 export interface TokenVocabulary {
-  /** `bytes[id]` = the bytes the token detokenizes to; special/control tokens have `special[id]` set. */
+  /**
+   * `bytes[id]` = the bytes the token detokenizes to; special/control tokens have `special[id]` set and carry their
+   * marker text (`<|im_end|>`), which decoders must treat as non-text.
+   */
   bytes: Uint8Array[];
   special: boolean[];
   /** End-of-generation tokens (EOS, EOT, `<|im_end|>` ...). */

@@ -35,8 +35,8 @@ export function ggufVocabulary(model: LlamaModel): TokenVocabulary {
     const isSpecial = type === CONTROL || type === UNUSED || isEog;
     special.push(isSpecial);
     if (isEog) eog.push(id);
-    if (isSpecial) bytes.push(new Uint8Array(0));
-    else if (type === USER_DEFINED) bytes.push(encoder.encode(piece));
+    // Special tokens keep their text (`<|python_tag|>`) so call markers can be recognised; `special` hides the rest.
+    if (isSpecial || type === USER_DEFINED) bytes.push(encoder.encode(piece));
     else if (byteLevel) bytes.push(byteLevelTokenBytes(piece) ?? encoder.encode(piece));
     else bytes.push(sentencePieceTokenBytes(piece));
   }

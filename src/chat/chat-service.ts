@@ -1,0 +1,159 @@
+/**
+ * One chat-completion request end to end, minus HTTP: `prepareChat` does everything that can fail with a 400
+ * (images, template, schema compilation, context size) before a byte is sent; `runChat` then generates the `n`
+ * choices concurrently (batched by the engine) and yields their events interleaved, plus the usage at the end.
+ */
+import { InvalidRequestError, type ChatContentPart, type ChatMessage, type ChatRequest } from '../protocol/index.js';
+import type { EngineImage, EnginePrompt, SamplingOptions } from '../engines/index.js';
+import type { ChatModel } from './chat-model.js';
+import { runChoice, type ChoiceEvent, type Constraint } from './choice-runner.js';
+import { compileConstraint } from './constraint.js';
+import { defaultImageLimits, loadImage, type ImageLimits } from './images.js';
+import { OutputParser, type OutputParserOptions } from './output-parser.js';
+
+/** A validated, rendered request ready to generate. */
+export interface PreparedChat {
+  model: ChatModel;
+  request: ChatRequest;
+  prompt: EnginePrompt;
+  promptTokens: number;
+  /** Completion budget per choice. */
+  maxTokens: number;
+  /** Builds a fresh decoder state per choice; null = unconstrained. */
+  constraint: (() => Constraint) | null;
+  parser: OutputParserOptions;
+}
+
+/** Token counts of a finished request (OpenAI `usage`). */
+export interface ChatUsage {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+}
+
+/** An event of choice `choice`. */
+export interface ChatEvent {
+  choice: number;
+  event: ChoiceEvent;
+}
+
+async function resolveImages(messages: ChatMessage[], limits: ImageLimits): Promise<EngineImage[]> {
+  const jobs: Promise<EngineImage>[] = [];
+  messages.forEach((m, i) => {
+    if (m.role !== 'user') return;
+    m.content.forEach((part: ChatContentPart, j) => {
+      if (part.type === 'image') jobs.push(loadImage(part.url, part.detail, `messages[${i}].content[${j}].image_url.url`, limits));
+    });
+  });
+  return Promise.all(jobs);
+}
+
+/** Validates the request against the model and renders its prompt; throws `InvalidRequestError` (400). */
+export async function prepareChat(
+  model: ChatModel,
+  request: ChatRequest,
+  limits: ImageLimits = defaultImageLimits,
+): Promise<PreparedChat> {
+  const images = await resolveImages(request.messages, limits);
+  if (images.length > 0 && !model.engine.info.vision) {
+    throw new InvalidRequestError(`The model '${model.id}' does not accept image input`, { param: 'messages', code: 'invalid_value' });
+  }
+  const toolsOn = request.tools.length > 0 && request.toolChoice !== 'none';
+  let text: string;
+  try {
+    text = model.template.render(request.messages, {
+      bosToken: model.engine.info.bosToken,
+      eosToken: model.engine.info.eosToken,
+      tools: toolsOn ? request.tools : [],
+    });
+  } catch (error) {
+    throw new InvalidRequestError(`The model's chat template rejected the messages: ${(error as Error).message}`, {
+      param: 'messages',
+      cause: error,
+    });
+  }
+  const prompt = { text, images };
+  const constraint = compileConstraint(model, request);
+  const promptTokens = await model.engine.countPromptTokens(prompt);
+  const contextSize = model.engine.info.contextSize;
+  const room = contextSize - promptTokens;
+  if (room < 1 || (request.maxTokens !== null && request.maxTokens > room)) {
+    const asked = request.maxTokens ?? 1;
+    throw new InvalidRequestError(
+      `This model's maximum context length is ${contextSize} tokens. However, you requested ${promptTokens + asked} ` +
+        `tokens (${promptTokens} in the messages, ${asked} in the completion). Please reduce the length of the ` +
+        'messages or completion.',
+      { param: 'messages', code: 'context_length_exceeded' },
+    );
+  }
+  return {
+    model,
+    request,
+    prompt,
+    promptTokens,
+    maxTokens: request.maxTokens ?? room,
+    constraint,
+    parser: { syntax: model.syntax, tools: toolsOn, thinking: model.thinks },
+  };
+}
+
+function samplingFor(request: ChatRequest, choice: number): SamplingOptions {
+  const s = request.sampling;
+  return { ...s, seed: s.seed === null ? null : s.seed + choice };
+}
+
+/** Generates every choice; `usage` resolves once all have finished. Aborting `signal` stops them all. */
+export function runChat(prepared: PreparedChat, signal?: AbortSignal): { events: AsyncIterable<ChatEvent>; usage: Promise<ChatUsage> } {
+  const { request, model } = prepared;
+  const usage: ChatUsage = { promptTokens: prepared.promptTokens, completionTokens: 0, cachedTokens: 0 };
+  let finish: (u: ChatUsage) => void = () => undefined;
+  const done = new Promise<ChatUsage>((resolve) => (finish = resolve));
+  const choices = Array.from({ length: request.n }, (_, i) =>
+    runChoice({
+      model: model.engine,
+      vocabulary: model.vocabulary,
+      prompt: prepared.prompt,
+      sampling: samplingFor(request, i),
+      maxTokens: prepared.maxTokens,
+      constraint: prepared.constraint?.() ?? null,
+      stop: request.stop,
+      parser: new OutputParser(prepared.parser),
+      topLogprobs: request.logprobs ? request.topLogprobs : -1,
+      visibleSpecial: model.markerTokens,
+      ...(signal && { signal }),
+      onPrompt: (_prompt, cached) => {
+        if (i === 0) usage.cachedTokens = cached;
+      },
+    })[Symbol.asyncIterator](),
+  );
+  async function* events(): AsyncGenerator<ChatEvent> {
+    for await (const [choice, event] of interleave(choices)) {
+      if (event.type === 'finish') usage.completionTokens += event.completionTokens;
+      yield { choice, event };
+    }
+    finish(usage);
+  }
+  return { events: events(), usage: done };
+}
+
+/** Yields from several async iterators as their values arrive, tagged with the iterator's index. */
+async function* interleave<T>(iterators: AsyncIterator<T>[]): AsyncGenerator<[number, T]> {
+  const pending = new Map<number, Promise<[number, IteratorResult<T>]>>();
+  const pull = (i: number): void => {
+    pending.set(i, (iterators[i] as AsyncIterator<T>).next().then((r) => [i, r]));
+  };
+  iterators.forEach((_, i) => pull(i));
+  try {
+    while (pending.size > 0) {
+      const [i, result] = await Promise.race(pending.values());
+      if (result.done) {
+        pending.delete(i);
+        continue;
+      }
+      pull(i);
+      yield [i, result.value];
+    }
+  } finally {
+    await Promise.all(iterators.map((it) => it.return?.()));
+  }
+}

@@ -1,0 +1,10 @@
+// Public face of src/chat: chat models, request preparation and the generation loop.
+export { ChatModel } from './chat-model.js';
+export { ChatTemplate, type RenderOptions } from './chat-template.js';
+export { prepareChat, runChat, type ChatEvent, type ChatUsage, type PreparedChat } from './chat-service.js';
+export { Admission, type AdmissionOptions } from './admission.js';
+export { ChatModelPool, type ChatModelPoolOptions, type ChatModelSource } from './model-pool.js';
+export type { ChoiceEvent, Constraint, FinishReason, TokenLogprob } from './choice-runner.js';
+export { defaultImageLimits, loadImage, type ImageLimits } from './images.js';
+export { OutputParser, type OutputEvent, type OutputParserOptions } from './output-parser.js';
+export { detectToolSyntax, type ToolCallSyntax } from './tool-syntax.js';

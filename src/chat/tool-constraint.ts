@@ -1,0 +1,143 @@
+/**
+ * The tool-call decoder: the model's own call syntax around JSON objects that the structure decoder constrains.
+ *
+ *   [free text]  open  {call JSON}  close  ( again {call JSON} close )*  finish  EOS
+ *
+ * Markers are forced token by token (tokenized by the model itself, so special marker tokens such as Qwen's
+ * `<tool_call>` or Llama's `<|python_tag|>` are used as trained); each call object is matched by a `Matcher` over
+ * `{name: const, arguments: parameters}` (one branch per tool). For `tool_choice: "auto"` the answer may start as
+ * free text: sampling the first token of the opening marker switches to the call grammar.
+ */
+import { Matcher, type Grammar, type Vocabulary } from '../structure/index.js';
+import type { Constraint } from './choice-runner.js';
+import type { ToolCallSyntax } from './tool-syntax.js';
+
+/** The token sequences of one syntax's markers (from the model's tokenizer). */
+export interface CallMarkers {
+  open: number[];
+  close: number[];
+  /** Between two calls (after `close`); null when only one call is allowed. */
+  again: number[] | null;
+  /** After the last call's `close`, before EOS. */
+  finish: number[];
+}
+
+/** Tokenizes the markers of `syntax`; `parallel` allows more than one call. */
+export function callMarkers(syntax: ToolCallSyntax, tokenize: (text: string) => number[], parallel: boolean): CallMarkers {
+  const array = syntax.parallel === 'array';
+  const multi = parallel && syntax.parallel !== 'single';
+  return {
+    open: tokenize(syntax.open + (array ? '[' : '')),
+    close: tokenize(syntax.close),
+    again: multi ? tokenize(array ? ',' : syntax.separator + syntax.open) : null,
+    finish: tokenize(array ? ']' : ''),
+  };
+}
+
+type State =
+  | { kind: 'free' }
+  | { kind: 'literal'; tokens: number[]; at: number; then: 'json' | 'after-close' | 'eos' }
+  | { kind: 'json'; matcher: Matcher }
+  | { kind: 'choose' }
+  | { kind: 'eos' };
+
+const setBit = (words: Uint32Array, id: number): void => {
+  words[id >>> 5] = (words[id >>> 5] ?? 0) | (1 << (id & 31));
+};
+
+/** One choice's decoding state over the call syntax. */
+export class ToolCallConstraint implements Constraint {
+  private state: State;
+
+  /**
+   * @param free whether free text may come first (`tool_choice: "auto"`)
+   */
+  constructor(
+    private readonly grammar: Grammar,
+    private readonly vocabulary: Vocabulary,
+    private readonly markers: CallMarkers,
+    free: boolean,
+  ) {
+    this.state = free ? { kind: 'free' } : this.literal(markers.open, 'json');
+  }
+
+  fillMask(words: Uint32Array): boolean {
+    const s = this.state;
+    switch (s.kind) {
+      case 'free':
+        return false;
+      case 'literal':
+        setBit(words, s.tokens[s.at] as number);
+        return true;
+      case 'json':
+        s.matcher.fillMask(words);
+        // The object is complete where EOS would be allowed: continue with the closing marker instead.
+        if (this.vocabulary.eosTokenIds.some((id) => ((words[id >>> 5] ?? 0) >>> (id & 31)) & 1)) {
+          for (const id of this.vocabulary.eosTokenIds) words[id >>> 5] = (words[id >>> 5] ?? 0) & ~(1 << (id & 31));
+          this.afterObjectStarts().forEach((id) => setBit(words, id));
+        }
+        return true;
+      case 'choose':
+        this.choices().forEach((id) => setBit(words, id));
+        return true;
+      case 'eos':
+        this.vocabulary.eosTokenIds.forEach((id) => setBit(words, id));
+        return true;
+    }
+  }
+
+  accept(token: number): void {
+    const s = this.state;
+    if (s.kind === 'free') {
+      if (token === this.markers.open[0]) this.state = this.advance(this.literal(this.markers.open, 'json'));
+      return;
+    }
+    if (s.kind === 'literal') {
+      if (token !== s.tokens[s.at]) throw new Error(`token ${token} breaks the call marker`);
+      this.state = this.advance({ ...s, at: s.at + 1 });
+      return;
+    }
+    if (s.kind === 'json') {
+      if (s.matcher.isAccepting() && this.afterObjectStarts().includes(token)) {
+        this.state = this.literal(this.markers.close, 'after-close');
+        return this.accept(token);
+      }
+      if (!s.matcher.accept(token)) throw s.matcher.error ?? new Error(`token ${token} rejected by the call grammar`);
+      return;
+    }
+    if (s.kind === 'choose') {
+      const { again, finish } = this.markers;
+      if (again && token === again[0]) this.state = this.advance({ kind: 'literal', tokens: again, at: 1, then: 'json' });
+      else if (finish.length > 0 && token === finish[0]) this.state = this.advance({ kind: 'literal', tokens: finish, at: 1, then: 'eos' });
+      else if (!this.vocabulary.eosTokenIds.includes(token)) throw new Error(`token ${token} is not a call separator`);
+      return;
+    }
+    if (!this.vocabulary.eosTokenIds.includes(token)) throw new Error(`token ${token} after the last tool call`);
+  }
+
+  /** First tokens that may follow a complete call object. */
+  private afterObjectStarts(): number[] {
+    return this.markers.close.length > 0 ? [this.markers.close[0] as number] : this.choices();
+  }
+
+  /** Tokens allowed once a call is closed: another call, the finishing marker, or EOS. */
+  private choices(): number[] {
+    const { again, finish } = this.markers;
+    const out = again && again.length > 0 ? [again[0] as number] : [];
+    if (finish.length > 0) out.push(finish[0] as number);
+    else out.push(...this.vocabulary.eosTokenIds);
+    return out;
+  }
+
+  private literal(tokens: number[], then: 'json' | 'after-close' | 'eos'): State {
+    return this.advance({ kind: 'literal', tokens, at: 0, then });
+  }
+
+  /** Leaves a finished literal for what follows it. */
+  private advance(s: State): State {
+    if (s.kind !== 'literal' || s.at < s.tokens.length) return s;
+    if (s.then === 'json') return { kind: 'json', matcher: new Matcher(this.grammar, this.vocabulary) };
+    if (s.then === 'eos') return { kind: 'eos' };
+    return { kind: 'choose' };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * A real atelier server (createServer, store in a temp ATELIER_HOME) on 127.0.0.1:0 serving the generated demo GGUF
+ * through the chat route, and an official `openai` client pointed at it. Shared by the chat e2e test files.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { ChatModelPool, type ChatModel } from '../../src/chat/index.js';
+import { GgufEngine } from '../../src/engines/index.js';
+import { demoModels } from '../../src/models/demo/index.js';
+import { ModelRegistry } from '../../src/models/index.js';
+import { createServer, defaultConfig } from '../../src/server/index.js';
+import { chatCompletionsRoutes } from '../../src/server/routes/chat-completions.js';
+import { openStore, type ModelRecord } from '../../src/store/index.js';
+
+/** The served demo model's name. */
+export const MODEL = 'atelier-demo-gguf';
+
+/** A running server and its client. */
+export interface ChatHarness {
+  client: OpenAI;
+  baseURL: string;
+  pool: ChatModelPool;
+  record: ModelRecord;
+  /** The loaded model (for its vocabulary). */
+  model: ChatModel;
+  close(): Promise<void>;
+}
+
+/** Starts the server with the demo GGUF installed as `atelier-demo-gguf`. */
+export async function startChatHarness(options: { parallel?: number; queue?: number; contextSize?: number } = {}): Promise<ChatHarness> {
+  const home = mkdtempSync(join(tmpdir(), 'atelier-chat-e2e-'));
+  const spec = demoModels.find((m) => m.name === MODEL);
+  if (!spec) throw new Error('demo GGUF spec missing');
+  const path = await spec.generate(join(home, 'demo-src'), { seed: 1 });
+  const store = openStore(home);
+  const registry = new ModelRegistry(store);
+  const record = registry.addLocal(path, { name: MODEL });
+  const pool = new ChatModelPool({
+    engines: { gguf: () => GgufEngine.create({ threads: 1 }) },
+    contextSize: options.contextSize ?? 1024,
+    parallel: options.parallel ?? 2,
+    queue: options.queue ?? 8,
+  });
+  const config = { ...defaultConfig(), home, logLevel: 'warn' as const };
+  const app = await createServer({ store, registry, config }, [chatCompletionsRoutes(pool)]);
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const baseURL = `${address}/v1`;
+  return {
+    client: new OpenAI({ baseURL, apiKey: 'test', maxRetries: 0 }),
+    baseURL,
+    pool,
+    record,
+    model: await pool.get(record),
+    close: async () => {
+      await app.close();
+      store.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * Guaranteed structure through the official openai client on a random-weight model: only the decoder's mask can
+ * make these outputs valid, so every seed must parse and pass ajv.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Ajv from 'ajv';
+import OpenAI from 'openai';
+import { MODEL, startChatHarness, type ChatHarness } from './chat-harness.js';
+
+const ajv = new Ajv.default({ strict: false });
+const user = (content: string) => [{ role: 'user' as const, content }];
+
+const personSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', maxLength: 12 },
+    age: { type: 'integer', minimum: 0, maximum: 120 },
+    tags: { type: 'array', items: { enum: ['red', 'green', 'blue'] }, maxItems: 3 },
+    member: { type: 'boolean' },
+    address: { anyOf: [{ type: 'null' }, { type: 'object', properties: { city: { type: 'string', maxLength: 8 } }, required: ['city'], additionalProperties: false }] },
+  },
+  required: ['name', 'age', 'tags', 'member', 'address'],
+  additionalProperties: false,
+};
+
+const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 10 }, unit: { enum: ['c', 'f'] } }, required: ['city', 'unit'], additionalProperties: false },
+      strict: true,
+    },
+  },
+  {
+    type: 'function',
+    function: {
+      name: 'add',
+      parameters: { type: 'object', properties: { a: { type: 'integer', minimum: -999, maximum: 999 }, b: { type: 'integer', minimum: -999, maximum: 999 } }, required: ['a', 'b'], additionalProperties: false },
+      strict: true,
+    },
+  },
+];
+const validators = new Map(tools.map((t) => [t.type === 'function' ? t.function.name : '', ajv.compile(t.type === 'function' ? t.function.parameters ?? {} : {})]));
+
+function assertValidCalls(message: OpenAI.Chat.Completions.ChatCompletionMessage, only?: string): void {
+  const calls = message.tool_calls ?? [];
+  assert.ok(calls.length >= 1, 'no tool call');
+  assert.equal(message.content, null);
+  for (const call of calls) {
+    assert.equal(call.type, 'function');
+    if (call.type !== 'function') continue;
+    assert.match(call.id, /^call_/);
+    if (only) assert.equal(call.function.name, only);
+    const validate = validators.get(call.function.name);
+    assert.ok(validate, `unknown tool ${call.function.name}`);
+    assert.ok(validate(JSON.parse(call.function.arguments)), `${call.function.arguments}: ${ajv.errorsText(validate.errors)}`);
+  }
+}
+
+describe('structured outputs and tool calls (GGUF)', () => {
+  let h: ChatHarness;
+  before(async () => {
+    h = await startChatHarness({ parallel: 2 });
+  });
+  after(() => h.close());
+
+  it('json_schema strict: every seed parses and validates', async () => {
+    const validate = ajv.compile(personSchema);
+    for (let seed = 0; seed < 24; seed++) {
+      const r = await h.client.chat.completions.create({
+        model: MODEL, messages: user('Describe a person'), seed, max_completion_tokens: 400,
+        response_format: { type: 'json_schema', json_schema: { name: 'person', schema: personSchema, strict: true } },
+      });
+      const choice = r.choices[0]!;
+      assert.equal(choice.finish_reason, 'stop', `seed ${seed}: ${choice.message.content}`);
+      const value: unknown = JSON.parse(choice.message.content ?? '');
+      assert.ok(validate(value), `seed ${seed}: ${choice.message.content} ${ajv.errorsText(validate.errors)}`);
+    }
+  });
+
+  it('json_object gives a JSON object, n choices each valid', async () => {
+    const r = await h.client.chat.completions.create({
+      model: MODEL, messages: user('JSON please'), seed: 3, n: 4, max_completion_tokens: 200, response_format: { type: 'json_object' },
+      logit_bias: { [String(h.model.engine.tokenize('{"', false)[0])]: 5 },
+    });
+    assert.equal(r.choices.length, 4);
+    for (const c of r.choices) {
+      if (c.finish_reason === 'length') continue;
+      const v: unknown = JSON.parse(c.message.content ?? '');
+      assert.ok(typeof v === 'object' && v !== null && !Array.isArray(v));
+    }
+  });
+
+  it('rejects a schema the decoder cannot enforce with 400 and the param, before generating', async () => {
+    const err = await h.client.chat.completions.create({
+      model: MODEL, messages: user('x'),
+      response_format: { type: 'json_schema', json_schema: { name: 'bad', schema: { type: 'object', properties: { a: { type: 'string', pattern: '(?<=a)b' } } } } },
+    }).catch((e: unknown) => e);
+    assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+    assert.match(String(err.param), /^response_format\.json_schema\.schema/);
+    const ok = await h.client.chat.completions.create({ model: MODEL, messages: user('x'), max_completion_tokens: 1 });
+    assert.equal(ok.choices.length, 1);
+  });
+
+  it('tool_choice required always yields valid calls', async () => {
+    for (let seed = 0; seed < 12; seed++) {
+      const r = await h.client.chat.completions.create({
+        model: MODEL, messages: user('Weather in Paris?'), tools, tool_choice: 'required', parallel_tool_calls: false, seed, max_completion_tokens: 300,
+      });
+      assert.equal(r.choices[0]?.finish_reason, 'tool_calls', `seed ${seed}`);
+      assertValidCalls(r.choices[0]!.message);
+      assert.equal(r.choices[0]?.message.tool_calls?.length, 1);
+    }
+  });
+
+  it('parallel calls: each one valid, numbered in order', async () => {
+    let most = 0;
+    for (let seed = 0; seed < 6; seed++) {
+      const r = await h.client.chat.completions.create({
+        model: MODEL, messages: user('Weather in Paris and Rome?'), tools, tool_choice: 'required', seed, max_completion_tokens: 900,
+      });
+      assert.equal(r.choices[0]?.finish_reason, 'tool_calls', `seed ${seed}`);
+      assertValidCalls(r.choices[0]!.message);
+      most = Math.max(most, r.choices[0]?.message.tool_calls?.length ?? 0);
+    }
+    assert.ok(most > 1, 'no seed made parallel calls');
+  });
+
+  it('named tool_choice always calls that tool, once', async () => {
+    for (let seed = 0; seed < 8; seed++) {
+      const r = await h.client.chat.completions.create({
+        model: MODEL, messages: user('Add numbers'), tools, seed, max_completion_tokens: 300,
+        tool_choice: { type: 'function', function: { name: 'add' } },
+      });
+      assert.equal(r.choices[0]?.finish_reason, 'tool_calls');
+      assertValidCalls(r.choices[0]!.message, 'add');
+      assert.equal(r.choices[0]?.message.tool_calls?.length, 1);
+    }
+  });
+
+  it('streams tool calls as id/name then argument fragments, matching the non-streamed answer', async () => {
+    const req = { model: MODEL, messages: user('Weather?'), tools, tool_choice: 'required' as const, seed: 11, max_completion_tokens: 900 };
+    const whole = await h.client.chat.completions.create(req);
+    const stream = await h.client.chat.completions.create({ ...req, stream: true });
+    const calls: { id: string; name: string; arguments: string; fragments: number }[] = [];
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      assert.ok(!choice.delta.content, 'call syntax leaked into content');
+      for (const d of choice.delta.tool_calls ?? []) {
+        if (d.id) {
+          assert.equal(d.function?.arguments, '');
+          calls[d.index] = { id: d.id, name: d.function?.name ?? '', arguments: '', fragments: 0 };
+        } else {
+          const c = calls[d.index]!;
+          c.arguments += d.function?.arguments ?? '';
+          c.fragments++;
+        }
+      }
+      finish = choice.finish_reason ?? finish;
+    }
+    assert.equal(finish, 'tool_calls');
+    const expected = (whole.choices[0]?.message.tool_calls ?? []).map((c) => (c.type === 'function' ? [c.function.name, c.function.arguments] : []));
+    assert.deepEqual(calls.map((c) => [c.name, c.arguments]), expected);
+    assert.ok(calls.every((c) => c.fragments > 1), 'arguments were not streamed incrementally');
+  });
+
+  it('tool_choice none never calls; a tool result turn renders and answers', async () => {
+    const none = await h.client.chat.completions.create({ model: MODEL, messages: user('Weather?'), tools, tool_choice: 'none', seed: 1, max_completion_tokens: 20 });
+    assert.equal(none.choices[0]?.message.tool_calls, undefined);
+    const r = await h.client.chat.completions.create({
+      model: MODEL, tools, seed: 2, max_completion_tokens: 10,
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"c"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: '{"temp": 21}' },
+      ],
+    });
+    assert.equal(r.choices.length, 1);
+  });
+});
