@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gitBlobSha1File, sha256File } from '../util/index.js';
 import { hubFetch, hubHttpError, HubHttpError, HubOfflineError, type HubFile, type HubOptions } from './hub-client.js';
 import type { PullReporter } from './pull-reporter.js';
@@ -105,8 +106,10 @@ export async function downloadFile(options: HubOptions, request: DownloadRequest
       }
       break;
     } catch (error) {
-      const transient = !(error instanceof HubOfflineError) && !(error instanceof HubHttpError && error.status < 500);
+      const transient = !(error instanceof HubHttpError && error.status < 500) && !(error instanceof IntegrityError);
       if (!transient || attempt >= maxAttempts) throw error;
+      // A hub that stopped answering gets a moment (0.25 s, doubling, at most 4 s); a dropped transfer resumes at once.
+      if (error instanceof HubOfflineError) await sleep(Math.min(250 * 2 ** (attempt - 1), 4000));
       const have = existsSync(partial) ? statSync(partial).size : 0;
       reporter.note(`${request.file.path}: transfer interrupted at ${have} bytes (${(error as Error).message}); resuming (attempt ${attempt + 1}/${maxAttempts})`);
     }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { ModelRecord } from '../store/index.js';
+import { acquirePidLock } from '../util/index.js';
 import { downloadFile } from './download-file.js';
 import { hubOptionsFromEnv, listFiles, parseRepoSpec, resolveRevision, resolveUrl, type HubFile, type HubOptions } from './hub-client.js';
 import { silentReporter, type PullReporter } from './pull-reporter.js';
@@ -59,6 +60,30 @@ export async function pull(registry: ModelRegistry, options: PullOptions): Promi
   }
   const files = select(await listFiles(hub, repo, sha), options.include, repo);
   const folder = join(registry.downloadsDir, `${repo.replace('/', '--')}@${sha}`);
+  mkdirSync(registry.downloadsDir, { recursive: true });
+  // Two pulls of one commit would append to the same partial files.
+  const release = acquirePidLock(`${folder}.lock`, `pulling ${repo}@${sha.slice(0, 12)}`);
+  try {
+    return await downloadAndInstall(registry, { folder, files, hub, repo, revision, sha, name, options, reporter });
+  } finally {
+    release();
+  }
+}
+
+interface PullPlan {
+  folder: string;
+  files: HubFile[];
+  hub: HubOptions;
+  repo: string;
+  revision: string;
+  sha: string;
+  name: string;
+  options: PullOptions;
+  reporter: PullReporter;
+}
+
+async function downloadAndInstall(registry: ModelRegistry, plan: PullPlan): Promise<ModelRecord> {
+  const { folder, files, hub, repo, revision, sha, name, options, reporter } = plan;
   mkdirSync(folder, { recursive: true });
   for (const file of files) {
     safeSegment(file.path);

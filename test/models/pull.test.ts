@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +133,18 @@ test('unknown repos and unservable formats fail clearly and install nothing', as
   assert.deepEqual(registry.list(), []);
   await assert.rejects(pull(registry, { spec: 'not a repo', hub: { endpoint: hub.endpoint } }), /expected <org>\/<name>/);
 
+});
+
+test('a second pull of the same commit is refused while the first runs; a dead holder\'s lock is taken over', async (t) => {
+  const { hub, registry } = await setup(t);
+  mkdirSync(registry.downloadsDir, { recursive: true });
+  const lock = join(registry.downloadsDir, `org--tiny-onnx@${sha(1)}.lock`);
+  writeFileSync(lock, String(process.pid));
+  await assert.rejects(pull(registry, { spec: 'org/tiny-onnx', hub: { endpoint: hub.endpoint } }),
+    new RegExp(`process ${process.pid} is already pulling org/tiny-onnx@111111111111`));
+  writeFileSync(lock, String(spawnSync(process.execPath, ['-e', '']).pid));
+  assert.equal((await pull(registry, { spec: 'org/tiny-onnx', hub: { endpoint: hub.endpoint } })).format, 'onnx');
+  assert.equal(existsSync(lock), false, 'the lock is released');
 });
 
 test('an unreachable hub gives an offline error that says what to do', async (t) => {
