@@ -9,6 +9,9 @@ import { demoModels } from './models/demo/index.js';
 import { ensurePythonEnv, pythonExecutable } from './personalize/index.js';
 import type { RoutePlugin } from './server/index.js';
 import { imageRoutes } from './server/routes/images.js';
+import { ChatModelPool } from './chat/index.js';
+import { GgufEngine } from './engines/index.js';
+import { chatCompletionsRoutes } from './server/routes/chat-completions.js';
 
 const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
 const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
@@ -19,7 +22,16 @@ const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: str
  */
 function routes(context: AppContext): RoutePlugin[] {
   const images = new ImageGenerator({ worker: new ResidentWorker(), outputDir: join(context.store.layout.root, 'images') });
-  return [imageRoutes(images)];
+  return [imageRoutes(images), chatCompletionsRoutes(chatPool(context))];
+}
+
+/** Chat models load lazily on first request, with the configured threads (0 = all cores) and context size. */
+function chatPool(context: AppContext): ChatModelPool {
+  const { threads, contextSize } = context.config;
+  return new ChatModelPool({
+    engines: { gguf: () => GgufEngine.create(threads > 0 ? { threads } : {}) },
+    contextSize,
+  });
 }
 
 const deps: CliDeps = {
