@@ -15,9 +15,6 @@ message AttributeProto {
   optional string name = 1;
   optional float f = 2;
   optional int64 i = 3;
-  optional bytes s = 4;
-  optional TensorProto t = 5;
-  repeated float floats = 7;
   repeated int64 ints = 8;
   optional AttributeType type = 20;
 }
@@ -72,7 +69,7 @@ export const OnnxType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
 /** One of {@link OnnxType}. */
 export type OnnxElemType = (typeof OnnxType)[keyof typeof OnnxType];
 
-/** A constant tensor (initializer or Constant value); `raw` is little-endian element data. */
+/** A constant tensor (an initializer); `raw` is little-endian element data. */
 export interface OnnxTensor {
   name: string;
   type: OnnxElemType;
@@ -87,8 +84,8 @@ export interface OnnxValueInfo {
   shape: Array<number | string>;
 }
 
-/** A node attribute value: a whole number is INT, `{ float }` FLOAT, a number array INTS, a string STRING. */
-export type OnnxAttribute = number | { float: number } | number[] | string | OnnxTensor;
+/** A node attribute value: a whole number is INT, `{ float }` FLOAT, a number array INTS. */
+export type OnnxAttribute = number | { float: number } | number[];
 
 /** One operator application. */
 export interface OnnxNode {
@@ -122,10 +119,8 @@ function attributeMessage(name: string, value: OnnxAttribute): Record<string, un
     if (!Number.isInteger(value)) throw new Error(`attribute ${name}: use { float } for non-integers`);
     return { name, type: 2, i: value };
   }
-  if (typeof value === 'string') return { name, type: 3, s: Buffer.from(value, 'utf8') };
   if (Array.isArray(value)) return { name, type: 7, ints: value };
-  if ('float' in value) return { name, type: 1, f: value.float };
-  return { name, type: 4, t: tensorMessage(value) };
+  return { name, type: 1, f: value.float };
 }
 
 function valueInfoMessage(v: OnnxValueInfo): Record<string, unknown> {
