@@ -65,3 +65,48 @@ def test_predictions_are_values_of_the_vocabulary(small: Measurer) -> None:
     out = small.predict(images)
     assert set(out) == set(ATTRIBUTES)
     assert all(v in VALUES[a] for a in ATTRIBUTES for v in out[a])
+
+
+def _manifest(tmp_path) -> list[dict]:
+    """A "perfect model" for the first subject: subject prompts drawn as the subject on the requested background,
+    class prompts drawn as other objects of the class. Written as PNGs like generated images."""
+    from PIL import Image
+
+    from atelier_diffusion.dreambench.scenes import SceneSpec, draw_scene, scene_rng
+    from atelier_diffusion.dreambench.subjects import SUBJECTS, eval_prompts
+
+    subject, rows = SUBJECTS[0], []
+    for p in eval_prompts(subject):
+        for seed in range(3):
+            colour, pattern = (subject.colour, subject.pattern) if p.kind == "subject" else \
+                (("blue", "plain"), ("green", "striped"), ("blue", "plain"))[seed]
+            spec = SceneSpec(subject.cls, colour, pattern, p.background or "wood")
+            path = tmp_path / f"{len(rows)}.png"
+            Image.fromarray(draw_scene(spec, 32, scene_rng(9, "heldout", len(rows)))).save(path)
+            rows.append({"model": "perfect", "subject": subject.name, "kind": p.kind, "prompt": p.text,
+                         "background": p.background, "seed": seed, "path": str(path), "truth": spec.labels()})
+    return rows
+
+
+def test_scores_of_a_perfect_model_from_ground_truth_labels(tmp_path) -> None:
+    from atelier_diffusion.dreambench.report import score_predictions
+
+    rows = _manifest(tmp_path)
+    truth = {a: [r["truth"][a] for r in rows] for a in ATTRIBUTES}
+    out = score_predictions(rows, truth)["perfect"]
+    # 3 class-prompt seeds with (colour, pattern) blue-plain, green-striped, blue-plain: 1 equal pair of 3.
+    assert out["mean"] == {"subject_fidelity": 1.0, "prompt_fidelity": 1.0, "class_drift": 0.0,
+                           "diversity": pytest.approx(2 / 3)}
+
+
+def test_scoring_refuses_an_untrusted_measurer_and_the_grid_holds_every_row(tmp_path, small: Measurer) -> None:
+    from PIL import Image
+
+    from atelier_diffusion.dreambench.report import score_manifest, write_grid
+
+    rows = _manifest(tmp_path)
+    assert not small.trusted  # 1 500 scenes × 3 epochs is too little to reach 95 % on every attribute
+    with pytest.raises(RuntimeError, match="not trusted"):
+        score_manifest(rows, small)
+    grid = Image.open(write_grid(rows, tmp_path / "grid.png", scale=1, per_cell=3))
+    assert grid.size == (6 * 3 * 34, 34)
