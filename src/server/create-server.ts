@@ -43,8 +43,12 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
   const app = Fastify({
     logger: { level: deps.config.logLevel },
     bodyLimit: deps.config.bodyLimit,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => `req_${randomBytes(12).toString('hex')}`,
+    // A client's x-request-id is kept for tracing only when it is short and plain, so logs cannot be flooded or forged.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : `req_${randomBytes(12).toString('hex')}`;
+    },
     // Keep-alive sockets with no request in flight are closed on shutdown instead of holding it up.
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },

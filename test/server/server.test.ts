@@ -55,6 +55,10 @@ test('lists and retrieves models in OpenAI format through the official client', 
   const raw = await fetch(`${url}/v1/models/org/tiny`);
   assert.equal(((await raw.json()) as { id: string }).id, 'org/tiny');
   assert.match(raw.headers.get('x-request-id') ?? '', /^req_[0-9a-f]{24}$/);
+  const traced = await fetch(`${url}/health`, { headers: { 'x-request-id': 'trace-42' } });
+  assert.equal(traced.headers.get('x-request-id'), 'trace-42');
+  const forged = await fetch(`${url}/health`, { headers: { 'x-request-id': 'x'.repeat(500) } });
+  assert.match(forged.headers.get('x-request-id') ?? '', /^req_/);
 });
 
 test('unknown model is a 404 model_not_found; configured models restrict the list', async (t) => {
