@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
-import { installDemos, type ModelRegistry } from '../models/index.js';
-import type { InstallDemosResult } from '../models/index.js';
+import { installDemos, type DemoModelSpec, type InstallDemosResult, type ModelRegistry } from '../models/index.js';
 import { withContext, writers, type CliDeps } from './context.js';
 
-/** Installs the demo models, including the Python-generated ones only when the Python env is ready. */
+/**
+ * Installs the demo models (those `only` accepts; default all), including the Python-generated ones only when the
+ * Python env is ready.
+ */
 export async function installDemoModels(
   registry: ModelRegistry,
   deps: CliDeps,
-  options: { seed?: number; force?: boolean; log: (line: string) => void },
+  options: { seed?: number; force?: boolean; log: (line: string) => void; only?: (spec: DemoModelSpec) => boolean },
 ): Promise<InstallDemosResult> {
-  return installDemos(registry, deps.demoModels, {
+  return installDemos(registry, deps.demoModels.filter(options.only ?? (() => true)), {
     pythonReady: deps.python.isReady(),
     log: options.log,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),

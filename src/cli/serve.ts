@@ -24,23 +24,34 @@ function integer(name: string): (value: string) => number {
 /**
  * Makes sure there is something to serve: with no models configured and none installed, generates the demo models
  * (saying so first); configured names that are not installed are installed when they are demo models, otherwise
- * start-up fails naming them.
+ * start-up fails naming them. The TypeScript demos (under a second) are made before listening; the Python ones
+ * (tens of seconds) are returned as a task to run once the server is up, and appear in /v1/models when done.
  */
-async function prepareModels(app: FastifyInstance, context: AppContext, deps: CliDeps): Promise<void> {
+async function prepareModels(app: FastifyInstance, context: AppContext, deps: CliDeps): Promise<() => Promise<void>> {
   const { config, registry } = context;
   const log = (line: string): void => app.log.info(line);
   const demoNames = new Set(deps.demoModels.map((d) => d.name));
-  if (config.models.length === 0 && registry.list().length === 0) {
-    app.log.info(`no model configured and none installed in ${config.home}: generating the demo models (${[...demoNames].join(', ')})`);
-    await installDemoModels(registry, deps, { log });
-    return;
-  }
   const missing = config.models.filter((name) => !registry.get(name));
-  if (missing.some((name) => demoNames.has(name))) await installDemoModels(registry, deps, { log });
-  const stillMissing = missing.filter((name) => !registry.get(name));
-  if (stillMissing.length > 0) {
-    throw new Error(`configured models not installed: ${stillMissing.join(', ')} — run \`atelier pull <repo>\` or \`atelier models add <path>\`, or change \`models\` in the config`);
+  const wantDemos = (config.models.length === 0 && registry.list().length === 0) || missing.some((name) => demoNames.has(name));
+  if (!wantDemos) {
+    if (missing.length > 0) throw notInstalled(missing);
+    return async () => {};
   }
+  if (config.models.length === 0) {
+    app.log.info(`no model configured and none installed in ${config.home}: generating the demo models (${[...demoNames].join(', ')})`);
+  }
+  await installDemoModels(registry, deps, { log, only: (spec) => !spec.needsPython });
+  const later = deps.demoModels.filter((spec) => spec.needsPython).map((spec) => spec.name);
+  const stillMissing = missing.filter((name) => !registry.get(name) && !later.includes(name));
+  if (stillMissing.length > 0) throw notInstalled(stillMissing);
+  return async () => {
+    if (later.length > 0 && deps.python.isReady()) log(`generating ${later.join(', ')} in the background (Python worker); served once installed`);
+    await installDemoModels(registry, deps, { log, only: (spec) => spec.needsPython });
+  };
+}
+
+function notInstalled(names: string[]): Error {
+  return new Error(`configured models not installed: ${names.join(', ')} — run \`atelier pull <repo>\` or \`atelier models add <path>\`, or change \`models\` in the config`);
 }
 
 /** Closes the server (draining requests) and the store on SIGTERM/SIGINT; a second signal exits at once. */
@@ -87,7 +98,8 @@ export function registerServe(program: Command, deps: CliDeps): void {
       });
       try {
         const app = await createServer({ ...context, version: deps.version }, await deps.routes(context));
-        await prepareModels(app, context, deps);
+        context.registry.sweepStaging();
+        const background = await prepareModels(app, context, deps);
         handleSignals(app, context);
         const address = await app.listen({ host: context.config.host, port: context.config.port });
         const names = context.registry.list().map((m) => m.name);
@@ -96,6 +108,7 @@ export function registerServe(program: Command, deps: CliDeps): void {
         if (context.config.apiKeys.length === 0 && !['127.0.0.1', 'localhost', '::1'].includes(context.config.host)) {
           app.log.warn(`listening on ${context.config.host} without API keys: anyone who can reach it can use it`);
         }
+        background().catch((error: unknown) => app.log.error({ err: error }, 'background demo generation failed'));
       } catch (error) {
         context.store.close();
         throw error;

@@ -76,6 +76,20 @@ export class ModelRegistry {
     return join(this.store.layout.tmp, `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${newId('stage', 8)}`);
   }
 
+  /**
+   * Deletes staging folders older than `minAgeMs` (default a day) left in `tmp/` by installs a crash interrupted.
+   * Younger ones may belong to another process installing right now.
+   */
+  sweepStaging(minAgeMs = 24 * 3600 * 1000): void {
+    const cutoff = Date.now() - minAgeMs;
+    for (const entry of readdirSync(this.store.layout.tmp, { withFileTypes: true })) {
+      const path = join(this.store.layout.tmp, entry.name);
+      if (entry.isDirectory() && /-stage-[A-Za-z0-9]{8}$/.test(entry.name) && statSync(path).mtimeMs < cutoff) {
+        rmSync(path, { recursive: true, force: true });
+      }
+    }
+  }
+
   /** Detects the staged model's format, moves it into the models folder and registers it, replacing any same name. */
   install(options: InstallOptions): ModelRecord {
     validateModelName(options.name);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectFormat, installDemos, ModelRegistry, type DemoModelSpec } from '../../src/models/index.js';
@@ -120,4 +120,12 @@ test('demo models install under stable names; failures and missing Python are re
   const second = await installDemos(registry, specs.slice(0, 1), { pythonReady: false });
   assert.deepEqual(second.present.map((m) => m.name), ['demo-gguf']);
   assert.deepEqual(readdirSync(join(home, 'tmp')).filter((n) => n !== 'blobs'), [], 'no staging folder is left behind');
+  const stale = registry.stagingPath('crashed');
+  const fresh = registry.stagingPath('running');
+  mkdirSync(stale);
+  mkdirSync(fresh);
+  utimesSync(stale, new Date(Date.now() - 2 * 86400_000), new Date(Date.now() - 2 * 86400_000));
+  registry.sweepStaging();
+  assert.equal(existsSync(stale), false, 'a day-old staging folder is swept');
+  assert.equal(existsSync(fresh), true, 'a recent one may be in use and stays');
 });
