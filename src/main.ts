@@ -43,6 +43,7 @@ const deps: CliDeps = {
     ensure: (log) => void ensurePythonEnv(log),
   },
   routes,
+  chatPool,
 };
 
 buildProgram(deps)

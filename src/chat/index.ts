@@ -4,6 +4,7 @@ export { ChatTemplate, type RenderOptions } from './chat-template.js';
 export { prepareChat, runChat, type ChatEvent, type ChatUsage, type PreparedChat } from './chat-service.js';
 export { Admission, type AdmissionOptions } from './admission.js';
 export { ChatModelPool, type ChatModelPoolOptions, type ChatModelSource } from './model-pool.js';
+export { completeChat, type CompleteOptions } from './complete.js';
 export type { ChoiceEvent, Constraint, FinishReason, TokenLogprob } from './choice-runner.js';
 export { defaultImageLimits, loadImage, type ImageLimits } from './images.js';
 export { OutputParser, type OutputEvent, type OutputParserOptions } from './output-parser.js';

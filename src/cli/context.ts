@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ChatModelPool } from '../chat/index.js';
 import { ModelRegistry, type DemoModelSpec } from '../models/index.js';
 import type { AtelierConfig, RoutePlugin } from '../server/index.js';
 import { loadConfig } from '../server/index.js';
@@ -21,6 +22,8 @@ export interface CliDeps {
    * register their own `onClose` hooks to release engines and workers on shutdown.
    */
   routes(context: AppContext): RoutePlugin[] | Promise<RoutePlugin[]>;
+  /** Chat models for `atelier run` / `atelier chat`, loaded lazily; the verb disposes the pool when done. */
+  chatPool?(context: AppContext): ChatModelPool;
   /** Where human-readable output goes (default process.stdout / process.stderr). */
   out?: (text: string) => void;
   err?: (text: string) => void;

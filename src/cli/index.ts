@@ -7,6 +7,8 @@ import { registerModels } from './models.js';
 import { registerPull } from './pull.js';
 import { registerRm } from './rm.js';
 import { registerServe } from './serve.js';
+import { registerRun } from './run.js';
+import { registerChat } from './chat.js';
 
 export type { AppContext, CliDeps } from './context.js';
 export { formatTable } from './models.js';
@@ -29,5 +31,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerDemoModels(program, deps);
   registerGenerate(program, deps);
   registerExport(program, deps);
+  registerRun(program, deps);
+  registerChat(program, deps);
   return program;
 }

@@ -1,0 +1,60 @@
+/** `atelier run` and `atelier chat` through the real bin (src/main.ts), on the demo GGUF in a temp home. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Ajv from 'ajv';
+import { demoModels } from '../../src/models/demo/index.js';
+import { ModelRegistry } from '../../src/models/index.js';
+import { openStore } from '../../src/store/index.js';
+
+const MODEL = 'atelier-demo-gguf';
+
+function atelier(home: string, args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--home', home, ...args], {
+    input, encoding: 'utf8', env: { ...process.env, ATELIER_THREADS: '1', ATELIER_CONTEXT_SIZE: '1024' }, timeout: 90_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('atelier run / chat', () => {
+  let home: string;
+  before(async () => {
+    home = mkdtempSync(join(tmpdir(), 'atelier-chat-cli-'));
+    const path = await demoModels.find((m) => m.name === MODEL)!.generate(join(home, 'src'), { seed: 1 });
+    const store = openStore(home);
+    new ModelRegistry(store).addLocal(path, { name: MODEL });
+    store.close();
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  it('run --schema --json prints a completion whose content matches the schema', () => {
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' }, n: { type: 'integer', minimum: 0, maximum: 9 } }, required: ['ok', 'n'], additionalProperties: false };
+    const file = join(home, 'answer.json');
+    writeFileSync(file, JSON.stringify(schema));
+    const r = atelier(home, ['run', MODEL, 'Is it ok?', '--schema', file, '--json', '--seed', '4', '--max-tokens', '60']);
+    assert.equal(r.status, 0, r.stderr);
+    const completion = JSON.parse(r.stdout) as { object: string; choices: { message: { content: string } }[] };
+    assert.equal(completion.object, 'chat.completion');
+    const validate = new Ajv.default().compile(schema);
+    assert.ok(validate(JSON.parse(completion.choices[0]!.message.content)));
+  });
+
+  it('run streams text, and rejects bad input with a message', () => {
+    const r = atelier(home, ['run', MODEL, 'Hello', '--seed', '1', '--max-tokens', '8']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.length > 0);
+    const bad = atelier(home, ['run', MODEL, 'Hello', '--temperature', '9']);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /temperature/);
+  });
+
+  it('chat keeps a conversation over stdin until /exit', () => {
+    const r = atelier(home, ['chat', MODEL, '--max-tokens', '6'], 'Hello\nAnd again\n/image /nonexistent.png\n/exit\n');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /cannot read image/);
+    assert.ok((r.stdout.match(/> /g) ?? []).length >= 3);
+  });
+});
