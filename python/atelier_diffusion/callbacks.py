@@ -7,6 +7,8 @@ advancing, and only on global rank 0 where they write files.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +30,10 @@ class ProtocolCallback(L.Callback):
 
     def __init__(self, emit: Emitter, max_steps: int, log_every: int, cancelled=lambda: False):
         self.emit, self.max_steps, self.log_every, self.cancelled = emit, max_steps, log_every, cancelled
+        # The worker's SIGTERM handler turns the signal into a cancel (checkpoint, then a `cancelled` error).
+        # Lightning adds its own handler at fit start that ends the process with SystemExit(0) and no answer,
+        # so ours is put back once training starts (the Trainer restores the original at teardown anyway).
+        self._sigterm = signal.getsignal(signal.SIGTERM)
         self._grad_norm = 0.0
         self._last_step = -1
         self._t0 = 0.0
@@ -35,6 +41,8 @@ class ProtocolCallback(L.Callback):
 
     def on_train_start(self, trainer, pl_module) -> None:
         self._t0, self._step0, self._last_step = time.monotonic(), trainer.global_step, trainer.global_step
+        if callable(self._sigterm) and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._sigterm)
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
         self._grad_norm = _grad_norm(pl_module)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -127,10 +129,12 @@ def main(argv: list[str] | None = None) -> int:
 
         emit.stream.write(json.dumps(SCHEMA, indent=1) + "\n")
         return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # graceful: checkpoint, then a `cancelled` error
     try:
         overrides = [_parse_json(j) for j in args.json] + [parse_override(s) for s in args.set]
         cfg = load_config(args.config, overrides)
-        emit.result(**run_training(cfg, emit))
+        emit.result(**run_training(cfg, emit, stop.is_set))
         return 0
     except AtelierError as err:
         emit.error(err)

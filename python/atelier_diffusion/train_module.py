@@ -33,6 +33,28 @@ def snr_weights(scheduler, timesteps: torch.Tensor, gamma: float, v_pred: bool) 
     return clipped / (snr + 1) if v_pred else clipped / snr
 
 
+def rng_state() -> dict:
+    """torch/numpy/python(/cuda) RNG states as tensors, ints and lists only, so checkpoints load with
+    torch.load(weights_only=True) — Lightning's default — and never need unpickling arbitrary objects."""
+    _name, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    return {"torch": torch.get_rng_state(), "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
+                                                      "has_gauss": has_gauss, "gauss": gauss},
+            "python": {"version": version, "state": list(internal), "gauss_next": gauss_next},
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def set_rng_state(rng: dict) -> None:
+    """Inverse of rng_state()."""
+    torch.set_rng_state(rng["torch"])
+    n = rng["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    p = rng["python"]
+    random.setstate((p["version"], tuple(p["state"]), p["gauss_next"]))
+    if rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+
+
 class DreamBoothModule(L.LightningModule):
     """Trains `parts.unet` (full or LoRA) and optionally the text encoder against frozen VAE."""
 
@@ -146,16 +168,11 @@ class DreamBoothModule(L.LightningModule):
         checkpoint["atelier"] = {
             "config": to_dict(self.cfg), "global_step": self.trainer.global_step,
             "next_micro_batch": self.trainer.global_step * self.cfg.train.grad_accum,
-            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
-                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
+            "rng": rng_state(),
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         """Restores RNG states (belt and braces: steps re-seed from their key anyway)."""
         rng = checkpoint.get("atelier", {}).get("rng")
         if rng:
-            torch.set_rng_state(rng["torch"])
-            np.random.set_state(rng["numpy"])
-            random.setstate(rng["python"])
-            if rng.get("cuda") and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(rng["cuda"])
+            set_rng_state(rng)
