@@ -2,13 +2,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gemmaVisionTemplate } from './chat-template.js';
 import { writeHfTokenizerFiles } from './hf-tokenizer.js';
-import { addLlamaDecoder, type DecoderStyle } from './llama-graph.js';
+import type { DecoderStyle } from './llama-graph.js';
 import { llamaConfig, writeJson } from './llama-onnx.js';
-import { demoLlamaShape, llamaWeights, type LlamaShape, type LlamaWeights } from './llama-weights.js';
-import { GraphBuilder } from './onnx-graph.js';
-import { OnnxType } from './onnx-writer.js';
+import { demoLlamaShape, llamaWeights, type LlamaShape } from './llama-weights.js';
 import { buildDemoTokenizer, tokenId, type DemoTokenizer } from './tokenizer.js';
-import { buildVisionEncoderOnnx, demoVisionShape, tokensPerImage, type VisionShape } from './vision-graph.js';
+import { buildGemmaVisionEncoder } from './gemma-vision.js';
+import { demoVisionShape, tokensPerImage, type VisionShape } from './siglip-tower.js';
+import { writeVlmTextGraphs } from './vlm-text.js';
 
 /**
  * The demo vision-language model, laid out as a transformers.js Gemma 3 (`Gemma3ForConditionalGeneration`) export:
@@ -33,25 +33,6 @@ const gemmaStyle: DecoderStyle = { normOffset: 1, activation: 'gelu_tanh' };
 /** The VLM's tokenizer: the shared vocabulary plus Gemma 3's tokens, ending turns with `<end_of_turn>`. */
 export function buildVlmTokenizer(): DemoTokenizer {
   return buildDemoTokenizer({ extraTokens: gemmaTokens, eosToken: '<end_of_turn>' });
-}
-
-function buildEmbedTokens(shape: LlamaShape, embed: Float32Array): Uint8Array {
-  const g = new GraphBuilder();
-  const ids = g.input('input_ids', OnnxType.INT64, ['batch_size', 'sequence_length']);
-  const table = g.weight('model.embed_tokens.weight', embed, [shape.vocab, shape.embedding]);
-  // Gemma multiplies token embeddings by √hidden; image features arrive unscaled from the projector.
-  const scaled = g.op1('Mul', [g.op1('Gather', [table, ids]), g.floats([Math.sqrt(shape.embedding)], [])]);
-  g.output(scaled, 'inputs_embeds', OnnxType.FLOAT, ['batch_size', 'sequence_length', shape.embedding]);
-  return g.encode('atelier-demo-embed-tokens', 'atelier demo Gemma 3 style token embedding');
-}
-
-function buildDecoder(shape: LlamaShape, weights: LlamaWeights, seed: number): Uint8Array {
-  const g = new GraphBuilder();
-  const hidden = g.input('inputs_embeds', OnnxType.FLOAT, ['batch_size', 'sequence_length', shape.embedding]);
-  const attentionMask = g.input('attention_mask', OnnxType.INT64, ['batch_size', 'total_sequence_length']);
-  const positionIds = g.input('position_ids', OnnxType.INT64, ['batch_size', 'sequence_length']);
-  addLlamaDecoder(g, shape, weights, { hidden, attentionMask, positionIds }, gemmaStyle);
-  return g.encode('atelier-demo-vlm-decoder', `atelier demo VLM text decoder, seed ${seed}`);
 }
 
 function vlmConfig(shape: LlamaShape, vision: VisionShape, tokenizer: DemoTokenizer): Record<string, unknown> {
@@ -132,8 +113,8 @@ export async function generateVlmOnnx(targetDir: string, seed: number): Promise<
   });
   await writeProcessorFiles(targetDir, vision);
   const weights = llamaWeights(shape, seed);
-  await writeFile(join(targetDir, 'onnx', 'embed_tokens.onnx'), buildEmbedTokens(shape, weights.embed));
-  await writeFile(join(targetDir, 'onnx', 'decoder_model_merged.onnx'), buildDecoder(shape, weights, seed));
-  await writeFile(join(targetDir, 'onnx', 'vision_encoder.onnx'), buildVisionEncoderOnnx(vision, shape.embedding, shape.rmsEps, seed));
+  // Gemma multiplies token embeddings by √hidden; image features arrive unscaled from the projector.
+  await writeVlmTextGraphs(join(targetDir, 'onnx'), shape, weights, { embedScale: Math.sqrt(shape.embedding), style: gemmaStyle, name: 'atelier-demo-vlm' });
+  await writeFile(join(targetDir, 'onnx', 'vision_encoder.onnx'), buildGemmaVisionEncoder(vision, shape.embedding, shape.rmsEps, seed));
   return targetDir;
 }

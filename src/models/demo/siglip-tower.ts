@@ -1,12 +1,10 @@
-import { GraphBuilder } from './onnx-graph.js';
-import { OnnxType } from './onnx-writer.js';
+import type { GraphBuilder } from './onnx-graph.js';
 import { Prng, nearConstant } from './prng.js';
 
 /**
- * The demo VLM's image side, exported like Gemma 3's `vision_encoder.onnx`: a SigLIP-style ViT (Conv patch
- * embedding + learned positions, pre-norm transformer layers, post LayerNorm) followed by Gemma 3's multimodal
- * projector (average-pool the patch grid, RMSNorm with `1 + w`, project into the text embedding space).
- * Input `pixel_values` [images, 3, size, size]; output `image_features` [images, tokensPerImage, textEmbedding].
+ * The vision tower shared by the demo VLMs: a SigLIP-style ViT (Conv patch embedding + learned positions, pre-norm
+ * transformer layers with bidirectional attention, post LayerNorm), as Gemma 3 and SmolVLM both use. Each model
+ * adds its own connector into the text embedding space.
  */
 
 /** Shape of the vision tower and projector. */
@@ -23,13 +21,13 @@ export interface VisionShape {
   intermediate: number;
   /** Transformer layers. */
   layers: number;
-  /** Side of the pooling window over the patch grid (tokens per image = (grid / pool)²). */
+  /** Side of the patch window merged into one token (Gemma 3 average-pools it, Idefics3 pixel-shuffles it). */
   pool: number;
   /** LayerNorm epsilon. */
   layerNormEps: number;
 }
 
-/** The demo's vision shape: 64-pixel images, 8-pixel patches (an 8×8 grid), pooled 2×2 to 16 tokens per image. */
+/** The demo VLMs' vision shape: 64-pixel images, 8-pixel patches (an 8×8 grid), merged 2×2 to 16 tokens per image. */
 export const demoVisionShape: VisionShape = {
   imageSize: 64,
   patchSize: 8,
@@ -46,8 +44,11 @@ export function tokensPerImage(shape: VisionShape): number {
   return (shape.imageSize / shape.patchSize / shape.pool) ** 2;
 }
 
-class VisionWeights {
+/** Draws each named vision weight from its own fork of the seed and adds it to the graph. */
+export class VisionWeights {
   constructor(private readonly prng: Prng) {}
+
+  /** `x @ Wᵀ + b` with a PyTorch `[out, in]` weight. */
 
   linear(g: GraphBuilder, x: string, name: string, out: number, inp: number): string {
     const w = this.prng.fork(`${name}.weight`).floats(out * inp, Math.sqrt(3 / inp));
@@ -55,18 +56,20 @@ class VisionWeights {
     return g.op1('Add', [g.linear(x, `${name}.weight`, w, out, inp), g.weight(`${name}.bias`, bias, [out])]);
   }
 
+  /** LayerNormalization over the last axis with learned scale and bias. */
   layerNorm(g: GraphBuilder, x: string, name: string, width: number, eps: number): string {
     const scale = g.weight(`${name}.weight`, nearConstant(this.prng.fork(`${name}.weight`), width, 1, 0.1), [width]);
     const bias = g.weight(`${name}.bias`, this.prng.fork(`${name}.bias`).floats(width, 0.02), [width]);
     return g.op1('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: { float: eps } });
   }
 
+  /** Raw values for a weight the caller places itself. */
   floats(label: string, count: number, scale: number): Float32Array {
     return this.prng.fork(label).floats(count, scale);
   }
 }
 
-function encoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: string, i: number): string {
+function encoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: string, i: number, bias?: string): string {
   const p = `vision_tower.encoder.layers.${i}`;
   const d = shape.hidden;
   const hd = d / shape.heads;
@@ -76,8 +79,9 @@ function encoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: 
   const q = heads(w.linear(g, h, `${p}.self_attn.q_proj`, d, d));
   const k = heads(w.linear(g, h, `${p}.self_attn.k_proj`, d, d));
   const v = heads(w.linear(g, h, `${p}.self_attn.v_proj`, d, d));
-  // Bidirectional attention over all patches of one image: no mask.
-  const scores = g.op1('Mul', [g.op1('MatMul', [q, g.op1('Transpose', [k], { perm: [0, 1, 3, 2] })]), g.floats([1 / Math.sqrt(hd)], [])]);
+  // Bidirectional attention over the patches of one image; `bias` hides padding patches when the model has any.
+  const raw = g.op1('Mul', [g.op1('MatMul', [q, g.op1('Transpose', [k], { perm: [0, 1, 3, 2] })]), g.floats([1 / Math.sqrt(hd)], [])]);
+  const scores = bias ? g.op1('Add', [raw, bias]) : raw;
   const mixed = g.op1('MatMul', [g.op1('Softmax', [scores], { axis: -1 }), v]);
   const merged = g.reshape(g.op1('Transpose', [mixed], { perm: [0, 2, 1, 3] }), [0, 0, d]);
   const x2 = g.op1('Add', [x, w.linear(g, merged, `${p}.self_attn.out_proj`, d, d)]);
@@ -86,13 +90,13 @@ function encoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: 
   return g.op1('Add', [x2, mlp]);
 }
 
-/** Builds `vision_encoder.onnx` for a text model of width `textEmbedding`, weights drawn from `seed`. */
-export function buildVisionEncoderOnnx(shape: VisionShape, textEmbedding: number, textRmsEps: number, seed: number): Uint8Array {
-  const w = new VisionWeights(new Prng(seed).fork('vision'));
-  const g = new GraphBuilder();
+/**
+ * Runs the tower on `pixels` [images, 3, size, size] and returns the normalised patch sequence
+ * [images, grid², hidden]. `bias` [images, 1, 1, grid²] (0 or -1e9) masks key patches when given.
+ */
+export function addSiglipTower(g: GraphBuilder, w: VisionWeights, shape: VisionShape, pixels: string, bias?: string): string {
   const d = shape.hidden;
   const grid = shape.imageSize / shape.patchSize;
-  const pixels = g.input('pixel_values', OnnxType.FLOAT, ['num_images', 3, shape.imageSize, shape.imageSize]);
   g.scope = 'vision.embeddings';
   const kernel = g.weight('vision_tower.embeddings.patch_embedding.weight', w.floats('patch.weight', d * 3 * shape.patchSize ** 2, Math.sqrt(3 / (3 * shape.patchSize ** 2))), [d, 3, shape.patchSize, shape.patchSize]);
   const kernelBias = g.weight('vision_tower.embeddings.patch_embedding.bias', w.floats('patch.bias', d, 0.02), [d]);
@@ -100,16 +104,7 @@ export function buildVisionEncoderOnnx(shape: VisionShape, textEmbedding: number
   const sequence = g.op1('Transpose', [g.reshape(patches, [0, d, -1])], { perm: [0, 2, 1] });
   const positions = g.weight('vision_tower.embeddings.position_embedding.weight', w.floats('positions', grid * grid * d, 0.5), [grid * grid, d]);
   let x = g.op1('Add', [sequence, positions]);
-  for (let i = 0; i < shape.layers; i++) x = encoderLayer(g, w, shape, x, i);
-  g.scope = 'projector';
-  x = w.layerNorm(g, x, 'vision_tower.post_layernorm', d, shape.layerNormEps);
-  // Back to the patch grid, then pool: Gemma 3 turns 64×64 patches into 256 tokens the same way.
-  const gridded = g.reshape(g.op1('Transpose', [x], { perm: [0, 2, 1] }), [0, d, grid, grid]);
-  const pooled = g.op1('AveragePool', [gridded], { kernel_shape: [shape.pool, shape.pool], strides: [shape.pool, shape.pool] });
-  const tokens = g.op1('Transpose', [g.reshape(pooled, [0, d, -1])], { perm: [0, 2, 1] });
-  const normed = g.rmsNorm(tokens, 'multi_modal_projector.mm_soft_emb_norm.weight', w.floats('soft_emb_norm', d, 0.1), textRmsEps, 1);
-  const projection = w.floats('projection', textEmbedding * d, Math.sqrt(3 / d));
-  const features = g.linear(normed, 'multi_modal_projector.mm_input_projection_weight', projection, textEmbedding, d);
-  g.output(features, 'image_features', OnnxType.FLOAT, ['num_images', tokensPerImage(shape), textEmbedding]);
-  return g.encode('atelier-demo-vision-encoder', `atelier demo SigLIP-style vision tower + Gemma 3 projector, seed ${seed}`);
+  for (let i = 0; i < shape.layers; i++) x = encoderLayer(g, w, shape, x, i, bias);
+  g.scope = 'vision.post';
+  return w.layerNorm(g, x, 'vision_tower.post_layernorm', d, shape.layerNormEps);
 }
