@@ -44,17 +44,22 @@ def load_parts(base: str | Path, base_config: str | Path | None = None,
 
     base = Path(base)
     if base.is_file():
-        kwargs = {"config": str(base_config)} if base_config else {}
-        pipe = StableDiffusionPipeline.from_single_file(str(base), safety_checker=None, **kwargs)
+        # The images side's loader: diffusers' LDM converters with configs from the file's atelier metadata or
+        # from `base_config` (diffusers' from_single_file would try to fetch configs from the hub).
+        from .resident import load_single_file
+
+        c = load_single_file(base, Path(base_config) if base_config else None)
+        unet, vae, text_encoder, tokenizer, sched_config = (c.unet, c.vae, c.text_encoder, c.tokenizer,
+                                                            dict(c.scheduler_config))
     else:
         pipe = StableDiffusionPipeline.from_pretrained(str(base), safety_checker=None, feature_extractor=None,
                                                        requires_safety_checker=False)
-    sched_config = dict(pipe.scheduler.config)
+        unet, vae, text_encoder, tokenizer = pipe.unet, pipe.vae, pipe.text_encoder, pipe.tokenizer
+        sched_config = dict(pipe.scheduler.config)
     if prediction_type:
         sched_config["prediction_type"] = prediction_type
     noise_scheduler = DDPMScheduler.from_config(sched_config)
-    return DiffusionParts(pipe.unet, pipe.vae, pipe.text_encoder, pipe.tokenizer, noise_scheduler,
-                          noise_scheduler.config.prediction_type)
+    return DiffusionParts(unet, vae, text_encoder, tokenizer, noise_scheduler, noise_scheduler.config.prediction_type)
 
 
 def freeze(module: torch.nn.Module) -> None:
