@@ -1,10 +1,10 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { ModelRegistry } from '../models/index.js';
 import type { Store } from '../store/index.js';
 import { registerAuth } from './auth.js';
 import type { AtelierConfig } from './config-schema.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, toHttpError } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { ServedModels } from './served-models.js';
@@ -52,6 +52,11 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
     // Keep-alive sockets with no request in flight are closed on shutdown instead of holding it up.
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before routing (a malformed percent-encoding in the URL) bypass setErrorHandler; shape them too.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError = toHttpError(error);
+      void (reply as FastifyReply).code(apiError.status).send(apiError.toBody());
+    },
   });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

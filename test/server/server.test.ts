@@ -101,6 +101,11 @@ test('every error has the OpenAI body: unknown route, bad JSON, schema errors, 4
   const invalid = (await body(await fetch(`${url}/v1/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' }))) as { status: number; error: { param: string } };
   assert.equal(invalid.status, 400);
   assert.equal(invalid.error.param, 'model');
+  const badUrl = (await body(await fetch(`${url}/v1/models/%E0%A4%A`))) as { status: number; error: { code: string } };
+  assert.equal(badUrl.status, 400);
+  assert.equal(badUrl.error.code, 'FST_ERR_BAD_URL');
+  const percent = (await body(await fetch(`${url}/v1/models/%25zz`))) as { status: number; error: { message: string } };
+  assert.deepEqual([percent.status, percent.error.message], [404, "The model '%zz' does not exist"]);
   const busy = await client(url).get('/busy').catch((e: unknown) => e);
   assert.ok(busy instanceof OpenAI.RateLimitError);
   assert.equal(busy.headers.get('retry-after'), '3');

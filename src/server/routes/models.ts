@@ -28,7 +28,8 @@ export function toModelObject(model: ModelRecord): ModelObject {
  * (`org/repo`); openai-node escapes it as `%2F`, other clients send it raw, so the id is the rest of the path.
  */
 export const modelRoutes: RoutePlugin = (app, deps) => {
-  const idOf = (params: unknown): string => decodeURIComponent((params as { '*': string })['*']);
+  // The router has already percent-decoded the wildcard (`%2F` included); decoding again would break on `%`.
+  const idOf = (params: unknown): string => (params as { '*': string })['*'];
   app.get('/v1/models', async () => ({ object: 'list', data: deps.models.list().map(toModelObject) }));
   app.get('/v1/models/*', async (request) => toModelObject(deps.models.require(idOf(request.params))));
   app.delete('/v1/models/*', async (request) => {
