@@ -115,6 +115,14 @@ def train_command(req: Request) -> dict[str, Any]:
     return run_training(cfg, req.emit, req.cancelled.is_set)
 
 
+@command("train_schema")
+def train_schema_command(_req: Request) -> dict[str, Any]:
+    """Worker command: the config JSON Schema plus the recipe and preset tables, for forms and validation."""
+    from .config import PRESETS, RECIPES, SCHEMA
+
+    return {"schema": SCHEMA, "recipes": RECIPES, "presets": PRESETS}
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: build the config from --config/--json/--set, train, print protocol lines; exit 1 on error."""
     parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.train", description=__doc__.split("\n")[0])

@@ -3,6 +3,7 @@
 stdin: one JSON command per line, `{"cmd": NAME, "id": "optional request id", ...params}`:
 
     {"cmd": "train", "id": "job-1", "config": {...}}     DreamBooth training (see config.py for the keys)
+    {"cmd": "train_schema"}                              the training config's JSON Schema, recipes, presets
     {"cmd": "ping"}                                      answers with library versions (environment check)
     {"cmd": "cancel", "id": "job-1"}                     cancel that request (queued or running); no id: all
     {"cmd": "shutdown"}                                  finish what is queued, then exit
@@ -63,6 +64,7 @@ _HANDLERS: dict[str, Handler] = {}
 #: Commands whose handler lives in a module imported on first use (the module registers it with @command).
 LAZY_MODULES: dict[str, str] = {
     "train": "atelier_diffusion.train",
+    "train_schema": "atelier_diffusion.train",
     "generate": "atelier_diffusion.resident",
     "export": "atelier_diffusion.export",
 }

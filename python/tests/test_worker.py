@@ -37,8 +37,10 @@ def test_ping_bad_lines_and_exit_status() -> None:
 
 
 def test_clean_run_exits_zero() -> None:
-    out, _err, rc = run_worker(['{"cmd": "ping"}', '{"cmd": "shutdown"}', '{"cmd": "ping"}'])
+    out, _err, rc = run_worker(['{"cmd": "train_schema"}', '{"cmd": "shutdown"}', '{"cmd": "ping"}'])
     assert [o["type"] for o in out] == ["result"] and rc == 0
+    assert out[0]["schema"]["properties"]["train"]["additionalProperties"] is False
+    assert set(out[0]["presets"]) == {"8gb", "12gb", "24gb"} and set(out[0]["recipes"]) == {"full", "lora"}
 
 
 def test_registry_rejects_double_registration() -> None:
