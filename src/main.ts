@@ -10,7 +10,7 @@ import { ensurePythonEnv, pythonExecutable } from './personalize/index.js';
 import type { RoutePlugin } from './server/index.js';
 import { imageRoutes } from './server/routes/images.js';
 import { ChatModelPool } from './chat/index.js';
-import { GgufEngine } from './engines/index.js';
+import { GgufEngine, OnnxEngine } from './engines/index.js';
 import { chatCompletionsRoutes } from './server/routes/chat-completions.js';
 
 const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
@@ -29,7 +29,10 @@ function routes(context: AppContext): RoutePlugin[] {
 function chatPool(context: AppContext): ChatModelPool {
   const { threads, contextSize } = context.config;
   return new ChatModelPool({
-    engines: { gguf: () => GgufEngine.create(threads > 0 ? { threads } : {}) },
+    engines: {
+      gguf: () => GgufEngine.create(threads > 0 ? { threads } : {}),
+      onnx: async () => new OnnxEngine(threads > 0 ? { threads } : {}),
+    },
     contextSize,
   });
 }

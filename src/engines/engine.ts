@@ -101,6 +101,8 @@ export interface EngineModelInfo {
   eosToken: string | null;
   /** Whether the model takes images. */
   vision: boolean;
+  /** Whether KV state of a shared prompt prefix is reused across requests (`cached_tokens`). */
+  prefixCache: boolean;
 }
 
 /** The prompt plus the requested completion exceeds the context; becomes 400 `context_length_exceeded`. */

@@ -2,3 +2,5 @@
 export * from './engine.js';
 export * from './token-bytes.js';
 export { GgufEngine, type GgufEngineOptions } from './gguf/gguf-engine.js';
+export { OnnxEngine, type OnnxEngineOptions } from './onnx/onnx-engine.js';
+export { Sampler, seededRandom, type SampleResult } from './sampler.js';

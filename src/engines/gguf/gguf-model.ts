@@ -38,6 +38,7 @@ export class GgufModel implements EngineModel {
       bosToken: model.tokens.bosString,
       eosToken: model.tokens.eosString,
       vision: false,
+      prefixCache: true,
     };
   }
 

@@ -1,0 +1,146 @@
+/**
+ * A transformers.js model (text decoder, or vision-language model with its processor) driven one step at a time:
+ * atelier runs the forward passes itself (the same `prepare_inputs_for_generation` → `forward` →
+ * `_update_model_kwargs_for_generation` cycle as transformers.js `generate`) so that every step can wait for the
+ * decoder to advance, apply its mask, and sample with `Sampler` (seeded, with log-probabilities).
+ */
+import { RawImage, type PreTrainedModel, type PreTrainedTokenizer, type Processor, type Tensor } from '@huggingface/transformers';
+import {
+  ContextOverflowError,
+  type EngineImage,
+  type EngineModel,
+  type EngineModelInfo,
+  type EnginePrompt,
+  type GeneratedToken,
+  type GenerateRequest,
+  type Generation,
+  type TokenVocabulary,
+} from '../engine.js';
+import { Sampler } from '../sampler.js';
+
+/** What `OnnxEngine.load` hands over. */
+export interface OnnxParts {
+  model: PreTrainedModel;
+  tokenizer: PreTrainedTokenizer;
+  processor: Processor | null;
+  info: EngineModelInfo;
+  vocabulary: TokenVocabulary;
+}
+
+type ModelInputs = Record<string, unknown> & { past_key_values?: { dispose?: () => Promise<void> | void } | null };
+
+/** Internal transformers.js generation steps (stable across 3.x/4.x; pinned 4.3.1). */
+interface GenerationInternals {
+  prepare_inputs_for_generation(ids: bigint[][], inputs: ModelInputs, config: unknown): ModelInputs;
+  forward(inputs: ModelInputs): Promise<{ logits: Tensor }>;
+  _update_model_kwargs_for_generation(args: { generated_input_ids: bigint[][]; outputs: unknown; model_inputs: ModelInputs; is_encoder_decoder: boolean }): ModelInputs;
+  _prepare_generation_config(config: null, kwargs: object): unknown;
+}
+
+async function toRawImage(image: EngineImage): Promise<RawImage> {
+  const raw = new RawImage(new Uint8ClampedArray(image.rgba), image.width, image.height, 4);
+  const side = Math.max(image.width, image.height);
+  if (image.maxSide === null || side <= image.maxSide) return raw;
+  const scale = image.maxSide / side;
+  return raw.resize(Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)));
+}
+
+/** A loaded ONNX model; create with `OnnxEngine.load`. */
+export class OnnxModel implements EngineModel {
+  readonly info: EngineModelInfo;
+  private readonly eog: Set<number>;
+  private isDisposed = false;
+
+  constructor(private readonly parts: OnnxParts) {
+    this.info = parts.info;
+    this.eog = new Set(parts.vocabulary.eog);
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  vocabulary(): TokenVocabulary {
+    return this.parts.vocabulary;
+  }
+
+  tokenize(text: string, _special: boolean): number[] {
+    this.ensureLive();
+    // Added tokens (`<|im_end|>`) are always recognised by HF tokenizers; plain text never contains them by accident.
+    return this.parts.tokenizer.encode(text, { add_special_tokens: false });
+  }
+
+  async countPromptTokens(prompt: EnginePrompt): Promise<number> {
+    const inputs = await this.inputs(prompt);
+    return (inputs.input_ids as Tensor).dims.at(-1) ?? 0;
+  }
+
+  generate(request: GenerateRequest): Generation {
+    this.ensureLive();
+    const prepared = this.inputs(request.prompt);
+    const promptTokens = prepared.then((i) => (i.input_ids as Tensor).dims.at(-1) ?? 0);
+    return {
+      promptTokens,
+      // Each request re-evaluates its prompt: prefix reuse across requests is a GGUF-engine feature for now.
+      cachedTokens: Promise.resolve(0),
+      [Symbol.asyncIterator]: () => this.run(prepared, request),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    await this.parts.model.dispose();
+  }
+
+  private ensureLive(): void {
+    if (this.isDisposed) throw new Error('OnnxModel used after dispose()');
+  }
+
+  private async inputs(prompt: EnginePrompt): Promise<ModelInputs> {
+    const { processor, tokenizer } = this.parts;
+    if (prompt.images.length > 0) {
+      if (!processor) throw new Error('this ONNX model takes text only');
+      const images = await Promise.all(prompt.images.map(toRawImage));
+      return (await processor(prompt.text, images, { add_special_tokens: false })) as ModelInputs;
+    }
+    return tokenizer(prompt.text, { add_special_tokens: false }) as unknown as ModelInputs;
+  }
+
+  private async *run(prepared: Promise<ModelInputs>, request: GenerateRequest): AsyncGenerator<GeneratedToken> {
+    const model = this.parts.model as unknown as GenerationInternals;
+    let inputs = await prepared;
+    const ids = inputs.input_ids as Tensor;
+    const length = ids.dims.at(-1) ?? 0;
+    if (length >= this.info.contextSize) throw new ContextOverflowError(length, this.info.contextSize);
+    const all: bigint[][] = [Array.from(ids.data as BigInt64Array)];
+    const config = model._prepare_generation_config(null, {});
+    const sampler = new Sampler(request.sampling);
+    const words = new Uint32Array(Math.ceil(this.info.vocabSize / 32));
+    const budget = Math.min(request.maxTokens, this.info.contextSize - length);
+    const top = request.topLogprobs ?? -1;
+    try {
+      for (let produced = 0; produced < budget; produced++) {
+        if (request.signal?.aborted || this.isDisposed) return;
+        inputs = model.prepare_inputs_for_generation(all, inputs, config);
+        const outputs = await model.forward(inputs);
+        const logits = Float32Array.from(outputs.logits.slice(null, -1, null).data as Float32Array);
+        words.fill(0);
+        const masked = request.mask ? request.mask(words) : false;
+        const pick = sampler.sample(logits.subarray(0, this.info.vocabSize), masked ? words : null, Math.max(0, top));
+        sampler.accepted(pick.token);
+        const eog = this.eog.has(pick.token);
+        yield { token: pick.token, eog, ...(top >= 0 && { logprob: pick.logprob, top: pick.top }) };
+        if (eog) return;
+        all[0]?.push(BigInt(pick.token));
+        inputs = model._update_model_kwargs_for_generation({
+          generated_input_ids: [[BigInt(pick.token)]], outputs, model_inputs: inputs, is_encoder_decoder: false,
+        });
+        // Images are merged into the prompt on the first pass only.
+        delete inputs.pixel_values;
+      }
+    } finally {
+      await inputs.past_key_values?.dispose?.();
+    }
+  }
+}
