@@ -132,6 +132,27 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     return cancelled;
   }
 
+  /**
+   * Queues an unfinished job again — the CLI's `--resume` after a Ctrl-C left it `running`. Only for jobs no other
+   * process is running. 409 when the job already finished.
+   */
+  resume(id: string): JobRecord {
+    let job = this.get(id);
+    if (isTerminal(job.status)) {
+      throw new ConflictError(`Job ${id} has already finished (${job.status}); nothing to resume.`, {
+        param: 'fine_tuning_job_id',
+      });
+    }
+    if (job.status === 'validating_files') {
+      this.validate(job, () => readSubjectImages(this.store, subjectSources(jobParams(job))));
+      return job;
+    }
+    if (job.status === 'running') job = this.setStatus(job, 'queued');
+    if (!this.queue.includes(id)) this.queue.push(id);
+    this.pump();
+    return job;
+  }
+
   /** Resolves with the job once it reaches a terminal status (or once the runner closes). */
   async wait(id: string): Promise<JobRecord> {
     let job = this.get(id);
@@ -212,17 +233,18 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
 
   private pump(): void {
     if (this.pumping || this.closed) return;
-    this.pumping = (async () => {
-      try {
-        while (!this.closed && this.queue.length > 0) {
-          const id = this.queue.shift()!;
-          const job = this.store.jobs.get(id);
-          if (job?.status === 'queued') await this.run(job);
-        }
-      } finally {
-        this.pumping = null;
+    const drain = async (): Promise<void> => {
+      while (!this.closed && this.queue.length > 0) {
+        const id = this.queue.shift()!;
+        const job = this.store.jobs.get(id);
+        if (job?.status === 'queued') await this.run(job);
       }
-    })();
+    };
+    // `.finally` runs after this assignment even when the queue is empty, so `pumping` is never left stale.
+    this.pumping = drain().finally(() => {
+      this.pumping = null;
+      if (!this.closed && this.queue.length > 0) this.pump();
+    });
   }
 
   private async run(queued: JobRecord): Promise<void> {
@@ -230,8 +252,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     const paths = jobPaths(this.store, job.id);
     const params = jobParams(job);
     const last = this.store.checkpoints.list(job.id).find((checkpoint) => existsSync(checkpoint.path));
-    const recorder = new JobRecorder(this.store, job.id, last?.step ?? null);
-    recorder.message(last ? `Resuming from the checkpoint at step ${last.step}` : 'Fine-tuning job started');
+    let recorder = new JobRecorder(this.store, job.id, last?.step ?? null);
     let exit: WorkerExit;
     try {
       const base = requireBaseModel(this.store, job.model);
@@ -244,6 +265,9 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
         fileConfig: params.file_config ?? undefined,
         overrides: params.config ?? undefined,
       });
+      const maxSteps = (config.train as { max_steps?: unknown } | undefined)?.max_steps;
+      recorder = new JobRecorder(this.store, job.id, last?.step ?? null, typeof maxSteps === 'number' ? maxSteps : 0);
+      recorder.message(last ? `Resuming from the checkpoint at step ${last.step}` : 'Fine-tuning job started');
       const worker = WorkerProcess.start({ cmd: 'train', id: job.id, config }, {
         ...this.options.worker,
         cwd: paths.root,

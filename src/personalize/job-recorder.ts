@@ -30,8 +30,16 @@ export class JobRecorder {
     private readonly store: Store,
     private readonly jobId: string,
     resumedFromStep: number | null,
+    totalSteps = 0,
   ) {
-    this.live = { stage: null, step: 0, total: 0, loss: null, estimatedFinish: null, lastCheckpointStep: resumedFromStep };
+    this.live = {
+      stage: null,
+      step: resumedFromStep ?? 0,
+      total: totalSteps,
+      loss: null,
+      estimatedFinish: null,
+      lastCheckpointStep: resumedFromStep,
+    };
   }
 
   /** Appends a human event. */

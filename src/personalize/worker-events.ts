@@ -67,7 +67,8 @@ export interface ClassImagesEvent extends EventBase {
 }
 
 /**
- * A command finished. For `train`, `path` is the output (a diffusers folder or LoRA weights) and `mode` says which;
+ * A command finished. For `train`, `path` is the output folder (a diffusers pipeline, or LoRA weights with
+ * `atelier_adapter.json`) and `mode` says which (`full` | `lora`);
  * other commands (e.g. `ping`) leave them null and put their answer in `data`.
  */
 export interface ResultEvent extends EventBase {
@@ -176,8 +177,11 @@ export function parseWorkerEvent(data: Record<string, unknown>): WorkerEvent | n
       return { type: 'class_images', dir: str(data.dir) ?? '', count, generated, cacheHit: data.cache_hit === true, data };
     }
     case 'result': {
-      const path = str(first(data, ['output_dir', 'path', 'output']));
-      return { type: 'result', path, mode: str(data.mode), step: num(first(data, ['step', 'global_step'])), data };
+      // train answers {model_dir, kind: diffusers | lora, steps, ...} (python/atelier_diffusion/output.py).
+      const path = str(first(data, ['model_dir', 'output_dir', 'path']));
+      const kind = str(first(data, ['kind', 'mode']));
+      const mode = kind === 'diffusers' ? 'full' : kind;
+      return { type: 'result', path, mode, step: num(first(data, ['steps', 'step'])), data };
     }
     case 'error': {
       const message = str(data.message) ?? 'the worker reported an error without a message';

@@ -1,0 +1,239 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ModelRegistry } from '../models/index.js';
+import {
+  FineTuneRunner,
+  formatDuration,
+  mergeConfig,
+  TrainProgress,
+  type WorkerConfig,
+} from '../personalize/index.js';
+import { ApiError, InvalidRequestError, parseFineTuningJobCreate } from '../protocol/index.js';
+import { openStore, resolveHome, type Store } from '../store/index.js';
+import { newId } from '../util/index.js';
+
+/** Options of `atelier train` as commander parses them. */
+export interface TrainOptions {
+  subject?: string;
+  class?: string;
+  model?: string;
+  config?: string;
+  preset?: string;
+  mode?: string;
+  steps?: number;
+  lr?: number;
+  resolution?: number;
+  identifier?: string;
+  instancePrompt?: string;
+  classPrompt?: string;
+  prior: boolean;
+  classImages?: number;
+  checkpointEvery?: number;
+  seed?: number;
+  suffix?: string;
+  set: string[];
+  resume?: string;
+  home?: string;
+}
+
+/** Streams `atelier train` writes to (tests pass their own). */
+export interface TrainIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+  /** Redrawing progress bars; default: when stderr is a TTY. */
+  interactive?: boolean;
+}
+
+const photoExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
+  return n;
+}
+
+function number(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
+}
+
+/** `train.lr=1e-4` → `{train: {lr: 0.0001}}`; values are YAML (numbers, booleans, lists). */
+function parseSet(item: string): WorkerConfig {
+  const eq = item.indexOf('=');
+  if (eq <= 0) throw new InvalidRequestError(`--set ${item}: expected KEY=VALUE, e.g. train.grad_accum=2`);
+  const keys = item.slice(0, eq).trim().split('.');
+  let value: unknown = parseYaml(item.slice(eq + 1));
+  for (const key of keys.reverse()) value = { [key]: value };
+  return value as WorkerConfig;
+}
+
+function readConfigFile(path: string): WorkerConfig {
+  const loaded: unknown = parseYaml(readFileSync(path, 'utf8'));
+  if (loaded === null || loaded === undefined) return {};
+  if (typeof loaded !== 'object' || Array.isArray(loaded)) {
+    throw new InvalidRequestError(`${path}: a training config must be a YAML mapping`);
+  }
+  return loaded as WorkerConfig;
+}
+
+/** Stores the subject photos (a folder of images, or one zip) as `fine-tune` files; returns their ids. */
+async function uploadSubject(store: Store, subject: string): Promise<string[]> {
+  const path = resolve(subject);
+  if (!existsSync(path)) throw new InvalidRequestError(`--subject ${subject}: no such file or folder`);
+  const files = statSync(path).isDirectory()
+    ? readdirSync(path)
+        .filter((name) => photoExtensions.has(extname(name).toLowerCase()) && !name.startsWith('.'))
+        .sort()
+        .map((name) => join(path, name))
+    : [path];
+  if (files.length === 0) throw new InvalidRequestError(`--subject ${subject}: no .png/.jpg/.jpeg/.webp photos there`);
+  const ids: string[] = [];
+  for (const file of files) {
+    const blob = await store.blobs.put(readFileSync(file));
+    const id = newId('file');
+    store.files.insert({
+      id,
+      filename: basename(file),
+      purpose: 'fine-tune',
+      bytes: blob.size,
+      sha256: blob.sha256,
+      status: 'processed',
+      metadata: { source: file },
+      createdAt: Math.floor(Date.now() / 1000),
+    });
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** The base model: `--model` (an installed name, or a path imported into the store), else the only SD model. */
+function resolveBase(store: Store, registry: ModelRegistry, model: string | undefined): string {
+  if (model !== undefined) {
+    if (store.models.get(model)) return model;
+    if (!existsSync(model)) throw new InvalidRequestError(`--model ${model}: not an installed model nor a path`);
+    const source = `local:${resolve(model)}`;
+    return store.models.list().find((m) => m.source === source)?.name ?? registry.addLocal(model).name;
+  }
+  const candidates = store.models.list().filter((m) => m.format === 'diffusers' || m.format === 'sd-checkpoint');
+  if (candidates.length === 1) return candidates[0]!.name;
+  const names = candidates.map((m) => m.name).join(', ') || 'none installed';
+  throw new InvalidRequestError(`choose the base model with --model (Stable Diffusion models: ${names})`);
+}
+
+/** Builds and validates the job request from the flags, exactly as the HTTP API would receive it. */
+async function createJob(store: Store, registry: ModelRegistry, runner: FineTuneRunner, options: TrainOptions) {
+  if (!options.subject) throw new InvalidRequestError('--subject is required (a folder or zip of 3+ photos)');
+  const fileConfig = options.config ? readConfigFile(options.config) : null;
+  const overrides = options.set.map(parseSet).reduce(mergeConfig, {});
+  const model = resolveBase(store, registry, options.model);
+  const [trainingFile, ...instanceFiles] = await uploadSubject(store, options.subject);
+  const hyperparameters = Object.fromEntries(
+    Object.entries({
+      class_name: options.class,
+      identifier: options.identifier,
+      instance_prompt: options.instancePrompt,
+      class_prompt: options.classPrompt,
+      preset: options.preset,
+      mode: options.mode,
+      n_steps: options.steps,
+      learning_rate: options.lr,
+      resolution: options.resolution,
+      prior_preservation: options.prior ? undefined : false,
+      num_class_images: options.classImages,
+      checkpoint_every: options.checkpointEvery,
+    }).filter(([, value]) => value !== undefined),
+  );
+  const request = parseFineTuningJobCreate({
+    model,
+    training_file: trainingFile,
+    method: {
+      type: 'dreambooth',
+      dreambooth: {
+        hyperparameters,
+        instance_files: instanceFiles,
+        ...(Object.keys(overrides).length > 0 ? { config: overrides } : {}),
+      },
+    },
+    seed: options.seed,
+    suffix: options.suffix,
+  });
+  return runner.create(request, fileConfig);
+}
+
+/**
+ * Runs `atelier train` against the local store (no server needed): creates the job like the API does, trains with
+ * progress bars, and prints the new model's name on stdout. Ctrl-C pauses (the worker saves a checkpoint) and says
+ * how to resume. Returns the exit status: 0 succeeded, 1 failed or bad input, 130 paused.
+ */
+export async function runTrain(options: TrainOptions, io: TrainIo): Promise<number> {
+  const store = openStore(resolveHome(options.home));
+  const registry = new ModelRegistry(store);
+  const runner = new FineTuneRunner({ store, installer: registry });
+  const progress = new TrainProgress({ stream: io.stderr, interactive: io.interactive });
+  let paused = false;
+  const onSigint = (): void => {
+    paused = true;
+    progress.line('pausing: the worker is saving a checkpoint…');
+    void runner.close();
+  };
+  try {
+    const job = options.resume ? runner.resume(options.resume) : await createJob(store, registry, runner, options);
+    progress.line(`${options.resume ? 'resuming' : 'created'} ${job.id} on ${job.model}`);
+    runner.on('event', (_id, event) => progress.update(event));
+    process.once('SIGINT', onSigint);
+    const done = await runner.wait(job.id);
+    progress.stop();
+    if (paused || !['succeeded', 'failed', 'cancelled'].includes(done.status)) {
+      io.stderr.write(`paused ${done.id}; resume with: atelier train --resume ${done.id}\n`);
+      return 130;
+    }
+    if (done.status !== 'succeeded') {
+      io.stderr.write(`error: ${done.id} ${done.status}${done.error ? `: ${done.error.message}` : ''}\n`);
+      return 1;
+    }
+    const seconds = (done.finishedAt ?? 0) - (done.startedAt ?? 0);
+    io.stdout.write(`fine-tuned model: ${done.resultModel} (job ${done.id}, ${formatDuration(seconds)})\n`);
+    return 0;
+  } catch (error) {
+    progress.stop();
+    const message = error instanceof ApiError ? error.message : (error as Error).stack ?? String(error);
+    io.stderr.write(`error: ${message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await runner.close();
+    store.close();
+  }
+}
+
+/** The `atelier train` command. */
+export function trainCommand(io: TrainIo = { stdout: process.stdout, stderr: process.stderr }): Command {
+  return new Command('train')
+    .description('DreamBooth: teach a Stable Diffusion model a subject from 3+ photos (LoRA by default)')
+    .option('-s, --subject <path>', 'folder (or zip) of 3+ photos of the subject')
+    .option('--class <noun>', 'what the subject is, e.g. dog (builds the prompts)')
+    .option('-m, --model <name|path>', 'base model: an installed name, or a path to import (default: the only one)')
+    .option('-c, --config <file>', 'YAML training config (python/atelier_diffusion/config.py schema)')
+    .option('--preset <tier>', 'memory tier: 8gb | 12gb | 24gb')
+    .option('--mode <mode>', 'lora (default) | full')
+    .option('--steps <n>', 'optimizer steps', integer)
+    .option('--lr <rate>', 'learning rate', number)
+    .option('--resolution <px>', 'training resolution (multiple of 8)', integer)
+    .option('--identifier <token>', 'rare token naming the subject (default sks)')
+    .option('--instance-prompt <text>', 'prompt for the subject photos')
+    .option('--class-prompt <text>', 'prompt for the class images')
+    .option('--no-prior', 'train without prior preservation')
+    .option('--class-images <n>', 'class images for prior preservation', integer)
+    .option('--checkpoint-every <n>', 'save a resumable checkpoint every n steps', integer)
+    .option('--seed <n>', 'random seed', integer)
+    .option('--suffix <name>', 'part of the new model name (ft:<base>:<suffix>:<id>)')
+    .option('--set <key=value>', 'raw config override, repeatable (e.g. train.grad_accum=2)', (v, all: string[]) => [...all, v], [])
+    .option('--resume <job>', 'continue a paused job from its last checkpoint')
+    .option('--home <dir>', 'atelier home (default $ATELIER_HOME or ~/.atelier)')
+    .action(async (options: TrainOptions) => {
+      process.exitCode = await runTrain(options, io);
+    });
+}
