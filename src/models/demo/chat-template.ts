@@ -66,3 +66,25 @@ export const gemmaVisionTemplate = [
   '{%- endfor %}',
   "{%- if add_generation_prompt %}{{- '<start_of_turn>model\\n' }}{%- endif %}",
 ].join('\n');
+
+/**
+ * Idefics3/SmolVLM style turns for the SmolVLM demo: one `<|im_start|>` opens the conversation, each turn is
+ * `Role: …<end_of_utterance>\n` (roles capitalised), each image part is written as `<image>` (which the Idefics3
+ * processor expands into tiles and soft tokens), and `add_generation_prompt` ends with `Assistant:`. Content may be
+ * a string or a list of `{type: 'text'|'image'|'image_url'}` parts.
+ */
+export const idefics3Template = [
+  "{{- '<|im_start|>' }}",
+  '{%- for message in messages %}',
+  '{{- message.role | capitalize }}',
+  '{%- if message.content is string %}{{- ": " + message.content }}',
+  '{%- else %}',
+  "{%- if message.content[0].type == 'image' or message.content[0].type == 'image_url' %}{{- ':' }}{%- else %}{{- ': ' }}{%- endif %}",
+  '{%- for part in message.content %}',
+  "{%- if part.type == 'text' %}{{- part.text }}{%- elif part.type == 'image' or part.type == 'image_url' %}{{- '<image>' }}{%- endif %}",
+  '{%- endfor %}',
+  '{%- endif %}',
+  "{{- '<end_of_utterance>\\n' }}",
+  '{%- endfor %}',
+  "{%- if add_generation_prompt %}{{- 'Assistant:' }}{%- endif %}",
+].join('\n');

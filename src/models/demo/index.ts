@@ -1,6 +1,7 @@
 import { generateLlamaGguf } from './llama-gguf.js';
 import { generateLlamaOnnx } from './llama-onnx.js';
 import { generateTinyDiffusers } from './sd-diffusers.js';
+import { generateSmolvlmOnnx } from './smolvlm-onnx.js';
 import { generateVlmOnnx } from './vlm-onnx.js';
 
 /**
@@ -54,6 +55,13 @@ export const demoModels: DemoModelSpec[] = [
     generate: (targetDir, { seed }) => generateVlmOnnx(targetDir, seed),
   },
   {
+    name: 'atelier-demo-smolvlm',
+    format: 'onnx',
+    needsPython: false,
+    description: 'tiny random vision-language model in the transformers.js SmolVLM/Idefics3 layout (image tiles, pixel shuffle)',
+    generate: (targetDir, { seed }) => generateSmolvlmOnnx(targetDir, seed),
+  },
+  {
     name: 'atelier-demo-sd',
     format: 'diffusers',
     needsPython: true,
@@ -62,5 +70,5 @@ export const demoModels: DemoModelSpec[] = [
   },
 ];
 
-export { chatmlToolsTemplate, gemmaVisionTemplate } from './chat-template.js';
+export { chatmlToolsTemplate, gemmaVisionTemplate, idefics3Template } from './chat-template.js';
 export { buildDemoTokenizer, tokenId, type DemoTokenizer } from './tokenizer.js';

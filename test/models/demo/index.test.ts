@@ -21,13 +21,14 @@ describe('demoModels', () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  it('lists the four stable names, only the diffusers one needing Python', () => {
+  it('lists the stable names, only the diffusers one needing Python', () => {
     assert.deepEqual(
       demoModels.map((m) => [m.name, m.format, m.needsPython]),
       [
         ['atelier-demo-gguf', 'gguf', false],
         ['atelier-demo-onnx', 'onnx', false],
         ['atelier-demo-vlm', 'onnx', false],
+        ['atelier-demo-smolvlm', 'onnx', false],
         ['atelier-demo-sd', 'diffusers', true],
       ],
     );
