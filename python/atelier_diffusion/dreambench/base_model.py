@@ -1,7 +1,7 @@
 """The benchmark's base model: a small SD-architecture text-to-image model trained from scratch on drawn scenes.
 
 Steps, each cached: pre-train the VAE (:mod:`.vae`) → write a randomly initialised StableDiffusionPipeline folder
-(UNet2DConditionModel, that VAE, a small CLIPTextModel and a CLIPTokenizer whose BPE knows the benchmark's words,
+(UNet2DConditionModel, that VAE, a small CLIPTextModel and a CLIPTokenizer with merges for the benchmark's words,
 DDPM schedule) → draw the captioned training set (subjects excluded) → train UNet and text encoder on it with
 atelier's trainer (:mod:`.captioned`). The result is a diffusers folder that atelier fine-tunes and samples like any
 SD model. Cached under ``<cache>/base-<hash of BaseConfig>``.
@@ -49,7 +49,7 @@ class BaseConfig:
 
 
 def benchmark_words() -> list[str]:
-    """Every word the benchmark's prompts use, so each gets a whole-word BPE token."""
+    """Every word the benchmark's prompts use, given BPE merges that spell it (most become one token)."""
     words = {w for values in VALUES.values() for v in values for w in v.split()}
     words |= {w for phrase in BACKGROUNDS.values() for w in phrase.split()}
     words |= {"a", "an", "photo", "of", "sks"}
