@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { ChatModelPool, type ChatModel } from '../../src/chat/index.js';
-import { GgufEngine } from '../../src/engines/index.js';
+import { GgufEngine, OnnxEngine } from '../../src/engines/index.js';
 import { demoModels } from '../../src/models/demo/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
 import { createServer, defaultConfig } from '../../src/server/index.js';
@@ -28,17 +28,29 @@ export interface ChatHarness {
   close(): Promise<void>;
 }
 
-/** Starts the server with the demo GGUF installed as `atelier-demo-gguf`. */
-export async function startChatHarness(options: { parallel?: number; queue?: number; contextSize?: number } = {}): Promise<ChatHarness> {
+/** Options of the test server. */
+export interface HarnessOptions {
+  parallel?: number;
+  queue?: number;
+  contextSize?: number;
+  /** Demo models to install; the first is `record`/`model`. Default: the demo GGUF. */
+  models?: string[];
+}
+
+/** Starts the server with the given demo models installed under their demo names. */
+export async function startChatHarness(options: HarnessOptions = {}): Promise<ChatHarness> {
   const home = mkdtempSync(join(tmpdir(), 'atelier-chat-e2e-'));
-  const spec = demoModels.find((m) => m.name === MODEL);
-  if (!spec) throw new Error('demo GGUF spec missing');
-  const path = await spec.generate(join(home, 'demo-src'), { seed: 1 });
   const store = openStore(home);
   const registry = new ModelRegistry(store);
-  const record = registry.addLocal(path, { name: MODEL });
+  const records: ModelRecord[] = [];
+  for (const name of options.models ?? [MODEL]) {
+    const spec = demoModels.find((m) => m.name === name);
+    if (!spec) throw new Error(`demo model ${name} missing`);
+    records.push(registry.addLocal(await spec.generate(join(home, 'demo-src', name), { seed: 1 }), { name }));
+  }
+  const record = records[0] as ModelRecord;
   const pool = new ChatModelPool({
-    engines: { gguf: () => GgufEngine.create({ threads: 1 }) },
+    engines: { gguf: () => GgufEngine.create({ threads: 1 }), onnx: async () => new OnnxEngine({ threads: 1 }) },
     contextSize: options.contextSize ?? 1024,
     parallel: options.parallel ?? 2,
     queue: options.queue ?? 8,
