@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AutoProcessor, AutoTokenizer, env, RawImage, type Tensor } from '@huggingface/transformers';
 import { generateLlamaOnnx } from '../../../src/models/demo/llama-onnx.js';
+import { generateSmolvlmOnnx } from '../../../src/models/demo/smolvlm-onnx.js';
 import { generateVlmOnnx } from '../../../src/models/demo/vlm-onnx.js';
 import { ensurePythonEnv, workerEnv } from '../../../src/personalize/index.js';
 
@@ -20,15 +21,17 @@ const messages = [
 ];
 const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
 const vlmMessages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'What is this?' }] }];
+const smolMessages = [...vlmMessages, { role: 'assistant', content: [{ type: 'text', text: 'A cat.' }] }, { role: 'user', content: 'And?' }];
 
 // Reads the folders with the reference Python libraries (tokenizers, jinja2, transformers' config and processor
-// classes) and prints what they make of them, for comparison with transformers.js.
+// classes) and prints what they make of them, for comparison with transformers.js. (Python's SmolVLM processor
+// needs torchvision, which the worker's environment does not pin, so only its config and template are compared.)
 const script = `
 import json, sys
 import numpy as np
 from PIL import Image
 from transformers import AutoConfig, AutoProcessor, AutoTokenizer
-text_dir, vlm_dir, case = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+text_dir, vlm_dir, smol_dir, case = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 tok = AutoTokenizer.from_pretrained(text_dir)
 processor = AutoProcessor.from_pretrained(vlm_dir)
 prompt = processor.apply_chat_template(case["vlm_messages"], add_generation_prompt=True)
@@ -37,7 +40,8 @@ print(json.dumps({
   "ids": [tok.encode(t) for t in case["texts"]],
   "decoded": [tok.decode(tok.encode(t)) for t in case["texts"]],
   "chat": tok.apply_chat_template(case["messages"], tools=case["tools"], add_generation_prompt=True, tokenize=False),
-  "configs": [type(AutoConfig.from_pretrained(d)).__name__ for d in (text_dir, vlm_dir)],
+  "configs": [type(AutoConfig.from_pretrained(d)).__name__ for d in (text_dir, vlm_dir, smol_dir)],
+  "smol_prompt": AutoTokenizer.from_pretrained(smol_dir).apply_chat_template(case["smol_messages"], add_generation_prompt=True, tokenize=False),
   "processor": type(processor).__name__,
   "vlm_prompt": prompt,
   "vlm_ids": list(processor(text=prompt, images=image)["input_ids"][0]),
@@ -48,15 +52,17 @@ describe('demo folders under the reference Python libraries', () => {
   let root: string;
   let textDir: string;
   let vlmDir: string;
+  let smolDir: string;
   let python: Record<string, unknown>;
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'atelier-pyinterop-'));
     textDir = await generateLlamaOnnx(join(root, 'text'), 0);
     vlmDir = await generateVlmOnnx(join(root, 'vlm'), 0);
+    smolDir = await generateSmolvlmOnnx(join(root, 'smolvlm'), 0);
     const result = spawnSync(
       ensurePythonEnv(),
-      ['-c', script, textDir, vlmDir, JSON.stringify({ texts, messages, tools, vlm_messages: vlmMessages })],
+      ['-c', script, textDir, vlmDir, smolDir, JSON.stringify({ texts, messages, tools, vlm_messages: vlmMessages, smol_messages: smolMessages })],
       { env: workerEnv({ OMP_NUM_THREADS: '1' }), encoding: 'utf8' },
     );
     assert.equal(result.status, 0, result.stderr);
@@ -65,7 +71,7 @@ describe('demo folders under the reference Python libraries', () => {
   after(() => rm(root, { recursive: true, force: true }));
 
   it('loads the configs and processor as the real classes', () => {
-    assert.deepEqual(python.configs, ['LlamaConfig', 'Gemma3Config']);
+    assert.deepEqual(python.configs, ['LlamaConfig', 'Gemma3Config', 'SmolVLMConfig']);
     assert.equal(python.processor, 'Gemma3Processor');
   });
 
@@ -79,6 +85,12 @@ describe('demo folders under the reference Python libraries', () => {
     const tokenizer = await AutoTokenizer.from_pretrained(textDir, { local_files_only: true });
     const js = tokenizer.apply_chat_template(messages as never, { tools, add_generation_prompt: true, tokenize: false });
     assert.equal(python.chat, js);
+  });
+
+  it('renders the SmolVLM template identically (capitalised roles, image parts, string content)', async () => {
+    const tokenizer = await AutoTokenizer.from_pretrained(smolDir, { local_files_only: true });
+    const js = tokenizer.apply_chat_template(smolMessages as never, { add_generation_prompt: true, tokenize: false });
+    assert.equal(python.smol_prompt, js);
   });
 
   it('expands image placeholders into the same ids in both processors', async () => {
