@@ -1,0 +1,45 @@
+"""Training options that must not change results (gradient checkpointing, eager vs SDPA attention up to float
+error) or must run on CPU (bf16 mixed precision, no prior preservation)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from atelier_diffusion.config import build_config
+from atelier_diffusion.train import run_training
+from subject import write_subject
+from train_helpers import Collector, job_config
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("options")
+    write_subject(root / "photos", 3)
+    return root
+
+
+def _losses(tiny_sd: Path, root: Path, name: str, **sections) -> list[dict]:
+    sections.setdefault("train", {})
+    sections["train"] = {"max_steps": 3, **sections["train"]}
+    cfg = build_config(job_config(tiny_sd, root / "photos", root / name, root / "cache",
+                                  checkpoint={"every_n_steps": 100}, **sections))
+    col = Collector()
+    run_training(cfg, col.emit)
+    return [m["values"] for m in col.lines("metric")]
+
+
+def test_gradient_checkpointing_and_attention_backend(tiny_sd: Path, photos: Path) -> None:
+    plain = _losses(tiny_sd, photos, "plain")
+    checkpointed = _losses(tiny_sd, photos, "gc", train={"gradient_checkpointing": True})
+    eager = _losses(tiny_sd, photos, "eager", train={"attention": "eager"})
+    assert [v["loss"] for v in checkpointed] == [v["loss"] for v in plain]
+    assert [v["loss"] for v in eager] == pytest.approx([v["loss"] for v in plain], rel=1e-4)
+
+
+def test_bf16_mixed_without_prior(tiny_sd: Path, photos: Path) -> None:
+    values = _losses(tiny_sd, photos, "bf16", train={"precision": "bf16-mixed"}, prior={"enabled": False})
+    assert len(values) == 3 and all(math.isfinite(v["loss"]) for v in values)
+    assert all("loss_class" not in v and v["loss"] == v["loss_instance"] for v in values)
