@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidRequestError } from '../protocol/index.js';
 import type { ModelRecord } from '../store/index.js';
@@ -45,13 +45,52 @@ function readJson(path: string): Record<string, unknown> | null {
 }
 
 /**
- * The square size a model was trained at, in pixels: UNet `sample_size` × the VAE's downsampling factor for a
- * diffusers folder (512 for SD 1.5, 32 for the tiny fixture); 512 when it cannot be read (single files).
+ * The `__metadata__` strings of a safetensors file (its JSON header only; tensors are not read), or {} when absent
+ * or unreadable. `atelier export` stores the diffusers configs there.
+ */
+export function safetensorsMetadata(path: string): Record<string, string> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = Buffer.alloc(8);
+    readSync(fd, size, 0, 8, 0);
+    const length = Number(size.readBigUInt64LE());
+    if (length > 100 * 2 ** 20) return {};
+    const header = Buffer.alloc(length);
+    readSync(fd, header, 0, length, 8);
+    const parsed = JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> };
+    return parsed.__metadata__ ?? {};
+  } catch {
+    return {};
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function parseJson(text: string | undefined): Record<string, unknown> | null {
+  try {
+    return text === undefined ? null : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The square size a model was trained at, in pixels: UNet `sample_size` × the VAE's downsampling factor (512 for
+ * SD 1.5, 32 for the tiny fixture), read from a diffusers folder or from the configs an atelier export keeps in a
+ * single file's metadata; 512 when there is nothing to read (a single file from elsewhere).
  */
 export function nativeSize(model: ModelRecord): number {
-  if (model.format !== 'diffusers' || !existsSync(join(model.path, 'unet', 'config.json'))) return 512;
-  const unet = readJson(join(model.path, 'unet', 'config.json'));
-  const vae = readJson(join(model.path, 'vae', 'config.json'));
+  let unet: Record<string, unknown> | null = null;
+  let vae: Record<string, unknown> | null = null;
+  if (model.format === 'diffusers' && existsSync(join(model.path, 'unet', 'config.json'))) {
+    unet = readJson(join(model.path, 'unet', 'config.json'));
+    vae = readJson(join(model.path, 'vae', 'config.json'));
+  } else if (model.format === 'sd-checkpoint') {
+    const metadata = safetensorsMetadata(model.path);
+    unet = parseJson(metadata['atelier.config.unet']);
+    vae = parseJson(metadata['atelier.config.vae']);
+  }
   const sample = unet?.sample_size;
   const levels = Array.isArray(vae?.block_out_channels) ? vae.block_out_channels.length : 4;
   return typeof sample === 'number' ? sample * 2 ** (levels - 1) : 512;
