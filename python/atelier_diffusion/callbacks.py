@@ -85,6 +85,7 @@ class CheckpointCallback(L.Callback):
         return found[-1] if found else None
 
     def save(self, trainer) -> None:
+        """Writes the checkpoint of the current optimizer step (once per step), prunes, announces it."""
         step = trainer.global_step
         if step == self._saved_step:
             return
@@ -125,6 +126,7 @@ class ValidationCallback(L.Callback):
 
     @torch.no_grad()
     def render(self, trainer, pl_module) -> None:
+        """Draws every validation prompt once for the current step (rank 0 only)."""
         from .model import build_pipeline
 
         step = trainer.global_step

@@ -32,6 +32,7 @@ class DiffusionParts:
 
     @property
     def vae_scale_factor(self) -> int:
+        """Pixels per latent cell along each side (8 for SD, 2 for the tiny fixture)."""
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
 

@@ -38,6 +38,7 @@ class Problem:
     message: str
 
     def as_dict(self) -> dict[str, str]:
+        """The wire form: {"path", "message"}."""
         return {"path": self.path, "message": self.message}
 
 
@@ -108,6 +109,7 @@ class Emitter:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bind(self, **extra: Any) -> "Emitter":
+        """An emitter adding `extra` fields (None values dropped) to every line."""
         return Emitter(self.stream, {**self.extra, **{k: v for k, v in extra.items() if v is not None}}, self._lock)
 
     def emit(self, type_: str, **fields: Any) -> None:
@@ -120,19 +122,24 @@ class Emitter:
             self.stream.flush()
 
     def progress(self, stage: str, step: int, total: int, **fields: Any) -> None:
+        """A bar update: `step` of `total` in `stage`."""
         self.emit("progress", stage=stage, step=step, total=total, **fields)
 
     def log(self, message: str, level: str = "info") -> None:
+        """A human line, both as a protocol line and on stderr."""
         self.emit("log", level=level, message=message)
         print(f"[{level}] {message}", file=sys.stderr, flush=True)
 
     def metric(self, step: int, values: dict[str, float]) -> None:
+        """Tracked scalars of one optimizer step."""
         self.emit("metric", step=step, values=values)
 
     def result(self, **fields: Any) -> None:
+        """The final line of a successful command."""
         self.emit("result", **fields)
 
     def error(self, err: AtelierError) -> None:
+        """The final line of a failed command."""
         self.emit("error", code=err.code, message=err.message, details=[p.as_dict() for p in err.details])
 
 
@@ -140,9 +147,11 @@ class _NullStream:
     """Sink for an emitter that must not write anywhere (library use of the trainer without a TS side)."""
 
     def write(self, _text: str) -> int:
+        """Drops the text."""
         return 0
 
     def flush(self) -> None:
+        """Nothing to flush."""
         return None
 
 

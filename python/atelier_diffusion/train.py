@@ -85,6 +85,7 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
     parts = prepare_parts(cfg)
 
     def check() -> None:
+        """Cancellation probe between class-image batches."""
         if cancelled():
             raise CancelledError("training cancelled during class-image generation")
 

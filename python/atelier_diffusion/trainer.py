@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -14,6 +15,10 @@ from .dataset import StreamSpec
 from .model import DiffusionParts
 from .protocol import Emitter
 from .train_module import DreamBoothModule
+
+
+# Frozen VAE/text encoder stay in eval mode on purpose; Lightning's hint about eval-mode modules is noise here.
+warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode", module="lightning")
 
 
 def build_loggers(cfg: Config, out_dir: Path, emit: Emitter) -> list:

@@ -74,6 +74,7 @@ def command(name: str) -> Callable[[Handler], Handler]:
     """Decorator registering `fn` as the handler of command `name` (a name may be registered once)."""
 
     def register(fn: Handler) -> Handler:
+        """Adds `fn` to the registry and returns it unchanged."""
         if name in _HANDLERS and _HANDLERS[name] is not fn:
             raise ValueError(f"worker command {name!r} is already registered")
         _HANDLERS[name] = fn
