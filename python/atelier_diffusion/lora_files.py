@@ -29,7 +29,12 @@ KOHYA_PREFIX = {"unet": "lora_unet_", "text_encoder": "lora_te_"}
 #: transformers ≥ 5 flattened CLIPTextModel (no `.text_model` child), but LoRA files and SD checkpoints keep the
 #: `text_model.` names; layers always carry that canonical form.
 TE_CANONICAL = "text_model."
-_PEFT_KEY = re.compile(r"(?:base_model\.model\.)?(?:(unet|text_encoder)\.)?(.+)\.lora_(A|B)(?:\.[^.]+)?\.weight")
+#: peft (`lora_A`/`lora_B`, optionally with an adapter name) and diffusers (`lora.down`/`lora.up`,
+#: `lora_linear_layer.down`) spellings of one adapted module's two weights.
+_PEFT_KEY = re.compile(r"(?:base_model\.model\.)?(?:(unet|text_encoder)\.)?(.+?)\."
+                       r"(?:lora_(A|B)(?:\.[^.]+)?|lora(?:_linear_layer)?\.(down|up))\.weight")
+#: Written beside a LoRA by atelier's trainer (output.py): its `alpha` when the weights file carries none.
+ADAPTER_FILE = "atelier_adapter.json"
 
 
 @dataclass
@@ -67,7 +72,11 @@ def read_lora(path: str | Path, module_names: dict[str, set[str]]) -> list[LoraL
     path = Path(path)
     config: dict = {}
     if path.is_dir():
-        config = json.loads((path / "adapter_config.json").read_text()) if (path / "adapter_config.json").exists() else {}
+        if (path / "adapter_config.json").exists():
+            config = json.loads((path / "adapter_config.json").read_text())
+        elif (path / ADAPTER_FILE).exists():
+            adapter = json.loads((path / ADAPTER_FILE).read_text())
+            config = {"lora_alpha": adapter["alpha"]} if "alpha" in adapter else {}
         candidates = [path / n for n in ("pytorch_lora_weights.safetensors", "adapter_model.safetensors")]
         path = next((p for p in candidates if p.exists()), candidates[0])
     tensors, metadata = _read_safetensors(path)
@@ -101,7 +110,8 @@ def _from_peft(tensors: dict[str, torch.Tensor], config: dict, module_names: dic
         component, module = m[1] or "unet", m[2]
         if component == "text_encoder" and not module.startswith(TE_CANONICAL):
             module = TE_CANONICAL + module
-        pairs.setdefault((component, module), {})[m[3]] = value
+        which = m[3] or ("A" if m[4] == "down" else "B")
+        pairs.setdefault((component, module), {})[which] = value
     layers = []
     for (component, module), ab in sorted(pairs.items()):
         if module not in module_names.get(component, set()):

@@ -128,3 +128,32 @@ def test_lora_formats_need_a_lora_model(tiny_sd, tmp_path):
         export_model(ModelSource(str(tiny_sd)), "lora-kohya", tmp_path / "x.safetensors")
     with pytest.raises(RequestError, match="unknown export format"):
         export_model(ModelSource(str(tiny_sd)), "ckpt", tmp_path / "x.ckpt")
+
+
+def test_trainer_style_peft_lora_matches_peft_forward(tiny_sd, tmp_path, base_images):
+    """A LoRA saved the way atelier's trainer saves it (peft adapter → diffusers names, alpha in
+    atelier_adapter.json) merges to what peft's own unmerged forward computes."""
+    import json
+
+    from diffusers import StableDiffusionPipeline
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    parts = load_components(ModelSource(str(tiny_sd)))
+    parts.unet.add_adapter(LoraConfig(r=4, lora_alpha=8, target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, param in parts.unet.named_parameters():
+            if "lora_" in name:
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.2)
+    folder = tmp_path / "model"
+    StableDiffusionPipeline.save_lora_weights(
+        str(folder), unet_lora_layers=convert_state_dict_to_diffusers(get_peft_model_state_dict(parts.unet)),
+        weight_name="pytorch_lora_weights.safetensors")
+    (folder / "atelier_adapter.json").write_text(json.dumps({"format": "atelier-lora/1", "rank": 4, "alpha": 8}))
+    reference = sample(parts, PARAMS)  # peft layers active, weights unmerged
+    merged = images(ModelSource(str(tiny_sd), lora=str(folder)))
+    assert not torch.equal(merged, base_images)
+    # Merged vs unmerged differ only by float rounding (W·x + B·A·x vs (W + B·A)·x).
+    assert (merged.int() - reference.int()).abs().max() <= 2
