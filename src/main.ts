@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { buildProgram, type AppContext, type CliDeps } from './cli/index.js';
 import { ImageGenerator, ResidentWorker } from './images/index.js';
 import { demoModels } from './models/demo/index.js';
-import { ensurePythonEnv, pythonExecutable } from './personalize/index.js';
+import { ensurePythonEnv, FineTuneRunner, pythonExecutable } from './personalize/index.js';
 import type { RoutePlugin } from './server/index.js';
 import { imageRoutes } from './server/routes/images.js';
 import { ChatModelPool } from './chat/index.js';
 import { GgufEngine, OnnxEngine } from './engines/index.js';
 import { chatCompletionsRoutes } from './server/routes/chat-completions.js';
+import { filesRoutes } from './server/routes/files.js';
+import { fineTuningJobsRoutes } from './server/routes/fine-tuning-jobs.js';
 
 const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
 const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
@@ -22,7 +24,8 @@ const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: str
  */
 function routes(context: AppContext): RoutePlugin[] {
   const images = new ImageGenerator({ worker: new ResidentWorker(), outputDir: join(context.store.layout.root, 'images') });
-  return [imageRoutes(images), chatCompletionsRoutes(chatPool(context))];
+  const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry });
+  return [imageRoutes(images), chatCompletionsRoutes(chatPool(context)), filesRoutes(), fineTuningJobsRoutes(fineTuning)];
 }
 
 /** Chat models load lazily on first request, with the configured threads (0 = all cores) and context size. */

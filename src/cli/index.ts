@@ -9,6 +9,7 @@ import { registerRm } from './rm.js';
 import { registerServe } from './serve.js';
 import { registerRun } from './run.js';
 import { registerChat } from './chat.js';
+import { registerTrain } from './train.js';
 
 export type { AppContext, CliDeps } from './context.js';
 export { formatTable } from './models.js';
@@ -33,5 +34,6 @@ export function buildProgram(deps: CliDeps): Command {
   registerExport(program, deps);
   registerRun(program, deps);
   registerChat(program, deps);
+  registerTrain(program, deps);
   return program;
 }

@@ -1,8 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ModelRegistry } from '../models/index.js';
+import type { ModelRegistry } from '../models/index.js';
 import {
   FineTuneRunner,
   formatDuration,
@@ -11,8 +11,9 @@ import {
   type WorkerConfig,
 } from '../personalize/index.js';
 import { ApiError, InvalidRequestError, parseFineTuningJobCreate } from '../protocol/index.js';
-import { openStore, resolveHome, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { newId } from '../util/index.js';
+import { withContext, writers, type AppContext, type CliDeps } from './context.js';
 
 /** Options of `atelier train` as commander parses them. */
 export interface TrainOptions {
@@ -35,15 +36,14 @@ export interface TrainOptions {
   suffix?: string;
   set: string[];
   resume?: string;
-  home?: string;
 }
 
-/** Streams `atelier train` writes to (tests pass their own). */
+/** Where `atelier train` writes: the result line to `out`, everything else to `err` (tests capture both). */
 export interface TrainIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WriteStream | NodeJS.WritableStream;
-  /** Redrawing progress bars; default: when stderr is a TTY. */
-  interactive?: boolean;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** The terminal for redrawing progress bars; none: plain progress lines. */
+  tty?: NodeJS.WriteStream | null;
 }
 
 const photoExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
@@ -168,11 +168,14 @@ async function createJob(store: Store, registry: ModelRegistry, runner: FineTune
  * progress bars, and prints the new model's name on stdout. Ctrl-C pauses (the worker saves a checkpoint) and says
  * how to resume. Returns the exit status: 0 succeeded, 1 failed or bad input, 130 paused.
  */
-export async function runTrain(options: TrainOptions, io: TrainIo): Promise<number> {
-  const store = openStore(resolveHome(options.home));
-  const registry = new ModelRegistry(store);
+export async function runTrain(
+  context: Pick<AppContext, 'store' | 'registry'>,
+  options: TrainOptions,
+  io: TrainIo,
+): Promise<number> {
+  const { store, registry } = context;
   const runner = new FineTuneRunner({ store, installer: registry });
-  const progress = new TrainProgress({ stream: io.stderr, interactive: io.interactive });
+  const progress = new TrainProgress({ write: io.err, tty: io.tty });
   let paused = false;
   const onSigint = (): void => {
     paused = true;
@@ -187,31 +190,31 @@ export async function runTrain(options: TrainOptions, io: TrainIo): Promise<numb
     const done = await runner.wait(job.id);
     progress.stop();
     if (paused || !['succeeded', 'failed', 'cancelled'].includes(done.status)) {
-      io.stderr.write(`paused ${done.id}; resume with: atelier train --resume ${done.id}\n`);
+      io.err(`paused ${done.id}; resume with: atelier train --resume ${done.id}\n`);
       return 130;
     }
     if (done.status !== 'succeeded') {
-      io.stderr.write(`error: ${done.id} ${done.status}${done.error ? `: ${done.error.message}` : ''}\n`);
+      io.err(`error: ${done.id} ${done.status}${done.error ? `: ${done.error.message}` : ''}\n`);
       return 1;
     }
     const seconds = (done.finishedAt ?? 0) - (done.startedAt ?? 0);
-    io.stdout.write(`fine-tuned model: ${done.resultModel} (job ${done.id}, ${formatDuration(seconds)})\n`);
+    io.out(`fine-tuned model: ${done.resultModel} (job ${done.id}, ${formatDuration(seconds)})\n`);
     return 0;
   } catch (error) {
     progress.stop();
     const message = error instanceof ApiError ? error.message : (error as Error).stack ?? String(error);
-    io.stderr.write(`error: ${message}\n`);
+    io.err(`error: ${message}\n`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
     await runner.close();
-    store.close();
   }
 }
 
-/** The `atelier train` command. */
-export function trainCommand(io: TrainIo = { stdout: process.stdout, stderr: process.stderr }): Command {
-  return new Command('train')
+/** Registers `atelier train` (see `runTrain`). */
+export function registerTrain(program: Command, deps: CliDeps): void {
+  program
+    .command('train')
     .description('DreamBooth: teach a Stable Diffusion model a subject from 3+ photos (LoRA by default)')
     .option('-s, --subject <path>', 'folder (or zip) of 3+ photos of the subject')
     .option('--class <noun>', 'what the subject is, e.g. dog (builds the prompts)')
@@ -232,8 +235,11 @@ export function trainCommand(io: TrainIo = { stdout: process.stdout, stderr: pro
     .option('--suffix <name>', 'part of the new model name (ft:<base>:<suffix>:<id>)')
     .option('--set <key=value>', 'raw config override, repeatable (e.g. train.grad_accum=2)', (v, all: string[]) => [...all, v], [])
     .option('--resume <job>', 'continue a paused job from its last checkpoint')
-    .option('--home <dir>', 'atelier home (default $ATELIER_HOME or ~/.atelier)')
-    .action(async (options: TrainOptions) => {
-      process.exitCode = await runTrain(options, io);
+    .action(async (options: TrainOptions, command: Command) => {
+      const { out, err } = writers(deps);
+      await withContext(command, async (context) => {
+        deps.python.ensure((line) => err(`${line}\n`));
+        process.exitCode = await runTrain(context, options, { out, err, tty: process.stderr });
+      });
     });
 }

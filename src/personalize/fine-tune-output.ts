@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { ModelRecord, Store } from '../store/index.js';
+import type { JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
+import { jobParams, jobPaths, requireBaseModel } from './job-request.js';
+import type { ResultEvent } from './worker-events.js';
 
 /** The part of the model registry a finished job needs (`ModelRegistry` from src/models satisfies it). */
 export interface ModelInstaller {
@@ -83,4 +85,16 @@ export function fineTunedModelName(base: string, suffix: string | null, jobId: s
   const room = 128 - `ft::${label}:${tail}`.length;
   const cleanBase = base.replace(/[^A-Za-z0-9._/-]/g, '-').replace(/\/{2,}/g, '/').slice(0, Math.max(room, 1));
   return `ft:${cleanBase}:${label}:${tail}`;
+}
+
+/** Registers what a succeeded job's worker reported (`result`) as the job's fine-tuned model. */
+export function installJobOutput(store: Store, installer: ModelInstaller, job: JobRecord, result: ResultEvent): ModelRecord {
+  return installFineTuneOutput(store, installer, {
+    jobId: job.id,
+    name: fineTunedModelName(job.model, jobParams(job).suffix, job.id),
+    base: requireBaseModel(store, job.model),
+    path: result.path ?? join(jobPaths(store, job.id).outputDir, 'model'),
+    mode: result.mode ?? String(job.hyperparameters.mode ?? 'lora'),
+    step: result.step,
+  });
 }

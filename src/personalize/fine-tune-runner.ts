@@ -3,12 +3,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
 import type { JobRecord, JobStatus, Store } from '../store/index.js';
 import { buildDreamboothConfig, type WorkerConfig } from './dreambooth-config.js';
-import { fineTunedModelName, installFineTuneOutput, type ModelInstaller } from './fine-tune-output.js';
+import { installJobOutput, type ModelInstaller } from './fine-tune-output.js';
 import { JobRecorder, type LiveProgress } from './job-recorder.js';
 import { fineTuningKind, jobParams, jobPaths, prepareJob, requireBaseModel, subjectSources } from './job-request.js';
 import { assertTransition, isTerminal } from './job-state.js';
+import { pythonExecutable } from './python-env.js';
 import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
-import { describeWorkerFailure, WorkerProcess, type WorkerDriverOptions, type WorkerExit } from './worker-driver.js';
+import { WorkerProcess, workerFailure, type WorkerDriverOptions, type WorkerExit } from './worker-driver.js';
 import type { WorkerEvent } from './worker-events.js';
 
 /** How the runner starts workers and registers results. */
@@ -48,6 +49,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
   private readonly queue: string[] = [];
   private active: ActiveRun | null = null;
   private closed = false;
+  private started = false;
   private pumping: Promise<void> | null = null;
 
   constructor(private readonly options: FineTuneRunnerOptions) {
@@ -58,22 +60,17 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     return this.options.store;
   }
 
-  /** Picks up unfinished jobs from the store (oldest first) and starts working. Call once, after construction. */
+  /** Picks up unfinished jobs from the store (oldest first) and starts working. Later calls do nothing. */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     for (const job of this.store.jobs.listByStatus(['validating_files', 'queued', 'running'])) {
       if (job.kind !== fineTuningKind) continue;
-      if (job.status === 'validating_files') {
-        // The photos were only in memory when the server stopped: read them from the uploaded files again.
-        this.validate(job, () => readSubjectImages(this.store, subjectSources(jobParams(job))));
-        continue;
-      }
       if (job.status === 'running') {
-        this.setStatus(job, 'queued');
         this.recorder(job.id).message('The server restarted; the job will resume from its last checkpoint');
       }
-      this.queue.push(job.id);
+      this.resume(job.id);
     }
-    this.pump();
   }
 
   /**
@@ -144,6 +141,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       });
     }
     if (job.status === 'validating_files') {
+      // The photos were only in memory when the process stopped: read them from the uploaded files again.
       this.validate(job, () => readSubjectImages(this.store, subjectSources(jobParams(job))));
       return job;
     }
@@ -253,6 +251,12 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     const params = jobParams(job);
     const last = this.store.checkpoints.list(job.id).find((checkpoint) => existsSync(checkpoint.path));
     let recorder = new JobRecorder(this.store, job.id, last?.step ?? null);
+    const python = this.options.worker?.python ?? pythonExecutable();
+    if (!existsSync(python)) {
+      const why = `the diffusion worker's Python environment is not installed (${python}); \`atelier train\` installs it`;
+      this.fail(job.id, 'worker_unavailable', why);
+      return;
+    }
     let exit: WorkerExit;
     try {
       const base = requireBaseModel(this.store, job.model);
@@ -270,6 +274,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       recorder.message(last ? `Resuming from the checkpoint at step ${last.step}` : 'Fine-tuning job started');
       const worker = WorkerProcess.start({ cmd: 'train', id: job.id, config }, {
         ...this.options.worker,
+        python,
         cwd: paths.root,
         onEvent: (event) => {
           recorder.record(event);
@@ -308,24 +313,12 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       }
       return;
     }
-    const details = exit.error?.details.map((d) => `${d.path}: ${d.message}`) ?? [];
-    const message = [describeWorkerFailure(exit), ...details].join('\n');
-    const code = exit.error?.code ?? 'worker_failed';
-    const param = code === 'invalid_images' ? 'training_file' : code === 'invalid_config' ? 'method' : null;
-    this.fail(id, code, message, param);
+    const failure = workerFailure(exit);
+    this.fail(id, failure.code, failure.message, failure.param);
   }
 
   private succeed(job: JobRecord, exit: WorkerExit, recorder: JobRecorder): void {
-    const result = exit.result!;
-    const params = jobParams(job);
-    const model = installFineTuneOutput(this.store, this.options.installer, {
-      jobId: job.id,
-      name: fineTunedModelName(job.model, params.suffix, job.id),
-      base: requireBaseModel(this.store, job.model),
-      path: result.path ?? jobPaths(this.store, job.id).outputDir,
-      mode: result.mode ?? String(job.hyperparameters.mode ?? 'lora'),
-      step: result.step,
-    });
+    const model = installJobOutput(this.store, this.options.installer, job, exit.result!);
     recorder.message(`New fine-tuned model created: ${model.name}`, 'info', { model: model.name });
     this.setStatus(job, 'succeeded', { resultModel: model.name, finishedAt: now() });
     recorder.message('The job has successfully completed');

@@ -1,12 +1,12 @@
 import cliProgress from 'cli-progress';
 import type { WorkerEvent } from './worker-events.js';
 
-/** Where progress is drawn and whether it may redraw in place. */
+/** Where progress goes. */
 export interface TrainProgressOptions {
-  /** Output stream; default `process.stderr` (stdout stays for the result line). */
-  stream?: NodeJS.WriteStream | NodeJS.WritableStream;
-  /** Draw redrawing bars; default: when the stream is a TTY. Otherwise one plain line per milestone. */
-  interactive?: boolean;
+  /** Writes plain text (lines end in `\n`). */
+  write: (text: string) => void;
+  /** A terminal to draw redrawing bars on; without one (logs, CI, tests) milestones come out as plain lines. */
+  tty?: NodeJS.WriteStream | null;
 }
 
 /** Seconds as `1h02m`, `3m05s` or `12s`. */
@@ -25,21 +25,19 @@ const labels: Record<string, string> = { class_images: 'class images', train: 't
  * the same milestones come out as plain lines, with a step line at most every 5 % of the run.
  */
 export class TrainProgress {
-  private readonly stream: NodeJS.WritableStream;
-  private readonly interactive: boolean;
+  private readonly write: (text: string) => void;
   private readonly multibar: cliProgress.MultiBar | null;
   private readonly bars = new Map<string, cliProgress.SingleBar>();
   private loss: number | null = null;
   private checkpoints = 0;
   private lastPlainStep = -1;
 
-  constructor(options: TrainProgressOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
-    this.interactive = options.interactive ?? Boolean((this.stream as NodeJS.WriteStream).isTTY);
-    this.multibar = this.interactive
+  constructor(options: TrainProgressOptions) {
+    this.write = options.write;
+    this.multibar = options.tty?.isTTY
       ? new cliProgress.MultiBar(
           {
-            stream: this.stream as NodeJS.WriteStream,
+            stream: options.tty,
             format: '{label} |{bar}| {value}/{total} {info}',
             barsize: 30,
             hideCursor: true,
@@ -54,7 +52,7 @@ export class TrainProgress {
   /** Prints a line above the bars (or plainly). */
   line(text: string): void {
     if (this.multibar) this.multibar.log(`${text}\n`);
-    else this.stream.write(`${text}\n`);
+    else this.write(`${text}\n`);
   }
 
   /** Updates the display for one worker event. */

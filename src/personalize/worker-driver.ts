@@ -153,3 +153,14 @@ export function describeWorkerFailure(exit: WorkerExit): string {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
   return lastLines ? `the diffusion worker ${how}: ${lastLines}` : `the diffusion worker ${how}`;
 }
+
+/**
+ * A failed exit as a job error: the worker's code (`invalid_images`, `invalid_config`, ...) or `worker_failed`, the
+ * message followed by one line per problem it listed, and the request field it concerns.
+ */
+export function workerFailure(exit: WorkerExit): { code: string; message: string; param: string | null } {
+  const details = exit.error?.details.map((d) => `${d.path}: ${d.message}`) ?? [];
+  const code = exit.error?.code ?? 'worker_failed';
+  const param = code === 'invalid_images' ? 'training_file' : code === 'invalid_config' ? 'method' : null;
+  return { code, message: [describeWorkerFailure(exit), ...details].join('\n'), param };
+}

@@ -20,7 +20,7 @@ export interface Server {
   client: OpenAI;
 }
 
-/** Opens the store in `home` and serves files + fine-tuning routes on 127.0.0.1, port 0. */
+/** Opens the store in `home` and serves files + fine-tuning routes on 127.0.0.1, port 0 (the runner starts on ready). */
 export async function startServer(home: string): Promise<Server> {
   const store = openStore(home);
   const registry = new ModelRegistry(store);
@@ -28,13 +28,11 @@ export async function startServer(home: string): Promise<Server> {
   const config = { ...defaultConfig(), home, logLevel: 'warn' as const };
   const app = await createServer({ store, registry, config }, [filesRoutes(), fineTuningJobsRoutes(runner)]);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  runner.start();
   return { store, runner, app, client: new OpenAI({ baseURL: `${address}/v1`, apiKey: 'unused', maxRetries: 0 }) };
 }
 
-/** Shuts a server down as a process exit would: runner (worker gets SIGTERM), HTTP, database. */
+/** Shuts a server down as a process exit would: HTTP and runner (the worker gets SIGTERM), then the database. */
 export async function stopServer(server: Server): Promise<void> {
-  await server.runner.close();
   await server.app.close();
   server.store.close();
 }

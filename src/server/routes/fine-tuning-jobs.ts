@@ -85,11 +85,14 @@ function page<T extends { id: string }>(data: T[], hasMore: boolean): CursorPage
 /**
  * `/v1/fine_tuning/jobs` in OpenAI's shapes with the `dreambooth` method: create, list (newest first, cursor
  * `after`/`limit`), retrieve, cancel, `/events` (newest first, paginated) and `/checkpoints` (those still on disk,
- * newest first).
+ * newest first). The runner starts once the server is ready (resuming jobs a previous run left unfinished) and is
+ * closed with the server: a running worker saves a checkpoint and its job resumes at the next start.
  */
 export function fineTuningJobsRoutes(runner: FineTuneRunner): RoutePlugin {
   const live = (job: JobRecord): FineTuningJobWire => jobToWire(job, runner.liveProgress(job.id)?.estimatedFinish);
   return async (app, { store }) => {
+    app.addHook('onReady', async () => runner.start());
+    app.addHook('onClose', async () => runner.close());
     app.post('/v1/fine_tuning/jobs', async (request) => live(runner.create(parseFineTuningJobCreate(request.body))));
     app.get('/v1/fine_tuning/jobs', async (request) => {
       const { after, limit } = parseCursorParams(request.query);

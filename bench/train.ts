@@ -1,0 +1,176 @@
+// DreamBooth training speed and memory: `npm run bench:train [-- --json] [--steps 20] [--gpu-steps 10]`.
+//
+// Every run goes through atelier's own stack — the TS worker driver → `atelier_diffusion.worker` `train` command →
+// Lightning — with prior preservation on (each step holds one instance and one class example).
+// 1. CPU, the tiny random-weight fixture at 32 px: steps/s for LoRA and full fine-tuning, and the worker's peak
+//    resident memory (VmHWM from /proc).
+// 2. When the worker sees CUDA: an SD-1.5-sized model with random weights (UNet 860M, CLIP ViT-L text encoder, SD
+//    VAE; built by python/atelier_diffusion/sample_bench.py) at 512 px, full and LoRA × presets 8gb/12gb/24gb: step
+//    time and peak VRAM of the worker process (nvidia-smi, so the CUDA context is included). Targets: full ≤ 8 GB,
+//    LoRA ≤ 6 GB. Without CUDA these rows are reported as skipped.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildDreamboothConfig, ensurePythonEnv, WorkerProcess, workerEnv } from '../src/personalize/index.js';
+import { subjectPhoto } from '../test/personalize/subject-photos.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    steps: { type: 'string', default: '20' },
+    'gpu-steps': { type: 'string', default: '10' },
+  },
+});
+
+/** One measured training run. */
+interface RunResult {
+  label: string;
+  steps: number;
+  /** Optimizer steps per second as the worker measures them (model loading and class images excluded). */
+  steps_per_s: number | null;
+  wall_s: number;
+  /** Peak resident set of the worker (CPU runs), MiB. */
+  peak_rss_mib: number | null;
+  /** Peak GPU memory of the worker (GPU runs), MiB. */
+  peak_vram_mib: number | null;
+  error?: string;
+}
+
+function python(args: string[]): string {
+  const result = spawnSync(ensurePythonEnv(), args, { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
+  if (result.status !== 0) throw new Error(`python ${args.join(' ')} failed:\n${result.stderr}`);
+  return result.stdout;
+}
+
+function peakRssMiB(pid: number): number | null {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+function vramMiB(pid: number): number | null {
+  const out = spawnSync('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], {
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) return null;
+  const row = out.stdout.split('\n').map((line) => line.split(',').map((s) => s.trim())).find(([p]) => Number(p) === pid);
+  return row ? Number(row[1]) : null;
+}
+
+/** Trains `base` for `steps` steps with `config` overrides, sampling memory every 250 ms. */
+async function measure(label: string, base: string, work: string, steps: number, extra: Record<string, unknown>, gpu: boolean) {
+  const root = join(work, label.replace(/[^a-z0-9]+/gi, '-'));
+  const paths = {
+    root,
+    instanceDir: join(work, 'photos'),
+    outputDir: join(root, 'output'),
+    checkpointDir: join(root, 'checkpoints'),
+    classImageCache: join(work, 'class-cache'),
+  };
+  const config = buildDreamboothConfig({ basePath: base, hyperparameters: { class_name: 'dog', n_steps: steps }, seed: 0, paths, overrides: extra });
+  let rate: number | null = null;
+  let peakRss: number | null = null;
+  let peakVram: number | null = null;
+  const started = performance.now();
+  const worker = WorkerProcess.start({ cmd: 'train', id: label, config }, {
+    onEvent: (event) => {
+      if (event.type === 'progress' && event.stage === 'train' && typeof event.data.steps_per_s === 'number') rate = event.data.steps_per_s;
+    },
+  });
+  const sampler = setInterval(() => {
+    if (worker.pid === undefined) return;
+    const rss = peakRssMiB(worker.pid);
+    if (rss !== null) peakRss = Math.max(peakRss ?? 0, rss);
+    const vram = gpu ? vramMiB(worker.pid) : null;
+    if (vram !== null) peakVram = Math.max(peakVram ?? 0, vram);
+  }, 250);
+  const exit = await worker.exited;
+  clearInterval(sampler);
+  rmSync(root, { recursive: true, force: true });
+  const result: RunResult = {
+    label, steps, steps_per_s: rate, wall_s: (performance.now() - started) / 1000,
+    peak_rss_mib: gpu ? null : peakRss, peak_vram_mib: gpu ? peakVram : null,
+  };
+  if (exit.code !== 0) result.error = exit.error?.message ?? exit.stderrTail.slice(-500);
+  return result;
+}
+
+const tinyConfig = (mode: string) => ({
+  recipe: mode,
+  data: { resolution: 32 },
+  prior: { num_class_images: 2, sample_steps: 2 },
+  checkpoint: { every_n_steps: 1_000_000 },
+  tracking: { tensorboard: false },
+});
+
+const gpuConfig = (mode: string, preset: string) => ({
+  recipe: mode,
+  preset,
+  data: { resolution: 512 },
+  prior: { num_class_images: 1, sample_steps: 2, sample_batch_size: 1 },
+  checkpoint: { every_n_steps: 1_000_000 },
+  tracking: { tensorboard: false },
+});
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')).join('\n');
+}
+
+function row(r: RunResult): string[] {
+  const fmt = (x: number | null, digits: number) => (x === null ? 'n/a' : x.toFixed(digits));
+  const memory = r.peak_vram_mib !== null ? `${fmt(r.peak_vram_mib / 1024, 2)} GiB VRAM` : `${fmt(r.peak_rss_mib, 0)} MiB RSS`;
+  const stepTime = r.steps_per_s ? `${(1000 / r.steps_per_s).toFixed(0)} ms` : 'n/a';
+  return [r.label, String(r.steps), fmt(r.steps_per_s, 2), stepTime, memory, r.wall_s.toFixed(1), r.error ? `error: ${r.error.split('\n')[0]}` : ''];
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'atelier-bench-train-'));
+  try {
+    mkdirSync(join(work, 'photos'));
+    for (let i = 0; i < 4; i++) writeFileSync(join(work, 'photos', `dog-${i}.png`), subjectPhoto(i, 64));
+    const tiny = join(work, 'tiny-sd');
+    python(['-m', 'atelier_diffusion.tiny', '--out', tiny, '--seed', '0']);
+    const steps = Number(flags.steps);
+    const cpu: RunResult[] = [];
+    for (const mode of ['lora', 'full']) {
+      cpu.push(await measure(`tiny ${mode} cpu`, tiny, work, steps, { ...tinyConfig(mode), hardware: { accelerator: 'cpu' } }, false));
+    }
+    const cuda = python(['-c', 'import torch; print(torch.cuda.is_available())']).trim() === 'True';
+    const gpu: RunResult[] = [];
+    let gpuSkipped: string | null = 'no CUDA device: the SD-1.5-sized runs need a GPU';
+    if (cuda && existsSync('/proc')) {
+      gpuSkipped = null;
+      const sd15 = join(work, 'sd15-random');
+      python(['-c', [
+        'import sys, torch', 'from pathlib import Path',
+        'from atelier_diffusion.sample_bench import sd15_components',
+        'from atelier_diffusion.export import save_diffusers_folder',
+        "save_diffusers_folder(sd15_components(torch.device('cpu')), Path(sys.argv[1]))",
+      ].join('\n'), sd15]);
+      for (const mode of ['full', 'lora']) {
+        for (const preset of ['8gb', '12gb', '24gb']) {
+          gpu.push(await measure(`sd15 ${mode} ${preset}`, sd15, work, Number(flags['gpu-steps']), gpuConfig(mode, preset), true));
+        }
+      }
+    }
+    if (flags.json) {
+      console.log(JSON.stringify({ cpu_tiny: cpu, gpu_sd15: gpuSkipped ? { skipped: gpuSkipped } : gpu }));
+      return;
+    }
+    console.log('DreamBooth training through the worker (prior preservation on: 1 instance + 1 class example per step)');
+    const header = ['run', 'steps', 'steps/s', 'step time', 'peak memory', 'wall s', ''];
+    console.log(table([header, ...cpu.map(row), ...gpu.map(row)]));
+    if (gpuSkipped) console.log(`SD-1.5-sized GPU runs: skipped (${gpuSkipped})`);
+    else console.log('GPU targets: full ≤ 8 GiB, LoRA ≤ 6 GiB peak VRAM at 512 px');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
