@@ -40,7 +40,13 @@ class DataConfig:
     """Subject photos, prompts and preprocessing."""
 
     instance_dir: str = spec("", min_length=1, doc="folder of 3+ photos of the subject (jpg/png/webp)")
-    instance_prompt: str = spec("", min_length=1, doc='prompt with the identifier, e.g. "a photo of sks dog"')
+    instance_prompt: str = spec("", doc='prompt with the identifier, e.g. "a photo of sks dog" (required unless '
+                                'captions is true)')
+    captions: bool = spec(False, doc="one caption per image instead of instance_prompt: instance_dir/metadata.jsonl "
+                          '({"file_name", "text"} per line, the imagefolder layout) or a .txt beside each image')
+    caption_dropout: float = spec(0.0, minimum=0.0, maximum=1.0, doc="probability of training an instance example "
+                                  "on the empty prompt (teaches the unconditional prediction CFG needs)")
+    dedupe: bool = spec(True, doc="reject exact and near-duplicate instance images")
     class_prompt: str | None = spec(None, doc='prompt of the class, e.g. "a photo of dog" (prior preservation)')
     class_dir: str | None = spec(None, doc="folder of class images; missing ones are generated into the cache")
     resolution: int = spec(512, minimum=16, doc="training size in pixels (a multiple of the VAE's scale factor)")

@@ -14,7 +14,7 @@ from .protocol import ConfigError, Problem
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
 
-REQUIRED = ("model.base", "data.instance_dir", "data.instance_prompt", "output.dir")
+REQUIRED = ("model.base", "data.instance_dir", "output.dir")
 
 
 def missing_required(data: dict) -> list[Problem]:
@@ -25,13 +25,19 @@ def missing_required(data: dict) -> list[Problem]:
         node = data.get(section)
         if not isinstance(node, dict) or not node.get(name):
             out.append(Problem(key, "is required"))
+    data_section = data.get("data") if isinstance(data.get("data"), dict) else {}
+    if not data_section.get("instance_prompt") and not data_section.get("captions"):
+        out.append(Problem("data.instance_prompt", "is required (or set data.captions to true)"))
     return out
 
 
 def _required(cfg) -> list[Problem]:
     """Keys without a usable default that every job must give."""
     values = {key: getattr(getattr(cfg, key.split(".")[0]), key.split(".")[1]) for key in REQUIRED}
-    return [Problem(key, "is required") for key, value in values.items() if not value]
+    out = [Problem(key, "is required") for key, value in values.items() if not value]
+    if not cfg.data.instance_prompt and not cfg.data.captions:
+        out.append(Problem("data.instance_prompt", "is required (or set data.captions to true)"))
+    return out
 
 
 def _paths(cfg) -> list[Problem]:

@@ -8,6 +8,7 @@ photo gets upscaled into mush, and both are invisible until the samples look wro
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .protocol import DataError, Problem
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+CAPTION_SUFFIXES = (".txt", ".jsonl")
 MIN_INSTANCE_IMAGES = 3
 
 
@@ -69,19 +71,26 @@ def _inspect(path: Path, min_size: int) -> tuple[Image.Image | None, str | None]
     return img, None
 
 
-def check_instance_images(folder: str | Path, min_size: int, duplicate_distance: int = 10) -> list[Path]:
+def check_instance_images(folder: str | Path, min_size: int, duplicate_distance: int | None = 10,
+                          captions: bool = False) -> list[Path]:
     """Validates the subject photos; returns the usable files (sorted) or raises DataError listing each bad file.
 
-    Files starting with "." are ignored (editor/OS droppings); every other file must be a usable, distinct photo.
+    Files starting with "." are ignored (editor/OS droppings), and caption files when `captions` is on; every other
+    file must be a usable photo, distinct from the others unless `duplicate_distance` is None.
     """
     folder = Path(folder)
     problems: list[Problem] = []
     seen: list[_Seen] = []
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    skip = CAPTION_SUFFIXES if captions else ()
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in skip)
     for path in files:
         img, why = _inspect(path, min_size)
         if why:
             problems.append(Problem(str(path), why))
+            continue
+        if duplicate_distance is None:
+            seen.append(_Seen(path, "", 0))
             continue
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         hashed = phash(img)
@@ -102,6 +111,28 @@ def check_instance_images(folder: str | Path, min_size: int, duplicate_distance:
     if problems:
         raise DataError(f"instance images in {folder} cannot be used ({len(problems)} problem(s))", problems)
     return [s.path for s in seen]
+
+
+def read_captions(folder: str | Path, paths: list[Path]) -> list[str]:
+    """The caption of each image, from `folder/metadata.jsonl` (imagefolder: {"file_name", "text"} per line) or else
+    from a `.txt` beside each image. Raises DataError listing every image without a caption."""
+    folder = Path(folder)
+    meta = folder / "metadata.jsonl"
+    table: dict[str, str] = {}
+    if meta.is_file():
+        for n, line in enumerate(meta.read_text().splitlines(), 1):
+            try:
+                row = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError as err:
+                raise DataError("metadata.jsonl is not JSON lines", [Problem(f"{meta}:{n}", str(err))]) from None
+            if isinstance(row, dict) and isinstance(row.get("file_name"), str):
+                table[row["file_name"]] = str(row.get("text", ""))
+    else:
+        table = {p.name: p.with_suffix(".txt").read_text().strip() for p in paths if p.with_suffix(".txt").is_file()}
+    missing = [Problem(str(p), "no caption (metadata.jsonl entry or .txt file)") for p in paths if p.name not in table]
+    if missing:
+        raise DataError(f"captions missing in {folder} ({len(missing)} image(s))", missing)
+    return [table[p.name] for p in paths]
 
 
 def preprocess(img: Image.Image, resolution: int, crop: str, flip: bool, rng: np.random.Generator) -> torch.Tensor:

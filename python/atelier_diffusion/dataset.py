@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from .data import open_rgb, preprocess
 
 # Independent random streams per purpose, so adding class images never changes the instance crops.
-_INSTANCE, _CLASS, _AUGMENT = 1, 2, 3
+_INSTANCE, _CLASS, _AUGMENT, _CAPTION = 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,14 @@ class StreamSpec:
     flip_p: float
     batch_size: int
     seed: int
+    instance_captions: tuple[str, ...] | None = None
+    caption_dropout: float = 0.0
 
 
 class DreamBoothStream(IterableDataset):
     """Infinite stream of collated micro-batches starting at micro-batch `start`, for data-parallel `rank` of
-    `world`. Items: {"pixels": (n, 3, R, R) in [-1, 1], "num_instance": int, "index": g}."""
+    `world`. Items: {"pixels": (n, 3, R, R) in [-1, 1], "num_instance": int, "index": g}, plus "prompts" (one
+    per instance example) when the spec has captions."""
 
     def __init__(self, spec: StreamSpec, start: int = 0, rank: int = 0, world: int = 1):
         super().__init__()
@@ -58,6 +61,13 @@ class DreamBoothStream(IterableDataset):
         order = np.random.default_rng([self.spec.seed, stream, epoch]).permutation(len(paths))
         return paths[int(order[pos])]
 
+    def _caption(self, k: int) -> str:
+        """Caption of instance sample k, or "" with probability caption_dropout (keyed by k, like everything)."""
+        s = self.spec
+        path = self._pick(s.instance_paths, _INSTANCE, k)
+        drop = s.caption_dropout and np.random.default_rng([s.seed, _CAPTION, k]).random() < s.caption_dropout
+        return "" if drop else s.instance_captions[s.instance_paths.index(path)]
+
     def _example(self, paths: tuple[Path, ...], stream: int, k: int) -> torch.Tensor:
         path = self._pick(paths, stream, k)
         rng = np.random.default_rng([self.spec.seed, _AUGMENT, stream, k])
@@ -71,7 +81,10 @@ class DreamBoothStream(IterableDataset):
         pixels = [self._example(self.spec.instance_paths, _INSTANCE, first + j) for j in range(bs)]
         if self.spec.class_paths:
             pixels += [self._example(self.spec.class_paths, _CLASS, first + j) for j in range(bs)]
-        return {"pixels": torch.stack(pixels), "num_instance": bs, "index": g * self.world + self.rank}
+        out = {"pixels": torch.stack(pixels), "num_instance": bs, "index": g * self.world + self.rank}
+        if self.spec.instance_captions is not None:
+            out["prompts"] = [self._caption(first + j) for j in range(bs)]
+        return out
 
     def __iter__(self):
         info = get_worker_info()

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import torch
 
 from .config import Config, load_config, parse_override, to_dict
-from .data import check_instance_images
+from .data import check_instance_images, read_captions
 from .dataset import StreamSpec
 from .model import DiffusionParts, add_lora, freeze, load_parts, set_attention
 from .protocol import AtelierError, CancelledError, ConfigError, Emitter, Problem, guard_stdout
@@ -77,7 +77,9 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
         torch.set_num_threads(cfg.hardware.cpu_threads)
     torch.manual_seed(cfg.train.seed)
     min_size = cfg.data.min_size or cfg.data.resolution // 2
-    instance = check_instance_images(cfg.data.instance_dir, min_size, cfg.data.duplicate_distance)
+    instance = check_instance_images(cfg.data.instance_dir, min_size,
+                                     cfg.data.duplicate_distance if cfg.data.dedupe else None, cfg.data.captions)
+    captions = tuple(read_captions(cfg.data.instance_dir, instance)) if cfg.data.captions else None
     out_dir = Path(cfg.output.dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=1))
@@ -91,7 +93,7 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
 
     class_paths = ensure_class_images(cfg, parts, emit, check) if cfg.prior.enabled else []
     spec = StreamSpec(tuple(instance), tuple(class_paths), cfg.data.resolution, cfg.data.crop, cfg.data.flip_p,
-                      cfg.train.batch_size, cfg.train.seed)
+                      cfg.train.batch_size, cfg.train.seed, captions, cfg.data.caption_dropout)
     trainer, module, ckpt_dir = build_trainer(cfg, parts, spec, emit, cancelled)
     ckpt = resume_path(cfg, ckpt_dir)
     if ckpt:

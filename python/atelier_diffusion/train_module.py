@@ -126,7 +126,7 @@ class DreamBoothModule(L.LightningModule):
         random.seed(seed)
         gen = torch.Generator(device=self.device).manual_seed(seed)
         n = int(batch["num_instance"])
-        prompts = [self.cfg.data.instance_prompt] * n
+        prompts = list(batch["prompts"]) if "prompts" in batch else [self.cfg.data.instance_prompt] * n
         prompts += [self.cfg.data.class_prompt or ""] * (batch["pixels"].shape[0] - n)
         per_example = self.diffusion_loss(batch["pixels"], self.encode_prompts(prompts), gen)
         inst = per_example[:n].mean()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -76,3 +77,34 @@ def test_stream_is_a_function_of_seed_and_index(tmp_path: Path) -> None:
     # every instance photo appears once per epoch of 3 samples
     seen = [DreamBoothStream(spec)._pick(inst, 1, k) for k in range(3)]
     assert sorted(seen) == sorted(inst)
+
+
+def test_captions_from_metadata_or_sidecars(tmp_path: Path) -> None:
+    from atelier_diffusion.data import read_captions
+
+    paths = write_subject(tmp_path / "meta", 3)
+    (tmp_path / "meta" / "metadata.jsonl").write_text(
+        "\n".join(json.dumps({"file_name": p.name, "text": f"a red box {i}"}) for i, p in enumerate(paths[:2])))
+    ok = check_instance_images(tmp_path / "meta", 16, captions=True)  # metadata.jsonl is not an image problem
+    with pytest.raises(DataError) as err:
+        read_captions(tmp_path / "meta", ok)
+    assert [Path(p.path).name for p in err.value.details] == ["photo2.png"]
+    side = write_subject(tmp_path / "side", 3)
+    for i, p in enumerate(side):
+        p.with_suffix(".txt").write_text(f"caption {i}\n")
+    got = read_captions(tmp_path / "side", check_instance_images(tmp_path / "side", 16, captions=True))
+    assert got == ["caption 0", "caption 1", "caption 2"]
+
+
+def test_stream_carries_captions_with_keyed_dropout(tmp_path: Path) -> None:
+    inst = tuple(write_subject(tmp_path, 4))
+    captions = tuple(f"caption of {p.name}" for p in inst)
+    spec = StreamSpec(inst, (), 32, "center", 0.0, batch_size=4, seed=1, instance_captions=captions,
+                      caption_dropout=0.5)
+    stream = DreamBoothStream(spec)
+    prompts = [p for g in range(6) for p in stream.batch(g)["prompts"]]
+    assert "" in prompts and any(p.startswith("caption of") for p in prompts)
+    b = stream.batch(3)
+    for k, prompt in enumerate(b["prompts"]):
+        assert prompt in ("", f"caption of {stream._pick(inst, 1, 12 + k).name}")
+    assert DreamBoothStream(spec, start=3).batch(3)["prompts"] == b["prompts"]

@@ -51,3 +51,14 @@ def test_bf16_mixed_without_prior(tiny_sd: Path, photos: Path) -> None:
     assert any(line["level"] == "warning" and "wandb" in line["message"] for line in col.lines("log"))
     assert len(values) == 3 and all(math.isfinite(v["loss"]) for v in values)
     assert all("loss_class" not in v and v["loss"] == v["loss_instance"] for v in values)
+
+
+def test_captioned_training_without_identifier(tiny_sd: Path, tmp_path: Path) -> None:
+    """The mode a base model is trained in (DreamBench): a caption per image, no prior, no dedupe."""
+    photos = tmp_path / "photos"
+    paths = write_subject(photos, 4)
+    for i, p in enumerate(paths):
+        p.with_suffix(".txt").write_text(f"a photo of a red box {i}")
+    values = _losses(tiny_sd, tmp_path, "captioned", prior={"enabled": False},
+                     data={"instance_prompt": "", "captions": True, "caption_dropout": 0.2, "dedupe": False})
+    assert len(values) == 3 and all(math.isfinite(v["loss"]) for v in values)
