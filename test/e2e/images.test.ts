@@ -63,13 +63,13 @@ describe('/v1/images/generations through the official openai client', () => {
   it('serves url answers from atelier', async () => {
     const res = await generate({ response_format: 'url', seed: 1, steps: 2, guidance_scale: 1 });
     const url = res.data![0]!.url!;
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/images\/img_[A-Za-z0-9]+-0\.png$/);
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/images\/img-[A-Za-z0-9]+-0\.png$/);
     const fetched = await fetch(url);
     assert.equal(fetched.status, 200);
     assert.equal(fetched.headers.get('content-type'), 'image/png');
     const b64 = await generate({ seed: 1, steps: 2, guidance_scale: 1 });
     assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), Buffer.from(b64.data![0]!.b64_json!, 'base64'));
-    assert.equal((await fetch(url.replace(/img_\w+/, 'img_missing'))).status, 404);
+    assert.equal((await fetch(url.replace(/img-[A-Za-z0-9]+-0/, 'img-missing-0'))).status, 404);
   });
 
   for (const [param, body] of [
