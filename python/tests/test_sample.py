@@ -141,3 +141,19 @@ def test_generate_command_writes_pngs_with_parameters_and_stays_resident(tiny_sd
     meta = parse_parameters(read_parameters(png))
     assert meta == {"prompt": PROMPT, "negative_prompt": "blurry, dark", "Steps": "2", "Sampler": "DPM++ 2M Karras",
                     "CFG scale": "7.5", "Seed": "10", "Size": "32x32", "Model": "tiny"}
+
+
+def test_model_cache_is_lru_by_count_and_bytes(tiny_sd, tmp_path):
+    from atelier_diffusion.resident import ModelCache, model_bytes
+
+    a, b = ModelSource(str(tiny_sd)), ModelSource(str(tiny_sd), lora_scale=0.5)  # distinct keys, same files
+    cache = ModelCache(max_bytes=2**40, max_models=1)
+    first, warm = cache.get(a)
+    assert not warm and cache.get(a) == (first, True)
+    cache.get(b)
+    assert [e["source"][2] for e in cache.describe()] == [0.5]  # a was evicted
+    size = model_bytes(first)
+    cache = ModelCache(max_bytes=int(size * 1.5), max_models=4)
+    cache.get(a)
+    cache.get(b)
+    assert len(cache.entries) == 1 and cache.used() == size
