@@ -18,7 +18,7 @@ from .train_module import DreamBoothModule
 
 
 # Frozen VAE/text encoder stay in eval mode on purpose; Lightning's hint about eval-mode modules is noise here.
-warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode", module="lightning")
+warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
 
 
 def build_loggers(cfg: Config, out_dir: Path, emit: Emitter) -> list:

@@ -51,3 +51,32 @@ def test_registry_rejects_double_registration() -> None:
     assert resolve("test-echo") is echo
     with pytest.raises(ValueError):
         command("test-echo")(lambda req: None)
+
+
+def test_cancel_command_stops_a_running_job(tiny_sd: Path, tmp_path: Path) -> None:
+    """A cancel line is read while a train command runs (here: drawing class images) and ends it with a
+    `cancelled` error; the worker then serves the next command."""
+    from subject import write_subject
+    from train_helpers import job_config
+
+    write_subject(tmp_path / "photos", 3)
+    config = job_config(tiny_sd, tmp_path / "photos", tmp_path / "out", tmp_path / "cache",
+                        prior={"num_class_images": 400, "sample_batch_size": 1})
+    env = {**os.environ, "PYTHONPATH": str(PYTHON_ROOT), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "atelier_diffusion.worker"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc.stdin.write(json.dumps({"cmd": "train", "id": "job", "config": config}) + "\n")
+    proc.stdin.flush()
+    lines = []
+    for raw in proc.stdout:
+        lines.append(json.loads(raw))
+        if lines[-1]["type"] == "progress" and lines[-1]["stage"] == "class_images":
+            proc.stdin.write('{"cmd": "cancel", "id": "job"}\n{"cmd": "ping", "id": "after"}\n')
+            proc.stdin.close()
+        if lines[-1]["type"] in ("result", "error") and lines[-1]["id"] == "after":
+            break
+    assert proc.wait(timeout=120) == 1
+    ends = {line["id"]: line for line in lines if line["type"] in ("result", "error")}
+    assert ends["job"]["code"] == "cancelled" and ends["after"]["type"] == "result"
+    drawn = [line["step"] for line in lines if line["type"] == "progress"]
+    assert drawn and max(drawn) < 400
