@@ -1,5 +1,6 @@
 import { generateLlamaGguf } from './llama-gguf.js';
 import { generateLlamaOnnx } from './llama-onnx.js';
+import { generateQwen2VlOnnx } from './qwen2vl-onnx.js';
 import { generateTinyDiffusers } from './sd-diffusers.js';
 import { generateSmolvlmOnnx } from './smolvlm-onnx.js';
 import { generateVlmOnnx } from './vlm-onnx.js';
@@ -62,6 +63,13 @@ export const demoModels: DemoModelSpec[] = [
     generate: (targetDir, { seed }) => generateSmolvlmOnnx(targetDir, seed),
   },
   {
+    name: 'atelier-demo-qwen2vl',
+    format: 'onnx',
+    needsPython: false,
+    description: 'tiny random vision-language model in the transformers.js Qwen2-VL layout (flattened patches, M-RoPE, ChatML + tools)',
+    generate: (targetDir, { seed }) => generateQwen2VlOnnx(targetDir, seed),
+  },
+  {
     name: 'atelier-demo-sd',
     format: 'diffusers',
     needsPython: true,
@@ -70,5 +78,5 @@ export const demoModels: DemoModelSpec[] = [
   },
 ];
 
-export { chatmlToolsTemplate, gemmaVisionTemplate, idefics3Template } from './chat-template.js';
+export { chatmlToolsTemplate, gemmaVisionTemplate, idefics3Template, qwen2VlTemplate } from './chat-template.js';
 export { buildDemoTokenizer, tokenId, type DemoTokenizer } from './tokenizer.js';

@@ -16,6 +16,12 @@ export interface DecoderStyle {
   normOffset: number;
   /** MLP gate activation: SiLU (llama) or tanh-approximated GELU (Gemma). */
   activation: 'silu' | 'gelu_tanh';
+  /**
+   * Qwen2-VL's multimodal rotary: `position_ids` is [3, batch, seq] (temporal, height, width) and the rotary
+   * frequencies are split into these three consecutive sections, each rotated by its own position stream.
+   * Absent: ordinary 1-D rotary with `position_ids` [batch, seq].
+   */
+  mropeSection?: readonly [number, number, number];
 }
 
 /** Llama's own choices. */
@@ -42,10 +48,10 @@ export function rotaryTables(shape: LlamaShape): { cos: Float32Array; sin: Float
 }
 
 /** Additive attention bias [batch, 1, 1, seq, total]: 0 where a query may attend, -1e9 elsewhere. */
-function attentionBias(g: GraphBuilder, attentionMask: string, positionIds: string): string {
+function attentionBias(g: GraphBuilder, attentionMask: string, hidden: string): string {
   const scalar = (shape: string, index: number): string => g.op1('Gather', [shape, g.ints([index], [])], { axis: 0 });
   const total = scalar(g.op1('Shape', [attentionMask]), 1);
-  const seq = scalar(g.op1('Shape', [positionIds]), 1);
+  const seq = scalar(g.op1('Shape', [hidden]), 1);
   const one = g.ints([1], []);
   // Queries sit at the end of the mask: with a KV cache the mask covers past + current tokens.
   const queryIndex = g.op1('Range', [g.op1('Sub', [total, seq]), total, one]);
@@ -67,6 +73,20 @@ function rotate(g: GraphBuilder, x: string, cos: string, sin: string, dim: numbe
   const first = g.op1('Sub', [g.op1('Mul', [x1, cos]), g.op1('Mul', [x2, sin])]);
   const second = g.op1('Add', [g.op1('Mul', [x2, cos]), g.op1('Mul', [x1, sin])]);
   return g.op1('Concat', [first, second], { axis: -1 });
+}
+
+/**
+ * From rows gathered by 3-D positions [3, batch, seq, half], takes frequency section i from position stream i
+ * (temporal, height, width) and joins them into [batch, seq, half], as Qwen2-VL's M-RoPE does.
+ */
+function mropeSelect(g: GraphBuilder, rows: string, section: readonly [number, number, number]): string {
+  let offset = 0;
+  const parts = section.map((size, stream) => {
+    const part = g.op1('Slice', [rows, g.ints([stream, offset]), g.ints([stream + 1, offset + size]), g.ints([0, 3])]);
+    offset += size;
+    return part;
+  });
+  return g.op1('Squeeze', [g.op1('Concat', parts, { axis: 3 }), g.ints([0])]);
 }
 
 function activation(g: GraphBuilder, x: string, kind: DecoderStyle['activation']): string {
@@ -121,13 +141,15 @@ export function addLlamaDecoder(
 ): void {
   const tables = rotaryTables(shape);
   const half = headDim(shape) / 2;
-  const gathered = (name: string, table: Float32Array): string =>
-    g.op1('Unsqueeze', [g.op1('Gather', [g.weight(name, table, [tables.rows, half]), io.positionIds]), g.ints([1])]);
+  const gathered = (name: string, table: Float32Array): string => {
+    const rows = g.op1('Gather', [g.weight(name, table, [tables.rows, half]), io.positionIds]);
+    return g.op1('Unsqueeze', [style.mropeSection ? mropeSelect(g, rows, style.mropeSection) : rows, g.ints([1])]);
+  };
   const ctx: BlockContext = {
     shape,
     cos: gathered('rotary.cos', tables.cos),
     sin: gathered('rotary.sin', tables.sin),
-    bias: attentionBias(g, io.attentionMask, io.positionIds),
+    bias: attentionBias(g, io.attentionMask, io.hidden),
   };
   let x = io.hidden;
   weights.blocks.forEach((w, i) => {

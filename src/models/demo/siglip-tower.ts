@@ -69,7 +69,11 @@ export class VisionWeights {
   }
 }
 
-function encoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: string, i: number, bias?: string): string {
+/**
+ * One pre-norm ViT layer on `x` [images, patches, hidden] (LayerNorm → attention → residual, LayerNorm → tanh-GELU
+ * MLP → residual). `bias` [images or 1, 1, patches, patches] is added to the attention scores when given.
+ */
+export function addEncoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: string, i: number, bias?: string): string {
   const p = `vision_tower.encoder.layers.${i}`;
   const d = shape.hidden;
   const hd = d / shape.heads;
@@ -104,7 +108,7 @@ export function addSiglipTower(g: GraphBuilder, w: VisionWeights, shape: VisionS
   const sequence = g.op1('Transpose', [g.reshape(patches, [0, d, -1])], { perm: [0, 2, 1] });
   const positions = g.weight('vision_tower.embeddings.position_embedding.weight', w.floats('positions', grid * grid * d, 0.5), [grid * grid, d]);
   let x = g.op1('Add', [sequence, positions]);
-  for (let i = 0; i < shape.layers; i++) x = encoderLayer(g, w, shape, x, i, bias);
+  for (let i = 0; i < shape.layers; i++) x = addEncoderLayer(g, w, shape, x, i, bias);
   g.scope = 'vision.post';
   return w.layerNorm(g, x, 'vision_tower.post_layernorm', d, shape.layerNormEps);
 }

@@ -36,7 +36,9 @@ function decoder(shape: LlamaShape, weights: LlamaWeights, style: DecoderStyle, 
   const g = new GraphBuilder();
   const hidden = g.input('inputs_embeds', OnnxType.FLOAT, ['batch_size', 'sequence_length', shape.embedding]);
   const attentionMask = g.input('attention_mask', OnnxType.INT64, ['batch_size', 'total_sequence_length']);
-  const positionIds = g.input('position_ids', OnnxType.INT64, ['batch_size', 'sequence_length']);
+  // Qwen2-VL's M-RoPE takes three position streams (temporal, height, width).
+  const positionShape = style.mropeSection ? [3, 'batch_size', 'sequence_length'] : ['batch_size', 'sequence_length'];
+  const positionIds = g.input('position_ids', OnnxType.INT64, positionShape);
   addLlamaDecoder(g, shape, weights, { hidden, attentionMask, positionIds }, style);
   return g.encode('decoder_model_merged', docString);
 }

@@ -29,6 +29,7 @@ describe('demoModels', () => {
         ['atelier-demo-onnx', 'onnx', false],
         ['atelier-demo-vlm', 'onnx', false],
         ['atelier-demo-smolvlm', 'onnx', false],
+        ['atelier-demo-qwen2vl', 'onnx', false],
         ['atelier-demo-sd', 'diffusers', true],
       ],
     );
