@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AutoProcessor, AutoTokenizer, env, RawImage, type Tensor } from '@huggingface/transformers';
 import { generateLlamaOnnx } from '../../../src/models/demo/llama-onnx.js';
+import { generateQwen2VlOnnx } from '../../../src/models/demo/qwen2vl-onnx.js';
 import { generateSmolvlmOnnx } from '../../../src/models/demo/smolvlm-onnx.js';
 import { generateVlmOnnx } from '../../../src/models/demo/vlm-onnx.js';
 import { ensurePythonEnv, workerEnv } from '../../../src/personalize/index.js';
@@ -24,14 +25,15 @@ const vlmMessages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text'
 const smolMessages = [...vlmMessages, { role: 'assistant', content: [{ type: 'text', text: 'A cat.' }] }, { role: 'user', content: 'And?' }];
 
 // Reads the folders with the reference Python libraries (tokenizers, jinja2, transformers' config and processor
-// classes) and prints what they make of them, for comparison with transformers.js. (Python's SmolVLM processor
-// needs torchvision, which the worker's environment does not pin, so only its config and template are compared.)
+// classes) and prints what they make of them, for comparison with transformers.js. (Python's SmolVLM and
+// Qwen2-VL processors need torchvision, which the worker's environment does not pin, so only their configs and
+// templates are compared.)
 const script = `
 import json, sys
 import numpy as np
 from PIL import Image
 from transformers import AutoConfig, AutoProcessor, AutoTokenizer
-text_dir, vlm_dir, smol_dir, case = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+text_dir, vlm_dir, smol_dir, qwen_dir, case = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5])
 tok = AutoTokenizer.from_pretrained(text_dir)
 processor = AutoProcessor.from_pretrained(vlm_dir)
 prompt = processor.apply_chat_template(case["vlm_messages"], add_generation_prompt=True)
@@ -40,7 +42,8 @@ print(json.dumps({
   "ids": [tok.encode(t) for t in case["texts"]],
   "decoded": [tok.decode(tok.encode(t)) for t in case["texts"]],
   "chat": tok.apply_chat_template(case["messages"], tools=case["tools"], add_generation_prompt=True, tokenize=False),
-  "configs": [type(AutoConfig.from_pretrained(d)).__name__ for d in (text_dir, vlm_dir, smol_dir)],
+  "configs": [type(AutoConfig.from_pretrained(d)).__name__ for d in (text_dir, vlm_dir, smol_dir, qwen_dir)],
+  "qwen_prompt": AutoTokenizer.from_pretrained(qwen_dir).apply_chat_template(case["smol_messages"], tools=case["tools"], add_generation_prompt=True, tokenize=False),
   "smol_prompt": AutoTokenizer.from_pretrained(smol_dir).apply_chat_template(case["smol_messages"], add_generation_prompt=True, tokenize=False),
   "processor": type(processor).__name__,
   "vlm_prompt": prompt,
@@ -53,6 +56,7 @@ describe('demo folders under the reference Python libraries', () => {
   let textDir: string;
   let vlmDir: string;
   let smolDir: string;
+  let qwenDir: string;
   let python: Record<string, unknown>;
 
   before(async () => {
@@ -60,9 +64,10 @@ describe('demo folders under the reference Python libraries', () => {
     textDir = await generateLlamaOnnx(join(root, 'text'), 0);
     vlmDir = await generateVlmOnnx(join(root, 'vlm'), 0);
     smolDir = await generateSmolvlmOnnx(join(root, 'smolvlm'), 0);
+    qwenDir = await generateQwen2VlOnnx(join(root, 'qwen2vl'), 0);
     const result = spawnSync(
       ensurePythonEnv(),
-      ['-c', script, textDir, vlmDir, smolDir, JSON.stringify({ texts, messages, tools, vlm_messages: vlmMessages, smol_messages: smolMessages })],
+      ['-c', script, textDir, vlmDir, smolDir, qwenDir, JSON.stringify({ texts, messages, tools, vlm_messages: vlmMessages, smol_messages: smolMessages })],
       { env: workerEnv({ OMP_NUM_THREADS: '1' }), encoding: 'utf8' },
     );
     assert.equal(result.status, 0, result.stderr);
@@ -71,7 +76,7 @@ describe('demo folders under the reference Python libraries', () => {
   after(() => rm(root, { recursive: true, force: true }));
 
   it('loads the configs and processor as the real classes', () => {
-    assert.deepEqual(python.configs, ['LlamaConfig', 'Gemma3Config', 'SmolVLMConfig']);
+    assert.deepEqual(python.configs, ['LlamaConfig', 'Gemma3Config', 'SmolVLMConfig', 'Qwen2VLConfig']);
     assert.equal(python.processor, 'Gemma3Processor');
   });
 
@@ -91,6 +96,13 @@ describe('demo folders under the reference Python libraries', () => {
     const tokenizer = await AutoTokenizer.from_pretrained(smolDir, { local_files_only: true });
     const js = tokenizer.apply_chat_template(smolMessages as never, { add_generation_prompt: true, tokenize: false });
     assert.equal(python.smol_prompt, js);
+  });
+
+  it('renders the Qwen2-VL template (images and tools) identically', async () => {
+    const tokenizer = await AutoTokenizer.from_pretrained(qwenDir, { local_files_only: true });
+    const js = tokenizer.apply_chat_template(smolMessages as never, { tools, add_generation_prompt: true, tokenize: false });
+    assert.ok(String(js).includes('<|vision_start|><|image_pad|><|vision_end|>What is this?'));
+    assert.equal(python.qwen_prompt, js);
   });
 
   it('expands image placeholders into the same ids in both processors', async () => {
