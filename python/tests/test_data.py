@@ -14,7 +14,7 @@ from PIL import Image
 from atelier_diffusion.data import check_instance_images, open_rgb, preprocess
 from atelier_diffusion.dataset import DreamBoothStream, StreamSpec
 from atelier_diffusion.protocol import DataError
-from subject import draw_subject, write_subject
+from atelier_diffusion.subject_photos import draw_subject, write_subject
 
 
 def test_good_photos_pass_in_name_order(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_registry_rejects_double_registration() -> None:
 def test_cancel_command_stops_a_running_job(tiny_sd: Path, tmp_path: Path) -> None:
     """A cancel line is read while a train command runs (here: drawing class images) and ends it with a
     `cancelled` error; the worker then serves the next command."""
-    from subject import write_subject
+    from atelier_diffusion.subject_photos import write_subject
     from train_helpers import job_config
 
     write_subject(tmp_path / "photos", 3)

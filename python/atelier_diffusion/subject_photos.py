@@ -1,5 +1,5 @@
-"""Procedural subject photos for the tests: the same striped red box in different places on different grounds,
-so each photo is distinct (perceptually) while showing one subject."""
+"""Procedural subject photos for tests and benchmarks: the same striped red box in different places on
+different grounds, so each photo is perceptually distinct while showing one subject."""
 
 from __future__ import annotations
 
