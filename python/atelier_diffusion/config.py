@@ -261,6 +261,28 @@ def build_config(user: dict[str, Any], cuda: bool | None = None) -> Config:
     return cfg
 
 
+#: Sections/keys a resumed run may change without changing the steps it replays.
+RESUMABLE_CHANGES = ("train.max_steps", "train.num_workers", "checkpoint", "tracking", "hardware", "output",
+                     "prior.cache_dir", "prior.sample_batch_size", "data.instance_dir", "data.class_dir", "preset",
+                     "recipe")
+
+
+def resume_conflicts(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[Problem]:
+    """Keys whose value differs between a checkpoint's config and this run's, other than RESUMABLE_CHANGES:
+    resuming across such a change would silently train something else than either run describes."""
+    out: list[Problem] = []
+    for key in sorted(set(saved) | set(current)):
+        path = f"{prefix}{key}"
+        if path in RESUMABLE_CHANGES:
+            continue
+        a, b = saved.get(key), current.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += resume_conflicts(a, b, path + ".")
+        elif a != b:
+            out.append(Problem(path, f"checkpoint has {a!r}, this run {b!r}"))
+    return out
+
+
 def to_dict(cfg: Any) -> Any:
     """Plain-dict view of a config (for logs, checkpoints and hashing); drops internal fields."""
     if is_dataclass(cfg):

@@ -15,9 +15,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import Config, to_dict
+from .config import Config, resume_conflicts, to_dict
 from .dataset import StreamSpec, make_loader
 from .model import DiffusionParts
+from .protocol import ConfigError
 
 
 def step_seed(seed: int, index: int) -> int:
@@ -172,7 +173,13 @@ class DreamBoothModule(L.LightningModule):
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        """Restores RNG states (belt and braces: steps re-seed from their key anyway)."""
+        """Refuses a checkpoint made with a different recipe, then restores RNG states (belt and braces: steps
+        re-seed from their key anyway)."""
+        saved = checkpoint.get("atelier", {}).get("config")
+        conflicts = resume_conflicts(saved, to_dict(self.cfg)) if saved else []
+        if conflicts:
+            raise ConfigError("the checkpoint to resume was made with different settings (set checkpoint.resume "
+                              "to \"none\" or use another output.dir to start over)", conflicts)
         rng = checkpoint.get("atelier", {}).get("rng")
         if rng:
             set_rng_state(rng)

@@ -111,3 +111,14 @@ def test_output_loads_as_a_pipeline(full_run) -> None:
     image = pipe("a photo of sks box", num_inference_steps=2, output_type="np",
                  generator=torch.Generator().manual_seed(0)).images
     assert image.shape == (1, 32, 32, 3)
+
+
+def test_resume_with_changed_settings_is_refused(full_run, tiny_sd: Path) -> None:
+    from atelier_diffusion.protocol import ConfigError
+
+    root, _cfg, _col, _result = full_run
+    changed = build_config(job_config(tiny_sd, root / "photos", root / "out", root / "cache",
+                                      train={"max_steps": STEPS + 2, "lr": 2e-3}, checkpoint={"every_n_steps": 10}))
+    with pytest.raises(ConfigError) as err:
+        run_training(changed, Collector().emit)
+    assert [p.path for p in err.value.details] == ["train.lr"]  # max_steps may grow; the lr may not change
