@@ -9,7 +9,10 @@ export interface Qwen2VlVisionShape extends VisionShape {
   temporalPatchSize: number;
 }
 
-/** The demo's Qwen2-VL vision shape: 8-pixel patches, 2 frames each, 2×2 patches merged per text token. */
+/**
+ * The demo's Qwen2-VL vision shape: 8-pixel patches, 2 frames each, 2×2 patches merged per text token. Images keep
+ * their aspect ratio, so `imageSize` is only the side of the pixel budget (at most imageSize² pixels).
+ */
 export const demoQwen2VlVisionShape: Qwen2VlVisionShape = {
   imageSize: 64,
   patchSize: 8,
