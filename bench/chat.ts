@@ -1,0 +1,152 @@
+// Chat generation speed: `npm run bench:chat [-- --json] [--threads 2] [--tokens 256] [--gguf f.gguf] [--onnx dir]`.
+//
+// GGUF (node-llama-cpp): atelier's engine vs a bare `LlamaContextSequence.evaluate` loop on the same model and
+// threads; JSON-constrained (decoder mask every step) vs unconstrained; 4 concurrent streams vs 1.
+// ONNX (transformers.js): time per token of atelier's step loop vs bare `model.generate` (greedy, same tokens).
+// Defaults to the generated demo models; pass real ones with --gguf / --onnx. Medians of --runs runs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
+import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
+import { GgufEngine, OnnxEngine, type EngineModel, type MaskHook, type SamplingOptions } from '../src/engines/index.js';
+import { demoModels } from '../src/models/demo/index.js';
+import { Matcher, Vocabulary, compileJsonSchema } from '../src/structure/index.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '1' },
+    tokens: { type: 'string', default: '256' },
+    runs: { type: 'string', default: '3' },
+    gguf: { type: 'string' },
+    onnx: { type: 'string' },
+  },
+});
+const threads = Number(flags.threads);
+const tokens = Number(flags.tokens);
+const runs = Number(flags.runs);
+const prompt = '<|im_start|>user\nList some words as JSON.<|im_end|>\n<|im_start|>assistant\n';
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+async function rate(label: string, fn: () => Promise<number>): Promise<number> {
+  process.stderr.write(`${label}…\n`);
+  const rates: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const n = await fn();
+    rates.push(n / ((performance.now() - start) / 1000));
+  }
+  return median(rates);
+}
+
+const sampling = (model: EngineModel, seed: number): SamplingOptions => ({
+  temperature: 1, topP: 1, topK: 0, minP: 0, seed, frequencyPenalty: 0, presencePenalty: 0,
+  // Both sides generate exactly `tokens` tokens: end-of-generation is banned here and ignored by the bare loop.
+  logitBias: new Map(model.vocabulary().eog.map((id) => [id, -100])),
+});
+
+async function drain(model: EngineModel, seed: number, mask?: MaskHook, accept?: (t: number) => void, temperature = 1): Promise<number> {
+  let n = 0;
+  const gen = model.generate({ prompt: { text: prompt, images: [] }, sampling: { ...sampling(model, seed), temperature }, maxTokens: tokens, ...(mask && { mask }) });
+  for await (const t of gen) {
+    accept?.(t.token);
+    n++;
+  }
+  return n;
+}
+
+/** A decoder over an unbounded JSON array of strings, so constrained runs last `tokens` tokens too. */
+function jsonMask(model: EngineModel): { mask: MaskHook; accept: (t: number) => void } {
+  const v = model.vocabulary();
+  const vocab = Vocabulary.fromTokenBytes(v.bytes.map((b, i) => (v.special[i] ? null : b)), { eosTokenIds: v.eog });
+  const matcher = new Matcher(compileJsonSchema({ type: 'array', items: { type: 'string' } }), vocab);
+  return { mask: (words) => (matcher.fillMask(words), true), accept: (t) => void matcher.accept(t) };
+}
+
+async function benchGguf(path: string): Promise<Record<string, number>> {
+  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error, progressLogs: false });
+  const bareModel = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+  const bareContext = await bareModel.createContext({ sequences: 1, contextSize: 2048, threads: { ideal: threads, min: threads }, flashAttention: false });
+  const sequence = bareContext.getSequence();
+  const promptTokens = bareModel.tokenize(prompt, true);
+  const bare = await rate('gguf bare', async () => {
+    // Like atelier's prefix cache: keep the evaluated prompt, re-evaluate only its last token for fresh logits.
+    const keep = Math.min(sequence.nextTokenIndex, promptTokens.length - 1);
+    await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    let n = 0;
+    const options = { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true };
+    for await (const _ of sequence.evaluate(promptTokens.slice(keep) as Token[], options)) if (++n >= tokens) break;
+    return n;
+  });
+  await bareContext.dispose();
+  await bareModel.dispose();
+  await llama.dispose();
+
+  const engine = await GgufEngine.create({ threads });
+  const model = await engine.load(path, { contextSize: 2048, parallel: 4 });
+  const ours = await rate('gguf atelier', () => drain(model, 1));
+  const constrained = await rate('gguf constrained', () => {
+    const { mask, accept } = jsonMask(model);
+    return drain(model, 1, mask, accept);
+  });
+  const four = await rate('gguf 4 streams', async () => (await Promise.all([1, 2, 3, 4].map((s) => drain(model, s)))).reduce((a, b) => a + b, 0));
+  await engine.dispose();
+  return { bare, ours, constrained, four };
+}
+
+async function benchOnnx(path: string): Promise<Record<string, number>> {
+  env.allowRemoteModels = false;
+  env.localModelPath = join(path, '..');
+  const id = path.split('/').pop() as string;
+  const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
+  const bareModel = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  const inputs = tokenizer(prompt, { add_special_tokens: false });
+  const n = Math.min(tokens, 64);
+  const bare = await rate('onnx bare', async () => {
+    await bareModel.generate({ ...inputs, max_new_tokens: n, min_new_tokens: n, do_sample: false });
+    return n;
+  });
+  await bareModel.dispose();
+  const engine = new OnnxEngine({ threads });
+  const model = await engine.load(path, { contextSize: 2048 });
+  const ours = await rate('onnx atelier', async () => {
+    let k = 0;
+    const gen = model.generate({ prompt: { text: prompt, images: [] }, sampling: { ...sampling(model, 1), temperature: 0 }, maxTokens: n });
+    for await (const _ of gen) k++;
+    return k;
+  });
+  await engine.dispose();
+  return { bareMsPerToken: 1000 / bare, oursMsPerToken: 1000 / ours };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'atelier-bench-chat-'));
+try {
+  const ggufPath = flags.gguf ?? (await demoModels.find((m) => m.name === 'atelier-demo-gguf')!.generate(join(dir, 'gguf'), { seed: 1 }));
+  const onnxPath = flags.onnx ?? (await demoModels.find((m) => m.name === 'atelier-demo-onnx')!.generate(join(dir, 'onnx'), { seed: 1 }));
+  const g = await benchGguf(ggufPath);
+  const o = await benchOnnx(onnxPath);
+  const summary = {
+    threads, tokens, runs,
+    gguf: { ...g, oursVsBare: g.ours! / g.bare!, constrainedVsUnconstrained: g.constrained! / g.ours!, fourStreamsVsOne: g.four! / g.ours! },
+    onnx: { ...o, oursVsBare: o.bareMsPerToken! / o.oursMsPerToken! },
+  };
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    const f = (x: number) => x.toFixed(x >= 100 ? 0 : 2);
+    const rows: [string, string, string][] = [
+      ['GGUF bare node-llama-cpp', `${f(g.bare!)} tok/s`, ''],
+      ['GGUF atelier, unconstrained', `${f(g.ours!)} tok/s`, `${f(summary.gguf.oursVsBare)}x bare (target >= 0.95)`],
+      ['GGUF atelier, JSON-constrained', `${f(g.constrained!)} tok/s`, `${f(summary.gguf.constrainedVsUnconstrained)}x unconstrained (target >= 0.95)`],
+      ['GGUF atelier, 4 streams total', `${f(g.four!)} tok/s`, `${f(summary.gguf.fourStreamsVsOne)}x one stream (target >= 1.6)`],
+      ['ONNX bare transformers.js generate', `${f(o.bareMsPerToken!)} ms/tok`, ''],
+      ['ONNX atelier step loop', `${f(o.oursMsPerToken!)} ms/tok`, `${f(summary.onnx.oursVsBare)}x bare speed`],
+    ];
+    process.stdout.write(`chat bench: ${tokens} tokens, ${threads} threads, median of ${runs}\n`);
+    for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(36)} ${b.padStart(14)}  ${c}\n`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
