@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .model import ADAPTER_FILE, LORA_WEIGHTS, DiffusionParts, build_pipeline, model_hash
+from .model import ADAPTER_FILE, LORA_WEIGHTS, DiffusionParts, build_pipeline, load_parts, model_hash
 
 
 def _write_lora(cfg: Config, parts: DiffusionParts, folder: Path, base_hash: str) -> None:
@@ -46,7 +46,13 @@ def write_output(cfg: Config, parts: DiffusionParts, out_dir: Path) -> dict[str,
     if cfg.train.method == "lora":
         _write_lora(cfg, parts, tmp, base_hash)
     else:
-        build_pipeline(parts, parts.noise_scheduler).save_pretrained(str(tmp), safe_serialization=True)
+        # Frozen parts come from the base files, not from memory: under mixed precision they are stored in half
+        # there, and the output must hold the base's exact VAE (and text encoder, unless trained).
+        fresh = load_parts(cfg.model.base, cfg.model.base_config, cfg.model.prediction_type)
+        fresh.unet = parts.unet
+        if cfg.train.train_text_encoder:
+            fresh.text_encoder = parts.text_encoder
+        build_pipeline(fresh, parts.noise_scheduler).save_pretrained(str(tmp), safe_serialization=True)
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
     return {"model_dir": str(final), "kind": "lora" if cfg.train.method == "lora" else "diffusers",

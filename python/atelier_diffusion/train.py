@@ -23,7 +23,7 @@ import torch
 from .config import Config, load_config, parse_override, to_dict
 from .data import check_instance_images, read_captions
 from .dataset import StreamSpec
-from .model import DiffusionParts, add_lora, freeze, load_parts, set_attention
+from .model import DiffusionParts, add_lora, cast_frozen, freeze, load_parts, set_attention
 from .protocol import AtelierError, CancelledError, ConfigError, Emitter, Problem, guard_stdout
 from .worker import Request, command
 
@@ -51,7 +51,16 @@ def prepare_parts(cfg: Config) -> DiffusionParts:
         if cfg.train.train_text_encoder:
             parts.text_encoder.gradient_checkpointing_enable()
     parts.unet.train()
+    if cfg.train.precision != "32" and _uses_cuda(cfg):
+        dtype = torch.float16 if cfg.train.precision == "16-mixed" else torch.bfloat16
+        for module in (parts.unet, parts.vae, parts.text_encoder):
+            cast_frozen(module, dtype)
     return parts
+
+
+def _uses_cuda(cfg: Config) -> bool:
+    """Whether this job will run on CUDA devices."""
+    return torch.cuda.is_available() and cfg.hardware.accelerator in ("auto", "gpu", "cuda")
 
 
 def resume_path(cfg: Config, ckpt_dir: Path) -> Path | None:

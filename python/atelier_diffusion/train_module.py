@@ -104,7 +104,7 @@ class DreamBoothModule(L.LightningModule):
         """Per-example denoising loss (mean over C×H×W), min-SNR weighted when configured."""
         with torch.no_grad():
             dist = self.vae.encode(pixels.to(self.vae.dtype)).latent_dist
-            latents = dist.sample(generator=gen) * self.vae.config.scaling_factor
+            latents = dist.sample(generator=gen).float() * self.vae.config.scaling_factor
         noise = torch.randn(latents.shape, generator=gen, device=latents.device, dtype=latents.dtype)
         if self.cfg.train.offset_noise:
             # Per-channel offsets let the model learn overall brightness, which zero-mean noise never teaches.

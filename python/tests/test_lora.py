@@ -96,3 +96,16 @@ def test_lora_trains_only_adapters(tiny_sd: Path, tmp_path: Path) -> None:
         trainable = [n for n, p in module.named_parameters() if p.requires_grad]
         assert trainable and all("lora_" in n for n in trainable)
     assert not any(p.requires_grad for p in parts.vae.parameters()) and not parts.vae.training
+
+
+def test_enough_own_class_images_skip_generation(tiny_sd: Path, tmp_path: Path) -> None:
+    from atelier_diffusion.class_images import ensure_class_images
+
+    write_subject(tmp_path / "photos", 3)
+    own = write_subject(tmp_path / "class", 5)
+    cfg = build_config(_job(tiny_sd, tmp_path, "o", data={"class_dir": str(tmp_path / "class")},
+                            prior={"num_class_images": 4}))
+    col = Collector()
+    assert ensure_class_images(cfg, None, col.emit) == own[:4]  # no model needed: nothing is drawn
+    assert col.lines("class_images")[0] | {"dir": ""} == {"type": "class_images", "dir": "", "count": 4,
+                                                           "generated": 0, "cache_hit": True}
