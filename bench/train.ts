@@ -4,12 +4,12 @@
 // Lightning — with prior preservation on (each step holds one instance and one class example).
 // 1. CPU, the tiny random-weight fixture at 32 px: steps/s for LoRA and full fine-tuning, and the worker's peak
 //    resident memory (VmHWM from /proc).
-// 2. When the worker sees CUDA: an SD-1.5-sized model with random weights (UNet 860M, CLIP ViT-L text encoder, SD
-//    VAE; built by python/atelier_diffusion/sample_bench.py) at 512 px, full and LoRA × presets 8gb/12gb/24gb: step
-//    time and peak VRAM of the worker process (nvidia-smi, so the CUDA context is included). Targets: full ≤ 8 GB,
+// 2. When CUDA exists: an SD-1.5-sized model with random weights (UNet 860M, CLIP ViT-L text encoder, SD VAE) at
+//    512 px, full and LoRA × presets 8gb/12gb/24gb, through `python -m atelier_diffusion.bench_train` (the same
+//    trainer, one process per run): step time and peak VRAM as CUDA's max allocated bytes. Targets: full ≤ 8 GB,
 //    LoRA ≤ 6 GB. Without CUDA these rows are reported as skipped.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,7 +33,7 @@ interface RunResult {
   wall_s: number;
   /** Peak resident set of the worker (CPU runs), MiB. */
   peak_rss_mib: number | null;
-  /** Peak GPU memory of the worker (GPU runs), MiB. */
+  /** Peak GPU memory (CUDA max allocated) of the run (GPU runs), MiB. */
   peak_vram_mib: number | null;
   error?: string;
 }
@@ -53,17 +53,8 @@ function peakRssMiB(pid: number): number | null {
   }
 }
 
-function vramMiB(pid: number): number | null {
-  const out = spawnSync('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], {
-    encoding: 'utf8',
-  });
-  if (out.status !== 0) return null;
-  const row = out.stdout.split('\n').map((line) => line.split(',').map((s) => s.trim())).find(([p]) => Number(p) === pid);
-  return row ? Number(row[1]) : null;
-}
-
-/** Trains `base` for `steps` steps with `config` overrides, sampling memory every 250 ms. */
-async function measure(label: string, base: string, work: string, steps: number, extra: Record<string, unknown>, gpu: boolean) {
+/** Trains `base` for `steps` steps through the worker driver with `config` overrides, sampling RSS every 250 ms. */
+async function measure(label: string, base: string, work: string, steps: number, extra: Record<string, unknown>) {
   const root = join(work, label.replace(/[^a-z0-9]+/gi, '-'));
   const paths = {
     root,
@@ -75,7 +66,6 @@ async function measure(label: string, base: string, work: string, steps: number,
   const config = buildDreamboothConfig({ basePath: base, hyperparameters: { class_name: 'dog', n_steps: steps }, seed: 0, paths, overrides: extra });
   let rate: number | null = null;
   let peakRss: number | null = null;
-  let peakVram: number | null = null;
   const started = performance.now();
   const worker = WorkerProcess.start({ cmd: 'train', id: label, config }, {
     onEvent: (event) => {
@@ -86,15 +76,13 @@ async function measure(label: string, base: string, work: string, steps: number,
     if (worker.pid === undefined) return;
     const rss = peakRssMiB(worker.pid);
     if (rss !== null) peakRss = Math.max(peakRss ?? 0, rss);
-    const vram = gpu ? vramMiB(worker.pid) : null;
-    if (vram !== null) peakVram = Math.max(peakVram ?? 0, vram);
   }, 250);
   const exit = await worker.exited;
   clearInterval(sampler);
   rmSync(root, { recursive: true, force: true });
   const result: RunResult = {
     label, steps, steps_per_s: rate, wall_s: (performance.now() - started) / 1000,
-    peak_rss_mib: gpu ? null : peakRss, peak_vram_mib: gpu ? peakVram : null,
+    peak_rss_mib: peakRss, peak_vram_mib: null,
   };
   if (exit.code !== 0) result.error = exit.error?.message ?? exit.stderrTail.slice(-500);
   return result;
@@ -108,14 +96,16 @@ const tinyConfig = (mode: string) => ({
   tracking: { tensorboard: false },
 });
 
-const gpuConfig = (mode: string, preset: string) => ({
-  recipe: mode,
-  preset,
-  data: { resolution: 512 },
-  prior: { num_class_images: 1, sample_steps: 2, sample_batch_size: 1 },
-  checkpoint: { every_n_steps: 1_000_000 },
-  tracking: { tensorboard: false },
-});
+/** Full and LoRA on the SD-1.5-sized random model at 512 px for one preset, via the Python trainer's benchmark. */
+function gpuPreset(preset: string, steps: number): RunResult[] {
+  const out = python(['-m', 'atelier_diffusion.bench_train', '--size', 'sd15', '--methods', 'full,lora', '--preset', preset,
+    '--steps', String(steps), '--json']);
+  const { rows } = JSON.parse(out.trim().split('\n').at(-1)!) as { rows: { method: string; steps_per_s: number; peak_mib: number }[] };
+  return rows.map((r) => ({
+    label: `sd15 ${r.method} ${preset}`, steps, steps_per_s: r.steps_per_s, wall_s: Number.NaN, peak_rss_mib: null,
+    peak_vram_mib: r.peak_mib,
+  }));
+}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -126,7 +116,8 @@ function row(r: RunResult): string[] {
   const fmt = (x: number | null, digits: number) => (x === null ? 'n/a' : x.toFixed(digits));
   const memory = r.peak_vram_mib !== null ? `${fmt(r.peak_vram_mib / 1024, 2)} GiB VRAM` : `${fmt(r.peak_rss_mib, 0)} MiB RSS`;
   const stepTime = r.steps_per_s ? `${(1000 / r.steps_per_s).toFixed(0)} ms` : 'n/a';
-  return [r.label, String(r.steps), fmt(r.steps_per_s, 2), stepTime, memory, r.wall_s.toFixed(1), r.error ? `error: ${r.error.split('\n')[0]}` : ''];
+  const wall = Number.isNaN(r.wall_s) ? '' : r.wall_s.toFixed(1);
+  return [r.label, String(r.steps), fmt(r.steps_per_s, 2), stepTime, memory, wall, r.error ? `error: ${r.error.split('\n')[0]}` : ''];
 }
 
 async function main(): Promise<void> {
@@ -139,25 +130,14 @@ async function main(): Promise<void> {
     const steps = Number(flags.steps);
     const cpu: RunResult[] = [];
     for (const mode of ['lora', 'full']) {
-      cpu.push(await measure(`tiny ${mode} cpu`, tiny, work, steps, { ...tinyConfig(mode), hardware: { accelerator: 'cpu' } }, false));
+      cpu.push(await measure(`tiny ${mode} cpu`, tiny, work, steps, { ...tinyConfig(mode), hardware: { accelerator: 'cpu' } }));
     }
     const cuda = python(['-c', 'import torch; print(torch.cuda.is_available())']).trim() === 'True';
     const gpu: RunResult[] = [];
     let gpuSkipped: string | null = 'no CUDA device: the SD-1.5-sized runs need a GPU';
-    if (cuda && existsSync('/proc')) {
+    if (cuda) {
       gpuSkipped = null;
-      const sd15 = join(work, 'sd15-random');
-      python(['-c', [
-        'import sys, torch', 'from pathlib import Path',
-        'from atelier_diffusion.sample_bench import sd15_components',
-        'from atelier_diffusion.export import save_diffusers_folder',
-        "save_diffusers_folder(sd15_components(torch.device('cpu')), Path(sys.argv[1]))",
-      ].join('\n'), sd15]);
-      for (const mode of ['full', 'lora']) {
-        for (const preset of ['8gb', '12gb', '24gb']) {
-          gpu.push(await measure(`sd15 ${mode} ${preset}`, sd15, work, Number(flags['gpu-steps']), gpuConfig(mode, preset), true));
-        }
-      }
+      for (const preset of ['8gb', '12gb', '24gb']) gpu.push(...gpuPreset(preset, Number(flags['gpu-steps'])));
     }
     if (flags.json) {
       console.log(JSON.stringify({ cpu_tiny: cpu, gpu_sd15: gpuSkipped ? { skipped: gpuSkipped } : gpu }));
@@ -167,7 +147,7 @@ async function main(): Promise<void> {
     const header = ['run', 'steps', 'steps/s', 'step time', 'peak memory', 'wall s', ''];
     console.log(table([header, ...cpu.map(row), ...gpu.map(row)]));
     if (gpuSkipped) console.log(`SD-1.5-sized GPU runs: skipped (${gpuSkipped})`);
-    else console.log('GPU targets: full ≤ 8 GiB, LoRA ≤ 6 GiB peak VRAM at 512 px');
+    else console.log('GPU targets at 512 px: full ≤ 8 GiB, LoRA ≤ 6 GiB peak VRAM (CUDA max allocated)');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

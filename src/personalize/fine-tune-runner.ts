@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
 import type { JobRecord, JobStatus, Store } from '../store/index.js';
-import { buildDreamboothConfig, type WorkerConfig } from './dreambooth-config.js';
+import type { WorkerConfig } from './dreambooth-config.js';
 import { installJobOutput, type ModelInstaller } from './fine-tune-output.js';
 import { JobRecorder, type LiveProgress } from './job-recorder.js';
-import { fineTuningKind, jobParams, jobPaths, prepareJob, requireBaseModel, subjectSources } from './job-request.js';
+import { fineTuningKind, jobParams, jobPaths, jobWorkerConfig, prepareJob, subjectSources } from './job-request.js';
 import { assertTransition, isTerminal } from './job-state.js';
 import { pythonExecutable } from './python-env.js';
 import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
@@ -247,48 +247,35 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
 
   private async run(queued: JobRecord): Promise<void> {
     const job = this.setStatus(queued, 'running', queued.startedAt === null ? { startedAt: now() } : {});
-    const paths = jobPaths(this.store, job.id);
-    const params = jobParams(job);
-    const last = this.store.checkpoints.list(job.id).find((checkpoint) => existsSync(checkpoint.path));
-    let recorder = new JobRecorder(this.store, job.id, last?.step ?? null);
     const python = this.options.worker?.python ?? pythonExecutable();
     if (!existsSync(python)) {
       const why = `the diffusion worker's Python environment is not installed (${python}); \`atelier train\` installs it`;
       this.fail(job.id, 'worker_unavailable', why);
       return;
     }
-    let exit: WorkerExit;
+    let launch: ReturnType<typeof jobWorkerConfig>;
     try {
-      const base = requireBaseModel(this.store, job.model);
-      mkdirSync(paths.outputDir, { recursive: true });
-      const config = buildDreamboothConfig({
-        basePath: base.path,
-        hyperparameters: job.hyperparameters,
-        seed: params.seed,
-        paths,
-        fileConfig: params.file_config ?? undefined,
-        overrides: params.config ?? undefined,
-      });
-      const maxSteps = (config.train as { max_steps?: unknown } | undefined)?.max_steps;
-      recorder = new JobRecorder(this.store, job.id, last?.step ?? null, typeof maxSteps === 'number' ? maxSteps : 0);
-      recorder.message(last ? `Resuming from the checkpoint at step ${last.step}` : 'Fine-tuning job started');
-      const worker = WorkerProcess.start({ cmd: 'train', id: job.id, config }, {
-        ...this.options.worker,
-        python,
-        cwd: paths.root,
-        onEvent: (event) => {
-          recorder.record(event);
-          this.emit('event', job.id, event);
-        },
-        onOutput: (line, stream) => this.options.log?.(`[${job.id} ${stream}] ${line}`),
-      });
-      this.active = { jobId: job.id, worker, recorder, stopping: null };
-      exit = await worker.exited;
+      launch = jobWorkerConfig(this.store, job);
     } catch (error) {
-      this.fail(job.id, 'internal_error', (error as Error).message);
+      this.fail(job.id, error instanceof ApiError ? (error.code ?? 'invalid_request') : 'internal_error', (error as Error).message);
       return;
     }
-    const stopping = this.active?.stopping ?? null;
+    const last = this.store.checkpoints.list(job.id).find((checkpoint) => existsSync(checkpoint.path));
+    const recorder = new JobRecorder(this.store, job.id, last?.step ?? null, launch.maxSteps);
+    recorder.message(last ? `Resuming from the checkpoint at step ${last.step}` : 'Fine-tuning job started');
+    const worker = WorkerProcess.start({ cmd: 'train', id: job.id, config: launch.config }, {
+      ...this.options.worker,
+      python,
+      cwd: launch.paths.root,
+      onEvent: (event) => {
+        recorder.record(event);
+        this.emit('event', job.id, event);
+      },
+      onOutput: (line, stream) => this.options.log?.(`[${job.id} ${stream}] ${line}`),
+    });
+    this.active = { jobId: job.id, worker, recorder, stopping: null };
+    const exit = await worker.exited;
+    const stopping = this.active.stopping;
     this.active = null;
     this.finish(job.id, exit, stopping, recorder);
   }

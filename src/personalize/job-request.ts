@@ -1,9 +1,10 @@
 import { randomInt } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidRequestError, ModelNotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
 import type { JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
-import type { JobPaths, WorkerConfig } from './dreambooth-config.js';
+import { buildDreamboothConfig, type JobPaths, type WorkerConfig } from './dreambooth-config.js';
 import { readSubjectImages, type SubjectImage } from './subject-images.js';
 
 /** The `kind` of fine-tuning rows in the shared `jobs` table. */
@@ -97,4 +98,24 @@ export function subjectSources(params: Pick<DreamboothJobParams, 'training_file'
 /** The params of a stored job, typed. */
 export function jobParams(job: JobRecord): DreamboothJobParams {
   return job.params as unknown as DreamboothJobParams;
+}
+
+/**
+ * The `train` command config of a stored job (base model resolved now, so a removed base fails the job with a 404
+ * message), its folders (created), and the step count for progress. Rebuilt identically on every resume.
+ */
+export function jobWorkerConfig(store: Store, job: JobRecord): { config: WorkerConfig; paths: JobPaths; maxSteps: number } {
+  const params = jobParams(job);
+  const paths = jobPaths(store, job.id);
+  mkdirSync(paths.outputDir, { recursive: true });
+  const config = buildDreamboothConfig({
+    basePath: requireBaseModel(store, job.model).path,
+    hyperparameters: job.hyperparameters,
+    seed: params.seed,
+    paths,
+    fileConfig: params.file_config ?? undefined,
+    overrides: params.config ?? undefined,
+  });
+  const maxSteps = (config.train as { max_steps?: unknown } | undefined)?.max_steps;
+  return { config, paths, maxSteps: typeof maxSteps === 'number' ? maxSteps : 0 };
 }

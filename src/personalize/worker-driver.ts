@@ -46,14 +46,7 @@ export interface WorkerExit {
 const stderrKeepBytes = 16 * 1024;
 
 /**
- * Runs `atelier_diffusion.worker.main()` — what `python -m atelier_diffusion.worker` does, except that the module is
- * imported under its real name. With `-m` it runs as `__main__`, and command modules that register handlers via
- * `from .worker import command` (train, generate) would import a second copy whose registry `main` never sees.
- */
-const workerBootstrap = 'import sys; from atelier_diffusion.worker import main; sys.exit(main())';
-
-/**
- * One running diffusion worker (`atelier_diffusion.worker`) process executing one command. The command goes in as a JSON
+ * One running `python -m atelier_diffusion.worker` process executing one command. The command goes in as a JSON
  * line; stdin stays open while it runs (the worker reads `cancel` there) and is closed once its `result` or `error`
  * arrives, which makes the worker exit. Events arrive via `onEvent`; `exited` resolves once the process is gone *and*
  * its pipes are drained, so no event is lost.
@@ -68,7 +61,7 @@ export class WorkerProcess {
 
   private constructor(command: WorkerCommand, options: WorkerDriverOptions) {
     this.killGraceMs = options.killGraceMs ?? 10_000;
-    this.child = spawn(options.python ?? pythonExecutable(), ['-c', workerBootstrap], {
+    this.child = spawn(options.python ?? pythonExecutable(), ['-m', 'atelier_diffusion.worker'], {
       cwd: options.cwd,
       env: workerEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -78,19 +78,22 @@ describe('fine-tuning API through the official openai client', () => {
   });
 
   it('trains, survives a server restart by resuming from its checkpoint, and registers the model', async () => {
+    // The "server" goes down right as the first checkpoint (step 2) is announced, so the worker is stopped mid-run
+    // however fast this machine trains.
+    const firstCheckpoint = new Promise<number>((resolve) => {
+      server.runner.on('event', (_id, event) => event.type === 'checkpoint' && resolve(event.step));
+    });
     let job = await server.client.fineTuning.jobs.create({
       model: 'tiny-sd',
       training_file: trainingFile,
-      method: dreambooth({ ...tinyRun.hyperparameters, n_steps: 4 }),
+      method: dreambooth({ ...tinyRun.hyperparameters, n_steps: 6 }),
       suffix: 'sks-dog',
       seed: 3,
     });
     assert.equal(job.status, 'validating_files');
     assert.equal(job.object, 'fine_tuning.job');
-    const first = await waitFor(async () => (await server.client.fineTuning.jobs.checkpoints.list(job.id)).data[0]);
-    assert.equal(first.step_number, 2);
-
-    await stopServer(server); // the "server" goes down mid-run ...
+    assert.equal(await firstCheckpoint, 2);
+    await stopServer(server);
     server = await startServer(home); // ... and comes back on the same home
     job = await waitFor(async () => {
       const current = await server.client.fineTuning.jobs.retrieve(job.id);
@@ -111,15 +114,15 @@ describe('fine-tuning API through the official openai client', () => {
     }
     assert.equal(new Set(ids).size, ids.length, 'pages neither repeat nor skip events');
     assert.equal(messages[0], 'The job has successfully completed');
-    assert.ok(messages.some((m) => /^Resuming from the checkpoint at step [24]$/.test(m)), messages.join('\n'));
+    assert.ok(messages.some((m) => /^Resuming from the checkpoint at step [2-5]$/.test(m)), messages.join('\n'));
     assert.equal(messages.at(-1), `Created fine-tuning job: ${job.id}`);
     const metrics = (await server.client.fineTuning.jobs.listEvents(job.id, { limit: 100 })).data.filter(
       (e) => e.type === 'metrics',
     );
-    assert.ok(metrics.some((e) => (e.data as { step: number }).step === 4));
+    assert.ok(metrics.some((e) => (e.data as { step: number }).step === 6));
     assert.ok(metrics.every((e) => typeof (e.data as { train_loss: number }).train_loss === 'number'));
     const checkpoints = (await server.client.fineTuning.jobs.checkpoints.list(job.id)).data;
-    assert.equal(checkpoints[0]?.step_number, 4);
+    assert.equal(checkpoints[0]?.step_number, 6);
     assert.equal(checkpoints[0]?.object, 'fine_tuning.job.checkpoint');
     const listed = await server.client.fineTuning.jobs.list({ limit: 10 });
     assert.equal(listed.data[0]?.id, job.id);
