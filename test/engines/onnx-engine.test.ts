@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import sharp from 'sharp';
+import { basename, dirname } from 'node:path';
+import { AutoModelForImageTextToText, AutoProcessor, RawImage, env, type Tensor } from '@huggingface/transformers';
+import { ChatTemplate } from '../../src/chat/index.js';
 import { OnnxEngine } from '../../src/engines/index.js';
+import { processorInputs } from '../../src/engines/onnx/processor-inputs.js';
 import { demoModels } from '../../src/models/demo/index.js';
 import { runEngineContract } from './engine-contract.js';
 
@@ -29,34 +33,63 @@ runEngineContract('onnx', async () => {
   };
 });
 
-it('onnx VLM: image tokens reach the vision encoder and change the answer', async () => {
-  const { path, dir } = await demo('atelier-demo-vlm');
-  const engine = new OnnxEngine({ threads: 1 });
+for (const name of ['atelier-demo-vlm', 'atelier-demo-smolvlm', 'atelier-demo-qwen2vl']) {
+  it(`onnx VLM ${name}: images reach the vision encoder; greedy steps equal transformers.js generate`, async () => {
+    const { path, dir } = await demo(name);
+    const engine = new OnnxEngine({ threads: 1 });
+    try {
+      const model = await engine.load(path, { contextSize: 1024 });
+      assert.equal(model.info.vision, true);
+      const image = async (r: number, g: number, b: number) => {
+        const { data, info } = await sharp({ create: { width: 32, height: 24, channels: 4, background: { r, g, b, alpha: 1 } } }).raw().toBuffer({ resolveWithObject: true });
+        return { width: info.width, height: info.height, rgba: new Uint8Array(data), maxSide: null };
+      };
+      const template = new ChatTemplate(model.info.chatTemplate ?? '');
+      const text = template.render(
+        [{ role: 'user', content: [{ type: 'image', url: '', detail: 'auto' }, { type: 'image', url: '', detail: 'auto' }, { type: 'text', text: 'Compare.' }] }],
+        { bosToken: model.info.bosToken, eosToken: model.info.eosToken, tools: [] },
+      );
+      const sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 1, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map() };
+      const answer = async (images: Awaited<ReturnType<typeof image>>[]) => {
+        const gen = model.generate({ prompt: { text, images }, sampling, maxTokens: 6, topLogprobs: 0 });
+        const out: number[] = [];
+        const logprobs: number[] = [];
+        for await (const t of gen) {
+          out.push(t.token);
+          logprobs.push(t.logprob ?? 0);
+        }
+        return { out, logprobs, prompt: await gen.promptTokens };
+      };
+      const pictures = [await image(255, 0, 0), await image(0, 0, 255)];
+      const red = await answer(pictures);
+      const green = await answer([await image(0, 255, 0), await image(0, 0, 255)]);
+      assert.ok(red.prompt > 20, `two images expand to their soft tokens (prompt ${red.prompt})`);
+      assert.notDeepEqual(red.logprobs, green.logprobs);
+      // The step loop must be transformers.js generation, token for token (M-RoPE, image merging, KV cache).
+      const bare = await transformersGreedy(path, text, pictures, red.out.length);
+      assert.deepEqual(red.out, bare);
+    } finally {
+      await engine.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** Greedy tokens from transformers.js `generate` itself on the same prompt and images. */
+async function transformersGreedy(path: string, text: string, pictures: { width: number; height: number; rgba: Uint8Array }[], count: number): Promise<number[]> {
+  env.allowRemoteModels = false;
+  env.localModelPath = dirname(path);
+  const id = basename(path);
+  const processor = await AutoProcessor.from_pretrained(id, { local_files_only: true });
+  const model = await AutoModelForImageTextToText.from_pretrained(id, { local_files_only: true, dtype: 'fp32', device: 'cpu' });
   try {
-    const model = await engine.load(path, { contextSize: 512 });
-    assert.equal(model.info.vision, true);
-    const image = async (r: number, g: number, b: number) => {
-      const { data, info } = await sharp({ create: { width: 32, height: 24, channels: 4, background: { r, g, b, alpha: 1 } } }).raw().toBuffer({ resolveWithObject: true });
-      return { width: info.width, height: info.height, rgba: new Uint8Array(data), maxSide: null };
-    };
-    const text = '<start_of_turn>user\n<start_of_image><start_of_image>Compare.<end_of_turn>\n<start_of_turn>model\n';
-    const sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 1, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map() };
-    const answer = async (images: Awaited<ReturnType<typeof image>>[]) => {
-      const gen = model.generate({ prompt: { text, images }, sampling, maxTokens: 6, topLogprobs: 0 });
-      const out: number[] = [];
-      const logprobs: number[] = [];
-      for await (const t of gen) {
-        out.push(t.token);
-        logprobs.push(t.logprob ?? 0);
-      }
-      return { out, logprobs, prompt: await gen.promptTokens };
-    };
-    const red = await answer([await image(255, 0, 0), await image(0, 0, 255)]);
-    const green = await answer([await image(0, 255, 0), await image(0, 0, 255)]);
-    assert.ok(red.prompt > 32, `two images expand to their soft tokens (prompt ${red.prompt})`);
-    assert.notDeepEqual(red.logprobs, green.logprobs);
+    const images = pictures.map((p) => new RawImage(new Uint8ClampedArray(p.rgba), p.width, p.height, 4));
+    // One image per processor call where transformers.js drops the rest (Qwen2-VL): see processor-inputs.ts.
+    const inputs = await processorInputs(processor, text, images);
+    const output = (await model.generate({ ...inputs, max_new_tokens: count, do_sample: false })) as Tensor;
+    const all = Array.from(output.data as BigInt64Array, Number);
+    return all.slice(all.length - count);
   } finally {
-    await engine.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    await model.dispose();
   }
-});
+}

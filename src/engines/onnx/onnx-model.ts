@@ -17,6 +17,7 @@ import {
   type TokenVocabulary,
 } from '../engine.js';
 import { Sampler } from '../sampler.js';
+import { processorInputs } from './processor-inputs.js';
 
 /** What `OnnxEngine.load` hands over. */
 export interface OnnxParts {
@@ -102,7 +103,7 @@ export class OnnxModel implements EngineModel {
     if (prompt.images.length > 0) {
       if (!processor) throw new Error('this ONNX model takes text only');
       const images = await Promise.all(prompt.images.map(toRawImage));
-      return (await processor(prompt.text, images, { add_special_tokens: false })) as ModelInputs;
+      return (await processorInputs(processor, prompt.text, images)) as ModelInputs;
     }
     return tokenizer(prompt.text, { add_special_tokens: false }) as unknown as ModelInputs;
   }
