@@ -140,8 +140,9 @@ class ValidationCallback(L.Callback):
         for i, prompt in enumerate(self.cfg.tracking.validation_prompts):
             gen = torch.Generator(device=pl_module.device).manual_seed(self.cfg.train.seed + i)
             size = self.cfg.data.resolution
-            image = pipe(prompt, height=size, width=size, num_inference_steps=self.cfg.tracking.validation_steps,
-                         guidance_scale=self.cfg.tracking.validation_guidance, generator=gen).images[0]
+            with self._autocast(pl_module.device):
+                image = pipe(prompt, height=size, width=size, num_inference_steps=self.cfg.tracking.validation_steps,
+                             guidance_scale=self.cfg.tracking.validation_guidance, generator=gen).images[0]
             path = self.folder / f"step-{step:08d}-{i}.png"
             image.save(path)
             for logger in trainer.loggers:
@@ -151,6 +152,13 @@ class ValidationCallback(L.Callback):
                     logger.experiment.add_image(f"validation/{i}", np.asarray(image), step, dataformats="HWC")
             self.emit.emit("sample", step=step, prompt=prompt, path=str(path))
         pl_module.unet.train(was_training)
+
+    def _autocast(self, device: torch.device):
+        """Mixed precision on CUDA stores frozen weights in half (train.cast_frozen) while adapters stay fp32;
+        only autocast makes such a UNet callable outside the training step."""
+        precision = self.cfg.train.precision
+        dtype = torch.float16 if precision == "16-mixed" else torch.bfloat16
+        return torch.autocast(device.type, dtype=dtype, enabled=device.type == "cuda" and precision != "32")
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         every = self.cfg.tracking.validation_every_n_steps
