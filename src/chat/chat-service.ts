@@ -93,7 +93,8 @@ export async function prepareChat(
     promptTokens,
     maxTokens: request.maxTokens ?? room,
     constraint,
-    parser: { syntax: model.syntax, tools: toolsOn, thinking: model.thinks },
+    // Reasoning templates (Qwen3, DeepSeek-R1) may open `<think>` in the generation prompt itself.
+    parser: { syntax: model.syntax, tools: toolsOn, thinking: model.thinks, startInThink: model.thinks && /<think>\s*$/.test(text) },
   };
 }
 
