@@ -66,15 +66,6 @@ function attentionBias(g: GraphBuilder, attentionMask: string, hidden: string): 
   return g.op1('Where', [allowed, g.floats([0], []), g.floats([-1e9], [])]);
 }
 
-function rotate(g: GraphBuilder, x: string, cos: string, sin: string, dim: number): string {
-  const axis = g.ints([3]);
-  const x1 = g.op1('Slice', [x, g.ints([0]), g.ints([dim / 2]), axis]);
-  const x2 = g.op1('Slice', [x, g.ints([dim / 2]), g.ints([dim]), axis]);
-  const first = g.op1('Sub', [g.op1('Mul', [x1, cos]), g.op1('Mul', [x2, sin])]);
-  const second = g.op1('Add', [g.op1('Mul', [x2, cos]), g.op1('Mul', [x1, sin])]);
-  return g.op1('Concat', [first, second], { axis: -1 });
-}
-
 /**
  * From rows gathered by 3-D positions [3, batch, seq, half], takes frequency section i from position stream i
  * (temporal, height, width) and joins them into [batch, seq, half], as Qwen2-VL's M-RoPE does.
@@ -108,8 +99,8 @@ function attention(g: GraphBuilder, ctx: BlockContext, i: number, h: string, w: 
   const kvDim = shape.kvHeads * hd;
   const prefix = `model.layers.${i}.self_attn`;
   const heads = (x: string, n: number): string => g.op1('Transpose', [g.reshape(x, [0, 0, n, hd])], { perm: [0, 2, 1, 3] });
-  const q = rotate(g, heads(g.linear(h, `${prefix}.q_proj.weight`, w.q, d, d), shape.heads), ctx.cos, ctx.sin, hd);
-  const k = rotate(g, heads(g.linear(h, `${prefix}.k_proj.weight`, w.k, kvDim, d), shape.kvHeads), ctx.cos, ctx.sin, hd);
+  const q = g.rotateHalf(heads(g.linear(h, `${prefix}.q_proj.weight`, w.q, d, d), shape.heads), ctx.cos, ctx.sin, hd);
+  const k = g.rotateHalf(heads(g.linear(h, `${prefix}.k_proj.weight`, w.k, kvDim, d), shape.kvHeads), ctx.cos, ctx.sin, hd);
   const v = heads(g.linear(h, `${prefix}.v_proj.weight`, w.v, kvDim, d), shape.kvHeads);
   const cacheShape = ['batch_size', shape.kvHeads, 'past_sequence_length', hd];
   const presentShape = ['batch_size', shape.kvHeads, 'total_sequence_length', hd];

@@ -90,6 +90,19 @@ export class GraphBuilder {
     return this.op1('Mul', [this.op1('Mul', [x, inv]), this.weight(name, scale, [weight.length])]);
   }
 
+  /**
+   * Rotary embedding in Hugging Face's rotate-half layout on `x` [..., dim]: with halves x1, x2 of the last axis,
+   * returns [x1·cos − x2·sin, x2·cos + x1·sin]. `cos`/`sin` broadcast against [..., dim/2].
+   */
+  rotateHalf(x: string, cos: string, sin: string, dim: number): string {
+    const axis = this.ints([-1]);
+    const x1 = this.op1('Slice', [x, this.ints([0]), this.ints([dim / 2]), axis]);
+    const x2 = this.op1('Slice', [x, this.ints([dim / 2]), this.ints([dim]), axis]);
+    const first = this.op1('Sub', [this.op1('Mul', [x1, cos]), this.op1('Mul', [x2, sin])]);
+    const second = this.op1('Add', [this.op1('Mul', [x2, cos]), this.op1('Mul', [x1, sin])]);
+    return this.op1('Concat', [first, second], { axis: -1 });
+  }
+
   /** tanh-approximated GELU, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); opset 17 has no Gelu op. */
   gelu(x: string): string {
     const cube = this.op1('Mul', [this.op1('Mul', [x, x]), x]);

@@ -69,23 +69,32 @@ export class VisionWeights {
   }
 }
 
+/** Optional attention inputs of {@link addEncoderLayer}. */
+export interface EncoderLayerOptions {
+  /** Added to the attention scores, [images or 1, 1, patches, patches] (0 or -1e9). */
+  bias?: string;
+  /** Rotary tables [patches, head_dim/2] applied to queries and keys (rotate-half layout). */
+  rotary?: { cos: string; sin: string };
+}
+
 /**
  * One pre-norm ViT layer on `x` [images, patches, hidden] (LayerNorm → attention → residual, LayerNorm → tanh-GELU
- * MLP → residual). `bias` [images or 1, 1, patches, patches] is added to the attention scores when given.
+ * MLP → residual), with an optional attention bias and rotary position embedding.
  */
-export function addEncoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: string, i: number, bias?: string): string {
+export function addEncoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: string, i: number, options: EncoderLayerOptions = {}): string {
   const p = `vision_tower.encoder.layers.${i}`;
   const d = shape.hidden;
   const hd = d / shape.heads;
   g.scope = `vision.layers.${i}`;
   const h = w.layerNorm(g, x, `${p}.layer_norm1`, d, shape.layerNormEps);
   const heads = (t: string): string => g.op1('Transpose', [g.reshape(t, [0, 0, shape.heads, hd])], { perm: [0, 2, 1, 3] });
-  const q = heads(w.linear(g, h, `${p}.self_attn.q_proj`, d, d));
-  const k = heads(w.linear(g, h, `${p}.self_attn.k_proj`, d, d));
+  const rotary = (t: string): string => (options.rotary ? g.rotateHalf(t, options.rotary.cos, options.rotary.sin, hd) : t);
+  const q = rotary(heads(w.linear(g, h, `${p}.self_attn.q_proj`, d, d)));
+  const k = rotary(heads(w.linear(g, h, `${p}.self_attn.k_proj`, d, d)));
   const v = heads(w.linear(g, h, `${p}.self_attn.v_proj`, d, d));
   // Bidirectional attention over the patches of one image; `bias` hides padding patches when the model has any.
   const raw = g.op1('Mul', [g.op1('MatMul', [q, g.op1('Transpose', [k], { perm: [0, 1, 3, 2] })]), g.floats([1 / Math.sqrt(hd)], [])]);
-  const scores = bias ? g.op1('Add', [raw, bias]) : raw;
+  const scores = options.bias ? g.op1('Add', [raw, options.bias]) : raw;
   const mixed = g.op1('MatMul', [g.op1('Softmax', [scores], { axis: -1 }), v]);
   const merged = g.reshape(g.op1('Transpose', [mixed], { perm: [0, 2, 1, 3] }), [0, 0, d]);
   const x2 = g.op1('Add', [x, w.linear(g, merged, `${p}.self_attn.out_proj`, d, d)]);
@@ -108,7 +117,7 @@ export function addSiglipTower(g: GraphBuilder, w: VisionWeights, shape: VisionS
   const sequence = g.op1('Transpose', [g.reshape(patches, [0, d, -1])], { perm: [0, 2, 1] });
   const positions = g.weight('vision_tower.embeddings.position_embedding.weight', w.floats('positions', grid * grid * d, 0.5), [grid * grid, d]);
   let x = g.op1('Add', [sequence, positions]);
-  for (let i = 0; i < shape.layers; i++) x = addEncoderLayer(g, w, shape, x, i, bias);
+  for (let i = 0; i < shape.layers; i++) x = addEncoderLayer(g, w, shape, x, i, { bias });
   g.scope = 'vision.post';
   return w.layerNorm(g, x, 'vision_tower.post_layernorm', d, shape.layerNormEps);
 }
