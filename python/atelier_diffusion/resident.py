@@ -52,7 +52,8 @@ class ModelSource:
     def parse(raw: Any) -> "ModelSource":
         """Builds a source from the command's JSON, raising RequestError on a malformed one."""
         if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
-            raise RequestError("model source must be an object with a string 'path'", [Problem("model", "bad")])
+            raise RequestError("model source must be an object with a string 'path'",
+                               [Problem("model", "expected {\"path\": ..., \"lora\"?: ...}")])
         unknown = set(raw) - {"path", "lora", "lora_scale", "config", "name"}
         if unknown:
             raise RequestError(f"unknown model source keys: {', '.join(sorted(unknown))}")

@@ -153,14 +153,15 @@ def decode(parts: Components, latents: torch.Tensor) -> torch.Tensor:
     return images.permute(0, 2, 3, 1).cpu()
 
 
-#: Called after each denoising step with (steps done, total steps); raising (CancelledError) stops the request.
+#: Called after each denoising step with (steps done, total steps); whatever it raises (the worker's
+#: CancelledError) stops the request between steps.
 ProgressFn = Callable[[int, int], None]
 
 
 @torch.no_grad()
 def sample(parts: Components, params: SampleParams, on_step: ProgressFn | None = None) -> torch.Tensor:
     """Runs the whole request and returns uint8 images (n, height, width, 3). Invalid params → RequestError
-    listing every problem; a progress callback raising CancelledError aborts between steps."""
+    listing every problem; an exception from `on_step` propagates, which is how cancellation works."""
     problems = params.problems()
     if problems:
         raise RequestError("invalid generation request", problems, code="invalid_params")
