@@ -56,9 +56,18 @@ function toolConstraint(model: ChatModel, request: ChatRequest): () => Constrain
   const vocabulary = decoderVocabulary(model);
   const parallel = request.parallelToolCalls && typeof toolChoice !== 'object';
   const markers = callMarkers(model.syntax, (text) => model.engine.tokenize(text, true), parallel);
-  // Free text may precede calls only under "auto", and only when the opening marker starts with a token of its own.
+  // Under "auto" the answer may be content instead: free text, or the response_format's JSON.
   const free = toolChoice === 'auto';
-  return () => new ToolCallConstraint(grammar, vocabulary, markers, free);
+  const content = free ? contentGrammar(request) : null;
+  return () => new ToolCallConstraint(grammar, vocabulary, markers, free, content);
+}
+
+/** The grammar `response_format` imposes on content, or null for free text. */
+function contentGrammar(request: ChatRequest): Grammar | null {
+  const format = request.responseFormat;
+  if (format.type === 'json_object') return compileJsonSchema({ type: 'object' });
+  if (format.type === 'json_schema') return compileOrReject('response_format.json_schema.schema', format.schema);
+  return null;
 }
 
 function matcherConstraint(grammar: Grammar, vocabulary: Vocabulary): () => Constraint {
@@ -78,11 +87,8 @@ function matcherConstraint(grammar: Grammar, vocabulary: Vocabulary): () => Cons
 
 /** Compiles the request's grammar; returns a factory of per-choice constraints, or null when unconstrained. */
 export function compileConstraint(model: ChatModel, request: ChatRequest): (() => Constraint) | null {
-  const { tools, toolChoice, responseFormat } = request;
+  const { tools, toolChoice } = request;
   if (tools.length > 0 && toolChoice !== 'none') return toolConstraint(model, request);
-  if (responseFormat.type === 'json_object') return matcherConstraint(compileJsonSchema({ type: 'object' }), decoderVocabulary(model));
-  if (responseFormat.type === 'json_schema') {
-    return matcherConstraint(compileOrReject('response_format.json_schema.schema', responseFormat.schema), decoderVocabulary(model));
-  }
-  return null;
+  const content = contentGrammar(request);
+  return content ? matcherConstraint(content, decoderVocabulary(model)) : null;
 }

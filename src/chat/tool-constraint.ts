@@ -35,7 +35,7 @@ export function callMarkers(syntax: ToolCallSyntax, tokenize: (text: string) => 
 }
 
 type State =
-  | { kind: 'free' }
+  | { kind: 'free'; content: Matcher | null; started: boolean }
   | { kind: 'literal'; tokens: number[]; at: number; then: 'json' | 'after-close' | 'eos' }
   | { kind: 'json'; matcher: Matcher }
   | { kind: 'choose' }
@@ -50,22 +50,30 @@ export class ToolCallConstraint implements Constraint {
   private state: State;
 
   /**
-   * @param free whether free text may come first (`tool_choice: "auto"`)
+   * @param free whether the answer may be content instead of calls (`tool_choice: "auto"`)
+   * @param content grammar of that content (`response_format` json_schema/json_object), null = free text
    */
   constructor(
     private readonly grammar: Grammar,
     private readonly vocabulary: Vocabulary,
     private readonly markers: CallMarkers,
     free: boolean,
+    content: Grammar | null = null,
   ) {
-    this.state = free ? { kind: 'free' } : this.literal(markers.open, 'json');
+    this.state = free
+      ? { kind: 'free', content: content && new Matcher(content, vocabulary), started: false }
+      : this.literal(markers.open, 'json');
   }
 
   fillMask(words: Uint32Array): boolean {
     const s = this.state;
     switch (s.kind) {
       case 'free':
-        return false;
+        if (!s.content) return false;
+        s.content.fillMask(words);
+        // Structured content or a call: the choice is made by the first token.
+        if (!s.started) setBit(words, this.markers.open[0] as number);
+        return true;
       case 'literal':
         setBit(words, s.tokens[s.at] as number);
         return true;
@@ -89,7 +97,12 @@ export class ToolCallConstraint implements Constraint {
   accept(token: number): void {
     const s = this.state;
     if (s.kind === 'free') {
-      if (token === this.markers.open[0]) this.state = this.advance(this.literal(this.markers.open, 'json'));
+      if (token === this.markers.open[0] && !(s.content && s.started)) {
+        this.state = this.advance({ kind: 'literal', tokens: this.markers.open, at: 1, then: 'json' });
+      } else if (s.content && !s.content.accept(token)) {
+        throw s.content.error ?? new Error(`token ${token} rejected by the response format`);
+      }
+      s.started = true;
       return;
     }
     if (s.kind === 'literal') {

@@ -169,6 +169,31 @@ describe('structured outputs and tool calls (GGUF)', () => {
     assert.ok(calls.every((c) => c.fragments > 1), 'arguments were not streamed incrementally');
   });
 
+  it('tool_choice auto with a json_schema: each answer is either valid calls or schema-valid content', async () => {
+    const validate = ajv.compile(personSchema);
+    const open = h.model.engine.tokenize('<tool_call>', true)[0] as number;
+    const kinds = new Set<string>();
+    for (let seed = 0; seed < 10; seed++) {
+      const r = await h.client.chat.completions.create({
+        model: MODEL, messages: user('Answer or call'), tools, tool_choice: 'auto', parallel_tool_calls: false, seed, max_completion_tokens: 400,
+        response_format: { type: 'json_schema', json_schema: { name: 'person', schema: personSchema, strict: true } },
+        // Even seeds lean towards calling, odd ones towards answering, so both paths are exercised.
+        logit_bias: { [String(open)]: seed % 2 === 0 ? 20 : -20 },
+      });
+      const message = r.choices[0]!.message;
+      if (message.tool_calls) {
+        kinds.add('calls');
+        assert.equal(r.choices[0]?.finish_reason, 'tool_calls');
+        assertValidCalls(message);
+      } else {
+        kinds.add('content');
+        assert.equal(r.choices[0]?.finish_reason, 'stop');
+        assert.ok(validate(JSON.parse(message.content ?? '')), message.content ?? '');
+      }
+    }
+    assert.deepEqual([...kinds].sort(), ['calls', 'content']);
+  });
+
   it('tool_choice none never calls; a tool result turn renders and answers', async () => {
     const none = await h.client.chat.completions.create({ model: MODEL, messages: user('Weather?'), tools, tool_choice: 'none', seed: 1, max_completion_tokens: 20 });
     assert.equal(none.choices[0]?.message.tool_calls, undefined);
