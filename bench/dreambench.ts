@@ -1,6 +1,10 @@
 // DreamBench-mini: the DreamBooth paper's evaluation in miniature, through atelier's own trainer and sampler.
 //
-//   npm run bench:dreambench [-- --scale full|quick] [--subjects N] [--record] [--json]
+//   npm run bench:dreambench [-- --scale full|quick] [--subjects N] [--base DIR] [--threads N] [--record] [--json]
+//
+// --base skips the benchmark's own base model (e.g. to check the wiring on the tiny fixture). --threads (default 1)
+// sets OMP_NUM_THREADS for every Python process: on a shared machine, OpenMP threads spinning at barriers while
+// other processes hold the cores made 2-thread sampling 35× slower than 1-thread; use 2 only on an idle machine.
 //
 // 1. Python `atelier_diffusion.dreambench prepare`: the measurer (cached; must read every attribute at ≥ 95 %),
 //    the base model (cached by config hash; trained from scratch on drawn scenes), the subjects' 4 photos each.
@@ -42,10 +46,13 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** Environment for every Python process of the benchmark (see --threads). */
+const threadEnv = { OMP_NUM_THREADS: arg('threads') ?? '1', MKL_NUM_THREADS: arg('threads') ?? '1' };
+
 function python(args: string[]): unknown {
   const py = ensurePythonEnv();
   const run = spawnSync(py, ['-m', 'atelier_diffusion.dreambench', ...args], {
-    env: workerEnv(), stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20,
+    env: workerEnv(threadEnv), stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20,
   });
   if (run.status !== 0) throw new Error(`dreambench ${args[0]} failed (exit ${run.status ?? run.signal})`);
   return JSON.parse(run.stdout.toString('utf8'));
@@ -70,6 +77,7 @@ async function train(subject: Subject, variant: string, prepared: Prepared, out:
     },
   });
   const worker = WorkerProcess.start({ cmd: 'train', id: `${subject.name}-${variant}`, config }, {
+    env: threadEnv,
     onEvent: (e) => { if (e.type === 'metric') process.stderr.write(`  ${subject.name} ${variant} ${JSON.stringify(e)}\n`); },
   });
   const exit = await worker.exited;
@@ -98,13 +106,14 @@ async function sampleAll(images: ResidentWorker, model: string, source: Record<s
 async function main(): Promise<void> {
   const scale = (arg('scale') ?? 'full') as keyof typeof scales;
   if (!(scale in scales)) throw new Error(`--scale must be one of ${Object.keys(scales).join(', ')}`);
-  const out = resolve(`bench/out/dreambench-${scale}`);
+  const out = resolve(`bench/out/dreambench-${scale}${arg('base') ? '-custom-base' : ''}`);
   mkdirSync(out, { recursive: true });
   const t0 = performance.now();
-  const prepared = python(['prepare', '--out', out, '--scale', scale]) as Prepared;
+  const base = arg('base');
+  const prepared = python(['prepare', '--out', out, '--scale', scale, ...(base ? ['--base', resolve(base)] : [])]) as Prepared;
   const tPrepared = performance.now();
   const subjects = prepared.subjects.slice(0, Number(arg('subjects') ?? prepared.subjects.length));
-  const images = new ResidentWorker({ env: { ATELIER_MODEL_CACHE_MB: '512' } });
+  const images = new ResidentWorker({ env: { ...threadEnv, ATELIER_MODEL_CACHE_MB: '512' } });
   const rows: ManifestRow[] = [];
   try {
     for (const subject of subjects) {

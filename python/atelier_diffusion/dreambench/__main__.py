@@ -1,6 +1,6 @@
 """DreamBench-mini's Python side, driven by ``bench/dreambench.ts``; prints one JSON object on stdout.
 
-    python -m atelier_diffusion.dreambench prepare --out DIR [--scale full|quick]
+    python -m atelier_diffusion.dreambench prepare --out DIR [--scale full|quick] [--base DIR]
         measurer (cached; its accuracy must reach 95 % per attribute), base model (cached), subject photos, prompts
     python -m atelier_diffusion.dreambench score --manifest FILE [--grid OUT.png] [--scale full|quick]
         measures every generated image in the manifest and returns the metrics per model and subject
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -34,12 +35,13 @@ def log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def prepare(out: Path, scale: str) -> dict:
-    """Everything the TS side needs before fine-tuning: trusted measurer, base model, subjects and prompts."""
+def prepare(out: Path, scale: str, base: Path | None = None) -> dict:
+    """Everything the TS side needs before fine-tuning: trusted measurer, base model, subjects and prompts.
+    ``base`` replaces the benchmark's own base model by another diffusers folder of the same resolution."""
     measurer = load_or_train(MeasurerConfig(), log)
     measurer.require_trusted()
     log("measurer held-out accuracy: " + json.dumps(measurer.heldout_accuracy))
-    base = load_or_train_base(SCALES[scale], log=log)
+    base = base or load_or_train_base(SCALES[scale], log=log)
     subjects = []
     for subject in SUBJECTS:
         folder = write_instances(subject, out / "subjects" / subject.name, SCALES[scale].size)
@@ -70,13 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("prepare")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--scale", choices=sorted(SCALES), default="full")
+    p.add_argument("--base", type=Path, help="use this diffusers folder instead of training the base model")
     s = sub.add_parser("score")
     s.add_argument("--manifest", required=True, type=Path)
     s.add_argument("--grid", type=Path)
     args = parser.parse_args(argv)
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    # One thread unless OMP_NUM_THREADS says otherwise: on a shared machine OpenMP threads that spin at barriers
+    # while other processes hold the cores made sampling 35× slower with 2 threads than with 1.
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if args.cmd == "prepare":
-        result = prepare(args.out, args.scale)
+        result = prepare(args.out, args.scale, args.base)
     else:
         rows = read_manifest(args.manifest)
         result = score_manifest(rows, load_or_train(MeasurerConfig(), log))
