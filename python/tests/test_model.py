@@ -3,8 +3,6 @@ folder; v-prediction comes from the scheduler or the config."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
@@ -14,8 +12,10 @@ from atelier_diffusion.model import load_parts, model_hash
 
 def test_single_file_checkpoint_matches_folder(tiny_sd: Path, tmp_path: Path) -> None:
     single = tmp_path / "tiny.safetensors"
-    subprocess.run([sys.executable, "-m", "atelier_diffusion.export", "--model", str(tiny_sd), "--format",
-                    "safetensors", "--out", str(single)], check=True, capture_output=True)
+    from atelier_diffusion.export import export_model
+    from atelier_diffusion.resident import ModelSource
+
+    export_model(ModelSource(str(tiny_sd)), "safetensors", single)  # the images side's single-file writer
     folder, from_file = load_parts(tiny_sd), load_parts(single, base_config=tiny_sd)
     for name in ("unet", "vae", "text_encoder"):
         a, b = getattr(folder, name).state_dict(), getattr(from_file, name).state_dict()
