@@ -183,7 +183,7 @@ export async function runTrain(
     void runner.close();
   };
   try {
-    const job = options.resume ? runner.resume(options.resume) : await createJob(store, registry, runner, options);
+    const job = options.resume ? await runner.resume(options.resume) : await createJob(store, registry, runner, options);
     progress.line(`${options.resume ? 'resuming' : 'created'} ${job.id} on ${job.model}`);
     runner.on('event', (_id, event) => progress.update(event));
     process.once('SIGINT', onSigint);

@@ -4,6 +4,7 @@ import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreateBody } 
 import type { JobRecord, JobStatus, Store } from '../store/index.js';
 import type { WorkerConfig } from './dreambooth-config.js';
 import { installJobOutput, type ModelInstaller } from './fine-tune-output.js';
+import { claimJob, releaseJob, takeOverJob } from './job-owner.js';
 import { JobRecorder, type LiveProgress } from './job-recorder.js';
 import { fineTuningKind, jobParams, jobPaths, jobWorkerConfig, prepareJob, subjectSources } from './job-request.js';
 import { assertTransition, isTerminal } from './job-state.js';
@@ -60,16 +61,18 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     return this.options.store;
   }
 
-  /** Picks up unfinished jobs from the store (oldest first) and starts working. Later calls do nothing. */
-  start(): void {
+  /**
+   * Picks up unfinished jobs from the store (oldest first) and starts working; jobs another live atelier process is
+   * training are left to it. Later calls do nothing.
+   */
+  async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     for (const job of this.store.jobs.listByStatus(['validating_files', 'queued', 'running'])) {
-      if (job.kind !== fineTuningKind) continue;
-      if (job.status === 'running') {
-        this.recorder(job.id).message('The server restarted; the job will resume from its last checkpoint');
-      }
-      this.resume(job.id);
+      if (job.kind !== fineTuningKind || this.closed) continue;
+      await this.resume(job.id).catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
     }
   }
 
@@ -130,10 +133,11 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
   }
 
   /**
-   * Queues an unfinished job again — the CLI's `--resume` after a Ctrl-C left it `running`. Only for jobs no other
-   * process is running. 409 when the job already finished.
+   * Queues an unfinished job again: at start-up, or the CLI's `--resume` after a Ctrl-C left it `running`. A worker
+   * orphaned by a crashed process is stopped first (`takeOverJob`). 409 when the job already finished or another
+   * live atelier process is training it.
    */
-  resume(id: string): JobRecord {
+  async resume(id: string): Promise<JobRecord> {
     let job = this.get(id);
     if (isTerminal(job.status)) {
       throw new ConflictError(`Job ${id} has already finished (${job.status}); nothing to resume.`, {
@@ -145,31 +149,31 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       this.validate(job, () => readSubjectImages(this.store, subjectSources(jobParams(job))));
       return job;
     }
-    if (job.status === 'running') job = this.setStatus(job, 'queued');
-    if (!this.queue.includes(id)) this.queue.push(id);
+    if (job.status === 'running' && this.active?.jobId !== id) {
+      if (!(await takeOverJob(jobPaths(this.store, id).root, this.options.worker?.killGraceMs))) {
+        throw new ConflictError(`Job ${id} is being trained by another atelier process.`, { param: 'fine_tuning_job_id' });
+      }
+      job = this.setStatus(this.get(id), 'queued');
+      this.recorder(id).message('The job will resume from its last checkpoint');
+    }
+    if (!this.queue.includes(id) && job.status === 'queued') this.queue.push(id);
     this.pump();
     return job;
   }
 
   /** Resolves with the job once it reaches a terminal status (or once the runner closes). */
   async wait(id: string): Promise<JobRecord> {
-    let job = this.get(id);
-    while (!isTerminal(job.status) && !this.closed) {
+    for (let job = this.get(id); ; job = this.get(id)) {
+      if (isTerminal(job.status) || this.closed) return job;
       await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.off('status', onStatus);
-          this.off('closed', done);
+        const done = (changed?: JobRecord): void => {
+          if (changed && changed.id !== id) return;
+          this.off('status', done).off('closed', done);
           resolve();
         };
-        const onStatus = (changed: JobRecord): void => {
-          if (changed.id === id) done();
-        };
-        this.on('status', onStatus);
-        this.on('closed', done);
+        this.on('status', done).on('closed', done);
       });
-      job = this.get(id);
     }
-    return job;
   }
 
   /** Resolves once no worker is running and nothing is queued (tests; the CLI). */
@@ -274,7 +278,9 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       onOutput: (line, stream) => this.options.log?.(`[${job.id} ${stream}] ${line}`),
     });
     this.active = { jobId: job.id, worker, recorder, stopping: null };
+    claimJob(launch.paths.root, worker.pid ?? null);
     const exit = await worker.exited;
+    releaseJob(launch.paths.root);
     const stopping = this.active.stopping;
     this.active = null;
     this.finish(job.id, exit, stopping, recorder);
