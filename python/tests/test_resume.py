@@ -18,7 +18,7 @@ from atelier_diffusion.subject_photos import write_subject
 from train_helpers import Collector, job_config
 
 PYTHON_ROOT = Path(__file__).resolve().parents[1]
-STEPS = 10
+STEPS = 12
 
 
 def _config(tiny_sd_v: Path, root: Path, out: str) -> dict:
@@ -61,20 +61,23 @@ def test_killed_and_cancelled_runs_resume_exactly(tiny_sd_v: Path, tmp_path: Pat
     assert sorted(expected) == list(range(1, STEPS + 1))
 
     config = _config(tiny_sd_v, tmp_path, "interrupted")
-    killed = _run_worker(config, stop_after=5)                         # SIGKILL between checkpoints 3 and 6
-    assert CheckpointCallback.latest(tmp_path / "interrupted" / "checkpoints").name == "step-00000003.ckpt"
+    killed = _run_worker(config, stop_after=5)  # SIGKILL mid-run: step 5 was not checkpointed
+    latest = CheckpointCallback.latest(tmp_path / "interrupted" / "checkpoints")
+    # Normally step 3's checkpoint; step 6's if the worker outran the kill on a loaded machine.
+    resumed = int(latest.stem.split("-")[1])
+    assert resumed in (3, 6) and max(_losses(killed)) >= 5
 
-    # Resumes at 3; SIGTERM after step 6 stops it cleanly at the next step boundary the signal is seen at
-    # (6 or 7, depending on when it lands), with a checkpoint of that step.
-    cancelled = _run_worker(config, stop_after=6, sig=signal.SIGTERM)
+    # SIGTERM after the third resumed step stops the run cleanly at the step boundary where the signal is seen
+    # (that step or the next, depending on when it lands), checkpointing that step.
+    cancelled = _run_worker(config, stop_after=resumed + 3, sig=signal.SIGTERM)
     assert cancelled[-1]["type"] == "error" and cancelled[-1]["code"] == "cancelled", cancelled[-1]
     stopped = [c["step"] for c in cancelled if c["type"] == "checkpoint"][-1]
-    assert 6 <= stopped < STEPS and max(_losses(cancelled)) == stopped
+    assert resumed + 3 <= stopped < STEPS and sorted(_losses(cancelled)) == list(range(resumed + 1, stopped + 1))
 
-    finished = _run_worker(config)                                    # resumes there, runs to the end
+    finished = _run_worker(config)  # resumes there, runs to the end
     assert finished[-1]["type"] == "result" and finished[-1]["resumed_from"].endswith(f"step-{stopped:08d}.ckpt")
+    assert sorted(_losses(finished)) == list(range(stopped + 1, STEPS + 1))
 
     for lines in (killed, cancelled, finished):
         got = _losses(lines)
-        assert got and all(got[s] == expected[s] for s in got), (got, expected)
-    assert min(_losses(cancelled)) == 4 and sorted(_losses(finished)) == list(range(stopped + 1, STEPS + 1))
+        assert all(got[s] == expected[s] for s in got), (got, expected)  # bit-equal floats
