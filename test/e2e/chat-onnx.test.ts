@@ -98,4 +98,15 @@ describe('chat completions on ONNX models', () => {
     for await (const c of await h.client.chat.completions.create({ ...req, stream: true })) streamed += c.choices[0]?.delta.content ?? '';
     assert.equal(streamed, whole.choices[0]?.message.content);
   });
+
+  it('reuses the prompt prefix on the ONNX text decoder (cached_tokens) without changing the answer', async () => {
+    const messages = [{ role: 'system' as const, content: 'Be brief and exact. '.repeat(6) }, { role: 'user' as const, content: 'Hi' }];
+    const req = { model: TEXT, messages, seed: 4, max_completion_tokens: 8 };
+    const cold = await h.client.chat.completions.create({ ...req, messages: [...messages.slice(0, 1), { role: 'user', content: 'Different' }] });
+    assert.ok(cold.choices.length === 1);
+    const first = await h.client.chat.completions.create(req);
+    const second = await h.client.chat.completions.create(req);
+    assert.ok((second.usage?.prompt_tokens_details?.cached_tokens ?? 0) > 20);
+    assert.equal(second.choices[0]?.message.content, first.choices[0]?.message.content);
+  });
 });

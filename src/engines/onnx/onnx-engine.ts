@@ -89,7 +89,7 @@ export class OnnxEngine implements Engine {
         bosToken: tokenizerConfig.bos_token ?? null,
         eosToken: tokenizerConfig.eos_token ?? null,
         vision,
-        prefixCache: false,
+        prefixCache: !vision,
       },
     });
     this.models.add(loaded);

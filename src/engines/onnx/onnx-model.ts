@@ -17,6 +17,7 @@ import {
   type TokenVocabulary,
 } from '../engine.js';
 import { Sampler } from '../sampler.js';
+import { PrefixCache, type KvCache } from './prefix-cache.js';
 import { processorInputs } from './processor-inputs.js';
 
 /** What `OnnxEngine.load` hands over. */
@@ -51,6 +52,7 @@ export class OnnxModel implements EngineModel {
   readonly info: EngineModelInfo;
   private readonly eog: Set<number>;
   private isDisposed = false;
+  private readonly cache = new PrefixCache();
 
   constructor(private readonly parts: OnnxParts) {
     this.info = parts.info;
@@ -80,17 +82,19 @@ export class OnnxModel implements EngineModel {
     this.ensureLive();
     const prepared = this.inputs(request.prompt);
     const promptTokens = prepared.then((i) => (i.input_ids as Tensor).dims.at(-1) ?? 0);
+    let setCached: (n: number) => void = () => undefined;
+    const cachedTokens = new Promise<number>((resolve) => (setCached = resolve));
     return {
       promptTokens,
-      // Each request re-evaluates its prompt: prefix reuse across requests is a GGUF-engine feature for now.
-      cachedTokens: Promise.resolve(0),
-      [Symbol.asyncIterator]: () => this.run(prepared, request),
+      cachedTokens,
+      [Symbol.asyncIterator]: () => this.run(prepared, request, setCached),
     };
   }
 
   async dispose(): Promise<void> {
     if (this.isDisposed) return;
     this.isDisposed = true;
+    this.cache.clear();
     await this.parts.model.dispose();
   }
 
@@ -108,13 +112,21 @@ export class OnnxModel implements EngineModel {
     return tokenizer(prompt.text, { add_special_tokens: false }) as unknown as ModelInputs;
   }
 
-  private async *run(prepared: Promise<ModelInputs>, request: GenerateRequest): AsyncGenerator<GeneratedToken> {
+  private async *run(prepared: Promise<ModelInputs>, request: GenerateRequest, setCached: (n: number) => void): AsyncGenerator<GeneratedToken> {
     const model = this.parts.model as unknown as GenerationInternals;
     let inputs = await prepared;
     const ids = inputs.input_ids as Tensor;
     const length = ids.dims.at(-1) ?? 0;
     if (length >= this.info.contextSize) throw new ContextOverflowError(length, this.info.contextSize);
-    const all: bigint[][] = [Array.from(ids.data as BigInt64Array)];
+    const prompt = Array.from(ids.data as BigInt64Array);
+    const all: bigint[][] = [[...prompt]];
+    const reusable = this.info.prefixCache && request.prompt.images.length === 0;
+    const hit = reusable ? this.cache.take(prompt) : null;
+    if (hit) inputs = { ...inputs, ...hit.inputs };
+    setCached(hit?.reused ?? 0);
+    // Tokens whose keys/values `inputs.past_key_values` holds, and those the next forward pass feeds.
+    let inCache = prompt.slice(0, hit?.reused ?? 0);
+    let feeding = prompt.slice(inCache.length);
     const config = model._prepare_generation_config(null, {});
     const sampler = new Sampler(request.sampling);
     const words = new Uint32Array(Math.ceil(this.info.vocabSize / 32));
@@ -137,11 +149,15 @@ export class OnnxModel implements EngineModel {
         inputs = model._update_model_kwargs_for_generation({
           generated_input_ids: [[BigInt(pick.token)]], outputs, model_inputs: inputs, is_encoder_decoder: false,
         });
+        inCache = inCache.concat(feeding);
+        feeding = [BigInt(pick.token)];
         // Images are merged into the prompt on the first pass only.
         delete inputs.pixel_values;
       }
     } finally {
-      await inputs.past_key_values?.dispose?.();
+      setCached(0);
+      if (reusable && !this.isDisposed) this.cache.give(inCache, inputs.past_key_values as KvCache | null);
+      else await inputs.past_key_values?.dispose?.();
     }
   }
 }
