@@ -62,3 +62,17 @@ def test_captioned_training_without_identifier(tiny_sd: Path, tmp_path: Path) ->
     values = _losses(tiny_sd, tmp_path, "captioned", prior={"enabled": False},
                      data={"instance_prompt": "", "captions": True, "caption_dropout": 0.2, "dedupe": False})
     assert len(values) == 3 and all(math.isfinite(v["loss"]) for v in values)
+
+
+def test_full_fine_tune_with_text_encoder(tiny_sd: Path, photos: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    _run(tiny_sd, photos, "with-te", train={"train_text_encoder": True, "text_encoder_lr": 1e-3})
+    out = photos / "with-te" / "model"  # output.dir is <root>/<name>; the model goes to its model/ folder
+    te_before = load_file(tiny_sd / "text_encoder" / "model.safetensors")
+    te_after = load_file(out / "text_encoder" / "model.safetensors")
+    assert any(not torch.equal(te_before[k], te_after[k]) for k in te_before)
+    vae_before = load_file(tiny_sd / "vae" / "diffusion_pytorch_model.safetensors")
+    vae_after = load_file(out / "vae" / "diffusion_pytorch_model.safetensors")
+    assert all(torch.equal(vae_before[k], vae_after[k]) for k in vae_before)
