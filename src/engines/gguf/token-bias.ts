@@ -27,14 +27,26 @@ export class StepBias {
     this.words = new Uint32Array(Math.ceil(vocabSize / 32));
   }
 
+  private fixed: TokenBias | null = null;
+
+  /** The request's `logit_bias` alone, built once: unconstrained steps reuse it. */
+  private base(): TokenBias {
+    if (!this.fixed) {
+      this.fixed = TokenBias.for(this.model);
+      const map = (this.fixed as unknown as TokenBiasInternals)._biases;
+      for (const [token, value] of this.logitBias) map.set(token, value <= -100 ? -Infinity : value);
+    }
+    return this.fixed;
+  }
+
   /** The bias for the next sampling step (asks the mask hook now, so it sees every token accepted so far). */
   next(): TokenBias {
+    if (!this.mask) return this.base();
+    this.words.fill(0);
+    if (!this.mask(this.words)) return this.base();
     const bias = TokenBias.for(this.model);
     const map = (bias as unknown as TokenBiasInternals)._biases;
-    for (const [token, value] of this.logitBias) map.set(token, value <= -100 ? -Infinity : value);
-    if (!this.mask) return bias;
-    this.words.fill(0);
-    if (!this.mask(this.words)) return bias;
+    for (const [token, value] of (this.base() as unknown as TokenBiasInternals)._biases) map.set(token, value);
     for (let w = 0; w < this.words.length; w++) {
       const word = this.words[w] ?? 0;
       if (word === 0xffffffff) continue;
