@@ -58,6 +58,24 @@ describe('chat completions API (GGUF)', () => {
     assert.ok(new Set(chunks.map((c) => c.id)).size === 1);
   });
 
+  it('streams n choices interleaved, each opened by its role delta and closed by its finish_reason', async () => {
+    const req = { model: MODEL, messages: user('Two answers'), max_completion_tokens: 10, seed: 8, n: 2 };
+    const whole = await h.client.chat.completions.create(req);
+    const text = ['', ''];
+    const firsts: (string | undefined)[] = [];
+    const finishes: (string | null)[] = [null, null];
+    for await (const chunk of await h.client.chat.completions.create({ ...req, stream: true })) {
+      for (const c of chunk.choices) {
+        if (firsts[c.index] === undefined) firsts[c.index] = c.delta.role ?? 'missing';
+        text[c.index] += c.delta.content ?? '';
+        if (c.finish_reason) finishes[c.index] = c.finish_reason;
+      }
+    }
+    assert.deepEqual(firsts, ['assistant', 'assistant']);
+    assert.deepEqual(text, whole.choices.map((c) => c.message.content));
+    assert.deepEqual(finishes, whole.choices.map((c) => c.finish_reason));
+  });
+
   it('reports cached prompt tokens on a repeated prefix', async () => {
     const messages = [{ role: 'system' as const, content: 'You are a careful assistant. '.repeat(8) }, ...user('Hi')];
     await h.client.chat.completions.create({ model: MODEL, messages, max_completion_tokens: 2, seed: 1 });
