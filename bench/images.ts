@@ -1,4 +1,4 @@
-// Image generation speed: `npm run bench:images [-- --json] [--steps 20] [--requests 5]`.
+// Image generation speed: `npm run bench:images [-- --json] [--steps 20] [--requests 5] [--threads N]`.
 //
 // 1. End to end through atelier's own stack (ImageGenerator → resident Python worker → PNGs) on the tiny fixture on
 //    CPU: first-request time (model load included), warm latency for one image, warm throughput for n=4.
@@ -20,10 +20,13 @@ const { values: flags } = parseArgs({
     json: { type: 'boolean', default: false },
     steps: { type: 'string', default: '20' },
     requests: { type: 'string', default: '5' },
+    threads: { type: 'string', default: '0' },
   },
 });
 const steps = Number(flags.steps);
 const requests = Number(flags.requests);
+/** torch CPU threads in the worker and the comparison (0: torch's default, one per core). */
+const threads = Number(flags.threads);
 
 function python(args: string[]): string {
   const result = spawnSync(ensurePythonEnv(), args, { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
@@ -42,7 +45,8 @@ async function endToEnd(tiny: string, out: string) {
   const model: ModelRecord = {
     name: 'tiny-sd', format: 'diffusers', path: tiny, size: 0, source: 'bench', revision: null, metadata: {}, createdAt: 0,
   };
-  const generator = new ImageGenerator({ worker: new ResidentWorker(), outputDir: out });
+  const env: Record<string, string> = threads > 0 ? { ATELIER_TORCH_THREADS: String(threads) } : {};
+  const generator = new ImageGenerator({ worker: new ResidentWorker({ env }), outputDir: out });
   const request = (n: number, seed: number) =>
     parseImageRequest({ prompt: 'a photo of sks dog on the moon', n, seed, steps, size: '32x32' });
   try {
@@ -89,14 +93,14 @@ async function main(): Promise<void> {
     const tiny = join(dir, 'tiny-sd');
     python(['-m', 'atelier_diffusion.tiny', '--out', tiny, '--seed', '0']);
     const e2e = await endToEnd(tiny, join(dir, 'out'));
-    const common = ['--steps', String(steps), '--repeats', '3', '--batch', '4'];
+    const common = ['--steps', String(steps), '--repeats', '3', '--batch', '4', '--threads', String(threads)];
     const tinyCmp = JSON.parse(python(['-m', 'atelier_diffusion.sample_bench', '--model', 'tiny', '--tiny-path', tiny, ...common])) as Comparison;
     const sd15 = JSON.parse(python(['-m', 'atelier_diffusion.sample_bench', '--model', 'sd15', '--steps', '30', '--repeats', '3', '--batch', '4'])) as Comparison;
     if (flags.json) {
-      console.log(JSON.stringify({ steps, requests, end_to_end_tiny: e2e, vs_diffusers_tiny: tinyCmp, vs_diffusers_sd15: sd15 }));
+      console.log(JSON.stringify({ steps, requests, threads, end_to_end_tiny: e2e, vs_diffusers_tiny: tinyCmp, vs_diffusers_sd15: sd15 }));
       return;
     }
-    console.log(`atelier end to end, tiny model 32x32, ${steps} steps, Euler a, CFG 7.5`);
+    console.log(`atelier end to end, tiny model 32x32, ${steps} steps, Euler a, CFG 7.5, torch threads ${threads || 'default'}`);
     console.log(table([
       ['first request (load)', 'latency n=1', 'images/s n=1', 'images/s n=4'],
       [`${e2e.cold_s.toFixed(2)} s`, `${e2e.latency_s.toFixed(3)} s`, e2e.images_per_s_n1.toFixed(2), e2e.images_per_s_n4.toFixed(2)],

@@ -23,7 +23,11 @@ const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: str
  * here (chat completions, images, files, fine-tuning): one line each, e.g. `chatRoutes(engines)`.
  */
 function routes(context: AppContext): RoutePlugin[] {
-  const images = new ImageGenerator({ worker: new ResidentWorker(), outputDir: join(context.store.layout.root, 'images') });
+  const threads: Record<string, string> = context.config.threads > 0 ? { ATELIER_TORCH_THREADS: String(context.config.threads) } : {};
+  const images = new ImageGenerator({
+    worker: new ResidentWorker({ env: threads }),
+    outputDir: join(context.store.layout.root, 'images'),
+  });
   const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry });
   return [imageRoutes(images), chatCompletionsRoutes(chatPool(context)), filesRoutes(), fineTuningJobsRoutes(fineTuning)];
 }

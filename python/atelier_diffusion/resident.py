@@ -204,9 +204,13 @@ _CACHE: ModelCache | None = None
 
 
 def cache() -> ModelCache:
-    """The process-wide model cache (created on first use)."""
+    """The process-wide model cache (created on first use). ATELIER_TORCH_THREADS, when set, pins torch's CPU
+    threads: on a shared machine two spinning OpenMP threads can be 10× slower than one (measured on 2 busy cores)."""
     global _CACHE
     if _CACHE is None:
+        threads = int(os.environ.get("ATELIER_TORCH_THREADS", "0"))
+        if threads > 0:
+            torch.set_num_threads(threads)
         _CACHE = ModelCache.from_env()
     return _CACHE
 

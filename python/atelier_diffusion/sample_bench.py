@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     with torch.no_grad():
         if args.model == "sd15":
             if not torch.cuda.is_available():
@@ -107,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
             path = args.tiny_path or write_tiny_pipeline(tempfile.mkdtemp(prefix="atelier-bench-tiny-"), seed=0)
             parts, size = load_components(ModelSource(str(path))), args.size or 32
-        result = {"model": args.model, "device": str(parts.unet.device), **run(parts, size, args.steps, args.batch,
+        result = {"model": args.model, "device": str(parts.unet.device), "threads": torch.get_num_threads(), **run(parts, size, args.steps, args.batch,
                                                                                 args.repeats)}
     print(json.dumps(result))
     return 0
