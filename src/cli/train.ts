@@ -211,6 +211,29 @@ export async function runTrain(
   }
 }
 
+const isConfigFlag = (arg: string): boolean => arg === '--config' || arg.startsWith('--config=');
+
+function flagValue(raw: readonly string[], at: number): string | undefined {
+  const arg = raw[at]!;
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : raw[at + 1];
+}
+
+/**
+ * `--config` is also the program's global option (the server config file), and commander hands it to the program
+ * wherever it appears. For `atelier train`, a `--config` written after the verb means the training config: it is
+ * taken back from the program here, so the home still opens with the server config given before the verb (if any).
+ */
+function takeTrainConfig(command: Command): string | undefined {
+  const program = command.parent;
+  const raw = (program as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+  const verb = raw.indexOf(command.name());
+  const after = raw.findIndex((arg, i) => verb >= 0 && i > verb && isConfigFlag(arg));
+  if (!program || after < 0) return undefined;
+  const before = raw.findIndex((arg, i) => i < verb && isConfigFlag(arg));
+  program.setOptionValue('config', before >= 0 ? flagValue(raw, before) : undefined);
+  return flagValue(raw, after);
+}
+
 /** Registers `atelier train` (see `runTrain`). */
 export function registerTrain(program: Command, deps: CliDeps): void {
   program
@@ -237,6 +260,8 @@ export function registerTrain(program: Command, deps: CliDeps): void {
     .option('--resume <job>', 'continue a paused job from its last checkpoint')
     .action(async (options: TrainOptions, command: Command) => {
       const { out, err } = writers(deps);
+      const trainConfig = takeTrainConfig(command) ?? options.config;
+      if (trainConfig !== undefined) options.config = trainConfig;
       await withContext(command, async (context) => {
         deps.python.ensure((line) => err(`${line}\n`));
         process.exitCode = await runTrain(context, options, { out, err, tty: process.stderr });

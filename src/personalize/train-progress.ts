@@ -98,7 +98,7 @@ export class TrainProgress {
   }
 
   private progress(stage: string, step: number, total: number, eta: number | null, rate: unknown): void {
-    const label = labels[stage] ?? stage;
+    const label = (labels[stage] ?? stage).padEnd(12);
     const info = this.info(stage, eta, rate);
     if (this.multibar) {
       const bar = this.bars.get(stage);
@@ -109,7 +109,7 @@ export class TrainProgress {
     const every = Math.max(1, Math.floor(total / 20));
     if (step === total || step - this.lastPlainStep >= every || this.lastPlainStep < 0) {
       this.lastPlainStep = step === total ? -1 : step;
-      this.line(`${label} ${step}/${total}${info ? ` ${info}` : ''}`);
+      this.line(`${label.trimEnd()} ${step}/${total}${info ? ` ${info}` : ''}`);
     }
   }
 }

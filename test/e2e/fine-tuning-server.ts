@@ -1,12 +1,15 @@
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import type { FineTuningJob, JobCreateParams } from 'openai/resources/fine-tuning/jobs/jobs';
+import { ImageGenerator, ResidentWorker } from '../../src/images/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
 import { FineTuneRunner } from '../../src/personalize/index.js';
 import { createServer, defaultConfig } from '../../src/server/index.js';
 import { filesRoutes } from '../../src/server/routes/files.js';
 import { fineTuningJobsRoutes } from '../../src/server/routes/fine-tuning-jobs.js';
+import { imageRoutes } from '../../src/server/routes/images.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { tinyRun } from '../personalize/fixtures.js';
 
@@ -20,13 +23,15 @@ export interface Server {
   client: OpenAI;
 }
 
-/** Opens the store in `home` and serves files + fine-tuning routes on 127.0.0.1, port 0 (the runner starts on ready). */
+/** Opens the store in `home` and serves files, fine-tuning and image routes on 127.0.0.1, port 0 (the runner starts on ready). */
 export async function startServer(home: string): Promise<Server> {
   const store = openStore(home);
   const registry = new ModelRegistry(store);
   const runner = new FineTuneRunner({ store, installer: registry });
   const config = { ...defaultConfig(), home, logLevel: 'warn' as const };
-  const app = await createServer({ store, registry, config }, [filesRoutes(), fineTuningJobsRoutes(runner)]);
+  const images = new ImageGenerator({ worker: new ResidentWorker(), outputDir: join(home, 'images') });
+  const plugins = [filesRoutes(), fineTuningJobsRoutes(runner), imageRoutes(images)];
+  const app = await createServer({ store, registry, config }, plugins);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return { store, runner, app, client: new OpenAI({ baseURL: `${address}/v1`, apiKey: 'unused', maxRetries: 0 }) };
 }

@@ -14,6 +14,7 @@ describe('fine-tuning API through the official openai client', () => {
   let home: string;
   let server: Server;
   let trainingFile: string;
+  let fineTuned: string;
 
   let dir: string;
 
@@ -126,5 +127,13 @@ describe('fine-tuning API through the official openai client', () => {
     assert.equal(checkpoints[0]?.object, 'fine_tuning.job.checkpoint');
     const listed = await server.client.fineTuning.jobs.list({ limit: 10 });
     assert.equal(listed.data[0]?.id, job.id);
+    fineTuned = job.fine_tuned_model!;
+  });
+
+  it('generates images with the fine-tuned LoRA model', async () => {
+    const params = { model: fineTuned, prompt: 'a photo of sks dog', size: '32x32', steps: 2, seed: 1, response_format: 'b64_json' };
+    const result = await server.client.images.generate(params as Parameters<OpenAI['images']['generate']>[0]);
+    const png = Buffer.from((result as { data: { b64_json: string }[] }).data[0]!.b64_json, 'base64');
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
   });
 });
