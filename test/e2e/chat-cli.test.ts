@@ -1,11 +1,12 @@
 /** `atelier run` and `atelier chat` through the real bin (src/main.ts), on the demo GGUF in a temp home. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Ajv from 'ajv';
+import OpenAI from 'openai';
 import { demoModels } from '../../src/models/demo/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
 import { openStore } from '../../src/store/index.js';
@@ -56,5 +57,31 @@ describe('atelier run / chat', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /cannot read image/);
     assert.ok((r.stdout.match(/> /g) ?? []).length >= 3);
+  });
+
+  it('atelier serve answers chat completions with enforced JSON (composition root wiring)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--home', home, 'serve', '--port', '0'], {
+      env: { ...process.env, ATELIER_THREADS: '1', ATELIER_CONTEXT_SIZE: '1024', ATELIER_LOG_LEVEL: 'info' }, stdio: 'pipe',
+    });
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        let buffer = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          const match = /"address":"(http:[^"]+)"/.exec(buffer);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${String(code)}: ${buffer}`)));
+      });
+      const client = new OpenAI({ baseURL: `${address}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const schema = { type: 'object', properties: { yes: { type: 'boolean' } }, required: ['yes'], additionalProperties: false };
+      const r = await client.chat.completions.create({
+        model: MODEL, seed: 1, max_completion_tokens: 30, messages: [{ role: 'user', content: 'Yes?' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'yes', schema, strict: true } },
+      });
+      assert.equal(typeof (JSON.parse(r.choices[0]?.message.content ?? '') as { yes: unknown }).yes, 'boolean');
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
