@@ -124,6 +124,13 @@ def train_command(req: Request) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConfigError('"config" must be a JSON object')
     cfg = load_config(req.params.get("config_file"), [config])
+    hw = cfg.hardware
+    if (hw.devices != 1 or hw.num_nodes > 1) and hw.strategy != "ddp_spawn":
+        # Lightning's ddp/fsdp launchers re-execute sys.argv once per rank; a stdin-driven worker cannot be
+        # re-executed that way (the copies would wait for commands that never come).
+        raise ConfigError("multi-device training from the worker needs hardware.strategy ddp_spawn",
+                          [Problem("hardware.strategy", "use ddp_spawn here, or run python -m "
+                                   "atelier_diffusion.train (re-executed per rank) for ddp/fsdp/deepspeed")])
     return run_training(cfg, req.emit, req.cancelled.is_set)
 
 

@@ -22,9 +22,14 @@ def run_worker(lines: list[str], timeout: float = 120) -> tuple[list[dict], str,
     return [json.loads(line) for line in res.stdout.splitlines()], res.stderr, res.returncode
 
 
-def test_ping_bad_lines_and_exit_status() -> None:
+def test_ping_bad_lines_and_exit_status(tiny_sd: Path, tmp_path: Path) -> None:
+    from train_helpers import job_config
+
+    (tmp_path / "photos").mkdir()
+    multi = job_config(tiny_sd, tmp_path / "photos", tmp_path / "out", tmp_path / "cache", hardware={"devices": 2})
     out, _err, rc = run_worker(['{"cmd": "ping", "id": "a"}', "not json", '{"cmd": "fly", "id": 7}',
-                                '{"cmd": "train", "id": "t", "config": {"train": {"lr": "fast"}}}'])
+                                '{"cmd": "train", "id": "t", "config": {"train": {"lr": "fast"}}}',
+                                json.dumps({"cmd": "train", "id": "m", "config": multi})])
     # Bad lines are answered as soon as they are read, so match answers by id, not by position.
     by_id = {o.get("id"): o for o in out}
     assert by_id["a"]["type"] == "result" and by_id["a"]["pong"] is True and "torch" in by_id["a"]["versions"]
@@ -33,6 +38,7 @@ def test_ping_bad_lines_and_exit_status() -> None:
     assert by_id["t"]["code"] == "invalid_config"
     paths = {d["path"] for d in by_id["t"]["details"]}
     assert {"train.lr", "model.base", "output.dir"} <= paths
+    assert by_id["m"]["code"] == "invalid_config" and by_id["m"]["details"][0]["path"] == "hardware.strategy"
     assert rc == 1
 
 
