@@ -2,11 +2,28 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { buildProgram, type CliDeps } from '../../src/cli/index.js';
 import { runTrain, type TrainOptions } from '../../src/cli/train.js';
 import { ModelRegistry } from '../../src/models/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { makeTinySd, tempDir } from '../personalize/fixtures.js';
 import { subjectPhoto } from '../personalize/subject-photos.js';
+
+/** Runs a whole `atelier …` command line in-process (the real program and its global options). */
+async function atelier(...args: string[]): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const deps: CliDeps = {
+    version: '0.0.0',
+    demoModels: [],
+    python: { isReady: () => true, ensure: () => undefined },
+    routes: () => [],
+    out: (text) => void (out += text),
+    err: (text) => void (err += text),
+  };
+  await buildProgram(deps).parseAsync(['node', 'atelier', ...args]);
+  return { out, err };
+}
 
 /** Runs `atelier train` in-process on `store`, capturing what it prints. */
 async function train(store: Store, options: Partial<TrainOptions>) {
@@ -33,9 +50,12 @@ describe('atelier train', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.err, /error: --subject is required/);
 
+    // Through the real program: `--config` after the verb is the training config, not the server's config file.
     writeFileSync(join(dir, 'bad.yaml'), 'train:\n  learning_rat: 0.1\n');
-    const bad = await train(store, { ...common, model: tiny, config: join(dir, 'bad.yaml') });
-    assert.equal(bad.code, 1);
+    const bad = await atelier('--home', join(dir, 'home'), 'train', '--subject', photos, '--class', 'dog', '--model', tiny,
+      '--resolution', '32', '--config', join(dir, 'bad.yaml'));
+    assert.equal(process.exitCode, 1);
+    process.exitCode = 0;
     assert.match(bad.err, /invalid training config/);
     assert.match(bad.err, /train\.learning_rat: unknown key \(.*\blr\b/);
 
