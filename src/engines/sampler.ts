@@ -61,18 +61,23 @@ export class Sampler {
 
   private draw(logits: Float32Array): number {
     const o = this.options;
-    let ids = [...logits.keys()].filter((i) => logits[i] !== -Infinity);
-    if (ids.length === 0) throw new Error('every token is masked');
-    ids.sort((a, b) => (logits[b] as number) - (logits[a] as number));
+    let max = -Infinity;
+    for (const v of logits) if (v > max) max = v;
+    if (max === -Infinity) throw new Error('every token is masked');
+    let ids: number[] = [];
+    for (let i = 0; i < logits.length; i++) if (logits[i] !== -Infinity) ids.push(i);
+    // Sorting (O(V log V) per step) is only needed for top-k / top-p; plain and min-p sampling draw in id order.
+    const sorted = o.topK > 0 || o.topP < 1;
+    if (sorted) ids.sort((a, b) => (logits[b] as number) - (logits[a] as number));
     if (o.topK > 0) ids = ids.slice(0, o.topK);
-    const max = logits[ids[0] as number] as number;
     let probs = ids.map((i) => Math.exp(((logits[i] as number) - max) / o.temperature));
     if (o.minP > 0) {
-      const keep = probs.filter((p) => p >= o.minP * (probs[0] as number)).length;
-      [ids, probs] = [ids.slice(0, keep), probs.slice(0, keep)];
+      // The most likely token has weight exp(0) = 1, so min-p keeps weights ≥ minP.
+      const keep = probs.map((p) => p >= o.minP);
+      [ids, probs] = [ids.filter((_, k) => keep[k]), probs.filter((_, k) => keep[k])];
     }
-    let total = probs.reduce((s, p) => s + p, 0);
-    if (o.topP < 1) {
+    let total = probs.reduce((sum, p) => sum + p, 0);
+    if (sorted && o.topP < 1) {
       let mass = 0;
       let keep = 0;
       while (keep < probs.length && mass < o.topP * total) mass += probs[keep++] as number;
