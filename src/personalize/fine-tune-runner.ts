@@ -239,7 +239,12 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       while (!this.closed && this.queue.length > 0) {
         const id = this.queue.shift()!;
         const job = this.store.jobs.get(id);
-        if (job?.status === 'queued') await this.run(job);
+        if (job?.status !== 'queued') continue;
+        // A bug in one run must not take the server down with an unhandled rejection, nor stall the queue.
+        await this.run(job).catch((error: unknown) => {
+          process.stderr.write(`atelier: fine-tuning runner error on ${id}: ${(error as Error).stack ?? String(error)}\n`);
+          this.fail(id, 'internal_error', 'The fine-tuning runner failed; see the server log.');
+        });
       }
     };
     // `.finally` runs after this assignment even when the queue is empty, so `pumping` is never left stale.
