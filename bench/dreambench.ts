@@ -58,7 +58,7 @@ function python(args: string[]): unknown {
   return JSON.parse(run.stdout.toString('utf8'));
 }
 
-async function train(subject: Subject, variant: string, prepared: Prepared, out: string, scale: keyof typeof scales): Promise<Record<string, unknown>> {
+async function train(subject: Subject, variant: string, prepared: Prepared, out: string, scale: keyof typeof scales): Promise<{ path: string; mode: string | null }> {
   const root = join(out, 'runs', subject.name, variant);
   rmSync(root, { recursive: true, force: true });
   const hp: DreamboothHyperparameters = {
@@ -81,8 +81,8 @@ async function train(subject: Subject, variant: string, prepared: Prepared, out:
     onEvent: (e) => { if (e.type === 'metric') process.stderr.write(`  ${subject.name} ${variant} ${JSON.stringify(e)}\n`); },
   });
   const exit = await worker.exited;
-  if (!exit.result) throw new Error(`training ${subject.name}/${variant} failed: ${JSON.stringify(exit.error) ?? exit.stderrTail}`);
-  return exit.result as unknown as Record<string, unknown>;
+  if (!exit.result?.path) throw new Error(`training ${subject.name}/${variant} failed: ${exit.error?.message ?? exit.stderrTail}`);
+  return { path: exit.result.path, mode: exit.result.mode };
 }
 
 async function sampleAll(images: ResidentWorker, model: string, source: Record<string, unknown>, subject: Subject, dir: string, size: number, scale: keyof typeof scales): Promise<ManifestRow[]> {
@@ -121,8 +121,7 @@ async function main(): Promise<void> {
       rows.push(...await sampleAll(images, 'base', { path: prepared.base_model }, subject, join(out, 'samples', subject.name, 'base'), prepared.size, scale));
       for (const variant of Object.keys(variants)) {
         const result = await train(subject, variant, prepared, out, scale);
-        const dir = String(result.model_dir);
-        const source = result.kind === 'lora' ? { path: prepared.base_model, lora: dir } : { path: dir };
+        const source = result.mode === 'lora' ? { path: prepared.base_model, lora: result.path } : { path: result.path };
         rows.push(...await sampleAll(images, variant, source, subject, join(out, 'samples', subject.name, variant), prepared.size, scale));
       }
     }
@@ -136,11 +135,13 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - tPrepared) / 1000;
   const means = Object.fromEntries(Object.entries(scored.results).map(([k, v]) => [k, v.mean]));
   const checks = checkTargets(means, seconds);
-  const command = `npm run bench:dreambench -- --scale ${scale}${arg('subjects') ? ` --subjects ${arg('subjects')}` : ''}`;
+  const extra = ['subjects', 'base', 'threads'].filter((k) => arg(k)).map((k) => ` --${k} ${arg(k)}`).join('');
+  const command = `npm run bench:dreambench -- --scale ${scale}${extra}`;
   const accuracy = Object.entries(prepared.measurer.heldout_accuracy).map(([k, v]) => `${k} ${(100 * v).toFixed(1)} %`).join(', ');
   const body = [
     '## DreamBench-mini', '',
-    `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}, CPU; base model cached; ${subjects.length} subjects; ` +
+    `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}, CPU; ${base ? `base model ${base}` : `base model cached (${scale} config)`}; ` +
+      `${subjects.length} subject(s); ` +
       `${rows.length} images; prepare ${((tPrepared - t0) / 1000).toFixed(0)} s, fine-tune + sample + score ${seconds.toFixed(0)} s).`,
     `Measurer held-out accuracy: ${accuracy}. Grid: \`${grid.replace(`${resolve('.')}/`, '')}\`. Definitions: docs/dreambench.md.`, '',
     'Table 1 (paper: DINO / CLIP-I → subject fidelity, CLIP-T → prompt fidelity)', '', table1(means), '',
