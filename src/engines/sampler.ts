@@ -48,7 +48,8 @@ export class Sampler {
       if (token < logits.length) logits[token] = (logits[token] as number) - n * o.frequencyPenalty - o.presencePenalty;
     }
     for (const [token, bias] of o.logitBias) {
-      if (token < logits.length) logits[token] = bias <= -100 ? -Infinity : (logits[token] as number) + bias;
+      // −100 is a huge finite penalty so that the decoder's mask, not the bias, decides when nothing else is allowed.
+      if (token < logits.length) logits[token] = bias <= -100 ? -1e9 : (logits[token] as number) + bias;
     }
     if (allowed) {
       for (let i = 0; i < logits.length; i++) if ((((allowed[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 0) logits[i] = -Infinity;

@@ -81,6 +81,17 @@ describe('structured outputs and tool calls (GGUF)', () => {
     }
   });
 
+  it('the grammar outranks logit_bias: banning EOS cannot break or prolong a finished JSON document', async () => {
+    const eos = Object.fromEntries(h.model.vocabulary.eog.map((id) => [String(id), -100]));
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
+    const r = await h.client.chat.completions.create({
+      model: MODEL, messages: user('ok?'), seed: 1, max_completion_tokens: 50, logit_bias: eos,
+      response_format: { type: 'json_schema', json_schema: { name: 'ok', schema, strict: true } },
+    });
+    assert.equal(r.choices[0]?.finish_reason, 'stop');
+    assert.equal(typeof (JSON.parse(r.choices[0]?.message.content ?? '') as { ok: unknown }).ok, 'boolean');
+  });
+
   it('json_object gives a JSON object, n choices each valid', async () => {
     const r = await h.client.chat.completions.create({
       model: MODEL, messages: user('JSON please'), seed: 3, n: 4, max_completion_tokens: 200, response_format: { type: 'json_object' },

@@ -10,6 +10,9 @@
 import { TokenBias, type LlamaModel } from 'node-llama-cpp';
 import type { MaskHook } from '../engine.js';
 
+/** Bias standing for OpenAI's `logit_bias: -100`. */
+const NEVER = -1e9;
+
 interface TokenBiasInternals {
   _biases: Map<number, number>;
 }
@@ -34,7 +37,9 @@ export class StepBias {
     if (!this.fixed) {
       this.fixed = TokenBias.for(this.model);
       const map = (this.fixed as unknown as TokenBiasInternals)._biases;
-      for (const [token, value] of this.logitBias) map.set(token, value <= -100 ? -Infinity : value);
+      // −100 ("never") is a huge finite penalty, not −∞: where the decoder allows nothing else (say only EOS once a
+      // JSON document is complete) the grammar must win over the request's bias, never leave no token at all.
+      for (const [token, value] of this.logitBias) map.set(token, value <= -100 ? NEVER : value);
     }
     return this.fixed;
   }
