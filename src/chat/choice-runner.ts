@@ -64,6 +64,7 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
   const decoder = new TextDecoder('utf-8');
   const stop = new StopFilter(options.stop);
   const inner = new AbortController();
+  let exhausted = false;
   const abort = (): void => inner.abort();
   signal?.addEventListener('abort', abort, { once: true });
   const generation = options.model.generate({
@@ -73,7 +74,16 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
     topLogprobs: options.topLogprobs,
     signal: inner.signal,
     ...(constraint && {
-      mask: (words: Uint32Array) => constraint.fillMask(words),
+      mask: (words: Uint32Array) => {
+        if (!constraint.fillMask(words)) return false;
+        // An empty mask means the decoder hit one of its limits (document size, depth): end the choice as "length"
+        // rather than leave the sampler without a single candidate.
+        if (words.every((w) => w === 0)) {
+          exhausted = true;
+          for (const id of vocabulary.eog) words[id >>> 5] = (words[id >>> 5] ?? 0) | (1 << (id & 31));
+        }
+        return true;
+      },
     }),
   });
   let count = 0;
@@ -91,7 +101,7 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
         yield { type: 'logprobs', content: [entry] };
       }
       if (step.eog) {
-        ended = 'stop';
+        ended = exhausted ? 'length' : 'stop';
         break;
       }
       constraint?.accept(step.token);
