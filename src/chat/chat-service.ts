@@ -19,6 +19,8 @@ export interface PreparedChat {
   promptTokens: number;
   /** Completion budget per choice. */
   maxTokens: number;
+  /** `logit_bias` as applied (the request's, plus bans the chat layer adds). */
+  logitBias: ReadonlyMap<number, number>;
   /** Builds a fresh decoder state per choice; null = unconstrained. */
   constraint: (() => Constraint) | null;
   parser: OutputParserOptions;
@@ -92,15 +94,27 @@ export async function prepareChat(
     prompt,
     promptTokens,
     maxTokens: request.maxTokens ?? room,
+    logitBias: effectiveBias(model, request, toolsOn),
     constraint,
     // Reasoning templates (Qwen3, DeepSeek-R1) may open `<think>` in the generation prompt itself.
     parser: { syntax: model.syntax, tools: toolsOn, thinking: model.thinks, startInThink: model.thinks && /<think>\s*$/.test(text) },
   };
 }
 
-function samplingFor(request: ChatRequest, choice: number): SamplingOptions {
-  const s = request.sampling;
-  return { ...s, seed: s.seed === null ? null : s.seed + choice };
+function samplingFor(prepared: PreparedChat, choice: number): SamplingOptions {
+  const s = prepared.request.sampling;
+  return { ...s, logitBias: prepared.logitBias, seed: s.seed === null ? null : s.seed + choice };
+}
+
+/**
+ * The request's `logit_bias`, plus a ban on the model's own call-opening token when calls are off (`tool_choice:
+ * "none"`), so a model trained to call tools cannot put call syntax into `content`.
+ */
+function effectiveBias(model: ChatModel, request: ChatRequest, toolsOn: boolean): ReadonlyMap<number, number> {
+  if (toolsOn || request.tools.length === 0) return request.sampling.logitBias;
+  const open = model.engine.tokenize(model.syntax.open.trim(), true);
+  if (open.length !== 1) return request.sampling.logitBias;
+  return new Map([...request.sampling.logitBias, [open[0] as number, -100]]);
 }
 
 /** Generates every choice; `usage` resolves once all have finished. Aborting `signal` stops them all. */
@@ -114,7 +128,7 @@ export function runChat(prepared: PreparedChat, signal?: AbortSignal): { events:
       model: model.engine,
       vocabulary: model.vocabulary,
       prompt: prepared.prompt,
-      sampling: samplingFor(request, i),
+      sampling: samplingFor(prepared, i),
       maxTokens: prepared.maxTokens,
       constraint: prepared.constraint?.() ?? null,
       stop: request.stop,

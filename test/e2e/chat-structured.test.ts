@@ -206,8 +206,13 @@ describe('structured outputs and tool calls (GGUF)', () => {
   });
 
   it('tool_choice none never calls; a tool result turn renders and answers', async () => {
-    const none = await h.client.chat.completions.create({ model: MODEL, messages: user('Weather?'), tools, tool_choice: 'none', seed: 1, max_completion_tokens: 20 });
+    // Even pushed towards its call token, a model told "none" writes no call syntax into content.
+    const open = h.model.engine.tokenize('<tool_call>', true)[0] as number;
+    const none = await h.client.chat.completions.create({
+      model: MODEL, messages: user('Weather?'), tools, tool_choice: 'none', seed: 1, max_completion_tokens: 20, logit_bias: { [String(open)]: 30 },
+    });
     assert.equal(none.choices[0]?.message.tool_calls, undefined);
+    assert.ok(!(none.choices[0]?.message.content ?? '').includes('<tool_call>'));
     const r = await h.client.chat.completions.create({
       model: MODEL, tools, seed: 2, max_completion_tokens: 10,
       messages: [
