@@ -205,6 +205,21 @@ describe('structured outputs and tool calls (GGUF)', () => {
     assert.deepEqual([...kinds].sort(), ['calls', 'content']);
   });
 
+  it("works with openai-node's own helpers: stream().finalChatCompletion() and parse()", async () => {
+    const req = { model: MODEL, messages: user('Weather?'), tools, tool_choice: 'required' as const, parallel_tool_calls: false, seed: 4, max_completion_tokens: 300 };
+    const whole = await h.client.chat.completions.create(req);
+    const final = await h.client.chat.completions.stream(req).finalChatCompletion();
+    assert.deepEqual(
+      final.choices[0]?.message.tool_calls?.map((c) => (c.type === 'function' ? [c.function.name, c.function.arguments] : null)),
+      whole.choices[0]?.message.tool_calls?.map((c) => (c.type === 'function' ? [c.function.name, c.function.arguments] : null)),
+    );
+    const parsed = await h.client.chat.completions.parse({
+      model: MODEL, messages: user('A person'), seed: 2, max_completion_tokens: 400,
+      response_format: { type: 'json_schema', json_schema: { name: 'person', schema: personSchema, strict: true } },
+    });
+    assert.ok(ajv.compile(personSchema)(parsed.choices[0]?.message.parsed));
+  });
+
   it('tool_choice none never calls; a tool result turn renders and answers', async () => {
     // Even pushed towards its call token, a model told "none" writes no call syntax into content.
     const open = h.model.engine.tokenize('<tool_call>', true)[0] as number;
