@@ -113,7 +113,7 @@ export class SchemaBuilder {
     if (this.anyValue >= 0) return this.anyValue;
     const id = this.add(new UnionMachine([]));
     this.anyValue = id;
-    const obj = this.add(new ObjectMachine({ properties: [], patterns: [], additional: { key: stringLeaf(null, 0, undefined, this.limits), value: id }, minProperties: 0, maxProperties: undefined, order: this.order, maxWhitespace: this.ws }));
+    const obj = this.add(new ObjectMachine({ properties: [], patterns: [], additional: { key: stringLeaf(null, 0, undefined, this.limits), value: id }, minProperties: 0, maxProperties: undefined, order: this.order, maxWhitespace: this.ws }, this.limits.maxAutomatonStates));
     const arr = this.add(new ArrayMachine({ prefix: [], items: id, minItems: 0, maxItems: undefined, maxWhitespace: this.ws }));
     const scalars = [
       stringLeaf(null, 0, undefined, this.limits),

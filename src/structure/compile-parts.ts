@@ -144,7 +144,7 @@ export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, poin
   const maxProperties = typeof s.maxProperties === 'number' ? s.maxProperties : undefined;
   if (maxProperties !== undefined && (maxProperties < required.size || maxProperties < minProperties)) throw new Unsatisfiable('maxProperties too small');
   if (extra === null && patterns.length === 0 && properties.filter((p) => p.value >= 0).length < minProperties) throw new Unsatisfiable('minProperties unreachable');
-  return builder.add(new ObjectMachine({ properties, patterns, additional: extra, minProperties, maxProperties, order, maxWhitespace: ws }));
+  return builder.add(new ObjectMachine({ properties, patterns, additional: extra, minProperties, maxProperties, order, maxWhitespace: ws }, builder.limits.maxAutomatonStates));
 }
 
 /** Array machine: positional items, rest items and counts. */

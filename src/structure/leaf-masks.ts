@@ -1,5 +1,5 @@
 import type { Leaf } from './leaf.js';
-import { plainChars, StringLeaf } from './string-leaf.js';
+import { plainChars } from './string-leaf.js';
 import { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
 
@@ -37,7 +37,7 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
   if (!byState) byVocab.set(vocab, (byState = new Map()));
   let info = byState.get(state);
   if (!info) {
-    const room = leaf instanceof StringLeaf ? leaf.plainRoom(state) : -1;
+    const room = leaf.plainRoom(state);
     if (room >= 0) {
       const index = plainIndex(vocab);
       info = walk(leaf, vocab, index.rest, state);

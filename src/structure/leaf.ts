@@ -33,6 +33,15 @@ export abstract class Leaf {
     return this.finals[state] === 1;
   }
 
+  /**
+   * Mask fast path: in `state`, every token made of plain string characters (see `plainChars`) with at most this
+   * many code points stays inside the lexeme; -1 when that does not hold. Leaves that are not string bodies say -1.
+   */
+  plainRoom(state: number): number {
+    void state;
+    return -1;
+  }
+
   /** Number of states created so far. */
   get stateCount(): number {
     return this.count;

@@ -17,6 +17,18 @@ export interface Machine {
   calls(state: number): readonly number[];
   /** Whether the machine may end (return) in `state`. */
   isFinal(state: number): boolean;
+  /** Optional: states that behave exactly like a leaf until it finishes (object keys), for lexeme mask caching. */
+  leafView?(state: number): LeafView | null;
+}
+
+/**
+ * From this machine state on, bytes are read by `leaf` from `state` (the machine's transitions mirror the leaf's);
+ * once the leaf reaches final state f, the machine is in state `resume(f)`.
+ */
+export interface LeafView {
+  leaf: Leaf;
+  state: number;
+  resume(final: number): number;
 }
 
 const NO_CALLS: readonly number[] = Object.freeze([]);

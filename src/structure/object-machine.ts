@@ -1,5 +1,6 @@
 import type { Leaf } from './leaf.js';
-import { isJsonSpace, type Machine } from './machine.js';
+import { KeyLeaf, type KeyTable } from './key-leaf.js';
+import { isJsonSpace, type LeafView, type Machine } from './machine.js';
 
 /** One declared property. */
 export interface PropertySpec {
@@ -42,10 +43,9 @@ interface St {
   /** Members so far (declared + other), capped where it stops mattering. */
   count: number;
   ws: number;
-  /** Key lexing: position in the declared-name trie (-1 = off it), pattern leaf states, additional leaf state. */
-  trie: number;
-  pat: number[];
-  add: number;
+  /** Key lexing: which key leaf (by allowed-name set) and its state; -1 outside keys. */
+  kl: number;
+  ks: number;
   /** Value machine to call, and the declared index it fills (-1 for pattern/additional). */
   target: number;
   filled: number;
@@ -71,8 +71,11 @@ export class ObjectMachine implements Machine {
   /** Declared indices reachable below each trie node. */
   private readonly trieBelow: number[][] = [[]];
   private readonly required: number[];
+  private readonly keyTable: KeyTable;
+  private readonly keyLeaves: KeyLeaf[] = [];
+  private readonly keyLeafIds = new Map<string, number>();
 
-  constructor(private readonly spec: ObjectSpec) {
+  constructor(private readonly spec: ObjectSpec, private readonly maxStates: number) {
     const enc = new TextEncoder();
     spec.properties.forEach((p, i) => {
       let node = 0;
@@ -92,12 +95,19 @@ export class ObjectMachine implements Machine {
       this.trieEnd[node] = i;
     });
     this.required = spec.properties.flatMap((p, i) => (p.required ? [i] : []));
+    this.keyTable = {
+      trieNext: this.trieNext,
+      trieEnd: this.trieEnd,
+      trieBelow: this.trieBelow,
+      patterns: spec.patterns.map((p) => p.key),
+      additional: spec.additional ? spec.additional.key : null,
+    };
     const none = '0'.repeat(spec.properties.length);
-    this.intern({ phase: O_OPEN, seen: none, last: -1, count: 0, ws: 0, trie: -1, pat: [], add: -1, target: -1, filled: -1 });
+    this.intern({ phase: O_OPEN, seen: none, last: -1, count: 0, ws: 0, kl: -1, ks: -1, target: -1, filled: -1 });
   }
 
   private intern(s: St): number {
-    const key = `${s.phase}|${s.seen}|${s.last}|${s.count}|${s.ws}|${s.trie}|${s.pat.join(',')}|${s.add}|${s.target}|${s.filled}`;
+    const key = `${s.phase}|${s.seen}|${s.last}|${s.count}|${s.ws}|${s.kl}|${s.ks}|${s.target}|${s.filled}`;
     let id = this.ids.get(key);
     if (id === undefined) {
       id = this.states.length;
@@ -136,7 +146,7 @@ export class ObjectMachine implements Machine {
   }
 
   private compute(s: St, b: number): number {
-    const blank = { ...s, ws: 0, trie: -1, pat: [], add: -1, target: -1, filled: -1 };
+    const blank = { ...s, ws: 0, kl: -1, ks: -1, target: -1, filled: -1 };
     switch (s.phase) {
       case O_OPEN:
         return b === 0x7b ? this.intern({ ...blank, phase: O_FIRST }) : -1;
@@ -158,39 +168,46 @@ export class ObjectMachine implements Machine {
     return this.spec.additional !== null || this.spec.patterns.length > 0 || this.spec.properties.some((_, i) => this.allowed(s, i));
   }
 
-  private startKey(s: St): number {
-    const trieNode = this.trieNext[0]!.get(0x22) ?? -1;
-    const k: St = { ...s, phase: O_KEY, trie: trieNode, pat: this.spec.patterns.map((p) => p.key.next(p.key.start, 0x22)), add: -1 };
-    if (this.spec.additional) k.add = this.spec.additional.key.next(this.spec.additional.key.start, 0x22);
-    return this.liveKey(k) ? this.intern(k) : -1;
+  /** The key leaf for the declared names `s` still allows (one per distinct allowed set). */
+  private keyLeafFor(s: St): number {
+    const allowed = this.spec.properties.map((_, i) => this.allowed(s, i));
+    const key = allowed.map((a) => (a ? '1' : '0')).join('');
+    let index = this.keyLeafIds.get(key);
+    if (index === undefined) {
+      index = this.keyLeaves.length;
+      this.keyLeaves.push(new KeyLeaf(this.keyTable, allowed, this.maxStates));
+      this.keyLeafIds.set(key, index);
+    }
+    return index;
   }
 
-  private liveKey(k: St): boolean {
-    return (k.trie >= 0 && this.trieBelow[k.trie]!.some((i) => this.allowed(k, i))) || k.pat.some((p) => p >= 0) || k.add >= 0;
+  private startKey(s: St): number {
+    const kl = this.keyLeafFor(s);
+    const ks = this.keyLeaves[kl]!.next(0, 0x22);
+    return ks < 0 ? -1 : this.intern({ ...s, phase: O_KEY, kl, ks });
   }
 
   private keyByte(s: St, b: number): number {
-    const k: St = {
-      ...s,
-      trie: s.trie >= 0 ? (this.trieNext[s.trie]!.get(b) ?? -1) : -1,
-      pat: s.pat.map((p, i) => (p >= 0 ? this.spec.patterns[i]!.key.next(p, b) : -1)),
-      add: s.add >= 0 ? this.spec.additional!.key.next(s.add, b) : -1,
-    };
-    if (!this.liveKey(k)) return -1;
-    const declared = k.trie >= 0 ? this.trieEnd[k.trie]! : -1;
-    const patterns = k.pat.flatMap((p, i) => (p >= 0 && this.spec.patterns[i]!.key.isFinal(p) ? [i] : []));
-    const other = k.add >= 0 && this.spec.additional!.key.isFinal(k.add);
-    if (declared < 0 && patterns.length === 0 && !other) return this.intern(k);
-    // The closing quote was read: every component has either finished or died. Route the key to its schema.
-    const done = { ...k, phase: O_COLON, ws: 0, trie: -1, pat: [], add: -1 };
-    // A declared key's schema already includes any matching patternProperties (merged at compile time).
-    if (declared >= 0) {
-      if (!this.allowed(s, declared)) return -1;
-      return this.intern({ ...done, target: this.spec.properties[declared]!.value, filled: declared });
-    }
-    if (patterns.length === 1) return this.intern({ ...done, target: this.spec.patterns[patterns[0]!]!.value, filled: -1 });
-    if (patterns.length > 1 || !other) return -1;
-    return this.intern({ ...done, target: this.spec.additional!.value, filled: -1 });
+    const leaf = this.keyLeaves[s.kl]!;
+    const ks = leaf.next(s.ks, b);
+    if (ks < 0) return -1;
+    return leaf.isFinal(ks) ? this.routed(s, ks) : this.intern({ ...s, ks });
+  }
+
+  /** The state after a finished key: before `:`, with the value machine chosen by the key. */
+  private routed(s: St, ks: number): number {
+    const route = this.keyLeaves[s.kl]!.route(ks);
+    const done = { ...s, phase: O_COLON, ws: 0, kl: -1, ks: -1 };
+    if (route.kind === 'declared') return this.intern({ ...done, target: this.spec.properties[route.index]!.value, filled: route.index });
+    const value = route.kind === 'pattern' ? this.spec.patterns[route.index]!.value : this.spec.additional!.value;
+    return value < 0 ? -1 : this.intern({ ...done, target: value, filled: -1 });
+  }
+
+  /** Inside a key the machine is its key leaf: lets the matcher use cached lexeme masks (see Machine.leafView). */
+  leafView(state: number): LeafView | null {
+    const s = this.states[state]!;
+    if (s.phase !== O_KEY) return null;
+    return { leaf: this.keyLeaves[s.kl]!, state: s.ks, resume: (final) => this.routed(s, final) };
   }
 
   calls(state: number): readonly number[] {

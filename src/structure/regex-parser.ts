@@ -97,10 +97,11 @@ class Parser {
     const c = this.peek();
     let min: number;
     let max: number;
+    const brace = c === '{' ? this.braceQuantifier() : undefined;
     if (c === '*') [min, max] = [0, -1];
     else if (c === '+') [min, max] = [1, -1];
     else if (c === '?') [min, max] = [0, 1];
-    else if (c === '{' && this.braceQuantifier()) [min, max] = this.braceQuantifier()!;
+    else if (brace) [min, max] = brace;
     else return atom;
     if (c !== '{') this.pos++;
     if (this.peek() === '?') this.pos++; // lazy quantifiers match the same language

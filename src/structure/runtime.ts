@@ -76,17 +76,27 @@ export class Runtime {
 
   private computeMask(set: number, vocab: Vocabulary): Uint32Array {
     const mask = new Uint32Array(vocab.maskWords);
+    const lexical = new Set<number>();
     for (const c of this.setConfigs[set]!) {
-      const leaf = this.machines[this.cMachine[c]!]!.leaf;
-      if (!leaf) continue;
-      const info = leafMask(leaf, vocab, this.cState[c]!);
-      for (let i = 0; i < mask.length; i++) mask[i]! |= info.inside[i]!;
+      const m = this.cMachine[c]!;
+      const machine = this.machines[m]!;
       const frame = this.cFrame[c]!;
-      if (frame === 0 || info.exits.length === 0) continue;
-      const after = this.returnSet(frame);
-      for (let i = 0; i < info.exits.length; i += 2) this.walk(info.trie, info.exits[i]!, after, mask);
+      const view = machine.leaf ? null : (machine.leafView?.(this.cState[c]!) ?? null);
+      const leaf = machine.leaf ?? view?.leaf;
+      if (!leaf) continue;
+      lexical.add(c);
+      const info = leafMask(leaf, vocab, view ? view.state : this.cState[c]!);
+      for (let i = 0; i < mask.length; i++) mask[i]! |= info.inside[i]!;
+      for (let i = 0; i < info.exits.length; i += 2) {
+        // Where the lexeme ends inside a token, the rest of the token is read by whatever follows it.
+        let after: number;
+        if (view) after = this.closure([this.config(m, view.resume(info.exits[i + 1]!), frame)]);
+        else if (frame === 0) break;
+        else after = this.returnSet(frame);
+        this.walk(info.trie, info.exits[i]!, after, mask);
+      }
     }
-    const rest = this.structuralPart(set);
+    const rest = this.structuralPart(set, lexical);
     if (rest !== DEAD) this.walk(vocab.trie, 0, rest, mask);
     if (this.setAccepting[set]) for (const id of vocab.eosTokenIds) mask[id >>> 5]! |= 1 << (id & 31);
     return mask;
@@ -107,11 +117,11 @@ export class Runtime {
     }
   }
 
-  /** The configurations of `set` outside leaves, as a set of their own (leaves are masked from their caches). */
-  private structuralPart(set: number): number {
+  /** The configurations of `set` outside leaves and leaf views, as a set of their own (those use lexeme caches). */
+  private structuralPart(set: number, lexical: Set<number>): number {
     let id = this.structural[set];
     if (id === undefined) {
-      const keep = [...this.setConfigs[set]!].filter((c) => this.machines[this.cMachine[c]!]!.leaf === null);
+      const keep = [...this.setConfigs[set]!].filter((c) => !lexical.has(c));
       id = this.intern(keep);
       this.structural[set] = id;
     }

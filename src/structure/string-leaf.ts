@@ -61,7 +61,7 @@ export class StringLeaf extends Leaf {
    * fit (Infinity when unbounded); -1 where the fast path does not apply. Any token of plain characters (see
    * `plainChars`) that fits is then allowed, whatever its bytes.
    */
-  plainRoom(state: number): number {
+  override plainRoom(state: number): number {
     const s = this.states[state]!;
     if (this.c.dfa || s.mode !== BODY || s.count !== 0) return -1;
     return this.c.maxLength === undefined ? Infinity : this.c.maxLength - s.len;
@@ -172,7 +172,8 @@ export class StringLeaf extends Leaf {
     const len = Math.min(s.len + 1, this.lenCap);
     const dfa = this.c.dfa;
     if (!dfa) return this.canFinish(-1, len);
-    for (let cp = lo; cp <= hi; ) {
+    const top = Math.min(hi, 0x10ffff);
+    for (let cp = lo; cp <= top; ) {
       if (cp >= 0xd800 && cp <= 0xdfff) {
         cp = 0xe000;
         continue;

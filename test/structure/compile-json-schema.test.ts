@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CompileError, compileJsonSchema } from '../../src/structure/index.js';
+import { ajvValidator } from '../../bench/structure-ajv.js';
+import { accepts } from './helpers.js';
+
+/**
+ * Table: schema, then [instance text, expected]. Every expectation is also checked against ajv; 'stricter' marks
+ * documented narrowing (integers without exponent, schema property order): ajv accepts, the grammar does not.
+ */
+const table: [string, unknown, [string, boolean | 'stricter'][]][] = [
+  ['object with required and optional', { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false },
+    [['{"a":1}', true], ['{"a":1,"b":"x"}', true], ['{"b":"x"}', false], ['{"a":1,"c":2}', false], ['{"a":1.5}', false], ['{"a":1e3}', 'stricter'], ['{}', false]]],
+  ['integer bounds', { type: 'integer', minimum: -5, exclusiveMaximum: 10 }, [['-5', true], ['9', true], ['10', false], ['-6', false], ['0', true], ['-0', true], ['01', false]]],
+  ['number bounds', { type: 'number', minimum: 0.5, maximum: 2.25 }, [['0.5', true], ['2.25', true], ['2.26', false], ['0.49', false], ['1', true], ['1.999', true]]],
+  ['multipleOf', { type: 'integer', multipleOf: 3, minimum: 1, maximum: 20 }, [['3', true], ['18', true], ['4', false], ['21', false], ['0', false]]],
+  ['string lengths count code points', { type: 'string', minLength: 2, maxLength: 3 }, [['"ab"', true], ['"é€"', true], ['"a"', false], ['"abcd"', false], ['"a\\n"', true]]],
+  ['pattern (unanchored search)', { type: 'string', pattern: '\\d{3}' }, [['"x123y"', true], ['"12"', false], ['"999"', true]]],
+  ['anchored pattern', { type: 'string', pattern: '^[a-z]+(-[a-z]+)*$' }, [['"ab-cd"', true], ['"ab-"', false], ['"Ab"', false]]],
+  ['enum and const', { enum: ['a', 1, null, { k: [true] }] }, [['"a"', true], ['1', true], ['null', true], ['{"k":[true]}', true], ['"b"', false], ['2', false]]],
+  ['anyOf', { anyOf: [{ type: 'string', maxLength: 1 }, { type: 'integer', minimum: 10 }] }, [['"a"', true], ['10', true], ['9', false], ['"ab"', false]]],
+  ['type arrays and nullable', { type: ['string', 'null'] }, [['null', true], ['"x"', true], ['1', false]]],
+  ['arrays: prefixItems, items, counts', { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'boolean' }], items: { type: 'integer' }, minItems: 2, maxItems: 3 },
+    [['[true,1]', true], ['[false,1,2]', true], ['[true]', false], ['[1,1]', false], ['[true,1,2,3]', false]]],
+  ['recursive $ref', { $defs: { node: { type: 'object', properties: { next: { $ref: '#/$defs/node' }, v: { type: 'integer' } }, additionalProperties: false } }, $ref: '#/$defs/node' },
+    [['{"v":1,"next":{"next":{}}}', 'stricter'], ['{"next":{"next":{}},"v":1}', true], ['{"next":{"v":"x"}}', false]]],
+  ['allOf merged', { allOf: [{ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] }, { properties: { a: { minimum: 5 } } }] }, [['{"a":5}', true], ['{"a":4}', false]]],
+  ['additionalProperties schema', { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: { type: 'integer' } }, [['{"a":"x","b":1}', true], ['{"b":"x"}', false], ['{"a":1}', false]]],
+  ['patternProperties', { type: 'object', patternProperties: { '^x-': { type: 'integer' } }, additionalProperties: false }, [['{"x-a":1}', true], ['{"y":1}', false], ['{"x-a":"s"}', false]]],
+  ['formats', { type: 'object', properties: { d: { format: 'date', type: 'string' }, u: { type: 'string', format: 'uuid' }, i: { type: 'string', format: 'ipv4' } } },
+    [['{"d":"2024-02-29"}', true], ['{"d":"2023-02-29"}', false], ['{"u":"123e4567-e89b-12d3-a456-426614174000"}', true], ['{"i":"256.1.1.1"}', false], ['{"i":"10.0.0.1"}', true]]],
+  ['oneOf with disjoint types', { oneOf: [{ type: 'string' }, { type: 'integer' }] }, [['"a"', true], ['3', true], ['true', false]]],
+  ['draft-4 exclusive bounds', { type: 'number', maximum: 3, exclusiveMaximum: true }, [['2.99', true], ['3', false]]],
+  ['schema with no type accepts every type', { properties: { a: { type: 'integer' } } }, [['"s"', true], ['{"a":"x"}', false], ['{"a":2}', true], ['[1]', true]]],
+];
+
+describe('compileJsonSchema', () => {
+  for (const [name, schema, cases] of table) {
+    it(name, () => {
+      // ajv 8 has no draft-4 mode; those rows stand on the JSON Schema text alone.
+      const validate = ajvValidator(schema);
+      for (const [text, expected] of cases) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        if (validate && parsed !== undefined) assert.equal(Boolean(validate(parsed)), expected !== false, `table error: ajv disagrees on ${text}`);
+        assert.equal(accepts(schema, text), expected === true, `${name}: ${text}`);
+      }
+    });
+  }
+
+  it('keeps schema property order by default and lifts it with propertyOrder any', () => {
+    const schema = { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } } };
+    assert.equal(accepts(schema, '{"b":1,"a":2}'), false);
+    assert.equal(accepts(schema, '{"b":1,"a":2}', { propertyOrder: 'any' }), true);
+    assert.equal(accepts(schema, '{"a":1,"a":2}', { propertyOrder: 'any' }), false);
+  });
+
+  it('allows bounded whitespace only when asked', () => {
+    const schema = { type: 'object', properties: { a: { type: 'array', items: { type: 'integer' } } } };
+    assert.equal(accepts(schema, '{ "a": [1, 2] }'), false);
+    assert.equal(accepts(schema, '{ "a": [1, 2] }', { whitespace: { maxWhitespace: 1 } }), true);
+    assert.equal(accepts(schema, '{  "a":[1]}', { whitespace: { maxWhitespace: 1 } }), false);
+  });
+
+  it('refuses what it cannot enforce, naming keyword and pointer', () => {
+    const cases: [unknown, string, string][] = [
+      [{ type: 'object', properties: { a: { not: { type: 'string' } } } }, 'not', '/properties/a'],
+      [{ type: 'array', uniqueItems: true }, 'uniqueItems', ''],
+      [{ type: 'string', pattern: '(a)\\1' }, 'pattern', ''],
+      [{ type: 'string', pattern: '(?=a)b' }, 'pattern', ''],
+      [{ $ref: 'other.json#/x' }, '$ref', ''],
+      [{ oneOf: [{ type: 'string' }, { type: 'string', maxLength: 3 }] }, 'oneOf', '/oneOf/1'],
+      [{ type: 'number', multipleOf: 0.1 }, 'multipleOf', ''],
+      [{ type: 'string', format: 'uri-reference' }, 'format', ''],
+      [{ type: 'integer', minimum: 5, maximum: 4 }, 'schema', ''],
+    ];
+    for (const [schema, keyword, pointer] of cases) {
+      assert.throws(() => compileJsonSchema(schema), (e: unknown) => e instanceof CompileError && e.keyword === keyword && e.pointer === pointer, JSON.stringify(schema));
+    }
+  });
+
+  it('returns the cached grammar for the same schema and options', () => {
+    const schema = { type: 'string', maxLength: 7 };
+    assert.equal(compileJsonSchema(schema), compileJsonSchema(JSON.parse(JSON.stringify(schema))));
+    assert.notEqual(compileJsonSchema(schema), compileJsonSchema(schema, { whitespace: { maxWhitespace: 2 } }));
+  });
+});
