@@ -44,6 +44,11 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
     });
     after(() => subject.dispose());
 
+    it('gives each generation the requested context (512 tokens in these subjects), not a multiple of it', () => {
+      assert.ok(model.info.contextSize >= 512 && model.info.contextSize < 1024, `contextSize ${model.info.contextSize}`);
+      assert.ok(model.info.trainContextSize >= model.info.contextSize);
+    });
+
     it('exports a byte vocabulary whose EOG tokens are special', () => {
       const v = model.vocabulary();
       assert.equal(v.bytes.length, model.info.vocabSize);

@@ -50,7 +50,8 @@ export class GgufEngine implements Engine {
     try {
       const context = await model.createContext({
         sequences: parallel,
-        contextSize: perSequence * parallel,
+        // Per sequence: node-llama-cpp gives each sequence its own `contextSize` cells.
+        contextSize: perSequence,
         threads: { ideal: this.options.threads, min: this.options.threads },
         flashAttention: false,
         ...(kv && { experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv }),
