@@ -74,3 +74,13 @@ describe('tool-call syntax detection', () => {
     assert.equal(templateThinks('{{ "<think>" }}'), true);
   });
 });
+
+describe('ChatTemplate helpers', () => {
+  it('renders templates that call raise_exception and strftime_now (provided by @huggingface/jinja)', async () => {
+    const { ChatTemplate } = await import('../../src/chat/index.js');
+    const t = new ChatTemplate("{% if messages[0].role != 'user' %}{{ raise_exception('first must be user') }}{% endif %}{{ strftime_now('%d %b %Y') }}");
+    const options = { bosToken: null, eosToken: null, tools: [] };
+    assert.match(t.render([{ role: 'user', content: [{ type: 'text', text: 'x' }] }], options), /^\d{2} [A-Z][a-z]{2} \d{4}$/);
+    assert.throws(() => t.render([{ role: 'system', content: [{ type: 'text', text: 'x' }] }], options), /first must be user/);
+  });
+});
