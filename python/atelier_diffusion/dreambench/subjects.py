@@ -97,8 +97,7 @@ class EvalPrompt:
 
 def eval_prompts(subject: Subject) -> list[EvalPrompt]:
     """The subject in each of the 5 backgrounds, then the bare class prompt."""
-    spec = SceneSpec(subject.cls, subject.colour, subject.pattern, "plain")
-    out = [EvalPrompt("subject", caption(SceneSpec(spec.cls, spec.colour, spec.pattern, b), ["background"],
+    out = [EvalPrompt("subject", caption(SceneSpec(subject.cls, subject.colour, subject.pattern, b), ["background"],
                                          identifier=IDENTIFIER), b) for b in BACKGROUNDS]
     out.append(EvalPrompt("class", subject.class_prompt, None))
     return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 from torch.nn import functional as F
@@ -105,7 +104,3 @@ def load_or_train_vae(config: VaeConfig = VaeConfig(), log=print):
     log(f"vae held-out reconstruction error {error:.2f}/255")
     return vae, summary
 
-
-def vae_path(config: VaeConfig) -> Path:
-    """Folder of the cached VAE for ``config`` (exists once :func:`load_or_train_vae` has run)."""
-    return entry("vae", config, CODE_VERSION)
