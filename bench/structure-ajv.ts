@@ -18,6 +18,7 @@ export function ajvValidator(schema: unknown): ValidateFunction | null {
       delete copy.$id;
       delete copy.id;
       delete copy.$schema;
+      delete copy.$async; // an async schema returns promises; the verdict is the same synchronously
     }
     return ajv.compile(copy);
   } catch {
@@ -28,5 +29,12 @@ export function ajvValidator(schema: unknown): ValidateFunction | null {
 /** ajv's verdict on each instance (null where ajv cannot compile the schema). */
 export function ajvFor(schema: unknown, instances: unknown[]): (boolean | null)[] {
   const validate = ajvValidator(schema);
-  return instances.map((d) => (validate ? Boolean(validate(d)) : null));
+  return instances.map((d) => {
+    if (!validate) return null;
+    try {
+      return Boolean(validate(d));
+    } catch {
+      return false;
+    }
+  });
 }

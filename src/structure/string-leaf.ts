@@ -120,7 +120,9 @@ export class StringLeaf extends Leaf {
       if (b === 0xf4) hi = 0x8f;
     } else return -1;
     const next = { ...s, count, acc, lo, hi };
-    return this.partialLive(next, acc << (6 * count), ((acc + 1) << (6 * count)) - 1) ? this.add(next) : -1;
+    // Overlong forms are invalid, so an n-byte character is at least 0x80 / 0x800 / 0x10000.
+    const least = [0, 0x80, 0x800, 0x10000][count]!;
+    return this.partialLive(next, Math.max(least, acc << (6 * count)), ((acc + 1) << (6 * count)) - 1) ? this.add(next) : -1;
   }
 
   private continuation(s: S, b: number): number {
@@ -129,7 +131,8 @@ export class StringLeaf extends Leaf {
     if (s.count === 1) return this.char({ ...s, count: 0, lo: 0, hi: 0 }, acc);
     const next = { ...s, count: s.count - 1, acc, lo: 0x80, hi: 0xbf };
     const shift = 6 * next.count;
-    return this.partialLive(next, acc << shift, ((acc + 1) << shift) - 1) ? this.add(next) : -1;
+    const least = next.count === 1 ? 0x800 : 0x10000;
+    return this.partialLive(next, Math.max(least, acc << shift), ((acc + 1) << shift) - 1) ? this.add(next) : -1;
   }
 
   /**
