@@ -2,11 +2,20 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
 import type { JobRecord, JobStatus, Store } from '../store/index.js';
+import { WorkerConfigSchema } from './config-schema.js';
 import type { WorkerConfig } from './dreambooth-config.js';
 import { installJobOutput, type ModelInstaller } from './fine-tune-output.js';
 import { claimJob, releaseJob, takeOverJob } from './job-owner.js';
 import { JobRecorder, type LiveProgress } from './job-recorder.js';
-import { fineTuningKind, jobParams, jobPaths, jobWorkerConfig, prepareJob, subjectSources } from './job-request.js';
+import {
+  checkJobConfig,
+  fineTuningKind,
+  jobParams,
+  jobPaths,
+  jobWorkerConfig,
+  prepareJob,
+  subjectSources,
+} from './job-request.js';
 import { assertTransition, isTerminal } from './job-state.js';
 import { pythonExecutable } from './python-env.js';
 import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
@@ -53,8 +62,11 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
   private started = false;
   private pumping: Promise<void> | null = null;
 
+  private readonly schema: WorkerConfigSchema;
+
   constructor(private readonly options: FineTuneRunnerOptions) {
     super();
+    this.schema = new WorkerConfigSchema(options.worker);
   }
 
   private get store(): Store {
@@ -78,11 +90,13 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
 
   /**
    * Validates and creates a job (status `validating_files`), then queues it. Throws OpenAI-shaped 4xx errors for bad
-   * requests. `fileConfig` is a YAML config's contents (CLI `--config`), layered under the hyperparameters.
+   * requests, including a raw `config` or `fileConfig` (CLI `--config`, layered under the hyperparameters) that
+   * breaks the worker's schema.
    */
-  create(request: FineTuningJobCreateBody, fileConfig: WorkerConfig | null = null): JobRecord {
+  async create(request: FineTuningJobCreateBody, fileConfig: WorkerConfig | null = null): Promise<JobRecord> {
     if (this.closed) throw new Error('the fine-tuning runner is closed');
     const prepared = prepareJob(this.store, request, fileConfig);
+    await checkJobConfig(this.store, this.schema, prepared);
     const job = this.store.jobs.create({
       id: prepared.id,
       kind: fineTuningKind,

@@ -11,3 +11,4 @@ export { describeWorkerFailure, workerFailure, WorkerProcess, type WorkerCommand
 export { parseWorkerEvent, type WorkerEvent } from './worker-events.js';
 export { ensurePythonEnv, pythonExecutable, workerEnv } from './python-env.js';
 export { formatDuration, TrainProgress, type TrainProgressOptions } from './train-progress.js';
+export { WorkerConfigSchema, type ConfigProblem } from './config-schema.js';

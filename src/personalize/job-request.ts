@@ -1,9 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidRequestError, ModelNotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
+import { ApiError, InvalidRequestError, ModelNotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
 import type { JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
+import type { WorkerConfigSchema } from './config-schema.js';
 import { buildDreamboothConfig, type JobPaths, type WorkerConfig } from './dreambooth-config.js';
 import { readSubjectImages, type SubjectImage } from './subject-images.js';
 
@@ -118,4 +119,24 @@ export function jobWorkerConfig(store: Store, job: JobRecord): { config: WorkerC
   });
   const maxSteps = (config.train as { max_steps?: unknown } | undefined)?.max_steps;
   return { config, paths, maxSteps: typeof maxSteps === 'number' ? maxSteps : 0 };
+}
+
+/**
+ * Refuses (400 `invalid_config`) a job whose raw worker config — request `config` or a CLI config file — breaks the
+ * worker's schema, checking the config exactly as the worker will receive it. Jobs without raw config skip this
+ * (hyperparameters map onto valid keys). When no worker can start, the check is left to the worker.
+ */
+export async function checkJobConfig(store: Store, schema: WorkerConfigSchema, prepared: PreparedJob): Promise<void> {
+  if (prepared.params.config === null && prepared.params.file_config === null) return;
+  const config = buildDreamboothConfig({
+    basePath: prepared.base.path,
+    hyperparameters: prepared.hyperparameters,
+    seed: prepared.params.seed,
+    paths: jobPaths(store, prepared.id),
+    fileConfig: prepared.params.file_config ?? undefined,
+    overrides: prepared.params.config ?? undefined,
+  });
+  await schema.check(config, 'method.dreambooth.config').catch((error: unknown) => {
+    if (error instanceof ApiError) throw error;
+  });
 }

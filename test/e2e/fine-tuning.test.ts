@@ -63,6 +63,9 @@ describe('fine-tuning API through the official openai client', () => {
       [{ model: 'tiny-sd', training_file: trainingFile, method: dreambooth({ ...hp, class_name: undefined }) }, 400,
         'method.dreambooth.hyperparameters.class_name'],
       [{ model: 'tiny-sd', training_file: trainingFile, method: { type: 'supervised' } }, 400, 'method.type'],
+      // Raw worker config is checked against the worker's own schema before the job exists.
+      [{ model: 'tiny-sd', training_file: trainingFile, method: dreambooth(hp, { train: { learning_rat: 1 } }) }, 400,
+        'method.dreambooth.config.train.learning_rat'],
     ];
     for (const [body, status, param] of cases) {
       await assert.rejects(

@@ -93,7 +93,7 @@ export function fineTuningJobsRoutes(runner: FineTuneRunner): RoutePlugin {
   return async (app, { store }) => {
     app.addHook('onReady', async () => runner.start());
     app.addHook('onClose', async () => runner.close());
-    app.post('/v1/fine_tuning/jobs', async (request) => live(runner.create(parseFineTuningJobCreate(request.body))));
+    app.post('/v1/fine_tuning/jobs', async (request) => live(await runner.create(parseFineTuningJobCreate(request.body))));
     app.get('/v1/fine_tuning/jobs', async (request) => {
       const { after, limit } = parseCursorParams(request.query);
       const { data, hasMore } = store.jobs.list('fine_tuning', { after: after ?? undefined, limit });
