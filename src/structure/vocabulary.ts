@@ -65,8 +65,9 @@ export class Vocabulary {
         if (token === null || special.has(id)) return null;
         const out = new Uint8Array(token.length);
         for (let i = 0; i < token.length; i++) {
-          const b = table.get(token.charCodeAt(i));
-          if (b === undefined) throw new RangeError(`token ${id} ${JSON.stringify(token)} is not byte-level BPE`);
+          const code = token.charCodeAt(i);
+          const b = code < table.length ? table[code]! : -1;
+          if (b < 0) throw new RangeError(`token ${id} ${JSON.stringify(token)} is not byte-level BPE`);
           out[i] = b;
         }
         return out;
@@ -103,16 +104,17 @@ function cached(options: VocabularyOptions, build: () => Vocabulary): Vocabulary
   return vocab;
 }
 
-let decodeTable: Map<number, number> | undefined;
+let decodeTable: Int16Array | undefined;
 
-/** GPT-2's reversible map: printable bytes stand for themselves, the rest are shifted to U+0100 and up. */
-function byteLevelDecodeTable(): Map<number, number> {
+/** GPT-2's reversible map (char code → byte, -1 if none): printable bytes stand for themselves, the rest are
+ * shifted to U+0100 and up. */
+function byteLevelDecodeTable(): Int16Array {
   if (decodeTable) return decodeTable;
-  decodeTable = new Map();
+  decodeTable = new Int16Array(512).fill(-1);
   let shifted = 0;
   for (let b = 0; b < 256; b++) {
     const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-    decodeTable.set(printable ? b : 256 + shifted++, b);
+    decodeTable[printable ? b : 256 + shifted++] = b;
   }
   return decodeTable;
 }
