@@ -63,7 +63,7 @@ function assertValidCalls(message: OpenAI.Chat.Completions.ChatCompletionMessage
 describe('structured outputs and tool calls (GGUF)', () => {
   let h: ChatHarness;
   before(async () => {
-    h = await startChatHarness({ parallel: 2 });
+    h = await startChatHarness({ parallel: 2, contextSize: 2048 });
   });
   after(() => h.close());
 
