@@ -12,10 +12,8 @@ import { DEAD, Runtime } from './runtime.js';
 import { flatten, hasValidation, typeList, Unsatisfiable, type SchemaObject } from './schema-merge.js';
 import type { StringLeaf } from './string-leaf.js';
 
-/** Formats ajv-formats validates; among them, those absent from FORMATS and not listed as free are refused. */
+/** String formats ajv-formats validates that FORMATS does not implement: refused. */
 const AJV_STRING_FORMATS = new Set(['uri-reference', 'uri-template', 'url', 'regex', 'json-pointer', 'json-pointer-uri-fragment', 'relative-json-pointer', 'byte', 'iso-time', 'iso-date-time']);
-/** Formats ajv-formats accepts any string for. */
-const FREE_STRING_FORMATS = new Set(['password', 'binary']);
 
 /** Literal leaf for JSON texts. */
 export function literalLeaf(texts: readonly string[], limits: Limits): LiteralLeaf {
@@ -35,9 +33,9 @@ export function stringFromSchema(s: SchemaObject, pointer: string, limits: Limit
       if (known[1] !== undefined) maxLength = Math.min(maxLength ?? Infinity, known[1]);
     } else if (AJV_STRING_FORMATS.has(s.format)) {
       throw new CompileError('format', pointer, `format ${JSON.stringify(s.format)} is not enforced by the decoder`);
-    } else if (!FREE_STRING_FORMATS.has(s.format) && !['int32', 'int64', 'float', 'double'].includes(s.format)) {
-      // Formats no validator knows carry no constraint (JSON Schema treats format as an annotation by default).
     }
+    // Any other format constrains no string: ajv-formats accepts every string for password/binary, numeric formats
+    // apply to numbers only, and unknown formats are annotations (JSON Schema's default).
   }
   if (regexes.length > 1) throw new CompileError('format', pointer, 'pattern together with format is not supported');
   try {
