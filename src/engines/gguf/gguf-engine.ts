@@ -53,7 +53,8 @@ export class GgufEngine implements Engine {
         // Per sequence: node-llama-cpp gives each sequence its own `contextSize` cells.
         contextSize: perSequence,
         threads: { ideal: this.options.threads, min: this.options.threads },
-        flashAttention: false,
+        // llama.cpp quantizes the V cache only under flash attention.
+        flashAttention: kv !== undefined && kv !== 'F16',
         ...(kv && { experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv }),
       });
       const loaded = new GgufModel(model, context);
