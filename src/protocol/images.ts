@@ -35,6 +35,32 @@ export interface ImageGenerateBody {
   guidance_scale?: number;
   seed?: number;
   sampler?: ImageSampler;
+  /** Server-sent events: `image_generation.progress` per step (atelier), `image_generation.completed` per image. */
+  stream?: boolean | null;
+}
+
+/** A streamed progress event (atelier's addition to OpenAI's image stream events). */
+export interface ImageProgressEvent {
+  type: 'image_generation.progress';
+  /** `load` while the model is loaded into the worker, then `generate` per denoising step. */
+  stage: string;
+  step: number;
+  total: number;
+  created_at: number;
+}
+
+/** OpenAI's `image_generation.completed` event, one per image, plus atelier's `seed` and `index`. */
+export interface ImageCompletedEvent {
+  type: 'image_generation.completed';
+  b64_json: string;
+  background: 'opaque';
+  created_at: number;
+  output_format: 'png';
+  quality: 'auto';
+  size: string;
+  usage: { input_tokens: number; output_tokens: number; total_tokens: number; input_tokens_details: { image_tokens: number; text_tokens: number } };
+  index: number;
+  seed: number;
 }
 
 /** One image of the response. `revised_prompt` is always the prompt used (atelier never rewrites it). */
@@ -65,6 +91,8 @@ export interface ImageRequest {
   guidanceScale: number | undefined;
   seed: number | undefined;
   sampler: ImageSampler | undefined;
+  /** Answer as server-sent events. */
+  stream: boolean;
 }
 
 function fail(param: string, message: string): never {
@@ -121,6 +149,8 @@ export function parseImageRequest(raw: unknown): ImageRequest {
   if (guidance !== undefined && (typeof guidance !== 'number' || !(guidance >= 0 && guidance <= imageLimits.maxGuidance))) {
     fail('guidance_scale', `'guidance_scale' must be a number between 0 and ${imageLimits.maxGuidance}`);
   }
+  const stream = body.stream ?? false;
+  if (typeof stream !== 'boolean') fail('stream', "'stream' must be a boolean");
   return {
     model,
     prompt,
@@ -133,5 +163,6 @@ export function parseImageRequest(raw: unknown): ImageRequest {
     guidanceScale: guidance as number | undefined,
     seed: optionalInt(body, 'seed', 0, imageLimits.maxSeed),
     sampler: sampler as ImageSampler | undefined,
+    stream,
   };
 }

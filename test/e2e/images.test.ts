@@ -72,6 +72,19 @@ describe('/v1/images/generations through the official openai client', () => {
     assert.equal((await fetch(url.replace(/img-[A-Za-z0-9]+-0/, 'img-missing-0'))).status, 404);
   });
 
+  it('streams progress per denoising step, then one completed event per image', async () => {
+    const body = { model: 'tiny-sd', prompt: 'a red ball', seed: 9, steps: 3, n: 2 };
+    const stream = await client.images.generate({ ...body, stream: true } as unknown as OpenAI.Images.ImageGenerateParamsStreaming);
+    const events: Record<string, unknown>[] = [];
+    for await (const event of stream) events.push(event as unknown as Record<string, unknown>);
+    const steps = events.filter((e) => e.type === 'image_generation.progress' && e.stage === 'generate').map((e) => e.step);
+    assert.deepEqual(steps, [1, 2, 3]);
+    const done = events.filter((e) => e.type === 'image_generation.completed');
+    assert.deepEqual(done.map((e) => [e.index, e.seed, e.size, e.output_format]), [[0, 9, '32x32', 'png'], [1, 10, '32x32', 'png']]);
+    const plain = await client.images.generate(body as Params);
+    assert.deepEqual(done.map((e) => e.b64_json), plain.data!.map((d) => d.b64_json));
+  });
+
   for (const [param, body] of [
     ['size', { size: '30x32' }],
     ['size', { size: '4096x4096' }],

@@ -9,7 +9,7 @@ function rejects(body: unknown, param: string): void {
 test('OpenAI fields and atelier extensions are read, defaults left undefined', () => {
   assert.deepEqual(parseImageRequest({ prompt: 'a dog', size: '64x32', n: 2, response_format: 'url', quality: 'hd' }), {
     model: undefined, prompt: 'a dog', negativePrompt: '', n: 2, width: 64, height: 32, responseFormat: 'url',
-    steps: undefined, guidanceScale: undefined, seed: undefined, sampler: undefined,
+    steps: undefined, guidanceScale: undefined, seed: undefined, sampler: undefined, stream: false,
   });
   const full = parseImageRequest({
     prompt: 'p', model: 'm', negative_prompt: 'blurry', steps: 20, guidance_scale: 1, seed: 4294967295, sampler: 'ddim',
@@ -34,6 +34,7 @@ test('bad fields are 400s naming the field', () => {
   rejects({ prompt: 'p', seed: -1 }, 'seed');
   rejects({ prompt: 'p', guidance_scale: 'high' }, 'guidance_scale');
   rejects({ prompt: 'p', response_format: 'png' }, 'response_format');
+  rejects({ prompt: 'p', stream: 'yes' }, 'stream');
   rejects([], 'body');
   assert.equal(new InvalidRequestError('x').status, 400);
 });

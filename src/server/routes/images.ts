@@ -1,17 +1,23 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import type { FastifyReply } from 'fastify';
 import { isImageModel, type ImageGenerator } from '../../images/index.js';
 import {
   ApiError,
   InvalidRequestError,
   NotFoundError,
   parseImageRequest,
+  toApiError,
+  type ImageCompletedEvent,
   type ImageObject,
+  type ImageProgressEvent,
+  type ImageRequest,
   type ImagesResponse,
 } from '../../protocol/index.js';
 import type { ModelRecord } from '../../store/index.js';
 import type { RoutePlugin, ServerDeps } from '../create-server.js';
+import { openSse } from '../sse.js';
 
 const imageFile = /^[A-Za-z0-9_-]{1,80}\.png$/;
 
@@ -43,9 +49,10 @@ function imageModel(deps: ServerDeps, name: string | undefined): ModelRecord {
 export function imageRoutes(generator: ImageGenerator): RoutePlugin {
   return (app, deps) => {
     app.addHook('onClose', () => generator.close());
-    app.post('/v1/images/generations', async (request, reply): Promise<ImagesResponse> => {
+    app.post('/v1/images/generations', async (request, reply): Promise<ImagesResponse | undefined> => {
       const body = parseImageRequest(request.body);
       const model = imageModel(deps, body.model);
+      if (body.stream) return streamImages(generator, model, body, reply);
       // A client that hangs up cancels its request in the worker between denoising steps.
       const abort = new AbortController();
       reply.raw.on('close', () => {
@@ -69,4 +76,39 @@ export function imageRoutes(generator: ImageGenerator): RoutePlugin {
       return reply.type('image/png').header('cache-control', 'private, max-age=86400').send(createReadStream(path));
     });
   };
+}
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * `stream: true`: progress per denoising step as `image_generation.progress` (atelier's event), then OpenAI's
+ * `image_generation.completed` per image, then `[DONE]`. A failure after the stream opened is an `error` event,
+ * which openai-node raises as an APIError. The stream's disconnect signal cancels the work in the worker.
+ */
+async function streamImages(generator: ImageGenerator, model: ModelRecord, body: ImageRequest, reply: FastifyReply): Promise<undefined> {
+  const sse = openSse(reply);
+  try {
+    const resolved = generator.resolve(model, body);
+    const images = await generator.generate(model, { ...body, seed: resolved.seed }, {
+      signal: sse.signal,
+      onProgress: (p) => {
+        const event: ImageProgressEvent = { type: 'image_generation.progress', ...p, created_at: now() };
+        void sse.send(event);
+      },
+    });
+    for (const [index, image] of images.entries()) {
+      const event: ImageCompletedEvent = {
+        type: 'image_generation.completed', b64_json: (await readFile(image.path)).toString('base64'),
+        background: 'opaque', created_at: now(), output_format: 'png', quality: 'auto',
+        size: `${resolved.width}x${resolved.height}`, index, seed: image.seed,
+        usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0, input_tokens_details: { image_tokens: 0, text_tokens: 0 } },
+      };
+      await sse.send(event);
+    }
+    await sse.done();
+  } catch (error) {
+    await sse.send(toApiError(error).toBody());
+    sse.close();
+  }
+  return undefined;
 }
