@@ -13,6 +13,8 @@ export interface Constraint {
   fillMask(words: Uint32Array): boolean;
   /** Advances past a sampled token (EOS included); throws if the token was not allowed. */
   accept(token: number): void;
+  /** Tokens that must come next, already accepted (jump-forward); [] when the next token is a real choice. */
+  forced?(): number[];
 }
 
 /** One output token's log-probability, with the alternatives requested by `top_logprobs`. */
@@ -73,6 +75,7 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
     maxTokens: options.maxTokens,
     topLogprobs: options.topLogprobs,
     signal: inner.signal,
+    ...(constraint?.forced && { forced: () => constraint.forced?.() ?? [] }),
     ...(constraint && {
       mask: (words: Uint32Array) => {
         if (!constraint.fillMask(words)) return false;
@@ -104,7 +107,7 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
         ended = exhausted ? 'length' : 'stop';
         break;
       }
-      constraint?.accept(step.token);
+      if (!step.forced) constraint?.accept(step.token);
       const hidden = vocabulary.special[step.token] && !options.visibleSpecial?.has(step.token);
       const text = hidden ? '' : decoder.decode(vocabulary.bytes[step.token], { stream: true });
       yield* parser.push(stop.push(text));

@@ -81,6 +81,11 @@ function matcherConstraint(grammar: Grammar, vocabulary: Vocabulary): () => Cons
       accept: (token) => {
         if (!matcher.accept(token)) throw matcher.error ?? new Error(`token ${token} rejected by the grammar`);
       },
+      forced: () => {
+        const tokens = matcher.forcedTokens();
+        for (const t of tokens) if (!matcher.accept(t)) throw matcher.error ?? new Error(`forced token ${t} rejected`);
+        return tokens;
+      },
     };
   };
 }

@@ -128,6 +128,15 @@ export class ToolCallConstraint implements Constraint {
     if (!this.vocabulary.eosTokenIds.includes(token)) throw new Error(`token ${token} after the last tool call`);
   }
 
+  /** Jump-forward: the rest of a marker, or what the call grammar forces; accepted before they are returned. */
+  forced(): number[] {
+    const s = this.state;
+    const tokens = s.kind === 'literal' ? s.tokens.slice(s.at) : s.kind === 'json' ? s.matcher.forcedTokens() : [];
+    // A marker ends where a call object starts: stop there, the object's own forced prefix comes next step.
+    for (const t of tokens) this.accept(t);
+    return tokens;
+  }
+
   /** First tokens that may follow a complete call object. */
   private afterObjectStarts(): number[] {
     return this.markers.close.length > 0 ? [this.markers.close[0] as number] : this.choices();

@@ -52,6 +52,12 @@ export interface GenerateRequest {
   /** Upper bound on generated tokens (the engine may stop earlier at the context size). */
   maxTokens: number;
   mask?: MaskHook;
+  /**
+   * Jump-forward: called after each yielded token; returns the tokens the decoder forces next (it has already
+   * advanced past them). The engine feeds them without sampling, in one batch with the sampled token, and yields
+   * them marked `forced`. Optional; [] = nothing forced.
+   */
+  forced?: () => number[];
   /** Return 1 + `topLogprobs` alternatives with each token; -1 = no log-probabilities. Default -1. */
   topLogprobs?: number;
   /** Abort stops generation at the next token boundary; the iterator then ends without an error. */
@@ -63,6 +69,8 @@ export interface GeneratedToken {
   token: number;
   /** True for end-of-generation tokens (EOS/EOT); such a token is the last one yielded. */
   eog: boolean;
+  /** True when the token came from `GenerateRequest.forced` rather than sampling (its logprob is 0). */
+  forced?: boolean;
   logprob?: number;
   top?: { token: number; logprob: number }[];
 }

@@ -54,7 +54,9 @@ function walk(template: string, seed: number, parallel: boolean): { name: string
     const token = allowed.includes(EOS) && random() < 0.5 ? EOS : (allowed[Math.floor(random() * allowed.length)] as number);
     constraint.accept(token);
     if (token === EOS) break;
-    for (const e of parser.push(texts[token] as string)) {
+    // Odd seeds also jump forward over whatever the decoder forces, as the engines do.
+    const forced = seed % 2 === 1 ? constraint.forced() : [];
+    for (const e of parser.push([token, ...forced].map((t) => texts[t] as string).join(''))) {
       if (e.type === 'tool_call') calls[e.index] = { name: e.name, arguments: '' };
       else if (e.type === 'tool_arguments') (calls[e.index] as { arguments: string }).arguments += e.text;
       else if (e.type === 'content') assert.equal(e.text.trim(), '', `content leaked: ${JSON.stringify(e.text)}`);

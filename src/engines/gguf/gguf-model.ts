@@ -114,12 +114,21 @@ export class GgufModel implements EngineModel {
         this.samplerOptions(request, generated),
       );
       try {
-        for await (const out of stream) {
-          if (signal?.aborted) return;
+        let step = await stream.next();
+        while (!step.done && !signal?.aborted) {
+          const out = step.value;
           const eog = this.model.isEogToken(out.token);
           generated.push(out.token);
           yield { token: out.token, eog, ...logprobsOf(out as { confidence?: number; probabilities?: Map<Token, number> }, top) };
-          if (eog || generated.length >= budget) return;
+          if (eog || generated.length >= budget || signal?.aborted) return;
+          const forced = (request.forced?.() ?? []).slice(0, budget - generated.length) as Token[];
+          for (const token of forced) {
+            generated.push(token);
+            yield { token, eog: false, forced: true, ...(top >= 0 && { logprob: 0, top: [] }) };
+          }
+          if (generated.length >= budget) return;
+          // The sampled token and the forced ones are evaluated together, in one batch.
+          step = await stream.next(forced.length > 0 ? [out.token, ...forced] : undefined);
         }
       } finally {
         await stream.return();

@@ -4,7 +4,7 @@
  * `_update_model_kwargs_for_generation` cycle as transformers.js `generate`) so that every step can wait for the
  * decoder to advance, apply its mask, and sample with `Sampler` (seeded, with log-probabilities).
  */
-import { RawImage, type PreTrainedModel, type PreTrainedTokenizer, type Processor, type Tensor } from '@huggingface/transformers';
+import { RawImage, Tensor, ones, type PreTrainedModel, type PreTrainedTokenizer, type Processor } from '@huggingface/transformers';
 import {
   ContextOverflowError,
   type EngineImage,
@@ -145,12 +145,24 @@ export class OnnxModel implements EngineModel {
         const eog = this.eog.has(pick.token);
         yield { token: pick.token, eog, ...(top >= 0 && { logprob: pick.logprob, top: pick.top }) };
         if (eog) return;
-        all[0]?.push(BigInt(pick.token));
+        const forced = (request.forced?.() ?? []).slice(0, budget - produced - 1);
+        for (const token of forced) {
+          sampler.accepted(token);
+          yield { token, eog: false, forced: true, ...(top >= 0 && { logprob: 0, top: [] }) };
+        }
+        produced += forced.length;
+        const next = [pick.token, ...forced].map(BigInt);
+        all[0]?.push(...next);
         inputs = model._update_model_kwargs_for_generation({
-          generated_input_ids: [[BigInt(pick.token)]], outputs, model_inputs: inputs, is_encoder_decoder: false,
+          generated_input_ids: [[next[0] as bigint]], outputs, model_inputs: inputs, is_encoder_decoder: false,
         });
+        if (next.length > 1) {
+          // Jump-forward: feed the sampled and the forced tokens in one pass.
+          inputs.input_ids = new Tensor('int64', BigInt64Array.from(next), [1, next.length]);
+          inputs.attention_mask = ones([1, inCache.length + feeding.length + next.length]);
+        }
         inCache = inCache.concat(feeding);
-        feeding = [BigInt(pick.token)];
+        feeding = next;
         // Images are merged into the prompt on the first pass only.
         delete inputs.pixel_values;
       }
