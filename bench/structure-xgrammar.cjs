@@ -27,7 +27,8 @@ async function run(msg) {
   const t0 = performance.now();
   let compiled;
   try {
-    compiled = await compiler.compileJSONSchema(msg.schema, false, undefined, [',', ':'], true);
+    // Compact one-line JSON (indent -1) like the instances, and JSON Schema semantics for extra properties (strictMode false).
+    compiled = await compiler.compileJSONSchema(msg.schema, false, -1, [',', ':'], false);
   } catch (e) {
     return { compileError: String(e && e.message ? e.message : e).slice(0, 200) };
   }

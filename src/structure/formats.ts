@@ -34,5 +34,9 @@ export const FORMATS: Readonly<Record<string, readonly [string, number | undefin
   ipv4: [`^${OCTET}(?:\\.${OCTET}){3}$`, undefined],
   ipv6: [`^(?:${IPV6})$`, undefined],
   uuid: ['^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$', undefined],
-  uri: [`^[a-zA-Z][a-zA-Z0-9+.-]*:(?://(?:${URI_CHARS})+)?(?:/(?:${URI_CHARS})*)*(?:\\?(?:${URI_CHARS}|[/?])*)?(?:#(?:${URI_CHARS}|[/?])*)?$`, undefined],
+  uri: [
+    `^[a-zA-Z][a-zA-Z0-9+.-]*:(?://(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*|/?(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*|/)?` +
+      `(?:\\?(?:${URI_CHARS}|[/?])*)?(?:#(?:${URI_CHARS}|[/?])*)?$`,
+    undefined,
+  ],
 };

@@ -119,7 +119,8 @@ export class StringLeaf extends Leaf {
       if (b === 0xf0) lo = 0x90;
       if (b === 0xf4) hi = 0x8f;
     } else return -1;
-    const next = { ...s, count, acc, lo, hi };
+    // Without a pattern the code point's value never matters: dropping it keeps the state count small.
+    const next = { ...s, count, acc: this.c.dfa ? acc : 0, lo, hi };
     // Overlong forms are invalid, so an n-byte character is at least 0x80 / 0x800 / 0x10000.
     const least = [0, 0x80, 0x800, 0x10000][count]!;
     return this.partialLive(next, Math.max(least, acc << (6 * count)), ((acc + 1) << (6 * count)) - 1) ? this.add(next) : -1;
@@ -129,7 +130,7 @@ export class StringLeaf extends Leaf {
     if (b < s.lo || b > s.hi) return -1;
     const acc = (s.acc << 6) | (b & 0x3f);
     if (s.count === 1) return this.char({ ...s, count: 0, lo: 0, hi: 0 }, acc);
-    const next = { ...s, count: s.count - 1, acc, lo: 0x80, hi: 0xbf };
+    const next = { ...s, count: s.count - 1, acc: this.c.dfa ? acc : 0, lo: 0x80, hi: 0xbf };
     const shift = 6 * next.count;
     const least = next.count === 1 ? 0x800 : 0x10000;
     return this.partialLive(next, Math.max(least, acc << shift), ((acc + 1) << shift) - 1) ? this.add(next) : -1;

@@ -29,6 +29,7 @@ const table: [string, unknown, [string, boolean | 'stricter'][]][] = [
   ['patternProperties', { type: 'object', patternProperties: { '^x-': { type: 'integer' } }, additionalProperties: false }, [['{"x-a":1}', true], ['{"y":1}', false], ['{"x-a":"s"}', false]]],
   ['formats', { type: 'object', properties: { d: { format: 'date', type: 'string' }, u: { type: 'string', format: 'uuid' }, i: { type: 'string', format: 'ipv4' } } },
     [['{"d":"2024-02-29"}', true], ['{"d":"2023-02-29"}', false], ['{"u":"123e4567-e89b-12d3-a456-426614174000"}', true], ['{"i":"256.1.1.1"}', false], ['{"i":"10.0.0.1"}', true]]],
+  ['uri format', { type: 'string', format: 'uri' }, [['"ecdsa-koblitz-pubkey:14RZvY"', true], ['"http://example.com/a/b?q=1#f"', true], ['"urn:isbn:0451450523"', true], ['"no-scheme"', false], ['"http://exa mple.com"', false]]],
   ['oneOf with disjoint types', { oneOf: [{ type: 'string' }, { type: 'integer' }] }, [['"a"', true], ['3', true], ['true', false]]],
   ['draft-4 exclusive bounds', { type: 'number', maximum: 3, exclusiveMaximum: true }, [['2.99', true], ['3', false]]],
   ['schema with no type accepts every type', { properties: { a: { type: 'integer' } } }, [['"s"', true], ['{"a":"x"}', false], ['{"a":2}', true], ['[1]', true]]],
