@@ -87,6 +87,26 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
       assert.equal(ended[0]?.eog, true);
     });
 
+    it('feeds forced tokens without sampling (jump-forward) and keeps counting them', async () => {
+      let calls = 0;
+      const out = await collect(model, {
+        prompt, maxTokens: 6, mask: allowOnly([5]),
+        forced: () => (calls++ === 0 ? [40, 41] : []),
+      });
+      assert.deepEqual(out.map((t) => [t.token, t.forced ?? false]), [[5, false], [40, true], [41, true], [5, false], [5, false], [5, false]]);
+      const greedy = async (forced: number[]) => (await collect(model, {
+        prompt, maxTokens: 4, sampling: sampling({ temperature: 0 }), forced: (() => { let once = true; return () => (once ? ((once = false), forced) : []); })(),
+      })).map((t) => t.token);
+      // Feeding the forced tokens in one batch gives the same next token as feeding them one by one would.
+      const batched = await greedy([40, 41]);
+      const first = batched[0] as number;
+      const stepwise = await collect(model, {
+        prompt: { text: subject.prompt, images: [] }, maxTokens: 4, sampling: sampling({ temperature: 0 }),
+        mask: (() => { const plan = [first, 40, 41]; let i = 0; return (words: Uint32Array) => (i < plan.length ? allowOnly([plan[i++] as number])(words) : false); })(),
+      });
+      assert.deepEqual(batched, stepwise.map((t) => t.token));
+    });
+
     it('applies logit bias and greedy decoding', async () => {
       const greedy = await collect(model, { prompt, sampling: sampling({ temperature: 0 }), maxTokens: 1 });
       const first = greedy[0]?.token as number;
