@@ -111,6 +111,13 @@ export class CharDfa {
     return live.get(state)!;
   }
 
+  /** Whether `state` accepts and every character keeps it there (the rest of the text cannot matter). */
+  isUniversal(state: number): boolean {
+    if (!this.accepting[state]) return false;
+    for (let c = 0; c < this.classCount; c++) if (this.usableClass(c) && this.stepClass(state, c) !== state) return false;
+    return true;
+  }
+
   /** Fewest characters from `state` to an accepting state (Infinity if none). */
   shortestAccept(state: number): number {
     const known = this.distance[state];

@@ -57,13 +57,16 @@ export class StringLeaf extends Leaf {
   }
 
   /**
-   * For the mask fast path: in a string body at a character boundary with no pattern, how many more code points
+   * For the mask fast path: in a string body at a character boundary with no pattern (or a pattern already
+   * satisfied whatever follows), how many more code points
    * fit (Infinity when unbounded); -1 where the fast path does not apply. Any token of plain characters (see
    * `plainChars`) that fits is then allowed, whatever its bytes.
    */
   override plainRoom(state: number): number {
     const s = this.states[state]!;
-    if (this.c.dfa || s.mode !== BODY || s.count !== 0) return -1;
+    if (s.mode !== BODY || s.count !== 0) return -1;
+    // A pattern state that accepts and loops on every character (an unanchored match already found) adds nothing.
+    if (this.c.dfa && !this.c.dfa.isUniversal(s.cs)) return -1;
     return this.c.maxLength === undefined ? Infinity : this.c.maxLength - s.len;
   }
 
