@@ -4,7 +4,7 @@ import { Grammar } from './grammar.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { ArrayMachine, LeafMachine, UnionMachine, type Machine } from './machine.js';
 import { ObjectMachine } from './object-machine.js';
-import { flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, type SchemaObject } from './schema-merge.js';
+import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, type SchemaObject } from './schema-merge.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
 import { assertDisjoint, buildArrayMachine, buildObjectMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
 
@@ -19,6 +19,8 @@ export interface CompileOptions {
 }
 
 const cache = new Map<string, Grammar>();
+/** Deepest nesting of subschemas built inline. */
+const MAX_SCHEMA_DEPTH = 200;
 const CACHE_SIZE = 512;
 
 /**
@@ -53,6 +55,7 @@ export function compileJsonSchema(schema: unknown, options: CompileOptions = {})
 export class SchemaBuilder {
   private readonly refs = new Map<string, number>();
   private anyValue = -1;
+  private depth = 0;
 
   /** `machines` may be shared with other builders (tool calls put several argument schemas in one grammar). */
   constructor(
@@ -84,6 +87,16 @@ export class SchemaBuilder {
 
   /** Machine id for `schema` at `pointer`; throws Unsatisfiable when no value fits. */
   build(schema: unknown, pointer: string): number {
+    // Recursion through allOf/anyOf merges (not through $ref machines) would otherwise unroll without end.
+    if (++this.depth > MAX_SCHEMA_DEPTH) throw new CompileError('$ref', pointer, `schema nests deeper than ${MAX_SCHEMA_DEPTH} levels (recursion through allOf/anyOf?)`);
+    try {
+      return this.buildAt(schema, pointer);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private buildAt(schema: unknown, pointer: string): number {
     if (schema !== null && typeof schema === 'object' && !Array.isArray(schema)) {
       const s = schema as SchemaObject;
       if (typeof s.$ref === 'string' && !hasValidation(withoutRef(s))) return this.ref(s.$ref, pointer);
@@ -91,7 +104,7 @@ export class SchemaBuilder {
     const flat = flatten(this.root, schema, pointer);
     if (flat === true) return this.any();
     if (flat === false) throw new Unsatisfiable('false schema');
-    return this.buildObject(flat, pointer);
+    return this.buildObject(applyNot(this.root, flat, pointer), pointer);
   }
 
   private ref(ref: string, pointer: string): number {

@@ -13,7 +13,7 @@ import { flatten, hasValidation, typeList, Unsatisfiable, type SchemaObject } fr
 import type { StringLeaf } from './string-leaf.js';
 
 /** String formats ajv-formats validates that FORMATS does not implement: refused. */
-const AJV_STRING_FORMATS = new Set(['uri-reference', 'uri-template', 'url', 'regex', 'json-pointer', 'json-pointer-uri-fragment', 'relative-json-pointer', 'byte', 'iso-time', 'iso-date-time']);
+const AJV_STRING_FORMATS = new Set(['uri-reference', 'uri-template', 'url', 'regex', 'json-pointer', 'json-pointer-uri-fragment', 'relative-json-pointer', 'iso-time', 'iso-date-time']);
 
 /** Literal leaf for JSON texts. */
 export function literalLeaf(texts: readonly string[], limits: Limits): LiteralLeaf {
@@ -72,7 +72,9 @@ export function numberFromSchema(s: SchemaObject, integer: boolean, pointer: str
     c.integer = true;
     c.minimum = tighterLow(c.minimum, '-2147483648');
     c.maximum = tighterHigh(c.maximum, '2147483647');
-  } else if (s.format === 'int64') throw new CompileError('format', pointer, 'int64 is not enforced by the decoder');
+  } else if (s.format === 'int64') {
+    c.integer = true; // ajv-formats checks int64 as "an integer" only: JSON numbers beyond 2^53 are not exact anyway
+  }
   try {
     return numberLeaf(c, limits);
   } catch (e) {

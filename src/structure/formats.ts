@@ -33,6 +33,7 @@ export const FORMATS: Readonly<Record<string, readonly [string, number | undefin
   hostname: [`^${LABEL}(?:\\.${LABEL})*$`, 253],
   ipv4: [`^${OCTET}(?:\\.${OCTET}){3}$`, undefined],
   ipv6: [`^(?:${IPV6})$`, undefined],
+  byte: ['^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$', undefined],
   uuid: ['^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$', undefined],
   uri: [
     `^[a-zA-Z][a-zA-Z0-9+.-]*:(?://(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*|/?(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*|/)?` +

@@ -15,9 +15,22 @@ export const ANNOTATIONS = new Set([
   'definitions', '$defs', '$vocabulary',
 ]);
 
-/** Validation keywords deliberately not enforced: any of them makes compilation fail (never a looser grammar). */
+/** Every keyword JSON Schema gives a validation meaning (drafts 4 to 2020-12). */
+const VALIDATION = new Set([
+  'type', 'enum', 'const', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength',
+  'minLength', 'pattern', 'format', 'maxItems', 'minItems', 'uniqueItems', 'items', 'prefixItems', 'additionalItems',
+  'contains', 'minContains', 'maxContains', 'maxProperties', 'minProperties', 'required', 'properties',
+  'patternProperties', 'additionalProperties', 'propertyNames', 'dependencies', 'dependentRequired',
+  'dependentSchemas', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else', '$ref', 'unevaluatedItems',
+  'unevaluatedProperties', '$dynamicRef', '$recursiveRef',
+]);
+
+/**
+ * Validation keywords deliberately not enforced: any of them makes compilation fail (never a looser grammar).
+ * (`not` is handled by `applyNot` for the forms with an exact meaning.)
+ */
 export const UNSUPPORTED = new Set([
-  'not', 'then', 'else', 'dependencies', 'dependentRequired', 'dependentSchemas', 'contains', 'minContains',
+  'then', 'else', 'dependencies', 'dependentRequired', 'dependentSchemas', 'contains', 'minContains',
   'maxContains', 'unevaluatedItems', 'unevaluatedProperties', 'propertyNames', '$dynamicRef', '$recursiveRef',
 ]);
 
@@ -52,7 +65,8 @@ export function mergeSchemas(a: SchemaObject, b: SchemaObject, pointer: string):
       continue;
     }
     const prev = out[key];
-    if (JSON.stringify(prev) === JSON.stringify(value)) continue;
+    // Keywords unknown to JSON Schema have no effect, so differing values of them need no merge.
+    if (!VALIDATION.has(key) || JSON.stringify(prev) === JSON.stringify(value)) continue;
     out[key] = mergeKeyword(key, prev, value, a, b, pointer);
   }
   if ('properties' in a || 'properties' in b) crossAdditional(out, a, b, pointer);
@@ -125,6 +139,27 @@ function crossAdditional(out: SchemaObject, a: SchemaObject, b: SchemaObject, po
     }
   }
   out.properties = props;
+}
+
+/**
+ * `not` in the forms with an exact positive meaning: `not: {}`/`not: true` (nothing is valid) and `not: {type}`
+ * (remove those types). Returns the schema without `not`; other forms are a CompileError.
+ */
+export function applyNot(root: unknown, s: SchemaObject, pointer: string): SchemaObject {
+  if (!('not' in s)) return s;
+  const { not, ...rest } = s;
+  const n = not === true || not === false ? not : flatten(root, not, childPointer(pointer, 'not'));
+  if (n === false) return rest;
+  if (n === true || !hasValidation(n)) throw new Unsatisfiable('not {} admits nothing');
+  const keys = Object.keys(n).filter((k) => !ANNOTATIONS.has(k));
+  if (keys.length === 1 && keys[0] === 'type') {
+    const banned = new Set(typeList(n.type).flatMap((t) => (t === 'number' ? ['number', 'integer'] : [t])));
+    const kept = typeList(rest.type).filter((t) => !banned.has(t));
+    if (kept.includes('number') && banned.has('integer')) throw new CompileError('not', pointer, 'numbers that are not integers have no exact grammar here');
+    if (kept.length === 0) throw new Unsatisfiable('not removes every type');
+    return { ...rest, type: kept };
+  }
+  throw new CompileError('not', pointer, 'only not {} and not {type} are enforced by the decoder');
 }
 
 /** The `type` keyword as a list (all types when absent). */

@@ -30,6 +30,8 @@ const table: [string, unknown, [string, boolean | 'stricter'][]][] = [
   ['formats', { type: 'object', properties: { d: { format: 'date', type: 'string' }, u: { type: 'string', format: 'uuid' }, i: { type: 'string', format: 'ipv4' } } },
     [['{"d":"2024-02-29"}', true], ['{"d":"2023-02-29"}', false], ['{"u":"123e4567-e89b-12d3-a456-426614174000"}', true], ['{"i":"256.1.1.1"}', false], ['{"i":"10.0.0.1"}', true]]],
   ['uri format', { type: 'string', format: 'uri' }, [['"ecdsa-koblitz-pubkey:14RZvY"', true], ['"http://example.com/a/b?q=1#f"', true], ['"urn:isbn:0451450523"', true], ['"no-scheme"', false], ['"http://exa mple.com"', false]]],
+  ['not {type} and not {}', { type: 'object', properties: { a: { not: { type: ['string', 'null'] } }, b: { not: {} } } },
+    [['{"a":1}', true], ['{"a":"s"}', false], ['{"a":null}', false], ['{"b":1}', false], ['{"a":[]}', true]]],
   ['oneOf with disjoint types', { oneOf: [{ type: 'string' }, { type: 'integer' }] }, [['"a"', true], ['3', true], ['true', false]]],
   ['draft-4 exclusive bounds', { type: 'number', maximum: 3, exclusiveMaximum: true }, [['2.99', true], ['3', false]]],
   ['schema with no type accepts every type', { properties: { a: { type: 'integer' } } }, [['"s"', true], ['{"a":"x"}', false], ['{"a":2}', true], ['[1]', true]]],
@@ -69,7 +71,7 @@ describe('compileJsonSchema', () => {
 
   it('refuses what it cannot enforce, naming keyword and pointer', () => {
     const cases: [unknown, string, string][] = [
-      [{ type: 'object', properties: { a: { not: { type: 'string' } } } }, 'not', '/properties/a'],
+      [{ type: 'object', properties: { a: { not: { minimum: 3 } } } }, 'not', '/properties/a'],
       [{ type: 'array', uniqueItems: true }, 'uniqueItems', ''],
       [{ type: 'string', pattern: '(a)\\1' }, 'pattern', ''],
       [{ type: 'string', pattern: '(?=a)b' }, 'pattern', ''],

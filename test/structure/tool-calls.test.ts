@@ -47,7 +47,7 @@ describe('compileToolCalls', () => {
   });
 
   it('names the failing tool schema in the error pointer', () => {
-    const bad = [{ name: 'f', parameters: { type: 'object', properties: { x: { not: {} } } } }];
+    const bad = [{ name: 'f', parameters: { type: 'object', properties: { x: { not: { minimum: 1 } } } } }];
     assert.throws(() => compileToolCalls({ tools: bad, mode: 'auto', parallel: false, syntax: hermes }), (e: unknown) => e instanceof CompileError && e.pointer === '/tools/0/parameters/properties/x' && e.keyword === 'not');
     assert.throws(() => compileToolCalls({ tools, mode: 'named', name: 'zzz', parallel: false, syntax: hermes }), /no tool named/);
     assert.throws(() => compileToolCalls({ tools, mode: 'auto', parallel: false, syntax: { ...hermes, open: '' } }), /non-empty open marker/);
