@@ -74,10 +74,17 @@ function walk(leaf: Leaf, vocab: Vocabulary, trie: TokenTrie, start: number): Le
   const { byte, end, tokenStart, tokenIds } = trie;
   const inside = new Uint32Array(vocab.maskWords);
   const exits: number[] = [];
+  let table = leaf.transitions;
   const visit = (node: number, state: number): void => {
     const stop = end[node]!;
+    const row = state * 256;
     for (let c = node + 1; c < stop; c = end[c]!) {
-      const t = leaf.next(state, byte[c]!);
+      // Inline table lookup: this loop runs once per trie node of the walk, the method call is measurable.
+      let t = table[row + byte[c]!]!;
+      if (t === -2) {
+        t = leaf.next(state, byte[c]!);
+        table = leaf.transitions;
+      }
       if (t < 0) continue;
       for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) {
         const id = tokenIds[k]!;

@@ -28,6 +28,14 @@ export abstract class Leaf {
     return t;
   }
 
+  /**
+   * The transition table, state * 256 + byte → next state (-1 dead, -2 not computed yet: call `next`). For hot loops
+   * that want to skip the method call; re-read it after any `next` call, since growing replaces the array.
+   */
+  get transitions(): Int32Array {
+    return this.table;
+  }
+
   /** Whether the lexeme may end in this state. */
   isFinal(state: number): boolean {
     return this.finals[state] === 1;

@@ -107,7 +107,9 @@ export class Runtime {
     const { byte, end, tokenStart, tokenIds } = trie;
     const stop = end[node]!;
     for (let c = node + 1; c < stop; c = end[c]!) {
-      const t = this.step(set, byte[c]!);
+      const row = this.setRows[set];
+      const known = row ? row[byte[c]!]! : -1;
+      const t = known >= 0 ? known : this.step(set, byte[c]!);
       if (t === DEAD) continue;
       for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) {
         const id = tokenIds[k]!;
