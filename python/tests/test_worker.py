@@ -76,7 +76,8 @@ def test_cancel_command_stops_a_running_job(tiny_sd: Path, tmp_path: Path) -> No
     lines = []
     for raw in proc.stdout:
         lines.append(json.loads(raw))
-        if lines[-1]["type"] == "progress" and lines[-1]["stage"] == "class_images":
+        # More class-image progress lines can arrive before the cancel lands: send it on the first one only.
+        if lines[-1]["type"] == "progress" and lines[-1]["stage"] == "class_images" and not proc.stdin.closed:
             proc.stdin.write('{"cmd": "cancel", "id": "job"}\n{"cmd": "ping", "id": "after"}\n')
             proc.stdin.close()
         if lines[-1]["type"] in ("result", "error") and lines[-1]["id"] == "after":
