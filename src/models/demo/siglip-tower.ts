@@ -40,6 +40,22 @@ export const demoVisionShape: VisionShape = {
 };
 
 /** Soft tokens each image becomes in the text sequence. */
+/** The HF `vision_config` of a SigLIP-style tower with this shape (Gemma 3 and SmolVLM name it differently). */
+export function siglipVisionConfig(shape: VisionShape, modelType: string): Record<string, unknown> {
+  return {
+    model_type: modelType,
+    hidden_size: shape.hidden,
+    intermediate_size: shape.intermediate,
+    num_attention_heads: shape.heads,
+    num_hidden_layers: shape.layers,
+    image_size: shape.imageSize,
+    patch_size: shape.patchSize,
+    num_channels: 3,
+    layer_norm_eps: shape.layerNormEps,
+    hidden_act: 'gelu_pytorch_tanh',
+  };
+}
+
 export function tokensPerImage(shape: VisionShape): number {
   return (shape.imageSize / shape.patchSize / shape.pool) ** 2;
 }

@@ -6,7 +6,7 @@ import { buildIdefics3VisionEncoder } from './idefics3-vision.js';
 import { llamaStyle } from './llama-graph.js';
 import { llamaConfig, writeJson } from './llama-onnx.js';
 import { demoLlamaShape, llamaWeights, type LlamaShape } from './llama-weights.js';
-import { demoVisionShape, tokensPerImage, type VisionShape } from './siglip-tower.js';
+import { demoVisionShape, siglipVisionConfig, tokensPerImage, type VisionShape } from './siglip-tower.js';
 import { buildDemoTokenizer, tokenId, type AddedToken, type DemoTokenizer } from './tokenizer.js';
 import { writeVlmTextGraphs } from './vlm-text.js';
 
@@ -51,18 +51,7 @@ function smolvlmConfig(shape: LlamaShape, vision: VisionShape, tokenizer: DemoTo
     pad_token_id: text.pad_token_id,
     tie_word_embeddings: false,
     text_config: { ...text, eos_token_id: eos },
-    vision_config: {
-      model_type: 'smolvlm_vision',
-      hidden_size: vision.hidden,
-      intermediate_size: vision.intermediate,
-      num_attention_heads: vision.heads,
-      num_hidden_layers: vision.layers,
-      image_size: vision.imageSize,
-      patch_size: vision.patchSize,
-      num_channels: 3,
-      layer_norm_eps: vision.layerNormEps,
-      hidden_act: 'gelu_pytorch_tanh',
-    },
+    vision_config: siglipVisionConfig(vision, 'smolvlm_vision'),
     torch_dtype: 'float32',
     'transformers.js_config': jsConfig,
   };

@@ -7,7 +7,7 @@ import { llamaConfig, writeJson } from './llama-onnx.js';
 import { demoLlamaShape, llamaWeights, type LlamaShape } from './llama-weights.js';
 import { buildDemoTokenizer, tokenId, type DemoTokenizer } from './tokenizer.js';
 import { buildGemmaVisionEncoder } from './gemma-vision.js';
-import { demoVisionShape, tokensPerImage, type VisionShape } from './siglip-tower.js';
+import { demoVisionShape, siglipVisionConfig, tokensPerImage, type VisionShape } from './siglip-tower.js';
 import { writeVlmTextGraphs } from './vlm-text.js';
 
 /**
@@ -55,18 +55,7 @@ function vlmConfig(shape: LlamaShape, vision: VisionShape, tokenizer: DemoTokeni
       // Every layer attends globally: the window is the whole context.
       sliding_window: shape.contextLength,
     },
-    vision_config: {
-      model_type: 'siglip_vision_model',
-      hidden_size: vision.hidden,
-      intermediate_size: vision.intermediate,
-      num_attention_heads: vision.heads,
-      num_hidden_layers: vision.layers,
-      image_size: vision.imageSize,
-      patch_size: vision.patchSize,
-      num_channels: 3,
-      layer_norm_eps: vision.layerNormEps,
-      hidden_act: 'gelu_pytorch_tanh',
-    },
+    vision_config: siglipVisionConfig(vision, 'siglip_vision_model'),
     torch_dtype: 'float32',
     'transformers.js_config': jsConfig,
   };
