@@ -108,15 +108,17 @@ export class GgufModel implements EngineModel {
       const budget = Math.min(request.maxTokens, this.info.contextSize - prompt.length);
       const generated: Token[] = [];
       const top = request.topLogprobs ?? -1;
+      const bias = this.stepBias(request);
       const stream = seq.evaluateWithMetadata(
         prompt.slice(shared),
         { confidence: top >= 0, probabilities: top > 0 },
-        this.samplerOptions(request, generated),
+        this.samplerOptions(request, generated, bias),
       );
       try {
         let step = await stream.next();
         while (!step.done && !signal?.aborted) {
           const out = step.value;
+          if (!bias.allows(out.token)) throw new Error(`GGUF sampler picked token ${out.token}, which the mask forbids`);
           const eog = this.model.isEogToken(out.token);
           generated.push(out.token);
           yield { token: out.token, eog, ...logprobsOf(out as { confidence?: number; probabilities?: Map<Token, number> }, top) };
@@ -139,9 +141,14 @@ export class GgufModel implements EngineModel {
     }
   }
 
-  private samplerOptions(request: GenerateRequest, generated: Token[]): SequenceEvaluateOptions {
+  private stepBias(request: GenerateRequest): StepBias {
     const s = request.sampling;
-    const bias = new StepBias(this.model, this.info.vocabSize, s.logitBias, request.mask);
+    const penalties = s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
+    return new StepBias(this.model, this.info.vocabSize, s.logitBias, request.mask, { temperature: s.temperature, penalties });
+  }
+
+  private samplerOptions(request: GenerateRequest, generated: Token[], bias: StepBias): SequenceEvaluateOptions {
+    const s = request.sampling;
     const penalise = s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
     return {
       temperature: s.temperature,
