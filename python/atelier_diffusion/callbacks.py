@@ -35,6 +35,8 @@ class ProtocolCallback(L.Callback):
         # so ours is put back once training starts (the Trainer restores the original at teardown anyway).
         self._sigterm = signal.getsignal(signal.SIGTERM)
         self._grad_norm = 0.0
+        #: True once a cancel (on any rank) ended training before max_steps.
+        self.stopped_early = False
         self._last_step = -1
         self._t0 = 0.0
         self._step0 = 0
@@ -43,6 +45,12 @@ class ProtocolCallback(L.Callback):
         self._t0, self._step0, self._last_step = time.monotonic(), trainer.global_step, trainer.global_step
         if callable(self._sigterm) and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._sigterm)
+        saved = getattr(pl_module, "resumed_world_size", None)
+        if saved and saved != trainer.world_size and trainer.is_global_zero:
+            # Micro-batch g of rank r is keyed on (seed, g × world + r): another world size draws other examples
+            # and changes the effective batch, so the run continues correctly but not identically.
+            self.emit.log(f"resumed a {saved}-process checkpoint with {trainer.world_size} process(es): the data "
+                          "order and effective batch differ from an uninterrupted run", level="warning")
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
         self._grad_norm = _grad_norm(pl_module)
@@ -55,6 +63,8 @@ class ProtocolCallback(L.Callback):
         losses = pl_module.step_losses
         pl_module.step_losses = []
         values = {k: sum(d[k] for d in losses) / len(losses) for k in losses[0]} if losses else {}
+        if trainer.world_size > 1:
+            values = self._mean_over_ranks(trainer, values)
         values["lr"] = trainer.optimizers[0].param_groups[0]["lr"]
         values["grad_norm"] = self._grad_norm
         if trainer.is_global_zero:
@@ -65,8 +75,18 @@ class ProtocolCallback(L.Callback):
             rate = (step - self._step0) / max(time.monotonic() - self._t0, 1e-9)
             self.emit.progress("train", step, self.max_steps, steps_per_s=rate,
                                eta_s=(self.max_steps - step) / rate if rate > 0 else None)
-        if self.cancelled():
+        # Any rank's cancel stops every rank at this same step (a collective under DDP, so all ranks call it here).
+        if trainer.strategy.reduce_boolean_decision(bool(self.cancelled()), all=False):
             trainer.should_stop = True
+            self.stopped_early = True
+
+    @staticmethod
+    def _mean_over_ranks(trainer, values: dict[str, float]) -> dict[str, float]:
+        """The step's losses averaged over data-parallel ranks (each saw its own micro-batches)."""
+        keys = sorted(values)
+        local = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=trainer.strategy.root_device)
+        mean = trainer.strategy.reduce(local, reduce_op="mean")
+        return dict(zip(keys, mean.tolist()))
 
 
 class CheckpointCallback(L.Callback):

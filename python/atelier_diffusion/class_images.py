@@ -2,7 +2,8 @@
 
 The cache key covers everything that changes the pictures: base model hash, class prompt, negative prompt,
 resolution, sampler, steps and guidance. Image i is drawn from seed i alone, so an interrupted generation resumes
-where it stopped and two jobs that need 100 and 200 images share the first 100.
+where it stopped and two jobs that need 100 and 200 images share the first 100. Under data parallelism only global
+rank 0 draws (`ClassImageStep`, run as Lightning's prepare_data); the other ranks wait, then read the same files.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from .config import Config
 from .data import list_images
 from .model import DiffusionParts, build_pipeline, model_hash
-from .protocol import Emitter
+from .protocol import DataError, Emitter, Problem
 
 SAMPLER = "ddim"
 
@@ -46,7 +47,7 @@ def cache_key(cfg: Config, base_hash: str) -> str:
 
 def _save_png(image, path: Path) -> None:
     """Writes via a temp name + rename: a killed job never leaves a truncated PNG that the cache would trust."""
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")  # per process: nodes may share a cache folder
     image.save(tmp, format="PNG")
     os.replace(tmp, path)
 
@@ -74,18 +75,25 @@ def _generate(parts: DiffusionParts, cfg: Config, folder: Path, indices: list[in
         emit.progress("class_images", done + len(chunk), len(indices))
 
 
-def ensure_class_images(cfg: Config, parts: DiffusionParts, emit: Emitter,
-                        check_cancelled=lambda: None) -> list[Path]:
-    """Returns num_class_images class-image paths: the user's class_dir first, topped up from the cache, generating
-    only the missing ones. Emits a `class_images` line (cache_hit: nothing had to be generated)."""
+def _plan(cfg: Config) -> tuple[list[Path], Path | None, int]:
+    """(the user's class images to use, the cache folder or None when they suffice, how many come from it)."""
     need = cfg.prior.num_class_images
     own = list_images(Path(cfg.data.class_dir))[:need] if cfg.data.class_dir and Path(cfg.data.class_dir).is_dir() \
         else []
     missing = need - len(own)
     if missing <= 0:  # the user's folder is enough: no cache, no base-model hashing
+        return own, None, 0
+    return own, cache_root(cfg) / cache_key(cfg, model_hash(cfg.model.base)), missing
+
+
+def ensure_class_images(cfg: Config, parts: DiffusionParts, emit: Emitter,
+                        check_cancelled=lambda: None) -> list[Path]:
+    """Returns num_class_images class-image paths: the user's class_dir first, topped up from the cache, generating
+    only the missing ones. Emits a `class_images` line (cache_hit: nothing had to be generated)."""
+    own, folder, missing = _plan(cfg)
+    if folder is None:
         emit.emit("class_images", dir=str(cfg.data.class_dir), count=len(own), generated=0, cache_hit=True)
         return own
-    folder = cache_root(cfg) / cache_key(cfg, model_hash(cfg.model.base))
     folder.mkdir(parents=True, exist_ok=True)
     generated = [i for i in range(missing) if not (folder / f"{i:05d}.png").is_file()]
     if generated:
@@ -97,3 +105,32 @@ def ensure_class_images(cfg: Config, parts: DiffusionParts, emit: Emitter,
     emit.emit("class_images", dir=str(folder), count=len(paths), generated=len(generated),
               cache_hit=not generated)
     return paths
+
+
+def cached_class_images(cfg: Config) -> list[Path]:
+    """The paths ensure_class_images returns, without drawing anything: what the other data-parallel ranks read
+    once global rank 0 has generated them. Raises DataError naming the first missing file (a cache folder that
+    is not shared between nodes, say)."""
+    own, folder, missing = _plan(cfg)
+    paths = own + ([folder / f"{i:05d}.png" for i in range(missing)] if folder else [])
+    absent = [p for p in paths if not p.is_file()]
+    if absent:
+        raise DataError(f"{len(absent)} class image(s) missing after rank 0 prepared them",
+                        [Problem(str(absent[0]), "not found: prior.cache_dir must be a folder every node shares")])
+    return paths
+
+
+class ClassImageStep:
+    """Class images as a data-preparation step of the Lightning run: `prepare()` draws them (Lightning calls it on
+    global rank 0 only, every other rank waiting at a barrier), `paths()` then lists them on every rank."""
+
+    def __init__(self, cfg: Config, parts: DiffusionParts, emit: Emitter, check_cancelled=lambda: None):
+        self.cfg, self.parts, self.emit, self.check_cancelled = cfg, parts, emit, check_cancelled
+
+    def prepare(self) -> None:
+        """Generates what is missing (rank 0)."""
+        ensure_class_images(self.cfg, self.parts, self.emit, self.check_cancelled)
+
+    def paths(self) -> list[Path]:
+        """The class images every rank trains on."""
+        return cached_class_images(self.cfg)

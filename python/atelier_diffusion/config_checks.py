@@ -77,6 +77,9 @@ def _logic(cfg) -> list[Problem]:
         out.append(Problem("train.text_encoder_lr", "is set but train.train_text_encoder is false"))
     if cfg.train.method == "lora" and cfg.hardware.strategy == "fsdp":
         out.append(Problem("hardware.strategy", "fsdp does not shard peft LoRA adapters here; use ddp for LoRA"))
+    if cfg.hardware.strategy == "ddp_spawn":
+        out.append(Problem("hardware.strategy", "ddp_spawn would pickle the trainer with its protocol stream; use "
+                           "ddp (ranks re-executed, also from the worker)"))
     if cfg.hardware.strategy == "deepspeed" and importlib.util.find_spec("deepspeed") is None:
         out.append(Problem("hardware.strategy", "deepspeed is not installed"))
     if isinstance(cfg.hardware.devices, str) and cfg.hardware.devices != "auto":

@@ -107,10 +107,18 @@ class Emitter:
     stream: IO[str]
     extra: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Shared with bound emitters: {"gone": True} once the reader closed the stream (the driver died).
+    _state: dict[str, bool] = field(default_factory=lambda: {"gone": False})
 
     def bind(self, **extra: Any) -> "Emitter":
         """An emitter adding `extra` fields (None values dropped) to every line."""
-        return Emitter(self.stream, {**self.extra, **{k: v for k, v in extra.items() if v is not None}}, self._lock)
+        return Emitter(self.stream, {**self.extra, **{k: v for k, v in extra.items() if v is not None}}, self._lock,
+                       self._state)
+
+    @property
+    def gone(self) -> bool:
+        """True once a write found nobody reading (broken pipe); later lines are dropped."""
+        return self._state["gone"]
 
     def emit(self, type_: str, **fields: Any) -> None:
         """Writes one line {"type": type_, **extra, **fields} and flushes, so the TS side sees it at once."""
@@ -118,8 +126,15 @@ class Emitter:
             raise ValueError(f"unknown protocol message type {type_!r}")
         line = json.dumps(_clean({"type": type_, **self.extra, **fields}), separators=(",", ":"), allow_nan=False)
         with self._lock:
-            self.stream.write(line + "\n")
-            self.stream.flush()
+            if self._state["gone"]:
+                return
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except (BrokenPipeError, ValueError):
+                # The driver died: its end of the pipe is closed. Dropping lines keeps a running job alive long
+                # enough to notice the cancel (stdin EOF) and write its checkpoint, instead of dying mid-step.
+                self._state["gone"] = True
 
     def progress(self, stage: str, step: int, total: int, **fields: Any) -> None:
         """A bar update: `step` of `total` in `stage`."""
@@ -128,7 +143,10 @@ class Emitter:
     def log(self, message: str, level: str = "info") -> None:
         """A human line, both as a protocol line and on stderr."""
         self.emit("log", level=level, message=message)
-        print(f"[{level}] {message}", file=sys.stderr, flush=True)
+        try:
+            print(f"[{level}] {message}", file=sys.stderr, flush=True)
+        except (BrokenPipeError, ValueError):
+            pass  # stderr went with the driver; the job goes on
 
     def metric(self, step: int, values: dict[str, float]) -> None:
         """Tracked scalars of one optimizer step."""

@@ -76,10 +76,15 @@ def resume_path(cfg: Config, ckpt_dir: Path) -> Path | None:
 
 def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lambda: False) -> dict[str, Any]:
     """Runs a validated job end to end and returns the result fields (see output.py)."""
-    from .class_images import ensure_class_images
+    from .callbacks import ProtocolCallback
+    from .class_images import ClassImageStep
     from .output import write_output
-    from .trainer import build_trainer
+    from .protocol import null_emitter
+    from .trainer import build_trainer, launch_rank
 
+    rank = launch_rank(cfg)
+    if rank:
+        emit = null_emitter()  # data-parallel ranks > 0 train in step with rank 0 but speak and write through it
     for warning in cfg.warnings:
         emit.log(warning, level="warning")
     if cfg.hardware.cpu_threads:
@@ -91,7 +96,8 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
     captions = tuple(read_captions(cfg.data.instance_dir, instance)) if cfg.data.captions else None
     out_dir = Path(cfg.output.dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=1))
+    if rank == 0:
+        (out_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=1))
     started = time.monotonic()
     parts = prepare_parts(cfg)
 
@@ -100,17 +106,21 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
         if cancelled():
             raise CancelledError("training cancelled during class-image generation")
 
-    class_paths = ensure_class_images(cfg, parts, emit, check) if cfg.prior.enabled else []
-    spec = StreamSpec(tuple(instance), tuple(class_paths), cfg.data.resolution, cfg.data.crop, cfg.data.flip_p,
+    # Class images are drawn inside fit (Lightning's prepare_data): once, on global rank 0, the others waiting.
+    class_step = ClassImageStep(cfg, parts, emit, check) if cfg.prior.enabled else None
+    spec = StreamSpec(tuple(instance), (), cfg.data.resolution, cfg.data.crop, cfg.data.flip_p,
                       cfg.train.batch_size, cfg.train.seed, captions, cfg.data.caption_dropout)
-    trainer, module, ckpt_dir = build_trainer(cfg, parts, spec, emit, cancelled)
+    trainer, module, ckpt_dir = build_trainer(cfg, parts, spec, emit, cancelled, class_step)
     ckpt = resume_path(cfg, ckpt_dir)
     if ckpt:
         emit.log(f"resuming from {ckpt}")
     trainer.fit(module, ckpt_path=str(ckpt) if ckpt else None)
-    if cancelled():
+    protocol = next(c for c in trainer.callbacks if isinstance(c, ProtocolCallback))
+    if cancelled() or protocol.stopped_early:
         raise CancelledError(f"training cancelled at step {trainer.global_step}; checkpoint kept in {ckpt_dir}",
                              code="cancelled")
+    if not trainer.is_global_zero:
+        return {"steps": trainer.global_step, "rank": trainer.global_rank}
     result = write_output(cfg, parts, out_dir)
     result.update(steps=trainer.global_step, seconds=round(time.monotonic() - started, 3),
                   checkpoint_dir=str(ckpt_dir), resumed_from=str(ckpt) if ckpt else None)
@@ -124,13 +134,10 @@ def train_command(req: Request) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConfigError('"config" must be a JSON object')
     cfg = load_config(req.params.get("config_file"), [config])
-    hw = cfg.hardware
-    if (hw.devices != 1 or hw.num_nodes > 1) and hw.strategy != "ddp_spawn":
-        # Lightning's ddp/fsdp launchers re-execute sys.argv once per rank; a stdin-driven worker cannot be
-        # re-executed that way (the copies would wait for commands that never come).
-        raise ConfigError("multi-device training from the worker needs hardware.strategy ddp_spawn",
-                          [Problem("hardware.strategy", "use ddp_spawn here, or run python -m "
-                                   "atelier_diffusion.train (re-executed per rank) for ddp/fsdp/deepspeed")])
+    if cfg.hardware.devices != 1 or cfg.hardware.num_nodes > 1:
+        from .train_launch import train_in_child
+
+        return train_in_child(req, config, req.params.get("config_file"))
     return run_training(cfg, req.emit, req.cancelled.is_set)
 
 
@@ -161,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides = [_parse_json(j) for j in args.json] + [parse_override(s) for s in args.set]
         cfg = load_config(args.config, overrides)
+        from .protocol import null_emitter
+        from .trainer import launch_rank
+
+        if launch_rank(cfg):  # a re-executed data-parallel rank: rank 0 answers for the job
+            emit = null_emitter()
         emit.result(**run_training(cfg, emit, stop.is_set))
         return 0
     except AtelierError as err:

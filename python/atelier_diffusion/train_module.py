@@ -9,6 +9,7 @@ Checkpoints hold only trained tensors (plus optimizer, scheduler, loop state and
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import lightning as L
 import numpy as np
@@ -68,6 +69,12 @@ class DreamBoothModule(L.LightningModule):
         self.strict_loading = False  # checkpoints carry only the trained tensors
         self._prompt_cache: dict[str, torch.Tensor] = {}
         self.step_losses: list[dict[str, float]] = []
+        #: Class images to prepare inside the run (class_images.ClassImageStep), or None when `spec` has them.
+        self.class_images = None
+        #: Data-parallel world size of the checkpoint resumed from (None: fresh run or an older checkpoint).
+        self.resumed_world_size = None
+        # Class images are drawn once per job, not once per node: the cache folder must be shared between nodes.
+        self.prepare_data_per_node = False
 
     def train(self, mode: bool = True) -> "DreamBoothModule":
         """Lightning puts the whole module in train mode at fit start; frozen parts must stay in eval."""
@@ -78,6 +85,16 @@ class DreamBoothModule(L.LightningModule):
         return self
 
     # --- data -------------------------------------------------------------------------------------------------
+    def prepare_data(self) -> None:
+        """Global rank 0 only (Lightning holds the other ranks at a barrier meanwhile): draws missing class images."""
+        if self.class_images is not None:
+            self.class_images.prepare()
+
+    def setup(self, stage: str) -> None:
+        """Every rank, after prepare_data: the class images join the batch stream."""
+        if self.class_images is not None:
+            self.spec = replace(self.spec, class_paths=tuple(self.class_images.paths()))
+
     def train_dataloader(self):
         """Starts at the micro-batch after the last finished optimizer step (0 on a fresh run)."""
         start = self.trainer.global_step * self.cfg.train.grad_accum
@@ -169,7 +186,7 @@ class DreamBoothModule(L.LightningModule):
         checkpoint["atelier"] = {
             "config": to_dict(self.cfg), "global_step": self.trainer.global_step,
             "next_micro_batch": self.trainer.global_step * self.cfg.train.grad_accum,
-            "rng": rng_state(),
+            "world_size": self.trainer.world_size, "rng": rng_state(),
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
@@ -180,6 +197,7 @@ class DreamBoothModule(L.LightningModule):
         if conflicts:
             raise ConfigError("the checkpoint to resume was made with different settings (set checkpoint.resume "
                               "to \"none\" or use another output.dir to start over)", conflicts)
+        self.resumed_world_size = checkpoint.get("atelier", {}).get("world_size")
         rng = checkpoint.get("atelier", {}).get("rng")
         if rng:
             set_rng_state(rng)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -19,6 +20,19 @@ from .train_module import DreamBoothModule
 
 # Frozen VAE/text encoder stay in eval mode on purpose; Lightning's hint about eval-mode modules is noise here.
 warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
+
+
+def launch_rank(cfg: Config) -> int:
+    """This process's global rank as its launcher set it, known before any Trainer exists: torchrun/SLURM's
+    RANK/SLURM_PROCID, else Lightning's own re-executed ranks (NODE_RANK × devices per node + LOCAL_RANK);
+    0 for the process a user started. Ranks other than 0 write nothing: no protocol lines, no output files."""
+    env = os.environ
+    if "RANK" in env:
+        return int(env["RANK"])
+    if int(env.get("SLURM_NTASKS", "1")) > 1 and "SLURM_PROCID" in env:
+        return int(env["SLURM_PROCID"])
+    per_node = cfg.hardware.devices if isinstance(cfg.hardware.devices, int) else 1
+    return int(env.get("NODE_RANK", env.get("GROUP_RANK", "0"))) * per_node + int(env.get("LOCAL_RANK", "0"))
 
 
 def build_loggers(cfg: Config, out_dir: Path, emit: Emitter) -> list:
@@ -43,12 +57,14 @@ def build_loggers(cfg: Config, out_dir: Path, emit: Emitter) -> list:
 
 
 def build_trainer(cfg: Config, parts: DiffusionParts, spec: StreamSpec, emit: Emitter,
-                  cancelled: Callable[[], bool]) -> tuple[L.Trainer, DreamBoothModule, Path]:
+                  cancelled: Callable[[], bool], class_images=None) -> tuple[L.Trainer, DreamBoothModule, Path]:
     """Returns (trainer, module, checkpoint folder). Lightning's own checkpointing, progress bar and
-    validation loop are off: CheckpointCallback and ValidationCallback do those jobs with exact-resume semantics."""
+    validation loop are off: CheckpointCallback and ValidationCallback do those jobs with exact-resume semantics.
+    `class_images` (a class_images.ClassImageStep) is prepared inside fit, on global rank 0 only."""
     out_dir = Path(cfg.output.dir)
     ckpt_dir = Path(cfg.checkpoint.dir) if cfg.checkpoint.dir else out_dir / "checkpoints"
     module = DreamBoothModule(cfg, parts, spec)
+    module.class_images = class_images
     callbacks = [
         ProtocolCallback(emit, cfg.train.max_steps, cfg.tracking.log_every_n_steps, cancelled),
         CheckpointCallback(ckpt_dir, cfg.checkpoint.every_n_steps, cfg.checkpoint.keep_last, emit),

@@ -8,7 +8,9 @@ stdin: one JSON command per line, `{"cmd": NAME, "id": "optional request id", ..
     {"cmd": "cancel", "id": "job-1"}                     cancel that request (queued or running); no id: all
     {"cmd": "shutdown"}                                  finish what is queued, then exit
 
-Commands run one at a time in arrival order; `cancel` is acted on as soon as it is read. Each command ends with a
+Commands run one at a time in arrival order; `cancel` is acted on as soon as it is read. End of stdin also ends the
+worker once the queue is done, but cancels `train` commands first (CANCEL_ON_EOF): a driver that closed stdin or
+died will never read their result, and a cancelled run keeps its checkpoint for a later resume. Each command ends with a
 `result` or an `error` line carrying its id (protocol.py lists the line types). The process exits 0 when every
 command succeeded, 1 when any failed. SIGTERM cancels everything: training saves a checkpoint before stopping.
 
@@ -68,6 +70,12 @@ LAZY_MODULES: dict[str, str] = {
     "generate": "atelier_diffusion.resident",
     "export": "atelier_diffusion.export",
 }
+
+
+#: Long jobs whose only listener is the driver on our stdin: when stdin closes (the TS side exited or died), they
+#: are cancelled — training stops at the next step with a checkpoint — instead of running on for hours unheard.
+#: Other commands (generate, export) still finish: closing stdin is how the image side says "drain and exit".
+CANCEL_ON_EOF = frozenset({"train"})
 
 
 def command(name: str) -> Callable[[Handler], Handler]:
@@ -161,7 +169,17 @@ class Worker:
             req.cancelled.set()
 
     def read(self) -> None:
-        """Reader thread body: queue commands until EOF or shutdown; act on cancel immediately."""
+        """Reader thread body: queue commands until EOF or shutdown; act on cancel immediately. At EOF the
+        driver is gone: CANCEL_ON_EOF commands, running or queued, are cancelled."""
+        if self._read_commands():
+            with self.lock:
+                orphans = [r for r in self.live if r.cmd in CANCEL_ON_EOF]
+            for req in orphans:
+                req.cancelled.set()
+        self.queue.put(None)
+
+    def _read_commands(self) -> bool:
+        """Queues commands; True when stdin ended, False on a `shutdown` command."""
         for raw in self.stdin:
             if not raw.strip():
                 continue
@@ -175,12 +193,12 @@ class Worker:
                 self.cancel(rid)
                 continue
             if cmd == "shutdown":
-                break
+                return False
             req = Request(cmd, rid, params, self.emit.bind(id=rid))
             with self.lock:
                 self.live.append(req)
             self.queue.put(req)
-        self.queue.put(None)
+        return True
 
     def stop(self) -> None:
         """SIGTERM: cancel everything and exit once the running command has answered (it may save a checkpoint)."""

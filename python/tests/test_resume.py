@@ -36,11 +36,13 @@ def _run_worker(config: dict, stop_after: int | None = None, sig: int = signal.S
     proc = subprocess.Popen([sys.executable, "-m", "atelier_diffusion.worker"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     proc.stdin.write(json.dumps({"cmd": "train", "id": "job", "config": config}) + "\n")
-    proc.stdin.close()
+    proc.stdin.flush()  # stdin stays open while the job runs: its end would cancel the job
     lines = []
     for raw in proc.stdout:
         line = json.loads(raw)
         lines.append(line)
+        if line["type"] in ("result", "error"):
+            proc.stdin.close()
         if stop_after is not None and line["type"] == "metric" and line["step"] == stop_after:
             proc.send_signal(sig)
             if sig == signal.SIGKILL:
