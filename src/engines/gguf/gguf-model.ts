@@ -15,12 +15,14 @@ import {
 } from '../engine.js';
 import { ggufVocabulary } from './gguf-vocabulary.js';
 import { SequencePool } from './sequence-pool.js';
+import { StepGate } from './step-gate.js';
 import { StepBias } from './token-bias.js';
 
 /** A loaded GGUF model; create with `GgufEngine.load`. */
 export class GgufModel implements EngineModel {
   readonly info: EngineModelInfo;
   private readonly pool: SequencePool;
+  private readonly gate = new StepGate();
   private vocab: TokenVocabulary | null = null;
   private isDisposed = false;
 
@@ -114,8 +116,10 @@ export class GgufModel implements EngineModel {
         { confidence: top >= 0, probabilities: top > 0 },
         this.samplerOptions(request, generated, bias),
       );
+      let leave = (): void => undefined;
       try {
         let step = await stream.next();
+        leave = this.gate.join();
         while (!step.done && !signal?.aborted) {
           const out = step.value;
           if (!bias.allows(out.token)) throw new Error(`GGUF sampler picked token ${out.token}, which the mask forbids`);
@@ -129,10 +133,13 @@ export class GgufModel implements EngineModel {
             yield { token, eog: false, forced: true, ...(top >= 0 && { logprob: 0, top: [] }) };
           }
           if (generated.length >= budget) return;
+          await this.gate.ready();
+          if (signal?.aborted) return;
           // The sampled token and the forced ones are evaluated together, in one batch.
-          step = await stream.next(forced.length > 0 ? [out.token, ...forced] : undefined);
+          step = await this.gate.step(stream.next(forced.length > 0 ? [out.token, ...forced] : undefined));
         }
       } finally {
+        leave();
         await stream.return();
       }
     } finally {
