@@ -65,6 +65,11 @@ export class CharDfa {
     return lo;
   }
 
+  /** The first code point of class `c`. */
+  classStart(c: number): number {
+    return this.bounds[c]!;
+  }
+
   /** The first code point of the class after the one holding `cp` (0x110000 past the end). */
   nextClassStart(cp: number): number {
     return this.bounds[this.classOf(cp) + 1]!;

@@ -9,16 +9,22 @@ import { StringLeaf } from './string-leaf.js';
  * grammars is safe, and it is what makes their per-vocabulary mask caches pay off across schemas and requests.
  */
 const leaves = new Map<string, Leaf>();
+/** Pattern automata by pattern, so the length variants of one pattern share it (and its plain-token walks). */
+const patterns = new Map<string, CharDfa>();
 const MAX_CACHED = 20_000;
 
-function cached<T extends Leaf>(key: string, make: () => T): T {
-  let leaf = leaves.get(key) as T | undefined;
-  if (!leaf) {
-    leaf = make();
-    if (leaves.size >= MAX_CACHED) leaves.delete(leaves.keys().next().value!);
-    leaves.set(key, leaf);
+function remember<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    if (map.size >= MAX_CACHED) map.delete(map.keys().next().value!);
+    map.set(key, value);
   }
-  return leaf;
+  return value;
+}
+
+function cached<T extends Leaf>(key: string, make: () => T): T {
+  return remember(leaves, key, make) as T;
 }
 
 /**
@@ -27,7 +33,7 @@ function cached<T extends Leaf>(key: string, make: () => T): T {
  */
 export function stringLeaf(regex: string | null, minLength: number, maxLength: number | undefined, limits: Limits): StringLeaf {
   return cached(`s\u0000${regex}\u0000${minLength}\u0000${maxLength}\u0000${limits.maxAutomatonStates}`, () => {
-    const dfa = regex === null ? null : CharDfa.fromPattern(regex, true, limits.maxAutomatonStates);
+    const dfa = regex === null ? null : remember(patterns, `${regex}\u0000${limits.maxAutomatonStates}`, () => CharDfa.fromPattern(regex, true, limits.maxAutomatonStates));
     return new StringLeaf({ dfa, minLength, maxLength }, limits.maxAutomatonStates);
   });
 }

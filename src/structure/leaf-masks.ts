@@ -1,4 +1,5 @@
 import type { Leaf } from './leaf.js';
+import { addPatternedPlain } from './pattern-masks.js';
 import { plainChars } from './string-leaf.js';
 import { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
@@ -14,9 +15,12 @@ export interface LeafMask {
 }
 
 /** Per vocabulary: tokens made only of plain string characters, by character count, and a trie of all others. */
-interface PlainIndex {
+export interface PlainIndex {
   /** atMost[c] = mask of plain tokens with at most c code points (c up to the longest plain token). */
   atMost: Uint32Array[];
+  /** Code points of each token when plain, else -1. */
+  chars: Int32Array;
+
   /** Trie of the tokens that are not plain (quotes, escapes, controls, partial UTF-8). */
   rest: TokenTrie;
 }
@@ -38,11 +42,16 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
   let info = byState.get(state);
   if (!info) {
     const room = leaf.plainRoom(state);
+    const pattern = room >= 0 ? null : leaf.plainPattern(state);
     if (room >= 0) {
       const index = plainIndex(vocab);
       info = walk(leaf, vocab, index.rest, state);
       const plain = index.atMost[Math.min(room, index.atMost.length - 1)]!;
       for (let i = 0; i < plain.length; i++) info.inside[i]! |= plain[i]!;
+    } else if (pattern) {
+      const index = plainIndex(vocab);
+      info = walk(leaf, vocab, index.rest, state);
+      addPatternedPlain(pattern, vocab, index, info.inside);
     } else info = walk(leaf, vocab, vocab.trie, state);
     byState.set(state, info);
   }
@@ -52,7 +61,8 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
 function plainIndex(vocab: Vocabulary): PlainIndex {
   let index = plainIndexes.get(vocab);
   if (index) return index;
-  const counts = vocab.tokens.map((t) => (t ? plainChars(t) : -1));
+  const chars = Int32Array.from(vocab.tokens, (t) => (t ? plainChars(t) : -1));
+  const counts = [...chars];
   const longest = counts.reduce((a, b) => Math.max(a, b), 0);
   const byCount: number[][] = Array.from({ length: longest + 1 }, () => []);
   counts.forEach((n, id) => {
@@ -65,7 +75,7 @@ function plainIndex(vocab: Vocabulary): PlainIndex {
     atMost.push(mask);
   }
   const rest = new TokenTrie(vocab.tokens.map((t, id) => (counts[id]! > 0 ? null : t)));
-  index = { atMost, rest };
+  index = { atMost, chars, rest };
   plainIndexes.set(vocab, index);
   return index;
 }
@@ -99,3 +109,4 @@ function walk(leaf: Leaf, vocab: Vocabulary, trie: TokenTrie, start: number): Le
   visit(0, start);
   return { inside, trie, exits: Int32Array.from(exits) };
 }
+

@@ -50,6 +50,15 @@ export abstract class Leaf {
     return -1;
   }
 
+  /**
+   * Mask fast path for string bodies under a pattern (see `PlainPattern`); null where it does not apply. Leaves
+   * that are not patterned string bodies say null.
+   */
+  plainPattern(state: number): PlainPattern | null {
+    void state;
+    return null;
+  }
+
   /** Number of states created so far. */
   get stateCount(): number {
     return this.count;
@@ -76,6 +85,24 @@ export abstract class Leaf {
     this.ids.set(key, id);
     return id;
   }
+}
+
+/**
+ * A patterned string body at a character boundary, split into what plain tokens depend on and what they do not.
+ * Which plain tokens (see `plainChars`) the pattern lets through depends only on the pattern's state, so it is
+ * walked once per pattern state on `twin` (the same pattern without length bounds) and shared by every length and
+ * every leaf with that pattern; length bounds are then applied per token from the state it ends in and its
+ * character count, with `fits`.
+ */
+export interface PlainPattern {
+  /** The pattern's leaf without length bounds. */
+  twin: Leaf;
+  /** The state of `twin` this state corresponds to. */
+  twinState: number;
+  /** True when no token length can matter here (no maximum and the minimum already reached). */
+  unbounded: boolean;
+  /** Whether a plain token of `chars` code points that leaves `twin` in `twinEnd` keeps the string satisfiable. */
+  fits(twinEnd: number, chars: number): boolean;
 }
 
 /** A fixed set of byte strings (JSON literals: `true`, `null`, enum members, keys). */

@@ -1,5 +1,5 @@
 import type { CharDfa } from './char-dfa.js';
-import { Leaf } from './leaf.js';
+import { Leaf, type PlainPattern } from './leaf.js';
 
 /** What a JSON string's decoded text must satisfy. Lengths count code points, as JSON Schema (and ajv) do. */
 export interface StringConstraints {
@@ -70,6 +70,20 @@ export class StringLeaf extends Leaf {
     return this.c.maxLength === undefined ? Infinity : this.c.maxLength - s.len;
   }
 
+  override plainPattern(state: number): PlainPattern | null {
+    const s = this.states[state]!;
+    const dfa = this.c.dfa;
+    if (s.mode !== BODY || s.count !== 0 || !dfa) return null;
+    const twin = twinOf(dfa, this.maxStates);
+    const { minLength, maxLength } = this.c;
+    return {
+      twin,
+      twinState: twin.add({ ...s, len: 0 }),
+      unbounded: maxLength === undefined && s.len >= minLength,
+      fits: (end, chars) => this.canFinish(twin.states[end]!.cs, Math.min(s.len + chars, this.lenCap)),
+    };
+  }
+
   private add(s: S): number {
     const key = `${s.mode},${s.count},${s.acc},${s.lo},${s.hi},${s.cs},${s.len}`;
     const id = this.intern(key, s.mode === CLOSED);
@@ -122,21 +136,36 @@ export class StringLeaf extends Leaf {
       if (b === 0xf0) lo = 0x90;
       if (b === 0xf4) hi = 0x8f;
     } else return -1;
-    // Without a pattern the code point's value never matters: dropping it keeps the state count small.
-    const next = { ...s, count, acc: this.c.dfa ? acc : 0, lo, hi };
     // Overlong forms are invalid, so an n-byte character is at least 0x80 / 0x800 / 0x10000.
     const least = [0, 0x80, 0x800, 0x10000][count]!;
-    return this.partialLive(next, Math.max(least, acc << (6 * count)), ((acc + 1) << (6 * count)) - 1) ? this.add(next) : -1;
+    return this.partial({ ...s, count, lo, hi }, acc, Math.max(least, acc << (6 * count)), ((acc + 1) << (6 * count)) - 1);
   }
 
   private continuation(s: S, b: number): number {
     if (b < s.lo || b > s.hi) return -1;
-    const acc = (s.acc << 6) | (b & 0x3f);
-    if (s.count === 1) return this.char({ ...s, count: 0, lo: 0, hi: 0 }, acc);
-    const next = { ...s, count: s.count - 1, acc: this.c.dfa ? acc : 0, lo: 0x80, hi: 0xbf };
-    const shift = 6 * next.count;
-    const least = next.count === 1 ? 0x800 : 0x10000;
-    return this.partialLive(next, Math.max(least, acc << shift), ((acc + 1) << shift) - 1) ? this.add(next) : -1;
+    const fixed = s.acc < 0;
+    const acc = fixed ? s.acc : (s.acc << 6) | (b & 0x3f);
+    if (s.count === 1) return this.char({ ...s, count: 0, acc: 0, lo: 0, hi: 0 }, fixed ? this.c.dfa!.classStart(-1 - acc) : acc);
+    const count = s.count - 1;
+    const shift = 6 * count;
+    const least = count === 1 ? 0x800 : 0x10000;
+    const next = { ...s, count, lo: 0x80, hi: 0xbf };
+    if (fixed) return this.add({ ...next, acc });
+    return this.partial(next, acc, Math.max(least, acc << shift), ((acc + 1) << shift) - 1);
+  }
+
+  /**
+   * A partly read character whose code point will lie in [lo, hi]: kept if some completion keeps the string
+   * satisfiable. The bits read so far are kept only while they can matter: without a pattern never, and once the
+   * whole range falls in one pattern class only that class is kept (as -1 - class) — so the many partial tokens of
+   * a byte-level vocabulary map to a few states instead of one per byte prefix.
+   */
+  private partial(next: S, acc: number, lo: number, hi: number): number {
+    if (!this.partialLive(next, lo, hi)) return -1;
+    const dfa = this.c.dfa;
+    if (!dfa) return this.add({ ...next, acc: 0 });
+    const cls = dfa.classOf(lo);
+    return this.add({ ...next, acc: cls === dfa.classOf(hi) ? -1 - cls : acc });
   }
 
   /**
@@ -228,6 +257,15 @@ export class StringLeaf extends Leaf {
     }
     return false;
   }
+}
+
+/** One unbounded twin per pattern automaton, so every length variant of a pattern shares its plain-token walks. */
+const twins = new WeakMap<CharDfa, StringLeaf>();
+
+function twinOf(dfa: CharDfa, maxStates: number): StringLeaf {
+  let twin = twins.get(dfa);
+  if (!twin) twins.set(dfa, (twin = new StringLeaf({ dfa, minLength: 0, maxLength: undefined }, maxStates)));
+  return twin;
 }
 
 /**
