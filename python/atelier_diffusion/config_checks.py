@@ -7,6 +7,7 @@ recorded on `cfg.warnings`, so one preset works on a laptop and on a GPU box.
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 from .protocol import ConfigError, Problem
@@ -77,6 +78,9 @@ def _logic(cfg) -> list[Problem]:
         out.append(Problem("train.text_encoder_lr", "is set but train.train_text_encoder is false"))
     if cfg.train.method == "lora" and cfg.hardware.strategy == "fsdp":
         out.append(Problem("hardware.strategy", "fsdp does not shard peft LoRA adapters here; use ddp for LoRA"))
+    if cfg.train.train_text_encoder and cfg.model.base and _is_sdxl(cfg.model.base):
+        out.append(Problem("train.train_text_encoder", "not supported for SDXL bases yet (both encoders stay "
+                           "frozen; the UNet trains in full or as LoRA)"))
     if cfg.hardware.strategy == "ddp_spawn":
         out.append(Problem("hardware.strategy", "ddp_spawn would pickle the trainer with its protocol stream; use "
                            "ddp (ranks re-executed, also from the worker)"))
@@ -87,6 +91,15 @@ def _logic(cfg) -> list[Problem]:
     if cfg.tracking.validation_every_n_steps and not cfg.tracking.validation_prompts:
         out.append(Problem("tracking.validation_prompts", "needed when validation_every_n_steps > 0"))
     return out
+
+
+def _is_sdxl(base: str) -> bool:
+    """model.is_sdxl without importing torch-heavy modules at config time."""
+    index = Path(base) / "model_index.json"
+    try:
+        return json.loads(index.read_text()).get("_class_name") == "StableDiffusionXLPipeline"
+    except (OSError, ValueError):
+        return False
 
 
 def _hardware(cfg, cuda: bool) -> list[Problem]:

@@ -138,6 +138,14 @@ def read_captions(folder: str | Path, paths: list[Path]) -> list[str]:
 def preprocess(img: Image.Image, resolution: int, crop: str, flip: bool, rng: np.random.Generator) -> torch.Tensor:
     """Resizes the short side to `resolution`, crops a square (center or at an `rng` offset), optionally mirrors,
     and returns a CHW float tensor in [-1, 1] (the VAE's input range)."""
+    return preprocess_with_coords(img, resolution, crop, flip, rng)[0]
+
+
+def preprocess_with_coords(img: Image.Image, resolution: int, crop: str, flip: bool,
+                           rng: np.random.Generator) -> tuple[torch.Tensor, tuple[int, int, int, int, int, int]]:
+    """`preprocess` plus SDXL's size conditioning of the example: (original height, original width, crop top,
+    crop left, target height, target width) in pixels — the crop's corner as seen in the mirrored image when
+    flipped, as diffusers' SDXL trainer (which flips before cropping) records it."""
     w, h = img.size
     scale = resolution / min(w, h)
     size = (max(resolution, round(w * scale)), max(resolution, round(h * scale)))
@@ -151,4 +159,5 @@ def preprocess(img: Image.Image, resolution: int, crop: str, flip: bool, rng: np
     if flip:
         img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
-    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+    coords = (h, w, top, size[0] - left - resolution if flip else left, resolution, resolution)
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous(), coords

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from .data import open_rgb, preprocess
+from .data import open_rgb, preprocess_with_coords
 
 # Independent random streams per purpose, so adding class images never changes the instance crops.
 _INSTANCE, _CLASS, _AUGMENT, _CAPTION = 1, 2, 3, 4
@@ -37,12 +37,14 @@ class StreamSpec:
     seed: int
     instance_captions: tuple[str, ...] | None = None
     caption_dropout: float = 0.0
+    #: SDXL: also yield each example's size conditioning (data.preprocess_with_coords) as "time_ids".
+    size_conditioning: bool = False
 
 
 class DreamBoothStream(IterableDataset):
     """Infinite stream of collated micro-batches starting at micro-batch `start`, for data-parallel `rank` of
     `world`. Items: {"pixels": (n, 3, R, R) in [-1, 1], "num_instance": int, "index": g}, plus "prompts" (one
-    per instance example) when the spec has captions."""
+    per instance example) when the spec has captions and "time_ids" (n, 6) with size conditioning."""
 
     def __init__(self, spec: StreamSpec, start: int = 0, rank: int = 0, world: int = 1):
         super().__init__()
@@ -68,20 +70,23 @@ class DreamBoothStream(IterableDataset):
         drop = s.caption_dropout and np.random.default_rng([s.seed, _CAPTION, k]).random() < s.caption_dropout
         return "" if drop else s.instance_captions[s.instance_paths.index(path)]
 
-    def _example(self, paths: tuple[Path, ...], stream: int, k: int) -> torch.Tensor:
+    def _example(self, paths: tuple[Path, ...], stream: int, k: int) -> tuple[torch.Tensor, tuple[int, ...]]:
         path = self._pick(paths, stream, k)
         rng = np.random.default_rng([self.spec.seed, _AUGMENT, stream, k])
         flip = bool(rng.random() < self.spec.flip_p)
-        return preprocess(self._image(path), self.spec.resolution, self.spec.crop, flip, rng)
+        return preprocess_with_coords(self._image(path), self.spec.resolution, self.spec.crop, flip, rng)
 
     def batch(self, g: int) -> dict:
         """Micro-batch `g` of this rank."""
         bs = self.spec.batch_size
         first = (g * self.world + self.rank) * bs
-        pixels = [self._example(self.spec.instance_paths, _INSTANCE, first + j) for j in range(bs)]
+        examples = [self._example(self.spec.instance_paths, _INSTANCE, first + j) for j in range(bs)]
         if self.spec.class_paths:
-            pixels += [self._example(self.spec.class_paths, _CLASS, first + j) for j in range(bs)]
-        out = {"pixels": torch.stack(pixels), "num_instance": bs, "index": g * self.world + self.rank}
+            examples += [self._example(self.spec.class_paths, _CLASS, first + j) for j in range(bs)]
+        out = {"pixels": torch.stack([e[0] for e in examples]), "num_instance": bs,
+               "index": g * self.world + self.rank}
+        if self.spec.size_conditioning:
+            out["time_ids"] = torch.tensor([e[1] for e in examples], dtype=torch.float32)
         if self.spec.instance_captions is not None:
             out["prompts"] = [self._caption(first + j) for j in range(bs)]
         return out

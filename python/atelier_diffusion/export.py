@@ -85,6 +85,9 @@ def export_model(source: ModelSource, fmt: str, out: Path, name: str | None = No
         (save_kohya if fmt == "lora-kohya" else save_diffusers)(layers, out, {"atelier.model": name})
         return {"path": str(out), "format": fmt}
     parts = load_components(source, torch.device("cpu"))
+    if parts.text_encoder_2 is not None:
+        raise RequestError(f"{fmt} export of SDXL models is not supported yet (the LoRA formats are)",
+                           [Problem("format", "SDXL model")])
     if fmt == "diffusers":
         save_diffusers_folder(parts, out)
     else:

@@ -29,6 +29,19 @@ class DiffusionParts:
     tokenizer: Any
     noise_scheduler: Any
     prediction_type: str
+    #: SDXL only: the second (OpenCLIP bigG-style, with projection) encoder and its tokenizer.
+    text_encoder_2: Any = None
+    tokenizer_2: Any = None
+
+    @property
+    def sdxl(self) -> bool:
+        """True for an SDXL model: two text encoders, pooled embedding and size/crop `text_time` conditioning."""
+        return self.text_encoder_2 is not None
+
+    @property
+    def text_encoders(self) -> list[Any]:
+        """Every text encoder (one for SD 1.x/2.x, two for SDXL)."""
+        return [self.text_encoder] + ([self.text_encoder_2] if self.sdxl else [])
 
     @property
     def vae_scale_factor(self) -> int:
@@ -36,14 +49,25 @@ class DiffusionParts:
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
 
+SDXL_PIPELINE = "StableDiffusionXLPipeline"
+
+
+def is_sdxl(base: str | Path) -> bool:
+    """Whether `base` is a diffusers SDXL folder (model_index.json `_class_name`)."""
+    index = Path(base) / "model_index.json"
+    return index.is_file() and json.loads(index.read_text()).get("_class_name") == SDXL_PIPELINE
+
+
 def load_parts(base: str | Path, base_config: str | Path | None = None,
                prediction_type: str | None = None) -> DiffusionParts:
-    """Loads UNet, VAE, text encoder, tokenizer and the DDPM training schedule from a diffusers folder or a single
-    SD 1.x/2.x checkpoint file (`base_config`: a diffusers folder whose configs describe it, since no hub is
-    reachable to infer them). `prediction_type` overrides the base scheduler's (v-prediction for SD 2.x-768)."""
-    from diffusers import DDPMScheduler, StableDiffusionPipeline
+    """Loads UNet, VAE, text encoder(s), tokenizer(s) and the DDPM training schedule from a diffusers folder (SD
+    1.x/2.x or SDXL, told apart by model_index.json) or a single SD 1.x/2.x checkpoint file (`base_config`: a
+    diffusers folder whose configs describe it, since no hub is reachable to infer them). `prediction_type`
+    overrides the base scheduler's (v-prediction for SD 2.x-768)."""
+    from diffusers import DDPMScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline
 
     base = Path(base)
+    second: tuple[Any, Any] = (None, None)
     if base.is_file():
         # The images side's loader: diffusers' LDM converters with configs from the file's atelier metadata or
         # from `base_config` (diffusers' from_single_file would try to fetch configs from the hub).
@@ -52,6 +76,11 @@ def load_parts(base: str | Path, base_config: str | Path | None = None,
         c = load_single_file(base, Path(base_config) if base_config else None)
         unet, vae, text_encoder, tokenizer, sched_config = (c.unet, c.vae, c.text_encoder, c.tokenizer,
                                                             dict(c.scheduler_config))
+    elif is_sdxl(base):
+        pipe = StableDiffusionXLPipeline.from_pretrained(str(base))
+        unet, vae, text_encoder, tokenizer = pipe.unet, pipe.vae, pipe.text_encoder, pipe.tokenizer
+        second = (pipe.text_encoder_2, pipe.tokenizer_2)
+        sched_config = dict(pipe.scheduler.config)
     else:
         pipe = StableDiffusionPipeline.from_pretrained(str(base), safety_checker=None, feature_extractor=None,
                                                        requires_safety_checker=False)
@@ -60,7 +89,8 @@ def load_parts(base: str | Path, base_config: str | Path | None = None,
     if prediction_type:
         sched_config["prediction_type"] = prediction_type
     noise_scheduler = DDPMScheduler.from_config(sched_config)
-    return DiffusionParts(unet, vae, text_encoder, tokenizer, noise_scheduler, noise_scheduler.config.prediction_type)
+    return DiffusionParts(unet, vae, text_encoder, tokenizer, noise_scheduler, noise_scheduler.config.prediction_type,
+                          *second)
 
 
 def freeze(module: torch.nn.Module) -> None:
@@ -110,11 +140,17 @@ def trainable_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def build_pipeline(parts: DiffusionParts, scheduler: Any = None):
-    """A StableDiffusionPipeline over `parts` (shared modules, no copy) with a DDIM sampler by default; its progress
-    bar is off so nothing but protocol lines reaches stdout."""
-    from diffusers import DDIMScheduler, StableDiffusionPipeline
+    """A StableDiffusionPipeline (StableDiffusionXLPipeline for SDXL parts) over `parts` (shared modules, no copy)
+    with a DDIM sampler by default; its progress bar is off so nothing but protocol lines reaches stdout."""
+    from diffusers import DDIMScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline
 
     sched = scheduler or DDIMScheduler.from_config(parts.noise_scheduler.config)
+    if parts.sdxl:
+        pipe = StableDiffusionXLPipeline(unet=parts.unet, vae=parts.vae, text_encoder=parts.text_encoder,
+                                         text_encoder_2=parts.text_encoder_2, tokenizer=parts.tokenizer,
+                                         tokenizer_2=parts.tokenizer_2, scheduler=sched)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
     pipe = StableDiffusionPipeline(unet=parts.unet, vae=parts.vae, text_encoder=parts.text_encoder,
                                    tokenizer=parts.tokenizer, scheduler=sched, safety_checker=None,
                                    feature_extractor=None, requires_safety_checker=False)

@@ -1,6 +1,7 @@
 """Writes the trained model where the store and generation can use it, and describes it for the result line.
 
-Full fine-tune → `<output>/model/` is a complete diffusers StableDiffusionPipeline folder.
+Full fine-tune → `<output>/model/` is a complete diffusers StableDiffusionPipeline (or, for an SDXL base,
+StableDiffusionXLPipeline) folder.
 LoRA → `<output>/model/` holds `pytorch_lora_weights.safetensors` (diffusers/peft key names, loadable with
 `pipe.load_lora_weights`) and `atelier_adapter.json` naming the base (path and content hash) and the adapter shape.
 Written into a temp folder and renamed, so a half-written model is never mistaken for a finished one.
@@ -18,7 +19,7 @@ from .model import ADAPTER_FILE, LORA_WEIGHTS, DiffusionParts, build_pipeline, l
 
 
 def _write_lora(cfg: Config, parts: DiffusionParts, folder: Path, base_hash: str) -> None:
-    from diffusers import StableDiffusionPipeline
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
     from diffusers.utils import convert_state_dict_to_diffusers
     from peft.utils import get_peft_model_state_dict
 
@@ -26,8 +27,10 @@ def _write_lora(cfg: Config, parts: DiffusionParts, folder: Path, base_hash: str
     te_layers = None
     if cfg.train.train_text_encoder:
         te_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(parts.text_encoder))
-    StableDiffusionPipeline.save_lora_weights(str(folder), unet_lora_layers=unet_layers,
-                                              text_encoder_lora_layers=te_layers, weight_name=LORA_WEIGHTS)
+    # SDXL's writer takes the same layers (its encoders stay frozen, so no text_encoder_2 layers).
+    writer = StableDiffusionXLPipeline if parts.sdxl else StableDiffusionPipeline
+    writer.save_lora_weights(str(folder), unet_lora_layers=unet_layers, text_encoder_lora_layers=te_layers,
+                             weight_name=LORA_WEIGHTS)
     meta = {"format": "atelier-lora/1", "base": str(Path(cfg.model.base).resolve()), "base_hash": base_hash,
             "base_config": cfg.model.base_config, "prediction_type": parts.prediction_type,
             "rank": cfg.lora.rank, "alpha": cfg.lora.alpha, "unet_targets": cfg.lora.unet_targets,

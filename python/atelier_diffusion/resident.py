@@ -74,18 +74,25 @@ def _dtype(device: torch.device) -> torch.dtype:
 
 
 def load_folder(path: Path) -> Components:
-    """Loads the parts of a diffusers StableDiffusionPipeline folder (the safety checker is never loaded)."""
+    """Loads the parts of a diffusers StableDiffusionPipeline or StableDiffusionXLPipeline folder (told apart by
+    model_index.json's `_class_name`; the safety checker is never loaded)."""
     from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
     scheduler = json.loads((path / "scheduler" / "scheduler_config.json").read_text())
-    return Components(
+    parts = Components(
         unet=UNet2DConditionModel.from_pretrained(path / "unet"),
         vae=AutoencoderKL.from_pretrained(path / "vae"),
         text_encoder=CLIPTextModel.from_pretrained(path / "text_encoder"),
         tokenizer=CLIPTokenizer.from_pretrained(path / "tokenizer"),
         scheduler_config=scheduler,
     )
+    index = json.loads((path / "model_index.json").read_text()) if (path / "model_index.json").is_file() else {}
+    if index.get("_class_name") == "StableDiffusionXLPipeline":
+        parts.text_encoder_2 = CLIPTextModelWithProjection.from_pretrained(path / "text_encoder_2")
+        parts.tokenizer_2 = CLIPTokenizer.from_pretrained(path / "tokenizer_2")
+        parts.zeros_for_empty_prompt = bool(index.get("force_zeros_for_empty_prompt", True))
+    return parts
 
 
 def load_single_file(path: Path, config_dir: Path | None = None) -> Components:
@@ -99,6 +106,10 @@ def load_single_file(path: Path, config_dir: Path | None = None) -> Components:
 
     with safe_open(str(path), framework="pt") as f:
         meta = dict(f.metadata() or {})
+        if any(k.startswith("conditioner.embedders.") for k in f.keys()):
+            raise AtelierError(f"{path} is a single-file SDXL checkpoint, which atelier cannot convert yet; use "
+                               "the model as a diffusers folder (StableDiffusionXLPipeline layout)",
+                               [Problem("model", "single-file SDXL")], code="invalid_model")
         checkpoint = {k: f.get_tensor(k) for k in f.keys()}
     with tempfile.TemporaryDirectory() as tmp:
         if META_CONFIG + "unet" in meta:
@@ -149,7 +160,10 @@ def load_components(source: ModelSource, device: torch.device | None = None) -> 
     dtype = torch.float32 if device is not None else _dtype(device or _device())
     device = device or _device()
     # The VAE stays fp32 even on GPU: SD's VAE overflows in fp16 and the decode is a small share of the time.
-    for module, want in ((parts.unet, dtype), (parts.text_encoder, dtype), (parts.vae, torch.float32)):
+    modules = [(parts.unet, dtype), (parts.text_encoder, dtype), (parts.vae, torch.float32)]
+    if parts.text_encoder_2 is not None:
+        modules.append((parts.text_encoder_2, dtype))
+    for module, want in modules:
         if module.dtype != want or module.device != device:
             module.to(device=device, dtype=want)
         module.eval().requires_grad_(False)
@@ -159,7 +173,8 @@ def load_components(source: ModelSource, device: torch.device | None = None) -> 
 def model_bytes(parts: Components) -> int:
     """Bytes held by a loaded model's weights."""
     return sum(p.numel() * p.element_size()
-               for m in (parts.unet, parts.vae, parts.text_encoder) for p in m.parameters())
+               for m in (parts.unet, parts.vae, parts.text_encoder, parts.text_encoder_2) if m is not None
+               for p in m.parameters())
 
 
 class ModelCache:

@@ -1,4 +1,5 @@
-"""Text-to-image sampling for Stable Diffusion with per-image seeds and batched classifier-free guidance.
+"""Text-to-image sampling for Stable Diffusion (1.x/2.x and SDXL) with per-image seeds and batched classifier-free
+guidance.
 
 The loop is written out here rather than calling `StableDiffusionPipeline.__call__` because atelier needs three
 things the pipeline does not give together:
@@ -92,14 +93,19 @@ class SampleParams:
 
 @dataclass
 class Components:
-    """The parts of an SD 1.x/2.x model that sampling needs, in eval mode. `scheduler_config` is the model's
-    training noise schedule; samplers are built from it."""
+    """The parts of an SD 1.x/2.x or SDXL model that sampling needs, in eval mode. `scheduler_config` is the
+    model's training noise schedule; samplers are built from it."""
 
     unet: Any
     vae: Any
     text_encoder: Any
     tokenizer: Any
     scheduler_config: dict[str, Any]
+    #: SDXL only: the second text encoder (with projection) and its tokenizer.
+    text_encoder_2: Any = None
+    tokenizer_2: Any = None
+    #: SDXL's `force_zeros_for_empty_prompt`: an empty negative prompt conditions on zeros, not on encoded "".
+    zeros_for_empty_prompt: bool = False
 
 
 def make_scheduler(sampler: str, scheduler_config: dict[str, Any]):
@@ -120,14 +126,55 @@ def encode_prompts(parts: Components, prompts: list[str]) -> torch.Tensor:
     return parts.text_encoder(ids.to(parts.text_encoder.device))[0]
 
 
-def guided_noise(unet, x: torch.Tensor, t, cond: torch.Tensor, uncond: torch.Tensor | None,
-                 scale: float) -> torch.Tensor:
+@torch.no_grad()
+def encode_prompts_sdxl(parts: Components, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """SDXL conditioning as StableDiffusionXLPipeline builds it: each encoder's penultimate hidden states side by
+    side, and the second encoder's pooled projection."""
+    hidden, pooled = [], None
+    for tok, encoder in ((parts.tokenizer, parts.text_encoder), (parts.tokenizer_2, parts.text_encoder_2)):
+        max_len = min(tok.model_max_length, encoder.config.max_position_embeddings)
+        ids = tok(prompts, padding="max_length", max_length=max_len, truncation=True, return_tensors="pt").input_ids
+        out = encoder(ids.to(encoder.device), output_hidden_states=True)
+        hidden.append(out.hidden_states[-2])
+        pooled = out[0]
+    return torch.cat(hidden, dim=-1), pooled
+
+
+def sdxl_conditions(parts: Components, params: SampleParams, dtype: torch.dtype) -> tuple[Any, Any]:
+    """(cond, uncond) for SDXL: each (hidden states, added_cond_kwargs with pooled text_embeds and time_ids =
+    (height, width, 0, 0, height, width): an uncropped image generated at its native size); uncond None without
+    guidance."""
+    device = parts.unet.device
+    time_ids = torch.tensor([[params.height, params.width, 0, 0, params.height, params.width]] * params.n,
+                            dtype=dtype, device=device)
+
+    def pack(hidden: torch.Tensor, pooled: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return hidden.to(dtype), {"text_embeds": pooled.to(dtype), "time_ids": time_ids}
+
+    cond = pack(*encode_prompts_sdxl(parts, [params.prompt] * params.n))
+    if params.guidance_scale == 1.0:
+        return cond, None
+    if parts.zeros_for_empty_prompt and not params.negative_prompt:
+        return cond, (torch.zeros_like(cond[0]), {**cond[1], "text_embeds": torch.zeros_like(cond[1]["text_embeds"])})
+    return cond, pack(*encode_prompts_sdxl(parts, [params.negative_prompt] * params.n))
+
+
+def guided_noise(unet, x: torch.Tensor, t, cond, uncond, scale: float) -> torch.Tensor:
     """The guided model output for latents `x` (batch n) at timestep `t`.
 
     With guidance (scale != 1) the unconditional and conditional passes run as ONE forward of batch 2n —
     [uncond_0..uncond_n-1, cond_0..cond_n-1] — and combine as uncond + scale·(cond − uncond). At scale 1 that
-    formula is exactly the conditional prediction, so only the conditional half is run.
+    formula is exactly the conditional prediction, so only the conditional half is run. For SDXL `cond` and
+    `uncond` are (hidden states, added_cond_kwargs) pairs (sdxl_conditions).
     """
+    if isinstance(cond, tuple):
+        if uncond is None or scale == 1.0:
+            return unet(x, t, encoder_hidden_states=cond[0], added_cond_kwargs=cond[1]).sample
+        added = {k: torch.cat([uncond[1][k], cond[1][k]]) for k in cond[1]}
+        both = unet(torch.cat([x, x]), t, encoder_hidden_states=torch.cat([uncond[0], cond[0]]),
+                    added_cond_kwargs=added).sample
+        e_uncond, e_cond = both.chunk(2)
+        return e_uncond + scale * (e_cond - e_uncond)
     if uncond is None or scale == 1.0:
         return unet(x, t, encoder_hidden_states=cond).sample
     both = unet(torch.cat([x, x]), t, encoder_hidden_states=torch.cat([uncond, cond])).sample
@@ -167,10 +214,13 @@ def sample(parts: Components, params: SampleParams, on_step: ProgressFn | None =
         raise RequestError("invalid generation request", problems, code="invalid_params")
     device, dtype = parts.unet.device, parts.unet.dtype
     generators = [torch.Generator("cpu").manual_seed(params.image_seed(i)) for i in range(params.n)]
-    cond = encode_prompts(parts, [params.prompt] * params.n).to(dtype)
-    uncond = None
-    if params.guidance_scale != 1.0:
-        uncond = encode_prompts(parts, [params.negative_prompt] * params.n).to(dtype)
+    if parts.text_encoder_2 is not None:
+        cond, uncond = sdxl_conditions(parts, params, dtype)
+    else:
+        cond = encode_prompts(parts, [params.prompt] * params.n).to(dtype)
+        uncond = None
+        if params.guidance_scale != 1.0:
+            uncond = encode_prompts(parts, [params.negative_prompt] * params.n).to(dtype)
     schedulers = [make_scheduler(params.sampler, parts.scheduler_config) for _ in range(params.n)]
     for s in schedulers:
         s.set_timesteps(params.steps, device=device)

@@ -4,7 +4,9 @@ No pretrained weights can be downloaded where atelier is tested, so the suite (a
 miniature SD 1.x-shaped pipeline generated here: same classes (UNet2DConditionModel, AutoencoderKL, CLIPTextModel,
 CLIPTokenizer, a DDPM-family scheduler) and the same folder layout as a real model, a few hundred KB of weights.
 
-    python -m atelier_diffusion.tiny --out DIR --seed N [--resolution 32] [--prediction-type epsilon]
+    python -m atelier_diffusion.tiny --out DIR --seed N [--resolution 32] [--prediction-type epsilon] [--sdxl]
+
+`--sdxl` writes a StableDiffusionXLPipeline folder instead (second text encoder with projection, `text_time` UNet).
 
 The output is deterministic: the same seed writes byte-identical safetensors, so tests can hash it.
 """
@@ -165,6 +167,54 @@ def write_tiny_pipeline(out: str | Path, seed: int = 0, spec: TinySpec = TinySpe
     return out
 
 
+def build_sdxl_unet(spec: TinySpec, text_hidden_2: int):
+    """SDXL's UNet shape in miniature: cross-attention over both encoders' hidden states side by side, and the
+    `text_time` added conditioning (pooled text embedding + six size/crop numbers, each Fourier-embedded)."""
+    from diffusers import UNet2DConditionModel
+
+    time_dim = 8
+    return UNet2DConditionModel(
+        sample_size=spec.resolution // 2 ** (len(spec.vae_channels) - 1),
+        in_channels=4, out_channels=4, layers_per_block=1,
+        block_out_channels=spec.unet_channels, norm_num_groups=8,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=spec.text_hidden + text_hidden_2, attention_head_dim=(2, 4),
+        use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=time_dim,
+        projection_class_embeddings_input_dim=6 * time_dim + text_hidden_2, transformer_layers_per_block=(1, 2),
+    )
+
+
+def write_tiny_sdxl_pipeline(out: str | Path, seed: int = 0, spec: TinySpec = TinySpec()) -> Path:
+    """Writes a loadable StableDiffusionXLPipeline folder (unet, vae, text_encoder, text_encoder_2 with projection,
+    tokenizer, tokenizer_2, scheduler; model_index.json `_class_name` StableDiffusionXLPipeline) with random
+    weights drawn from `seed`."""
+    from diffusers import StableDiffusionXLPipeline
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    vocab_size = write_tokenizer(out, spec)
+    hidden_2 = spec.text_hidden * 2
+    torch.manual_seed(seed)
+    unet = build_sdxl_unet(spec, hidden_2)
+    torch.manual_seed(seed + 1)
+    vae = build_vae(spec)
+    torch.manual_seed(seed + 2)
+    text_encoder = build_text_encoder(spec, vocab_size)
+    torch.manual_seed(seed + 3)
+    text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(
+        vocab_size=vocab_size, hidden_size=hidden_2, intermediate_size=hidden_2 * 2,
+        num_hidden_layers=spec.text_layers, num_attention_heads=4, max_position_embeddings=spec.max_length,
+        projection_dim=hidden_2, bos_token_id=vocab_size - 2, eos_token_id=vocab_size - 1,
+        pad_token_id=vocab_size - 1, hidden_act="gelu"))
+    tokenizer = CLIPTokenizer.from_pretrained(out / "tokenizer")
+    pipe = StableDiffusionXLPipeline(unet=unet, vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2,
+                                     tokenizer=tokenizer, tokenizer_2=tokenizer, scheduler=build_scheduler(spec))
+    pipe.save_pretrained(out, safe_serialization=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI entry: parse flags, write the folder, print its path on stdout."""
     parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.tiny", description=__doc__.split("\n")[0])
@@ -172,11 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="weight seed (default 0)")
     parser.add_argument("--resolution", type=int, default=32, help="native image size in pixels (default 32)")
     parser.add_argument("--prediction-type", default="epsilon", choices=["epsilon", "v_prediction"])
+    parser.add_argument("--sdxl", action="store_true", help="an SDXL-shaped pipeline (two text encoders)")
     args = parser.parse_args(argv)
     if args.resolution % 8 or args.resolution < 16:
         parser.error("--resolution must be a multiple of 8 and at least 16")
     spec = TinySpec(resolution=args.resolution, prediction_type=args.prediction_type)
-    print(write_tiny_pipeline(args.out, args.seed, spec))
+    write = write_tiny_sdxl_pipeline if args.sdxl else write_tiny_pipeline
+    print(write(args.out, args.seed, spec))
     return 0
 
 

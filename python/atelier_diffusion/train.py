@@ -33,7 +33,8 @@ def prepare_parts(cfg: Config) -> DiffusionParts:
     through LoRA adapters; attention backend and gradient checkpointing."""
     parts = load_parts(cfg.model.base, cfg.model.base_config, cfg.model.prediction_type)
     freeze(parts.vae)
-    freeze(parts.text_encoder)
+    for encoder in parts.text_encoders:
+        freeze(encoder)
     set_attention(parts.unet, cfg.train.attention)
     if cfg.train.method == "lora":
         add_lora(parts.unet, cfg.lora.rank, cfg.lora.alpha, cfg.lora.unet_targets, cfg.lora.dropout)
@@ -53,7 +54,9 @@ def prepare_parts(cfg: Config) -> DiffusionParts:
     parts.unet.train()
     if cfg.train.precision != "32" and _uses_cuda(cfg):
         dtype = torch.float16 if cfg.train.precision == "16-mixed" else torch.bfloat16
-        for module in (parts.unet, parts.vae, parts.text_encoder):
+        # SDXL's VAE overflows in fp16 (its config says force_upcast): it stays fp32, as in diffusers' scripts.
+        vae = [] if parts.sdxl else [parts.vae]
+        for module in [parts.unet, *vae, *parts.text_encoders]:
             cast_frozen(module, dtype)
     return parts
 
@@ -109,7 +112,7 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
     # Class images are drawn inside fit (Lightning's prepare_data): once, on global rank 0, the others waiting.
     class_step = ClassImageStep(cfg, parts, emit, check) if cfg.prior.enabled else None
     spec = StreamSpec(tuple(instance), (), cfg.data.resolution, cfg.data.crop, cfg.data.flip_p,
-                      cfg.train.batch_size, cfg.train.seed, captions, cfg.data.caption_dropout)
+                      cfg.train.batch_size, cfg.train.seed, captions, cfg.data.caption_dropout, parts.sdxl)
     trainer, module, ckpt_dir = build_trainer(cfg, parts, spec, emit, cancelled, class_step)
     ckpt = resume_path(cfg, ckpt_dir)
     if ckpt:

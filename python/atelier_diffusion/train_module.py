@@ -65,6 +65,7 @@ class DreamBoothModule(L.LightningModule):
         self.cfg, self.spec = cfg, spec
         self.unet, self.vae, self.text_encoder = parts.unet, parts.vae, parts.text_encoder
         self.tokenizer, self.noise_scheduler = parts.tokenizer, parts.noise_scheduler
+        self.text_encoder_2, self.tokenizer_2 = parts.text_encoder_2, parts.tokenizer_2  # None unless SDXL
         self.v_pred = parts.prediction_type == "v_prediction"
         self.strict_loading = False  # checkpoints carry only the trained tensors
         self._prompt_cache: dict[str, torch.Tensor] = {}
@@ -82,6 +83,8 @@ class DreamBoothModule(L.LightningModule):
         self.vae.eval()
         if not self.cfg.train.train_text_encoder:
             self.text_encoder.eval()
+        if self.text_encoder_2 is not None:
+            self.text_encoder_2.eval()
         return self
 
     # --- data -------------------------------------------------------------------------------------------------
@@ -101,8 +104,11 @@ class DreamBoothModule(L.LightningModule):
         return make_loader(self.spec, start, self.global_rank, self.trainer.world_size, self.cfg.train.num_workers)
 
     # --- forward pieces -------------------------------------------------------------------------------------------
-    def encode_prompts(self, prompts: list[str]) -> torch.Tensor:
-        """CLIP hidden states; cached per prompt while the text encoder is frozen (DreamBooth has two prompts)."""
+    def encode_prompts(self, prompts: list[str]) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """CLIP hidden states; cached per prompt while the text encoder is frozen (DreamBooth has two prompts).
+        SDXL: (both encoders' penultimate hidden states side by side, the second one's pooled projection)."""
+        if self.text_encoder_2 is not None:
+            return self._encode_sdxl_cached(prompts)
         if self.cfg.train.train_text_encoder:
             return self._encode(prompts)
         missing = [p for p in dict.fromkeys(prompts) if p not in self._prompt_cache]
@@ -112,13 +118,38 @@ class DreamBoothModule(L.LightningModule):
                     self._prompt_cache[prompt] = emb
         return torch.stack([self._prompt_cache[p] for p in prompts])
 
+    def _encode_sdxl_cached(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """SDXL's conditioning, per prompt from the cache (both encoders are frozen for SDXL)."""
+        missing = [p for p in dict.fromkeys(prompts) if p not in self._prompt_cache]
+        if missing:
+            with torch.no_grad():
+                hidden, pooled = self._encode_sdxl(missing)
+            for i, prompt in enumerate(missing):
+                self._prompt_cache[prompt] = (hidden[i], pooled[i])
+        return (torch.stack([self._prompt_cache[p][0] for p in prompts]),
+                torch.stack([self._prompt_cache[p][1] for p in prompts]))
+
+    def _encode_sdxl(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """As StableDiffusionXLPipeline.encode_prompt: hidden_states[-2] of each encoder, concatenated; pooled =
+        the second encoder's projected EOS embedding."""
+        hidden, pooled = [], None
+        for tokenizer, encoder in ((self.tokenizer, self.text_encoder), (self.tokenizer_2, self.text_encoder_2)):
+            ids = tokenizer(prompts, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                            return_tensors="pt").input_ids.to(self.device)
+            out = encoder(ids, output_hidden_states=True)
+            hidden.append(out.hidden_states[-2])
+            pooled = out[0]
+        return torch.cat(hidden, dim=-1), pooled
+
     def _encode(self, prompts: list[str]) -> torch.Tensor:
         ids = self.tokenizer(prompts, padding="max_length", max_length=self.tokenizer.model_max_length,
                              truncation=True, return_tensors="pt").input_ids.to(self.device)
         return self.text_encoder(ids)[0]
 
-    def diffusion_loss(self, pixels: torch.Tensor, embeds: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """Per-example denoising loss (mean over C×H×W), min-SNR weighted when configured."""
+    def diffusion_loss(self, pixels: torch.Tensor, embeds, gen: torch.Generator,
+                       time_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-example denoising loss (mean over C×H×W), min-SNR weighted when configured. SDXL: `embeds` is
+        (hidden, pooled) and `time_ids` the (n, 6) size conditioning (default: uncropped, at the pixels' size)."""
         with torch.no_grad():
             dist = self.vae.encode(pixels.to(self.vae.dtype)).latent_dist
             latents = dist.sample(generator=gen).float() * self.vae.config.scaling_factor
@@ -131,7 +162,15 @@ class DreamBoothModule(L.LightningModule):
         t = torch.randint(0, steps, (latents.shape[0],), generator=gen, device=latents.device).long()
         noisy = self.noise_scheduler.add_noise(latents, noise, t)
         target = self.noise_scheduler.get_velocity(latents, noise, t) if self.v_pred else noise
-        pred = self.unet(noisy, t, embeds).sample
+        if isinstance(embeds, tuple):
+            hidden, pooled = embeds
+            if time_ids is None:
+                h, w = pixels.shape[-2:]
+                time_ids = torch.tensor([[h, w, 0, 0, h, w]] * pixels.shape[0], dtype=torch.float32)
+            cond = {"text_embeds": pooled, "time_ids": time_ids.to(device=latents.device, dtype=pooled.dtype)}
+            pred = self.unet(noisy, t, hidden, added_cond_kwargs=cond).sample
+        else:
+            pred = self.unet(noisy, t, embeds).sample
         per_example = F.mse_loss(pred.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
         if self.cfg.train.snr_gamma:
             per_example = per_example * snr_weights(self.noise_scheduler, t, self.cfg.train.snr_gamma, self.v_pred)
@@ -146,7 +185,7 @@ class DreamBoothModule(L.LightningModule):
         n = int(batch["num_instance"])
         prompts = list(batch["prompts"]) if "prompts" in batch else [self.cfg.data.instance_prompt] * n
         prompts += [self.cfg.data.class_prompt or ""] * (batch["pixels"].shape[0] - n)
-        per_example = self.diffusion_loss(batch["pixels"], self.encode_prompts(prompts), gen)
+        per_example = self.diffusion_loss(batch["pixels"], self.encode_prompts(prompts), gen, batch.get("time_ids"))
         inst = per_example[:n].mean()
         loss = inst
         parts = {"loss_instance": inst.item()}

@@ -31,3 +31,11 @@ def tiny_sd_v(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     return write_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd-v"), seed=TINY_SEED,
                                spec=TinySpec(prediction_type="v_prediction"))
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of a tiny StableDiffusionXLPipeline folder (two text encoders, `text_time` UNet), read-only."""
+    from atelier_diffusion.tiny import write_tiny_sdxl_pipeline
+
+    return write_tiny_sdxl_pipeline(tmp_path_factory.mktemp("tiny-sdxl"), seed=TINY_SEED)
