@@ -14,6 +14,7 @@ import { GgufEngine, OnnxEngine } from './engines/index.js';
 import { chatCompletionsRoutes } from './server/routes/chat-completions.js';
 import { filesRoutes } from './server/routes/files.js';
 import { fineTuningJobsRoutes } from './server/routes/fine-tuning-jobs.js';
+import { studioRoutes } from './server/routes/studio.js';
 
 const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
 const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
@@ -29,7 +30,7 @@ function routes(context: AppContext): RoutePlugin[] {
     outputDir: join(context.store.layout.root, 'images'),
   });
   const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry });
-  return [imageRoutes(images), chatCompletionsRoutes(chatPool(context)), filesRoutes(), fineTuningJobsRoutes(fineTuning)];
+  return [imageRoutes(images), chatCompletionsRoutes(chatPool(context)), filesRoutes(), fineTuningJobsRoutes(fineTuning), studioRoutes()];
 }
 
 /** Chat models load lazily on first request, with the configured threads (0 = all cores) and context size. */

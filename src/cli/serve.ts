@@ -105,6 +105,7 @@ export function registerServe(program: Command, deps: CliDeps): void {
         const names = context.registry.list().map((m) => m.name);
         const served = context.config.models.length > 0 ? context.config.models : names;
         app.log.info({ address, models: served }, `atelier ${deps.version} listening on ${address}/v1 — ${served.length} model(s): ${served.join(', ')}`);
+        if (app.hasRoute({ method: 'GET', url: '/' })) app.log.info({ studio: `${address}/` }, `web studio: ${address}/`);
         if (context.config.apiKeys.length === 0 && !['127.0.0.1', 'localhost', '::1'].includes(context.config.host)) {
           app.log.warn(`listening on ${context.config.host} without API keys: anyone who can reach it can use it`);
         }

@@ -1,0 +1,56 @@
+import { el } from './dom.js';
+
+/** Reads a file as a `data:` URL (what chat image parts carry). */
+export function readDataUrl(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error ?? new Error('could not read the file'));
+    reader.readAsDataURL(file);
+  });
+}
+
+/** An image picker: a file input plus thumbnails with remove buttons of what is attached so far. */
+export interface Attachments {
+  root: HTMLElement;
+  /** The attached images as data URLs, in order. */
+  urls(): string[];
+  /** Replaces what is attached (to put a failed message's images back). */
+  set(urls: readonly string[]): void;
+  clear(): void;
+}
+
+/** Creates an image picker; `label` names its file input. */
+export function createAttachments(label: string): Attachments {
+  let urls: string[] = [];
+  const thumbs = el('div', { class: 'thumbs' });
+  const render = (): void => {
+    thumbs.replaceChildren(...urls.map((url, i) => el('figure', { class: 'thumb' },
+      el('img', { src: url, alt: `attachment ${i + 1}` }),
+      el('button', { type: 'button', title: 'Remove', 'aria-label': `Remove attachment ${i + 1}`, onclick: () => { urls.splice(i, 1); render(); } }, '×'),
+    )));
+  };
+  const input = el('input', {
+    type: 'file', accept: 'image/*', multiple: true, 'aria-label': label,
+    onchange: () => {
+      const files = [...(input.files ?? [])];
+      input.value = '';
+      void Promise.all(files.map(readDataUrl)).then((read) => {
+        urls.push(...read);
+        render();
+      });
+    },
+  });
+  return {
+    root: el('div', { class: 'attachments' }, el('label', { class: 'file-button' }, 'Attach images', input), thumbs),
+    urls: () => [...urls],
+    set: (next) => {
+      urls = [...next];
+      render();
+    },
+    clear: () => {
+      urls = [];
+      render();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { postStream } from './api.js';
+
+/** One message of the conversation as the studio keeps it. */
+export interface Turn {
+  role: 'user' | 'assistant';
+  text: string;
+  /** Attached images as data URLs (user turns only). */
+  images: string[];
+}
+
+/** What the chat form holds besides the conversation. */
+export interface ChatSettings {
+  model: string;
+  system: string;
+  /** JSON Schema text; empty for free text. */
+  schema: string;
+  maxTokens: number | undefined;
+  temperature: number | undefined;
+}
+
+/** How a streamed reply ended. */
+export interface ChatResult {
+  finishReason: string | null;
+  completionTokens: number | null;
+}
+
+type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+function toMessage(turn: Turn): { role: string; content: string | Part[] } {
+  if (turn.images.length === 0) return { role: turn.role, content: turn.text };
+  const parts: Part[] = turn.text ? [{ type: 'text', text: turn.text }] : [];
+  for (const url of turn.images) parts.push({ type: 'image_url', image_url: { url } });
+  return { role: turn.role, content: parts };
+}
+
+/**
+ * `response_format` for a schema typed by the user: json_schema, strict, named `studio_output`. Empty text means
+ * none. Text that is not a JSON object throws here, before any request; whether it is a valid JSON Schema is the
+ * server's call (its 400 is shown as it comes).
+ */
+export function responseFormat(schemaText: string): object | undefined {
+  if (schemaText.trim() === '') return undefined;
+  let schema: unknown;
+  try {
+    schema = JSON.parse(schemaText);
+  } catch (error) {
+    throw new Error(`The JSON schema is not valid JSON: ${(error as Error).message}`);
+  }
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
+    throw new Error('The JSON schema must be a JSON object.');
+  }
+  return { type: 'json_schema', json_schema: { name: 'studio_output', strict: true, schema } };
+}
+
+/** The `/v1/chat/completions` body for the conversation so far, streaming with usage. */
+export function chatBody(turns: readonly Turn[], settings: ChatSettings): Record<string, unknown> {
+  const messages: object[] = settings.system.trim() ? [{ role: 'system', content: settings.system }] : [];
+  messages.push(...turns.map(toMessage));
+  const body: Record<string, unknown> = {
+    model: settings.model, messages, stream: true, stream_options: { include_usage: true },
+  };
+  const format = responseFormat(settings.schema);
+  if (format) body.response_format = format;
+  if (settings.maxTokens !== undefined) body.max_completion_tokens = settings.maxTokens;
+  if (settings.temperature !== undefined) body.temperature = settings.temperature;
+  return body;
+}
+
+/** Streams a reply, calling `onText` with each content delta; resolves with how it ended. */
+export async function streamChat(body: Record<string, unknown>, signal: AbortSignal, onText: (delta: string) => void): Promise<ChatResult> {
+  const result: ChatResult = { finishReason: null, completionTokens: null };
+  for await (const chunk of postStream('/v1/chat/completions', body, signal)) {
+    const choices = (chunk.choices ?? []) as { delta?: { content?: string | null }; finish_reason?: string | null }[];
+    const choice = choices[0];
+    if (choice?.delta?.content) onText(choice.delta.content);
+    if (choice?.finish_reason) result.finishReason = choice.finish_reason;
+    const usage = chunk.usage as { completion_tokens?: number } | null | undefined;
+    if (usage?.completion_tokens !== undefined) result.completionTokens = usage.completion_tokens;
+  }
+  return result;
+}

@@ -1,0 +1,51 @@
+import { el } from './dom.js';
+
+/** One page of the studio. */
+export interface Tab {
+  /** Its id, also its URL hash (`#chat`). */
+  id: string;
+  label: string;
+  root: HTMLElement;
+  /** Called each time the tab is shown: refresh what may have changed elsewhere (models, jobs). */
+  activate(): void;
+  /** Called when another tab is shown: stop polling. */
+  deactivate?(): void;
+}
+
+/**
+ * Puts tab buttons into `nav` and the panels into `panels`; the URL hash picks the tab, so reloads and links keep
+ * it. Returns a function that shows a tab by id.
+ */
+export function mountTabs(tabs: readonly Tab[], nav: HTMLElement, panels: HTMLElement): (id: string) => void {
+  let current: Tab | undefined;
+  const buttons = new Map<string, HTMLButtonElement>();
+  for (const tab of tabs) {
+    const button = el('button', {
+      type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': `panel-${tab.id}`,
+      onclick: () => { location.hash = tab.id; },
+    }, tab.label);
+    buttons.set(tab.id, button);
+    nav.append(button);
+    tab.root.id = `panel-${tab.id}`;
+    tab.root.setAttribute('role', 'tabpanel');
+    tab.root.setAttribute('aria-labelledby', button.id);
+    tab.root.hidden = true;
+    panels.append(tab.root);
+  }
+  const show = (): void => {
+    const next = tabs.find((tab) => `#${tab.id}` === location.hash) ?? tabs[0];
+    if (!next || next === current) return;
+    current?.deactivate?.();
+    if (current) current.root.hidden = true;
+    for (const [id, button] of buttons) button.setAttribute('aria-selected', String(id === next.id));
+    next.root.hidden = false;
+    current = next;
+    next.activate();
+  };
+  window.addEventListener('hashchange', show);
+  show();
+  return (id) => {
+    if (location.hash === `#${id}`) show();
+    else location.hash = id;
+  };
+}
