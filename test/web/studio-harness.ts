@@ -1,0 +1,117 @@
+/**
+ * The web studio as a user gets it: the real `atelier serve` (src/main.ts through tsx; `npm start` runs the same
+ * code from dist/) over a temp ATELIER_HOME, which generates the demo models itself, serving the studio's scripts
+ * freshly compiled from web/src, and a headless system Chromium (found by scripts/ensure-chromium.mjs) driven by
+ * playwright-core. Shared by the test/web files.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensurePythonEnv } from '../../src/personalize/index.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** One JSON log line of the server. */
+export interface LogLine {
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** A running server with a browser page on the studio. */
+export interface Studio {
+  /** The studio's URL as the server logged it (`http://127.0.0.1:PORT/`). */
+  url: string;
+  page: Page;
+  logs: LogLine[];
+  /** Uncaught exceptions in the page: a test run should end with none. */
+  pageErrors: string[];
+  /** GET on the API from Node (to check what the studio did). */
+  api<T>(path: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Options of `startStudio`. */
+export interface StudioOptions {
+  /**
+   * Whether the server may use the Python worker environment (image generation, DreamBooth, the SD demo model,
+   * generated in the background after start-up). Without, it sees an empty cache and skips them.
+   */
+  python?: boolean;
+}
+
+/** Compiles web/src into dist/web as `npm run build` does, so the page runs the sources under test. */
+function buildScripts(): void {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'web', 'tsconfig.json')], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`web build failed: ${result.stdout}${result.stderr}`);
+}
+
+/** $ATELIER_CHROMIUM as the test runner set it, else whatever ensure-chromium finds (or installs). */
+function chromiumPath(): string {
+  if (process.env.ATELIER_CHROMIUM) return process.env.ATELIER_CHROMIUM;
+  const found = spawnSync(process.execPath, [join(root, 'scripts', 'ensure-chromium.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (found.status !== 0) throw new Error('no Chromium for the studio tests (see the ensure-chromium message above)');
+  return found.stdout.trim();
+}
+
+function serve(home: string, python: boolean) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // An empty cache is "no Python environment": serve then skips the Python demo and nothing needs torch.
+  if (!python) env.ATELIER_CACHE = join(home, 'cache');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts'), '--home', home, 'serve', '--port', '0'], { env, stdio: 'pipe' });
+  const logs: LogLine[] = [];
+  let pending = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line) as LogLine);
+  });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, logs, exited, stderr: () => stderr };
+}
+
+/** Starts server and browser; the page is open on the studio. */
+export async function startStudio(options: StudioOptions = {}): Promise<Studio> {
+  buildScripts();
+  if (options.python) ensurePythonEnv();
+  const home = mkdtempSync(join(tmpdir(), 'atelier-web-'));
+  const server = serve(home, options.python ?? false);
+  let url = '';
+  while (!url) {
+    const line = server.logs.find((l) => typeof l.studio === 'string');
+    if (line) url = line.studio as string;
+    const code = await Promise.race([server.exited, sleep(50, 'wait' as const)]);
+    if (code !== 'wait') throw new Error(`atelier serve exited (${String(code)}) before serving the studio: ${server.stderr()}`);
+  }
+  const browser: Browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
+  const page = await browser.newPage();
+  // A loaded 2-core machine answers slowly; waits end on conditions, these only bound them.
+  page.setDefaultTimeout(120_000);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(url);
+  return {
+    url, page, logs: server.logs, pageErrors,
+    api: async <T>(path: string) => (await (await fetch(new URL(path, url))).json()) as T,
+    close: async () => {
+      await browser.close();
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves once the server lists `model` (the Python demo appears a few seconds after start-up). */
+export async function waitForModel(studio: Studio, model: string): Promise<void> {
+  for (;;) {
+    const { data } = await studio.api<{ data: { id: string }[] }>('/v1/models');
+    if (data.some((m) => m.id === model)) return;
+    await sleep(250);
+  }
+}
