@@ -1,8 +1,9 @@
 /**
  * A GGUF v3 writer (the llama.cpp/ggml file format): little-endian header, typed key/value metadata, tensor infos,
  * then the tensor data, each tensor aligned to `general.alignment` bytes from the start of the data section.
- * Only what the demo models need is supported: scalar, string and array values, F32 tensors.
+ * Only what the demo models need is supported: scalar, string and array values, F32 and Q8_0 tensors.
  */
+import { quantizeQ8_0 } from './gguf-quant.js';
 
 /** GGUF metadata value types (numbering from the spec). */
 export const GgufType = {
@@ -29,14 +30,18 @@ export type GgufValue =
   | { type: GgufScalarType; value: number | bigint | boolean | string }
   | { type: 9; itemType: GgufScalarType; items: ReadonlyArray<number | bigint | boolean | string> };
 
-/** ggml tensor element type F32 (the only one written: the demo models are tiny, so nothing is quantised). */
+/** ggml tensor element type F32 (the tiny demo models' only type). */
 export const GGML_TYPE_F32 = 0;
+/** ggml tensor element type Q8_0 (benchmark-size demo models; see gguf-quant.ts). */
+export const GGML_TYPE_Q8_0 = 8;
 
 /** A tensor to store. `dims` are ggml's `ne`, innermost (contiguous) first: a PyTorch `[out, in]` weight is `[in, out]`. */
 export interface GgufTensor {
   name: string;
   dims: number[];
   data: Float32Array;
+  /** Stored type; default F32. Q8_0 needs `dims[0]` to be a multiple of 32. */
+  type?: typeof GGML_TYPE_F32 | typeof GGML_TYPE_Q8_0;
 }
 
 /** Helpers to build typed metadata values. */
@@ -114,6 +119,7 @@ function writeScalar(sink: ByteSink, type: GgufScalarType, v: number | bigint | 
 function tensorBytes(tensor: GgufTensor): Uint8Array {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
   if (count !== tensor.data.length) throw new Error(`tensor ${tensor.name}: dims ${tensor.dims} ≠ ${tensor.data.length} values`);
+  if (tensor.type === GGML_TYPE_Q8_0) return quantizeQ8_0(tensor.data);
   const out = Buffer.alloc(count * 4);
   tensor.data.forEach((v, i) => out.writeFloatLE(v, i * 4));
   return out;
@@ -148,7 +154,7 @@ export function writeGguf(metadata: ReadonlyArray<[string, GgufValue]>, tensors:
     writeString(sink, tensor.name);
     sink.u32(tensor.dims.length);
     for (const d of tensor.dims) sink.u64(d);
-    sink.u32(GGML_TYPE_F32);
+    sink.u32(tensor.type ?? GGML_TYPE_F32);
     sink.u64(offset);
     offset += Math.ceil((blobs[i]?.length ?? 0) / alignment) * alignment;
   });

@@ -80,3 +80,4 @@ export const demoModels: DemoModelSpec[] = [
 
 export { chatmlToolsTemplate, gemmaVisionTemplate, idefics3Template, qwen2VlTemplate } from './chat-template.js';
 export { buildDemoTokenizer, tokenId, type DemoTokenizer } from './tokenizer.js';
+export { generateLlamaGguf, type LlamaGgufOptions } from './llama-gguf.js';
