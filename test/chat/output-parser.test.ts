@@ -53,6 +53,18 @@ describe('OutputParser', () => {
     assert.equal(r.content, '');
   });
 
+  const gemma = '<start_of_turn>model\n```tool_call\n';
+  for (const size of [1, 3, 1000]) {
+    it(`reads Gemma fenced calls in ${size}-char pieces and leaves other code fences in content`, () => {
+      const text = 'Run:\n```python\nprint(1)\n```\n```tool_call\n{"name": "f", "arguments": {"q": "`"}}\n```\n' +
+        '```tool_call\n{"name": "g", "arguments": {}}\n```';
+      const r = parse(text, size, gemma);
+      assert.equal(detectToolSyntax(gemma).family, 'gemma');
+      assert.equal(r.content, 'Run:\n```python\nprint(1)\n```\n');
+      assert.deepEqual(r.calls, [{ name: 'f', arguments: '{"q": "`"}' }, { name: 'g', arguments: '{}' }]);
+    });
+  }
+
   it('reads Llama 3.1 parameters', () => {
     const r = parse('<|python_tag|>{"name": "f", "parameters": {"q": 1}}', 3, '<|python_tag|>');
     assert.deepEqual(r.calls, [{ name: 'f', arguments: '{"q": 1}' }]);

@@ -66,7 +66,8 @@ function walk(template: string, seed: number, parallel: boolean): { name: string
 }
 
 describe('ToolCallConstraint', () => {
-  for (const [family, template] of [['hermes', '<tool_call>'], ['mistral', '[TOOL_CALLS]'], ['llama3', '<|python_tag|>']] as const) {
+  const gemma = '<start_of_turn>user\n{{ tools }}<end_of_turn>\n<start_of_turn>model\n```tool_call\n';
+  for (const [family, template] of [['hermes', '<tool_call>'], ['mistral', '[TOOL_CALLS]'], ['llama3', '<|python_tag|>'], ['gemma', gemma]] as const) {
     it(`${family}: every random walk yields valid calls`, () => {
       let most = 0;
       for (let seed = 1; seed <= 40; seed++) {
