@@ -98,12 +98,18 @@ const tinyConfig = (mode: string) => ({
 
 /** Full and LoRA on the SD-1.5-sized random model at 512 px for one preset, via the Python trainer's benchmark. */
 function gpuPreset(preset: string, steps: number): RunResult[] {
-  const out = python(['-m', 'atelier_diffusion.bench_train', '--size', 'sd15', '--methods', 'full,lora', '--preset', preset,
-    '--steps', String(steps), '--json']);
-  const { rows } = JSON.parse(out.trim().split('\n').at(-1)!) as { rows: { method: string; steps_per_s: number; peak_mib: number }[] };
+  // Not python(): a failed run (out of memory) exits 1 but still prints its row with an `error`.
+  const run = spawnSync(ensurePythonEnv(), ['-m', 'atelier_diffusion.bench_train', '--size', 'sd15', '--methods', 'full,lora',
+    '--preset', preset, '--steps', String(steps), '--json'], { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
+  const last = run.stdout.trim().split('\n').at(-1) ?? '';
+  if (!last.startsWith('{')) throw new Error(`bench_train --preset ${preset} failed:\n${run.stderr.slice(-2000)}`);
+  type Row = { method: string; steps_per_s?: number; peak_mib?: number; precision?: string; optimizer?: string; error?: string };
+  const { rows } = JSON.parse(last) as { rows: Row[] };
   return rows.map((r) => ({
-    label: `sd15 ${r.method} ${preset}`, steps, steps_per_s: r.steps_per_s, wall_s: Number.NaN, peak_rss_mib: null,
-    peak_vram_mib: r.peak_mib,
+    // The optimizer shows whether 8-bit Adam ran (bitsandbytes present) or degraded to AdamW.
+    label: `sd15 ${r.method} ${preset}${r.optimizer ? ` (${r.precision}, ${r.optimizer})` : ''}`, steps,
+    steps_per_s: r.steps_per_s ?? null, wall_s: Number.NaN, peak_rss_mib: null, peak_vram_mib: r.peak_mib ?? null,
+    ...(r.error ? { error: r.error } : {}),
   }));
 }
 

@@ -6,7 +6,11 @@
 `tiny` is the test fixture; `sd15` is a random-weight model with Stable Diffusion 1.5's shapes (UNet 860M, VAE
 84M, CLIP ViT-L/14 text encoder) for GPU machines, since no weights can be downloaded. Each method runs in its own
 process so peak memory is its own: CUDA's max allocated bytes on GPU, max RSS on CPU. Steps/s excludes step 1
-(allocation and kernel selection). Prints a table, or one JSON object with --json.
+(allocation and kernel selection); peak memory covers the whole run (model load, class images, training), and
+training dominates it. A run that fails (out of memory) becomes a row with an `error` and exit status 1. Prints a
+table, or one JSON object with --json. On a CUDA machine, every GPU row of the Training benchmark:
+
+    python -m atelier_diffusion.bench_train --size sd15 --methods full,lora --preset 8gb --steps 10 --json
 """
 
 from __future__ import annotations
@@ -131,8 +135,12 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--preset", args.preset] if args.preset else []
             out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ}, check=False)
             if out.returncode:
+                # One failed run (CUDA out of memory at the 8gb preset, say) is a result too: keep the other rows.
                 sys.stderr.write(out.stderr[-4000:])
-                return out.returncode
+                last = [line for line in out.stderr.strip().splitlines() if line.strip()][-1:] or ["no output"]
+                rows.append({"method": method, "preset": args.preset, "resolution": resolution, "steps": args.steps,
+                             "error": last[0][-300:]})
+                continue
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     if args.json:
         print(json.dumps({"size": args.size, "device": "cuda" if torch.cuda.is_available() else "cpu",
@@ -140,9 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{'method':8} {'preset':7} {'res':>5} {'steps/s':>9} {'peak MiB':>10}  precision / optimizer")
         for r in rows:
+            if "error" in r:
+                print(f"{r['method']:8} {r['preset'] or '-':7} {r['resolution']:>5}  error: {r['error']}")
+                continue
             print(f"{r['method']:8} {r['preset'] or '-':7} {r['resolution']:>5} {r['steps_per_s']:>9} "
                   f"{r['peak_mib']:>10}  {r['precision']} / {r['optimizer']}")
-    return 0
+    return 1 if any("error" in r for r in rows) else 0
 
 
 if __name__ == "__main__":
