@@ -51,6 +51,11 @@ interface St {
   filled: number;
 }
 
+/** `s` with the per-member fields cleared (whitespace run, key lexing, value target). */
+function blank(s: St): St {
+  return { ...s, ws: 0, kl: -1, ks: -1, target: -1, filled: -1 };
+}
+
 /**
  * `{"key":value,…}` against declared, pattern and additional properties. Declared keys are read through a byte
  * trie of their canonical JSON spellings, offering only keys still allowed (not yet present; in schema order, not
@@ -146,19 +151,18 @@ export class ObjectMachine implements Machine {
   }
 
   private compute(s: St, b: number): number {
-    const blank = { ...s, ws: 0, kl: -1, ks: -1, target: -1, filled: -1 };
     switch (s.phase) {
       case O_OPEN:
-        return b === 0x7b ? this.intern({ ...blank, phase: O_FIRST }) : -1;
+        return b === 0x7b ? this.intern({ ...blank(s), phase: O_FIRST }) : -1;
       case O_KEY:
         return this.keyByte(s, b);
       case O_END:
         return -1;
     }
     if (isJsonSpace(b)) return s.ws < this.spec.maxWhitespace ? this.intern({ ...s, ws: s.ws + 1 }) : -1;
-    if (b === 0x7d && (s.phase === O_FIRST || s.phase === O_AFTER)) return this.closable(s) ? this.intern({ ...blank, phase: O_END }) : -1;
-    if (b === 0x22 && (s.phase === O_FIRST || s.phase === O_NEXT) && this.roomForMore(s)) return this.startKey(blank);
-    if (b === 0x2c && s.phase === O_AFTER) return this.roomForMore(s) && this.canAddKey(s) ? this.intern({ ...blank, phase: O_NEXT }) : -1;
+    if (b === 0x7d && (s.phase === O_FIRST || s.phase === O_AFTER)) return this.closable(s) ? this.intern({ ...blank(s), phase: O_END }) : -1;
+    if (b === 0x22 && (s.phase === O_FIRST || s.phase === O_NEXT) && this.roomForMore(s)) return this.startKey(blank(s));
+    if (b === 0x2c && s.phase === O_AFTER) return this.roomForMore(s) && this.canAddKey(s) ? this.intern({ ...blank(s), phase: O_NEXT }) : -1;
     if (b === 0x3a && s.phase === O_COLON) return this.intern({ ...s, phase: O_VALUE, ws: 0 });
     return -1;
   }

@@ -62,7 +62,9 @@ function plainGroups(twin: Leaf, state: number, vocab: Vocabulary, chars: Int32A
  * few tokens that are not plain are walked too (their subtrees are small) but left to the caller's exact walk.
  */
 function walkGroups(twin: Leaf, state: number, vocab: Vocabulary, chars: Int32Array): PlainGroups {
-  const groups: PlainGroups = { ends: [], masks: [], longest: [], union: new Uint32Array(vocab.maskWords) };
+  const ends: number[] = [];
+  const masks: Uint32Array[] = [];
+  const longest: number[] = [];
   const groupOf = new Map<number, number>();
   const { byte, end, tokenStart, tokenIds } = vocab.trie;
   let table = twin.transitions;
@@ -76,23 +78,31 @@ function walkGroups(twin: Leaf, state: number, vocab: Vocabulary, chars: Int32Ar
         table = twin.transitions;
       }
       if (t < 0) continue;
-      for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) {
-        const id = tokenIds[k]!;
-        if (chars[id]! <= 0) continue;
+      const k0 = tokenStart[c]!;
+      const k1 = tokenStart[c + 1]!;
+      if (k1 > k0) {
+        // Tokens at one node share their bytes, hence their end state and group.
         let g = groupOf.get(t);
         if (g === undefined) {
-          groupOf.set(t, (g = groups.ends.length));
-          groups.ends.push(t);
-          groups.masks.push(new Uint32Array(vocab.maskWords));
-          groups.longest.push(0);
+          groupOf.set(t, (g = ends.length));
+          ends.push(t);
+          masks.push(new Uint32Array(vocab.maskWords));
+          longest.push(0);
         }
-        groups.masks[g]![id >>> 5]! |= 1 << (id & 31);
-        groups.union[id >>> 5]! |= 1 << (id & 31);
-        if (chars[id]! > groups.longest[g]!) groups.longest[g] = chars[id]!;
+        const mask = masks[g]!;
+        for (let k = k0; k < k1; k++) {
+          const id = tokenIds[k]!;
+          const n = chars[id]!;
+          if (n <= 0) continue;
+          mask[id >>> 5]! |= 1 << (id & 31);
+          if (n > longest[g]!) longest[g] = n;
+        }
       }
       if (end[c]! > c + 1) visit(c, t);
     }
   };
   visit(0, state);
-  return groups;
+  const union = new Uint32Array(vocab.maskWords);
+  for (const mask of masks) orInto(union, mask);
+  return { ends, masks, longest, union };
 }

@@ -1,9 +1,17 @@
 import { MatcherError } from './errors.js';
+import type { Leaf } from './leaf.js';
 import { leafMask } from './leaf-masks.js';
 import type { Limits } from './limits.js';
 import type { Machine } from './machine.js';
 import type { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
+
+/** A set that is one lexeme in progress: its leaf, the leaf's state, and the set once the lexeme has ended. */
+interface SoleLeaf {
+  leaf: Leaf;
+  state: number;
+  after(final: number): number;
+}
 
 /** Set id 0 is the empty set: a dead parse. */
 export const DEAD = 0;
@@ -30,6 +38,7 @@ export class Runtime {
   private readonly setRows: (Int32Array | undefined)[] = [];
   private readonly structural: number[] = [];
   private readonly returnSets = new Map<number, number>();
+  private readonly soleLeaves: (SoleLeaf | null | undefined)[] = [];
   private readonly masks = new WeakMap<Vocabulary, Map<number, Uint32Array>>();
   /** Set id of the initial state. */
   readonly initial: number;
@@ -49,8 +58,14 @@ export class Runtime {
     if (!row) this.setRows[set] = row = new Int32Array(256).fill(-1);
     let t = row[b]!;
     if (t >= 0) return t;
+    const configs = this.setConfigs[set]!;
+    // Most bytes kill a set of one configuration: answer those without building a seed list.
+    if (configs.length === 1 && this.machines[this.cMachine[configs[0]!]!]!.next(this.cState[configs[0]!]!, b) < 0) {
+      row[b] = DEAD;
+      return DEAD;
+    }
     const seeds: number[] = [];
-    for (const c of this.setConfigs[set]!) {
+    for (const c of configs) {
       const m = this.cMachine[c]!;
       const s = this.machines[m]!.next(this.cState[c]!, b);
       if (s >= 0) seeds.push(this.config(m, s, this.cFrame[c]!));
@@ -115,8 +130,65 @@ export class Runtime {
         const id = tokenIds[k]!;
         mask[id >>> 5]! |= 1 << (id & 31);
       }
-      if (end[c]! > c + 1) this.walk(trie, c, t, mask);
+      if (end[c]! <= c + 1) continue;
+      const sole = this.soleLeaf(t);
+      if (sole) this.walkInLeaf(trie, c, sole, sole.state, mask);
+      else this.walk(trie, c, t, mask);
     }
+  }
+
+  /**
+   * `walk` for a set that is one lexeme in progress: the leaf's own transition table reads the bytes, so the walk
+   * creates no parse sets until the lexeme ends — an object key reached mid-token (`,"name`) would otherwise make
+   * one set per key prefix for every token that starts a key.
+   */
+  private walkInLeaf(trie: TokenTrie, node: number, sole: SoleLeaf, state: number, mask: Uint32Array): void {
+    const { byte, end, tokenStart, tokenIds } = trie;
+    const leaf = sole.leaf;
+    const stop = end[node]!;
+    for (let c = node + 1; c < stop; c = end[c]!) {
+      const t = leaf.next(state, byte[c]!);
+      if (t < 0) continue;
+      for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) {
+        const id = tokenIds[k]!;
+        mask[id >>> 5]! |= 1 << (id & 31);
+      }
+      if (end[c]! <= c + 1) continue;
+      if (leaf.isFinal(t)) {
+        const after = sole.after(t);
+        if (after !== DEAD) this.walk(trie, c, after, mask);
+      }
+      this.walkInLeaf(trie, c, sole, t, mask);
+    }
+  }
+
+  /** The lexeme `set` consists of, when it is exactly one leaf (or leaf view) configuration; cached per set. */
+  private soleLeaf(set: number): SoleLeaf | null {
+    let sole = this.soleLeaves[set];
+    if (sole !== undefined) return sole;
+    sole = null;
+    const configs = this.setConfigs[set]!;
+    if (configs.length === 1) {
+      const c = configs[0]!;
+      const m = this.cMachine[c]!;
+      const machine = this.machines[m]!;
+      const frame = this.cFrame[c]!;
+      const view = machine.leaf ? null : (machine.leafView?.(this.cState[c]!) ?? null);
+      const afterSets = new Map<number, number>();
+      // Once the lexeme is complete the parse goes on where the leaf view resumes, or in the caller's frame.
+      const after = (final: number): number => {
+        let id = afterSets.get(final);
+        if (id === undefined) {
+          id = view ? this.closure([this.config(m, view.resume(final), frame)]) : frame === 0 ? DEAD : this.returnSet(frame);
+          afterSets.set(final, id);
+        }
+        return id;
+      };
+      if (machine.leaf) sole = { leaf: machine.leaf, state: this.cState[c]!, after };
+      else if (view) sole = { leaf: view.leaf, state: view.state, after };
+    }
+    this.soleLeaves[set] = sole;
+    return sole;
   }
 
   /** The configurations of `set` outside leaves and leaf views, as a set of their own (those use lexeme caches). */
