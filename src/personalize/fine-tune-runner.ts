@@ -1,25 +1,23 @@
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
 import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
 import type { JobRecord, JobStatus, Store } from '../store/index.js';
 import { WorkerConfigSchema } from './config-schema.js';
 import type { WorkerConfig } from './dreambooth-config.js';
 import { installJobOutput, type ModelInstaller } from './fine-tune-output.js';
-import { claimJob, releaseJob, takeOverJob } from './job-owner.js';
+import { launchJob, runOutcome } from './job-launch.js';
+import { releaseJob, takeOverJob } from './job-owner.js';
 import { JobRecorder, type LiveProgress } from './job-recorder.js';
 import {
   checkJobConfig,
   fineTuningKind,
   jobParams,
   jobPaths,
-  jobWorkerConfig,
   prepareJob,
   subjectSources,
 } from './job-request.js';
 import { assertTransition, isTerminal } from './job-state.js';
-import { pythonExecutable } from './python-env.js';
 import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
-import { WorkerProcess, workerFailure, type WorkerDriverOptions, type WorkerExit } from './worker-driver.js';
+import type { WorkerDriverOptions, WorkerProcess } from './worker-driver.js';
 import type { WorkerEvent } from './worker-events.js';
 
 /** How the runner starts workers and registers results. */
@@ -270,70 +268,32 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
 
   private async run(queued: JobRecord): Promise<void> {
     const job = this.setStatus(queued, 'running', queued.startedAt === null ? { startedAt: now() } : {});
-    const python = this.options.worker?.python ?? pythonExecutable();
-    if (!existsSync(python)) {
-      const why = `the diffusion worker's Python environment is not installed (${python}); \`atelier train\` installs it`;
-      this.fail(job.id, 'worker_unavailable', why);
-      return;
-    }
-    let launch: ReturnType<typeof jobWorkerConfig>;
-    try {
-      launch = jobWorkerConfig(this.store, job);
-    } catch (error) {
-      this.fail(job.id, error instanceof ApiError ? (error.code ?? 'invalid_request') : 'internal_error', (error as Error).message);
-      return;
-    }
-    const last = this.store.checkpoints.list(job.id).find((checkpoint) => existsSync(checkpoint.path));
-    const recorder = new JobRecorder(this.store, job.id, last?.step ?? null, launch.maxSteps);
-    recorder.message(last ? `Resuming from the checkpoint at step ${last.step}` : 'Fine-tuning job started');
-    const worker = WorkerProcess.start({ cmd: 'train', id: job.id, config: launch.config }, {
-      ...this.options.worker,
-      python,
-      cwd: launch.paths.root,
-      onEvent: (event) => {
-        recorder.record(event);
-        this.emit('event', job.id, event);
-      },
-      onOutput: (line, stream) => this.options.log?.(`[${job.id} ${stream}] ${line}`),
+    const launch = launchJob(this.store, job, {
+      worker: this.options.worker,
+      log: this.options.log,
+      onEvent: (event) => this.emit('event', job.id, event),
     });
+    if (!('worker' in launch)) {
+      this.fail(job.id, launch.code, launch.message);
+      return;
+    }
+    const { worker, recorder, root } = launch;
     this.active = { jobId: job.id, worker, recorder, stopping: null };
-    claimJob(launch.paths.root, worker.pid ?? null);
     const exit = await worker.exited;
-    releaseJob(launch.paths.root);
+    releaseJob(root);
     const stopping = this.active.stopping;
     this.active = null;
-    this.finish(job.id, exit, stopping, recorder);
-  }
-
-  private finish(id: string, exit: WorkerExit, stopping: ActiveRun['stopping'], recorder: JobRecorder): void {
-    const kept = recorder.live.lastCheckpointStep;
-    const keptNote = kept === null ? 'no checkpoint was written yet' : `the checkpoint at step ${kept} is kept`;
-    if (stopping === 'shutdown') {
-      recorder.message(`Training paused by a server shutdown; ${keptNote}`);
-      return;
+    const outcome = runOutcome(exit, stopping, this.get(job.id).status === 'cancelled', recorder);
+    if (outcome.kind === 'failed') this.fail(job.id, outcome.code, outcome.message, outcome.param);
+    if (outcome.kind !== 'succeeded') return;
+    try {
+      const model = installJobOutput(this.store, this.options.installer, job, exit.result!);
+      recorder.message(`New fine-tuned model created: ${model.name}`, 'info', { model: model.name });
+      this.setStatus(this.get(job.id), 'succeeded', { resultModel: model.name, finishedAt: now() });
+      recorder.message('The job has successfully completed');
+    } catch (error) {
+      this.fail(job.id, 'output_invalid', `training finished but its output could not be registered: ${(error as Error).message}`);
     }
-    const job = this.get(id);
-    if (stopping === 'cancel' || job.status === 'cancelled') {
-      recorder.message(`The worker stopped; ${keptNote}`);
-      return;
-    }
-    if (exit.code === 0 && exit.result) {
-      try {
-        this.succeed(job, exit, recorder);
-      } catch (error) {
-        this.fail(id, 'output_invalid', `training finished but its output could not be registered: ${(error as Error).message}`);
-      }
-      return;
-    }
-    const failure = workerFailure(exit);
-    this.fail(id, failure.code, failure.message, failure.param);
-  }
-
-  private succeed(job: JobRecord, exit: WorkerExit, recorder: JobRecorder): void {
-    const model = installJobOutput(this.store, this.options.installer, job, exit.result!);
-    recorder.message(`New fine-tuned model created: ${model.name}`, 'info', { model: model.name });
-    this.setStatus(job, 'succeeded', { resultModel: model.name, finishedAt: now() });
-    recorder.message('The job has successfully completed');
   }
 
   private fail(id: string, code: string, message: string, param: string | null = null): void {
