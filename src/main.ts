@@ -33,15 +33,16 @@ function routes(context: AppContext): RoutePlugin[] {
   return [imageRoutes(images), chatCompletionsRoutes(chatPool(context)), filesRoutes(), fineTuningJobsRoutes(fineTuning), studioRoutes()];
 }
 
-/** Chat models load lazily on first request, with the configured threads (0 = all cores) and context size. */
+/** Chat models load lazily on first request, with the configured threads (0 = all cores), context sizes and KV cache. */
 function chatPool(context: AppContext): ChatModelPool {
-  const { threads, contextSize } = context.config;
+  const { threads, contextSize, modelContextSizes, kvCacheType } = context.config;
   return new ChatModelPool({
     engines: {
-      gguf: () => GgufEngine.create(threads > 0 ? { threads } : {}),
+      gguf: () => GgufEngine.create({ ...(threads > 0 && { threads }), kvCacheType }),
       onnx: async () => new OnnxEngine(threads > 0 ? { threads } : {}),
     },
     contextSize,
+    contextSizes: modelContextSizes,
   });
 }
 

@@ -20,6 +20,8 @@ export interface ChatModelPoolOptions {
   engines: Partial<Record<'gguf' | 'onnx', () => Promise<Engine>>>;
   /** Context size per sequence in tokens (default 4096, capped at the model's trained length). */
   contextSize?: number;
+  /** Context size by model name, overriding `contextSize` for that model (also capped at its trained length). */
+  contextSizes?: Readonly<Record<string, number>>;
   /** Concurrent generations per model (default 4). */
   parallel?: number;
   /** Requests allowed to wait per model beyond `parallel` (default 16). */
@@ -67,7 +69,9 @@ export class ChatModelPool {
       engine = factory();
       this.engines.set(format, engine);
     }
-    const load: LoadOptions = { contextSize: this.options.contextSize ?? 4096, parallel: this.options.parallel ?? 4 };
+    const sizes = this.options.contextSizes ?? {};
+    const contextSize = (Object.hasOwn(sizes, source.name) ? sizes[source.name] : undefined) ?? this.options.contextSize ?? 4096;
+    const load: LoadOptions = { contextSize, parallel: this.options.parallel ?? 4 };
     const model = engine.then(async (e) => new ChatModel(source.name, await e.load(source.path, load)));
     // A failed load is not cached: the next request retries (the file may have been fixed or re-pulled).
     model.catch(() => this.entries.delete(source.name));

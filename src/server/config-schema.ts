@@ -12,8 +12,12 @@ export interface AtelierConfig {
   models: string[];
   /** CPU threads per engine; 0 (default) lets the engine decide. */
   threads: number;
-  /** Context window for chat models, in tokens. Default 4096. */
+  /** Context window for chat models, in tokens, capped at each model's trained length. Default 4096. */
   contextSize: number;
+  /** Context window by model name, overriding `contextSize` (also capped at the trained length). Default none. */
+  modelContextSizes: Record<string, number>;
+  /** GGUF KV cache type; quantized caches fit longer contexts (models with odd head sizes keep F16). Default F16. */
+  kvCacheType: 'F16' | 'Q8_0' | 'Q4_0';
   /** pino level for structured logs. Default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest request body accepted, in bytes (uploads included). Default 100 MiB. */
@@ -32,12 +36,17 @@ export const configSchema = {
     models: { type: 'array', items: { type: 'string', minLength: 1 } },
     threads: { type: 'integer', minimum: 0, maximum: 1024 },
     contextSize: { type: 'integer', minimum: 128, maximum: 1048576 },
+    modelContextSizes: {
+      type: 'object', propertyNames: { minLength: 1 },
+      additionalProperties: { type: 'integer', minimum: 128, maximum: 1048576 },
+    },
+    kvCacheType: { enum: ['F16', 'Q8_0', 'Q4_0'] },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     bodyLimit: { type: 'integer', minimum: 1024 },
   },
 } as const;
 
-/** Environment variable for each key. Lists are comma-separated. `ATELIER_CONFIG` names the config file. */
+/** Environment variable for each key. Lists are comma-separated, maps `name=value` pairs (`a=8192,b=32768`). `ATELIER_CONFIG` names the config file. */
 export const envKeys: Record<keyof AtelierConfig, string> = {
   host: 'ATELIER_HOST',
   port: 'ATELIER_PORT',
@@ -46,6 +55,8 @@ export const envKeys: Record<keyof AtelierConfig, string> = {
   models: 'ATELIER_MODELS',
   threads: 'ATELIER_THREADS',
   contextSize: 'ATELIER_CONTEXT_SIZE',
+  modelContextSizes: 'ATELIER_MODEL_CONTEXT_SIZES',
+  kvCacheType: 'ATELIER_KV_CACHE_TYPE',
   logLevel: 'ATELIER_LOG_LEVEL',
   bodyLimit: 'ATELIER_BODY_LIMIT',
 };

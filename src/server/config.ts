@@ -61,14 +61,29 @@ function readFileLayer(path: string): Partial<AtelierConfig> {
   return checkLayer(parsed, `config file ${path}`);
 }
 
+/** A whole-number variable as a number; anything else stays a string, for the schema to reject with its name. */
+function envInteger(raw: string): number | string {
+  return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+}
+
+/** `a=1,b=2` → `{ a: 1, b: 2 }` (values as in envInteger; a pair without `=` maps to '', which the schema rejects). */
+function envMap(raw: string): Record<string, number | string> {
+  const pairs = raw.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => {
+    const at = pair.lastIndexOf('=');
+    return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), envInteger(pair.slice(at + 1))];
+  });
+  return Object.fromEntries(pairs);
+}
+
 function envLayer(env: NodeJS.ProcessEnv): Partial<AtelierConfig> {
   const layer: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(envKeys)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const type = (configSchema.properties as Record<string, { type?: string }>)[key]?.type;
-    const value = type === 'integer' ? (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw)
+    const value = type === 'integer' ? envInteger(raw)
       : type === 'array' ? raw.split(',').map((s) => s.trim()).filter(Boolean)
+      : type === 'object' ? envMap(raw)
       : raw;
     try {
       checkLayer({ [key]: value }, name);
@@ -90,6 +105,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AtelierConf
     models: [],
     threads: 0,
     contextSize: 4096,
+    modelContextSizes: {},
+    kvCacheType: 'F16',
     logLevel: 'info',
     bodyLimit: 100 * 1024 * 1024,
   };

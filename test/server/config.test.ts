@@ -20,8 +20,21 @@ test('defaults are documented values', (t) => {
   const config = loadConfig({ env: { ATELIER_HOME: home } });
   assert.deepEqual(config, {
     host: '127.0.0.1', port: 8080, home, apiKeys: [], models: [], threads: 0,
-    contextSize: 4096, logLevel: 'info', bodyLimit: 100 * 1024 * 1024,
+    contextSize: 4096, modelContextSizes: {}, kvCacheType: 'F16', logLevel: 'info', bodyLimit: 100 * 1024 * 1024,
   });
+});
+
+test('per-model context sizes and the KV cache type come from the file or the environment', (t) => {
+  const home = tempDir(t);
+  writeFileSync(join(home, 'config.yaml'), 'modelContextSizes:\n  qwen: 32768\n  tiny: 1024\nkvCacheType: Q8_0\n');
+  const fromFile = loadConfig({ env: { ATELIER_HOME: home } });
+  assert.deepEqual([fromFile.modelContextSizes, fromFile.kvCacheType], [{ qwen: 32768, tiny: 1024 }, 'Q8_0']);
+  const env = { ATELIER_HOME: home, ATELIER_MODEL_CONTEXT_SIZES: 'a=8192, org/b:q4=131072', ATELIER_KV_CACHE_TYPE: 'Q4_0' };
+  const fromEnv = loadConfig({ env });
+  assert.deepEqual([fromEnv.modelContextSizes, fromEnv.kvCacheType], [{ a: 8192, 'org/b:q4': 131072 }, 'Q4_0']);
+  assert.throws(() => loadConfig({ env: { ...env, ATELIER_MODEL_CONTEXT_SIZES: 'a=big' } }), /ATELIER_MODEL_CONTEXT_SIZES.*'modelContextSizes.a' must be integer/);
+  assert.throws(() => loadConfig({ env: { ...env, ATELIER_MODEL_CONTEXT_SIZES: 'a=64' } }), /'modelContextSizes.a' must be >= 128/);
+  assert.throws(() => loadConfig({ env: { ...env, ATELIER_KV_CACHE_TYPE: 'Q2_K' } }), /'kvCacheType' must be equal to one of the allowed values \(F16, Q8_0, Q4_0\)/);
 });
 
 test('file < env < flags, and <home>/config.yaml is read when present', (t) => {
