@@ -115,3 +115,11 @@ export async function waitForModel(studio: Studio, model: string): Promise<void>
     await sleep(250);
   }
 }
+
+/**
+ * Polls `condition` until it holds. For waits the page's own waitForFunction cannot do: it evaluates strings with
+ * `new Function`, which the studio's Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+ */
+export async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await sleep(100);
+}

@@ -82,8 +82,12 @@ export function createImagesTab(): ImagesTab {
         }
       }
     } catch (failure) {
-      error.show(describeError(failure));
-      status.textContent = '';
+      // Stop is not an error: the server cancels the work between denoising steps.
+      if (running.signal.aborted) status.textContent = 'stopped';
+      else {
+        error.show(describeError(failure));
+        status.textContent = '';
+      }
     } finally {
       running = null;
       generate.disabled = false;
