@@ -4,6 +4,7 @@ import { Grammar } from './grammar.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { ArrayMachine, LeafMachine, UnionMachine, type Machine } from './machine.js';
 import { ObjectMachine } from './object-machine.js';
+import { finiteDomain, validMembers } from './finite-domain.js';
 import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, type SchemaObject } from './schema-merge.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
 import { assertDisjoint, buildArrayMachine, buildObjectMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
@@ -97,6 +98,28 @@ export class SchemaBuilder {
   }
 
   private buildAt(schema: unknown, pointer: string): number {
+    const mark = { machines: this.machines.length, refs: this.refs.size };
+    try {
+      return this.buildExact(schema, pointer);
+    } catch (e) {
+      const domain = e instanceof CompileError ? finiteDomain(this.root, schema) : null;
+      if (!domain) throw e;
+      this.forget(mark);
+      const kept = validMembers(this.root, domain, schema, pointer);
+      if (kept.length === 0) throw new Unsatisfiable('no listed value satisfies the schema');
+      return this.buildObject({ enum: kept }, pointer);
+    }
+  }
+
+  /** Drops what a failed build left behind: its `$ref` entries (rebuilt on next use) and unfinished placeholders. */
+  private forget(mark: { machines: number; refs: number }): void {
+    // Entries are only ever added, so the ones made since the mark are the last in insertion order.
+    for (const key of [...this.refs.keys()].slice(mark.refs)) this.refs.delete(key);
+    for (let i = mark.machines; i < this.machines.length; i++) this.machines[i] ??= new UnionMachine([]);
+  }
+
+  /** The keyword-by-keyword build; a CompileError here may still be resolved over a finite domain (`buildAt`). */
+  private buildExact(schema: unknown, pointer: string): number {
     if (schema !== null && typeof schema === 'object' && !Array.isArray(schema)) {
       const s = schema as SchemaObject;
       if (typeof s.$ref === 'string' && !hasValidation(withoutRef(s))) return this.ref(s.$ref, pointer);

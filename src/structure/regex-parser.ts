@@ -233,8 +233,11 @@ class Parser {
       case undefined: return this.fail('trailing backslash');
       default:
         if (/[1-9]/.test(c)) return this.fail('backreferences are not regular');
-        if ('^$\\.*+?()[]{}|/'.includes(c) || (inClass && c === '-')) return one(c.codePointAt(0)!);
-        return this.fail(`invalid identity escape \\${c} (u flag)`);
+        // Escaped ASCII punctuation is that character in every regex dialect a schema author may have meant
+        // (ECMAScript without the u flag, Python, PCRE), so `\_` or `\@` is taken literally; escaped letters and
+        // non-ASCII characters mean different things in different dialects and stay refused.
+        if (/^[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]$/.test(c)) return one(c.codePointAt(0)!);
+        return this.fail(`invalid identity escape \\${c}`);
     }
   }
 

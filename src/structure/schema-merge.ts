@@ -143,7 +143,8 @@ function crossAdditional(out: SchemaObject, a: SchemaObject, b: SchemaObject, po
 
 /**
  * `not` in the forms with an exact positive meaning: `not: {}`/`not: true` (nothing is valid) and `not: {type}`
- * (remove those types). Returns the schema without `not`; other forms are a CompileError.
+ * (remove those types). Returns the schema without `not`; other forms are a CompileError (which a finite domain
+ * beside it can still resolve: see `finiteDomain`).
  */
 export function applyNot(root: unknown, s: SchemaObject, pointer: string): SchemaObject {
   if (!('not' in s)) return s;
@@ -159,7 +160,7 @@ export function applyNot(root: unknown, s: SchemaObject, pointer: string): Schem
     if (kept.length === 0) throw new Unsatisfiable('not removes every type');
     return { ...rest, type: kept };
   }
-  throw new CompileError('not', pointer, 'only not {} and not {type} are enforced by the decoder');
+  throw new CompileError('not', pointer, 'only not {} and not {type} are enforced by the decoder (and any not beside enum/const)');
 }
 
 /** The `type` keyword as a list (all types when absent). */

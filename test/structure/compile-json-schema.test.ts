@@ -34,6 +34,18 @@ const table: [string, unknown, [string, boolean | 'stricter'][]][] = [
     [['{"a":1}', true], ['{"a":"s"}', false], ['{"a":null}', false], ['{"b":1}', false], ['{"a":[]}', true]]],
   ['oneOf with disjoint types', { oneOf: [{ type: 'string' }, { type: 'integer' }] }, [['"a"', true], ['3', true], ['true', false]]],
   ['draft-4 exclusive bounds', { type: 'number', maximum: 3, exclusiveMaximum: true }, [['2.99', true], ['3', false]]],
+  ['not beside enum: the values not matches are dropped', { allOf: [{ enum: ['a', 'b', 1, 2.5, null] }, { not: { anyOf: [{ type: 'integer' }, { const: 'b' }] } }] },
+    [['"a"', true], ['"b"', false], ['1', false], ['2.5', true], ['null', true], ['"c"', false]]],
+  ['overlapping oneOf over an enum, with $ref into definitions', { definitions: { short: { maxLength: 1 } }, enum: ['x', 'yy', 'zzz'], oneOf: [{ $ref: '#/definitions/short' }, { pattern: '^[xy]' }] },
+    [['"yy"', true], ['"zzz"', false], ['"x"', false]]],
+  ['if/then over an enum', { enum: [1, 4, 5], if: { minimum: 3 }, then: { multipleOf: 2 } }, [['1', true], ['4', true], ['5', false]]],
+  ['escaped ASCII punctuation in a pattern is literal', { type: 'string', pattern: '^a\\_\\@\\-b$' }, [['"a_@-b"', true], ['"a\\\\_@-b"', false]]],
+  ['a $ref that failed inside a finite-domain fallback is built afresh where used again', {
+    definitions: { noX: { not: { pattern: 'x' } } },
+    type: 'object',
+    properties: { a: { enum: ['x', 'y'], allOf: [{ $ref: '#/definitions/noX' }] }, b: { anyOf: [{ const: 'xx' }, { const: 'zz' }], $ref: '#/definitions/noX' } },
+    additionalProperties: false,
+  }, [['{"a":"y"}', true], ['{"a":"x"}', false], ['{"b":"zz"}', true], ['{"b":"xx"}', false]]],
   ['schema with no type accepts every type', { properties: { a: { type: 'integer' } } }, [['"s"', true], ['{"a":"x"}', false], ['{"a":2}', true], ['[1]', true]]],
 ];
 

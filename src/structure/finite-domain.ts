@@ -1,0 +1,124 @@
+import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { CompileError } from './errors.js';
+
+/**
+ * Schemas over a finite domain: when a schema (or one of its `allOf` members, or every alternative of an `anyOf`
+ * or `oneOf`, through `$ref`s) lists its values with `enum` or `const`, every valid instance is one of them, so the schema is exactly the enum of the listed
+ * values that validate against the *whole* schema — whatever other keywords it holds (`not`, overlapping `oneOf`,
+ * `if`/`then`, `dependencies`, …). Deciding concrete values is exact where a grammar for those keywords is out of
+ * reach. The decider is ajv, a reference validator: our own grammar is stricter than JSON Schema in places
+ * (canonical spellings), so it could not decide membership exactly.
+ */
+
+/** The values `schema` is confined to, or null when it names none (resolving local `$ref`s in `root`). */
+export function finiteDomain(root: unknown, schema: unknown, depth = 0): unknown[] | null {
+  if (!isObject(schema) || depth > 32) return null;
+  if (Array.isArray(schema.enum)) return schema.enum;
+  if ('const' in schema) return [schema.const];
+  if (typeof schema.$ref === 'string') {
+    const target = localTarget(root, schema.$ref);
+    const found = target === undefined ? null : finiteDomain(root, target, depth + 1);
+    if (found) return found;
+  }
+  if (Array.isArray(schema.allOf)) {
+    for (const member of schema.allOf) {
+      const found = finiteDomain(root, member, depth + 1);
+      if (found) return found;
+    }
+  }
+  // A union is finite when each alternative is.
+  for (const union of [schema.anyOf, schema.oneOf]) {
+    if (!Array.isArray(union) || union.length === 0) continue;
+    const parts = union.map((alt) => finiteDomain(root, alt, depth + 1));
+    if (parts.every((p) => p !== null)) return parts.flat();
+  }
+  return null;
+}
+
+/** The values of `domain` that `schema` accepts, decided by ajv; refuses (CompileError) what ajv cannot compile. */
+export function validMembers(root: unknown, domain: readonly unknown[], schema: unknown, pointer: string): unknown[] {
+  const validate = validatorFor(root, schema, pointer);
+  return domain.filter((v) => validate(v) === true);
+}
+
+const OPTIONS = { strict: false, validateSchema: false, allErrors: false, logger: false } as const;
+let draft7: Ajv | undefined;
+let draft2020: Ajv2020 | undefined;
+
+function ajvFor(root: unknown): Ajv | Ajv2020 {
+  const declared = isObject(root) ? String(root.$schema ?? '') : '';
+  if (/2019-09|2020-12/.test(declared)) return (draft2020 ??= withFormats(new Ajv2020(OPTIONS)));
+  return (draft7 ??= withFormats(new Ajv(OPTIONS)));
+}
+
+function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
+  (addFormats as unknown as (a: T) => void)(ajv);
+  return ajv;
+}
+
+/** Compiles `schema` with the root's definitions in reach of its `#/…` references. */
+function validatorFor(root: unknown, schema: unknown, pointer: string): ValidateFunction {
+  const doc: Record<string, unknown> = isObject(schema) ? { ...(modernised(schema) as Record<string, unknown>) } : { allOf: [schema] };
+  for (const key of ['definitions', '$defs'] as const) {
+    if (!isObject(root) || !(key in root) || root === schema) continue;
+    if (key in doc) throw new CompileError('enum', pointer, `a subschema with its own ${key} cannot be decided value by value`);
+    doc[key] = modernised(root[key]);
+  }
+  delete doc.$id;
+  delete doc.id;
+  delete doc.$schema;
+  delete doc.$async;
+  // Copied out of the root, `#` and pointers outside the definitions would resolve against the copy instead.
+  if (root !== schema && refsIn(doc).some((r) => !/^#\/(definitions|\$defs)\//.test(r))) {
+    throw new CompileError('enum', pointer, 'a subschema referring outside the definitions cannot be decided value by value');
+  }
+  const ajv = ajvFor(root);
+  try {
+    return ajv.compile(doc as AnySchema);
+  } catch (e) {
+    throw new CompileError('enum', pointer, `the schema cannot be decided value by value: ${(e as Error).message}`);
+  } finally {
+    ajv.removeSchema(doc as AnySchema);
+  }
+}
+
+/** A copy with draft-04 boolean `exclusiveMinimum`/`exclusiveMaximum` in their later numeric form. */
+function modernised(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(modernised);
+  if (!isObject(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'enum' || k === 'const' ? v : modernised(v);
+  for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (typeof out[flag] !== 'boolean') continue;
+    if (out[flag] === true && typeof out[bound] === 'number') {
+      out[flag] = out[bound];
+      delete out[bound];
+    } else delete out[flag];
+  }
+  return out;
+}
+
+/** Every `$ref` string anywhere in `schema`. */
+function refsIn(schema: unknown): string[] {
+  if (Array.isArray(schema)) return schema.flatMap(refsIn);
+  if (!isObject(schema)) return [];
+  return Object.entries(schema).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [v] : k === 'enum' || k === 'const' ? [] : refsIn(v)));
+}
+
+function localTarget(root: unknown, ref: string): unknown {
+  if (ref === '#') return root;
+  if (!ref.startsWith('#/')) return undefined;
+  let node: unknown = root;
+  for (const raw of ref.slice(2).split('/')) {
+    const token = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!isObject(node) && !Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[token];
+  }
+  return node;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
