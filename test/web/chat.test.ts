@@ -16,6 +16,8 @@ interface ChatBody {
   response_format?: { type: string; json_schema: { strict: boolean; schema: object } };
 }
 
+const KEY = 'sk-studio-test-0123456789';
+
 const schema = {
   type: 'object',
   properties: { name: { type: 'string', maxLength: 6 }, legs: { type: 'integer', minimum: 0, maximum: 8 } },
@@ -53,11 +55,32 @@ describe('web studio: models and chat in headless Chromium', () => {
   let studio: Studio;
   let page: Page;
   before(async () => {
-    studio = await startStudio();
+    studio = await startStudio({ apiKey: KEY });
     page = studio.page;
   });
   after(async () => {
     await studio.close();
+  });
+
+  it('opens on the Chat tab and shows one tab at a time', async () => {
+    assert.deepEqual(await page.getByRole('tabpanel').evaluateAll((panels) => panels.map((p) => p.id)), ['panel-chat']);
+    await page.getByRole('tab', { name: 'Models' }).click();
+    assert.deepEqual(await page.getByRole('tabpanel').evaluateAll((panels) => panels.map((p) => p.id)), ['panel-models']);
+    assert.equal(await page.getByRole('tab', { name: 'Models' }).getAttribute('aria-selected'), 'true');
+    assert.ok(page.url().endsWith('#models'));
+  });
+
+  it('asks for the API key the server wants and keeps it in this browser', async () => {
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    const refused = chat(page).getByRole('alert').filter({ hasText: 'Could not list the models' });
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /^Could not list the models: 401 invalid_request_error: You didn't provide an API key/);
+    await page.getByLabel('API key').fill(KEY);
+    await page.getByLabel('API key').press('Enter');
+    await refused.waitFor({ state: 'hidden' });
+    await chat(page).locator('#chat-model option[value="atelier-demo-gguf"]').waitFor({ state: 'attached' });
+    await page.reload();
+    assert.equal(await page.getByLabel('API key').inputValue(), KEY);
   });
 
   it('lists the demo models with their kind and format', async () => {
@@ -113,7 +136,7 @@ describe('web studio: models and chat in headless Chromium', () => {
     ] }]);
     assert.ok(reply.length > 0);
     assert.match(meta, /finish: length · 4 tokens/);
-    assert.ok(await chat(page).getByRole('alert').isHidden());
+    assert.equal(await chat(page).getByRole('alert').count(), 0, 'no error is shown');
     assert.equal(await page.locator('#chat-transcript .message.user img').count(), 1, 'the sent image shows in the transcript');
     assert.equal(await page.locator('.composer .thumb').count(), 0, 'the composer is cleared');
   });

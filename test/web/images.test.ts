@@ -119,6 +119,7 @@ describe('web studio: images and DreamBooth in headless Chromium', () => {
     await ft.getByRole('button', { name: 'Generate with this model' }).click();
     const images = page.locator('#panel-images');
     await images.waitFor({ state: 'visible' });
+    assert.ok(await ft.isHidden(), 'the Personalize tab gave way to Images');
     assert.equal(await images.locator('#images-model').inputValue(), job.fine_tuned_model);
     assert.equal(await images.locator('#images-prompt').inputValue(), 'a photo of sks dog');
     const cards = await generate(page, { steps: '2', seed: '1', n: '1', negative: '', guidance: '' }, 1);

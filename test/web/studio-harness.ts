@@ -28,7 +28,7 @@ export interface Studio {
   logs: LogLine[];
   /** Uncaught exceptions in the page: a test run should end with none. */
   pageErrors: string[];
-  /** GET on the API from Node (to check what the studio did). */
+  /** GET on the API from Node, with the API key if any (to check what the studio did). */
   api<T>(path: string): Promise<T>;
   close(): Promise<void>;
 }
@@ -40,6 +40,8 @@ export interface StudioOptions {
    * generated in the background after start-up). Without, it sees an empty cache and skips them.
    */
   python?: boolean;
+  /** Starts the server with `--api-key KEY`: /v1 then needs it, the studio's own files do not. */
+  apiKey?: string;
 }
 
 /** Compiles web/src into dist/web as `npm run build` does, so the page runs the sources under test. */
@@ -57,11 +59,12 @@ function chromiumPath(): string {
   return found.stdout.trim();
 }
 
-function serve(home: string, python: boolean) {
+function serve(home: string, python: boolean, apiKey: string | undefined) {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // An empty cache is "no Python environment": serve then skips the Python demo and nothing needs torch.
   if (!python) env.ATELIER_CACHE = join(home, 'cache');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts'), '--home', home, 'serve', '--port', '0'], { env, stdio: 'pipe' });
+  const args = ['--import', 'tsx', join(root, 'src', 'main.ts'), '--home', home, 'serve', '--port', '0', ...(apiKey ? ['--api-key', apiKey] : [])];
+  const child = spawn(process.execPath, args, { env, stdio: 'pipe' });
   const logs: LogLine[] = [];
   let pending = '';
   let stderr = '';
@@ -80,7 +83,7 @@ export async function startStudio(options: StudioOptions = {}): Promise<Studio> 
   buildScripts();
   if (options.python) ensurePythonEnv();
   const home = mkdtempSync(join(tmpdir(), 'atelier-web-'));
-  const server = serve(home, options.python ?? false);
+  const server = serve(home, options.python ?? false, options.apiKey);
   let url = '';
   while (!url) {
     const line = server.logs.find((l) => typeof l.studio === 'string');
@@ -97,7 +100,10 @@ export async function startStudio(options: StudioOptions = {}): Promise<Studio> 
   await page.goto(url);
   return {
     url, page, logs: server.logs, pageErrors,
-    api: async <T>(path: string) => (await (await fetch(new URL(path, url))).json()) as T,
+    api: async <T>(path: string) => {
+      const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+      return (await (await fetch(new URL(path, url), { headers })).json()) as T;
+    },
     close: async () => {
       await browser.close();
       server.child.kill('SIGTERM');

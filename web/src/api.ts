@@ -7,10 +7,14 @@ export function getApiKey(): string {
   return localStorage.getItem(keyStorage) ?? '';
 }
 
-/** Stores the API key for later visits; an empty key removes it. */
+/** Name of the window event `setApiKey` dispatches, so what is shown can reload with the new key. */
+export const apiKeyChanged = 'atelier:api-key';
+
+/** Stores the API key for later visits (an empty key removes it) and dispatches `apiKeyChanged`. */
 export function setApiKey(key: string): void {
   if (key === '') localStorage.removeItem(keyStorage);
   else localStorage.setItem(keyStorage, key);
+  window.dispatchEvent(new Event(apiKeyChanged));
 }
 
 /** An error the API answered with: HTTP status plus the fields of OpenAI's error body. */

@@ -2,7 +2,7 @@ import { describeError } from './api.js';
 import { createAttachments } from './attachments.js';
 import { chatBody, streamChat, type ChatResult, type Turn } from './chat-request.js';
 import { alertBox, el, field, numberOrUndefined } from './dom.js';
-import { fillModelSelect, listModels } from './models.js';
+import { createModelPicker } from './models.js';
 import type { Tab } from './tabs.js';
 
 /** A message in the transcript; `content` is what streaming writes into. */
@@ -38,7 +38,8 @@ function describeEnd(meta: HTMLElement, content: HTMLElement, result: ChatResult
 export function createChatTab(): Tab {
   const turns: Turn[] = [];
   let running: AbortController | null = null;
-  const model = el('select', { id: 'chat-model' });
+  const picker = createModelPicker('chat', 'chat-model');
+  const model = picker.select;
   const maxTokens = el('input', { type: 'number', id: 'chat-max-tokens', min: 1, value: 256 });
   const temperature = el('input', { type: 'number', id: 'chat-temperature', min: 0, max: 2, step: 0.1, placeholder: 'default' });
   const system = el('textarea', { id: 'chat-system', rows: 2, placeholder: 'You are a helpful assistant.' });
@@ -109,17 +110,11 @@ export function createChatTab(): Tab {
     field('Message', input), attachments.root, el('div', { class: 'buttons' }, send, stop));
   const root = el('section', { class: 'chat' },
     el('div', { class: 'toolbar' }, field('Model', model), field('Max tokens', maxTokens), field('Temperature', temperature), clear),
+    picker.alert,
     el('details', { class: 'options' }, el('summary', { text: 'System prompt and JSON schema' }),
       field('System prompt', system),
       field('JSON schema', schema, 'Sent as response_format json_schema with strict: true; the reply is guaranteed to match it.')),
     transcript, error.root, form,
   );
-  const refreshModels = async (): Promise<void> => {
-    try {
-      fillModelSelect(model, await listModels(), 'chat');
-    } catch (failure) {
-      error.show(describeError(failure));
-    }
-  };
-  return { id: 'chat', label: 'Chat', root, activate: () => void refreshModels() };
+  return { id: 'chat', label: 'Chat', root, activate: () => void picker.refresh() };
 }

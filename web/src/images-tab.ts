@@ -1,6 +1,6 @@
 import { describeError, postStream } from './api.js';
 import { alertBox, el, field, numberOrUndefined } from './dom.js';
-import { fillModelSelect, listModels } from './models.js';
+import { createModelPicker } from './models.js';
 import { base64Bytes, pngParameters } from './png-text.js';
 import type { Tab } from './tabs.js';
 
@@ -31,7 +31,8 @@ function resultCard(b64: string, seed: unknown, size: unknown, model: string): H
  */
 export function createImagesTab(): ImagesTab {
   let running: AbortController | null = null;
-  const model = el('select', { id: 'images-model' });
+  const picker = createModelPicker('image', 'images-model');
+  const model = picker.select;
   const prompt = el('textarea', { id: 'images-prompt', rows: 3, required: true, placeholder: 'a photo of sks dog on the moon' });
   const negative = el('textarea', { id: 'images-negative', rows: 2, placeholder: 'blurry, low quality' });
   const size = el('input', { id: 'images-size', placeholder: 'native', pattern: '\\d+x\\d+', list: 'image-sizes' });
@@ -96,24 +97,16 @@ export function createImagesTab(): ImagesTab {
     }
   };
 
-  const refreshModels = async (prefer?: string): Promise<void> => {
-    try {
-      fillModelSelect(model, await listModels(), 'image', prefer);
-      if (prefer && [...model.options].some((option) => option.value === prefer)) model.value = prefer;
-    } catch (failure) {
-      error.show(describeError(failure));
-    }
-  };
   const form = el('form', { class: 'image-form', onsubmit: (event) => { event.preventDefault(); void run(); } },
     field('Model', model), field('Prompt', prompt), field('Negative prompt', negative),
     el('div', { class: 'row' }, field('Size', size), sizes, field('Steps', steps), field('Guidance', guidance), field('Seed', seed), field('Images', count), field('Sampler', sampler)),
     el('div', { class: 'buttons' }, generate, stop, progress, status));
-  const root = el('section', { class: 'images' }, form, error.root, gallery);
+  const root = el('section', { class: 'images' }, picker.alert, form, error.root, gallery);
   return {
     id: 'images', label: 'Images', root,
-    activate: () => void refreshModels(),
+    activate: () => void picker.refresh(),
     use: async (name, text) => {
-      await refreshModels(name);
+      await picker.refresh(name);
       prompt.value = text;
     },
   };

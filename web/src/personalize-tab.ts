@@ -3,7 +3,7 @@ import { alertBox, el, field, numberOrUndefined } from './dom.js';
 import { createJobDetail } from './job-detail.js';
 import type { Job } from './jobs.js';
 import { createJobsList } from './jobs-list.js';
-import { fillModelSelect, listModels } from './models.js';
+import { createModelPicker } from './models.js';
 import type { Tab } from './tabs.js';
 
 /** Uploads one subject photo (or a zip of them) with the purpose DreamBooth jobs read: `fine-tune`. */
@@ -59,8 +59,9 @@ function photosProblem(files: readonly File[]): string | null {
 export function createPersonalizeTab(generate: (model: string, prompt: string) => void): Tab {
   let selected: string | null = null;
   let listTimer: ReturnType<typeof setInterval> | undefined;
+  const picker = createModelPicker('image', 'ft-model');
   const form: JobForm = {
-    model: el('select', { id: 'ft-model' }),
+    model: picker.select,
     photos: el('input', { type: 'file', id: 'ft-photos', accept: 'image/*,.zip', multiple: true }),
     className: el('input', { id: 'ft-class', required: true, placeholder: 'dog' }),
     identifier: el('input', { id: 'ft-identifier', value: 'sks', pattern: '\\S+' }),
@@ -113,11 +114,11 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
     el('div', { class: 'row' }, field('Steps', form.steps), field('Resolution', form.resolution), field('Model suffix', form.suffix)),
     el('details', { class: 'options' }, el('summary', { text: 'Worker config overrides (JSON)' }), field('Config', form.config)),
     el('div', { class: 'buttons' }, submit, status), error.root);
-  const root = el('section', { class: 'personalize' }, el('div', { class: 'columns' }, el('div', {}, formView, list.root), detail.root));
+  const root = el('section', { class: 'personalize' }, picker.alert, el('div', { class: 'columns' }, el('div', {}, formView, list.root), detail.root));
   return {
     id: 'personalize', label: 'Personalize', root,
     activate: () => {
-      void listModels().then((models) => fillModelSelect(form.model, models, 'image'), (failure: unknown) => error.show(describeError(failure)));
+      void picker.refresh();
       void list.refresh();
       listTimer = setInterval(() => void list.refresh(), 5000);
       if (selected) detail.show(selected);

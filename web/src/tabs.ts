@@ -1,3 +1,4 @@
+import { apiKeyChanged } from './api.js';
 import { el } from './dom.js';
 
 /** One page of the studio. */
@@ -43,6 +44,8 @@ export function mountTabs(tabs: readonly Tab[], nav: HTMLElement, panels: HTMLEl
     next.activate();
   };
   window.addEventListener('hashchange', show);
+  // A new API key may open what the old one could not: the shown tab reloads its data.
+  window.addEventListener(apiKeyChanged, () => current?.activate());
   show();
   return (id) => {
     if (location.hash === `#${id}`) show();
