@@ -46,6 +46,8 @@ async function setup(page: Page, model: string, maxTokens: number, schemaText = 
   await page.locator(`#chat-model option[value="${model}"]`).waitFor({ state: 'attached' });
   await chat(page).getByLabel('Model').selectOption(model);
   await chat(page).getByLabel('Max tokens').fill(String(maxTokens));
+  // Greedy decoding: the random demo weights then give the same reply every run (sampled, one may end at once).
+  await chat(page).getByLabel('Temperature').fill('0');
   const details = chat(page).locator('details.options');
   if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
   await chat(page).getByLabel('JSON schema').fill(schemaText);

@@ -75,8 +75,23 @@ describe('web studio: images and DreamBooth in headless Chromium', () => {
     assert.ok(await page.locator('#panel-images').getByRole('alert').isHidden());
   });
 
-  it('uploads subject photos, creates a job that appears in the list, follows it and cancels it', async () => {
+  it('checks the photos and the config overrides before uploading anything', async () => {
     await page.getByRole('tab', { name: 'Personalize' }).click();
+    const ft = page.locator('#panel-personalize');
+    await ft.locator(`#ft-model option[value="${SD}"]`).waitFor({ state: 'attached' });
+    await ft.getByLabel('Subject photos').setInputFiles([0, 1].map((i) => ({ name: `dog-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(subjectPhoto(i)) })));
+    await ft.getByLabel('Class word').fill('dog');
+    await ft.getByRole('button', { name: 'Upload and start training' }).click();
+    await ft.getByRole('alert').filter({ hasText: 'Choose 3–5 photos of the subject (or one zip of them); 2 chosen.' }).waitFor();
+    await ft.getByLabel('Subject photos').setInputFiles([0, 1, 2].map((i) => ({ name: `dog-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(subjectPhoto(i)) })));
+    await ft.locator('details.options summary').click();
+    await ft.locator('#ft-config').fill('{"train": ');
+    await ft.getByRole('button', { name: 'Upload and start training' }).click();
+    await ft.getByRole('alert').filter({ hasText: 'The worker config overrides are not valid JSON' }).waitFor();
+    assert.deepEqual((await studio.api<Page_<FileWire>>('/v1/files')).data, []);
+  });
+
+  it('uploads subject photos, creates a job that appears in the list, follows it and cancels it', async () => {
     const id = await startJob(page, studio, 500);
     const files = (await studio.api<Page_<FileWire>>('/v1/files?purpose=fine-tune&order=asc')).data;
     assert.deepEqual(files.map((f) => [f.filename, f.purpose]), [['dog-0.png', 'fine-tune'], ['dog-1.png', 'fine-tune'], ['dog-2.png', 'fine-tune']]);

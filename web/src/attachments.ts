@@ -20,8 +20,8 @@ export interface Attachments {
   clear(): void;
 }
 
-/** Creates an image picker; `label` names its file input. */
-export function createAttachments(label: string): Attachments {
+/** Creates an image picker; `label` names its file input, `onError` hears of files that could not be read. */
+export function createAttachments(label: string, onError: (message: string) => void): Attachments {
   let urls: string[] = [];
   const thumbs = el('div', { class: 'thumbs' });
   const render = (): void => {
@@ -38,7 +38,7 @@ export function createAttachments(label: string): Attachments {
       void Promise.all(files.map(readDataUrl)).then((read) => {
         urls.push(...read);
         render();
-      });
+      }, (failure: unknown) => onError(`Could not read the image: ${failure instanceof Error ? failure.message : String(failure)}`));
     },
   });
   return {

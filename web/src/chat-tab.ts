@@ -46,8 +46,8 @@ export function createChatTab(): Tab {
   const schema = el('textarea', { id: 'chat-schema', rows: 6, spellcheck: false, placeholder: '{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}' });
   const transcript = el('ol', { class: 'transcript', id: 'chat-transcript', 'aria-live': 'polite' });
   const input = el('textarea', { id: 'chat-input', rows: 3, placeholder: 'Message (Ctrl+Enter sends)' });
-  const attachments = createAttachments('Attach images to the message');
   const error = alertBox();
+  const attachments = createAttachments('Attach images to the message', error.show);
   const send = el('button', { type: 'submit' }, 'Send');
   const stop = el('button', { type: 'button', disabled: true, onclick: () => running?.abort() }, 'Stop');
 

@@ -57,8 +57,11 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
   const buttons = el('div', { class: 'buttons' });
   const checkpoints = el('tbody');
   const events = el('ol', { class: 'events', id: 'job-events' });
-  const older = el('button', { type: 'button', hidden: true, onclick: () => void log?.loadOlder().then(renderEvents) }, 'Load older events');
   const error = alertBox();
+  const older = el('button', {
+    type: 'button', hidden: true,
+    onclick: () => void log?.loadOlder().then(renderEvents, (failure: unknown) => error.show(describeError(failure))),
+  }, 'Load older events');
   const renderEvents = (): void => {
     events.replaceChildren(...(log?.events ?? []).map(eventRow));
     older.hidden = !log?.hasOlder;

@@ -28,8 +28,21 @@ interface JobForm {
   config: HTMLTextAreaElement;
 }
 
+/** The worker config overrides typed into the form (an object), or undefined when empty; throws on bad JSON. */
+function configOverrides(text: string): Record<string, unknown> | undefined {
+  if (text.trim() === '') return undefined;
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`The worker config overrides are not valid JSON: ${(error as Error).message}`);
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new Error('The worker config overrides must be a JSON object.');
+  return config as Record<string, unknown>;
+}
+
 /** The `POST /v1/fine_tuning/jobs` body: the first upload is `training_file`, the rest `instance_files`. */
-function jobBody(form: JobForm, fileIds: string[]): Record<string, unknown> {
+function jobBody(form: JobForm, fileIds: string[], config: Record<string, unknown> | undefined): Record<string, unknown> {
   const hyperparameters: Record<string, unknown> = {
     class_name: form.className.value.trim(), identifier: form.identifier.value.trim() || 'sks', mode: form.mode.value,
   };
@@ -39,7 +52,7 @@ function jobBody(form: JobForm, fileIds: string[]): Record<string, unknown> {
   if (resolution !== undefined) hyperparameters.resolution = resolution;
   const dreambooth: Record<string, unknown> = { hyperparameters };
   if (fileIds.length > 1) dreambooth.instance_files = fileIds.slice(1);
-  if (form.config.value.trim()) dreambooth.config = JSON.parse(form.config.value) as unknown;
+  if (config) dreambooth.config = config;
   const body: Record<string, unknown> = { model: form.model.value, training_file: fileIds[0], method: { type: 'dreambooth', dreambooth } };
   if (form.suffix.value.trim()) body.suffix = form.suffix.value.trim();
   return body;
@@ -89,13 +102,15 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
     if (problem) return error.show(problem);
     submit.disabled = true;
     try {
+      // Checked before any upload, so a typo costs no orphaned files.
+      const config = configOverrides(form.config.value);
       const ids: string[] = [];
       for (const file of files) {
         status.textContent = `uploading ${ids.length + 1} of ${files.length}…`;
         ids.push(await uploadPhoto(file));
       }
       status.textContent = 'creating the job…';
-      const job = await postJson<Job>('/v1/fine_tuning/jobs', jobBody(form, ids));
+      const job = await postJson<Job>('/v1/fine_tuning/jobs', jobBody(form, ids, config));
       status.textContent = `created ${job.id}`;
       await list.refresh();
       choose(job.id);
