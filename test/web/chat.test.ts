@@ -83,6 +83,26 @@ describe('web studio: models and chat in headless Chromium', () => {
     await chat(page).locator('#chat-model option[value="atelier-demo-gguf"]').waitFor({ state: 'attached' });
     await page.reload();
     assert.equal(await page.getByLabel('API key').inputValue(), KEY);
+    // The page itself needs no key; the API does.
+    assert.equal((await fetch(studio.url)).status, 200);
+    assert.equal((await fetch(new URL('/js/main.js', studio.url))).status, 200);
+    assert.equal((await fetch(new URL('/v1/models', studio.url))).status, 401);
+  });
+
+  it("parses event streams as the HTML standard does (the page's own module)", async () => {
+    // Split mid-line and between the CR and LF of a CRLF; CR alone and LF alone end lines too.
+    const parts = [': comment\r\ndata: {"a":', '1}\r\n\r', '\nevent: error\ndata: line one\ndata:line two\n\n', 'data\r\rdata: [DONE]\n\n'];
+    const events = await page.evaluate<{ event: string; data: string }[]>(`(async () => {
+      const { readSse } = await import('/js/sse.js');
+      const body = new ReadableStream({ start(c) { for (const p of ${JSON.stringify(parts)}) c.enqueue(new TextEncoder().encode(p)); c.close(); } });
+      const out = [];
+      for await (const e of readSse(body)) out.push(e);
+      return out;
+    })()`);
+    assert.deepEqual(events, [
+      { event: 'message', data: '{"a":1}' }, { event: 'error', data: 'line one\nline two' },
+      { event: 'message', data: '' }, { event: 'message', data: '[DONE]' },
+    ]);
   });
 
   it('lists the demo models with their kind and format', async () => {
