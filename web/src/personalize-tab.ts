@@ -135,6 +135,7 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
     activate: () => {
       void picker.refresh();
       void list.refresh();
+      clearInterval(listTimer); // activate runs again when the API key changes, without a deactivate between
       listTimer = setInterval(() => void list.refresh(), 5000);
       if (selected) detail.show(selected);
     },
