@@ -59,7 +59,7 @@ export class NumberLeaf extends Leaf {
   }
 
   private add(text: string, phase: number): number {
-    const key = this.constrained ? text : String(phase);
+    const key = this.constrained ? this.stateKey(text, phase) : String(phase);
     const id = this.intern(key, FINAL.has(phase) && (!this.constrained || this.inRange(text)));
     if (id === this.texts.length) this.texts.push(text);
     return id;
@@ -93,13 +93,52 @@ export class NumberLeaf extends Leaf {
   }
 
   /**
-   * Whether some completion of the prefix `text` is in range. Completions of a digit prefix D (magnitude) are D
+   * A state's identity. Prefixes whose completion intervals (see `intervalsOf`) each lie wholly inside or wholly
+   * outside the bounds have the same future — every longer prefix inherits that verdict — so they share one state
+   * keyed by the verdicts; only prefixes with an interval straddling a bound are kept apart by their text. Without
+   * this a range like [0, 100] made a state per digit string, and a mask walk over the thousand digit tokens of a
+   * byte-level vocabulary made a thousand states per number state.
+   */
+  private stateKey(text: string, phase: number): string {
+    if (this.c.multipleOf !== undefined || phase === START || phase === MINUS) return text;
+    let verdicts = '';
+    for (const iv of this.intervalsOf(text)) {
+      if (this.contains(iv)) verdicts += 'i';
+      else if (!this.anyIn([iv])) verdicts += 'o';
+      else return text;
+    }
+    return `~${phase}|${text[0] === '-' ? '-' : '+'}|${significantDigits(text)}|${verdicts}`;
+  }
+
+  /** Whether every number of the interval (every integer, for integers) satisfies the bounds. */
+  private contains(iv: Interval): boolean {
+    const { lo, hi } = this;
+    if (this.c.integer) {
+      const a = iv.a ? (iv.openA ? floorInt(iv.a) + 1n : ceilInt(iv.a)) : null;
+      const b = iv.b ? (iv.closedB ? floorInt(iv.b) : ceilInt(iv.b) - 1n) : null;
+      if (a !== null && b !== null && a > b) return false;
+      if (lo && (a === null || a < (this.loStrict ? floorInt(lo) + 1n : ceilInt(lo)))) return false;
+      if (hi && (b === null || b > (this.hiStrict ? ceilInt(hi) - 1n : floorInt(hi)))) return false;
+      return true;
+    }
+    if (lo && (!iv.a || cmp(iv.a, lo) < 0 || (cmp(iv.a, lo) === 0 && this.loStrict && !iv.openA))) return false;
+    if (hi && (!iv.b || cmp(iv.b, hi) > 0 || (cmp(iv.b, hi) === 0 && this.hiStrict && iv.closedB))) return false;
+    return true;
+  }
+
+  /** Whether some completion of the prefix `text` is in range. */
+  private feasible(text: string): boolean {
+    return this.anyIn(this.intervalsOf(text));
+  }
+
+  /**
+   * The numbers completions of the prefix `text` can reach. Completions of a digit prefix D (magnitude) are D
    * itself, D.xxx in [D, D+1) and longer integers D·10^k + r; of D.F they fill [D.F, D.F + 10^-|F|).
    */
-  private feasible(text: string): boolean {
+  private intervalsOf(text: string): Interval[] {
     const neg = text.startsWith('-');
     const body = neg ? text.slice(1) : text;
-    if (body === '') return this.anyIn(neg ? [{ a: null, openA: false, b: zero(), closedB: true }] : [{ a: null, openA: false, b: null, closedB: false }]);
+    if (body === '') return neg ? [{ a: null, openA: false, b: zero(), closedB: true }] : [{ a: null, openA: false, b: null, closedB: false }];
     const [int, frac] = body.split('.');
     const intervals: Interval[] = [];
     if (frac !== undefined) {
@@ -116,7 +155,7 @@ export class NumberLeaf extends Leaf {
         intervals.push({ a: { n: d * p, scale: 0 }, openA: false, b: { n: top, scale: 0 }, closedB: this.c.integer });
       }
     }
-    return this.anyIn(neg ? intervals.map(negate) : intervals);
+    return neg ? intervals.map(negate) : intervals;
   }
 
   private anyIn(intervals: Interval[]): boolean {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { CompileError, compileJsonSchema } from '../../src/structure/index.js';
 import { ajvValidator } from '../../bench/structure-ajv.js';
 import { accepts } from './helpers.js';
@@ -102,5 +103,32 @@ describe('compileJsonSchema', () => {
     const schema = { type: 'string', maxLength: 7 };
     assert.equal(compileJsonSchema(schema), compileJsonSchema(JSON.parse(JSON.stringify(schema))));
     assert.notEqual(compileJsonSchema(schema), compileJsonSchema(schema, { whitespace: { maxWhitespace: 2 } }));
+  });
+});
+
+/**
+ * Number states are shared between prefixes with the same future (see NumberLeaf.stateKey): random bounds and
+ * random numbers, every verdict against ajv's.
+ */
+describe('number bounds agree with ajv on random ranges', () => {
+  it('integers and decimals, inclusive and exclusive bounds, either sign', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(), fc.integer({ min: -2000, max: 2000 }), fc.integer({ min: 0, max: 3000 }), fc.boolean(), fc.boolean(),
+        fc.array(fc.oneof(fc.integer({ min: -5000, max: 5000 }).map(String), fc.double({ min: -5000, max: 5000, noNaN: true }).map((d) => String(Math.round(d * 1000) / 1000))), { minLength: 8, maxLength: 8 }),
+        (integer, low, span, exLow, exHigh, texts) => {
+          const schema = { type: integer ? 'integer' : 'number', [exLow ? 'exclusiveMinimum' : 'minimum']: low / (integer ? 1 : 8), [exHigh ? 'exclusiveMaximum' : 'maximum']: (low + span) / (integer ? 1 : 8) };
+          let validate;
+          try {
+            validate = ajvValidator(schema)!;
+            compileJsonSchema(schema);
+          } catch {
+            return; // an empty range: nothing to compare
+          }
+          for (const text of texts) assert.equal(accepts(schema, text), Boolean(validate(JSON.parse(text))), `${JSON.stringify(schema)} on ${text}`);
+        },
+      ),
+      { numRuns: 150, seed: 42 },
+    );
   });
 });
