@@ -1,4 +1,5 @@
 import { Leaf } from './leaf.js';
+import { StringLeaf } from './string-leaf.js';
 
 /** The key alphabet of one object: declared names (a byte trie over canonical spellings) plus key leaves. */
 export interface KeyTable {
@@ -40,6 +41,17 @@ export class KeyLeaf extends Leaf {
   override plainRoom(state: number): number {
     const add = this.parts[state]!.add;
     return add >= 0 ? this.keys.additional!.plainRoom(add) : -1;
+  }
+
+  /**
+   * While other keys are allowed and are any string, a quote-free byte run keeps the key alive exactly when that
+   * string would accept it (declared names and patterns only ever accept string content too), so the additional
+   * leaf's shared mask serves every key leaf of every object for those tokens.
+   */
+  override quoteFreeTwin(state: number): { leaf: Leaf; state: number } | null {
+    const add = this.parts[state]!.add;
+    const additional = this.keys.additional;
+    return add >= 0 && additional instanceof StringLeaf && additional.unconstrained ? { leaf: additional, state: add } : null;
   }
 
   /** The destination of a final state. */

@@ -27,6 +27,7 @@ export interface PlainIndex {
 
 const cache = new WeakMap<Leaf, WeakMap<Vocabulary, Map<number, LeafMask>>>();
 const plainIndexes = new WeakMap<Vocabulary, PlainIndex>();
+const quoteIndexes = new WeakMap<Vocabulary, { mask: Uint32Array; trie: TokenTrie }>();
 
 /**
  * The lexeme mask of `leaf` in `state`, computed once per (leaf, vocabulary, state) by a depth-first walk of the
@@ -41,9 +42,15 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
   if (!byState) byVocab.set(vocab, (byState = new Map()));
   let info = byState.get(state);
   if (!info) {
-    const room = leaf.plainRoom(state);
-    const pattern = room >= 0 ? null : leaf.plainPattern(state);
-    if (room >= 0) {
+    const twin = leaf.quoteFreeTwin(state);
+    const room = twin ? -1 : leaf.plainRoom(state);
+    const pattern = room >= 0 || twin ? null : leaf.plainPattern(state);
+    if (twin) {
+      const quotes = quoteIndex(vocab);
+      info = walk(leaf, vocab, quotes.trie, state);
+      const body = leafMask(twin.leaf, vocab, twin.state).inside;
+      for (let i = 0; i < body.length; i++) info.inside[i]! |= body[i]! & ~quotes.mask[i]!;
+    } else if (room >= 0) {
       const index = plainIndex(vocab);
       info = walk(leaf, vocab, index.rest, state);
       const plain = index.atMost[Math.min(room, index.atMost.length - 1)]!;
@@ -56,6 +63,20 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
     byState.set(state, info);
   }
   return info;
+}
+
+/** Per vocabulary: the tokens holding a `"` byte, as a mask and as a trie of their own. */
+function quoteIndex(vocab: Vocabulary): { mask: Uint32Array; trie: TokenTrie } {
+  let index = quoteIndexes.get(vocab);
+  if (index) return index;
+  const quoted = vocab.tokens.map((t) => (t && t.includes(0x22) ? t : null));
+  const mask = new Uint32Array(vocab.maskWords);
+  quoted.forEach((t, id) => {
+    if (t) mask[id >>> 5]! |= 1 << (id & 31);
+  });
+  index = { mask, trie: new TokenTrie(quoted) };
+  quoteIndexes.set(vocab, index);
+  return index;
 }
 
 function plainIndex(vocab: Vocabulary): PlainIndex {

@@ -10,8 +10,8 @@ export abstract class Leaf {
   readonly uid = Leaf.nextId++;
   /** The initial state. */
   readonly start = 0;
-  private table = new Int32Array(256 * 16).fill(-2);
-  private finals = new Uint8Array(16);
+  private table = new Int32Array(256 * 2).fill(-2);
+  private finals = new Uint8Array(2);
   private ids = new Map<string, number>();
   private count = 0;
 
@@ -55,6 +55,16 @@ export abstract class Leaf {
    * that are not patterned string bodies say null.
    */
   plainPattern(state: number): PlainPattern | null {
+    void state;
+    return null;
+  }
+
+  /**
+   * Mask shortcut for object keys: a state that, on bytes without a `"`, accepts exactly what `leaf` accepts from
+   * `state`, so only tokens holding a quote (where the key closes and its destination matters) need a walk of their
+   * own; the rest comes from `leaf`'s cached mask. Null where that does not hold.
+   */
+  quoteFreeTwin(state: number): { leaf: Leaf; state: number } | null {
     void state;
     return null;
   }

@@ -70,6 +70,11 @@ export class StringLeaf extends Leaf {
     return this.c.maxLength === undefined ? Infinity : this.c.maxLength - s.len;
   }
 
+  /** Whether every JSON string is accepted (no pattern, no length bounds). */
+  get unconstrained(): boolean {
+    return !this.c.dfa && this.c.minLength === 0 && this.c.maxLength === undefined;
+  }
+
   override plainPattern(state: number): PlainPattern | null {
     const s = this.states[state]!;
     const dfa = this.c.dfa;

@@ -16,6 +16,13 @@ const schemas: unknown[] = [
     patternProperties: { '^x-[a-z]{1,6}$': { type: 'number', exclusiveMinimum: 0, maximum: 2.5 } },
     additionalProperties: { type: 'string', pattern: '^\\w+$', maxLength: 4 },
   },
+  {
+    type: 'object',
+    properties: { name: { type: 'string' }, 'nämé "q"': { type: 'boolean' } },
+    patternProperties: { '^x-': { type: 'integer' } },
+    additionalProperties: { type: 'integer', minimum: 0 },
+    required: ['name'],
+  },
 ];
 
 /** A seeded generator, so every run walks the same states. */
