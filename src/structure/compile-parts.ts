@@ -1,8 +1,8 @@
-import { RegexSyntaxError } from './char-dfa.js';
+import { CharDfa, RegexSyntaxError } from './char-dfa.js';
 import type { SchemaBuilder } from './compile-json-schema.js';
 import { CompileError, MatcherError, childPointer } from './errors.js';
 import { FORMATS } from './formats.js';
-import { literalLeaf as cachedLiteral, numberLeaf, stringLeaf } from './leaf-factory.js';
+import { literalLeaf as cachedLiteral, numberLeaf, patternDfa, stringLeaf } from './leaf-factory.js';
 import type { LiteralLeaf } from './leaf.js';
 import type { Limits } from './limits.js';
 import { ArrayMachine } from './machine.js';
@@ -100,6 +100,23 @@ function tryBuild(builder: SchemaBuilder, schema: unknown, pointer: string): num
   }
 }
 
+/**
+ * A key matching two `patternProperties` would need both value schemas at once, which the key leaf cannot route
+ * to (it routes each key to one schema); it refuses such keys, and a key that every completion makes match two
+ * patterns could then never close. Overlapping patterns are therefore refused at compile time.
+ */
+function refuseOverlappingPatterns(patterns: string[], pointer: string, limits: Limits): void {
+  if (patterns.length < 2) return;
+  const dfas = patterns.map((p) => patternDfa(p, limits));
+  for (let i = 0; i < dfas.length; i++) {
+    for (let j = i + 1; j < dfas.length; j++) {
+      if (CharDfa.overlap(dfas[i]!, dfas[j]!, 20_000)) {
+        throw new CompileError('patternProperties', pointer, `patterns ${JSON.stringify(patterns[i])} and ${JSON.stringify(patterns[j])} can match the same key (each key is routed to one schema)`);
+      }
+    }
+  }
+}
+
 /** Object machine: declared, required-but-undeclared, pattern and additional properties. */
 export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number, order: 'schema' | 'any'): number {
   const props = (s.properties ?? {}) as SchemaObject;
@@ -135,6 +152,7 @@ export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, poin
     }
     return { key, value: tryBuild(builder, sub, at) };
   });
+  refuseOverlappingPatterns(patternEntries.map(([pat]) => pat), pointer, builder.limits);
   let extra: { key: StringLeaf; value: number } | null = null;
   if (additional !== false) {
     const value = tryBuild(builder, additional ?? true, childPointer(pointer, 'additionalProperties'));

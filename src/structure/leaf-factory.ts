@@ -33,9 +33,14 @@ function cached<T extends Leaf>(key: string, make: () => T): T {
  */
 export function stringLeaf(regex: string | null, minLength: number, maxLength: number | undefined, limits: Limits): StringLeaf {
   return cached(`s\u0000${regex}\u0000${minLength}\u0000${maxLength}\u0000${limits.maxAutomatonStates}`, () => {
-    const dfa = regex === null ? null : remember(patterns, `${regex}\u0000${limits.maxAutomatonStates}`, () => CharDfa.fromPattern(regex, true, limits.maxAutomatonStates));
+    const dfa = regex === null ? null : patternDfa(regex, limits);
     return new StringLeaf({ dfa, minLength, maxLength }, limits.maxAutomatonStates);
   });
+}
+
+/** The search automaton of a `pattern` (shared by every leaf and check that uses that pattern). */
+export function patternDfa(regex: string, limits: Limits): CharDfa {
+  return remember(patterns, `${regex}\u0000${limits.maxAutomatonStates}`, () => CharDfa.fromPattern(regex, true, limits.maxAutomatonStates));
 }
 
 /** A JSON number leaf; throws RangeError when no number satisfies the constraints. */
