@@ -48,33 +48,6 @@ export class CharDfa {
     return new CharDfa(parseRegex(pattern), search, maxStates);
   }
 
-  /**
-   * Whether some text (of JSON-string characters: no surrogates) matches both automata — a breadth-first search
-   * over state pairs on the common refinement of their classes. Past `maxPairs` pairs it answers true, the safe
-   * answer for callers that refuse overlaps.
-   */
-  static overlap(a: CharDfa, b: CharDfa, maxPairs: number): boolean {
-    const cuts = [...new Set([...a.bounds, ...b.bounds])].sort((x, y) => x - y);
-    const letters = cuts.slice(0, -1).filter((cp) => cp !== 0xd800);
-    const seen = new Set([`${a.start},${b.start}`]);
-    const queue: [number, number][] = [[a.start, b.start]];
-    for (let i = 0; i < queue.length; i++) {
-      const [s, t] = queue[i]!;
-      if (a.accepting[s] && b.accepting[t]) return true;
-      for (const cp of letters) {
-        const s2 = a.step(s, cp);
-        const t2 = b.step(t, cp);
-        if (s2 < 0 || t2 < 0 || !a.isLive(s2) || !b.isLive(t2)) continue;
-        const key = `${s2},${t2}`;
-        if (seen.has(key)) continue;
-        if (seen.size >= maxPairs) return true;
-        seen.add(key);
-        queue.push([s2, t2]);
-      }
-    }
-    return false;
-  }
-
   /** Number of input classes; every code point in one class behaves alike. */
   get classCount(): number {
     return this.bounds.length - 1;

@@ -1,13 +1,14 @@
-import { CharDfa, RegexSyntaxError } from './char-dfa.js';
+import { RegexSyntaxError } from './char-dfa.js';
 import type { SchemaBuilder } from './compile-json-schema.js';
 import { CompileError, MatcherError, childPointer } from './errors.js';
 import { FORMATS } from './formats.js';
-import { literalLeaf as cachedLiteral, numberLeaf, patternDfa, stringLeaf } from './leaf-factory.js';
+import { literalLeaf as cachedLiteral, numberLeaf, stringLeaf } from './leaf-factory.js';
 import type { LiteralLeaf } from './leaf.js';
 import type { Limits } from './limits.js';
 import { ArrayMachine } from './machine.js';
 import type { NumberConstraints } from './number-leaf.js';
 import { ObjectMachine, type PropertySpec } from './object-machine.js';
+import { refuseOverlappingPatterns } from './pattern-overlap.js';
 import { DEAD, Runtime } from './runtime.js';
 import { flatten, hasValidation, typeList, Unsatisfiable, type SchemaObject } from './schema-merge.js';
 import type { StringLeaf } from './string-leaf.js';
@@ -97,23 +98,6 @@ function tryBuild(builder: SchemaBuilder, schema: unknown, pointer: string): num
   } catch (e) {
     if (e instanceof Unsatisfiable) return -1;
     throw e;
-  }
-}
-
-/**
- * A key matching two `patternProperties` would need both value schemas at once, which the key leaf cannot route
- * to (it routes each key to one schema); it refuses such keys, and a key that every completion makes match two
- * patterns could then never close. Overlapping patterns are therefore refused at compile time.
- */
-function refuseOverlappingPatterns(patterns: string[], pointer: string, limits: Limits): void {
-  if (patterns.length < 2) return;
-  const dfas = patterns.map((p) => patternDfa(p, limits));
-  for (let i = 0; i < dfas.length; i++) {
-    for (let j = i + 1; j < dfas.length; j++) {
-      if (CharDfa.overlap(dfas[i]!, dfas[j]!, 20_000)) {
-        throw new CompileError('patternProperties', pointer, `patterns ${JSON.stringify(patterns[i])} and ${JSON.stringify(patterns[j])} can match the same key (each key is routed to one schema)`);
-      }
-    }
   }
 }
 

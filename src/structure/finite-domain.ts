@@ -2,6 +2,7 @@ import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { CompileError } from './errors.js';
+import { resolveRef } from './schema-merge.js';
 
 /**
  * Schemas over a finite domain: when a schema (or one of its `allOf` members, or every alternative of an `anyOf`
@@ -107,16 +108,13 @@ function refsIn(schema: unknown): string[] {
   return Object.entries(schema).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [v] : k === 'enum' || k === 'const' ? [] : refsIn(v)));
 }
 
+/** The target of a local `$ref`, or undefined when it does not resolve. */
 function localTarget(root: unknown, ref: string): unknown {
-  if (ref === '#') return root;
-  if (!ref.startsWith('#/')) return undefined;
-  let node: unknown = root;
-  for (const raw of ref.slice(2).split('/')) {
-    const token = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    if (!isObject(node) && !Array.isArray(node)) return undefined;
-    node = (node as Record<string, unknown>)[token];
+  try {
+    return resolveRef(root, ref, '').schema;
+  } catch {
+    return undefined;
   }
-  return node;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

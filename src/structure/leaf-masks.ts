@@ -1,6 +1,5 @@
 import type { Leaf } from './leaf.js';
 import { addPatternedPlain } from './pattern-masks.js';
-import { plainChars } from './string-leaf.js';
 import { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
 
@@ -20,7 +19,6 @@ export interface PlainIndex {
   atMost: Uint32Array[];
   /** Code points of each token when plain, else -1. */
   chars: Int32Array;
-
   /** Trie of the tokens that are not plain (quotes, escapes, controls, partial UTF-8). */
   rest: TokenTrie;
 }
@@ -44,21 +42,21 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
   if (!info) {
     const twin = leaf.quoteFreeTwin(state);
     const room = twin ? -1 : leaf.plainRoom(state);
-    const pattern = room >= 0 || twin ? null : leaf.plainPattern(state);
+    const pattern = twin || room >= 0 ? null : leaf.plainPattern(state);
     if (twin) {
       const quotes = quoteIndex(vocab);
       info = walk(leaf, vocab, quotes.trie, state);
       const body = leafMask(twin.leaf, vocab, twin.state).inside;
       for (let i = 0; i < body.length; i++) info.inside[i]! |= body[i]! & ~quotes.mask[i]!;
-    } else if (room >= 0) {
+    } else if (room >= 0 || pattern) {
+      // Only the few tokens that are not plain are walked byte by byte; plain ones come from the precomputed masks.
       const index = plainIndex(vocab);
       info = walk(leaf, vocab, index.rest, state);
-      const plain = index.atMost[Math.min(room, index.atMost.length - 1)]!;
-      for (let i = 0; i < plain.length; i++) info.inside[i]! |= plain[i]!;
-    } else if (pattern) {
-      const index = plainIndex(vocab);
-      info = walk(leaf, vocab, index.rest, state);
-      addPatternedPlain(pattern, vocab, index, info.inside);
+      if (pattern) addPatternedPlain(pattern, vocab, index, info.inside);
+      else {
+        const plain = index.atMost[Math.min(room, index.atMost.length - 1)]!;
+        for (let i = 0; i < plain.length; i++) info.inside[i]! |= plain[i]!;
+      }
     } else info = walk(leaf, vocab, vocab.trie, state);
     byState.set(state, info);
   }
@@ -83,10 +81,9 @@ function plainIndex(vocab: Vocabulary): PlainIndex {
   let index = plainIndexes.get(vocab);
   if (index) return index;
   const chars = Int32Array.from(vocab.tokens, (t) => (t ? plainChars(t) : -1));
-  const counts = [...chars];
-  const longest = counts.reduce((a, b) => Math.max(a, b), 0);
+  const longest = chars.reduce((a, b) => Math.max(a, b), 0);
   const byCount: number[][] = Array.from({ length: longest + 1 }, () => []);
-  counts.forEach((n, id) => {
+  chars.forEach((n, id) => {
     if (n > 0) byCount[n]!.push(id);
   });
   const atMost: Uint32Array[] = [];
@@ -95,7 +92,7 @@ function plainIndex(vocab: Vocabulary): PlainIndex {
     for (const id of byCount[c]!) mask[id >>> 5]! |= 1 << (id & 31);
     atMost.push(mask);
   }
-  const rest = new TokenTrie(vocab.tokens.map((t, id) => (counts[id]! > 0 ? null : t)));
+  const rest = new TokenTrie(vocab.tokens.map((t, id) => (chars[id]! > 0 ? null : t)));
   index = { atMost, chars, rest };
   plainIndexes.set(vocab, index);
   return index;
@@ -131,3 +128,38 @@ function walk(leaf: Leaf, vocab: Vocabulary, trie: TokenTrie, start: number): Le
   return { inside, trie, exits: Int32Array.from(exits) };
 }
 
+/**
+ * Code points in `bytes` if every byte is a plain string-body byte (not `"`, `\\` or a control) and the bytes are
+ * whole, valid UTF-8 characters; -1 otherwise. Mirrors `StringLeaf`'s `bodyByte`/`continuation` exactly.
+ */
+export function plainChars(bytes: Uint8Array): number {
+  let chars = 0;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b < 0x80) {
+      if (b < 0x20 || b === 0x22 || b === 0x5c) return -1;
+      need = 0;
+    } else if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return -1;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < lo || c > hi) return -1;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    i += need + 1;
+    chars++;
+  }
+  return chars;
+}

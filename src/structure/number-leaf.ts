@@ -114,12 +114,10 @@ export class NumberLeaf extends Leaf {
   private contains(iv: Interval): boolean {
     const { lo, hi } = this;
     if (this.c.integer) {
-      const a = iv.a ? (iv.openA ? floorInt(iv.a) + 1n : ceilInt(iv.a)) : null;
-      const b = iv.b ? (iv.closedB ? floorInt(iv.b) : ceilInt(iv.b) - 1n) : null;
+      const [a, b] = integersOf(iv);
+      const [l, h] = this.integerBounds();
       if (a !== null && b !== null && a > b) return false;
-      if (lo && (a === null || a < (this.loStrict ? floorInt(lo) + 1n : ceilInt(lo)))) return false;
-      if (hi && (b === null || b > (this.hiStrict ? ceilInt(hi) - 1n : floorInt(hi)))) return false;
-      return true;
+      return (l === null || (a !== null && a >= l)) && (h === null || (b !== null && b <= h));
     }
     if (lo && (!iv.a || cmp(iv.a, lo) < 0 || (cmp(iv.a, lo) === 0 && this.loStrict && !iv.openA))) return false;
     if (hi && (!iv.b || cmp(iv.b, hi) > 0 || (cmp(iv.b, hi) === 0 && this.hiStrict && iv.closedB))) return false;
@@ -158,6 +156,13 @@ export class NumberLeaf extends Leaf {
     return neg ? intervals.map(negate) : intervals;
   }
 
+  /** The bounds as the first and last admitted integer (null = unbounded). */
+  private integerBounds(): [bigint | null, bigint | null] {
+    const l = this.lo ? (this.loStrict ? floorInt(this.lo) + 1n : ceilInt(this.lo)) : null;
+    const h = this.hi ? (this.hiStrict ? ceilInt(this.hi) - 1n : floorInt(this.hi)) : null;
+    return [l, h];
+  }
+
   private anyIn(intervals: Interval[]): boolean {
     return intervals.some((iv) => (this.c.integer ? this.integerIn(iv) : this.decimalIn(iv)));
   }
@@ -172,16 +177,10 @@ export class NumberLeaf extends Leaf {
 
   /** Some integer in [a, b] (b closed) is within the bounds and a multiple of `multipleOf`. */
   private integerIn(iv: Interval): boolean {
-    let a = iv.a ? (iv.openA ? floorInt(iv.a) + 1n : ceilInt(iv.a)) : null;
-    let b = iv.b ? (iv.closedB ? floorInt(iv.b) : ceilInt(iv.b) - 1n) : null;
-    if (this.lo) {
-      const l = this.loStrict ? floorInt(this.lo) + 1n : ceilInt(this.lo);
-      a = a === null || l > a ? l : a;
-    }
-    if (this.hi) {
-      const h = this.hiStrict ? ceilInt(this.hi) - 1n : floorInt(this.hi);
-      b = b === null || h < b ? h : b;
-    }
+    let [a, b] = integersOf(iv);
+    const [l, h] = this.integerBounds();
+    if (l !== null && (a === null || l > a)) a = l;
+    if (h !== null && (b === null || h < b)) b = h;
     if (a !== null && b !== null && a > b) return false;
     const m = this.c.multipleOf;
     if (m === undefined || a === null || b === null) return true;
@@ -197,6 +196,13 @@ interface Interval {
   /** Upper end, null = +∞. */
   b: Dec | null;
   closedB: boolean;
+}
+
+/** The first and last integer of an interval (null = unbounded). */
+function integersOf(iv: Interval): [bigint | null, bigint | null] {
+  const a = iv.a ? (iv.openA ? floorInt(iv.a) + 1n : ceilInt(iv.a)) : null;
+  const b = iv.b ? (iv.closedB ? floorInt(iv.b) : ceilInt(iv.b) - 1n) : null;
+  return [a, b];
 }
 
 function zero(): Dec {

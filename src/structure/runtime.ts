@@ -6,8 +6,8 @@ import type { Machine } from './machine.js';
 import type { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
 
-/** A set that is one lexeme in progress: its leaf, the leaf's state, and the set once the lexeme has ended. */
-interface SoleLeaf {
+/** A lexeme in progress: its leaf, the leaf's state, and the parse set once the lexeme has ended (DEAD if none). */
+interface Lexeme {
   leaf: Leaf;
   state: number;
   after(final: number): number;
@@ -38,7 +38,7 @@ export class Runtime {
   private readonly setRows: (Int32Array | undefined)[] = [];
   private readonly structural: number[] = [];
   private readonly returnSets = new Map<number, number>();
-  private readonly soleLeaves: (SoleLeaf | null | undefined)[] = [];
+  private readonly lexemes: (Lexeme | null | undefined)[] = [];
   private readonly masks = new WeakMap<Vocabulary, Map<number, Uint32Array>>();
   /** Set id of the initial state. */
   readonly initial: number;
@@ -93,22 +93,15 @@ export class Runtime {
     const mask = new Uint32Array(vocab.maskWords);
     const lexical = new Set<number>();
     for (const c of this.setConfigs[set]!) {
-      const m = this.cMachine[c]!;
-      const machine = this.machines[m]!;
-      const frame = this.cFrame[c]!;
-      const view = machine.leaf ? null : (machine.leafView?.(this.cState[c]!) ?? null);
-      const leaf = machine.leaf ?? view?.leaf;
-      if (!leaf) continue;
+      const lexeme = this.lexemeOf(c);
+      if (!lexeme) continue;
       lexical.add(c);
-      const info = leafMask(leaf, vocab, view ? view.state : this.cState[c]!);
+      const info = leafMask(lexeme.leaf, vocab, lexeme.state);
       for (let i = 0; i < mask.length; i++) mask[i]! |= info.inside[i]!;
       for (let i = 0; i < info.exits.length; i += 2) {
         // Where the lexeme ends inside a token, the rest of the token is read by whatever follows it.
-        let after: number;
-        if (view) after = this.closure([this.config(m, view.resume(info.exits[i + 1]!), frame)]);
-        else if (frame === 0) break;
-        else after = this.returnSet(frame);
-        this.walk(info.trie, info.exits[i]!, after, mask);
+        const after = lexeme.after(info.exits[i + 1]!);
+        if (after !== DEAD) this.walk(info.trie, info.exits[i]!, after, mask);
       }
     }
     const rest = this.structuralPart(set, lexical);
@@ -142,7 +135,7 @@ export class Runtime {
    * creates no parse sets until the lexeme ends — an object key reached mid-token (`,"name`) would otherwise make
    * one set per key prefix for every token that starts a key.
    */
-  private walkInLeaf(trie: TokenTrie, node: number, sole: SoleLeaf, state: number, mask: Uint32Array): void {
+  private walkInLeaf(trie: TokenTrie, node: number, sole: Lexeme, state: number, mask: Uint32Array): void {
     const { byte, end, tokenStart, tokenIds } = trie;
     const leaf = sole.leaf;
     const stop = end[node]!;
@@ -162,33 +155,36 @@ export class Runtime {
     }
   }
 
-  /** The lexeme `set` consists of, when it is exactly one leaf (or leaf view) configuration; cached per set. */
-  private soleLeaf(set: number): SoleLeaf | null {
-    let sole = this.soleLeaves[set];
-    if (sole !== undefined) return sole;
-    sole = null;
+  /** The lexeme `set` consists of, when it is exactly one leaf (or leaf view) configuration. */
+  private soleLeaf(set: number): Lexeme | null {
     const configs = this.setConfigs[set]!;
-    if (configs.length === 1) {
-      const c = configs[0]!;
-      const m = this.cMachine[c]!;
-      const machine = this.machines[m]!;
-      const frame = this.cFrame[c]!;
-      const view = machine.leaf ? null : (machine.leafView?.(this.cState[c]!) ?? null);
-      const afterSets = new Map<number, number>();
-      // Once the lexeme is complete the parse goes on where the leaf view resumes, or in the caller's frame.
-      const after = (final: number): number => {
-        let id = afterSets.get(final);
-        if (id === undefined) {
-          id = view ? this.closure([this.config(m, view.resume(final), frame)]) : frame === 0 ? DEAD : this.returnSet(frame);
-          afterSets.set(final, id);
-        }
-        return id;
-      };
-      if (machine.leaf) sole = { leaf: machine.leaf, state: this.cState[c]!, after };
-      else if (view) sole = { leaf: view.leaf, state: view.state, after };
-    }
-    this.soleLeaves[set] = sole;
-    return sole;
+    return configs.length === 1 ? this.lexemeOf(configs[0]!) : null;
+  }
+
+  /** The lexeme configuration `c` is reading (a leaf machine or a leaf view), or null; cached per configuration. */
+  private lexemeOf(c: number): Lexeme | null {
+    let lexeme = this.lexemes[c];
+    if (lexeme !== undefined) return lexeme;
+    const m = this.cMachine[c]!;
+    const machine = this.machines[m]!;
+    const frame = this.cFrame[c]!;
+    const view = machine.leaf ? null : (machine.leafView?.(this.cState[c]!) ?? null);
+    const afterSets = new Map<number, number>();
+    // Once the lexeme is complete the parse goes on where the leaf view resumes, or in the caller's frame (at the
+    // root, nothing may follow).
+    const after = (final: number): number => {
+      let id = afterSets.get(final);
+      if (id === undefined) {
+        id = view ? this.closure([this.config(m, view.resume(final), frame)]) : frame === 0 ? DEAD : this.returnSet(frame);
+        afterSets.set(final, id);
+      }
+      return id;
+    };
+    if (machine.leaf) lexeme = { leaf: machine.leaf, state: this.cState[c]!, after };
+    else if (view) lexeme = { leaf: view.leaf, state: view.state, after };
+    else lexeme = null;
+    this.lexemes[c] = lexeme;
+    return lexeme;
   }
 
   /** The configurations of `set` outside leaves and leaf views, as a set of their own (those use lexeme caches). */

@@ -273,42 +273,6 @@ function twinOf(dfa: CharDfa, maxStates: number): StringLeaf {
   return twin;
 }
 
-/**
- * Code points in `bytes` if every byte is a plain string-body byte (not `"`, `\\` or a control) and the bytes are
- * whole, valid UTF-8 characters; -1 otherwise. Mirrors `bodyByte`/`continuation` exactly.
- */
-export function plainChars(bytes: Uint8Array): number {
-  let chars = 0;
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i]!;
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b < 0x80) {
-      if (b < 0x20 || b === 0x22 || b === 0x5c) return -1;
-      need = 0;
-    } else if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0;
-      if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90;
-      if (b === 0xf4) hi = 0x8f;
-    } else return -1;
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || c < lo || c > hi) return -1;
-      lo = 0x80;
-      hi = 0xbf;
-    }
-    i += need + 1;
-    chars++;
-  }
-  return chars;
-}
-
 function hexValue(b: number): number {
   if (b >= 0x30 && b <= 0x39) return b - 0x30;
   if (b >= 0x41 && b <= 0x46) return b - 0x37;
