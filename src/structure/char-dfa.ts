@@ -20,13 +20,19 @@ export class CharDfa {
   private readonly next: number[] = [];
   private readonly alt: number[] = [];
   private readonly sets: (Ranges | null)[] = [];
+  /** Interval boundaries: every code point of [bounds[i], bounds[i+1]) is in the same character sets. */
   private readonly bounds: number[];
+  /** Class of each interval: intervals in exactly the same sets share a class (`[^\s]` is one class, not ten). */
+  private readonly intervalClass: Int32Array;
+  /** First code point of each class. */
+  private readonly classFirst: number[] = [];
   private readonly ids = new Map<string, number>();
   private readonly members: number[][] = [];
   private readonly accepting: boolean[] = [];
   private readonly table: Int32Array[] = [];
   private readonly liveness: (boolean | undefined)[] = [];
   private readonly distance: (number | undefined)[] = [];
+  private readonly liveRows: (Int32Array | undefined)[] = [];
 
   /**
    * @param node regex AST; `search` wraps it in `[^]*…[^]*` as JSON Schema's unanchored `pattern` requires.
@@ -40,6 +46,7 @@ export class CharDfa {
     const cuts = new Set<number>([0, 0xd800, 0xe000, 0x110000]);
     for (const r of this.sets) if (r) for (let i = 0; i < r.length; i += 2) cuts.add(r[i]!).add(r[i + 1]! + 1);
     this.bounds = [...cuts].sort((a, b) => a - b);
+    this.intervalClass = this.classifyIntervals();
     this.start = this.intern(this.closure([entry], true), true);
   }
 
@@ -50,11 +57,38 @@ export class CharDfa {
 
   /** Number of input classes; every code point in one class behaves alike. */
   get classCount(): number {
-    return this.bounds.length - 1;
+    return this.classFirst.length;
   }
 
   /** The class of a code point. */
   classOf(cp: number): number {
+    return this.intervalClass[this.intervalOf(cp)]!;
+  }
+
+  /** A code point of class `c` (its first). */
+  classStart(c: number): number {
+    return this.classFirst[c]!;
+  }
+
+  /** Whether every code point in [lo, hi] is of one class. */
+  oneClass(lo: number, hi: number): boolean {
+    const first = this.intervalOf(lo);
+    const last = this.intervalOf(hi);
+    for (let i = first + 1; i <= last; i++) if (this.intervalClass[i] !== this.intervalClass[first]) return false;
+    return true;
+  }
+
+  /** The first code point after the interval holding `cp` (0x110000 past the end); code points of one interval behave alike. */
+  nextIntervalStart(cp: number): number {
+    return this.bounds[this.intervalOf(cp) + 1]!;
+  }
+
+  /** The first code point of every interval: enough letters to tell apart what any two automata can. */
+  intervalStarts(): number[] {
+    return this.bounds.slice(0, -1);
+  }
+
+  private intervalOf(cp: number): number {
     let lo = 0;
     let hi = this.bounds.length - 1;
     while (hi - lo > 1) {
@@ -65,19 +99,32 @@ export class CharDfa {
     return lo;
   }
 
-  /** The first code point of class `c`. */
-  classStart(c: number): number {
-    return this.bounds[c]!;
-  }
-
-  /** The first code point of the class after the one holding `cp` (0x110000 past the end). */
-  nextClassStart(cp: number): number {
-    return this.bounds[this.classOf(cp) + 1]!;
+  /**
+   * Gives intervals that lie in exactly the same character sets one class. Surrogates (which no JSON string
+   * carries) stay apart so `usableClass` can leave them out.
+   */
+  private classifyIntervals(): Int32Array {
+    const distinct = [...new Set(this.sets.filter((r): r is Ranges => r !== null))];
+    const ids = new Map<string, number>();
+    const out = new Int32Array(this.bounds.length - 1);
+    for (let i = 0; i < out.length; i++) {
+      const cp = this.bounds[i]!;
+      const surrogate = cp >= 0xd800 && cp <= 0xdfff;
+      const key = (surrogate ? 's' : '') + distinct.map((r) => (contains(r, cp) ? 1 : 0)).join('');
+      let c = ids.get(key);
+      if (c === undefined) {
+        ids.set(key, (c = this.classFirst.length));
+        this.classFirst.push(cp);
+      }
+      out[i] = c;
+    }
+    return out;
   }
 
   /** Whether a class holds characters a JSON string can carry (surrogate code points cannot). */
   private usableClass(c: number): boolean {
-    return this.bounds[c] !== 0xd800;
+    const first = this.classFirst[c]!;
+    return first < 0xd800 || first > 0xdfff;
   }
 
   /** State after reading code point `cp`, or -1. */
@@ -114,6 +161,20 @@ export class CharDfa {
     }
     for (const [s, v] of live) this.liveness[s] = v;
     return live.get(state)!;
+  }
+
+  /** The state after each class, -1 where that is dead or can no longer reach acceptance; cached per state. */
+  liveSteps(state: number): Int32Array {
+    let row = this.liveRows[state];
+    if (!row) {
+      row = new Int32Array(this.classCount);
+      for (let c = 0; c < row.length; c++) {
+        const t = this.usableClass(c) ? this.stepClass(state, c) : -1;
+        row[c] = t >= 0 && this.isLive(t) ? t : -1;
+      }
+      this.liveRows[state] = row;
+    }
+    return row;
   }
 
   /** Whether `state` accepts and every character keeps it there (the rest of the text cannot matter). */
@@ -174,11 +235,12 @@ export class CharDfa {
     return [...seen];
   }
 
-  private stepClass(state: number, c: number): number {
+  /** State after reading any code point of class `c`, or -1. */
+  stepClass(state: number, c: number): number {
     const row = this.table[state]!;
     let t = row[c]!;
     if (t !== -2) return t;
-    const cp = this.bounds[c]!;
+    const cp = this.classFirst[c]!;
     const targets: number[] = [];
     for (const n of this.members[state]!) {
       if (this.kind[n] === CHAR && contains(this.sets[n]!, cp)) targets.push(this.next[n]!);

@@ -1,3 +1,5 @@
+import type { CharDfa } from './char-dfa.js';
+
 /**
  * A lexeme automaton: a deterministic, lazily built DFA over bytes (strings, numbers, literals). Leaves never call
  * other machines, which is what lets the matcher cache, per leaf state, the mask of tokens that stay inside the
@@ -100,19 +102,18 @@ export abstract class Leaf {
 /**
  * A patterned string body at a character boundary, split into what plain tokens depend on and what they do not.
  * Which plain tokens (see `plainChars`) the pattern lets through depends only on the pattern's state, so it is
- * walked once per pattern state on `twin` (the same pattern without length bounds) and shared by every length and
- * every leaf with that pattern; length bounds are then applied per token from the state it ends in and its
- * character count, with `fits`.
+ * walked once per pattern state and shared by every length and every leaf with that pattern; length bounds are
+ * then applied per token from the pattern state it ends in and its character count, with `fits`.
  */
 export interface PlainPattern {
-  /** The pattern's leaf without length bounds. */
-  twin: Leaf;
-  /** The state of `twin` this state corresponds to. */
-  twinState: number;
+  /** The pattern's automaton. */
+  dfa: CharDfa;
+  /** Its state here. */
+  state: number;
   /** True when no token length can matter here (no maximum and the minimum already reached). */
   unbounded: boolean;
-  /** Whether a plain token of `chars` code points that leaves `twin` in `twinEnd` keeps the string satisfiable. */
-  fits(twinEnd: number, chars: number): boolean;
+  /** Whether a plain token of `chars` code points that leaves the pattern in `end` keeps the string satisfiable. */
+  fits(end: number, chars: number): boolean;
 }
 
 /** A fixed set of byte strings (JSON literals: `true`, `null`, enum members, keys). */

@@ -1,10 +1,12 @@
-import type { Leaf, PlainPattern } from './leaf.js';
+import type { CharDfa } from './char-dfa.js';
+import { foldByClass, plainCodePointTrie, type SymbolTrie } from './class-trie.js';
+import type { PlainPattern } from './leaf.js';
 import type { PlainIndex } from './leaf-masks.js';
 import type { Vocabulary } from './vocabulary.js';
 
-/** The plain tokens one pattern state lets through, grouped by the state each leaves behind. */
+/** The plain tokens one pattern state lets through, grouped by the pattern state each leaves behind. */
 interface PlainGroups {
-  /** Twin end state of each group. */
+  /** Pattern end state of each group. */
   ends: number[];
   /** Tokens of each group. */
   masks: Uint32Array[];
@@ -14,15 +16,26 @@ interface PlainGroups {
   union: Uint32Array;
 }
 
-const cache = new WeakMap<Leaf, WeakMap<Vocabulary, Map<number, PlainGroups>>>();
+/** Per pattern and vocabulary: the walks so far (by pattern state), and the trie they walk. */
+interface PatternWalks {
+  groups: Map<number, PlainGroups>;
+  trie: SymbolTrie;
+  /** Symbol → class for symbols below its length (all of a class trie's; ASCII of a code point trie). */
+  classes: Int32Array;
+  foldTried: boolean;
+  /** Code point trie nodes visited so far; past the trie's size, folding it by class pays for itself. */
+  visited: number;
+}
+
+const cache = new WeakMap<CharDfa, WeakMap<Vocabulary, PatternWalks>>();
 
 /**
  * ORs into `out` the plain tokens a patterned string body accepts. The walk that finds them follows the pattern
- * alone (the length-free twin), so it is paid once per pattern state and shared by every length and every leaf
- * with this pattern; length bounds are applied per token, and only where they can bite.
+ * alone, over its class trie, so it is paid once per pattern state and shared by every length and every leaf with
+ * this pattern; length bounds are applied per token, and only where they can bite.
  */
 export function addPatternedPlain(p: PlainPattern, vocab: Vocabulary, plain: PlainIndex, out: Uint32Array): void {
-  const groups = plainGroups(p.twin, p.twinState, vocab, plain.chars);
+  const groups = plainGroups(p.dfa, p.state, vocab, plain.chars);
   if (p.unbounded) {
     orInto(out, groups.union);
     return;
@@ -47,61 +60,98 @@ function orInto(out: Uint32Array, mask: Uint32Array): void {
   for (let i = 0; i < out.length; i++) out[i]! |= mask[i]!;
 }
 
-function plainGroups(twin: Leaf, state: number, vocab: Vocabulary, chars: Int32Array): PlainGroups {
-  let byVocab = cache.get(twin);
-  if (!byVocab) cache.set(twin, (byVocab = new WeakMap()));
-  let byState = byVocab.get(vocab);
-  if (!byState) byVocab.set(vocab, (byState = new Map()));
-  let groups = byState.get(state);
-  if (!groups) byState.set(state, (groups = walkGroups(twin, state, vocab, chars)));
+function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int32Array): PlainGroups {
+  let byVocab = cache.get(dfa);
+  if (!byVocab) cache.set(dfa, (byVocab = new WeakMap()));
+  let walks = byVocab.get(vocab);
+  if (!walks) {
+    const ascii = new Int32Array(128);
+    for (let cp = 0; cp < 128; cp++) ascii[cp] = dfa.classOf(cp);
+    byVocab.set(vocab, (walks = { groups: new Map(), trie: plainCodePointTrie(vocab, chars), classes: ascii, foldTried: false, visited: 0 }));
+  }
+  let groups = walks.groups.get(state);
+  if (!groups) {
+    // Restrictive patterns prune the code point trie near its root; permissive ones visit most of it on every
+    // walk, and those pay for a class trie once: when this walk looks broad, or the walks so far have cost as
+    // much as folding (ski rental).
+    if (!walks.foldTried && (walks.visited > walks.trie.symbol.length || broad(walks, dfa.liveSteps(state)))) {
+      const trie = foldByClass(dfa, plainCodePointTrie(vocab, chars));
+      walks.foldTried = true;
+      if (trie) Object.assign(walks, { trie, classes: Int32Array.from({ length: dfa.classCount }, (_, c) => c) });
+    }
+    groups = walkGroups(dfa, state, vocab, walks);
+    walks.groups.set(state, groups);
+  }
   return groups;
 }
 
+/** Whether the ASCII first characters this state accepts lead to over an eighth of the code point trie. */
+function broad(walks: PatternWalks, row: Int32Array): boolean {
+  const { symbol, end } = walks.trie;
+  let below = 0;
+  for (let c = 1; c < end[0]! && symbol[c]! < 128; c = end[c]!) if (row[walks.classes[symbol[c]!]!]! >= 0) below += end[c]! - c;
+  return below * 8 > symbol.length;
+}
+
 /**
- * Walks the vocabulary trie on `twin` from `state`, grouping the plain tokens it accepts by their end state. The
- * few tokens that are not plain are walked too (their subtrees are small) but left to the caller's exact walk.
+ * Walks the pattern's trie from `state`, grouping the plain tokens it accepts by their end state. A token is
+ * accepted when every character steps to a live state: exactly what the string lexer demands of a pattern with no
+ * length bounds, character by character. Iterative, with one row of successor states per depth: this loop runs
+ * once per trie node visited.
  */
-function walkGroups(twin: Leaf, state: number, vocab: Vocabulary, chars: Int32Array): PlainGroups {
+function walkGroups(dfa: CharDfa, state: number, vocab: Vocabulary, walks: PatternWalks): PlainGroups {
   const ends: number[] = [];
   const masks: Uint32Array[] = [];
   const longest: number[] = [];
-  const groupOf = new Map<number, number>();
-  const { byte, end, tokenStart, tokenIds } = vocab.trie;
-  let table = twin.transitions;
-  const visit = (node: number, from: number): void => {
-    const row = from * 256;
-    for (let c = node + 1, stop = end[node]!; c < stop; c = end[c]!) {
-      // Inline table lookup: this loop runs once per trie node of the walk, the method call is measurable.
-      let t = table[row + byte[c]!]!;
-      if (t === -2) {
-        t = twin.next(from, byte[c]!);
-        table = twin.transitions;
-      }
-      if (t < 0) continue;
-      const k0 = tokenStart[c]!;
-      const k1 = tokenStart[c + 1]!;
-      if (k1 > k0) {
-        // Tokens at one node share their bytes, hence their end state and group.
-        let g = groupOf.get(t);
-        if (g === undefined) {
-          groupOf.set(t, (g = ends.length));
-          ends.push(t);
-          masks.push(new Uint32Array(vocab.maskWords));
-          longest.push(0);
-        }
-        const mask = masks[g]!;
-        for (let k = k0; k < k1; k++) {
-          const id = tokenIds[k]!;
-          const n = chars[id]!;
-          if (n <= 0) continue;
-          mask[id >>> 5]! |= 1 << (id & 31);
-          if (n > longest[g]!) longest[g] = n;
-        }
-      }
-      if (end[c]! > c + 1) visit(c, t);
+  const groupOf: number[] = [];
+  const { symbol, end, tokenStart, tokenIds } = walks.trie;
+  const classes = walks.classes;
+  const rows = [dfa.liveSteps(state)];
+  const stops = [end[0]!];
+  let row = rows[0]!;
+  let stop = stops[0]!;
+  let visited = 0;
+  for (let c = 1; ; ) {
+    if (c >= stop) {
+      if (rows.length === 1) break;
+      rows.pop();
+      stops.pop();
+      row = rows[rows.length - 1]!;
+      stop = stops[stops.length - 1]!;
+      continue;
     }
-  };
-  visit(0, state);
+    visited++;
+    const sym = symbol[c]!;
+    const t = row[sym < classes.length ? classes[sym]! : dfa.classOf(sym)]!;
+    const next = end[c]!;
+    if (t < 0) {
+      c = next;
+      continue;
+    }
+    const k1 = tokenStart[c + 1]!;
+    if (k1 > tokenStart[c]!) {
+      // Tokens at one node share their class sequence, hence their end state and group; depth = code points.
+      let g = groupOf[t];
+      if (g === undefined) {
+        groupOf[t] = g = ends.length;
+        ends.push(t);
+        masks.push(new Uint32Array(vocab.maskWords));
+        longest.push(0);
+      }
+      const mask = masks[g]!;
+      for (let k = tokenStart[c]!; k < k1; k++) {
+        const id = tokenIds[k]!;
+        mask[id >>> 5]! |= 1 << (id & 31);
+      }
+      if (rows.length > longest[g]!) longest[g] = rows.length;
+    }
+    if (next > c + 1) {
+      rows.push((row = dfa.liveSteps(t)));
+      stops.push((stop = next));
+      c++;
+    } else c = next;
+  }
+  if (!walks.foldTried) walks.visited += visited;
   const union = new Uint32Array(vocab.maskWords);
   for (const mask of masks) orInto(union, mask);
   return { ends, masks, longest, union };

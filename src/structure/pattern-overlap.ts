@@ -25,11 +25,10 @@ export function refuseOverlappingPatterns(patterns: readonly string[], pointer: 
 
 /**
  * Whether some text (of JSON-string characters: no surrogates) matches both automata — a breadth-first search
- * over state pairs on the common refinement of their classes. Past `MAX_PAIRS` pairs it answers true.
+ * over state pairs on the common refinement of their intervals. Past `MAX_PAIRS` pairs it answers true.
  */
 function overlap(a: CharDfa, b: CharDfa): boolean {
-  const starts = (d: CharDfa): number[] => Array.from({ length: d.classCount }, (_, c) => d.classStart(c));
-  const letters = [...new Set([...starts(a), ...starts(b)])].filter((cp) => cp !== 0xd800);
+  const letters = [...new Set([...a.intervalStarts(), ...b.intervalStarts()])].filter((cp) => cp < 0xd800 || cp > 0xdfff);
   const seen = new Set([`${a.start},${b.start}`]);
   const queue: [number, number][] = [[a.start, b.start]];
   for (let i = 0; i < queue.length; i++) {

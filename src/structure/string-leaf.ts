@@ -79,13 +79,12 @@ export class StringLeaf extends Leaf {
     const s = this.states[state]!;
     const dfa = this.c.dfa;
     if (s.mode !== BODY || s.count !== 0 || !dfa) return null;
-    const twin = twinOf(dfa, this.maxStates);
     const { minLength, maxLength } = this.c;
     return {
-      twin,
-      twinState: twin.add({ ...s, len: 0 }),
+      dfa,
+      state: s.cs,
       unbounded: maxLength === undefined && s.len >= minLength,
-      fits: (end, chars) => this.canFinish(twin.states[end]!.cs, Math.min(s.len + chars, this.lenCap)),
+      fits: (end, chars) => this.canFinish(end, Math.min(s.len + chars, this.lenCap)),
     };
   }
 
@@ -169,8 +168,7 @@ export class StringLeaf extends Leaf {
     if (!this.partialLive(next, lo, hi)) return -1;
     const dfa = this.c.dfa;
     if (!dfa) return this.add({ ...next, acc: 0 });
-    const cls = dfa.classOf(lo);
-    return this.add({ ...next, acc: cls === dfa.classOf(hi) ? -1 - cls : acc });
+    return this.add({ ...next, acc: dfa.oneClass(lo, hi) ? -1 - dfa.classOf(lo) : acc });
   }
 
   /**
@@ -221,7 +219,7 @@ export class StringLeaf extends Leaf {
       }
       const cs = dfa.step(s.cs, cp);
       if (cs >= 0 && this.canFinish(cs, len)) return true;
-      cp = dfa.nextClassStart(cp);
+      cp = dfa.nextIntervalStart(cp);
     }
     return false;
   }
@@ -262,15 +260,6 @@ export class StringLeaf extends Leaf {
     }
     return false;
   }
-}
-
-/** One unbounded twin per pattern automaton, so every length variant of a pattern shares its plain-token walks. */
-const twins = new WeakMap<CharDfa, StringLeaf>();
-
-function twinOf(dfa: CharDfa, maxStates: number): StringLeaf {
-  let twin = twins.get(dfa);
-  if (!twin) twins.set(dfa, (twin = new StringLeaf({ dfa, minLength: 0, maxLength: undefined }, maxStates)));
-  return twin;
 }
 
 function hexValue(b: number): number {

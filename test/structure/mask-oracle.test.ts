@@ -10,6 +10,9 @@ const schemas: unknown[] = [
   { type: 'string', pattern: 'é|x', minLength: 4, maxLength: 9 },
   { type: 'string', pattern: '^[^\\s]{2,}-[0-9a-f]{3}$' },
   { type: 'string', pattern: '^.{0,3}$', minLength: 2 },
+  // Narrow from the start (the code point trie is walked, not folded) and a literal too varied to fold.
+  { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$' },
+  { type: 'string', pattern: 'srn:type:file/[A-Z]+', maxLength: 30 },
   {
     type: 'object',
     properties: { id: { type: 'string', format: 'uuid' }, n: { type: 'integer', minimum: -5, maximum: 1200 } },
