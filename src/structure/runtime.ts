@@ -1,6 +1,6 @@
 import { MatcherError } from './errors.js';
 import type { Leaf } from './leaf.js';
-import { leafMask } from './leaf-masks.js';
+import { leafMask, type LeafMask } from './leaf-masks.js';
 import type { Limits } from './limits.js';
 import type { Machine } from './machine.js';
 import type { TokenTrie } from './token-trie.js';
@@ -39,7 +39,7 @@ export class Runtime {
   private readonly structural: number[] = [];
   private readonly returnSets = new Map<number, number>();
   private readonly lexemes: (Lexeme | null | undefined)[] = [];
-  private readonly masks = new WeakMap<Vocabulary, Map<number, Uint32Array>>();
+  private readonly masks = new WeakMap<Vocabulary, MaskCache>();
   /** Set id of the initial state. */
   readonly initial: number;
 
@@ -77,41 +77,54 @@ export class Runtime {
 
   /** Writes the token mask of `set` into `out` (EOS bits included when accepting). Cached per set. */
   fillMask(set: number, vocab: Vocabulary, out: Uint32Array): void {
-    let byVocab = this.masks.get(vocab);
-    if (!byVocab) this.masks.set(vocab, (byVocab = new Map()));
-    let mask = byVocab.get(set);
-    if (!mask) {
-      mask = this.computeMask(set, vocab);
-      // Bounded FIFO: masks are 16 KB each at 128K tokens; old states are rarely revisited.
-      if (byVocab.size >= 4096) byVocab.delete(byVocab.keys().next().value!);
-      byVocab.set(set, mask);
+    let cache = this.masks.get(vocab);
+    if (!cache) this.masks.set(vocab, (cache = new MaskCache()));
+    const known = cache.get(set);
+    if (known) {
+      known.fill(out);
+      return;
     }
-    out.set(mask);
+    cache.add(set, this.computeMask(set, vocab, out));
   }
 
-  private computeMask(set: number, vocab: Vocabulary): Uint32Array {
-    const mask = new Uint32Array(vocab.maskWords);
+  /**
+   * Computes the mask of `set` into `out` and returns it in a form worth keeping: a set that reads one lexeme
+   * keeps a reference to that lexeme's shared mask plus the few tokens its exits and structural part add, so the
+   * thousands of sets inside keys and string bodies cost no 16 KB copy each.
+   */
+  private computeMask(set: number, vocab: Vocabulary, out: Uint32Array): CachedMask {
     const lexical = new Set<number>();
+    const lexemes: { info: LeafMask; lexeme: Lexeme }[] = [];
     for (const c of this.setConfigs[set]!) {
       const lexeme = this.lexemeOf(c);
       if (!lexeme) continue;
       lexical.add(c);
-      const info = leafMask(lexeme.leaf, vocab, lexeme.state);
-      for (let i = 0; i < mask.length; i++) mask[i]! |= info.inside[i]!;
+      lexemes.push({ info: leafMask(lexeme.leaf, vocab, lexeme.state), lexeme });
+    }
+    const base = lexemes.length === 1 ? lexemes[0]!.info.inside : null;
+    if (base) out.set(base);
+    else {
+      out.fill(0);
+      for (const { info } of lexemes) for (let i = 0; i < out.length; i++) out[i]! |= info.inside[i]!;
+    }
+    const added: number[] = [];
+    for (const { info, lexeme } of lexemes) {
       for (let i = 0; i < info.exits.length; i += 2) {
         // Where the lexeme ends inside a token, the rest of the token is read by whatever follows it.
         const after = lexeme.after(info.exits[i + 1]!);
-        if (after !== DEAD) this.walk(info.trie, info.exits[i]!, after, mask);
+        if (after !== DEAD) this.walk(info.trie, info.exits[i]!, after, out, added);
       }
     }
     const rest = this.structuralPart(set, lexical);
-    if (rest !== DEAD) this.walk(vocab.trie, 0, rest, mask);
-    if (this.setAccepting[set]) for (const id of vocab.eosTokenIds) mask[id >>> 5]! |= 1 << (id & 31);
-    return mask;
+    if (rest !== DEAD) this.walk(vocab.trie, 0, rest, out, added);
+    if (this.setAccepting[set]) for (const id of vocab.eosTokenIds) mark(out, id, added);
+    // A token list beats a copy while it is shorter than the mask's words.
+    if ((lexemes.length === 0 || base) && added.length < out.length) return new CachedMask(base, Int32Array.from(added));
+    return new CachedMask(out.slice(), null);
   }
 
-  /** Marks every token below `node` that `set` can read (bytes after the node's own). */
-  private walk(trie: TokenTrie, node: number, set: number, mask: Uint32Array): void {
+  /** Marks every token below `node` that `set` can read (bytes after the node's own); new ones also go to `added`. */
+  private walk(trie: TokenTrie, node: number, set: number, mask: Uint32Array, added: number[]): void {
     const { byte, end, tokenStart, tokenIds } = trie;
     const stop = end[node]!;
     for (let c = node + 1; c < stop; c = end[c]!) {
@@ -119,14 +132,11 @@ export class Runtime {
       const known = row ? row[byte[c]!]! : -1;
       const t = known >= 0 ? known : this.step(set, byte[c]!);
       if (t === DEAD) continue;
-      for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) {
-        const id = tokenIds[k]!;
-        mask[id >>> 5]! |= 1 << (id & 31);
-      }
+      for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) mark(mask, tokenIds[k]!, added);
       if (end[c]! <= c + 1) continue;
       const sole = this.soleLeaf(t);
-      if (sole) this.walkInLeaf(trie, c, sole, sole.state, mask);
-      else this.walk(trie, c, t, mask);
+      if (sole) this.walkInLeaf(trie, c, sole, sole.state, mask, added);
+      else this.walk(trie, c, t, mask, added);
     }
   }
 
@@ -135,23 +145,20 @@ export class Runtime {
    * creates no parse sets until the lexeme ends — an object key reached mid-token (`,"name`) would otherwise make
    * one set per key prefix for every token that starts a key.
    */
-  private walkInLeaf(trie: TokenTrie, node: number, sole: Lexeme, state: number, mask: Uint32Array): void {
+  private walkInLeaf(trie: TokenTrie, node: number, sole: Lexeme, state: number, mask: Uint32Array, added: number[]): void {
     const { byte, end, tokenStart, tokenIds } = trie;
     const leaf = sole.leaf;
     const stop = end[node]!;
     for (let c = node + 1; c < stop; c = end[c]!) {
       const t = leaf.next(state, byte[c]!);
       if (t < 0) continue;
-      for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) {
-        const id = tokenIds[k]!;
-        mask[id >>> 5]! |= 1 << (id & 31);
-      }
+      for (let k = tokenStart[c]!, e = tokenStart[c + 1]!; k < e; k++) mark(mask, tokenIds[k]!, added);
       if (end[c]! <= c + 1) continue;
       if (leaf.isFinal(t)) {
         const after = sole.after(t);
-        if (after !== DEAD) this.walk(trie, c, after, mask);
+        if (after !== DEAD) this.walk(trie, c, after, mask, added);
       }
-      this.walkInLeaf(trie, c, sole, t, mask);
+      this.walkInLeaf(trie, c, sole, t, mask, added);
     }
   }
 
@@ -272,5 +279,59 @@ export class Runtime {
       this.setIds.set(key, id);
     }
     return id;
+  }
+}
+
+/** Sets bit `id` of `mask`, noting it in `added` when it was clear. */
+function mark(mask: Uint32Array, id: number, added: number[]): void {
+  const w = id >>> 5;
+  const bit = 1 << (id & 31);
+  if ((mask[w]! & bit) === 0) {
+    mask[w]! |= bit;
+    added.push(id);
+  }
+}
+
+/** A set's mask as kept: a shared base mask (a lexeme's, or none) plus token ids, or a whole copy. */
+class CachedMask {
+  constructor(
+    private readonly base: Uint32Array | null,
+    private readonly extra: Int32Array | null,
+  ) {}
+
+  /** Bytes held beyond the shared base. */
+  get bytes(): number {
+    return 64 + (this.extra ? this.extra.byteLength : this.base!.byteLength);
+  }
+
+  fill(out: Uint32Array): void {
+    if (!this.extra) {
+      out.set(this.base!);
+      return;
+    }
+    if (this.base) out.set(this.base);
+    else out.fill(0);
+    for (const id of this.extra) out[id >>> 5]! |= 1 << (id & 31);
+  }
+}
+
+/** Masks by set, first in first out under a byte budget: old states are rarely revisited. */
+class MaskCache {
+  private static readonly BUDGET = 64 << 20;
+  private readonly entries = new Map<number, CachedMask>();
+  private bytes = 0;
+
+  get(set: number): CachedMask | undefined {
+    return this.entries.get(set);
+  }
+
+  add(set: number, mask: CachedMask): void {
+    this.entries.set(set, mask);
+    this.bytes += mask.bytes;
+    while (this.bytes > MaskCache.BUDGET) {
+      const [oldest, entry] = this.entries.entries().next().value!;
+      this.entries.delete(oldest);
+      this.bytes -= entry.bytes;
+    }
   }
 }
