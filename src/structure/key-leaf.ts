@@ -18,21 +18,44 @@ export interface KeyTable {
 export type KeyRoute = { kind: 'declared'; index: number } | { kind: 'pattern'; index: number } | { kind: 'additional' };
 
 /**
+ * A key leaf state: the declared-name trie node (-1 once off it) with the allowed names below it, the pattern
+ * leaves' states and the additional leaf's state (-1 = dead).
+ */
+interface Part {
+  trie: number;
+  /** Allowed declared indices below `trie`, ascending. */
+  allow: readonly number[];
+  pat: readonly number[];
+  add: number;
+}
+
+/**
  * The JSON string of an object key, quotes included, read as one lexeme over all the key languages at once: the
- * declared names still allowed (`allowed`), the pattern keys and the additional keys. Being a leaf lets the matcher
- * cache its masks like any string's. Final states are keys with exactly one destination (`route`); a key that would
- * match two patterns is refused.
+ * declared names still allowed, the pattern keys and the additional keys. Being a leaf lets the matcher cache its
+ * masks like any string's. Final states are keys with exactly one destination (`route`); a key that would match two
+ * patterns is refused.
+ *
+ * One leaf serves every point of an object, whichever names are still allowed there (`startFor`): a state keeps
+ * only the allowed names below its trie node, so once a key prefix has narrowed to a few names — or left the
+ * declared names — the states, and their cached masks, are shared by every allowed set that agrees there.
  */
 export class KeyLeaf extends Leaf {
-  private readonly parts: { trie: number; pat: number[]; add: number }[] = [];
+  private readonly parts: Part[] = [];
 
-  constructor(private readonly keys: KeyTable, private readonly allowed: readonly boolean[], stateLimit: number) {
+  /** State 0 is the start with every declared name allowed. */
+  constructor(private readonly keys: KeyTable, stateLimit: number) {
     super(stateLimit);
-    this.add({ trie: 0, pat: keys.patterns.map((p) => p.start), add: keys.additional ? keys.additional.start : -1 });
+    this.startFor(keys.trieBelow[0]!.map(() => true));
   }
 
-  private add(p: { trie: number; pat: number[]; add: number }): number {
-    const id = this.intern(`${p.trie}|${p.pat.join(',')}|${p.add}`, this.routeOf(p) !== null);
+  /** The start state (before the opening quote) when `allowed[i]` says which declared names may come. */
+  startFor(allowed: readonly boolean[]): number {
+    const allow = this.keys.trieBelow[0]!.filter((i) => allowed[i]);
+    return this.add({ trie: 0, allow, pat: this.keys.patterns.map((p) => p.start), add: this.keys.additional ? this.keys.additional.start : -1 });
+  }
+
+  private add(p: Part): number {
+    const id = this.intern(`${p.trie}|${p.allow.join(',')}|${p.pat.join(',')}|${p.add}`, this.routeOf(p) !== null);
     if (id === this.parts.length) this.parts.push(p);
     return id;
   }
@@ -59,10 +82,10 @@ export class KeyLeaf extends Leaf {
     return this.routeOf(this.parts[state]!)!;
   }
 
-  private routeOf(p: { trie: number; pat: number[]; add: number }): KeyRoute | null {
+  private routeOf(p: Part): KeyRoute | null {
     const declared = p.trie >= 0 ? this.keys.trieEnd[p.trie]! : -1;
     // A declared key's schema already includes any matching patternProperties (merged at compile time).
-    if (declared >= 0) return this.allowed[declared] ? { kind: 'declared', index: declared } : null;
+    if (declared >= 0) return p.allow.includes(declared) ? { kind: 'declared', index: declared } : null;
     const hits = p.pat.flatMap((s, i) => (s >= 0 && this.keys.patterns[i]!.isFinal(s) ? [i] : []));
     if (hits.length === 1) return { kind: 'pattern', index: hits[0]! };
     if (hits.length === 0 && p.add >= 0 && this.keys.additional!.isFinal(p.add)) return { kind: 'additional' };
@@ -72,13 +95,17 @@ export class KeyLeaf extends Leaf {
   protected compute(state: number, b: number): number {
     const p = this.parts[state]!;
     if (this.isFinal(state)) return -1;
-    const q = {
-      trie: p.trie >= 0 ? (this.keys.trieNext[p.trie]!.get(b) ?? -1) : -1,
+    // The trie node is kept even when no allowed name is left below it: a key spelling a declared name that is not
+    // allowed must die, not pass as an additional key.
+    const trie = p.trie >= 0 ? (this.keys.trieNext[p.trie]!.get(b) ?? -1) : -1;
+    const below = trie >= 0 ? this.keys.trieBelow[trie]! : [];
+    const q: Part = {
+      trie,
+      allow: p.allow.filter((i) => below.includes(i)),
       pat: p.pat.map((s, i) => (s >= 0 ? this.keys.patterns[i]!.next(s, b) : -1)),
       add: p.add >= 0 ? this.keys.additional!.next(p.add, b) : -1,
     };
-    const live = (q.trie >= 0 && this.keys.trieBelow[q.trie]!.some((i) => this.allowed[i])) || q.pat.some((s) => s >= 0) || q.add >= 0;
-    if (!live) return -1;
+    if (q.allow.length === 0 && !q.pat.some((s) => s >= 0) && q.add < 0) return -1;
     const closed = (q.trie >= 0 && this.keys.trieEnd[q.trie]! >= 0) || q.pat.some((s, i) => s >= 0 && this.keys.patterns[i]!.isFinal(s)) || (q.add >= 0 && this.keys.additional!.isFinal(q.add));
     // After the closing quote every component has finished or died; a key without a single destination is dead.
     if (closed && this.routeOf(q) === null) return -1;

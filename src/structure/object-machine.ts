@@ -43,8 +43,7 @@ interface St {
   /** Members so far (declared + other), capped where it stops mattering. */
   count: number;
   ws: number;
-  /** Key lexing: which key leaf (by allowed-name set) and its state; -1 outside keys. */
-  kl: number;
+  /** Key lexing: the key leaf's state; -1 outside keys. */
   ks: number;
   /** Value machine to call, and the declared index it fills (-1 for pattern/additional). */
   target: number;
@@ -53,7 +52,7 @@ interface St {
 
 /** `s` with the per-member fields cleared (whitespace run, key lexing, value target). */
 function blank(s: St): St {
-  return { ...s, ws: 0, kl: -1, ks: -1, target: -1, filled: -1 };
+  return { ...s, ws: 0, ks: -1, target: -1, filled: -1 };
 }
 
 /**
@@ -77,8 +76,7 @@ export class ObjectMachine implements Machine {
   private readonly trieBelow: number[][] = [[]];
   private readonly required: number[];
   private readonly keyTable: KeyTable;
-  private readonly keyLeaves: KeyLeaf[] = [];
-  private readonly keyLeafIds = new Map<string, number>();
+  private readonly keyLeaf: KeyLeaf;
 
   constructor(private readonly spec: ObjectSpec, private readonly maxStates: number) {
     const enc = new TextEncoder();
@@ -107,12 +105,13 @@ export class ObjectMachine implements Machine {
       patterns: spec.patterns.map((p) => p.key),
       additional: spec.additional ? spec.additional.key : null,
     };
+    this.keyLeaf = new KeyLeaf(this.keyTable, maxStates);
     const none = '0'.repeat(spec.properties.length);
-    this.intern({ phase: O_OPEN, seen: none, last: -1, count: 0, ws: 0, kl: -1, ks: -1, target: -1, filled: -1 });
+    this.intern({ phase: O_OPEN, seen: none, last: -1, count: 0, ws: 0, ks: -1, target: -1, filled: -1 });
   }
 
   private intern(s: St): number {
-    const key = `${s.phase}|${s.seen}|${s.last}|${s.count}|${s.ws}|${s.kl}|${s.ks}|${s.target}|${s.filled}`;
+    const key = `${s.phase}|${s.seen}|${s.last}|${s.count}|${s.ws}|${s.ks}|${s.target}|${s.filled}`;
     let id = this.ids.get(key);
     if (id === undefined) {
       id = this.states.length;
@@ -172,36 +171,22 @@ export class ObjectMachine implements Machine {
     return this.spec.additional !== null || this.spec.patterns.length > 0 || this.spec.properties.some((_, i) => this.allowed(s, i));
   }
 
-  /** The key leaf for the declared names `s` still allows (one per distinct allowed set). */
-  private keyLeafFor(s: St): number {
-    const allowed = this.spec.properties.map((_, i) => this.allowed(s, i));
-    const key = allowed.map((a) => (a ? '1' : '0')).join('');
-    let index = this.keyLeafIds.get(key);
-    if (index === undefined) {
-      index = this.keyLeaves.length;
-      this.keyLeaves.push(new KeyLeaf(this.keyTable, allowed, this.maxStates));
-      this.keyLeafIds.set(key, index);
-    }
-    return index;
-  }
-
   private startKey(s: St): number {
-    const kl = this.keyLeafFor(s);
-    const ks = this.keyLeaves[kl]!.next(0, 0x22);
-    return ks < 0 ? -1 : this.intern({ ...s, phase: O_KEY, kl, ks });
+    const start = this.keyLeaf.startFor(this.spec.properties.map((_, i) => this.allowed(s, i)));
+    const ks = this.keyLeaf.next(start, 0x22);
+    return ks < 0 ? -1 : this.intern({ ...s, phase: O_KEY, ks });
   }
 
   private keyByte(s: St, b: number): number {
-    const leaf = this.keyLeaves[s.kl]!;
-    const ks = leaf.next(s.ks, b);
+    const ks = this.keyLeaf.next(s.ks, b);
     if (ks < 0) return -1;
-    return leaf.isFinal(ks) ? this.routed(s, ks) : this.intern({ ...s, ks });
+    return this.keyLeaf.isFinal(ks) ? this.routed(s, ks) : this.intern({ ...s, ks });
   }
 
   /** The state after a finished key: before `:`, with the value machine chosen by the key. */
   private routed(s: St, ks: number): number {
-    const route = this.keyLeaves[s.kl]!.route(ks);
-    const done = { ...s, phase: O_COLON, ws: 0, kl: -1, ks: -1 };
+    const route = this.keyLeaf.route(ks);
+    const done = { ...s, phase: O_COLON, ws: 0, ks: -1 };
     if (route.kind === 'declared') return this.intern({ ...done, target: this.spec.properties[route.index]!.value, filled: route.index });
     const value = route.kind === 'pattern' ? this.spec.patterns[route.index]!.value : this.spec.additional!.value;
     return value < 0 ? -1 : this.intern({ ...done, target: value, filled: -1 });
@@ -211,7 +196,7 @@ export class ObjectMachine implements Machine {
   leafView(state: number): LeafView | null {
     const s = this.states[state]!;
     if (s.phase !== O_KEY) return null;
-    return { leaf: this.keyLeaves[s.kl]!, state: s.ks, resume: (final) => this.routed(s, final) };
+    return { leaf: this.keyLeaf, state: s.ks, resume: (final) => this.routed(s, final) };
   }
 
   calls(state: number): readonly number[] {
