@@ -2,6 +2,7 @@ import type { Leaf } from './leaf.js';
 import { addPatternedPlain } from './pattern-masks.js';
 import { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
+import { sharedPool } from './typed-pool.js';
 
 /** Per leaf state: the tokens that stay inside the lexeme, and where inside a token the lexeme may end. */
 export interface LeafMask {
@@ -100,7 +101,7 @@ function plainIndex(vocab: Vocabulary): PlainIndex {
 
 function walk(leaf: Leaf, vocab: Vocabulary, trie: TokenTrie, start: number): LeafMask {
   const { byte, end, tokenStart, tokenIds } = trie;
-  const inside = new Uint32Array(vocab.maskWords);
+  const inside = sharedPool.uint32Array(vocab.maskWords);
   const exits: number[] = [];
   let table = leaf.transitions;
   const visit = (node: number, state: number): void => {

@@ -1,6 +1,7 @@
 import type { Leaf } from './leaf.js';
 import { KeyLeaf, type KeyTable } from './key-leaf.js';
 import { isJsonSpace, type LeafView, type Machine } from './machine.js';
+import { TypedPool } from './typed-pool.js';
 
 /** One declared property. */
 export interface PropertySpec {
@@ -69,6 +70,7 @@ export class ObjectMachine implements Machine {
   private readonly states: St[] = [];
   private readonly ids = new Map<string, number>();
   private readonly table: Int32Array[] = [];
+  private readonly pool = new TypedPool();
   private readonly callCache: (number[] | undefined)[] = [];
   private readonly trieNext: Map<number, number>[] = [new Map()];
   private readonly trieEnd: number[] = [-1];
@@ -117,7 +119,7 @@ export class ObjectMachine implements Machine {
       id = this.states.length;
       this.ids.set(key, id);
       this.states.push(s);
-      this.table.push(new Int32Array(256).fill(-2));
+      this.table.push(this.pool.int32Array(256, -2));
     }
     return id;
   }

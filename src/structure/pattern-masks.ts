@@ -3,6 +3,7 @@ import { foldByClass, plainCodePointTrie, type SymbolTrie } from './class-trie.j
 import type { PlainPattern } from './leaf.js';
 import type { PlainIndex } from './leaf-masks.js';
 import type { Vocabulary } from './vocabulary.js';
+import { sharedPool } from './typed-pool.js';
 
 /** The plain tokens one pattern state lets through, grouped by the pattern state each leaves behind. */
 interface PlainGroups {
@@ -135,7 +136,7 @@ function walkGroups(dfa: CharDfa, state: number, vocab: Vocabulary, walks: Patte
       if (g === undefined) {
         groupOf[t] = g = ends.length;
         ends.push(t);
-        masks.push(new Uint32Array(vocab.maskWords));
+        masks.push(sharedPool.uint32Array(vocab.maskWords));
         longest.push(0);
       }
       const mask = masks[g]!;
@@ -152,7 +153,7 @@ function walkGroups(dfa: CharDfa, state: number, vocab: Vocabulary, walks: Patte
     } else c = next;
   }
   if (!walks.foldTried) walks.visited += visited;
-  const union = new Uint32Array(vocab.maskWords);
+  const union = sharedPool.uint32Array(vocab.maskWords);
   for (const mask of masks) orInto(union, mask);
   return { ends, masks, longest, union };
 }

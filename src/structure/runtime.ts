@@ -4,6 +4,7 @@ import { leafMask, type LeafMask } from './leaf-masks.js';
 import type { Limits } from './limits.js';
 import type { Machine } from './machine.js';
 import type { TokenTrie } from './token-trie.js';
+import { TypedPool } from './typed-pool.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** A lexeme in progress: its leaf, the leaf's state, and the parse set once the lexeme has ended (DEAD if none). */
@@ -40,6 +41,7 @@ export class Runtime {
   private readonly returnSets = new Map<number, number>();
   private readonly lexemes: (Lexeme | null | undefined)[] = [];
   private readonly masks = new WeakMap<Vocabulary, MaskCache>();
+  private readonly pool = new TypedPool();
   /** Set id of the initial state. */
   readonly initial: number;
 
@@ -55,7 +57,7 @@ export class Runtime {
   /** The set after byte `b` (DEAD if none). */
   step(set: number, b: number): number {
     let row = this.setRows[set];
-    if (!row) this.setRows[set] = row = new Int32Array(256).fill(-1);
+    if (!row) this.setRows[set] = row = this.pool.int32Array(256, -1);
     let t = row[b]!;
     if (t >= 0) return t;
     const configs = this.setConfigs[set]!;
