@@ -1,4 +1,5 @@
 import type { Leaf } from './leaf.js';
+import { charsPerToken } from './string-leaf.js';
 import { addPatternedPlain } from './pattern-masks.js';
 import { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
@@ -22,6 +23,8 @@ export interface PlainIndex {
   chars: Int32Array;
   /** Trie of the tokens that are not plain (quotes, escapes, controls, partial UTF-8). */
   rest: TokenTrie;
+  /** The most characters one of those tokens can add to a string (see `Leaf.boundFreeTwin`). */
+  reach: number;
 }
 
 const cache = new WeakMap<Leaf, WeakMap<Vocabulary, Map<number, LeafMask>>>();
@@ -50,9 +53,13 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
       const body = leafMask(twin.leaf, vocab, twin.state).inside;
       for (let i = 0; i < body.length; i++) info.inside[i]! |= body[i]! & ~quotes.mask[i]!;
     } else if (room >= 0 || pattern) {
-      // Only the few tokens that are not plain are walked byte by byte; plain ones come from the precomputed masks.
+      // Only the few tokens that are not plain are walked byte by byte (once for every length where a bound-free
+      // twin reads them alike); plain ones come from the precomputed masks.
       const index = plainIndex(vocab);
-      info = walk(leaf, vocab, index.rest, state);
+      const far = leaf.boundFreeTwin(state, index.reach);
+      const rest = far ? restWalk(far.leaf, vocab, far.state, index) : walk(leaf, vocab, index.rest, state);
+      info = { inside: sharedPool.uint32Array(vocab.maskWords), trie: rest.trie, exits: rest.exits };
+      info.inside.set(rest.inside);
       if (pattern) addPatternedPlain(pattern, vocab, index, info.inside);
       else {
         const plain = index.atMost[Math.min(room, index.atMost.length - 1)]!;
@@ -61,6 +68,19 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
     } else info = walk(leaf, vocab, vocab.trie, state);
     byState.set(state, info);
   }
+  return info;
+}
+
+const restWalks = new WeakMap<Leaf, WeakMap<Vocabulary, Map<number, LeafMask>>>();
+
+/** The walk of the tokens that are not plain from `state`, cached per (leaf, vocabulary, state). */
+function restWalk(leaf: Leaf, vocab: Vocabulary, state: number, index: PlainIndex): LeafMask {
+  let byVocab = restWalks.get(leaf);
+  if (!byVocab) restWalks.set(leaf, (byVocab = new WeakMap()));
+  let byState = byVocab.get(vocab);
+  if (!byState) byVocab.set(vocab, (byState = new Map()));
+  let info = byState.get(state);
+  if (!info) byState.set(state, (info = walk(leaf, vocab, index.rest, state)));
   return info;
 }
 
@@ -94,7 +114,7 @@ function plainIndex(vocab: Vocabulary): PlainIndex {
     atMost.push(mask);
   }
   const rest = new TokenTrie(vocab.tokens.map((t, id) => (chars[id]! > 0 ? null : t)));
-  index = { atMost, chars, rest };
+  index = { atMost, chars, rest, reach: charsPerToken(rest) };
   plainIndexes.set(vocab, index);
   return index;
 }

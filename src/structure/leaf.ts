@@ -71,6 +71,19 @@ export abstract class Leaf {
     return null;
   }
 
+  /**
+   * Mask shortcut for the tokens that are not plain (quotes, escapes, partial characters): a state of a leaf
+   * without length bounds that reads every such token exactly as this state does, given that none adds more than
+   * `reach` characters — so the walk of those tokens is shared by every length. Null where that does not hold.
+   * The twin's final states then stand in for this leaf's in mask exits, which is sound because what follows a
+   * value lexeme does not depend on which final state ended it (object keys, whose finals route, offer no twin).
+   */
+  boundFreeTwin(state: number, reach: number): { leaf: Leaf; state: number } | null {
+    void state;
+    void reach;
+    return null;
+  }
+
   /** Number of states created so far. */
   get stateCount(): number {
     return this.count;

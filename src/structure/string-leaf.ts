@@ -1,5 +1,6 @@
 import type { CharDfa } from './char-dfa.js';
 import { Leaf, type PlainPattern } from './leaf.js';
+import type { TokenTrie } from './token-trie.js';
 
 /** What a JSON string's decoded text must satisfy. Lengths count code points, as JSON Schema (and ajv) do. */
 export interface StringConstraints {
@@ -68,6 +69,26 @@ export class StringLeaf extends Leaf {
     // A pattern state that accepts and loops on every character (an unanchored match already found) adds nothing.
     if (this.c.dfa && !this.c.dfa.isUniversal(s.cs)) return -1;
     return this.c.maxLength === undefined ? Infinity : this.c.maxLength - s.len;
+  }
+
+  /**
+   * Without a pattern, a length-bounded string reads the tokens that are not plain like the unbounded string does
+   * once its minimum is reached and `reach` more characters fit: every length check on the way then passes.
+   * (With a pattern the remaining room also decides which pattern states can still finish, so no shortcut.)
+   */
+  override boundFreeTwin(state: number, reach: number): { leaf: Leaf; state: number } | null {
+    const s = this.states[state]!;
+    const { dfa, minLength, maxLength } = this.c;
+    if (dfa || this.unconstrained || s.mode !== BODY || s.count !== 0 || s.len < minLength) return null;
+    if (maxLength !== undefined && maxLength - s.len < reach) return null;
+    const twin = unboundedString(this.maxStates);
+    return { leaf: twin, state: twin.next(twin.start, 0x22) };
+  }
+
+  /** Characters read so far, counting a character (or escape) begun but not finished. */
+  charsRead(state: number): number {
+    const s = this.states[state]!;
+    return s.len + ((s.mode === BODY && s.count > 0) || s.mode === ESCAPE || s.mode === HEX ? 1 : 0);
   }
 
   /** Whether every JSON string is accepted (no pattern, no length bounds). */
@@ -260,6 +281,37 @@ export class StringLeaf extends Leaf {
     }
     return false;
   }
+}
+
+const unbounded = new Map<number, StringLeaf>();
+
+/** The string leaf without constraints, one per state limit. */
+function unboundedString(maxStates: number): StringLeaf {
+  let leaf = unbounded.get(maxStates);
+  if (!leaf) unbounded.set(maxStates, (leaf = new StringLeaf({ dfa: null, minLength: 0, maxLength: undefined }, maxStates)));
+  return leaf;
+}
+
+/**
+ * The most characters a JSON string body can read from one token of `trie` that it accepts or closes on (a
+ * character or escape begun counts), for `boundFreeTwin`'s `reach`: a walk of the trie on a string that counts up
+ * to a length no token reaches.
+ */
+export function charsPerToken(trie: TokenTrie): number {
+  const leaf = new StringLeaf({ dfa: null, minLength: 0, maxLength: 1 << 20 }, 1 << 20);
+  let most = 0;
+  const visit = (node: number, state: number): void => {
+    for (let c = node + 1; c < trie.end[node]!; c = trie.end[c]!) {
+      const t = leaf.next(state, trie.byte[c]!);
+      if (t < 0) continue;
+      // Only where a token ends or the string closes does a length check change the mask (bytes that merely pass
+      // through on the way to a rejected token do not).
+      if (leaf.isFinal(t) || trie.tokenStart[c + 1]! > trie.tokenStart[c]!) most = Math.max(most, leaf.charsRead(t));
+      if (!leaf.isFinal(t)) visit(c, t);
+    }
+  };
+  visit(0, leaf.next(leaf.start, 0x22));
+  return most;
 }
 
 function hexValue(b: number): number {
