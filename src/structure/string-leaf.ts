@@ -72,17 +72,38 @@ export class StringLeaf extends Leaf {
   }
 
   /**
-   * Without a pattern, a length-bounded string reads the tokens that are not plain like the unbounded string does
-   * once its minimum is reached and `reach` more characters fit: every length check on the way then passes.
-   * (With a pattern the remaining room also decides which pattern states can still finish, so no shortcut.)
+   * A length-bounded string reads the tokens that are not plain like the same pattern without bounds once its
+   * minimum is reached and the room left covers `reach` more characters plus whatever the pattern may still need
+   * from any state those characters reach: every length check on the way then passes.
    */
   override boundFreeTwin(state: number, reach: number): { leaf: Leaf; state: number } | null {
     const s = this.states[state]!;
     const { dfa, minLength, maxLength } = this.c;
-    if (dfa || this.unconstrained || s.mode !== BODY || s.count !== 0 || s.len < minLength) return null;
-    if (maxLength !== undefined && maxLength - s.len < reach) return null;
-    const twin = unboundedString(this.maxStates);
-    return { leaf: twin, state: twin.next(twin.start, 0x22) };
+    if ((minLength === 0 && maxLength === undefined) || s.mode !== BODY || s.count !== 0 || s.len < minLength) return null;
+    if (maxLength !== undefined && maxLength - s.len - reach < (dfa ? this.needWithin(s.cs, reach) : 0)) return null;
+    const twin = unboundedString(dfa, this.maxStates);
+    return { leaf: twin, state: twin.add({ mode: BODY, count: 0, acc: 0, lo: 0, hi: 0, cs: s.cs, len: 0 }) };
+  }
+
+  /** The most characters any live pattern state within `steps` characters of `cs` still needs to accept. */
+  private needWithin(cs: number, steps: number): number {
+    const dfa = this.c.dfa!;
+    let layer = [cs];
+    const seen = new Set(layer);
+    let most = dfa.shortestAccept(cs);
+    for (let i = 0; i < steps && layer.length > 0; i++) {
+      const next: number[] = [];
+      for (const from of layer) {
+        for (const t of dfa.successors(from)) {
+          if (seen.has(t) || !dfa.isLive(t)) continue;
+          seen.add(t);
+          next.push(t);
+          most = Math.max(most, dfa.shortestAccept(t));
+        }
+      }
+      layer = next;
+    }
+    return most;
   }
 
   /** Characters read so far, counting a character (or escape) begun but not finished. */
@@ -284,11 +305,16 @@ export class StringLeaf extends Leaf {
 }
 
 const unbounded = new Map<number, StringLeaf>();
+const unboundedPatterns = new WeakMap<CharDfa, StringLeaf>();
 
-/** The string leaf without constraints, one per state limit. */
-function unboundedString(maxStates: number): StringLeaf {
-  let leaf = unbounded.get(maxStates);
-  if (!leaf) unbounded.set(maxStates, (leaf = new StringLeaf({ dfa: null, minLength: 0, maxLength: undefined }, maxStates)));
+/** The string leaf of `dfa` (or of any text) without length bounds, one per automaton and state limit. */
+function unboundedString(dfa: CharDfa | null, maxStates: number): StringLeaf {
+  let leaf = dfa ? unboundedPatterns.get(dfa) : unbounded.get(maxStates);
+  if (!leaf) {
+    leaf = new StringLeaf({ dfa, minLength: 0, maxLength: undefined }, maxStates);
+    if (dfa) unboundedPatterns.set(dfa, leaf);
+    else unbounded.set(maxStates, leaf);
+  }
   return leaf;
 }
 

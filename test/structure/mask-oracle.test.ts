@@ -12,6 +12,8 @@ const schemas: unknown[] = [
   { type: 'string', pattern: '^.{0,3}$', minLength: 2 },
   // Length-bounded free strings: far from the maximum the tokens that are not plain share one walk.
   { type: 'array', items: { type: 'string', minLength: 2, maxLength: 12 }, maxItems: 3 },
+  // A pattern whose remaining need varies with its state, length-bounded: the shared walk must stop near the end.
+  { type: 'string', pattern: '^(ab|[a-z]{5}é)+$', maxLength: 16 },
   // Narrow from the start (the code point trie is walked, not folded) and a literal too varied to fold.
   { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$' },
   { type: 'string', pattern: 'srn:type:file/[A-Z]+', maxLength: 30 },
