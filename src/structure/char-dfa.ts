@@ -33,6 +33,7 @@ export class CharDfa {
   private readonly liveness: (boolean | undefined)[] = [];
   private readonly distance: (number | undefined)[] = [];
   private readonly liveRows: (Int32Array | undefined)[] = [];
+  private readonly openness: (boolean | undefined)[] = [];
 
   /**
    * @param node regex AST; `search` wraps it in `[^]*…[^]*` as JSON Schema's unanchored `pattern` requires.
@@ -81,6 +82,18 @@ export class CharDfa {
   /** The first code point after the interval holding `cp` (0x110000 past the end); code points of one interval behave alike. */
   nextIntervalStart(cp: number): number {
     return this.bounds[this.intervalOf(cp) + 1]!;
+  }
+
+  /** The class every non-ASCII code point a JSON string can carry falls in, or -1 when they fall in several. */
+  get nonAsciiClass(): number {
+    let cls: number | undefined;
+    for (let i = this.intervalOf(0x80); i < this.bounds.length - 1; i++) {
+      const c = this.intervalClass[i]!;
+      if (!this.usableClass(c)) continue;
+      if (cls === undefined) cls = c;
+      else if (cls !== c) return -1;
+    }
+    return cls ?? -1;
   }
 
   /** The first code point of every interval: enough letters to tell apart what any two automata can. */
@@ -175,6 +188,21 @@ export class CharDfa {
       this.liveRows[state] = row;
     }
     return row;
+  }
+
+  /**
+   * Whether from `state` every text stays live: no character is ever dead in any state reachable from it (an
+   * unanchored pattern, or one whose every continuation can still match). A string there accepts any text.
+   */
+  isOpen(state: number): boolean {
+    const known = this.openness[state];
+    if (known !== undefined) return known;
+    const reachable = this.explore(state);
+    const open = reachable.every((s) => this.isLive(s) && this.classFirst.every((_, c) => !this.usableClass(c) || this.stepClass(s, c) >= 0));
+    // Every state reachable from an open one is open too.
+    if (open) for (const s of reachable) this.openness[s] = true;
+    this.openness[state] = open;
+    return open;
   }
 
   /** Whether `state` accepts and every character keeps it there (the rest of the text cannot matter). */

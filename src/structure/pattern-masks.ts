@@ -23,6 +23,8 @@ interface PatternWalks {
   trie: SymbolTrie;
   /** Symbol → class for symbols below its length (all of a class trie's; ASCII of a code point trie). */
   classes: Int32Array;
+  /** On the code point trie: the one class of every non-ASCII character, or -1 (see `CharDfa.nonAsciiClass`). */
+  nonAscii: number;
   foldTried: boolean;
   /** Code point trie nodes visited so far; past the trie's size, folding it by class pays for itself. */
   visited: number;
@@ -36,6 +38,12 @@ const cache = new WeakMap<CharDfa, WeakMap<Vocabulary, PatternWalks>>();
  * this pattern; length bounds are applied per token, and only where they can bite.
  */
 export function addPatternedPlain(p: PlainPattern, vocab: Vocabulary, plain: PlainIndex, out: Uint32Array): void {
+  // Where no length can bite and no text can fail, every plain token passes: no walk (unanchored literals have
+  // dozens of states, each of which would walk most of the trie for this).
+  if (p.unbounded && p.dfa.isOpen(p.state)) {
+    orInto(out, plain.atMost[plain.atMost.length - 1]!);
+    return;
+  }
   const groups = plainGroups(p.dfa, p.state, vocab, plain.chars);
   if (p.unbounded) {
     orInto(out, groups.union);
@@ -68,7 +76,8 @@ function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int3
   if (!walks) {
     const ascii = new Int32Array(128);
     for (let cp = 0; cp < 128; cp++) ascii[cp] = dfa.classOf(cp);
-    byVocab.set(vocab, (walks = { groups: new Map(), trie: plainCodePointTrie(vocab, chars), classes: ascii, foldTried: false, visited: 0 }));
+    const trie = plainCodePointTrie(vocab, chars);
+    byVocab.set(vocab, (walks = { groups: new Map(), trie, classes: ascii, nonAscii: dfa.nonAsciiClass, foldTried: false, visited: 0 }));
   }
   let groups = walks.groups.get(state);
   if (!groups) {
@@ -78,7 +87,7 @@ function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int3
     if (!walks.foldTried && (walks.visited > walks.trie.symbol.length || broad(walks, dfa.liveSteps(state)))) {
       const trie = foldByClass(dfa, plainCodePointTrie(vocab, chars));
       walks.foldTried = true;
-      if (trie) Object.assign(walks, { trie, classes: Int32Array.from({ length: dfa.classCount }, (_, c) => c) });
+      if (trie) Object.assign(walks, { trie, classes: Int32Array.from({ length: dfa.classCount }, (_, c) => c), nonAscii: -1 });
     }
     groups = walkGroups(dfa, state, vocab, walks);
     walks.groups.set(state, groups);
@@ -106,7 +115,7 @@ function walkGroups(dfa: CharDfa, state: number, vocab: Vocabulary, walks: Patte
   const longest: number[] = [];
   const groupOf: number[] = [];
   const { symbol, end, tokenStart, tokenIds } = walks.trie;
-  const classes = walks.classes;
+  const { classes, nonAscii } = walks;
   const rows = [dfa.liveSteps(state)];
   const stops = [end[0]!];
   let row = rows[0]!;
@@ -123,10 +132,11 @@ function walkGroups(dfa: CharDfa, state: number, vocab: Vocabulary, walks: Patte
     }
     visited++;
     const sym = symbol[c]!;
-    const t = row[sym < classes.length ? classes[sym]! : dfa.classOf(sym)]!;
+    const t = row[sym < classes.length ? classes[sym]! : nonAscii >= 0 ? nonAscii : dfa.classOf(sym)]!;
     const next = end[c]!;
     if (t < 0) {
-      c = next;
+      // Siblings come in code point order: past a dead non-ASCII one of the uniform class, all the rest are dead.
+      c = nonAscii >= 0 && sym >= 128 ? stop : next;
       continue;
     }
     const k1 = tokenStart[c + 1]!;

@@ -14,6 +14,8 @@ const schemas: unknown[] = [
   { type: 'array', items: { type: 'string', minLength: 2, maxLength: 12 }, maxItems: 3 },
   // A pattern whose remaining need varies with its state, length-bounded: the shared walk must stop near the end.
   { type: 'string', pattern: '^(ab|[a-z]{5}é)+$', maxLength: 16 },
+  // Unbounded patterns: an unanchored one accepts any text from every state, the other only from some.
+  { type: 'array', items: [{ type: 'string', pattern: 'ab?c' }, { type: 'string', pattern: '^[a-c]+x|q' }], minItems: 2, maxItems: 2 },
   // Narrow from the start (the code point trie is walked, not folded) and a literal too varied to fold.
   { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$' },
   { type: 'string', pattern: 'srn:type:file/[A-Z]+', maxLength: 30 },
