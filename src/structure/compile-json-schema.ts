@@ -5,7 +5,7 @@ import { resolveLimits, type Limits } from './limits.js';
 import { ArrayMachine, LeafMachine, UnionMachine, type Machine } from './machine.js';
 import { ObjectMachine } from './object-machine.js';
 import { finiteDomain, validMembers } from './finite-domain.js';
-import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, type SchemaObject } from './schema-merge.js';
+import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, withDraftRefSemantics, type SchemaObject } from './schema-merge.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
 import { assertDisjoint, buildArrayMachine, buildObjectMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
 
@@ -38,10 +38,11 @@ export function compileJsonSchema(schema: unknown, options: CompileOptions = {})
   if (!Number.isInteger(ws) || ws < 0) throw new RangeError(`whitespace.maxWhitespace must be a non-negative integer, got ${ws}`);
   const order = options.propertyOrder ?? 'schema';
   if (order !== 'schema' && order !== 'any') throw new RangeError(`propertyOrder must be 'schema' or 'any', got ${String(order)}`);
-  const builder = new SchemaBuilder(schema, ws, order, limits);
+  const doc = withDraftRefSemantics(schema);
+  const builder = new SchemaBuilder(doc, ws, order, limits);
   let root: number;
   try {
-    root = builder.build(schema, '');
+    root = builder.build(doc, '');
   } catch (e) {
     if (e instanceof Unsatisfiable) throw new CompileError('schema', '', `no JSON value satisfies this schema (${e.message})`);
     throw e;

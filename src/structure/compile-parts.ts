@@ -13,8 +13,10 @@ import { DEAD, Runtime } from './runtime.js';
 import { flatten, hasValidation, typeList, Unsatisfiable, type SchemaObject } from './schema-merge.js';
 import type { StringLeaf } from './string-leaf.js';
 
-/** String formats ajv-formats validates that FORMATS does not implement: refused. */
-const AJV_STRING_FORMATS = new Set(['uri-reference', 'uri-template', 'url', 'regex', 'json-pointer', 'json-pointer-uri-fragment', 'relative-json-pointer', 'iso-time', 'iso-date-time']);
+/** String formats JSON Schema or ajv-formats define that FORMATS does not implement: refused, never ignored. */
+const UNENFORCED_STRING_FORMATS = new Set([
+  'uri-template', 'regex', 'iso-time', 'iso-date-time', 'iri', 'iri-reference', 'idn-email', 'idn-hostname',
+]);
 
 /** Literal leaf for JSON texts. */
 export function literalLeaf(texts: readonly string[], limits: Limits): LiteralLeaf {
@@ -32,11 +34,11 @@ export function stringFromSchema(s: SchemaObject, pointer: string, limits: Limit
     if (known) {
       regexes.push(['format', known[0]]);
       if (known[1] !== undefined) maxLength = Math.min(maxLength ?? Infinity, known[1]);
-    } else if (AJV_STRING_FORMATS.has(s.format)) {
+    } else if (UNENFORCED_STRING_FORMATS.has(s.format)) {
       throw new CompileError('format', pointer, `format ${JSON.stringify(s.format)} is not enforced by the decoder`);
     }
     // Any other format constrains no string: ajv-formats accepts every string for password/binary, numeric formats
-    // apply to numbers only, and unknown formats are annotations (JSON Schema's default).
+    // apply to numbers only, and formats no standard defines are annotations (JSON Schema's default).
   }
   if (regexes.length > 1) throw new CompileError('format', pointer, 'pattern together with format is not supported');
   try {

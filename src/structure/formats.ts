@@ -21,7 +21,20 @@ const IPV6 = [
 ].join('|');
 const DUR_TIME = '(?:\\d+H(?:\\d+M)?(?:\\d+S)?|\\d+M(?:\\d+S)?|\\d+S)';
 const DUR_DATE = '(?:\\d+Y(?:\\d+M)?(?:\\d+D)?|\\d+M(?:\\d+D)?|\\d+D)';
-const URI_CHARS = "[a-zA-Z0-9._~!$&'()*+,;=:@-]|%[0-9a-fA-F]{2}";
+const PCT = '%[0-9a-fA-F]{2}';
+/** RFC 3986 pchar; userinfo and reg-name characters (host names here: no IP literals, a subset). */
+const URI_CHARS = `[a-zA-Z0-9._~!$&'()*+,;=:@-]|${PCT}`;
+const USERINFO = `[a-zA-Z0-9._~!$&'()*+,;=:-]|${PCT}`;
+const REG_NAME = `[a-zA-Z0-9._~!$&'()*+,;=-]|${PCT}`;
+const SCHEME = '[a-zA-Z][a-zA-Z0-9+.-]*:';
+/** hier-part or relative-part: `//authority path`, an absolute path, or a rootless path. */
+const HIER =
+  `//(?:(?:${USERINFO})*@)?(?:${REG_NAME})*(?::[0-9]*)?(?:/(?:${URI_CHARS})*)*` +
+  `|/(?:(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*)?|(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*`;
+const QUERY_FRAGMENT = `(?:\\?(?:${URI_CHARS}|[/?])*)?(?:#(?:${URI_CHARS}|[/?])*)?`;
+/** ajv-formats' url host branch: dotted labels of letters, digits and non-ASCII, ending in a 2+ letter TLD. */
+const URL_LABEL = '(?:[a-zA-Z0-9\\u00a1-\\uffff]+-)*[a-zA-Z0-9\\u00a1-\\uffff]+';
+const JSON_POINTER = '(?:/(?:[^~/]|~0|~1)*)*';
 
 /** Format name → [anchored pattern, max length or undefined]. */
 export const FORMATS: Readonly<Record<string, readonly [string, number | undefined]>> = {
@@ -35,9 +48,10 @@ export const FORMATS: Readonly<Record<string, readonly [string, number | undefin
   ipv6: [`^(?:${IPV6})$`, undefined],
   byte: ['^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$', undefined],
   uuid: ['^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$', undefined],
-  uri: [
-    `^[a-zA-Z][a-zA-Z0-9+.-]*:(?://(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*|/?(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*|/)?` +
-      `(?:\\?(?:${URI_CHARS}|[/?])*)?(?:#(?:${URI_CHARS}|[/?])*)?$`,
-    undefined,
-  ],
+  uri: [`^${SCHEME}(?:${HIER})${QUERY_FRAGMENT}$`, undefined],
+  'uri-reference': [`^(?:${SCHEME})?(?:${HIER})?${QUERY_FRAGMENT}$`, undefined],
+  url: [`^(?:https?|ftp)://${URL_LABEL}(?:\\.${URL_LABEL})*\\.[a-zA-Z\\u00a1-\\uffff]{2,}(?::[0-9]{2,5})?(?:/\\S*)?$`, undefined],
+  'json-pointer': [`^${JSON_POINTER}$`, undefined],
+  'relative-json-pointer': [`^(?:0|[1-9][0-9]*)(?:#|${JSON_POINTER})$`, undefined],
+  'json-pointer-uri-fragment': [`^#(?:/(?:[a-zA-Z0-9_.!$&'()*+,;:=@-]|${PCT}|~0|~1)*)*$`, undefined],
 };

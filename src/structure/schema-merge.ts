@@ -25,6 +25,32 @@ const VALIDATION = new Set([
   'unevaluatedProperties', '$dynamicRef', '$recursiveRef',
 ]);
 
+/** Members holding JSON data rather than subschemas: never rewritten. */
+const DATA_MEMBERS = new Set(['enum', 'const', 'default', 'examples', 'example']);
+
+/**
+ * Drafts 3 to 7 ignore every keyword beside `$ref` ("all other properties in a $ref object MUST be ignored");
+ * 2019-09 and later apply them alongside, as this compiler does. For a document that declares an older draft,
+ * returns a copy in which each `$ref` object keeps only `$ref` and its members without validation meaning (so
+ * `definitions` under it still resolve at the same pointers); any other document is returned as it is.
+ */
+export function withDraftRefSemantics(doc: unknown): unknown {
+  const declared = doc !== null && typeof doc === 'object' ? (doc as SchemaObject).$schema : undefined;
+  if (typeof declared !== 'string' || !/draft-0[3-7]\b/.test(declared)) return doc;
+  const rewrite = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (node === null || typeof node !== 'object') return node;
+    const hasRef = typeof (node as SchemaObject).$ref === 'string';
+    const out: SchemaObject = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (hasRef && k !== '$ref' && VALIDATION.has(k)) continue;
+      out[k] = DATA_MEMBERS.has(k) ? v : rewrite(v);
+    }
+    return out;
+  };
+  return rewrite(doc);
+}
+
 /**
  * Validation keywords deliberately not enforced: any of them makes compilation fail (never a looser grammar).
  * (`not` is handled by `applyNot` for the forms with an exact meaning.)

@@ -19,6 +19,12 @@ const schemas: unknown[] = [
   },
   { anyOf: [{ type: 'string', pattern: '^[a-z]{1,4}$' }, { type: 'boolean' }, { type: 'null' }, { type: 'array', items: { type: 'integer', minimum: 0, maximum: 9 }, maxItems: 4 }] },
   { type: 'object', properties: { when: { type: 'string', format: 'date' }, ip: { type: 'string', format: 'ipv4' } }, required: ['when', 'ip'], additionalProperties: false },
+  {
+    type: 'object',
+    properties: Object.fromEntries(['uri', 'uri-reference', 'url', 'json-pointer', 'relative-json-pointer'].map((f) => [f, { type: 'string', format: f, maxLength: 40 }])),
+    required: ['uri', 'uri-reference', 'url', 'json-pointer', 'relative-json-pointer'],
+    additionalProperties: false,
+  },
 ];
 
 /**
