@@ -27,10 +27,13 @@ const URI_CHARS = `[a-zA-Z0-9._~!$&'()*+,;=:@-]|${PCT}`;
 const USERINFO = `[a-zA-Z0-9._~!$&'()*+,;=:-]|${PCT}`;
 const REG_NAME = `[a-zA-Z0-9._~!$&'()*+,;=-]|${PCT}`;
 const SCHEME = '[a-zA-Z][a-zA-Z0-9+.-]*:';
-/** hier-part or relative-part: `//authority path`, an absolute path, or a rootless path. */
-const HIER =
-  `//(?:(?:${USERINFO})*@)?(?:${REG_NAME})*(?::[0-9]*)?(?:/(?:${URI_CHARS})*)*` +
-  `|/(?:(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*)?|(?:${URI_CHARS})+(?:/(?:${URI_CHARS})*)*`;
+const SEGMENTS = `(?:/(?:${URI_CHARS})*)*`;
+/** `//authority path` or an absolute path: the forms a hier-part and a relative-part share. */
+const ROOTED = `//(?:(?:${USERINFO})*@)?(?:${REG_NAME})*(?::[0-9]*)?${SEGMENTS}|/(?:(?:${URI_CHARS})+${SEGMENTS})?`;
+/** hier-part (after a scheme): a rooted form or a rootless path. */
+const HIER = `${ROOTED}|(?:${URI_CHARS})+${SEGMENTS}`;
+/** relative-part: a rooted form or a path whose first segment has no `:` (else it would read as a scheme). */
+const RELATIVE = `${ROOTED}|(?:[a-zA-Z0-9._~!$&'()*+,;=@-]|${PCT})+${SEGMENTS}`;
 const QUERY_FRAGMENT = `(?:\\?(?:${URI_CHARS}|[/?])*)?(?:#(?:${URI_CHARS}|[/?])*)?`;
 /** ajv-formats' url host branch: dotted labels of letters, digits and non-ASCII, ending in a 2+ letter TLD. */
 const URL_LABEL = '(?:[a-zA-Z0-9\\u00a1-\\uffff]+-)*[a-zA-Z0-9\\u00a1-\\uffff]+';
@@ -49,7 +52,7 @@ export const FORMATS: Readonly<Record<string, readonly [string, number | undefin
   byte: ['^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$', undefined],
   uuid: ['^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$', undefined],
   uri: [`^${SCHEME}(?:${HIER})${QUERY_FRAGMENT}$`, undefined],
-  'uri-reference': [`^(?:${SCHEME})?(?:${HIER})?${QUERY_FRAGMENT}$`, undefined],
+  'uri-reference': [`^(?:${SCHEME}(?:${HIER})?|(?:${RELATIVE})?)${QUERY_FRAGMENT}$`, undefined],
   url: [`^(?:https?|ftp)://${URL_LABEL}(?:\\.${URL_LABEL})*\\.[a-zA-Z\\u00a1-\\uffff]{2,}(?::[0-9]{2,5})?(?:/\\S*)?$`, undefined],
   'json-pointer': [`^${JSON_POINTER}$`, undefined],
   'relative-json-pointer': [`^(?:0|[1-9][0-9]*)(?:#|${JSON_POINTER})$`, undefined],
