@@ -61,7 +61,8 @@ export class SchemaBuilder {
 
   /** `machines` may be shared with other builders (tool calls put several argument schemas in one grammar). */
   constructor(
-    private readonly root: unknown,
+    /** The schema document `$ref`s resolve against. */
+    readonly root: unknown,
     private readonly ws: number,
     private readonly order: 'schema' | 'any',
     readonly limits: Limits,

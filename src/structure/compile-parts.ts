@@ -103,11 +103,41 @@ function tryBuild(builder: SchemaBuilder, schema: unknown, pointer: string): num
   }
 }
 
+/** String constraints `propertyNames` may carry: others (an enum of names, say) are refused. */
+const NAME_KEYWORDS = new Set(['type', 'pattern', 'minLength', 'maxLength', 'format']);
+
+/**
+ * The language of property names `propertyNames` allows: null for any name, false for none, else a string leaf.
+ * Only string constraints are enforced; anything else is a CompileError.
+ */
+function nameLanguage(builder: SchemaBuilder, schema: unknown, pointer: string): StringLeaf | null | false {
+  if (schema === undefined) return null;
+  const at = childPointer(pointer, 'propertyNames');
+  const flat = flatten(builder.root, schema, at);
+  if (flat === true || flat === false) return flat ? null : false;
+  const other = Object.keys(flat).find((k) => hasValidation({ [k]: flat[k] }) && !NAME_KEYWORDS.has(k));
+  if (other) throw new CompileError('propertyNames', at, `only pattern, length and format constraints on property names are enforced (not ${other})`);
+  if ('type' in flat && !typeList(flat.type).includes('string')) return false;
+  if (!Object.keys(flat).some((k) => k !== 'type' && hasValidation({ [k]: flat[k] }))) return null;
+  return stringFromSchema(flat, at, builder.limits);
+}
+
+/** Whether `leaf` reads exactly the bytes of `text` and ends final. */
+function leafAccepts(leaf: StringLeaf, text: string): boolean {
+  let state = leaf.start;
+  for (const b of new TextEncoder().encode(text)) if ((state = leaf.next(state, b)) < 0) return false;
+  return leaf.isFinal(state);
+}
+
 /** Object machine: declared, required-but-undeclared, pattern and additional properties. */
 export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number, order: 'schema' | 'any'): number {
   const props = (s.properties ?? {}) as SchemaObject;
   const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
   const patternEntries = Object.entries((s.patternProperties ?? {}) as SchemaObject);
+  const keyNames = nameLanguage(builder, s.propertyNames, pointer);
+  // A pattern key under propertyNames would need the intersection of two patterns; no name at all needs none.
+  if (keyNames && patternEntries.length > 0) throw new CompileError('propertyNames', childPointer(pointer, 'propertyNames'), 'propertyNames together with patternProperties is not supported');
+  const nameAllowed = (name: string): boolean => keyNames === null || (keyNames !== false && leafAccepts(keyNames, JSON.stringify(name)));
   const additional = s.additionalProperties;
   const matching = (name: string): unknown[] =>
     patternEntries.filter(([pat]) => {
@@ -123,11 +153,15 @@ export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, poin
     const own = name in props ? [props[name]] : pats.length > 0 ? [] : [additional ?? true];
     const parts = [...own, ...pats];
     const at = childPointer(childPointer(pointer, 'properties'), name);
+    if (!nameAllowed(name)) {
+      if (required.has(name)) throw new Unsatisfiable(`required property ${name} is not an allowed property name`);
+      return { name, value: -1, required: false };
+    }
     const value = tryBuild(builder, parts.length === 1 ? parts[0] : { allOf: parts }, at);
     if (value < 0 && required.has(name)) throw new Unsatisfiable(`required property ${name} admits no value`);
     return { name, value, required: required.has(name) };
   });
-  const patterns = patternEntries.map(([pat, sub]) => {
+  const patterns = (keyNames === false ? [] : patternEntries).map(([pat, sub]) => {
     const at = childPointer(childPointer(pointer, 'patternProperties'), pat);
     let key;
     try {
@@ -140,9 +174,9 @@ export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, poin
   });
   refuseOverlappingPatterns(patternEntries.map(([pat]) => pat), pointer, builder.limits);
   let extra: { key: StringLeaf; value: number } | null = null;
-  if (additional !== false) {
+  if (additional !== false && keyNames !== false) {
     const value = tryBuild(builder, additional ?? true, childPointer(pointer, 'additionalProperties'));
-    if (value >= 0) extra = { key: stringLeaf(null, 0, undefined, builder.limits), value };
+    if (value >= 0) extra = { key: keyNames ?? stringLeaf(null, 0, undefined, builder.limits), value };
   }
   const minProperties = typeof s.minProperties === 'number' ? s.minProperties : 0;
   const maxProperties = typeof s.maxProperties === 'number' ? s.maxProperties : undefined;

@@ -57,7 +57,7 @@ export function withDraftRefSemantics(doc: unknown): unknown {
  */
 export const UNSUPPORTED = new Set([
   'then', 'else', 'dependencies', 'dependentRequired', 'dependentSchemas', 'contains', 'minContains',
-  'maxContains', 'unevaluatedItems', 'unevaluatedProperties', 'propertyNames', '$dynamicRef', '$recursiveRef',
+  'maxContains', 'unevaluatedItems', 'unevaluatedProperties', '$dynamicRef', '$recursiveRef',
 ]);
 
 /** Resolves a local `$ref` ("#" or "#/json/pointer") against the root document. */
@@ -119,6 +119,7 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
     }
     case 'items':
     case 'additionalProperties':
+    case 'propertyNames':
       if (Array.isArray(x) || Array.isArray(y)) break;
       return { allOf: [x, y] };
     case 'minimum': case 'minLength': case 'minItems': case 'minProperties':

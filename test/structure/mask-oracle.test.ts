@@ -16,6 +16,8 @@ const schemas: unknown[] = [
   { type: 'string', pattern: '^(ab|[a-z]{5}é)+$', maxLength: 16 },
   // Unbounded patterns: an unanchored one accepts any text from every state, the other only from some.
   { type: 'array', items: [{ type: 'string', pattern: 'ab?c' }, { type: 'string', pattern: '^[a-c]+x|q' }], minItems: 2, maxItems: 2 },
+  // Keys under propertyNames: the additional-key leaf is constrained, declared names outside it are dead.
+  { type: 'object', properties: { id: { type: 'integer' }, Name: { type: 'string' } }, propertyNames: { pattern: '^[a-z]{1,3}$' } },
   // Narrow from the start (the code point trie is walked, not folded) and a literal too varied to fold.
   { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$' },
   { type: 'string', pattern: 'srn:type:file/[A-Z]+', maxLength: 30 },
