@@ -14,6 +14,7 @@ export class EngineStats {
   ajvInvalidAccepted = 0;
   private tbm: number[] = [];
   private ttfm: number[] = [];
+  private slowestFirstMask = { ms: -1, schema: '' };
   readonly examples: string[] = [];
 
   constructor(readonly name: string) {}
@@ -23,9 +24,10 @@ export class EngineStats {
     this.tbm.push(ms);
   }
 
-  /** Records one time-to-first-mask (compile + first mask), in milliseconds. */
-  firstMask(ms: number): void {
+  /** Records one time-to-first-mask (compile + first mask), in milliseconds, of the schema in file `schema`. */
+  firstMask(ms: number, schema: string): void {
     this.ttfm.push(ms);
+    if (ms > this.slowestFirstMask.ms) this.slowestFirstMask = { ms, schema };
   }
 
   /** Notes an example of a failure (kept short, first 12). */
@@ -60,6 +62,7 @@ export class EngineStats {
       ttfm_p50_ms: ms(q(ttfm, 0.5)),
       ttfm_p99_ms: ms(q(ttfm, 0.99)),
       ttfm_max_ms: ms(ttfm.length ? ttfm[ttfm.length - 1]! : NaN),
+      ttfm_max_schema: this.slowestFirstMask.schema,
     };
   }
 }

@@ -42,7 +42,7 @@ function pick(files: string[], limit: number | undefined): string[] {
 }
 
 /** Runs our matcher over one case; returns per-test verdicts (true = accepted through EOS). */
-function runOurs(c: Case, tests: number[][], tok: BenchTokenizer, stats: EngineStats, order: 'any' | 'schema'): boolean[] | 'compile-error' | 'internal-error' {
+function runOurs(c: Case, file: string, tests: number[][], tok: BenchTokenizer, stats: EngineStats, order: 'any' | 'schema'): boolean[] | 'compile-error' | 'internal-error' {
   const vocab = tok.vocabulary;
   const mask = vocab.allocateMask();
   const t0 = performance.now();
@@ -55,7 +55,7 @@ function runOurs(c: Case, tests: number[][], tok: BenchTokenizer, stats: EngineS
     stats.note(`internal: ${(e as Error).message.slice(0, 160)}`);
     return 'internal-error';
   }
-  stats.firstMask(performance.now() - t0);
+  stats.firstMask(performance.now() - t0, file);
   return tests.map((tokens) => {
     const m = new Matcher(grammar, vocab);
     for (const id of [...tokens, tok.eos]) {
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     const tests = c.tests.map((t) => tok.encode(JSON.stringify(t.data)));
     const ajvVerdicts = ajvFor(c.schema, c.tests.map((t) => t.data));
     ours.schemas++;
-    const mine = runOurs(c, tests, tok, ours, order);
+    const mine = runOurs(c, file, tests, tok, ours, order);
     if (mine === 'compile-error') ours.compileErrors++;
     else if (mine === 'internal-error') ours.internalErrors++;
     else tally(ours, c, file, mine, ajvVerdicts);
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       else if (r.kind === 'error') xgs.compileErrors++;
       else {
         r.tbm.forEach((v) => xgs.step(v));
-        xgs.firstMask(r.ttfm);
+        xgs.firstMask(r.ttfm, file);
         tally(xgs, c, file, r.verdicts, ajvVerdicts);
       }
     }

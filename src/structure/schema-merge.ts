@@ -201,12 +201,28 @@ function lcm(x: number, y: number): number {
   return (x / gcd(x, y)) * y;
 }
 
-/** Follows `$ref`s and flattens `allOf` into a single schema object (recursion through refs is cut off at depth 32). */
+const flattened = new WeakMap<object, WeakMap<object, SchemaObject | boolean>>();
+
+/**
+ * Follows `$ref`s and flattens `allOf` into a single schema object (recursion through refs is cut off at depth 32).
+ * Cached per (document, subschema): a large document flattens the same definitions tens of thousands of times (a
+ * WordPress theme.json schema: 54K calls on 12K objects), and results are never mutated by their users.
+ */
 export function flatten(root: unknown, schema: unknown, pointer: string, depth = 0): SchemaObject | boolean {
   if (depth > 32) throw new CompileError('$ref', pointer, 'reference chain too deep to merge (recursive allOf?)');
   if (typeof schema === 'boolean') return schema;
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new CompileError('schema', pointer, 'a schema must be an object or a boolean');
-  let s = schema as SchemaObject;
+  let byDocument = root !== null && typeof root === 'object' ? flattened.get(root) : undefined;
+  if (!byDocument && root !== null && typeof root === 'object') flattened.set(root, (byDocument = new WeakMap()));
+  const known = byDocument?.get(schema);
+  if (known !== undefined) return known;
+  const result = flattenOnce(root, schema as SchemaObject, pointer, depth);
+  byDocument?.set(schema, result);
+  return result;
+}
+
+function flattenOnce(root: unknown, schema: SchemaObject, pointer: string, depth: number): SchemaObject | boolean {
+  let s = schema;
   if (typeof s.$ref === 'string') {
     const { $ref, ...rest } = s;
     const target = resolveRef(root, $ref, pointer);
