@@ -34,6 +34,7 @@ export class CharDfa {
   private readonly distance: (number | undefined)[] = [];
   private readonly liveRows: (Int32Array | undefined)[] = [];
   private readonly openness: (boolean | undefined)[] = [];
+  private asciiTable: Int32Array | undefined;
 
   /**
    * @param node regex AST; `search` wraps it in `[^]*…[^]*` as JSON Schema's unanchored `pattern` requires.
@@ -82,6 +83,12 @@ export class CharDfa {
   /** The first code point after the interval holding `cp` (0x110000 past the end); code points of one interval behave alike. */
   nextIntervalStart(cp: number): number {
     return this.bounds[this.intervalOf(cp) + 1]!;
+  }
+
+  /** The class of each ASCII code point, as a table (walks look them up per trie node). */
+  get asciiClasses(): Int32Array {
+    this.asciiTable ??= Int32Array.from({ length: 128 }, (_, cp) => this.classOf(cp));
+    return this.asciiTable;
   }
 
   /** The class every non-ASCII code point a JSON string can carry falls in, or -1 when they fall in several. */

@@ -80,8 +80,7 @@ const MAX_FOLD_SHARE = 1 / 8;
 export function foldByClass(dfa: CharDfa, cpt: CodePointTrie): SymbolTrie | null {
   const count = cpt.parent.length;
   const classCount = dfa.classCount;
-  const ascii = new Int32Array(128);
-  for (let cp = 0; cp < 128; cp++) ascii[cp] = dfa.classOf(cp);
+  const ascii = dfa.asciiClasses;
   const nodeOf = new Int32Array(count);
   const parents = [-1];
   const symbols = [-1];

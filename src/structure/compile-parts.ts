@@ -9,6 +9,7 @@ import { ArrayMachine } from './machine.js';
 import type { NumberConstraints } from './number-leaf.js';
 import { ObjectMachine, type PropertySpec } from './object-machine.js';
 import { refuseOverlappingPatterns } from './pattern-overlap.js';
+import { leafAccepts, nameConstraints } from './property-names.js';
 import { DEAD, Runtime } from './runtime.js';
 import { flatten, hasValidation, typeList, Unsatisfiable, type SchemaObject } from './schema-merge.js';
 import type { StringLeaf } from './string-leaf.js';
@@ -103,40 +104,16 @@ function tryBuild(builder: SchemaBuilder, schema: unknown, pointer: string): num
   }
 }
 
-/** String constraints `propertyNames` may carry: others (an enum of names, say) are refused. */
-const NAME_KEYWORDS = new Set(['type', 'pattern', 'minLength', 'maxLength', 'format']);
-
-/**
- * The language of property names `propertyNames` allows: null for any name, false for none, else a string leaf.
- * Only string constraints are enforced; anything else is a CompileError.
- */
-function nameLanguage(builder: SchemaBuilder, schema: unknown, pointer: string): StringLeaf | null | false {
-  if (schema === undefined) return null;
-  const at = childPointer(pointer, 'propertyNames');
-  const flat = flatten(builder.root, schema, at);
-  if (flat === true || flat === false) return flat ? null : false;
-  const other = Object.keys(flat).find((k) => hasValidation({ [k]: flat[k] }) && !NAME_KEYWORDS.has(k));
-  if (other) throw new CompileError('propertyNames', at, `only pattern, length and format constraints on property names are enforced (not ${other})`);
-  if ('type' in flat && !typeList(flat.type).includes('string')) return false;
-  if (!Object.keys(flat).some((k) => k !== 'type' && hasValidation({ [k]: flat[k] }))) return null;
-  return stringFromSchema(flat, at, builder.limits);
-}
-
-/** Whether `leaf` reads exactly the bytes of `text` and ends final. */
-function leafAccepts(leaf: StringLeaf, text: string): boolean {
-  let state = leaf.start;
-  for (const b of new TextEncoder().encode(text)) if ((state = leaf.next(state, b)) < 0) return false;
-  return leaf.isFinal(state);
-}
-
 /** Object machine: declared, required-but-undeclared, pattern and additional properties. */
 export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number, order: 'schema' | 'any'): number {
   const props = (s.properties ?? {}) as SchemaObject;
   const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
   const patternEntries = Object.entries((s.patternProperties ?? {}) as SchemaObject);
-  const keyNames = nameLanguage(builder, s.propertyNames, pointer);
+  const namesAt = childPointer(pointer, 'propertyNames');
+  const constraints = nameConstraints(builder.root, s.propertyNames, namesAt);
+  const keyNames = constraints ? stringFromSchema(constraints, namesAt, builder.limits) : constraints;
   // A pattern key under propertyNames would need the intersection of two patterns; no name at all needs none.
-  if (keyNames && patternEntries.length > 0) throw new CompileError('propertyNames', childPointer(pointer, 'propertyNames'), 'propertyNames together with patternProperties is not supported');
+  if (keyNames && patternEntries.length > 0) throw new CompileError('propertyNames', namesAt, 'propertyNames together with patternProperties is not supported');
   const nameAllowed = (name: string): boolean => keyNames === null || (keyNames !== false && leafAccepts(keyNames, JSON.stringify(name)));
   const additional = s.additionalProperties;
   const matching = (name: string): unknown[] =>

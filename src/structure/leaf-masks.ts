@@ -57,9 +57,12 @@ export function leafMask(leaf: Leaf, vocab: Vocabulary, state: number): LeafMask
       // twin reads them alike); plain ones come from the precomputed masks.
       const index = plainIndex(vocab);
       const far = leaf.boundFreeTwin(state, index.reach);
-      const rest = far ? restWalk(far.leaf, vocab, far.state, index) : walk(leaf, vocab, index.rest, state);
-      info = { inside: sharedPool.uint32Array(vocab.maskWords), trie: rest.trie, exits: rest.exits };
-      info.inside.set(rest.inside);
+      if (far) {
+        // The shared walk is kept as it is; this state's mask adds its own plain tokens to a copy.
+        const rest = restWalk(far.leaf, vocab, far.state, index);
+        info = { inside: sharedPool.uint32Array(vocab.maskWords), trie: rest.trie, exits: rest.exits };
+        info.inside.set(rest.inside);
+      } else info = walk(leaf, vocab, index.rest, state);
       if (pattern) addPatternedPlain(pattern, vocab, index, info.inside);
       else {
         const plain = index.atMost[Math.min(room, index.atMost.length - 1)]!;

@@ -74,10 +74,8 @@ function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int3
   if (!byVocab) cache.set(dfa, (byVocab = new WeakMap()));
   let walks = byVocab.get(vocab);
   if (!walks) {
-    const ascii = new Int32Array(128);
-    for (let cp = 0; cp < 128; cp++) ascii[cp] = dfa.classOf(cp);
     const trie = plainCodePointTrie(vocab, chars);
-    byVocab.set(vocab, (walks = { groups: new Map(), trie, classes: ascii, nonAscii: dfa.nonAsciiClass, foldTried: false, visited: 0 }));
+    byVocab.set(vocab, (walks = { groups: new Map(), trie, classes: dfa.asciiClasses, nonAscii: dfa.nonAsciiClass, foldTried: false, visited: 0 }));
   }
   let groups = walks.groups.get(state);
   if (!groups) {

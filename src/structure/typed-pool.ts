@@ -6,36 +6,37 @@
  * object machine), so a chunk is freed with the owner. Chunks start small and double, so small owners stay small.
  */
 export class TypedPool {
-  private int32 = new Int32Array(0);
-  private int32Used = 0;
-  private uint32 = new Uint32Array(0);
-  private uint32Used = 0;
+  private chunk = new ArrayBuffer(0);
+  private used = 0;
 
   constructor(private readonly maxChunkBytes = 1 << 20) {}
 
   /** A new Int32Array of `length` entries, each `fill`. */
   int32Array(length: number, fill: number): Int32Array {
-    if (this.int32Used + length > this.int32.length) {
-      this.int32 = new Int32Array(this.chunkLength(this.int32.length, length));
-      this.int32Used = 0;
-    }
-    const out = this.int32.subarray(this.int32Used, (this.int32Used += length));
+    const offset = this.take(length * 4);
+    const out = new Int32Array(this.chunk, offset, length);
     if (fill !== 0) out.fill(fill);
     return out;
   }
 
   /** A new zeroed Uint32Array of `length` words. */
   uint32Array(length: number): Uint32Array {
-    if (this.uint32Used + length > this.uint32.length) {
-      this.uint32 = new Uint32Array(this.chunkLength(this.uint32.length, length));
-      this.uint32Used = 0;
-    }
-    return this.uint32.subarray(this.uint32Used, (this.uint32Used += length));
+    const offset = this.take(length * 4);
+    return new Uint32Array(this.chunk, offset, length);
   }
 
-  /** Twice the last chunk, within the cap, and at least what is asked for. */
-  private chunkLength(last: number, length: number): number {
-    return Math.max(length, Math.min(Math.max(1024, last * 2), this.maxChunkBytes >>> 2));
+  /**
+   * The offset of `bytes` fresh (zeroed) bytes in the current chunk, after starting a new chunk if needed — so read
+   * `chunk` only after calling this.
+   */
+  private take(bytes: number): number {
+    if (this.used + bytes > this.chunk.byteLength) {
+      // Twice the last chunk, within the cap, and at least what is asked for.
+      this.chunk = new ArrayBuffer(Math.max(bytes, Math.min(Math.max(4096, this.chunk.byteLength * 2), this.maxChunkBytes)));
+      this.used = 0;
+    }
+    this.used += bytes;
+    return this.used - bytes;
   }
 }
 
