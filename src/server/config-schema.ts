@@ -22,6 +22,15 @@ export interface AtelierConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest request body accepted, in bytes (uploads included). Default 100 MiB. */
   bodyLimit: number;
+  /**
+   * Extra `Host` names accepted without API keys, besides 127.0.0.1, localhost, [::1], IP literals and `host`
+   * (DNS-rebinding defence). `*` accepts any. Default none.
+   */
+  allowedHosts: string[];
+  /** Browser origins (`https://app.example.com`) allowed to make state-changing requests besides the server's own. Default none. */
+  allowedOrigins: string[];
+  /** Base of URLs in responses (`https://atelier.example.com`); default `http://<host>:<port>` the server listens on. */
+  publicUrl: string;
 }
 
 /** JSON Schema of a config layer (every key optional; unknown keys rejected). */
@@ -43,6 +52,9 @@ export const configSchema = {
     kvCacheType: { enum: ['F16', 'Q8_0', 'Q4_0'] },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     bodyLimit: { type: 'integer', minimum: 1024 },
+    allowedHosts: { type: 'array', items: { type: 'string', minLength: 1, pattern: '^[^\\s/@]+$' } },
+    allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/@]+$' } },
+    publicUrl: { type: 'string', pattern: '^(https?://[^\\s/@?#]+(/[^\\s?#]*)?)?$' },
   },
 } as const;
 
@@ -59,4 +71,7 @@ export const envKeys: Record<keyof AtelierConfig, string> = {
   kvCacheType: 'ATELIER_KV_CACHE_TYPE',
   logLevel: 'ATELIER_LOG_LEVEL',
   bodyLimit: 'ATELIER_BODY_LIMIT',
+  allowedHosts: 'ATELIER_ALLOWED_HOSTS',
+  allowedOrigins: 'ATELIER_ALLOWED_ORIGINS',
+  publicUrl: 'ATELIER_PUBLIC_URL',
 };

@@ -109,6 +109,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AtelierConf
     kvCacheType: 'F16',
     logLevel: 'info',
     bodyLimit: 100 * 1024 * 1024,
+    allowedHosts: [],
+    allowedOrigins: [],
+    publicUrl: '',
   };
 }
 

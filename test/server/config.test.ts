@@ -21,6 +21,7 @@ test('defaults are documented values', (t) => {
   assert.deepEqual(config, {
     host: '127.0.0.1', port: 8080, home, apiKeys: [], models: [], threads: 0,
     contextSize: 4096, modelContextSizes: {}, kvCacheType: 'F16', logLevel: 'info', bodyLimit: 100 * 1024 * 1024,
+    allowedHosts: [], allowedOrigins: [], publicUrl: '',
   });
 });
 
