@@ -26,4 +26,3 @@ export { Grammar } from './grammar.js';
 export { Matcher } from './matcher.js';
 export { CompileError, MatcherError } from './errors.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
-export { compileToolCalls, type ToolCallsSpec, type ToolCallGrammarSyntax, type ToolSpec } from './tool-calls.js';

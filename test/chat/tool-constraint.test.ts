@@ -65,7 +65,75 @@ function walk(template: string, seed: number, parallel: boolean): { name: string
   return calls;
 }
 
+const weatherTools = [
+  { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } },
+  { name: 'get_time', parameters: { type: 'object', properties: {}, additionalProperties: false } },
+];
+
+/** The decoder chat builds for `tools` (one `{name, arguments}` branch per tool) in the template's syntax. */
+function toolDecoder(template: string, options: { free: boolean; parallel: boolean; only?: string }) {
+  const syntax = detectToolSyntax(template);
+  const chosen = weatherTools.filter((t) => options.only === undefined || t.name === options.only);
+  const schemas = chosen.map((t) => ({
+    type: 'object',
+    properties: { name: { const: t.name }, [syntax.argumentsKey]: t.parameters },
+    required: ['name', syntax.argumentsKey],
+    additionalProperties: false,
+  }));
+  const grammar = compileJsonSchema(schemas.length === 1 ? schemas[0] : { anyOf: schemas });
+  return new ToolCallConstraint(grammar, vocab, callMarkers(syntax, tokenize, options.parallel), options.free);
+}
+
+/** Whether the decoder lets `text` and then EOS through, token by token (each token must be in the mask). */
+function accepts(constraint: ToolCallConstraint, text: string): boolean {
+  const words = vocab.allocateMask();
+  for (const token of [...tokenize(text), EOS]) {
+    words.fill(0);
+    if (constraint.fillMask(words) && !(((words[token >>> 5] ?? 0) >>> (token & 31)) & 1)) return false;
+    try {
+      constraint.accept(token);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
 describe('ToolCallConstraint', () => {
+  it('auto: free text, then optionally parallel calls, each with its own tool\'s arguments', () => {
+    const auto = () => toolDecoder('<tool_call>', { free: true, parallel: true });
+    const weather = '<tool_call>\n{"name":"get_weather","arguments":{"city":"Oslo"}}\n</tool_call>';
+    const time = '<tool_call>\n{"name":"get_time","arguments":{}}\n</tool_call>';
+    assert.equal(accepts(auto(), 'Just text, no call.'), true);
+    assert.equal(accepts(auto(), `Let me check.${weather}`), true);
+    assert.equal(accepts(auto(), `${time}\n${weather}`), true);
+    assert.equal(accepts(auto(), '<tool_call>\n{"name":"get_time","arguments":{"city":"X"}}\n</tool_call>'), false);
+    assert.equal(accepts(auto(), '<tool_call>\n{"name":"nope","arguments":{}}\n</tool_call>'), false);
+    assert.equal(accepts(auto(), `${time} and text after`), false);
+  });
+
+  it('required and named allow no text; named allows exactly that call, once when not parallel', () => {
+    const time = '<tool_call>\n{"name":"get_time","arguments":{}}\n</tool_call>';
+    const weather = (city: string) => `<tool_call>\n{"name":"get_weather","arguments":{"city":"${city}"}}\n</tool_call>`;
+    assert.equal(accepts(toolDecoder('<tool_call>', { free: false, parallel: false }), 'text'), false);
+    assert.equal(accepts(toolDecoder('<tool_call>', { free: false, parallel: false }), time), true);
+    const named = () => toolDecoder('<tool_call>', { free: false, parallel: false, only: 'get_weather' });
+    assert.equal(accepts(named(), time), false);
+    assert.equal(accepts(named(), weather('A')), true);
+    assert.equal(accepts(named(), `${weather('A')}\n${weather('B')}`), false);
+    const forced = named();
+    const text = (tokens: number[]) => tokens.map((t) => texts[t] as string).join('');
+    assert.equal(text(forced.forced()) + text(forced.forced()), '<tool_call>\n{"name":"get_weather","arguments":{"city":"');
+  });
+
+  it('array syntax (Mistral) puts parallel calls in one JSON array', () => {
+    const two = '[TOOL_CALLS][{"name":"get_time","arguments":{}},{"name":"get_time","arguments":{}}]';
+    assert.equal(accepts(toolDecoder('[TOOL_CALLS]', { free: true, parallel: true }), two), true);
+    assert.equal(accepts(toolDecoder('[TOOL_CALLS]', { free: false, parallel: false }), two), false);
+    const one = '[TOOL_CALLS][{"name":"get_time","arguments":{}}]';
+    assert.equal(accepts(toolDecoder('[TOOL_CALLS]', { free: false, parallel: false }), one), true);
+  });
+
   const gemma = '<start_of_turn>user\n{{ tools }}<end_of_turn>\n<start_of_turn>model\n```tool_call\n';
   for (const [family, template] of [['hermes', '<tool_call>'], ['mistral', '[TOOL_CALLS]'], ['llama3', '<|python_tag|>'], ['gemma', gemma]] as const) {
     it(`${family}: every random walk yields valid calls`, () => {
