@@ -6,7 +6,7 @@
 // sets OMP_NUM_THREADS for every Python process: on a shared machine, OpenMP threads spinning at barriers while
 // other processes hold the cores made 2-thread sampling 35× slower than 1-thread; use 2 only on an idle machine.
 //
-// 1. Python `atelier_diffusion.dreambench prepare`: the measurer (cached; must read every attribute at ≥ 95 %),
+// 1. Python `atelier_diffusion.bench.dreambench prepare`: the measurer (cached; must read every attribute at ≥ 95 %),
 //    the base model (cached by config hash; trained from scratch on drawn scenes), the subjects' 4 photos each.
 // 2. Each subject is fine-tuned three ways by atelier's worker `train` command, the one every fine-tuning job runs
 //    (config built by `buildDreamboothConfig`): full with prior preservation, full without, LoRA with.
@@ -53,7 +53,7 @@ const threadEnv = { OMP_NUM_THREADS: arg('threads') ?? '1', MKL_NUM_THREADS: arg
 
 function python(args: string[]): unknown {
   const py = ensurePythonEnv();
-  const run = spawnSync(py, ['-m', 'atelier_diffusion.dreambench', ...args], {
+  const run = spawnSync(py, ['-m', 'atelier_diffusion.bench.dreambench', ...args], {
     env: workerEnv(threadEnv), stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20,
   });
   if (run.status !== 0) throw new Error(`dreambench ${args[0]} failed (exit ${run.status ?? run.signal})`);

@@ -3,7 +3,7 @@
 // 1. End to end through atelier's own stack (ImageGenerator → resident Python worker → PNGs) on the tiny fixture on
 //    CPU: first-request time (model load included), warm latency for one image, warm throughput for n=4.
 // 2. The sampling loop against a plain diffusers StableDiffusionPipeline on the same weights
-//    (python -m atelier_diffusion.sample_bench): tiny on CPU always; SD-1.5-sized, 512 px, 30 steps when CUDA
+//    (python -m atelier_diffusion.bench.sample_speed): tiny on CPU always; SD-1.5-sized, 512 px, 30 steps when CUDA
 //    exists (reported as skipped otherwise). Target on GPU: atelier / diffusers ≤ 1.0.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -91,11 +91,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'atelier-bench-images-'));
   try {
     const tiny = join(dir, 'tiny-sd');
-    python(['-m', 'atelier_diffusion.tiny', '--out', tiny, '--seed', '0']);
+    python(['-m', 'atelier_diffusion.fixtures.tiny', '--out', tiny, '--seed', '0']);
     const e2e = await endToEnd(tiny, join(dir, 'out'));
     const common = ['--steps', String(steps), '--repeats', '3', '--batch', '4', '--threads', String(threads)];
-    const tinyCmp = JSON.parse(python(['-m', 'atelier_diffusion.sample_bench', '--model', 'tiny', '--tiny-path', tiny, ...common])) as Comparison;
-    const sd15 = JSON.parse(python(['-m', 'atelier_diffusion.sample_bench', '--model', 'sd15', '--steps', '30', '--repeats', '3', '--batch', '4'])) as Comparison;
+    const tinyCmp = JSON.parse(python(['-m', 'atelier_diffusion.bench.sample_speed', '--model', 'tiny', '--tiny-path', tiny, ...common])) as Comparison;
+    const sd15 = JSON.parse(python(['-m', 'atelier_diffusion.bench.sample_speed', '--model', 'sd15', '--steps', '30', '--repeats', '3', '--batch', '4'])) as Comparison;
     if (flags.json) {
       console.log(JSON.stringify({ steps, requests, threads, end_to_end_tiny: e2e, vs_diffusers_tiny: tinyCmp, vs_diffusers_sd15: sd15 }));
       return;

@@ -5,7 +5,7 @@
 // 1. CPU, the tiny random-weight fixture at 32 px: steps/s for LoRA and full fine-tuning, and the worker's peak
 //    resident memory (VmHWM from /proc).
 // 2. When CUDA exists: an SD-1.5-sized model with random weights (UNet 860M, CLIP ViT-L text encoder, SD VAE) at
-//    512 px, full and LoRA × presets 8gb/12gb/24gb, through `python -m atelier_diffusion.bench_train` (the same
+//    512 px, full and LoRA × presets 8gb/12gb/24gb, through `python -m atelier_diffusion.bench.train_speed` (the same
 //    trainer, one process per run): step time and peak VRAM as CUDA's max allocated bytes. Targets: full ≤ 8 GB,
 //    LoRA ≤ 6 GB. Without CUDA these rows are reported as skipped.
 import { spawnSync } from 'node:child_process';
@@ -99,7 +99,7 @@ const tinyConfig = (mode: string) => ({
 /** Full and LoRA on the SD-1.5-sized random model at 512 px for one preset, via the Python trainer's benchmark. */
 function gpuPreset(preset: string, steps: number): RunResult[] {
   // Not python(): a failed run (out of memory) exits 1 but still prints its row with an `error`.
-  const run = spawnSync(ensurePythonEnv(), ['-m', 'atelier_diffusion.bench_train', '--size', 'sd15', '--methods', 'full,lora',
+  const run = spawnSync(ensurePythonEnv(), ['-m', 'atelier_diffusion.bench.train_speed', '--size', 'sd15', '--methods', 'full,lora',
     '--preset', preset, '--steps', String(steps), '--json'], { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
   const last = run.stdout.trim().split('\n').at(-1) ?? '';
   if (!last.startsWith('{')) throw new Error(`bench_train --preset ${preset} failed:\n${run.stderr.slice(-2000)}`);
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     mkdirSync(join(work, 'photos'));
     for (let i = 0; i < 4; i++) writeFileSync(join(work, 'photos', `dog-${i}.png`), subjectPhoto(i, 64));
     const tiny = join(work, 'tiny-sd');
-    python(['-m', 'atelier_diffusion.tiny', '--out', tiny, '--seed', '0']);
+    python(['-m', 'atelier_diffusion.fixtures.tiny', '--out', tiny, '--seed', '0']);
     const steps = Number(flags.steps);
     const cpu: RunResult[] = [];
     for (const mode of ['lora', 'full']) {

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from .config import Config
-from .data import list_images
+from .photos import list_images
 from .model import DiffusionParts, build_pipeline, model_hash
 from .protocol import DataError, Emitter, Problem
 

@@ -1,6 +1,6 @@
 """The networks: loading SD components, freezing, LoRA adapters, attention backend, and building pipelines.
 
-No training logic lives here (see train_module.py); sampling code (sample.py) builds on `load_parts` /
+No training logic lives here (see dreambooth_module.py); sampling code (sample.py) builds on `load_parts` /
 `build_pipeline` / `load_trained` too, so a base model, a full fine-tune and a LoRA load the same way everywhere.
 """
 

@@ -21,8 +21,8 @@ from typing import Any, Callable
 import torch
 
 from .config import Config, load_config, parse_override, to_dict
-from .data import check_instance_images, read_captions
-from .dataset import StreamSpec
+from .photos import check_instance_images, read_captions
+from .batch_stream import StreamSpec
 from .model import DiffusionParts, add_lora, cast_frozen, freeze, load_parts, set_attention
 from .protocol import AtelierError, CancelledError, ConfigError, Emitter, Problem, guard_stdout
 from .worker import Request, command
@@ -83,7 +83,7 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
     from .class_images import ClassImageStep
     from .output import write_output
     from .protocol import null_emitter
-    from .trainer import build_trainer, launch_rank
+    from .lightning_setup import build_trainer, launch_rank
 
     rank = launch_rank(cfg)
     if rank:
@@ -138,7 +138,7 @@ def train_command(req: Request) -> dict[str, Any]:
         raise ConfigError('"config" must be a JSON object')
     cfg = load_config(req.params.get("config_file"), [config])
     if cfg.hardware.devices != 1 or cfg.hardware.num_nodes > 1:
-        from .train_launch import train_in_child
+        from .distributed_launch import train_in_child
 
         return train_in_child(req, config, req.params.get("config_file"))
     return run_training(cfg, req.emit, req.cancelled.is_set)
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = [_parse_json(j) for j in args.json] + [parse_override(s) for s in args.set]
         cfg = load_config(args.config, overrides)
         from .protocol import null_emitter
-        from .trainer import launch_rank
+        from .lightning_setup import launch_rank
 
         if launch_rank(cfg):  # a re-executed data-parallel rank: rank 0 answers for the job
             emit = null_emitter()

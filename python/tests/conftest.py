@@ -19,7 +19,7 @@ TINY_SEED = 1234
 def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a tiny StableDiffusionPipeline folder (32 px, epsilon prediction), shared by the whole session.
     Treat it as read-only: copy it before changing anything inside."""
-    from atelier_diffusion.tiny import write_tiny_pipeline
+    from atelier_diffusion.fixtures.tiny import write_tiny_pipeline
 
     return write_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd"), seed=TINY_SEED)
 
@@ -27,7 +27,7 @@ def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_sd_v(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Like `tiny_sd` but with a v-prediction scheduler (SD 2.x style)."""
-    from atelier_diffusion.tiny import TinySpec, write_tiny_pipeline
+    from atelier_diffusion.fixtures.tiny import TinySpec, write_tiny_pipeline
 
     return write_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd-v"), seed=TINY_SEED,
                                spec=TinySpec(prediction_type="v_prediction"))
@@ -36,6 +36,6 @@ def tiny_sd_v(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_sdxl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a tiny StableDiffusionXLPipeline folder (two text encoders, `text_time` UNet), read-only."""
-    from atelier_diffusion.tiny import write_tiny_sdxl_pipeline
+    from atelier_diffusion.fixtures.tiny import write_tiny_sdxl_pipeline
 
     return write_tiny_sdxl_pipeline(tmp_path_factory.mktemp("tiny-sdxl"), seed=TINY_SEED)

@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from atelier_diffusion.data import check_instance_images, open_rgb, preprocess
-from atelier_diffusion.dataset import DreamBoothStream, StreamSpec
+from atelier_diffusion.photos import check_instance_images, open_rgb, preprocess
+from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec
 from atelier_diffusion.protocol import DataError
-from atelier_diffusion.subject_photos import draw_subject, write_subject
+from atelier_diffusion.fixtures.subject_photos import draw_subject, write_subject
 
 
 def test_good_photos_pass_in_name_order(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_stream_is_a_function_of_seed_and_index(tmp_path: Path) -> None:
 
 
 def test_captions_from_metadata_or_sidecars(tmp_path: Path) -> None:
-    from atelier_diffusion.data import read_captions
+    from atelier_diffusion.photos import read_captions
 
     paths = write_subject(tmp_path / "meta", 3)
     (tmp_path / "meta" / "metadata.jsonl").write_text(

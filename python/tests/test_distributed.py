@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from atelier_diffusion.subject_photos import write_subject
+from atelier_diffusion.fixtures.subject_photos import write_subject
 from train_helpers import job_config
 
 PYTHON_ROOT = Path(__file__).resolve().parents[1]

@@ -8,12 +8,12 @@ import json
 import pytest
 import torch
 
-from atelier_diffusion.dreambench.base_model import BaseConfig, benchmark_words, load_or_train_base
-from atelier_diffusion.dreambench.captioned import CaptionedStream
-from atelier_diffusion.dreambench.dataset import caption
-from atelier_diffusion.dreambench.scenes import SceneSpec
-from atelier_diffusion.dreambench.vae import VaeConfig
-from atelier_diffusion.dreambench.vocab import BACKGROUNDS, CLASSES, COLOURS, PATTERNS
+from atelier_diffusion.bench.dreambench.base_model import BaseConfig, benchmark_words, load_or_train_base
+from atelier_diffusion.bench.dreambench.captioned import CaptionedStream
+from atelier_diffusion.bench.dreambench.dataset import caption
+from atelier_diffusion.bench.dreambench.scenes import SceneSpec
+from atelier_diffusion.bench.dreambench.vae import VaeConfig
+from atelier_diffusion.bench.dreambench.vocab import BACKGROUNDS, CLASSES, COLOURS, PATTERNS
 
 TINY = BaseConfig(scenes=64, steps=4, batch_size=4, warmup=0, unet_channels=(16, 32), text_hidden=32,
                   vae=VaeConfig(scenes=64, steps=3, batch_size=4, channels=(8, 16)))

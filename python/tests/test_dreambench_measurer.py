@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from atelier_diffusion.dreambench.cache import entry
-from atelier_diffusion.dreambench.dataset import generate, stack
-from atelier_diffusion.dreambench.measurer import (CODE_VERSION, TRUST_THRESHOLD, Measurer, MeasurerConfig,
+from atelier_diffusion.bench.dreambench.cache import entry
+from atelier_diffusion.bench.dreambench.dataset import generate, stack
+from atelier_diffusion.bench.dreambench.measurer import (CODE_VERSION, TRUST_THRESHOLD, Measurer, MeasurerConfig,
                                                    accuracy, load_or_train)
-from atelier_diffusion.dreambench.vocab import ATTRIBUTES, VALUES
+from atelier_diffusion.bench.dreambench.vocab import ATTRIBUTES, VALUES
 
 SMALL = MeasurerConfig(train_count=1500, heldout_count=300, epochs=3, width=16, seed=3)
 
@@ -72,8 +72,8 @@ def _manifest(tmp_path) -> list[dict]:
     class prompts drawn as other objects of the class. Written as PNGs like generated images."""
     from PIL import Image
 
-    from atelier_diffusion.dreambench.scenes import SceneSpec, draw_scene, scene_rng
-    from atelier_diffusion.dreambench.subjects import SUBJECTS, eval_prompts
+    from atelier_diffusion.bench.dreambench.scenes import SceneSpec, draw_scene, scene_rng
+    from atelier_diffusion.bench.dreambench.subjects import SUBJECTS, eval_prompts
 
     subject, rows = SUBJECTS[0], []
     for p in eval_prompts(subject):
@@ -89,7 +89,7 @@ def _manifest(tmp_path) -> list[dict]:
 
 
 def test_scores_of_a_perfect_model_from_ground_truth_labels(tmp_path) -> None:
-    from atelier_diffusion.dreambench.report import score_predictions
+    from atelier_diffusion.bench.dreambench.report import score_predictions
 
     rows = _manifest(tmp_path)
     truth = {a: [r["truth"][a] for r in rows] for a in ATTRIBUTES}
@@ -102,7 +102,7 @@ def test_scores_of_a_perfect_model_from_ground_truth_labels(tmp_path) -> None:
 def test_scoring_refuses_an_untrusted_measurer_and_the_grid_holds_every_row(tmp_path, small: Measurer) -> None:
     from PIL import Image
 
-    from atelier_diffusion.dreambench.report import score_manifest, write_grid
+    from atelier_diffusion.bench.dreambench.report import score_manifest, write_grid
 
     rows = _manifest(tmp_path)
     assert not small.trusted  # 1 500 scenes × 3 epochs is too little to reach 95 % on every attribute

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from atelier_diffusion.dreambench.metrics import (Sample, average, class_drift, diversity, gini_simpson,
+from atelier_diffusion.bench.dreambench.metrics import (Sample, average, class_drift, diversity, gini_simpson,
                                                   prompt_fidelity, score, subject_fidelity)
-from atelier_diffusion.dreambench.subjects import Subject
+from atelier_diffusion.bench.dreambench.subjects import Subject
 
 MUG = Subject("mug", "red", "dotted")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from atelier_diffusion.dreambench.dataset import caption, generate, make_scene, object_combos, write_folder
-from atelier_diffusion.dreambench.scenes import WHITE, SceneSpec, draw_scene, scene_rng
-from atelier_diffusion.dreambench.subjects import (SUBJECTS, eval_prompts, excluded_combos, instance_specs,
+from atelier_diffusion.bench.dreambench.dataset import caption, generate, make_scene, object_combos, write_folder
+from atelier_diffusion.bench.dreambench.scenes import WHITE, SceneSpec, draw_scene, scene_rng
+from atelier_diffusion.bench.dreambench.subjects import (SUBJECTS, eval_prompts, excluded_combos, instance_specs,
                                                    write_instances)
-from atelier_diffusion.dreambench.vocab import BACKGROUNDS, CLASSES, COLOURS, PATTERNS, VALUES
+from atelier_diffusion.bench.dreambench.vocab import BACKGROUNDS, CLASSES, COLOURS, PATTERNS, VALUES
 
 
 def test_same_seed_same_pixels_and_scene_alone_equals_scene_in_batch() -> None:

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from atelier_diffusion.config import build_config
 from atelier_diffusion.model import load_parts, load_trained
 from atelier_diffusion.train import prepare_parts, run_training
-from atelier_diffusion.subject_photos import write_subject
+from atelier_diffusion.fixtures.subject_photos import write_subject
 from train_helpers import Collector, job_config
 
 

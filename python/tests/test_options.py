@@ -10,7 +10,7 @@ import pytest
 
 from atelier_diffusion.config import build_config
 from atelier_diffusion.train import run_training
-from atelier_diffusion.subject_photos import write_subject
+from atelier_diffusion.fixtures.subject_photos import write_subject
 from train_helpers import Collector, job_config
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from atelier_diffusion.callbacks import CheckpointCallback
 from atelier_diffusion.config import build_config
 from atelier_diffusion.train import run_training
-from atelier_diffusion.subject_photos import write_subject
+from atelier_diffusion.fixtures.subject_photos import write_subject
 from train_helpers import Collector, job_config
 
 PYTHON_ROOT = Path(__file__).resolve().parents[1]

@@ -13,12 +13,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from atelier_diffusion.config import build_config
-from atelier_diffusion.dataset import DreamBoothStream, StreamSpec
+from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec
 from atelier_diffusion.model import is_sdxl, load_parts
 from atelier_diffusion.protocol import AtelierError, ConfigError
 from atelier_diffusion.resident import ModelSource, load_components, load_single_file
 from atelier_diffusion.sample import SampleParams, make_scheduler, sample
-from atelier_diffusion.subject_photos import write_subject
+from atelier_diffusion.fixtures.subject_photos import write_subject
 from atelier_diffusion.train import run_training
 from train_helpers import Collector, job_config
 

@@ -14,7 +14,7 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def test_same_seed_writes_identical_files(tiny_sd: Path, tmp_path: Path) -> None:
-    from atelier_diffusion.tiny import write_tiny_pipeline
+    from atelier_diffusion.fixtures.tiny import write_tiny_pipeline
 
     again = write_tiny_pipeline(tmp_path / "again", seed=1234)
     assert _digest(again) == _digest(tiny_sd)
@@ -43,7 +43,7 @@ def test_pipeline_loads_and_generates(tiny_sd: Path) -> None:
 
 
 def test_cli_writes_folder(tmp_path: Path, capsys) -> None:
-    from atelier_diffusion.tiny import main
+    from atelier_diffusion.fixtures.tiny import main
 
     # In-process: a subprocess would spend its time importing torch; `python -m` only adds the __main__ guard.
     assert main(["--out", str(tmp_path / "m"), "--seed", "1", "--resolution", "48"]) == 0

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from atelier_diffusion.config import build_config
 from atelier_diffusion.model import load_parts, load_trained
 from atelier_diffusion.train import run_training
-from atelier_diffusion.subject_photos import write_subject
+from atelier_diffusion.fixtures.subject_photos import write_subject
 from train_helpers import Collector, job_config
 
 STEPS = 30
@@ -50,7 +50,7 @@ def _eval_loss(unet, parts, pixels: torch.Tensor, prompt: str) -> float:
 def test_loss_goes_down_on_the_subject(full_run, tiny_sd: Path) -> None:
     import numpy as np
 
-    from atelier_diffusion.data import list_images, open_rgb, preprocess
+    from atelier_diffusion.photos import list_images, open_rgb, preprocess
 
     root, cfg, _col, result = full_run
     base = load_parts(tiny_sd)

@@ -76,7 +76,7 @@ def test_registry_rejects_double_registration() -> None:
 def test_cancel_command_stops_a_running_job(tiny_sd: Path, tmp_path: Path) -> None:
     """A cancel line is read while a train command runs (here: drawing class images) and ends it with a
     `cancelled` error; the worker then serves the next command."""
-    from atelier_diffusion.subject_photos import write_subject
+    from atelier_diffusion.fixtures.subject_photos import write_subject
     from train_helpers import job_config
 
     write_subject(tmp_path / "photos", 3)
@@ -104,7 +104,7 @@ def test_cancel_command_stops_a_running_job(tiny_sd: Path, tmp_path: Path) -> No
 def test_closed_stdin_stops_training_and_keeps_a_checkpoint(tiny_sd: Path, tmp_path: Path) -> None:
     """End of stdin means the driver is gone: a running train command stops at the next step, checkpoints it and
     answers `cancelled`; a queued one never starts; a generate queued behind them still runs."""
-    from atelier_diffusion.subject_photos import write_subject
+    from atelier_diffusion.fixtures.subject_photos import write_subject
     from train_helpers import job_config
 
     write_subject(tmp_path / "photos", 3)
@@ -133,7 +133,7 @@ def test_dead_driver_stops_training_and_keeps_a_checkpoint(tiny_sd: Path, tmp_pa
     """The TS side dying closes all three pipes: writes find nobody reading, stdin ends; the worker still stops
     at a step boundary with a checkpoint (nothing to report it to) and exits."""
     from atelier_diffusion.callbacks import CheckpointCallback
-    from atelier_diffusion.subject_photos import write_subject
+    from atelier_diffusion.fixtures.subject_photos import write_subject
     from train_helpers import job_config
 
     write_subject(tmp_path / "photos", 3)

@@ -11,7 +11,7 @@ function python(args: string[]): string {
 /** Writes the tiny random-weight SD fixture (a 32 px diffusers folder) into `dir`; returns its path. */
 export function makeTinySd(dir: string, seed = 0): string {
   const out = join(dir, 'tiny-sd');
-  python(['-m', 'atelier_diffusion.tiny', '--out', out, '--seed', String(seed)]);
+  python(['-m', 'atelier_diffusion.fixtures.tiny', '--out', out, '--seed', String(seed)]);
   return out;
 }
 

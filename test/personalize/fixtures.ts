@@ -17,7 +17,7 @@ export function tempDir(t: { after: (fn: () => void) => void }, label: string): 
 export function makeTinySd(dir: string, seed = 0): string {
   const out = join(dir, 'tiny-sd');
   const python = ensurePythonEnv();
-  const result = spawnSync(python, ['-m', 'atelier_diffusion.tiny', '--out', out, '--seed', String(seed)], {
+  const result = spawnSync(python, ['-m', 'atelier_diffusion.fixtures.tiny', '--out', out, '--seed', String(seed)], {
     env: workerEnv(),
     encoding: 'utf8',
   });

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ..tiny import PROMPT_WORDS, TinySpec, build_scheduler, build_text_encoder, build_unet, build_vocab
+from ...fixtures.tiny import PROMPT_WORDS, TinySpec, build_scheduler, build_text_encoder, build_unet, build_vocab
 from .cache import entry
 from .dataset import generate, write_folder
 from .subjects import excluded_combos
@@ -57,7 +57,7 @@ def benchmark_words() -> list[str]:
 
 
 def write_tokenizer(folder: Path, max_length: int) -> int:
-    """A CLIPTokenizer over :func:`benchmark_words` (tiny.py's vocabulary builder); returns the vocabulary size."""
+    """A CLIPTokenizer over :func:`benchmark_words` (fixtures.tiny's vocabulary builder); returns the vocabulary size."""
     from transformers import CLIPTokenizer
 
     vocab, merges = build_vocab(benchmark_words())
@@ -112,7 +112,7 @@ def base_model_dir(config: BaseConfig) -> Path:
 
 def load_or_train_base(config: BaseConfig = BaseConfig(), emit=None, log=print) -> Path:
     """Path of the trained base model's diffusers folder, training it (resumably) when not cached."""
-    from ..protocol import Emitter
+    from ...protocol import Emitter
 
     folder = base_model_dir(config)
     done = folder / "report.json"

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from .data import open_rgb, preprocess_with_coords
+from .photos import open_rgb, preprocess_with_coords
 
 # Independent random streams per purpose, so adding class images never changes the instance crops.
 _INSTANCE, _CLASS, _AUGMENT, _CAPTION = 1, 2, 3, 4
@@ -37,7 +37,7 @@ class StreamSpec:
     seed: int
     instance_captions: tuple[str, ...] | None = None
     caption_dropout: float = 0.0
-    #: SDXL: also yield each example's size conditioning (data.preprocess_with_coords) as "time_ids".
+    #: SDXL: also yield each example's size conditioning (photos.preprocess_with_coords) as "time_ids".
     size_conditioning: bool = False
 
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import Config, resume_conflicts, to_dict
-from .dataset import StreamSpec, make_loader
+from .batch_stream import StreamSpec, make_loader
 from .model import DiffusionParts
 from .protocol import ConfigError
 

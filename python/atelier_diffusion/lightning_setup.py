@@ -12,10 +12,10 @@ import lightning as L
 
 from .callbacks import CheckpointCallback, ProtocolCallback, ValidationCallback
 from .config import Config
-from .dataset import StreamSpec
+from .batch_stream import StreamSpec
 from .model import DiffusionParts
 from .protocol import Emitter
-from .train_module import DreamBoothModule
+from .dreambooth_module import DreamBoothModule
 
 
 # Frozen VAE/text encoder stay in eval mode on purpose; Lightning's hint about eval-mode modules is noise here.

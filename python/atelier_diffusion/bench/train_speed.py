@@ -1,6 +1,6 @@
 """Training benchmark: optimizer steps per second and peak memory of atelier's trainer, per method (and preset).
 
-    python -m atelier_diffusion.bench_train [--size tiny|sd15] [--methods full,lora] [--preset 8gb] [--steps 20]
+    python -m atelier_diffusion.bench.train_speed [--size tiny|sd15] [--methods full,lora] [--preset 8gb] [--steps 20]
                                             [--resolution 32] [--threads N] [--json]
 
 `tiny` is the test fixture; `sd15` is a random-weight model with Stable Diffusion 1.5's shapes (UNet 860M, VAE
@@ -10,7 +10,7 @@ process so peak memory is its own: CUDA's max allocated bytes on GPU, max RSS on
 training dominates it. A run that fails (out of memory) becomes a row with an `error` and exit status 1. Prints a
 table, or one JSON object with --json. On a CUDA machine, every GPU row of the Training benchmark:
 
-    python -m atelier_diffusion.bench_train --size sd15 --methods full,lora --preset 8gb --steps 10 --json
+    python -m atelier_diffusion.bench.train_speed --size sd15 --methods full,lora --preset 8gb --steps 10 --json
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from .protocol import Emitter
+from ..protocol import Emitter
 
 
 class _Timer:
@@ -52,7 +52,7 @@ def write_sd15_random(out: Path, seed: int = 0) -> Path:
     from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    from .tiny import TinySpec, build_scheduler, write_tokenizer
+    from ..fixtures.tiny import TinySpec, build_scheduler, write_tokenizer
 
     vocab = write_tokenizer(out, TinySpec())
     torch.manual_seed(seed)
@@ -73,10 +73,10 @@ def write_sd15_random(out: Path, seed: int = 0) -> Path:
 
 def run_one(base: Path, method: str, preset: str | None, steps: int, resolution: int, work: Path) -> dict:
     """One timed training run in this process; returns its row."""
-    from .config import build_config
-    from .train import run_training
+    from ..config import build_config
+    from ..train import run_training
 
-    from .subject_photos import write_subject
+    from ..fixtures.subject_photos import write_subject
 
     write_subject(work / "photos", 4, size=max(resolution, 48))
     job = {"model": {"base": str(base)}, "recipe": method, "preset": preset,
@@ -101,7 +101,7 @@ def run_one(base: Path, method: str, preset: str | None, steps: int, resolution:
 
 def main(argv: list[str] | None = None) -> int:
     """Parses flags, runs each method in a child process (or one, with --one), prints the results."""
-    p = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench_train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.train_speed", description=__doc__.split("\n")[0])
     p.add_argument("--size", choices=["tiny", "sd15"], default="tiny")
     p.add_argument("--methods", default="full,lora")
     p.add_argument("--preset", choices=["8gb", "12gb", "24gb"])
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="atelier-bench-") as tmp:
         root = Path(tmp)
         if args.size == "tiny":
-            from .tiny import TinySpec, write_tiny_pipeline
+            from ..fixtures.tiny import TinySpec, write_tiny_pipeline
 
             base = write_tiny_pipeline(root / "base", 0, TinySpec(resolution=resolution))
         else:
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         for method in args.methods.split(","):
             work = root / method
             shutil.rmtree(work, ignore_errors=True)
-            cmd = [sys.executable, "-m", "atelier_diffusion.bench_train", "--one", f"{base}|{method}|{work}",
+            cmd = [sys.executable, "-m", "atelier_diffusion.bench.train_speed", "--one", f"{base}|{method}|{work}",
                    "--steps", str(args.steps), "--resolution", str(resolution), "--threads", str(args.threads)]
             cmd += ["--preset", args.preset] if args.preset else []
             out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ}, check=False)

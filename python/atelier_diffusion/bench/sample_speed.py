@@ -1,6 +1,6 @@
 """Sampling speed: atelier's loop (sample.py) against a plain diffusers StableDiffusionPipeline, same weights.
 
-    python -m atelier_diffusion.sample_bench --model tiny|sd15 [--steps 30] [--size 512] [--batch 4] [--repeats 3]
+    python -m atelier_diffusion.bench.sample_speed --model tiny|sd15 [--steps 30] [--size 512] [--batch 4] [--repeats 3]
 
 `tiny` is the random-weight test fixture (runs anywhere); `sd15` builds an SD-1.5-sized model with random weights
 (UNet 860M parameters, CLIP ViT-L/14 text encoder, SD VAE) and needs CUDA — without it the run reports
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from .resident import ModelSource, load_components
-from .sample import Components, SampleParams, sample
+from ..resident import ModelSource, load_components
+from ..sample import Components, SampleParams, sample
 
 
 def sd15_components(device: torch.device) -> Components:
@@ -28,7 +28,7 @@ def sd15_components(device: torch.device) -> Components:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    from .tiny import TinySpec, write_tokenizer
+    from ..fixtures.tiny import TinySpec, write_tokenizer
 
     tok_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-tok-"))
     vocab = write_tokenizer(tok_dir, TinySpec())
@@ -88,7 +88,7 @@ def run(parts: Components, size: int, steps: int, batch: int, repeats: int) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.sample_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.sample_speed", description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=["tiny", "sd15"], default="tiny")
     parser.add_argument("--tiny-path", help="tiny fixture folder (made when omitted)")
     parser.add_argument("--steps", type=int, default=30)
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             parts, size = sd15_components(torch.device("cuda")), args.size or 512
         else:
-            from .tiny import write_tiny_pipeline
+            from ..fixtures.tiny import write_tiny_pipeline
 
             path = args.tiny_path or write_tiny_pipeline(tempfile.mkdtemp(prefix="atelier-bench-tiny-"), seed=0)
             parts, size = load_components(ModelSource(str(path))), args.size or 32

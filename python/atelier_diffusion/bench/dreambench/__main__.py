@@ -1,8 +1,8 @@
 """DreamBench-mini's Python side, driven by ``bench/dreambench.ts``; prints one JSON object on stdout.
 
-    python -m atelier_diffusion.dreambench prepare --out DIR [--scale full|quick] [--base DIR]
+    python -m atelier_diffusion.bench.dreambench prepare --out DIR [--scale full|quick] [--base DIR]
         measurer (cached; its accuracy must reach 95 % per attribute), base model (cached), subject photos, prompts
-    python -m atelier_diffusion.dreambench score --manifest FILE [--grid OUT.png] [--scale full|quick]
+    python -m atelier_diffusion.bench.dreambench score --manifest FILE [--grid OUT.png] [--scale full|quick]
         measures every generated image in the manifest and returns the metrics per model and subject
 """
 
@@ -67,7 +67,7 @@ def strict_json(value):
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry (see the module doc)."""
-    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.dreambench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.dreambench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("--out", required=True, type=Path)

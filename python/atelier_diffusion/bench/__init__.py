@@ -1,0 +1,1 @@
+"""Benchmarks of atelier's Python side: training speed, sampling speed and DreamBench-mini (run as modules)."""
