@@ -9,6 +9,14 @@ const MATCH = 5;
 const ANY: Ranges = [0, 0x10ffff];
 
 /**
+ * Steps of automaton work (NFA nodes built or walked, DFA states and transitions made, states visited by the
+ * liveness and distance searches) one pattern may spend over its lifetime. Counting steps rather than time keeps
+ * the refusal deterministic; at roughly 10–20 M steps/s on one core of a small server this caps any pattern, refused
+ * or accepted, at a few tens of milliseconds of the event loop. Work already done (cached states and rows) is free.
+ */
+export const MAX_REGEX_WORK = 600_000;
+
+/**
  * A deterministic automaton over Unicode code points, built lazily (subset construction on demand) from a regex
  * NFA, so large character classes and `{m,n}` counts cost only the states a document actually visits. State -1 is
  * dead. Used for `pattern`, `format` and property-name patterns inside the JSON string lexer.
@@ -35,12 +43,20 @@ export class CharDfa {
   private readonly liveRows: (Int32Array | undefined)[] = [];
   private readonly openness: (boolean | undefined)[] = [];
   private asciiTable: Int32Array | undefined;
+  /** Steps spent so far (see `MAX_REGEX_WORK`). */
+  private work = 0;
 
   /**
    * @param node regex AST; `search` wraps it in `[^]*…[^]*` as JSON Schema's unanchored `pattern` requires.
    * @param maxStates refuse (throw RangeError) beyond this many NFA or DFA states.
+   * @param maxWork refuse (throw RangeError) once this many steps of work are spent; default `MAX_REGEX_WORK`.
    */
-  constructor(node: RegexNode, search: boolean, private readonly maxStates: number) {
+  constructor(
+    node: RegexNode,
+    search: boolean,
+    private readonly maxStates: number,
+    private readonly maxWork = MAX_REGEX_WORK,
+  ) {
     const match = this.add(MATCH, -1, -1, null);
     let body: RegexNode = node;
     if (search) body = { t: 'cat', items: [{ t: 'rep', item: { t: 'set', ranges: ANY }, min: 0, max: -1 }, node, { t: 'rep', item: { t: 'set', ranges: ANY }, min: 0, max: -1 }] };
@@ -52,9 +68,17 @@ export class CharDfa {
     this.start = this.intern(this.closure([entry], true), true);
   }
 
-  /** Compiles an ECMAScript pattern (u flag). Throws RegexSyntaxError or RangeError (too large). */
-  static fromPattern(pattern: string, search: boolean, maxStates: number): CharDfa {
-    return new CharDfa(parseRegex(pattern), search, maxStates);
+  /** Compiles an ECMAScript pattern (u flag). Throws RegexSyntaxError or RangeError (too large or too costly). */
+  static fromPattern(pattern: string, search: boolean, maxStates: number, maxWork = MAX_REGEX_WORK): CharDfa {
+    // Parsing is linear in the source; the budget refuses a source too long to be worth parsing at all.
+    if (pattern.length > maxWork) throw new RangeError(`regex automaton exceeds its work budget (${pattern.length} characters)`);
+    return new CharDfa(parseRegex(pattern), search, maxStates, maxWork);
+  }
+
+  /** Charges `steps` of work; throws RangeError past the budget (the message says `exceeds`, as size limits do). */
+  private spend(steps: number): void {
+    this.work += steps;
+    if (this.work > this.maxWork) throw new RangeError(`regex automaton exceeds its work budget of ${this.maxWork} steps`);
   }
 
   /** Number of input classes; every code point in one class behaves alike. */
@@ -128,6 +152,7 @@ export class CharDfa {
     const ids = new Map<string, number>();
     const out = new Int32Array(this.bounds.length - 1);
     for (let i = 0; i < out.length; i++) {
+      this.spend(distinct.length + 1);
       const cp = this.bounds[i]!;
       const surrogate = cp >= 0xd800 && cp <= 0xdfff;
       const key = (surrogate ? 's' : '') + distinct.map((r) => (contains(r, cp) ? 1 : 0)).join('');
@@ -169,6 +194,7 @@ export class CharDfa {
       changed = false;
       for (const s of seen) {
         if (live.get(s)) continue;
+        this.spend(this.classCount);
         for (let c = 0; c < this.classCount; c++) {
           const t = this.usableClass(c) ? this.stepClass(s, c) : -1;
           if (t >= 0 && live.get(t)) {
@@ -188,6 +214,7 @@ export class CharDfa {
     let row = this.liveRows[state];
     if (!row) {
       row = new Int32Array(this.classCount);
+      this.spend(row.length);
       for (let c = 0; c < row.length; c++) {
         const t = this.usableClass(c) ? this.stepClass(state, c) : -1;
         row[c] = t >= 0 && this.isLive(t) ? t : -1;
@@ -205,6 +232,7 @@ export class CharDfa {
     const known = this.openness[state];
     if (known !== undefined) return known;
     const reachable = this.explore(state);
+    this.spend(reachable.length * this.classCount);
     const open = reachable.every((s) => this.isLive(s) && this.classFirst.every((_, c) => !this.usableClass(c) || this.stepClass(s, c) >= 0));
     // Every state reachable from an open one is open too.
     if (open) for (const s of reachable) this.openness[s] = true;
@@ -231,6 +259,7 @@ export class CharDfa {
         return d;
       }
       const next: number[] = [];
+      this.spend(frontier.length * this.classCount);
       for (const s of frontier) {
         for (let c = 0; c < this.classCount; c++) {
           const t = this.usableClass(c) ? this.stepClass(s, c) : -1;
@@ -248,6 +277,7 @@ export class CharDfa {
 
   /** Distinct successor states (over usable classes) — for searches that combine the DFA with a length. */
   successors(state: number): number[] {
+    this.spend(this.classCount);
     const out = new Set<number>();
     for (let c = 0; c < this.classCount; c++) {
       const t = this.usableClass(c) ? this.stepClass(state, c) : -1;
@@ -276,6 +306,7 @@ export class CharDfa {
     let t = row[c]!;
     if (t !== -2) return t;
     const cp = this.classFirst[c]!;
+    this.spend(this.members[state]!.length);
     const targets: number[] = [];
     for (const n of this.members[state]!) {
       if (this.kind[n] === CHAR && contains(this.sets[n]!, cp)) targets.push(this.next[n]!);
@@ -291,6 +322,7 @@ export class CharDfa {
     let id = this.ids.get(key);
     if (id !== undefined) return id;
     id = this.members.length;
+    this.spend(core.length + this.classCount);
     if (id >= this.maxStates) throw new RangeError(`regex automaton exceeds ${this.maxStates} states`);
     this.ids.set(key, id);
     this.members.push(core);
@@ -308,6 +340,7 @@ export class CharDfa {
       const n = stack.pop()!;
       if (seen.has(n)) continue;
       seen.add(n);
+      this.spend(1);
       const k = this.kind[n];
       if (k === SPLIT) stack.push(this.next[n]!, this.alt[n]!);
       else if (k === EPS) stack.push(this.next[n]!);
@@ -325,6 +358,7 @@ export class CharDfa {
       const n = stack.pop()!;
       if (seen.has(n)) continue;
       seen.add(n);
+      this.spend(1);
       const k = this.kind[n];
       if (k === MATCH) return true;
       if (k === EOL || k === EPS) stack.push(this.next[n]!);
@@ -336,6 +370,7 @@ export class CharDfa {
 
   private add(kind: number, next: number, alt: number, set: Ranges | null): number {
     if (this.kind.length >= this.maxStates) throw new RangeError(`regex NFA exceeds ${this.maxStates} states`);
+    this.spend(1);
     this.kind.push(kind);
     this.next.push(next);
     this.alt.push(alt);

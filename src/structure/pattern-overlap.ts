@@ -1,10 +1,13 @@
 import type { CharDfa } from './char-dfa.js';
+import { MAX_REGEX_WORK } from './char-dfa.js';
 import { CompileError } from './errors.js';
 import { patternDfa } from './leaf-factory.js';
 import type { Limits } from './limits.js';
 
 /** State pairs a search may visit before it gives the safe answer (overlap). */
 const MAX_PAIRS = 20_000;
+/** Pair × letter steps a search may take before it gives the safe answer: the same budget one pattern gets. */
+const MAX_STEPS = MAX_REGEX_WORK;
 
 /**
  * A key matching two `patternProperties` would need both value schemas at once, which the key leaf cannot route
@@ -25,13 +28,15 @@ export function refuseOverlappingPatterns(patterns: readonly string[], pointer: 
 
 /**
  * Whether some text (of JSON-string characters: no surrogates) matches both automata — a breadth-first search
- * over state pairs on the common refinement of their intervals. Past `MAX_PAIRS` pairs it answers true.
+ * over state pairs on the common refinement of their intervals. Past `MAX_PAIRS` pairs or `MAX_STEPS` steps it
+ * answers true.
  */
 function overlap(a: CharDfa, b: CharDfa): boolean {
   const letters = [...new Set([...a.intervalStarts(), ...b.intervalStarts()])].filter((cp) => cp < 0xd800 || cp > 0xdfff);
   const seen = new Set([`${a.start},${b.start}`]);
   const queue: [number, number][] = [[a.start, b.start]];
   for (let i = 0; i < queue.length; i++) {
+    if ((i + 1) * letters.length > MAX_STEPS) return true;
     const [s, t] = queue[i]!;
     if (a.isAccepting(s) && b.isAccepting(t)) return true;
     for (const cp of letters) {

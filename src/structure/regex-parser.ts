@@ -157,9 +157,12 @@ class Parser {
       const kind = this.chars.slice(this.pos, this.pos + 3).join('');
       if (kind.startsWith('?:')) this.pos += 2;
       else if (kind.startsWith('?<') && kind !== '?<=' && kind !== '?<!') {
-        const close = this.chars.indexOf('>', this.pos);
-        if (close < 0) this.fail('unterminated group name');
-        this.pos = close + 1;
+        // Scanned name character by name character (not `indexOf('>')`), so a pattern of many unterminated names
+        // costs linear time, not quadratic.
+        this.pos += 2;
+        while (/^[\p{ID_Continue}$\u200c\u200d]$/u.test(this.peek() ?? '')) this.pos++;
+        if (this.chars[this.pos] !== '>') this.fail('unterminated group name');
+        this.pos++;
       } else this.fail('lookaround is not regular');
     }
     const inner = this.alternation();
@@ -250,8 +253,9 @@ class Parser {
 
   private unicodeEscape(): number {
     if (this.peek() === '{') {
-      const close = this.chars.indexOf('}', this.pos);
-      const digits = close < 0 ? '' : this.chars.slice(this.pos + 1, close).join('');
+      // At most six hex digits: look no further than that for the closing brace.
+      const close = this.chars.slice(this.pos, this.pos + 8).indexOf('}') + this.pos;
+      const digits = close < this.pos ? '' : this.chars.slice(this.pos + 1, close).join('');
       if (!/^[0-9A-Fa-f]{1,6}$/.test(digits) || parseInt(digits, 16) > MAX_CP) this.fail('bad \\u{…} escape');
       this.pos = close + 1;
       return parseInt(digits, 16);
