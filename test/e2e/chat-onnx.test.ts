@@ -12,6 +12,7 @@ import { startChatHarness, type ChatHarness } from './chat-harness.js';
 
 const VLM = 'atelier-demo-vlm';
 const TEXT = 'atelier-demo-onnx';
+const VLMS = [VLM, 'atelier-demo-smolvlm', 'atelier-demo-qwen2vl'];
 
 async function png(r: number, g: number, b: number, size = 40): Promise<Buffer> {
   return sharp({ create: { width: size, height: size, channels: 3, background: { r, g, b } } }).png().toBuffer();
@@ -23,7 +24,7 @@ describe('chat completions on ONNX models', () => {
   let images: Server;
   let imageBase = '';
   before(async () => {
-    h = await startChatHarness({ models: [VLM, TEXT], contextSize: 512 });
+    h = await startChatHarness({ models: [VLM, TEXT, ...VLMS.slice(1)], contextSize: 512 });
     const blue = await png(0, 0, 255);
     images = createServer((req, res) => {
       if (req.url === '/blue.png') res.writeHead(200, { 'content-type': 'image/png' }).end(blue);
@@ -82,6 +83,21 @@ describe('chat completions on ONNX models', () => {
     }).catch((e: unknown) => e);
     assert.ok(textOnly instanceof OpenAI.BadRequestError, String(textOnly));
     assert.equal((await ask([dataUrl(await png(1, 1, 1))])).choices.length, 1);
+  });
+
+  it('every VLM demo answers text-only chats, free and JSON-schema constrained (forced tokens fed in batches)', async () => {
+    const schema = { type: 'object', properties: { label: { enum: ['cat', 'dog'] }, note: { type: 'string', maxLength: 6 } }, required: ['label', 'note'], additionalProperties: false };
+    const validate = new Ajv.default().compile(schema);
+    for (const model of VLMS) {
+      const free = await h.client.chat.completions.create({ model, seed: 1, max_completion_tokens: 6, messages: [{ role: 'user', content: 'Hello' }] });
+      assert.ok((free.usage?.completion_tokens ?? 0) >= 1 && free.choices[0]?.message.role === 'assistant', model);
+      const structured = await h.client.chat.completions.create({
+        model, seed: 2, max_completion_tokens: 60, messages: [{ role: 'user', content: 'Classify' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'label', schema, strict: true } },
+      });
+      const content = structured.choices[0]?.message.content ?? '';
+      assert.ok(validate(JSON.parse(content)), `${model}: ${content}`);
+    }
   });
 
   it('json_schema on the ONNX text decoder: every seed validates; streaming matches', async () => {

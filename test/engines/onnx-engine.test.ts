@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { basename, dirname } from 'node:path';
 import { AutoModelForImageTextToText, AutoProcessor, RawImage, env, type Tensor } from '@huggingface/transformers';
 import { ChatTemplate } from '../../src/chat/index.js';
-import { OnnxEngine } from '../../src/engines/index.js';
+import { OnnxEngine, type GenerateRequest } from '../../src/engines/index.js';
 import { processorInputs } from '../../src/engines/onnx/processor-inputs.js';
 import { demoModels } from '../../src/models/demo/index.js';
 import { runEngineContract } from './engine-contract.js';
@@ -68,6 +68,49 @@ for (const name of ['atelier-demo-vlm', 'atelier-demo-smolvlm', 'atelier-demo-qw
       // The step loop must be transformers.js generation, token for token (M-RoPE, image merging, KV cache).
       const bare = await transformersGreedy(path, text, pictures, red.out.length);
       assert.deepEqual(red.out, bare);
+    } finally {
+      await engine.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const name of ['atelier-demo-vlm', 'atelier-demo-smolvlm', 'atelier-demo-qwen2vl']) {
+  it(`onnx VLM ${name}: text-only prompts, with jump-forward batches equal to feeding the tokens one by one`, async () => {
+    const { path, dir } = await demo(name);
+    const engine = new OnnxEngine({ threads: 1 });
+    try {
+      const model = await engine.load(path, { contextSize: 1024 });
+      const template = new ChatTemplate(model.info.chatTemplate ?? '');
+      const text = template.render([{ role: 'user', content: [{ type: 'text', text: 'Write a JSON object.' }] }], {
+        bosToken: model.info.bosToken, eosToken: model.info.eosToken, tools: [],
+      });
+      const sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 1, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map() };
+      const forcedTokens = model.tokenize('{"a":', false);
+      const run = async (request: Pick<GenerateRequest, 'forced' | 'mask'>) => {
+        const out: { token: number; logprob: number }[] = [];
+        const gen = model.generate({ prompt: { text, images: [] }, sampling, maxTokens: 3 + forcedTokens.length, topLogprobs: 0, ...request });
+        for await (const t of gen) out.push({ token: t.token, logprob: t.logprob ?? 0 });
+        return out;
+      };
+      let once = true;
+      const batched = await run({ forced: () => (once ? ((once = false), forcedTokens) : []) });
+      assert.equal(batched.length, 3 + forcedTokens.length);
+      const plan = [batched[0]!.token, ...forcedTokens];
+      let step = 0;
+      const stepwise = await run({
+        mask: (words) => {
+          const id = plan[step++];
+          if (id === undefined) return false;
+          words[id >>> 5] = (words[id >>> 5] ?? 0) | (1 << (id & 31));
+          return true;
+        },
+      });
+      assert.deepEqual(batched.map((t) => t.token), stepwise.map((t) => t.token));
+      // Tokens after the batch depend on its positions (M-RoPE for Qwen2-VL): their log-probabilities must agree.
+      for (const [i, t] of batched.entries()) {
+        if (i > forcedTokens.length) assert.ok(Math.abs(t.logprob - stepwise[i]!.logprob) < 1e-4, `${name} step ${i}`);
+      }
     } finally {
       await engine.dispose();
       rmSync(dir, { recursive: true, force: true });

@@ -47,6 +47,27 @@ async function toRawImage(image: EngineImage): Promise<RawImage> {
   return raw.resize(Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)));
 }
 
+/**
+ * Fixes what `prepare_inputs_for_generation` leaves for a pass after the first (a KV cache exists):
+ * - images are merged into the prompt on the first pass only, but Qwen2-VL sets `pixel_values` to null rather than
+ *   removing it, and transformers.js re-encodes "images" for any pass of more than one token when the key is there
+ *   (so a text-only jump-forward failed with "Missing the following inputs: pixel_values, grid_thw");
+ * - M-RoPE models (Qwen2-VL) get one position per row, that of the first fed token, even when jump-forward feeds
+ *   `count` tokens: the rest follow it one by one.
+ */
+function afterFirstPass(inputs: ModelInputs, count: number): void {
+  if (!inputs.past_key_values) return;
+  delete inputs.pixel_values;
+  const positions = inputs.position_ids as Tensor | undefined;
+  if (!positions || count < 2 || positions.dims.at(-1) !== 1) return;
+  const first = positions.data as BigInt64Array;
+  const data = new BigInt64Array(first.length * count);
+  first.forEach((start, row) => {
+    for (let i = 0; i < count; i++) data[row * count + i] = start + BigInt(i);
+  });
+  inputs.position_ids = new Tensor('int64', data, [...positions.dims.slice(0, -1), count]);
+}
+
 /** A loaded ONNX model; create with `OnnxEngine.load`. */
 export class OnnxModel implements EngineModel {
   readonly info: EngineModelInfo;
@@ -136,6 +157,7 @@ export class OnnxModel implements EngineModel {
       for (let produced = 0; produced < budget; produced++) {
         if (request.signal?.aborted || this.isDisposed) return;
         inputs = model.prepare_inputs_for_generation(all, inputs, config);
+        afterFirstPass(inputs, feeding.length);
         const outputs = await model.forward(inputs);
         const logits = Float32Array.from(outputs.logits.slice(null, -1, null).data as Float32Array);
         words.fill(0);
@@ -163,8 +185,6 @@ export class OnnxModel implements EngineModel {
         }
         inCache = inCache.concat(feeding);
         feeding = next;
-        // Images are merged into the prompt on the first pass only.
-        delete inputs.pixel_values;
       }
     } finally {
       setCached(0);
