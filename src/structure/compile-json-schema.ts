@@ -7,6 +7,8 @@ import { ObjectMachine } from './object-machine.js';
 import { finiteDomain, validMembers } from './finite-domain.js';
 import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, withDraftRefSemantics, type SchemaObject } from './schema-merge.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
+import { checkMetaSchema } from './meta-schema.js';
+import { prepareSchema } from './schema-prepare.js';
 import { assertDisjoint, buildArrayMachine, buildObjectMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
 
 /** How `compileJsonSchema` shapes the grammar. */
@@ -30,15 +32,18 @@ const CACHE_SIZE = 512;
  * and options. Throws `CompileError` naming the keyword and JSON pointer for anything it cannot enforce exactly.
  */
 export function compileJsonSchema(schema: unknown, options: CompileOptions = {}): Grammar {
-  const key = createHash('sha256').update(JSON.stringify([schema, options])).digest('hex');
+  const limits = resolveLimits(options.limits);
+  // Limits first, without recursion: the cache key's JSON.stringify would overflow the stack on a 10,000-deep schema.
+  const prepared = prepareSchema(schema, limits);
+  const key = createHash('sha256').update(JSON.stringify([prepared, options])).digest('hex');
   const hit = cache.get(key);
   if (hit) return hit;
-  const limits = resolveLimits(options.limits);
+  checkMetaSchema(prepared);
   const ws = options.whitespace === undefined || options.whitespace === 'compact' ? 0 : options.whitespace.maxWhitespace;
   if (!Number.isInteger(ws) || ws < 0) throw new RangeError(`whitespace.maxWhitespace must be a non-negative integer, got ${ws}`);
   const order = options.propertyOrder ?? 'schema';
   if (order !== 'schema' && order !== 'any') throw new RangeError(`propertyOrder must be 'schema' or 'any', got ${String(order)}`);
-  const doc = withDraftRefSemantics(schema);
+  const doc = withDraftRefSemantics(prepared);
   const builder = new SchemaBuilder(doc, ws, order, limits);
   let root: number;
   try {
@@ -94,6 +99,10 @@ export class SchemaBuilder {
     if (++this.depth > MAX_SCHEMA_DEPTH) throw new CompileError('$ref', pointer, `schema nests deeper than ${MAX_SCHEMA_DEPTH} levels (recursion through allOf/anyOf?)`);
     try {
       return this.buildAt(schema, pointer);
+    } catch (e) {
+      // An automaton over its state budget (or any other size limit below) is the schema's fault: a 400, not a 500.
+      if (e instanceof RangeError) throw new CompileError(limitKeyword(schema), pointer, e.message);
+      throw e;
     } finally {
       this.depth--;
     }
@@ -251,6 +260,12 @@ const PENDING: Machine = {
   },
   isFinal: () => false,
 };
+
+/** The keyword whose automaton a RangeError most likely comes from, for the CompileError naming it. */
+function limitKeyword(schema: unknown): string {
+  if (schema === null || typeof schema !== 'object') return 'schema';
+  return ['enum', 'const', 'pattern', 'format', 'properties', 'patternProperties'].find((k) => Object.hasOwn(schema, k)) ?? 'schema';
+}
 
 function withoutRef(s: SchemaObject): SchemaObject {
   const { $ref: _r, ...rest } = s;

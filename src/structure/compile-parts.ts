@@ -31,7 +31,7 @@ export function stringFromSchema(s: SchemaObject, pointer: string, limits: Limit
   const minLength = typeof s.minLength === 'number' ? s.minLength : 0;
   if (typeof s.pattern === 'string') regexes.push(['pattern', s.pattern]);
   if (typeof s.format === 'string') {
-    const known = FORMATS[s.format];
+    const known = Object.hasOwn(FORMATS, s.format) ? FORMATS[s.format] : undefined;
     if (known) {
       regexes.push(['format', known[0]]);
       if (known[1] !== undefined) maxLength = Math.min(maxLength ?? Infinity, known[1]);
@@ -60,8 +60,9 @@ export function numberFromSchema(s: SchemaObject, integer: boolean, pointer: str
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new CompileError(keyword, pointer, 'must be a number');
     return String(v);
   };
-  if (s.minimum !== undefined) c[s.exclusiveMinimum === true ? 'exclusiveMinimum' : 'minimum'] = dec(s.minimum, 'minimum');
-  if (s.maximum !== undefined) c[s.exclusiveMaximum === true ? 'exclusiveMaximum' : 'maximum'] = dec(s.maximum, 'maximum');
+  // Draft-04's boolean exclusive bounds were put in the numeric form by prepareSchema.
+  if (s.minimum !== undefined) c.minimum = dec(s.minimum, 'minimum');
+  if (s.maximum !== undefined) c.maximum = dec(s.maximum, 'maximum');
   if (typeof s.exclusiveMinimum === 'number') c.exclusiveMinimum = tighterLow(c.exclusiveMinimum, dec(s.exclusiveMinimum, 'exclusiveMinimum'));
   if (typeof s.exclusiveMaximum === 'number') c.exclusiveMaximum = tighterHigh(c.exclusiveMaximum, dec(s.exclusiveMaximum, 'exclusiveMaximum'));
   if (s.multipleOf !== undefined) {
@@ -124,10 +125,12 @@ export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, poin
         throw new CompileError('patternProperties', pointer, `invalid pattern ${JSON.stringify(pat)}`);
       }
     }).map(([, sub]) => sub);
-  const names = [...Object.keys(props), ...[...required].filter((n) => !(n in props))];
+  // Own names only: `valueOf` or `__proto__` in `required` is a name like any other, never Object.prototype's.
+  const declared = (name: string): boolean => Object.hasOwn(props, name);
+  const names = [...Object.keys(props), ...[...required].filter((n) => !declared(n))];
   const properties: PropertySpec[] = names.map((name) => {
     const pats = matching(name);
-    const own = name in props ? [props[name]] : pats.length > 0 ? [] : [additional ?? true];
+    const own = declared(name) ? [props[name]] : pats.length > 0 ? [] : [additional ?? true];
     const parts = [...own, ...pats];
     const at = childPointer(childPointer(pointer, 'properties'), name);
     if (!nameAllowed(name)) {
@@ -274,10 +277,10 @@ function objectsDisjoint(root: unknown, a: SchemaObject, b: SchemaObject): boole
   const propsA = (a.properties ?? {}) as SchemaObject;
   const propsB = (b.properties ?? {}) as SchemaObject;
   for (const name of reqA) {
-    if (b.additionalProperties === false && !b.patternProperties && !(name in propsB)) return true;
+    if (b.additionalProperties === false && !b.patternProperties && !Object.hasOwn(propsB, name)) return true;
     if (!reqB.has(name)) continue;
-    const pa = flattenQuiet(root, propsA[name]);
-    const pb = flattenQuiet(root, propsB[name]);
+    const pa = Object.hasOwn(propsA, name) ? flattenQuiet(root, propsA[name]) : null;
+    const pb = Object.hasOwn(propsB, name) ? flattenQuiet(root, propsB[name]) : null;
     const la = pa && literalSet(pa);
     const lb = pb && literalSet(pb);
     if (la && lb && ![...la].some((v) => lb.has(v))) return true;

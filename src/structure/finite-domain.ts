@@ -17,7 +17,7 @@ import { resolveRef } from './schema-merge.js';
 export function finiteDomain(root: unknown, schema: unknown, depth = 0): unknown[] | null {
   if (!isObject(schema) || depth > 32) return null;
   if (Array.isArray(schema.enum)) return schema.enum;
-  if ('const' in schema) return [schema.const];
+  if (Object.hasOwn(schema, 'const')) return [schema.const];
   if (typeof schema.$ref === 'string') {
     const target = localTarget(root, schema.$ref);
     const found = target === undefined ? null : finiteDomain(root, target, depth + 1);
@@ -44,7 +44,8 @@ export function validMembers(root: unknown, domain: readonly unknown[], schema: 
   return domain.filter((v) => validate(v) === true);
 }
 
-const OPTIONS = { strict: false, validateSchema: false, allErrors: false, logger: false } as const;
+// ownProperties: by default ajv reads `required: ["valueOf"]` as met by every object (the inherited method).
+const OPTIONS = { strict: false, validateSchema: false, allErrors: false, logger: false, ownProperties: true } as const;
 let draft7: Ajv | undefined;
 let draft2020: Ajv2020 | undefined;
 
@@ -61,12 +62,14 @@ function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
 
 /** Compiles `schema` with the root's definitions in reach of its `#/…` references. */
 function validatorFor(root: unknown, schema: unknown, pointer: string): ValidateFunction {
-  const doc: Record<string, unknown> = isObject(schema) ? { ...(modernised(schema) as Record<string, unknown>) } : { allOf: [schema] };
+  const doc: Record<string, unknown> = isObject(schema) ? (plainCopy(schema) as Record<string, unknown>) : { allOf: [plainCopy(schema)] };
   for (const key of ['definitions', '$defs'] as const) {
-    if (!isObject(root) || !(key in root) || root === schema) continue;
-    if (key in doc) throw new CompileError('enum', pointer, `a subschema with its own ${key} cannot be decided value by value`);
-    doc[key] = modernised(root[key]);
+    if (!isObject(root) || !Object.hasOwn(root, key) || root === schema) continue;
+    if (Object.hasOwn(doc, key)) throw new CompileError('enum', pointer, `a subschema with its own ${key} cannot be decided value by value`);
+    doc[key] = plainCopy(root[key]);
   }
+  // Even with ownProperties, ajv's generated code reads `data.__proto__` through the accessor: it cannot decide.
+  if (JSON.stringify(doc).includes('"__proto__"')) throw new CompileError('enum', pointer, 'a schema naming __proto__ cannot be decided value by value');
   delete doc.$id;
   delete doc.id;
   delete doc.$schema;
@@ -85,19 +88,15 @@ function validatorFor(root: unknown, schema: unknown, pointer: string): Validate
   }
 }
 
-/** A copy with draft-04 boolean `exclusiveMinimum`/`exclusiveMaximum` in their later numeric form. */
-function modernised(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(modernised);
-  if (!isObject(schema)) return schema;
+/**
+ * A copy made of ordinary objects, as ajv expects (the compiler's copies have null prototypes); members are defined,
+ * not assigned, so a `__proto__` name stays a member instead of setting the prototype.
+ */
+function plainCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainCopy);
+  if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === 'enum' || k === 'const' ? v : modernised(v);
-  for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
-    if (typeof out[flag] !== 'boolean') continue;
-    if (out[flag] === true && typeof out[bound] === 'number') {
-      out[flag] = out[bound];
-      delete out[bound];
-    } else delete out[flag];
-  }
+  for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: plainCopy(v), enumerable: true, writable: true, configurable: true });
   return out;
 }
 

@@ -13,6 +13,14 @@ export interface Limits {
   maxAutomatonStates: number;
   /** Whole-document size in bytes; further bytes are refused. Default 1 MiB. */
   maxDocumentBytes: number;
+  /** Deepest nesting of JSON objects and arrays in a schema, checked before anything recurses over it. Default 512. */
+  maxSchemaDepth: number;
+  /** Size of a schema as JSON text (characters, about its bytes for ASCII), checked first. Default 4 MiB. */
+  maxSchemaSize: number;
+  /** Members of one `enum`. Default 10,000 (each member becomes a branch of a literal automaton). */
+  maxEnumMembers: number;
+  /** JSON text of one `enum` (all members) or `const`, in characters. Default 64 KiB. */
+  maxLiteralSize: number;
 }
 
 /** The defaults documented on `Limits`. */
@@ -22,6 +30,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRollback: 1024,
   maxAutomatonStates: 200_000,
   maxDocumentBytes: 1 << 20,
+  maxSchemaDepth: 512,
+  maxSchemaSize: 4 << 20,
+  maxEnumMembers: 10_000,
+  maxLiteralSize: 64 << 10,
 });
 
 /** Fills unspecified limits with defaults and rejects non-positive or non-integer values. */

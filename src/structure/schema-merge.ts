@@ -1,4 +1,6 @@
 import { CompileError, childPointer } from './errors.js';
+import { conjoin, crossAdditional, hasPositional, mergePositional } from './merge-applicators.js';
+import { record } from './schema-prepare.js';
 
 /** A JSON Schema object (boolean schemas are handled by the caller). */
 export type SchemaObject = Record<string, unknown>;
@@ -41,7 +43,7 @@ export function withDraftRefSemantics(doc: unknown): unknown {
     if (Array.isArray(node)) return node.map(rewrite);
     if (node === null || typeof node !== 'object') return node;
     const hasRef = typeof (node as SchemaObject).$ref === 'string';
-    const out: SchemaObject = {};
+    const out = record();
     for (const [k, v] of Object.entries(node)) {
       if (hasRef && k !== '$ref' && VALIDATION.has(k)) continue;
       out[k] = DATA_MEMBERS.has(k) ? v : rewrite(v);
@@ -67,7 +69,7 @@ export function resolveRef(root: unknown, ref: string, pointer: string): { schem
   let node: unknown = root;
   for (const raw of ref.slice(2).split('/')) {
     const token = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    if (node === null || typeof node !== 'object' || !(token in node)) throw new CompileError('$ref', pointer, `unresolvable reference ${ref}`);
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, token)) throw new CompileError('$ref', pointer, `unresolvable reference ${ref}`);
     node = (node as Record<string, unknown>)[token];
   }
   return { schema: node, pointer: ref.slice(1) };
@@ -83,10 +85,11 @@ export function hasValidation(s: SchemaObject): boolean {
  * `allOf`, `type` intersects, `enum` intersects). Combinations with no exact single-schema form are CompileErrors.
  */
 export function mergeSchemas(a: SchemaObject, b: SchemaObject, pointer: string): SchemaObject {
-  const out: SchemaObject = { ...a };
+  const out = Object.assign(record(), a);
+  const positional = hasPositional(a, b);
   for (const [key, value] of Object.entries(b)) {
-    if (ANNOTATIONS.has(key)) continue;
-    if (!(key in out)) {
+    if (ANNOTATIONS.has(key) || (positional && (key === 'prefixItems' || key === 'items'))) continue;
+    if (!Object.hasOwn(out, key)) {
       out[key] = value;
       continue;
     }
@@ -95,7 +98,8 @@ export function mergeSchemas(a: SchemaObject, b: SchemaObject, pointer: string):
     if (!VALIDATION.has(key) || JSON.stringify(prev) === JSON.stringify(value)) continue;
     out[key] = mergeKeyword(key, prev, value, a, b, pointer);
   }
-  if ('properties' in a || 'properties' in b) crossAdditional(out, a, b, pointer);
+  if (positional) mergePositional(out, a, b, pointer);
+  crossAdditional(out, a, b, pointer);
   return out;
 }
 
@@ -113,15 +117,15 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
     case 'required':
       return [...new Set([...(x as string[]), ...(y as string[])])];
     case 'properties': {
-      const props = { ...(x as SchemaObject) };
-      for (const [name, sub] of Object.entries(y as SchemaObject)) props[name] = name in props ? { allOf: [props[name], sub] } : sub;
+      const props = Object.assign(record(), x as SchemaObject);
+      for (const [name, sub] of Object.entries(y as SchemaObject)) props[name] = Object.hasOwn(props, name) ? conjoin(props[name], sub) : sub;
       return props;
     }
     case 'items':
     case 'additionalProperties':
     case 'propertyNames':
       if (Array.isArray(x) || Array.isArray(y)) break;
-      return { allOf: [x, y] };
+      return conjoin(x, y);
     case 'minimum': case 'minLength': case 'minItems': case 'minProperties':
       return Math.max(num(x), num(y));
     case 'maximum': case 'maxLength': case 'maxItems': case 'maxProperties':
@@ -147,25 +151,6 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
   void a;
   void b;
   throw new CompileError(key, pointer, 'allOf combines two different values of this keyword, which has no exact merged form');
-}
-
-/**
- * `additionalProperties` of one side governs the other side's extra properties: those get allOf[extra, additional].
- * patternProperties would make this depend on key matching, so that combination is refused.
- */
-function crossAdditional(out: SchemaObject, a: SchemaObject, b: SchemaObject, pointer: string): void {
-  const props = { ...((out.properties as SchemaObject | undefined) ?? {}) };
-  for (const [side, other] of [[a, b], [b, a]] as const) {
-    if (!('additionalProperties' in side)) continue;
-    if ('patternProperties' in side || 'patternProperties' in other) {
-      throw new CompileError('additionalProperties', pointer, 'allOf mixing additionalProperties and patternProperties');
-    }
-    const own = new Set(Object.keys((side.properties as SchemaObject | undefined) ?? {}));
-    for (const name of Object.keys((other.properties as SchemaObject | undefined) ?? {})) {
-      if (!own.has(name)) props[name] = { allOf: [props[name], side.additionalProperties] };
-    }
-  }
-  out.properties = props;
 }
 
 /**
