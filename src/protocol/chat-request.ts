@@ -4,7 +4,8 @@
  * with a 400 naming it (`param`) rather than silently ignored — the llama-server/Ollama failure mode.
  */
 import type { JsonValue } from './chat-wire.js';
-import { InvalidRequestError } from './errors.js';
+import { parseResponseFormat, parseToolChoice, parseTools } from './chat-request-tools.js';
+import { bool, fail, isObj, num, onlyKeys, optionalString, type Obj } from './request-fields.js';
 
 /** A content part after validation: text, or an image referenced by data URL or http(s) URL. */
 export type ChatContentPart =
@@ -81,31 +82,6 @@ const KNOWN_FIELDS = new Set([
   'metadata',
 ]);
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** `param` is the offending field as a path, e.g. `messages[1].content[0].image_url.url`. */
-function fail(message: string, param: string | null, code: string | null = null): never {
-  throw new InvalidRequestError(message, { param, code });
-}
-
-function num(body: Obj, key: string, def: number, min: number, max: number, integer = false): number {
-  const v = body[key];
-  if (v === undefined || v === null) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(`'${key}' must be a number`, key, 'invalid_type');
-  if (integer && !Number.isInteger(v)) fail(`'${key}' must be an integer`, key, 'invalid_type');
-  if (v < min || v > max) fail(`'${key}' must be between ${min} and ${max}, got ${v}`, key, 'invalid_value');
-  return v;
-}
-
-function bool(body: Obj, key: string, def: boolean): boolean {
-  const v = body[key];
-  if (v === undefined || v === null) return def;
-  if (typeof v !== 'boolean') fail(`'${key}' must be a boolean`, key, 'invalid_type');
-  return v;
-}
-
 function parseStop(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   const list = typeof v === 'string' ? [v] : v;
@@ -128,6 +104,39 @@ function parseLogitBias(v: unknown): Map<number, number> {
   return out;
 }
 
+/** `metadata`: up to 16 string pairs, keys ≤ 64 and values ≤ 512 characters (OpenAI's limits). */
+function checkMetadata(v: unknown): void {
+  if (v === undefined || v === null) return;
+  if (!isObj(v)) fail("'metadata' must be an object of string values", 'metadata', 'invalid_type');
+  const entries = Object.entries(v);
+  if (entries.length > 16) fail("'metadata' holds at most 16 keys", 'metadata', 'invalid_value');
+  for (const [key, value] of entries) {
+    if (key.length > 64) fail("'metadata' keys are at most 64 characters", 'metadata', 'invalid_value');
+    if (typeof value !== 'string' || value.length > 512) {
+      fail(`'metadata.${key}' must be a string of at most 512 characters`, `metadata.${key}`, 'invalid_value');
+    }
+  }
+}
+
+/** The completion cap: both spellings are checked, `max_completion_tokens` wins when both are given. */
+function maxTokensOf(body: Obj): number | null {
+  const limits = { min: 1, max: 2 ** 31, integer: true };
+  const legacy = num(body, 'max_tokens', -1, limits);
+  const current = num(body, 'max_completion_tokens', -1, limits);
+  return current > 0 ? current : legacy > 0 ? legacy : null;
+}
+
+/** `stream_options` (only with `stream: true`) → whether the last chunk carries usage. */
+function includeUsageOf(body: Obj, stream: boolean): boolean {
+  const options = body.stream_options;
+  if (options === undefined || options === null) return false;
+  if (!isObj(options)) fail("'stream_options' must be an object", 'stream_options', 'invalid_type');
+  onlyKeys(options, ['include_usage'], 'stream_options');
+  const include = bool(options, 'include_usage', false, 'stream_options');
+  if (!stream) fail("'stream_options' is only allowed when 'stream' is true", 'stream_options', 'invalid_value');
+  return include;
+}
+
 /** Validates `body` (already JSON-parsed) and converts it; throws `InvalidRequestError` (400) on the first problem. */
 export function parseChatRequest(body: unknown): ChatRequest {
   if (!isObj(body)) fail('The request body must be a JSON object', null);
@@ -139,34 +148,30 @@ export function parseChatRequest(body: unknown): ChatRequest {
     fail("'messages' must be a non-empty array", 'messages');
   }
   const messages = body.messages.map((m, i) => parseMessage(m, `messages[${i}]`));
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  const maxKey = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
-  const streamOptions = body.stream_options;
-  if (streamOptions != null && !isObj(streamOptions)) fail("'stream_options' must be an object", 'stream_options');
   const stream = bool(body, 'stream', false);
-  if (streamOptions != null && !stream) {
-    fail("'stream_options' is only allowed when 'stream' is true", 'stream_options', 'invalid_value');
-  }
   const logprobs = bool(body, 'logprobs', false);
-  const topLogprobs = num(body, 'top_logprobs', 0, 0, 20, true);
+  const topLogprobs = num(body, 'top_logprobs', 0, { min: 0, max: 20, integer: true });
   if (topLogprobs > 0 && !logprobs) fail("'top_logprobs' requires 'logprobs': true", 'top_logprobs', 'invalid_value');
+  optionalString(body, 'user', '', 256);
+  bool(body, 'store', false);
+  checkMetadata(body.metadata);
   const tools = parseTools(body.tools);
   return {
     model: body.model,
     messages,
-    maxTokens: maxTokens == null ? null : num({ [maxKey]: maxTokens }, maxKey, 0, 1, 2 ** 31, true),
-    n: num(body, 'n', 1, 1, 16, true),
+    maxTokens: maxTokensOf(body),
+    n: num(body, 'n', 1, { min: 1, max: 16, integer: true }),
     stop: parseStop(body.stop),
     stream,
-    includeUsage: streamOptions != null && bool(streamOptions, 'include_usage', false),
+    includeUsage: includeUsageOf(body, stream),
     sampling: {
-      temperature: num(body, 'temperature', 1, 0, 2),
-      topP: num(body, 'top_p', 1, 0, 1),
-      topK: num(body, 'top_k', 0, 0, 1e6, true),
-      minP: num(body, 'min_p', 0, 0, 1),
-      seed: body.seed == null ? null : num(body, 'seed', 0, -(2 ** 53), 2 ** 53, true),
-      frequencyPenalty: num(body, 'frequency_penalty', 0, -2, 2),
-      presencePenalty: num(body, 'presence_penalty', 0, -2, 2),
+      temperature: num(body, 'temperature', 1, { min: 0, max: 2 }),
+      topP: num(body, 'top_p', 1, { min: 0, max: 1 }),
+      topK: num(body, 'top_k', 0, { min: 0, max: 1e6, integer: true }),
+      minP: num(body, 'min_p', 0, { min: 0, max: 1 }),
+      seed: body.seed == null ? null : num(body, 'seed', 0, { min: -(2 ** 53), max: 2 ** 53, integer: true }),
+      frequencyPenalty: num(body, 'frequency_penalty', 0, { min: -2, max: 2 }),
+      presencePenalty: num(body, 'presence_penalty', 0, { min: -2, max: 2 }),
       logitBias: parseLogitBias(body.logit_bias),
     },
     responseFormat: parseResponseFormat(body.response_format),
@@ -183,7 +188,10 @@ function parseParts(v: unknown, param: string, imagesAllowed: boolean): ChatCont
   if (!Array.isArray(v)) fail('content must be a string or an array of content parts', param, 'invalid_type');
   return v.map((p, i): ChatContentPart => {
     const at = `${param}[${i}]`;
-    if (isObj(p) && p.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text };
+    if (isObj(p) && p.type === 'text') {
+      if (typeof p.text !== 'string') fail('a text part needs a string `text`', `${at}.text`, 'invalid_type');
+      return { type: 'text', text: p.text };
+    }
     if (isObj(p) && p.type === 'image_url' && imagesAllowed) {
       const img = p.image_url;
       if (!isObj(img) || typeof img.url !== 'string') fail('image_url.url must be a string', `${at}.image_url.url`);
@@ -225,71 +233,15 @@ function parseMessage(m: unknown, at: string): ChatMessage {
         const f = isObj(c) ? c.function : undefined;
         if (!isObj(c) || typeof c.id !== 'string' || !isObj(f) || typeof f.name !== 'string' ||
           typeof f.arguments !== 'string') {
-          fail('tool calls need id, function.name and function.arguments', `${at}.tool_calls[${i}]`);
+          fail('tool calls need id, function.name and function.arguments (strings)', `${at}.tool_calls[${i}]`, 'invalid_type');
         }
         return { id: c.id as string, name: f.name as string, arguments: f.arguments as string };
       });
       const content = raw.content == null ? null : textOf(raw.content, `${at}.content`);
-      const reasoning = typeof raw.reasoning_content === 'string' ? raw.reasoning_content : null;
+      const reasoning = optionalString(raw, 'reasoning_content', at);
       return { role: 'assistant', content, toolCalls, reasoning };
     }
     default:
       return fail(`unknown role '${String(raw.role)}'`, `${at}.role`, 'invalid_value');
   }
-}
-
-function parseTools(v: unknown): ChatTool[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) fail("'tools' must be an array", 'tools', 'invalid_type');
-  const seen = new Set<string>();
-  return v.map((t, i): ChatTool => {
-    const f = isObj(t) ? t.function : undefined;
-    if (!isObj(t) || t.type !== 'function' || !isObj(f)) fail('tools must be {type: "function", function}', `tools[${i}]`);
-    if (typeof f.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(f.name)) {
-      fail('function.name must match ^[a-zA-Z0-9_-]{1,64}$', `tools[${i}].function.name`, 'invalid_value');
-    }
-    if (seen.has(f.name)) fail(`duplicate tool name '${f.name}'`, `tools[${i}].function.name`, 'invalid_value');
-    seen.add(f.name);
-    if (f.parameters != null && !isObj(f.parameters)) fail('parameters must be a JSON Schema object', `tools[${i}].function.parameters`);
-    return {
-      name: f.name,
-      description: typeof f.description === 'string' ? f.description : null,
-      parameters: (f.parameters as Record<string, JsonValue> | undefined) ?? { type: 'object' },
-      strict: f.strict === true,
-    };
-  });
-}
-
-function parseToolChoice(v: unknown, tools: ChatTool[]): ChatToolChoice {
-  if (v === undefined || v === null) return tools.length > 0 ? 'auto' : 'none';
-  if (v === 'none' || v === 'auto' || v === 'required') {
-    if (v !== 'none' && tools.length === 0) fail(`tool_choice '${v}' requires 'tools'`, 'tool_choice', 'invalid_value');
-    return v;
-  }
-  const f = isObj(v) ? v.function : undefined;
-  if (!isObj(v) || v.type !== 'function' || !isObj(f) || typeof f.name !== 'string') {
-    fail("tool_choice must be 'none', 'auto', 'required' or {type: 'function', function: {name}}", 'tool_choice');
-  }
-  if (!tools.some((t) => t.name === f.name)) fail(`tool_choice names unknown tool '${String(f.name)}'`, 'tool_choice', 'invalid_value');
-  return { name: f.name as string };
-}
-
-function parseResponseFormat(v: unknown): ChatResponseFormat {
-  if (v === undefined || v === null) return { type: 'text' };
-  if (!isObj(v)) fail("'response_format' must be an object", 'response_format', 'invalid_type');
-  if (v.type === 'text' || v.type === 'json_object') return { type: v.type };
-  if (v.type === 'json_schema') {
-    const js = v.json_schema;
-    if (!isObj(js) || typeof js.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(js.name)) {
-      fail('json_schema.name is required and must match ^[a-zA-Z0-9_-]{1,64}$', 'response_format.json_schema.name');
-    }
-    if (js.schema != null && !isObj(js.schema)) fail('json_schema.schema must be an object', 'response_format.json_schema.schema');
-    return {
-      type: 'json_schema',
-      name: js.name as string,
-      schema: (js.schema as Record<string, JsonValue> | undefined) ?? {},
-      strict: js.strict === true,
-    };
-  }
-  return fail(`unsupported response_format type '${String(v.type)}'`, 'response_format.type', 'invalid_value');
 }

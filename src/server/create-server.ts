@@ -3,8 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type { ModelRegistry } from '../models/index.js';
 import type { Store } from '../store/index.js';
 import { registerAuth } from './auth.js';
+import { registerBrowserGuard } from './browser-guard.js';
 import type { AtelierConfig } from './config-schema.js';
-import { registerErrorHandling, toHttpError } from './error-handler.js';
+import { registerErrorHandling, toHttpError, writeClientError } from './error-handler.js';
+import { publicBaseUrl } from './public-url.js';
+import { registerReplyHeaderCheck } from './reply-headers.js';
+import { PathScrubber } from './scrub-paths.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { ServedModels } from './served-models.js';
@@ -18,6 +22,10 @@ export interface ServerDeps {
   models: ServedModels;
   /** atelier's version, reported by /health. */
   version: string;
+  /** Cleans server paths out of text sent to clients (error messages, job errors and events). */
+  scrubber: PathScrubber;
+  /** Base of URLs in responses (`http://127.0.0.1:8080`), from configuration only; valid once listening. */
+  publicUrl: () => string;
 }
 
 /**
@@ -27,19 +35,15 @@ export interface ServerDeps {
 export type RoutePlugin = (app: FastifyInstance, deps: ServerDeps) => void | Promise<void>;
 
 /** What createServer needs; `models` and `version` are derived when omitted. */
-export type CreateServerDeps = Omit<ServerDeps, 'models' | 'version'> & Partial<Pick<ServerDeps, 'models' | 'version'>>;
+export type CreateServerDeps = Omit<ServerDeps, 'models' | 'version' | 'scrubber' | 'publicUrl'> & Partial<Pick<ServerDeps, 'models' | 'version'>>;
 
 /**
  * Builds the HTTP app: structured request logs (pino, one JSON line per request with its id), `x-request-id` on
- * every response, bearer auth on `/v1/*` when keys are configured, OpenAI-shaped errors for everything, `/health`,
- * `/v1/models`, then `plugins` in order. Call `listen` on the result; `close` drains in-flight requests.
+ * every response, the browser guard (Host allow-list, cross-site refusal), bearer auth on `/v1/*` when keys are
+ * configured, OpenAI-shaped errors for everything (parser-level 400/408/431 included), `/health`, `/v1/models`,
+ * then `plugins` in order. Call `listen` on the result; `close` drains in-flight requests.
  */
 export async function createServer(deps: CreateServerDeps, plugins: readonly RoutePlugin[] = []): Promise<FastifyInstance> {
-  const full: ServerDeps = {
-    ...deps,
-    models: deps.models ?? new ServedModels(deps.registry, deps.config.models),
-    version: deps.version ?? '0.0.0',
-  };
   const app = Fastify({
     logger: { level: deps.config.logLevel },
     bodyLimit: deps.config.bodyLimit,
@@ -57,11 +61,21 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
       const apiError = toHttpError(error);
       void (reply as FastifyReply).code(apiError.status).send(apiError.toBody());
     },
+    clientErrorHandler: writeClientError,
   });
+  const full: ServerDeps = {
+    ...deps,
+    models: deps.models ?? new ServedModels(deps.registry, deps.config.models),
+    version: deps.version ?? '0.0.0',
+    scrubber: new PathScrubber([deps.config.home, deps.store.layout.root]),
+    publicUrl: () => publicBaseUrl(app, deps.config),
+  };
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  registerErrorHandling(app);
+  registerReplyHeaderCheck(app);
+  registerErrorHandling(app, full.scrubber);
+  registerBrowserGuard(app, deps.config);
   registerAuth(app, deps.config.apiKeys);
   for (const plugin of [healthRoutes, modelRoutes, ...plugins]) {
     await app.register(async (scope) => plugin(scope, full));

@@ -6,3 +6,4 @@ export { maskKey } from './auth.js';
 export { toModelObject, type ModelObject } from './routes/models.js';
 export { ConfigError, defaultConfig, loadConfig, type LoadConfigOptions } from './config.js';
 export { configSchema, envKeys, type AtelierConfig } from './config-schema.js';
+export { PathScrubber } from './scrub-paths.js';

@@ -1,4 +1,6 @@
 import type { FastifyReply } from 'fastify';
+import { toApiError } from '../protocol/index.js';
+import type { PathScrubber } from './scrub-paths.js';
 
 /** A Server-Sent Events response being written. Create with `openSse`. */
 export interface SseStream {
@@ -11,6 +13,11 @@ export interface SseStream {
   done(): Promise<void>;
   /** Ends the response without a terminator (after an error event, say). Idempotent. */
   close(): void;
+  /**
+   * Reports an error after the status line is gone, as OpenAI does: logs it, sends `event: error` with OpenAI's error
+   * body (a 500's cause stays in the log), then ends the stream. openai-node raises it as an APIError.
+   */
+  fail(error: unknown): Promise<void>;
   /** Aborted when the client disconnects: pass it to generation loops so they stop spending compute. */
   readonly signal: AbortSignal;
 }
@@ -23,9 +30,10 @@ function field(name: string, value: string): string {
 
 /**
  * Takes over `reply` and starts an SSE response (`text/event-stream`, no caching, no proxy buffering). Payloads are
- * JSON, whose serialisation never contains a raw newline, so each event is a single `data:` line.
+ * JSON, whose serialisation never contains a raw newline, so each event is a single `data:` line. `scrubber` cleans
+ * server paths out of error events.
  */
-export function openSse(reply: FastifyReply, headers: Record<string, string> = {}): SseStream {
+export function openSse(reply: FastifyReply, scrubber: PathScrubber): SseStream {
   const raw = reply.raw;
   const controller = new AbortController();
   reply.hijack();
@@ -34,8 +42,8 @@ export function openSse(reply: FastifyReply, headers: Record<string, string> = {
     'cache-control': 'no-cache',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
+    // Fixed values only: the request id was vetted by genReqId, so writeHead cannot throw on a client's bytes.
     'x-request-id': String(reply.request.id),
-    ...headers,
   });
   raw.on('close', () => controller.abort());
   let ended = false;
@@ -45,20 +53,28 @@ export function openSse(reply: FastifyReply, headers: Record<string, string> = {
       if (raw.write(text)) resolve();
       else raw.once('drain', () => resolve()).once('close', () => resolve());
     });
+  const send = (data: unknown, options: { event?: string; id?: string } = {}): Promise<void> => {
+    const text = (options.event ? field('event', options.event) : '') + (options.id ? field('id', options.id) : '') + `data: ${JSON.stringify(data)}\n\n`;
+    return write(text);
+  };
+  const close = (): void => {
+    if (!ended) raw.end();
+    ended = true;
+  };
   return {
     signal: controller.signal,
-    send: (data, options = {}) => {
-      const text = (options.event ? field('event', options.event) : '') + (options.id ? field('id', options.id) : '') + `data: ${JSON.stringify(data)}\n\n`;
-      return write(text);
-    },
+    send,
     done: async () => {
       await write('data: [DONE]\n\n');
-      if (!ended) raw.end();
-      ended = true;
+      close();
     },
-    close: () => {
-      if (!ended) raw.end();
-      ended = true;
+    close,
+    fail: async (error) => {
+      const apiError = toApiError(error);
+      if (apiError.status >= 500) reply.log.error({ err: apiError.cause ?? error }, 'stream failed');
+      else reply.log.debug({ err: error }, 'stream rejected');
+      await send(scrubber.body(apiError.toBody()), { event: 'error' });
+      close();
     },
   };
 }

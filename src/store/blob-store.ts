@@ -22,14 +22,29 @@ export interface BlobRef {
 }
 
 const shaPattern = /^[0-9a-f]{64}$/;
+// Temp files are named `<pid>-<id>` so a sweep can tell a dead writer's leftovers from a live writer's file.
+const tempPattern = /^(\d+)-/;
+
+/** Whether process `pid` exists on this machine (EPERM: it exists but belongs to someone else). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * Content-addressed blob folder (`sha256/<2 hex>/<64 hex>`). Writes stream into a temp file on the same filesystem,
  * fsync it, then rename it into place and fsync the directory: a blob path exists only with its complete, verified
  * content, so a crash mid-write leaves at most an orphan temp file (swept by `sweepTemp`). Identical content is stored
- * once.
+ * once, so one blob may back several rows: `hold` protects a blob between its write and the row that will reference
+ * it, and `sweepUnreferenced` removes blobs no row references.
  */
 export class BlobStore {
+  private readonly held = new Map<string, number>();
+
   constructor(
     readonly root: string,
     private readonly tmpDir: string,
@@ -73,7 +88,7 @@ export class BlobStore {
    * stored); the error names the limit.
    */
   async putStream(source: AsyncIterable<Uint8Array> | Readable, maxBytes = Infinity): Promise<BlobRef> {
-    const temp = join(this.tmpDir, newId('blob'));
+    const temp = join(this.tmpDir, `${process.pid}-${newId('blob')}`);
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -106,14 +121,63 @@ export class BlobStore {
   }
 
   /**
-   * Removes temp files left by writes that a crash interrupted. Only files older than `minAgeMs` (default a day) go,
-   * because another process sharing this home may be writing right now.
+   * Marks a blob as about to be referenced (an upload written, its row not yet inserted) so that this process does
+   * not remove it meanwhile — a concurrent delete of another file with the same bytes, say. Returns the release.
    */
-  sweepTemp(minAgeMs = 24 * 3600 * 1000): void {
-    const cutoff = Date.now() - minAgeMs;
+  hold(sha256: string): () => void {
+    this.held.set(sha256, (this.held.get(sha256) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(sha256) ?? 1) - 1;
+      if (left > 0) this.held.set(sha256, left);
+      else this.held.delete(sha256);
+    };
+  }
+
+  /** Whether a `hold` on the blob is unreleased. */
+  isHeld(sha256: string): boolean {
+    return this.held.has(sha256);
+  }
+
+  /**
+   * Removes temp files left by writes that a crash interrupted: those of a writer process that no longer exists,
+   * and any older than `maxAgeMs` (default a day; a PID may have been reused, or the home is shared by another
+   * machine). A live writer's files stay. Returns how many were removed.
+   */
+  sweepTemp(maxAgeMs = 24 * 3600 * 1000): number {
+    const cutoff = Date.now() - maxAgeMs;
+    let removed = 0;
     for (const name of readdirSync(this.tmpDir)) {
       const path = join(this.tmpDir, name);
-      if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
+      const pid = tempPattern.exec(name)?.[1];
+      const dead = pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid));
+      if (dead || statSync(path).mtimeMs < cutoff) {
+        rmSync(path, { recursive: true, force: true });
+        removed += 1;
+      }
     }
+    return removed;
+  }
+
+  /**
+   * Removes blobs that `isReferenced` says no row needs, are not held, and are older than `graceMs` (default an hour:
+   * another process — `atelier train` — may have written a blob and not yet inserted its row). Returns how many
+   * were removed.
+   */
+  sweepUnreferenced(isReferenced: (sha256: string) => boolean, graceMs = 3600 * 1000): number {
+    const cutoff = Date.now() - graceMs;
+    let removed = 0;
+    const top = join(this.root, 'sha256');
+    for (const prefix of readdirSync(top)) {
+      for (const name of readdirSync(join(top, prefix))) {
+        const path = join(top, prefix, name);
+        if (!shaPattern.test(name) || this.isHeld(name) || statSync(path).mtimeMs >= cutoff || isReferenced(name)) continue;
+        rmSync(path, { force: true });
+        removed += 1;
+      }
+    }
+    return removed;
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { ModelRegistry } from '../../src/models/index.js';
 import { RateLimitError } from '../../src/protocol/index.js';
-import { createServer, defaultConfig, openSse, type AtelierConfig, type RoutePlugin } from '../../src/server/index.js';
+import { createServer, defaultConfig, openSse, PathScrubber, type AtelierConfig, type RoutePlugin } from '../../src/server/index.js';
 import { openStore } from '../../src/store/index.js';
 
 const key = 'sk-test-0123456789abcdef';
@@ -17,7 +17,7 @@ const testRoutes: RoutePlugin = (app) => {
   app.get('/v1/busy', async () => { throw new RateLimitError('queue full', 2.5); });
   app.get('/v1/bug', async () => { throw new Error('secret internal detail'); });
   app.get('/v1/stream', async (_request, reply) => {
-    const sse = openSse(reply);
+    const sse = openSse(reply, new PathScrubber());
     for (const n of [1, 2, 3]) await sse.send({ n });
     assert.throws(() => sse.send({}, { event: 'x\ndata: forged' }), /must not contain CR or LF/);
     await sse.done();

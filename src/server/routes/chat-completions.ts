@@ -7,6 +7,8 @@ import type { FastifyReply } from 'fastify';
 import { ChunkBuilder, CompletionBuilder, newCompletionMeta, parseChatRequest, type WireChatCompletion } from '../../protocol/index.js';
 import { prepareChat, runChat, type ChatModelPool, type PreparedChat } from '../../chat/index.js';
 import type { RoutePlugin } from '../create-server.js';
+import { imageLimitsFromConfig } from '../image-limits.js';
+import type { PathScrubber } from '../scrub-paths.js';
 import { openSse } from '../sse.js';
 
 async function respondJson(prepared: PreparedChat, signal: AbortSignal): Promise<WireChatCompletion> {
@@ -17,10 +19,10 @@ async function respondJson(prepared: PreparedChat, signal: AbortSignal): Promise
   return builder.build(await run.usage);
 }
 
-async function respondStream(prepared: PreparedChat, reply: FastifyReply): Promise<void> {
+async function respondStream(prepared: PreparedChat, reply: FastifyReply, scrubber: PathScrubber): Promise<void> {
   const { request } = prepared;
   const chunks = new ChunkBuilder(newCompletionMeta(request.model), request.includeUsage);
-  const sse = openSse(reply);
+  const sse = openSse(reply, scrubber);
   const run = runChat(prepared, sse.signal);
   try {
     for await (const { choice, event } of run.events) {
@@ -32,15 +34,14 @@ async function respondStream(prepared: PreparedChat, reply: FastifyReply): Promi
     await sse.done();
   } catch (error) {
     // The status line is gone: report in-band as OpenAI does, then end the stream.
-    reply.log.error({ err: error }, 'chat stream failed');
-    await sse.send({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } });
-    sse.close();
+    await sse.fail(error);
   }
 }
 
 /** The chat-completions route over `pool` (which it disposes when the server closes). */
 export function chatCompletionsRoutes(pool: ChatModelPool): RoutePlugin {
   return (app, deps) => {
+    const imageLimits = imageLimitsFromConfig(deps.config);
     app.addHook('onClose', () => pool.dispose());
     app.post('/v1/chat/completions', async (req, reply) => {
       const request = parseChatRequest(req.body);
@@ -48,8 +49,8 @@ export function chatCompletionsRoutes(pool: ChatModelPool): RoutePlugin {
       const release = pool.admit(record);
       try {
         const model = await pool.get(record);
-        const prepared = await prepareChat(model, request);
-        if (request.stream) return await respondStream(prepared, reply);
+        const prepared = await prepareChat(model, request, imageLimits);
+        if (request.stream) return await respondStream(prepared, reply, deps.scrubber);
         const abort = new AbortController();
         reply.raw.on('close', () => {
           if (!reply.raw.writableFinished) abort.abort();

@@ -1,4 +1,5 @@
 import fastifyMultipart from '@fastify/multipart';
+import { create as contentDisposition } from 'content-disposition';
 import type { FastifyRequest } from 'fastify';
 import {
   filePurposes,
@@ -35,70 +36,110 @@ export function fileToWire(file: FileRecord): FileObjectWire {
   };
 }
 
+/**
+ * `content-disposition: attachment` for a stored name, per RFC 6266: an ASCII `filename` fallback plus
+ * `filename*=UTF-8''…` (RFC 5987) for anything else. The `content-disposition` package does the quoting and encoding
+ * (pinned at 2.x, whose engines fit Node 20); control characters and lone surrogates are replaced first, since a
+ * browser must not be handed a name containing them even percent-encoded.
+ */
+export function attachmentDisposition(filename: string): string {
+  const clean = filename
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is being removed
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '_');
+  return contentDisposition(clean || 'download', { type: 'attachment' });
+}
+
 function requireFile(store: Store, id: string): FileRecord {
   const file = store.files.get(id);
   if (!file) throw new NotFoundError(`No such File object: ${id}`, { param: 'file_id', code: 'file_not_found' });
   return file;
 }
 
-/** Reads a multipart upload: the `purpose` field and the `file` part streamed into the blob store. */
-async function readUpload(request: FastifyRequest, store: Store, maxBytes: number) {
+/** An upload's blob, held until its row is inserted or it is dropped. */
+interface Upload {
+  blob: BlobRef;
+  filename: string;
+  release: () => void;
+}
+
+/** Maps a multipart parsing failure onto OpenAI's 413/400. */
+function uploadError(error: unknown, maxBytes: number): Error {
+  if (error instanceof PayloadTooLargeError || error instanceof InvalidRequestError) return error;
+  const code = (error as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new PayloadTooLargeError(`File exceeds the limit of ${maxBytes} bytes.`);
+  return new InvalidRequestError(`Could not read the upload: ${(error as Error).message}`, { param: 'file' });
+}
+
+/**
+ * Reads a multipart upload: the `purpose` field and the `file` part streamed into the blob store. `onBlob` receives
+ * the stored blob at once, so the caller can drop it if anything later in the body fails.
+ */
+async function readUpload(request: FastifyRequest, store: Store, maxBytes: number, onBlob: (upload: Upload) => void): Promise<string | null> {
   if (!request.isMultipart()) {
     throw new InvalidRequestError('Uploads must be multipart/form-data with fields `file` and `purpose`.', {
       param: 'file',
     });
   }
   let purpose: string | null = null;
-  let upload: { blob: BlobRef; filename: string } | null = null;
+  let seenFile = false;
   try {
     for await (const part of request.parts({ limits: { fileSize: maxBytes, files: 1, fields: 10 } })) {
       if (part.type === 'field') {
         if (part.fieldname === 'purpose') purpose = String(part.value);
-      } else if (part.fieldname === 'file' && upload === null) {
+      } else if (part.fieldname === 'file' && !seenFile) {
+        seenFile = true;
         const blob = await store.blobs.putStream(part.file);
+        onBlob({ blob, filename: part.filename || 'upload', release: store.blobs.hold(blob.sha256) });
         // busboy truncates silently at the limit; `truncated` is how an oversized upload shows.
-        if (part.file.truncated) {
-          dropUnreferenced(store, blob.sha256);
-          throw new PayloadTooLargeError(`File exceeds the limit of ${maxBytes} bytes.`);
-        }
-        upload = { blob, filename: part.filename || 'upload' };
+        if (part.file.truncated) throw new PayloadTooLargeError(`File exceeds the limit of ${maxBytes} bytes.`);
       } else {
         part.file.resume();
       }
     }
   } catch (error) {
-    if (error instanceof PayloadTooLargeError || error instanceof InvalidRequestError) throw error;
-    const code = (error as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLargeError(`File exceeds the limit of ${maxBytes} bytes.`);
-    throw new InvalidRequestError(`Could not read the upload: ${(error as Error).message}`, { param: 'file' });
+    throw uploadError(error, maxBytes);
   }
-  return { purpose, upload };
+  return purpose;
 }
 
+/** Removes a blob unless a row references it or an upload in flight holds it. */
 function dropUnreferenced(store: Store, sha256: string): void {
-  if (store.files.countBySha(sha256) === 0) store.blobs.remove(sha256);
+  if (store.files.countBySha(sha256) === 0 && !store.blobs.isHeld(sha256)) store.blobs.remove(sha256);
 }
 
+function checkPurpose(purpose: string | null): string {
+  if (purpose !== null && (filePurposes as readonly string[]).includes(purpose)) return purpose;
+  const message = purpose === null ? "Missing required parameter: 'purpose'." : `Invalid purpose: '${purpose}'.`;
+  throw new InvalidRequestError(`${message} Use one of ${filePurposes.join(', ')}.`, { param: 'purpose' });
+}
+
+/** Stores an upload; any failure after its bytes were written (bad purpose, a later part, a 413) drops the blob. */
 async function createFile(request: FastifyRequest, store: Store, maxBytes: number): Promise<FileObjectWire> {
-  const { purpose, upload } = await readUpload(request, store, maxBytes);
-  if (upload === null) throw new InvalidRequestError("Missing required parameter: 'file'.", { param: 'file' });
-  if (purpose === null || !(filePurposes as readonly string[]).includes(purpose)) {
-    dropUnreferenced(store, upload.blob.sha256);
-    const message = purpose === null ? "Missing required parameter: 'purpose'." : `Invalid purpose: '${purpose}'.`;
-    throw new InvalidRequestError(`${message} Use one of ${filePurposes.join(', ')}.`, { param: 'purpose' });
+  let upload: Upload | null = null;
+  let inserted = false;
+  try {
+    const purpose = checkPurpose(await readUpload(request, store, maxBytes, (stored) => (upload = stored)));
+    const stored = upload as Upload | null;
+    if (stored === null) throw new InvalidRequestError("Missing required parameter: 'file'.", { param: 'file' });
+    const record: FileRecord = {
+      id: newId('file'),
+      filename: stored.filename,
+      purpose,
+      bytes: stored.blob.size,
+      sha256: stored.blob.sha256,
+      status: 'processed',
+      metadata: {},
+      createdAt: Math.floor(Date.now() / 1000),
+    };
+    store.files.insert(record);
+    inserted = true;
+    return fileToWire(record);
+  } finally {
+    const stored = upload as Upload | null;
+    stored?.release();
+    if (stored && !inserted) dropUnreferenced(store, stored.blob.sha256);
   }
-  const record: FileRecord = {
-    id: newId('file'),
-    filename: upload.filename,
-    purpose,
-    bytes: upload.blob.size,
-    sha256: upload.blob.sha256,
-    status: 'processed',
-    metadata: {},
-    createdAt: Math.floor(Date.now() / 1000),
-  };
-  store.files.insert(record);
-  return fileToWire(record);
 }
 
 function listFiles(store: Store, query: Record<string, unknown>): CursorPageWire<FileObjectWire> {
@@ -133,6 +174,12 @@ export function filesRoutes(options: FilesRoutesOptions = {}): RoutePlugin {
   return async (app, { store }) => {
     // Registered here, encapsulated, unless the app already has it: only uploads need multipart parsing.
     if (!app.hasRequestDecorator('parts')) await app.register(fastifyMultipart);
+    // Leftovers of uploads a crash or kill interrupted: temp files of dead writers, and blobs no file row references.
+    app.addHook('onReady', async () => {
+      const temp = store.blobs.sweepTemp();
+      const blobs = store.blobs.sweepUnreferenced((sha256) => store.files.countBySha(sha256) > 0);
+      if (temp + blobs > 0) app.log.info(`swept ${temp} interrupted upload(s) and ${blobs} unreferenced blob(s)`);
+    });
     app.post('/v1/files', async (request) => createFile(request, store, maxBytes));
     app.get('/v1/files', async (request) => listFiles(store, request.query as Record<string, unknown>));
     app.get<{ Params: { id: string } }>('/v1/files/:id', async (request) =>
@@ -149,7 +196,7 @@ export function filesRoutes(options: FilesRoutesOptions = {}): RoutePlugin {
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(file.bytes))
-        .header('content-disposition', `attachment; filename="${file.filename.replace(/["\\\r\n]/g, '_')}"`)
+        .header('content-disposition', attachmentDisposition(file.filename))
         .send(store.blobs.read(file.sha256));
     });
   };

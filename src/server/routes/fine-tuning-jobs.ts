@@ -89,8 +89,12 @@ function page<T extends { id: string }>(data: T[], hasMore: boolean): CursorPage
  * closed with the server: a running worker saves a checkpoint and its job resumes at the next start.
  */
 export function fineTuningJobsRoutes(runner: FineTuneRunner): RoutePlugin {
-  const live = (job: JobRecord): FineTuningJobWire => jobToWire(job, runner.liveProgress(job.id)?.estimatedFinish);
-  return async (app, { store }) => {
+  return async (app, { store, scrubber }) => {
+    // Job errors and events carry what the worker wrote, paths included: clients see their own file names only.
+    const live = (job: JobRecord): FineTuningJobWire =>
+      jobToWire({ ...job, error: scrubber.json(job.error) }, runner.liveProgress(job.id)?.estimatedFinish);
+    const event = (record: EventRecord): FineTuningJobEventWire =>
+      eventToWire({ ...record, message: scrubber.text(record.message), data: scrubber.json(record.data) });
     app.addHook('onReady', async () => runner.start());
     app.addHook('onClose', async () => runner.close());
     app.post('/v1/fine_tuning/jobs', async (request) => live(await runner.create(parseFineTuningJobCreate(request.body))));
@@ -109,7 +113,7 @@ export function fineTuningJobsRoutes(runner: FineTuneRunner): RoutePlugin {
       const job = runner.get(request.params.id);
       const { after, limit } = parseCursorParams(request.query);
       const { data, hasMore } = store.events.list(job.id, { after: after ?? undefined, limit });
-      return page(data.map(eventToWire), hasMore);
+      return page(data.map(event), hasMore);
     });
     app.get<{ Params: { id: string } }>('/v1/fine_tuning/jobs/:id/checkpoints', async (request) => {
       const job = runner.get(request.params.id);

@@ -1,14 +1,12 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import type { FastifyReply } from 'fastify';
 import { isImageModel, type ImageGenerator } from '../../images/index.js';
 import {
   ApiError,
   InvalidRequestError,
   NotFoundError,
   parseImageRequest,
-  toApiError,
   type ImageCompletedEvent,
   type ImageObject,
   type ImageProgressEvent,
@@ -17,7 +15,7 @@ import {
 } from '../../protocol/index.js';
 import type { ModelRecord } from '../../store/index.js';
 import type { RoutePlugin, ServerDeps } from '../create-server.js';
-import { openSse } from '../sse.js';
+import { openSse, type SseStream } from '../sse.js';
 
 const imageFile = /^[A-Za-z0-9_-]{1,80}\.png$/;
 
@@ -52,14 +50,14 @@ export function imageRoutes(generator: ImageGenerator): RoutePlugin {
     app.post('/v1/images/generations', async (request, reply): Promise<ImagesResponse | undefined> => {
       const body = parseImageRequest(request.body);
       const model = imageModel(deps, body.model);
-      if (body.stream) return streamImages(generator, model, body, reply);
+      if (body.stream) return streamImages(generator, model, body, openSse(reply, deps.scrubber));
       // A client that hangs up cancels its request in the worker between denoising steps.
       const abort = new AbortController();
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) abort.abort();
       });
       const images = await generator.generate(model, body, { signal: abort.signal });
-      const base = `${request.protocol}://${request.host}`;
+      const base = deps.publicUrl();
       const data = await Promise.all(images.map(async (image): Promise<ImageObject> => {
         const out: ImageObject = { revised_prompt: body.prompt, seed: image.seed };
         if (body.responseFormat === 'url') out.url = `${base}/images/${image.file}`;
@@ -85,8 +83,7 @@ const now = (): number => Math.floor(Date.now() / 1000);
  * `image_generation.completed` per image, then `[DONE]`. A failure after the stream opened is an `error` event,
  * which openai-node raises as an APIError. The stream's disconnect signal cancels the work in the worker.
  */
-async function streamImages(generator: ImageGenerator, model: ModelRecord, body: ImageRequest, reply: FastifyReply): Promise<undefined> {
-  const sse = openSse(reply);
+async function streamImages(generator: ImageGenerator, model: ModelRecord, body: ImageRequest, sse: SseStream): Promise<undefined> {
   try {
     const resolved = generator.resolve(model, body);
     const images = await generator.generate(model, { ...body, seed: resolved.seed }, {
@@ -107,8 +104,7 @@ async function streamImages(generator: ImageGenerator, model: ModelRecord, body:
     }
     await sse.done();
   } catch (error) {
-    await sse.send(toApiError(error).toBody());
-    sse.close();
+    await sse.fail(error);
   }
   return undefined;
 }
