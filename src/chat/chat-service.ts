@@ -4,12 +4,13 @@
  * choices concurrently (batched by the engine) and yields their events interleaved, plus the usage at the end.
  */
 import { InvalidRequestError, type ChatContentPart, type ChatMessage, type ChatRequest } from '../protocol/index.js';
-import type { EngineImage, EnginePrompt, SamplingOptions } from '../engines/index.js';
+import type { EnginePrompt, SamplingOptions } from '../engines/index.js';
 import type { ChatModel } from './chat-model.js';
 import { runChoice, type ChoiceEvent, type Constraint } from './choice-runner.js';
 import { compileConstraint } from './constraint.js';
-import { defaultImageLimits, loadImage, type ImageLimits } from './images.js';
+import { defaultImageLimits, loadImages, type ImageLimits, type ImagePart } from './images.js';
 import { OutputParser, type OutputParserOptions } from './output-parser.js';
+import { checkPromptBytes, checkRequestSize, countPromptTokens } from './prompt-limits.js';
 
 /** A validated, rendered request ready to generate. */
 export interface PreparedChat {
@@ -39,15 +40,16 @@ export interface ChatEvent {
   event: ChoiceEvent;
 }
 
-async function resolveImages(messages: ChatMessage[], limits: ImageLimits): Promise<EngineImage[]> {
-  const jobs: Promise<EngineImage>[] = [];
+/** The image parts of the user messages, with the `param` path each error names. */
+function imageParts(messages: ChatMessage[]): ImagePart[] {
+  const parts: ImagePart[] = [];
   messages.forEach((m, i) => {
     if (m.role !== 'user') return;
     m.content.forEach((part: ChatContentPart, j) => {
-      if (part.type === 'image') jobs.push(loadImage(part.url, part.detail, `messages[${i}].content[${j}].image_url.url`, limits));
+      if (part.type === 'image') parts.push({ url: part.url, detail: part.detail, param: `messages[${i}].content[${j}].image_url.url` });
     });
   });
-  return Promise.all(jobs);
+  return parts;
 }
 
 /** Validates the request against the model and renders its prompt; throws `InvalidRequestError` (400). */
@@ -56,10 +58,13 @@ export async function prepareChat(
   request: ChatRequest,
   limits: ImageLimits = defaultImageLimits,
 ): Promise<PreparedChat> {
-  const images = await resolveImages(request.messages, limits);
-  if (images.length > 0 && !model.engine.info.vision) {
+  checkRequestSize(request);
+  const parts = imageParts(request.messages);
+  // Before any fetch or decode: a text-only model never touches an image URL.
+  if (parts.length > 0 && !model.engine.info.vision) {
     throw new InvalidRequestError(`The model '${model.id}' does not accept image input`, { param: 'messages', code: 'invalid_value' });
   }
+  const images = await loadImages(parts, limits);
   const toolsOn = request.tools.length > 0 && request.toolChoice !== 'none';
   let text: string;
   try {
@@ -74,9 +79,10 @@ export async function prepareChat(
       cause: error,
     });
   }
+  checkPromptBytes(model, text);
   const prompt = { text, images };
   const constraint = compileConstraint(model, request);
-  const promptTokens = await model.engine.countPromptTokens(prompt);
+  const promptTokens = await countPromptTokens(model, prompt);
   const contextSize = model.engine.info.contextSize;
   const room = contextSize - promptTokens;
   if (room < 1 || (request.maxTokens !== null && request.maxTokens > room)) {

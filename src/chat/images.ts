@@ -1,90 +1,123 @@
 /**
- * Resolves `image_url` content parts into decoded RGBA images: `data:` URLs are decoded in place, http(s) URLs are
- * fetched with a byte cap and a timeout. Anything that is not a decodable image within the limits becomes a 400 that
- * names the offending part, before any generation starts.
+ * Resolves `image_url` content parts into decoded RGBA images, under limits checked before any pixel is decoded: the
+ * request's image count, bytes per image and per request, then width, height and pixel count read from the image's
+ * header (sharp's `metadata()` reads only the header). Vector formats (SVG), which sharp would rasterise at any size
+ * the document asks for, are refused unless the operator opts in. Every failure is a 400 naming the part.
  */
 import sharp from 'sharp';
 import { InvalidRequestError } from '../protocol/index.js';
+import { createAddressPolicy, formatBytes } from '../util/index.js';
 import type { EngineImage } from '../engines/index.js';
+import { readImageBytes, remoteImageError, type ImageByteBudget, type ImageFetchPolicy } from './image-source.js';
 
-/** Limits on fetched and inlined images. */
+/** Limits on the images of one chat request. */
 export interface ImageLimits {
   /** Largest encoded image accepted, in bytes. Default 20 MiB (OpenAI's limit). */
   maxBytes: number;
-  /** Time allowed for fetching one http(s) image, in milliseconds. Default 10 000. */
-  timeoutMs: number;
-  /** Largest decoded side in pixels (guards against decompression bombs). Default 8192. */
+  /** Largest total of encoded image bytes in one request. Default 50 MiB. */
+  maxRequestBytes: number;
+  /** Most image parts in one request. Default 8. */
+  maxImages: number;
+  /** Largest width or height in pixels, read from the header before decoding. Default 8192. */
   maxPixelsPerSide: number;
+  /** Largest width × height, read from the header before decoding (64 MiB of RGBA at the default). Default 16 777 216. */
+  maxPixels: number;
+  /** Whether SVG input is rasterised (at its declared size, within the pixel limits). Default false: refused. */
+  allowVector: boolean;
+  /** How http(s) URLs are fetched; null turns remote fetching off (data URLs only). */
+  fetch: ImageFetchPolicy | null;
 }
 
-/** Default image limits. */
-export const defaultImageLimits: ImageLimits = { maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000, maxPixelsPerSide: 8192 };
+/** Default image limits: public addresses only, 10 s per fetch, 3 redirects. */
+export const defaultImageLimits: ImageLimits = {
+  maxBytes: 20 * 1024 * 1024,
+  maxRequestBytes: 50 * 1024 * 1024,
+  maxImages: 8,
+  maxPixelsPerSide: 8192,
+  maxPixels: 16_777_216,
+  allowVector: false,
+  fetch: { addresses: createAddressPolicy(), timeoutMs: 10_000, maxRedirects: 3 },
+};
+
+/** One image part of a request: its URL, OpenAI `detail`, and the `param` path errors name. */
+export interface ImagePart {
+  url: string;
+  detail: 'low' | 'high' | 'auto';
+  param: string;
+}
+
+/** Raster formats decoded (as sharp's `metadata().format` names them; AVIF reports as heif). */
+const rasterFormats = new Set(['jpeg', 'png', 'webp', 'gif', 'heif', 'avif', 'tiff']);
 
 /** Longest side per OpenAI `detail`: low = one 512 px tile; high/auto = the processor's own size. */
 export function detailMaxSide(detail: 'low' | 'high' | 'auto'): number | null {
   return detail === 'low' ? 512 : null;
 }
 
-async function readLimited(response: Response, maxBytes: number, param: string): Promise<Buffer> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new InvalidRequestError(`Image is larger than ${maxBytes} bytes`, { param, code: 'image_too_large' });
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of response.body ?? []) {
-    total += (chunk as Uint8Array).length;
-    if (total > maxBytes) throw new InvalidRequestError(`Image is larger than ${maxBytes} bytes`, { param, code: 'image_too_large' });
-    chunks.push(Buffer.from(chunk as Uint8Array));
-  }
-  return Buffer.concat(chunks);
+function formatRules(limits: ImageLimits): string {
+  const formats = `PNG, JPEG, WebP, GIF, AVIF or TIFF${limits.allowVector ? ' (or SVG)' : ''}`;
+  return `a ${formats} image of at most ${formatBytes(limits.maxBytes)}, ${limits.maxPixelsPerSide} px a side and ${limits.maxPixels} pixels`;
 }
 
-async function fetchBytes(url: string, limits: ImageLimits, param: string): Promise<Buffer> {
-  if (url.startsWith('data:')) {
-    const match = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(url);
-    if (!match || !match[2]) throw new InvalidRequestError('Image data URLs must be base64 encoded', { param, code: 'invalid_image_url' });
-    if (!(match[1] ?? '').startsWith('image/')) {
-      throw new InvalidRequestError(`Data URL media type '${match[1]}' is not an image`, { param, code: 'invalid_image_format' });
-    }
-    const body = match[3] ?? '';
-    if ((body.length * 3) / 4 > limits.maxBytes) {
-      throw new InvalidRequestError(`Image is larger than ${limits.maxBytes} bytes`, { param, code: 'image_too_large' });
-    }
-    return Buffer.from(body, 'base64');
-  }
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(limits.timeoutMs), redirect: 'follow' });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return await readLimited(response, limits.maxBytes, param);
-  } catch (error) {
-    if (error instanceof InvalidRequestError) throw error;
-    throw new InvalidRequestError(`Could not download image from ${url}: ${(error as Error).message}`, {
-      param,
-      code: 'invalid_image_url',
-      cause: error,
-    });
-  }
+/** Text that starts with `<` (after a BOM or blanks) is markup: SVG or something posing as it. */
+function looksLikeMarkup(bytes: Buffer): boolean {
+  const head = bytes.subarray(0, 256).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  return head.startsWith('<');
 }
 
-/** Downloads (if needed) and decodes one image; `param` names the content part in errors. */
-export async function loadImage(
-  url: string,
-  detail: 'low' | 'high' | 'auto',
-  param: string,
-  limits: ImageLimits = defaultImageLimits,
-): Promise<EngineImage> {
-  const bytes = await fetchBytes(url, limits, param);
+/** Checks format and size from the header alone; throws an Error whose message is safe for data-URL clients. */
+async function checkHeader(bytes: Buffer, limits: ImageLimits): Promise<void> {
+  if (!limits.allowVector && looksLikeMarkup(bytes)) throw new Error('SVG and other vector images are not accepted');
+  const meta = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata();
+  const vector = meta.format === 'svg';
+  if (!(rasterFormats.has(meta.format ?? '') || (vector && limits.allowVector))) {
+    throw new Error(vector ? 'SVG and other vector images are not accepted' : `format '${meta.format ?? 'unknown'}' is not accepted`);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (width > limits.maxPixelsPerSide || height > limits.maxPixelsPerSide) {
+    throw new Error(`image is ${width}x${height}, over ${limits.maxPixelsPerSide} px a side`);
+  }
+  if (width * height > limits.maxPixels) throw new Error(`image is ${width}x${height}, over ${limits.maxPixels} pixels`);
+}
+
+async function decode(bytes: Buffer, detail: ImagePart['detail'], limits: ImageLimits): Promise<EngineImage> {
+  await checkHeader(bytes, limits);
+  // limitInputPixels again: the decoder itself stops should the header have understated the size.
+  const image = sharp(bytes, { limitInputPixels: limits.maxPixels });
+  const { data, info } = await image.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, rgba: new Uint8Array(data), maxSide: detailMaxSide(detail) };
+}
+
+/** Downloads (if needed) and decodes one image, charging its bytes to the request's `budget`. */
+async function loadImage(part: ImagePart, limits: ImageLimits, budget: ImageByteBudget): Promise<EngineImage> {
+  const rules = formatRules(limits);
+  const source = await readImageBytes(part.url, limits, budget, part.param, rules);
   try {
-    const image = sharp(bytes, { limitInputPixels: limits.maxPixelsPerSide ** 2 });
-    const { data, info } = await image.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    if (info.width > limits.maxPixelsPerSide || info.height > limits.maxPixelsPerSide) {
-      throw new Error(`image is ${info.width}x${info.height}, over ${limits.maxPixelsPerSide} px a side`);
-    }
-    return { width: info.width, height: info.height, rgba: new Uint8Array(data), maxSide: detailMaxSide(detail) };
+    return await decode(source.bytes, part.detail, limits);
   } catch (error) {
-    throw new InvalidRequestError(`The image could not be decoded: ${(error as Error).message}`, {
-      param,
+    if (source.remote && limits.fetch) throw remoteImageError(part.param, limits.fetch, rules, error);
+    throw new InvalidRequestError(`The image could not be used: ${(error as Error).message}`, {
+      param: part.param,
       code: 'invalid_image_format',
       cause: error,
     });
   }
+}
+
+/**
+ * Loads the image parts of one request in order, one at a time (so at most one image is being decoded per request),
+ * after checking their count. Throws `InvalidRequestError` (400) naming the first part that breaks a limit.
+ */
+export async function loadImages(parts: readonly ImagePart[], limits: ImageLimits = defaultImageLimits): Promise<EngineImage[]> {
+  if (parts.length > limits.maxImages) {
+    throw new InvalidRequestError(`A request may carry at most ${limits.maxImages} images; this one has ${parts.length}`, {
+      param: 'messages',
+      code: 'too_many_images',
+    });
+  }
+  const budget: ImageByteBudget = { left: limits.maxRequestBytes };
+  const images: EngineImage[] = [];
+  for (const part of parts) images.push(await loadImage(part, limits, budget));
+  return images;
 }

@@ -6,6 +6,7 @@ export { Admission, type AdmissionOptions } from './admission.js';
 export { ChatModelPool, type ChatModelPoolOptions, type ChatModelSource } from './model-pool.js';
 export { completeChat, type CompleteOptions } from './complete.js';
 export type { ChoiceEvent, Constraint, FinishReason, TokenLogprob } from './choice-runner.js';
-export { defaultImageLimits, loadImage, type ImageLimits } from './images.js';
+export { defaultImageLimits, loadImages, type ImageLimits, type ImagePart } from './images.js';
+export type { ImageFetchPolicy } from './image-source.js';
 export { OutputParser, type OutputEvent, type OutputParserOptions } from './output-parser.js';
 export { detectToolSyntax, type ToolCallSyntax } from './tool-syntax.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync, truncateSync } fro
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gitBlobSha1File, sha256File } from '../util/index.js';
+import { gitBlobSha1File, OutboundError, sha256File } from '../util/index.js';
 import { hubFetch, hubHttpError, HubHttpError, HubOfflineError, type HubFile, type HubOptions } from './hub-client.js';
 import type { PullReporter } from './pull-reporter.js';
 
@@ -44,7 +44,7 @@ async function verify(partial: string, request: DownloadRequest, response: Respo
 
 /** Sends the ranged request for the bytes still missing and checks that the server honoured the range. */
 async function requestFrom(options: HubOptions, request: DownloadRequest, offset: number): Promise<{ response: Response; append: boolean }> {
-  const response = await hubFetch(options, request.url, offset > 0 ? { range: `bytes=${offset}-` } : {});
+  const response = await hubFetch(options, request.url, offset > 0 ? { range: `bytes=${offset}-` } : {}, request.file.size);
   if (response.status === 206) {
     const start = Number(/bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1]);
     if (start !== offset) {
@@ -106,7 +106,9 @@ export async function downloadFile(options: HubOptions, request: DownloadRequest
       }
       break;
     } catch (error) {
-      const transient = !(error instanceof HubHttpError && error.status < 500) && !(error instanceof IntegrityError);
+      // A refused address or redirect, or a body over the file's size, will not change on a retry.
+      const refused = error instanceof OutboundError && error.reason !== 'network' && error.reason !== 'timeout';
+      const transient = !(error instanceof HubHttpError && error.status < 500) && !(error instanceof IntegrityError) && !refused;
       if (!transient || attempt >= maxAttempts) throw error;
       // A hub that stopped answering gets a moment (0.25 s, doubling, at most 4 s); a dropped transfer resumes at once.
       if (error instanceof HubOfflineError) await sleep(Math.min(250 * 2 ** (attempt - 1), 4000));

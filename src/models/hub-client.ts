@@ -1,11 +1,11 @@
+import { createAddressPolicy, OutboundError, outboundFetch } from '../util/index.js';
+
 /** Where and how to reach a Hugging Face hub (or a mirror serving its URL layout). */
 export interface HubOptions {
   /** Base URL, default `HF_ENDPOINT` or https://huggingface.co. */
   endpoint: string;
   /** Bearer token (`HF_TOKEN`), sent only to `endpoint`'s origin. */
   token?: string;
-  /** The fetch to use (default: global fetch). */
-  fetch?: typeof fetch;
 }
 
 /** One file of a repo at a revision, from the tree API. */
@@ -62,22 +62,33 @@ function offlineMessage(endpoint: string, code: string): string {
   ].join('\n');
 }
 
-/** Error code of a failed fetch (undici wraps the socket error in `cause`). */
-export function networkErrorCode(error: unknown): string | undefined {
-  const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
-  return cause?.code ?? cause?.errors?.[0]?.code;
-}
+/** Body cap for the hub's JSON answers (revision, tree pages), in bytes. */
+const maxApiAnswerBytes = 64 * 1024 * 1024;
+/** Silence after which a hub transfer counts as dropped (and is resumed), in milliseconds. */
+const hubIdleTimeoutMs = 60_000;
 
-/** Fetches with the token (same origin only) and turns network failures into HubOfflineError. */
-export async function hubFetch(options: HubOptions, url: string, headers: Record<string, string> = {}): Promise<Response> {
+/**
+ * Fetches through the outbound policy (src/util/outbound): public addresses plus the configured endpoint's host,
+ * which may be a mirror on the operator's own network; every redirect (the hub sends files to its CDN) is re-checked
+ * and at most 3 are followed; no overall time limit (model files are gigabytes) but 60 s of silence ends a transfer.
+ * The token goes to the endpoint's origin only. Network failures become HubOfflineError; a refused address or
+ * redirect, or a body over `maxBytes`, stays an OutboundError.
+ */
+export async function hubFetch(
+  options: HubOptions,
+  url: string,
+  headers: Record<string, string> = {},
+  maxBytes = maxApiAnswerBytes,
+): Promise<Response> {
   const sameOrigin = new URL(url).origin === new URL(options.endpoint).origin;
   const all = { ...headers, ...(options.token && sameOrigin ? { authorization: `Bearer ${options.token}` } : {}) };
+  const policy = createAddressPolicy({ allow: [new URL(options.endpoint).hostname] });
   try {
-    return await (options.fetch ?? fetch)(url, { headers: all, redirect: 'follow' });
+    return await outboundFetch(url, { policy, headers: all, maxBytes, timeoutMs: 0, idleTimeoutMs: hubIdleTimeoutMs });
   } catch (error) {
-    // fetch rejects only when no HTTP answer came at all (DNS, refused, reset, blocked port): the hub is unreachable.
-    const code = networkErrorCode(error) ?? (error as { cause?: Error }).cause?.message ?? (error as Error).message;
-    throw new HubOfflineError(offlineMessage(options.endpoint, code), { cause: error });
+    // Only when no HTTP answer came at all (DNS, refused, reset, silence) is the hub unreachable.
+    if (!(error instanceof OutboundError) || (error.reason !== 'network' && error.reason !== 'timeout')) throw error;
+    throw new HubOfflineError(offlineMessage(options.endpoint, error.code ?? error.message), { cause: error });
   }
 }
 

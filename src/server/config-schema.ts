@@ -23,6 +23,27 @@ export interface AtelierConfig {
   /** Largest request body accepted, in bytes (uploads included). Default 100 MiB. */
   bodyLimit: number;
   /**
+   * Which image URLs chat requests may make the server fetch: `public` (default) = public internet addresses plus
+   * `imageFetchAllow`; `allow-list` = only `imageFetchAllow`; `off` = none (data URLs only). docs/SECURITY.md.
+   */
+  imageFetch: 'public' | 'allow-list' | 'off';
+  /** Hosts, IP addresses or CIDRs image fetches may reach even when private or loopback (your image store). Default none. */
+  imageFetchAllow: string[];
+  /** Time for fetching one image URL, redirects included, in milliseconds. Default 10 000. */
+  imageFetchTimeoutMs: number;
+  /** Largest image accepted (encoded bytes), data URL or fetched. Default 20 MiB. */
+  imageMaxBytes: number;
+  /** Largest total of encoded image bytes in one chat request. Default 50 MiB. */
+  imageMaxRequestBytes: number;
+  /** Most images in one chat request. Default 8. */
+  imageMaxCount: number;
+  /** Largest image width or height in pixels, read from the header before decoding. Default 8192. */
+  imageMaxSide: number;
+  /** Largest image width × height in pixels, read from the header before decoding. Default 16 777 216 (4096²). */
+  imageMaxPixels: number;
+  /** Accept SVG images (rasterised at their declared size, within the pixel limits). Default false. */
+  imageAllowVector: boolean;
+  /**
    * Extra `Host` names accepted without API keys, besides 127.0.0.1, localhost, [::1], IP literals and `host`
    * (DNS-rebinding defence). `*` accepts any. Default none.
    */
@@ -52,6 +73,15 @@ export const configSchema = {
     kvCacheType: { enum: ['F16', 'Q8_0', 'Q4_0'] },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     bodyLimit: { type: 'integer', minimum: 1024 },
+    imageFetch: { enum: ['public', 'allow-list', 'off'] },
+    imageFetchAllow: { type: 'array', items: { type: 'string', minLength: 1 } },
+    imageFetchTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+    imageMaxBytes: { type: 'integer', minimum: 1024 },
+    imageMaxRequestBytes: { type: 'integer', minimum: 1024 },
+    imageMaxCount: { type: 'integer', minimum: 0, maximum: 1000 },
+    imageMaxSide: { type: 'integer', minimum: 1, maximum: 65535 },
+    imageMaxPixels: { type: 'integer', minimum: 1 },
+    imageAllowVector: { type: 'boolean' },
     allowedHosts: { type: 'array', items: { type: 'string', minLength: 1, pattern: '^[^\\s/@]+$' } },
     allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/@]+$' } },
     publicUrl: { type: 'string', pattern: '^(https?://[^\\s/@?#]+(/[^\\s?#]*)?)?$' },
@@ -71,6 +101,15 @@ export const envKeys: Record<keyof AtelierConfig, string> = {
   kvCacheType: 'ATELIER_KV_CACHE_TYPE',
   logLevel: 'ATELIER_LOG_LEVEL',
   bodyLimit: 'ATELIER_BODY_LIMIT',
+  imageFetch: 'ATELIER_IMAGE_FETCH',
+  imageFetchAllow: 'ATELIER_IMAGE_FETCH_ALLOW',
+  imageFetchTimeoutMs: 'ATELIER_IMAGE_FETCH_TIMEOUT_MS',
+  imageMaxBytes: 'ATELIER_IMAGE_MAX_BYTES',
+  imageMaxRequestBytes: 'ATELIER_IMAGE_MAX_REQUEST_BYTES',
+  imageMaxCount: 'ATELIER_IMAGE_MAX_COUNT',
+  imageMaxSide: 'ATELIER_IMAGE_MAX_SIDE',
+  imageMaxPixels: 'ATELIER_IMAGE_MAX_PIXELS',
+  imageAllowVector: 'ATELIER_IMAGE_ALLOW_VECTOR',
   allowedHosts: 'ATELIER_ALLOWED_HOSTS',
   allowedOrigins: 'ATELIER_ALLOWED_ORIGINS',
   publicUrl: 'ATELIER_PUBLIC_URL',

@@ -82,6 +82,7 @@ function envLayer(env: NodeJS.ProcessEnv): Partial<AtelierConfig> {
     if (raw === undefined || raw === '') continue;
     const type = (configSchema.properties as Record<string, { type?: string }>)[key]?.type;
     const value = type === 'integer' ? envInteger(raw)
+      : type === 'boolean' ? ({ true: true, false: false } as Record<string, boolean>)[raw.trim()] ?? raw
       : type === 'array' ? raw.split(',').map((s) => s.trim()).filter(Boolean)
       : type === 'object' ? envMap(raw)
       : raw;
@@ -109,6 +110,15 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AtelierConf
     kvCacheType: 'F16',
     logLevel: 'info',
     bodyLimit: 100 * 1024 * 1024,
+    imageFetch: 'public',
+    imageFetchAllow: [],
+    imageFetchTimeoutMs: 10_000,
+    imageMaxBytes: 20 * 1024 * 1024,
+    imageMaxRequestBytes: 50 * 1024 * 1024,
+    imageMaxCount: 8,
+    imageMaxSide: 8192,
+    imageMaxPixels: 16_777_216,
+    imageAllowVector: false,
     allowedHosts: [],
     allowedOrigins: [],
     publicUrl: '',

@@ -3,3 +3,16 @@ export { gitBlobSha1File, hashFile, sha256, sha256File } from './hash.js';
 export { formatBytes } from './format-bytes.js';
 export { newId } from './new-id.js';
 export { acquirePidLock, LockedError } from './pid-lock.js';
+export {
+  createAddressPolicy,
+  isPublicAddress,
+  normalizeHost,
+  outboundFetch,
+  OutboundError,
+  parseAddress,
+  type AddressPolicy,
+  type AddressPolicyOptions,
+  type OutboundFailure,
+  type OutboundOptions,
+} from './outbound/index.js';
+export { startModuleWorker } from './module-worker.js';

@@ -10,7 +10,7 @@ import { ChatModelPool, type ChatModel } from '../../src/chat/index.js';
 import { GgufEngine, OnnxEngine } from '../../src/engines/index.js';
 import { demoModels } from '../../src/models/demo/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
-import { createServer, defaultConfig } from '../../src/server/index.js';
+import { createServer, defaultConfig, type AtelierConfig } from '../../src/server/index.js';
 import { chatCompletionsRoutes } from '../../src/server/routes/chat-completions.js';
 import { openStore, type ModelRecord } from '../../src/store/index.js';
 
@@ -35,6 +35,8 @@ export interface HarnessOptions {
   contextSize?: number;
   /** Demo models to install; the first is `record`/`model`. Default: the demo GGUF. */
   models?: string[];
+  /** Configuration keys over the defaults (image fetch policy, image limits). */
+  config?: Partial<AtelierConfig>;
 }
 
 /** Starts the server with the given demo models installed under their demo names. */
@@ -55,7 +57,7 @@ export async function startChatHarness(options: HarnessOptions = {}): Promise<Ch
     parallel: options.parallel ?? 2,
     queue: options.queue ?? 8,
   });
-  const config = { ...defaultConfig(), home, logLevel: 'warn' as const };
+  const config: AtelierConfig = { ...defaultConfig(), home, logLevel: 'warn', ...options.config };
   const app = await createServer({ store, registry, config }, [chatCompletionsRoutes(pool)]);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const baseURL = `${address}/v1`;

