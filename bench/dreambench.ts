@@ -16,8 +16,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ResidentWorker } from '../src/images/index.js';
-import { buildDreamboothConfig, ensurePythonEnv, WorkerProcess, workerEnv } from '../src/personalize/index.js';
+import { buildDreamboothConfig } from '../src/personalize/index.js';
+import { callOnce, ensurePythonEnv, WorkerClient, workerEnv } from '../src/worker/index.js';
 import type { DreamboothHyperparameters } from '../src/protocol/index.js';
 import { checkTargets, recordSection, table1, table3, targetTable, variantLabels, type Metrics } from './dreambench-report.js';
 
@@ -51,9 +51,10 @@ function arg(name: string): string | undefined {
 /** Environment for every Python process of the benchmark (see --threads). */
 const threadEnv = { OMP_NUM_THREADS: arg('threads') ?? '1', MKL_NUM_THREADS: arg('threads') ?? '1' };
 
+const interpreter = await ensurePythonEnv();
+
 function python(args: string[]): unknown {
-  const py = ensurePythonEnv();
-  const run = spawnSync(py, ['-m', 'atelier_diffusion.bench.dreambench', ...args], {
+  const run = spawnSync(interpreter, ['-m', 'atelier_diffusion.bench.dreambench', ...args], {
     env: workerEnv(threadEnv), stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20,
   });
   if (run.status !== 0) throw new Error(`dreambench ${args[0]} failed (exit ${run.status ?? run.signal})`);
@@ -78,16 +79,17 @@ async function train(subject: Subject, variant: string, prepared: Prepared, out:
       tracking: { tensorboard: false, log_every_n_steps: 50 },
     },
   });
-  const worker = WorkerProcess.start({ cmd: 'train', id: `${subject.name}-${variant}`, config }, {
+  const result = await callOnce('train', { config }, {
     env: threadEnv,
     onEvent: (e) => { if (e.type === 'metric') process.stderr.write(`  ${subject.name} ${variant} ${JSON.stringify(e)}\n`); },
+  }).catch((error: unknown) => {
+    throw new Error(`training ${subject.name}/${variant} failed: ${(error as Error).message}`);
   });
-  const exit = await worker.exited;
-  if (!exit.result?.path) throw new Error(`training ${subject.name}/${variant} failed: ${exit.error?.message ?? exit.stderrTail}`);
-  return { path: exit.result.path, mode: exit.result.mode };
+  if (!result.path) throw new Error(`training ${subject.name}/${variant} answered without an output folder`);
+  return { path: result.path, mode: result.mode };
 }
 
-async function sampleAll(images: ResidentWorker, model: string, source: Record<string, unknown>, subject: Subject, dir: string, size: number, scale: keyof typeof scales): Promise<ManifestRow[]> {
+async function sampleAll(images: WorkerClient, model: string, source: Record<string, unknown>, subject: Subject, dir: string, size: number, scale: keyof typeof scales): Promise<ManifestRow[]> {
   mkdirSync(dir, { recursive: true });
   const rows: ManifestRow[] = [];
   for (const [p, prompt] of subject.prompts.entries()) {
@@ -98,7 +100,7 @@ async function sampleAll(images: ResidentWorker, model: string, source: Record<s
       model: source, out_dir: dir, prefix: `p${p}`, prompt: prompt.text, n, seed,
       width: size, height: size, ...sampling,
     });
-    for (const image of result.images as { path: string; seed: number }[]) {
+    for (const image of result.data.images as { path: string; seed: number }[]) {
       rows.push({ model, subject: subject.name, kind: prompt.kind, prompt: prompt.text, background: prompt.background, seed: image.seed, path: image.path });
     }
   }
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
   const prepared = python(['prepare', '--out', out, '--scale', scale, ...(base ? ['--base', resolve(base)] : [])]) as Prepared;
   const tPrepared = performance.now();
   const subjects = prepared.subjects.slice(0, Number(arg('subjects') ?? prepared.subjects.length));
-  const images = new ResidentWorker({ env: { ...threadEnv, ATELIER_MODEL_CACHE_MB: '512' } });
+  const images = new WorkerClient({ env: { ...threadEnv, ATELIER_MODEL_CACHE_MB: '512' } });
   const rows: ManifestRow[] = [];
   try {
     for (const subject of subjects) {

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ImageGenerator, ResidentWorker } from '../src/images/index.js';
-import { ensurePythonEnv, workerEnv } from '../src/personalize/index.js';
+import { ImageGenerator } from '../src/images/index.js';
+import { ensurePythonEnv, WorkerClient, workerEnv } from '../src/worker/index.js';
 import { parseImageRequest } from '../src/protocol/index.js';
 import type { ModelRecord } from '../src/store/index.js';
 
@@ -28,8 +28,10 @@ const requests = Number(flags.requests);
 /** torch CPU threads in the worker and the comparison (0: torch's default, one per core). */
 const threads = Number(flags.threads);
 
+const interpreter = await ensurePythonEnv();
+
 function python(args: string[]): string {
-  const result = spawnSync(ensurePythonEnv(), args, { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
+  const result = spawnSync(interpreter, args, { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
   if (result.status !== 0) throw new Error(`python ${args.join(' ')} failed:\n${result.stderr}`);
   return result.stdout;
 }
@@ -46,7 +48,7 @@ async function endToEnd(tiny: string, out: string) {
     name: 'tiny-sd', format: 'diffusers', path: tiny, size: 0, source: 'bench', revision: null, metadata: {}, createdAt: 0,
   };
   const env: Record<string, string> = threads > 0 ? { ATELIER_TORCH_THREADS: String(threads) } : {};
-  const generator = new ImageGenerator({ worker: new ResidentWorker({ env }), outputDir: out });
+  const generator = new ImageGenerator({ worker: new WorkerClient({ env }), outputDir: out });
   const request = (n: number, seed: number) =>
     parseImageRequest({ prompt: 'a photo of sks dog on the moon', n, seed, steps, size: '32x32' });
   try {

@@ -13,7 +13,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildDreamboothConfig, ensurePythonEnv, WorkerProcess, workerEnv } from '../src/personalize/index.js';
+import { buildDreamboothConfig } from '../src/personalize/index.js';
+import { ensurePythonEnv, WorkerClient, workerEnv } from '../src/worker/index.js';
 import { subjectPhoto } from '../test/personalize/subject-photos.js';
 
 const { values: flags } = parseArgs({
@@ -38,8 +39,10 @@ interface RunResult {
   error?: string;
 }
 
+const interpreter = await ensurePythonEnv();
+
 function python(args: string[]): string {
-  const result = spawnSync(ensurePythonEnv(), args, { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
+  const result = spawnSync(interpreter, args, { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
   if (result.status !== 0) throw new Error(`python ${args.join(' ')} failed:\n${result.stderr}`);
   return result.stdout;
 }
@@ -67,7 +70,8 @@ async function measure(label: string, base: string, work: string, steps: number,
   let rate: number | null = null;
   let peakRss: number | null = null;
   const started = performance.now();
-  const worker = WorkerProcess.start({ cmd: 'train', id: label, config }, {
+  const worker = new WorkerClient();
+  const run = worker.call('train', { config }, {
     onEvent: (event) => {
       if (event.type === 'progress' && event.stage === 'train' && typeof event.data.steps_per_s === 'number') rate = event.data.steps_per_s;
     },
@@ -77,14 +81,15 @@ async function measure(label: string, base: string, work: string, steps: number,
     const rss = peakRssMiB(worker.pid);
     if (rss !== null) peakRss = Math.max(peakRss ?? 0, rss);
   }, 250);
-  const exit = await worker.exited;
+  const failure = await run.then(() => null, (error: unknown) => (error as Error).message.slice(-500));
+  await worker.close();
   clearInterval(sampler);
   rmSync(root, { recursive: true, force: true });
   const result: RunResult = {
     label, steps, steps_per_s: rate, wall_s: (performance.now() - started) / 1000,
     peak_rss_mib: peakRss, peak_vram_mib: null,
   };
-  if (exit.code !== 0) result.error = exit.error?.message ?? exit.stderrTail.slice(-500);
+  if (failure !== null) result.error = failure;
   return result;
 }
 
@@ -99,7 +104,7 @@ const tinyConfig = (mode: string) => ({
 /** Full and LoRA on the SD-1.5-sized random model at 512 px for one preset, via the Python trainer's benchmark. */
 function gpuPreset(preset: string, steps: number): RunResult[] {
   // Not python(): a failed run (out of memory) exits 1 but still prints its row with an `error`.
-  const run = spawnSync(ensurePythonEnv(), ['-m', 'atelier_diffusion.bench.train_speed', '--size', 'sd15', '--methods', 'full,lora',
+  const run = spawnSync(interpreter, ['-m', 'atelier_diffusion.bench.train_speed', '--size', 'sd15', '--methods', 'full,lora',
     '--preset', preset, '--steps', String(steps), '--json'], { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
   const last = run.stdout.trim().split('\n').at(-1) ?? '';
   if (!last.startsWith('{')) throw new Error(`bench_train --preset ${preset} failed:\n${run.stderr.slice(-2000)}`);

@@ -1,9 +1,9 @@
 // Runs the Python worker's pytest suite inside the pinned virtualenv (created on first use).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ensurePythonEnv, pythonRoot, workerEnv } from '../src/personalize/python-env.js';
+import { ensurePythonEnv, pythonRoot, workerEnv } from '../src/worker/index.js';
 
-const python = ensurePythonEnv();
+const python = await ensurePythonEnv();
 const result = spawnSync(python, ['-m', 'pytest', '-q', join(pythonRoot, 'tests'), ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: workerEnv(),

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Composition root and the `atelier` bin: the only place concrete engines, stores and generators are wired together.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildProgram, type AppContext, type CliDeps } from './cli/index.js';
-import { ImageGenerator, ResidentWorker } from './images/index.js';
+import { ImageGenerator } from './images/index.js';
 import { demoModels } from './models/demo/index.js';
-import { ensurePythonEnv, FineTuneRunner, pythonExecutable } from './personalize/index.js';
+import { FineTuneRunner } from './personalize/index.js';
+import { PythonEnv, WorkerClient } from './worker/index.js';
 import type { RoutePlugin } from './server/index.js';
 import { imageRoutes } from './server/routes/images.js';
 import { ChatModelPool } from './chat/index.js';
@@ -26,7 +27,7 @@ const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: str
 function routes(context: AppContext): RoutePlugin[] {
   const threads: Record<string, string> = context.config.threads > 0 ? { ATELIER_TORCH_THREADS: String(context.config.threads) } : {};
   const images = new ImageGenerator({
-    worker: new ResidentWorker({ env: threads }),
+    worker: new WorkerClient({ env: threads }),
     outputDir: join(context.store.layout.root, 'images'),
   });
   const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry });
@@ -49,11 +50,7 @@ function chatPool(context: AppContext): ChatModelPool {
 const deps: CliDeps = {
   version,
   demoModels,
-  python: {
-    // ensurePythonEnv writes `.complete` into the venv only after a full install, so its presence means ready.
-    isReady: () => existsSync(join(dirname(dirname(pythonExecutable())), '.complete')),
-    ensure: (log) => void ensurePythonEnv(log),
-  },
+  python: new PythonEnv(),
   routes,
   chatPool,
 };

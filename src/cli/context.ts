@@ -14,8 +14,11 @@ export interface CliDeps {
   python: {
     /** Whether it is installed (cheap check, never installs). */
     isReady(): boolean;
-    /** Installs it if needed (minutes the first time), logging progress. */
-    ensure(log: (line: string) => void): void;
+    /**
+     * Installs it if needed (minutes the first time, without blocking the event loop), logging progress; aborting
+     * `signal` stops the install.
+     */
+    ensure(log: (line: string) => void, signal?: AbortSignal): Promise<unknown>;
   };
   /**
    * Route plugins of the other resources (chat, images, files, fine-tuning), built once the store is open. They

@@ -32,7 +32,7 @@ export function registerDemoModels(program: Command, deps: CliDeps): void {
     .option('--python', "set up the diffusion worker's Python environment first, so the diffusers demo is included")
     .action(async (options: { force?: boolean; seed?: number; python?: boolean }, command: Command) => {
       const { out, err } = writers(deps);
-      if (options.python) deps.python.ensure((line) => err(`${line}\n`));
+      if (options.python) await deps.python.ensure((line) => err(`${line}\n`));
       await withContext(command, async ({ registry }) => {
         const result = await installDemoModels(registry, deps, { ...options, log: (line) => err(`${line}\n`) });
         for (const model of result.present) out(`${model.name}: already installed (use --force to regenerate)\n`);

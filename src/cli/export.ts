@@ -29,7 +29,7 @@ export function registerExport(program: Command, deps: CliDeps): void {
       const format = flags.format as ExportFormat;
       await withContext(command, async ({ registry }) => {
         const model = registry.require(modelName);
-        deps.python.ensure((line) => err(`${line}\n`));
+        await deps.python.ensure((line) => err(`${line}\n`));
         err(`exporting ${model.name} as ${format}…\n`);
         const result = await exportModel(model, format, resolve(flags.out ?? defaultOut(model.name, format)));
         out(`${result.path}\n`);

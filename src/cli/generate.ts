@@ -2,8 +2,9 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ImageGenerator, ResidentWorker } from '../images/index.js';
+import { ImageGenerator } from '../images/index.js';
 import { imageSamplers, parseImageRequest } from '../protocol/index.js';
+import { WorkerClient } from '../worker/index.js';
 import { withContext, writers, type CliDeps } from './context.js';
 
 interface GenerateFlags {
@@ -49,9 +50,9 @@ export function registerGenerate(program: Command, deps: CliDeps): void {
       });
       await withContext(command, async ({ registry }) => {
         const model = registry.require(modelName);
-        deps.python.ensure((line) => err(`${line}\n`));
+        await deps.python.ensure((line) => err(`${line}\n`));
         const dir = resolve(flags.out);
-        const generator = new ImageGenerator({ worker: new ResidentWorker(), outputDir: dir });
+        const generator = new ImageGenerator({ worker: new WorkerClient(), outputDir: dir });
         const resolved = generator.resolve(model, request);
         const bar = new cliProgress.SingleBar(
           { stream: process.stderr, format: '{stage} [{bar}] {value}/{total} steps', hideCursor: true },

@@ -263,7 +263,7 @@ export function registerTrain(program: Command, deps: CliDeps): void {
       const trainConfig = takeTrainConfig(command) ?? options.config;
       if (trainConfig !== undefined) options.config = trainConfig;
       await withContext(command, async (context) => {
-        deps.python.ensure((line) => err(`${line}\n`));
+        await deps.python.ensure((line) => err(`${line}\n`));
         process.exitCode = await runTrain(context, options, { out, err, tty: process.stderr });
       });
     });

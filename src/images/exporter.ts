@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidRequestError } from '../protocol/index.js';
-import { describeWorkerFailure, WorkerProcess, type WorkerDriverOptions } from '../personalize/index.js';
 import type { ModelRecord } from '../store/index.js';
+import { callOnce, type WorkerClientOptions } from '../worker/index.js';
 import { modelSource } from './model-source.js';
 
 /** Formats `atelier export` writes (python/atelier_diffusion/export.py). */
@@ -24,7 +24,7 @@ export async function exportModel(
   model: ModelRecord,
   format: ExportFormat,
   out: string,
-  options: Pick<WorkerDriverOptions, 'python' | 'onOutput'> = {},
+  options: Pick<WorkerClientOptions, 'python' | 'onOutput'> = {},
 ): Promise<ExportResult> {
   if (!(exportFormats as readonly string[]).includes(format)) {
     throw new InvalidRequestError(`unknown export format '${format}'; use one of ${exportFormats.join(', ')}`, { param: 'format' });
@@ -34,8 +34,8 @@ export async function exportModel(
     throw new InvalidRequestError(`'${model.name}' is a full model; ${format} needs a LoRA model`, { param: 'format' });
   }
   mkdirSync(dirname(out), { recursive: true });
-  const worker = WorkerProcess.start({ cmd: 'export', model: source, model_name: model.name, format, out }, options);
-  const exit = await worker.exited;
-  if (exit.error || !exit.result) throw new Error(`export failed: ${describeWorkerFailure(exit)}`);
+  await callOnce('export', { model: source, model_name: model.name, format, out }, options).catch((error: unknown) => {
+    throw new Error(`export failed: ${(error as Error).message}`);
+  });
   return { path: out, format };
 }

@@ -12,8 +12,8 @@ import {
 } from '../protocol/index.js';
 import type { ModelRecord } from '../store/index.js';
 import { newId } from '../util/index.js';
+import { WorkerError, type WorkerClient } from '../worker/index.js';
 import { modelSource, nativeSize } from './model-source.js';
-import { WorkerCallError, type ResidentWorker } from './resident-worker.js';
 
 /** Defaults for fields a request leaves out. */
 export interface ImageDefaults {
@@ -27,7 +27,8 @@ export interface ImageDefaults {
 
 /** What the generator needs. */
 export interface ImageGeneratorOptions {
-  worker: ResidentWorker;
+  /** The resident worker: one client kept alive, so models stay loaded between requests. */
+  worker: WorkerClient;
   /** Folder the PNGs are written to (created). */
   outputDir: string;
   /** Requests waiting or running at most; more are refused with 429 and Retry-After. Default 16. */
@@ -143,7 +144,7 @@ export class ImageGenerator {
           if (event.type === 'progress') options.onProgress?.({ stage: event.stage, step: event.step, total: event.total });
         },
       });
-      return imagesOf(result);
+      return imagesOf(result.data);
     } catch (error) {
       throw toImageError(error);
     } finally {
@@ -164,7 +165,7 @@ function imagesOf(result: Record<string, unknown>): GeneratedImage[] {
 
 /** Worker failures as API errors: its validation → 400, a crash → 503 (the next request restarts it). */
 export function toImageError(error: unknown): ApiError | Error {
-  if (!(error instanceof WorkerCallError)) return error instanceof Error ? error : new Error(String(error));
+  if (!(error instanceof WorkerError)) return error instanceof Error ? error : new Error(String(error));
   const detail = error.details.map((d) => `${d.path}: ${d.message}`).join('; ');
   const message = detail ? `${error.message} (${detail})` : error.message;
   switch (error.code) {

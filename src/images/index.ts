@@ -1,5 +1,4 @@
 // Public face of src/images: text-to-image through the resident diffusion worker, PNG metadata, exports.
-export { ResidentWorker, WorkerCallError, type CallOptions, type ResidentWorkerOptions } from './resident-worker.js';
 export {
   ImageGenerator,
   toImageError,

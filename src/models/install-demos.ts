@@ -56,7 +56,7 @@ export async function installDemos(
       continue;
     }
     if (spec.needsPython && !options.pythonReady) {
-      const reason = 'needs the Python environment: run `npm run test:py` once (or `atelier demo-models --python`) to set it up';
+      const reason = 'needs the Python environment: `atelier serve` installs it in the background, or run `atelier demo-models --python`';
       log(`skipping ${spec.name}: ${reason}`);
       result.skipped.push({ name: spec.name, reason });
       continue;

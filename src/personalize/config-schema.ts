@@ -1,7 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { InvalidRequestError } from '../protocol/index.js';
+import { callOnce, type WorkerClientOptions } from '../worker/index.js';
 import type { WorkerConfig } from './dreambooth-config.js';
-import { describeWorkerFailure, WorkerProcess, type WorkerDriverOptions } from './worker-driver.js';
 
 /** One schema violation: a dotted config path and why. */
 export interface ConfigProblem {
@@ -27,7 +27,7 @@ function problemOf(error: ErrorObject): ConfigProblem {
 export class WorkerConfigSchema {
   private validator: Promise<ValidateFunction> | null = null;
 
-  constructor(private readonly worker: Pick<WorkerDriverOptions, 'python' | 'env'> = {}) {}
+  constructor(private readonly worker: Pick<WorkerClientOptions, 'python' | 'env'> = {}) {}
 
   /** Every schema violation of `config` (empty when valid), sorted by path. */
   async problems(config: WorkerConfig): Promise<ConfigProblem[]> {
@@ -52,10 +52,12 @@ export class WorkerConfigSchema {
   }
 
   private async load(): Promise<ValidateFunction> {
-    const exit = await WorkerProcess.start({ cmd: 'train_schema' }, this.worker).exited;
-    const schema = exit.result?.data.schema;
-    if (exit.code !== 0 || schema === null || typeof schema !== 'object') {
-      throw new Error(`could not read the training config schema: ${describeWorkerFailure(exit)}`);
+    const result = await callOnce('train_schema', {}, this.worker).catch((error: unknown) => {
+      throw new Error(`could not read the training config schema: ${(error as Error).message}`);
+    });
+    const schema = result.data.schema;
+    if (schema === null || typeof schema !== 'object') {
+      throw new Error('could not read the training config schema: the worker answered without one');
     }
     // Not strict: the schema's type unions with null-holding enums are valid but trip strict mode. Verbose: errors
     // carry their parent schema, whose properties name the known keys.

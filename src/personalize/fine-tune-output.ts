@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import type { JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
 import { jobParams, jobPaths, requireBaseModel } from './job-request.js';
-import type { ResultEvent } from './worker-events.js';
+import type { ResultEvent } from '../worker/index.js';
 
 /** The part of the model registry a finished job needs (`ModelRegistry` from src/models satisfies it). */
 export interface ModelInstaller {

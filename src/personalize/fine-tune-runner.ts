@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
 import type { JobRecord, JobStatus, Store } from '../store/index.js';
+import type { WorkerClientOptions, WorkerEvent } from '../worker/index.js';
 import { WorkerConfigSchema } from './config-schema.js';
 import type { WorkerConfig } from './dreambooth-config.js';
 import { installJobOutput, type ModelInstaller } from './fine-tune-output.js';
-import { launchJob, runOutcome } from './job-launch.js';
-import { releaseJob, takeOverJob } from './job-owner.js';
+import { failedRunOutcome, launchJob, settleLaunch, stopLaunch, type JobLaunch } from './job-launch.js';
+import { takeOverJob } from './job-owner.js';
 import { JobRecorder, type LiveProgress } from './job-recorder.js';
 import {
   checkJobConfig,
@@ -17,8 +18,6 @@ import {
 } from './job-request.js';
 import { assertTransition, isTerminal } from './job-state.js';
 import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
-import type { WorkerDriverOptions, WorkerProcess } from './worker-driver.js';
-import type { WorkerEvent } from './worker-events.js';
 
 /** How the runner starts workers and registers results. */
 export interface FineTuneRunnerOptions {
@@ -26,7 +25,7 @@ export interface FineTuneRunnerOptions {
   /** Registers finished models (the model registry). */
   installer: ModelInstaller;
   /** Interpreter, extra env and kill grace for workers (defaults: the pinned venv, none, 10 s). */
-  worker?: Pick<WorkerDriverOptions, 'python' | 'env' | 'killGraceMs'>;
+  worker?: Pick<WorkerClientOptions, 'python' | 'env' | 'killGraceMs'>;
   /** Where worker stderr and stray stdout go; default: dropped (they are in the job's events when they matter). */
   log?: (line: string) => void;
 }
@@ -40,8 +39,7 @@ export interface FineTuneRunnerEvents {
 
 interface ActiveRun {
   jobId: string;
-  worker: WorkerProcess;
-  recorder: JobRecorder;
+  launch: JobLaunch;
   /** Why the worker is being stopped, if it is. */
   stopping: 'cancel' | 'shutdown' | null;
 }
@@ -119,12 +117,12 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
 
   /** Live progress of the running job, or null when `id` is not running here. */
   liveProgress(id: string): LiveProgress | null {
-    return this.active?.jobId === id ? this.active.recorder.live : null;
+    return this.active?.jobId === id ? this.active.launch.recorder.live : null;
   }
 
   /**
-   * Cancels a job: it becomes `cancelled` at once; a running worker is then stopped (SIGTERM, SIGKILL after the
-   * grace period) and its checkpoints are kept. 409 when the job already finished.
+   * Cancels a job: it becomes `cancelled` at once; a running `train` call is then cancelled (the worker saves a
+   * checkpoint; SIGKILL after the grace period) and its checkpoints are kept. 409 when the job already finished.
    */
   cancel(id: string): JobRecord {
     const job = this.get(id);
@@ -139,7 +137,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     if (index >= 0) this.queue.splice(index, 1);
     if (this.active?.jobId === id) {
       this.active.stopping = 'cancel';
-      void this.active.worker.cancel();
+      void stopLaunch(this.active.launch);
     }
     return cancelled;
   }
@@ -194,15 +192,15 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
   }
 
   /**
-   * Stops the runner for a shutdown: the running worker gets SIGTERM (it saves a checkpoint) and its job stays
-   * `running`, so the next `start()` resumes it. Queued jobs stay queued.
+   * Stops the runner for a shutdown: the running `train` call is cancelled (the worker saves a checkpoint) and its
+   * job stays `running`, so the next `start()` resumes it. Queued jobs stay queued.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.active) {
       this.active.stopping = 'shutdown';
-      await this.active.worker.cancel();
+      await stopLaunch(this.active.launch);
     }
     await this.idle();
     this.emit('closed');
@@ -268,26 +266,19 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
 
   private async run(queued: JobRecord): Promise<void> {
     const job = this.setStatus(queued, 'running', queued.startedAt === null ? { startedAt: now() } : {});
-    const launch = launchJob(this.store, job, {
-      worker: this.options.worker,
-      log: this.options.log,
-      onEvent: (event) => this.emit('event', job.id, event),
-    });
-    if (!('worker' in launch)) {
-      this.fail(job.id, launch.code, launch.message);
+    const launch = launchJob(this.store, job, { ...this.options, onEvent: (event) => this.emit('event', job.id, event) });
+    if (!('worker' in launch)) return this.fail(job.id, launch.code, launch.message);
+    const active: ActiveRun = (this.active = { jobId: job.id, launch, stopping: null });
+    const settled = await settleLaunch(launch);
+    this.active = null;
+    const { recorder } = launch;
+    if ('error' in settled) {
+      const outcome = failedRunOutcome(settled.error, active.stopping, this.get(job.id).status === 'cancelled', recorder);
+      if (outcome.kind === 'failed') this.fail(job.id, outcome.code, outcome.message, outcome.param);
       return;
     }
-    const { worker, recorder, root } = launch;
-    this.active = { jobId: job.id, worker, recorder, stopping: null };
-    const exit = await worker.exited;
-    releaseJob(root);
-    const stopping = this.active.stopping;
-    this.active = null;
-    const outcome = runOutcome(exit, stopping, this.get(job.id).status === 'cancelled', recorder);
-    if (outcome.kind === 'failed') this.fail(job.id, outcome.code, outcome.message, outcome.param);
-    if (outcome.kind !== 'succeeded') return;
     try {
-      const model = installJobOutput(this.store, this.options.installer, job, exit.result!);
+      const model = installJobOutput(this.store, this.options.installer, job, settled.result);
       recorder.message(`New fine-tuned model created: ${model.name}`, 'info', { model: model.name });
       this.setStatus(this.get(job.id), 'succeeded', { resultModel: model.name, finishedAt: now() });
       recorder.message('The job has successfully completed');

@@ -1,5 +1,5 @@
 import type { EventRecord, Store } from '../store/index.js';
-import type { WorkerEvent } from './worker-events.js';
+import type { WorkerEvent } from '../worker/index.js';
 
 /** Where a running job stands, from its worker's latest events (not persisted: the events are). */
 export interface LiveProgress {

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { WorkerEvent } from './worker-events.js';
+import type { WorkerEvent } from '../worker/index.js';
 
 /** Where progress goes. */
 export interface TrainProgressOptions {

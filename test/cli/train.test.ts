@@ -16,7 +16,7 @@ async function atelier(...args: string[]): Promise<{ out: string; err: string }>
   const deps: CliDeps = {
     version: '0.0.0',
     demoModels: [],
-    python: { isReady: () => true, ensure: () => undefined },
+    python: { isReady: () => true, ensure: async () => undefined },
     routes: () => [],
     out: (text) => void (out += text),
     err: (text) => void (err += text),

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import type { FineTuningJob, JobCreateParams } from 'openai/resources/fine-tuning/jobs/jobs';
-import { ImageGenerator, ResidentWorker } from '../../src/images/index.js';
+import { ImageGenerator } from '../../src/images/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
 import { FineTuneRunner } from '../../src/personalize/index.js';
 import { createServer, defaultConfig } from '../../src/server/index.js';
@@ -11,6 +11,7 @@ import { filesRoutes } from '../../src/server/routes/files.js';
 import { fineTuningJobsRoutes } from '../../src/server/routes/fine-tuning-jobs.js';
 import { imageRoutes } from '../../src/server/routes/images.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { WorkerClient } from '../../src/worker/index.js';
 import { tinyRun } from '../personalize/fixtures.js';
 
 /** Helpers of the fine-tuning e2e tests. */
@@ -29,7 +30,7 @@ export async function startServer(home: string): Promise<Server> {
   const registry = new ModelRegistry(store);
   const runner = new FineTuneRunner({ store, installer: registry });
   const config = { ...defaultConfig(), home, logLevel: 'warn' as const };
-  const images = new ImageGenerator({ worker: new ResidentWorker(), outputDir: join(home, 'images') });
+  const images = new ImageGenerator({ worker: new WorkerClient(), outputDir: join(home, 'images') });
   const plugins = [filesRoutes(), fineTuningJobsRoutes(runner), imageRoutes(images)];
   const app = await createServer({ store, registry, config }, plugins);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });

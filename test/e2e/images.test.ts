@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import OpenAI, { BadRequestError } from 'openai';
-import { ImageGenerator, parseA1111Parameters, readPngText, ResidentWorker } from '../../src/images/index.js';
+import { ImageGenerator, parseA1111Parameters, readPngText } from '../../src/images/index.js';
+import { WorkerClient } from '../../src/worker/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
 import { createServer, defaultConfig } from '../../src/server/index.js';
 import { imageRoutes } from '../../src/server/routes/images.js';
@@ -27,7 +28,7 @@ describe('/v1/images/generations through the official openai client', () => {
     store = openStore(home);
     const registry = new ModelRegistry(store);
     registry.addLocal(makeTinySd(dir), { name: 'tiny-sd' });
-    const generator = new ImageGenerator({ worker: new ResidentWorker(), outputDir: join(home, 'images') });
+    const generator = new ImageGenerator({ worker: new WorkerClient(), outputDir: join(home, 'images') });
     const config = { ...defaultConfig(), home, logLevel: 'warn' as const };
     app = await createServer({ store, registry, config }, [imageRoutes(generator)]);
     const address = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -13,7 +13,7 @@ async function atelier(home: string, ...args: string[]): Promise<string> {
   const deps: CliDeps = {
     version: '0.0.0',
     demoModels: [],
-    python: { isReady: () => true, ensure: () => undefined },
+    python: { isReady: () => true, ensure: async () => undefined },
     routes: () => [],
     out: (text) => { out += text; },
     err: () => undefined,

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ensurePythonEnv, workerEnv } from '../../src/personalize/index.js';
+import { ensurePythonEnv, workerEnv } from '../../src/worker/index.js';
+
+const interpreter = await ensurePythonEnv();
 
 function python(args: string[]): string {
-  const result = spawnSync(ensurePythonEnv(), args, { env: workerEnv(), encoding: 'utf8' });
+  const result = spawnSync(interpreter, args, { env: workerEnv(), encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`python ${args.slice(0, 2).join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }

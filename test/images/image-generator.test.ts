@@ -8,12 +8,11 @@ import {
   ImageGenerator,
   parseA1111Parameters,
   readPngText,
-  ResidentWorker,
-  WorkerCallError,
   type ImageProgress,
 } from '../../src/images/index.js';
 import { ApiError, parseImageRequest } from '../../src/protocol/index.js';
 import type { ModelRecord } from '../../src/store/index.js';
+import { WorkerCancelledError, WorkerClient } from '../../src/worker/index.js';
 import { makeLora, makeTinySd, pngPixels } from './fixtures.js';
 
 function record(name: string, path: string, extra: Partial<ModelRecord> = {}): ModelRecord {
@@ -25,7 +24,7 @@ const request = (body: Record<string, unknown> = {}) =>
 
 describe('ImageGenerator with the resident worker on the tiny model', () => {
   let dir: string;
-  let worker: ResidentWorker;
+  let worker: WorkerClient;
   let generator: ImageGenerator;
   let base: ModelRecord;
   let lora: ModelRecord;
@@ -35,7 +34,7 @@ describe('ImageGenerator with the resident worker on the tiny model', () => {
     const tiny = makeTinySd(dir);
     base = record('tiny', tiny);
     lora = record('tiny-lora', tiny, { metadata: { lora: makeLora(tiny, join(dir, 'lora.safetensors')), lora_scale: 1 } });
-    worker = new ResidentWorker();
+    worker = new WorkerClient();
     generator = new ImageGenerator({ worker, outputDir: join(dir, 'out') });
   });
   after(async () => {
@@ -74,7 +73,7 @@ describe('ImageGenerator with the resident worker on the tiny model', () => {
           if (p.stage === 'generate' && p.step === 1) controller.abort();
         },
       }),
-      (e: unknown) => e instanceof WorkerCallError && e.code === 'cancelled',
+      (e: unknown) => e instanceof WorkerCancelledError && e.code === 'cancelled',
     );
     assert.ok(seen.at(-1)!.step < 40, 'stopped before the last step');
     assert.equal((await generator.generate(base, request())).length, 1);

@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { ensurePythonEnv, workerEnv } from '../../src/personalize/index.js';
+import { ensurePythonEnv, workerEnv } from '../../src/worker/index.js';
 import { subjectPhoto } from './subject-photos.js';
+
+// Installed once on import (a no-op when ready): the fixtures below run Python synchronously.
+const python = await ensurePythonEnv();
 
 /** A temp folder removed when the test (or suite) ends. */
 export function tempDir(t: { after: (fn: () => void) => void }, label: string): string {
@@ -16,7 +19,6 @@ export function tempDir(t: { after: (fn: () => void) => void }, label: string): 
 /** Writes the tiny random-weight SD 1.x fixture (a diffusers folder, ~1 MB) into `dir` and returns its path. */
 export function makeTinySd(dir: string, seed = 0): string {
   const out = join(dir, 'tiny-sd');
-  const python = ensurePythonEnv();
   const result = spawnSync(python, ['-m', 'atelier_diffusion.fixtures.tiny', '--out', out, '--seed', String(seed)], {
     env: workerEnv(),
     encoding: 'utf8',

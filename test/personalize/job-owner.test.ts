@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/models/index.js';
-import { ensurePythonEnv, FineTuneRunner, fineTuningKind, jobPaths, workerEnv } from '../../src/personalize/index.js';
+import { FineTuneRunner, fineTuningKind, jobPaths } from '../../src/personalize/index.js';
+import { ensurePythonEnv, workerEnv } from '../../src/worker/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { tempDir } from './fixtures.js';
 
@@ -27,7 +28,7 @@ describe('resuming running jobs at start-up', () => {
     const liveOwner = spawn('sleep', ['60']);
     t.after(() => liveOwner.kill());
     const deadPid = spawnSync('true').pid;
-    const orphan = spawn(ensurePythonEnv(), ['-m', 'atelier_diffusion.worker'], { env: workerEnv(), stdio: ['pipe', 'ignore', 'ignore'] });
+    const orphan = spawn(await ensurePythonEnv(), ['-m', 'atelier_diffusion.worker'], { env: workerEnv(), stdio: ['pipe', 'ignore', 'ignore'] });
     const orphanExit = once(orphan, 'exit');
     strandedJob(store, 'ftjob-owned', { runnerPid: liveOwner.pid!, workerPid: null });
     strandedJob(store, 'ftjob-orphaned', { runnerPid: deadPid, workerPid: orphan.pid! });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensurePythonEnv } from '../../src/personalize/index.js';
+import { ensurePythonEnv } from '../../src/worker/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -61,8 +61,8 @@ function chromiumPath(): string {
 
 function serve(home: string, python: boolean, apiKey: string | undefined) {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  // An empty cache is "no Python environment": serve then skips the Python demo and nothing needs torch.
-  if (!python) env.ATELIER_CACHE = join(home, 'cache');
+  // A chat-only host: serve skips the Python demo (no background install) and nothing needs torch.
+  if (!python) env.ATELIER_USE_PYTHON = 'false';
   const args = ['--import', 'tsx', join(root, 'src', 'main.ts'), '--home', home, 'serve', '--port', '0', ...(apiKey ? ['--api-key', apiKey] : [])];
   const child = spawn(process.execPath, args, { env, stdio: 'pipe' });
   const logs: LogLine[] = [];
@@ -81,7 +81,7 @@ function serve(home: string, python: boolean, apiKey: string | undefined) {
 /** Starts server and browser; the page is open on the studio. */
 export async function startStudio(options: StudioOptions = {}): Promise<Studio> {
   buildScripts();
-  if (options.python) ensurePythonEnv();
+  if (options.python) await ensurePythonEnv();
   const home = mkdtempSync(join(tmpdir(), 'atelier-web-'));
   const server = serve(home, options.python ?? false, options.apiKey);
   let url = '';

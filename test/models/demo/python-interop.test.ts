@@ -9,7 +9,7 @@ import { generateLlamaOnnx } from '../../../src/models/demo/llama-onnx.js';
 import { generateQwen2VlOnnx } from '../../../src/models/demo/qwen2vl-onnx.js';
 import { generateSmolvlmOnnx } from '../../../src/models/demo/smolvlm-onnx.js';
 import { generateVlmOnnx } from '../../../src/models/demo/vlm-onnx.js';
-import { ensurePythonEnv, workerEnv } from '../../../src/personalize/index.js';
+import { ensurePythonEnv, workerEnv } from '../../../src/worker/index.js';
 
 env.allowRemoteModels = false;
 
@@ -66,7 +66,7 @@ describe('demo folders under the reference Python libraries', () => {
     smolDir = await generateSmolvlmOnnx(join(root, 'smolvlm'), 0);
     qwenDir = await generateQwen2VlOnnx(join(root, 'qwen2vl'), 0);
     const result = spawnSync(
-      ensurePythonEnv(),
+      await ensurePythonEnv(),
       ['-c', script, textDir, vlmDir, smolDir, qwenDir, JSON.stringify({ texts, messages, tools, vlm_messages: vlmMessages, smol_messages: smolMessages })],
       { env: workerEnv({ OMP_NUM_THREADS: '1' }), encoding: 'utf8' },
     );

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonLineDecoder, type DecodedLine } from '../../src/personalize/json-lines.js';
-import { parseWorkerEvent } from '../../src/personalize/worker-events.js';
+import { JsonLineDecoder, parseWorkerEvent, type DecodedLine } from '../../src/worker/index.js';
 
 /** Feeds `bytes` in pieces of `size` bytes, as a pipe might deliver them. */
 function decode(bytes: Buffer, size: number): DecodedLine[] {
