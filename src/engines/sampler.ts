@@ -40,12 +40,15 @@ export class Sampler {
 
   /**
    * Picks the next token from `logits` (overwritten in place). `allowed`, when given, is the decoder's bitmask.
-   * @param topLogprobs alternatives to report (0 = none)
+   * @param topLogprobs alternatives to report (0 = none); negative = no log-probabilities at all: `logprob` is NaN
+   *   and the step skips normalising over the whole vocabulary
    */
   sample(logits: Float32Array, allowed: Uint32Array | null, topLogprobs: number): SampleResult {
     const o = this.options;
-    for (const [token, n] of this.counts) {
-      if (token < logits.length) logits[token] = (logits[token] as number) - n * o.frequencyPenalty - o.presencePenalty;
+    if (o.frequencyPenalty !== 0 || o.presencePenalty !== 0) {
+      for (const [token, n] of this.counts) {
+        if (token < logits.length) logits[token] = (logits[token] as number) - n * o.frequencyPenalty - o.presencePenalty;
+      }
     }
     for (const [token, bias] of o.logitBias) {
       // −100 is a huge finite penalty so that the decoder's mask, not the bias, decides when nothing else is allowed.
@@ -54,8 +57,9 @@ export class Sampler {
     if (allowed) {
       for (let i = 0; i < logits.length; i++) if ((((allowed[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 0) logits[i] = -Infinity;
     }
-    const logZ = logSumExp(logits, 1);
     const token = o.temperature === 0 ? argmax(logits) : this.draw(logits);
+    if (topLogprobs < 0) return { token, logprob: Number.NaN, top: [] };
+    const logZ = logSumExp(logits, 1);
     const top = topLogprobs > 0 ? topK(logits, topLogprobs).map((t) => ({ token: t, logprob: (logits[t] as number) - logZ })) : [];
     return { token, logprob: (logits[token] as number) - logZ, top };
   }

@@ -40,6 +40,16 @@ describe('Sampler', () => {
     assert.deepEqual(r.top.map((t) => t.token), [1, 0]);
   });
 
+  it('skips log-probabilities when none are asked for (negative count), drawing the same tokens', () => {
+    const without = new Sampler(options({ seed: 9 }));
+    const withLogprobs = new Sampler(options({ seed: 9 }));
+    for (let i = 0; i < 20; i++) {
+      const r = without.sample(logits(), null, -1);
+      assert.equal(r.token, withLogprobs.sample(logits(), null, 0).token);
+      assert.ok(Number.isNaN(r.logprob) && r.top.length === 0);
+    }
+  });
+
   it('penalises tokens already generated', () => {
     const sampler = new Sampler(options({ temperature: 0, presencePenalty: 2 }));
     sampler.accepted(1);

@@ -68,6 +68,16 @@ function afterFirstPass(inputs: ModelInputs, count: number): void {
   inputs.position_ids = new Tensor('int64', data, [...positions.dims.slice(0, -1), count]);
 }
 
+/**
+ * The logits of the last fed position, the first `vocabSize` of them, as a view of the output tensor `[1, positions,
+ * vocabulary]` rather than a copy (the tensor is not read again; the sampler overwrites the view in place).
+ */
+function lastLogits(logits: Tensor, vocabSize: number): Float32Array {
+  const data = logits.data instanceof Float32Array ? logits.data : Float32Array.from(logits.data as ArrayLike<number>);
+  const start = data.length - (logits.dims.at(-1) ?? vocabSize);
+  return data.subarray(start, start + vocabSize);
+}
+
 /** A loaded ONNX model; create with `OnnxEngine.load`. */
 export class OnnxModel implements EngineModel {
   readonly info: EngineModelInfo;
@@ -159,10 +169,10 @@ export class OnnxModel implements EngineModel {
         inputs = model.prepare_inputs_for_generation(all, inputs, config);
         afterFirstPass(inputs, feeding.length);
         const outputs = await model.forward(inputs);
-        const logits = Float32Array.from(outputs.logits.slice(null, -1, null).data as Float32Array);
         words.fill(0);
         const masked = request.mask ? request.mask(words) : false;
-        const pick = sampler.sample(logits.subarray(0, this.info.vocabSize), masked ? words : null, Math.max(0, top));
+        // Without `topLogprobs` the sampler skips normalising over the vocabulary (a negative count).
+        const pick = sampler.sample(lastLogits(outputs.logits, this.info.vocabSize), masked ? words : null, top);
         sampler.accepted(pick.token);
         const eog = this.eog.has(pick.token);
         yield { token: pick.token, eog, ...(top >= 0 && { logprob: pick.logprob, top: pick.top }) };
@@ -183,7 +193,8 @@ export class OnnxModel implements EngineModel {
           inputs.input_ids = new Tensor('int64', BigInt64Array.from(next), [1, next.length]);
           inputs.attention_mask = ones([1, inCache.length + feeding.length + next.length]);
         }
-        inCache = inCache.concat(feeding);
+        // Appended in place: copying the whole list every step grows with the context.
+        for (const token of feeding) inCache.push(token);
         feeding = next;
       }
     } finally {
