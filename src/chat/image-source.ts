@@ -31,6 +31,7 @@ export interface ImageBytes {
 /** What the source needs of the image limits. */
 export interface ImageSourceLimits {
   maxBytes: number;
+  maxRequestBytes: number;
   fetch: ImageFetchPolicy | null;
 }
 
@@ -51,16 +52,18 @@ function tooLarge(param: string, limit: number, perRequest: boolean): InvalidReq
   return new InvalidRequestError(what, { param, code: 'image_too_large' });
 }
 
-function fromDataUrl(url: string, cap: number, maxBytes: number, param: string): Buffer {
+/** Decodes a base64 data URL of at most `cap` bytes; `tooBig` is the error past it. */
+function fromDataUrl(url: string, cap: number, tooBig: () => InvalidRequestError, param: string): Buffer {
   const match = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(url);
   if (!match || !match[2]) throw new InvalidRequestError('Image data URLs must be base64 encoded', { param, code: 'invalid_image_url' });
   if (!(match[1] ?? '').startsWith('image/')) {
     throw new InvalidRequestError(`Data URL media type '${match[1]}' is not an image`, { param, code: 'invalid_image_format' });
   }
   const body = match[3] ?? '';
-  if (Math.floor((body.length * 3) / 4) > cap + 2) throw tooLarge(param, Math.min(maxBytes, cap), cap < maxBytes);
+  // Padding makes the estimate up to 2 bytes high; the exact length is checked after decoding.
+  if (Math.floor((body.length * 3) / 4) > cap + 2) throw tooBig();
   const bytes = Buffer.from(body, 'base64');
-  if (bytes.length > cap) throw tooLarge(param, Math.min(maxBytes, cap), cap < maxBytes);
+  if (bytes.length > cap) throw tooBig();
   return bytes;
 }
 
@@ -77,7 +80,9 @@ export async function readImageBytes(
 ): Promise<ImageBytes> {
   const cap = Math.min(limits.maxBytes, budget.left);
   if (url.startsWith('data:')) {
-    const bytes = fromDataUrl(url, cap, limits.maxBytes, param);
+    const perRequest = budget.left < limits.maxBytes;
+    const tooBig = () => tooLarge(param, perRequest ? limits.maxRequestBytes : limits.maxBytes, perRequest);
+    const bytes = fromDataUrl(url, cap, tooBig, param);
     budget.left -= bytes.length;
     return { bytes, remote: false };
   }

@@ -68,7 +68,8 @@ function looksLikeMarkup(bytes: Buffer): boolean {
 /** Checks format and size from the header alone; throws an Error whose message is safe for data-URL clients. */
 async function checkHeader(bytes: Buffer, limits: ImageLimits): Promise<void> {
   if (!limits.allowVector && looksLikeMarkup(bytes)) throw new Error('SVG and other vector images are not accepted');
-  const meta = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata();
+  // No pixel limit here: metadata() reads only the header, and the checks below then name the actual size.
+  const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   const vector = meta.format === 'svg';
   if (!(rasterFormats.has(meta.format ?? '') || (vector && limits.allowVector))) {
     throw new Error(vector ? 'SVG and other vector images are not accepted' : `format '${meta.format ?? 'unknown'}' is not accepted`);
