@@ -1,6 +1,8 @@
+import { budgetMasks } from './budget-mask.js';
 import { MatcherError } from './errors.js';
 import type { Grammar } from './grammar.js';
 import { DEAD } from './runtime.js';
+import { shortestCompletion } from './shortest-completion.js';
 import type { Vocabulary } from './vocabulary.js';
 
 const encoder = new TextEncoder();
@@ -15,8 +17,12 @@ export class Matcher {
   private stopped = false;
   private failure: MatcherError | undefined;
   /** Set ids before each accepted step, and whether that step was EOS; for rollback. */
-  private readonly history: { set: number; bytes: number; eos: boolean }[] = [];
+  private readonly history: { set: number; bytes: number; eos: boolean; tokens: number }[] = [];
   private bytes = 0;
+  /** Tokens accepted (EOS aside), and the count the budget ends at (null: no budget). */
+  private tokens = 0;
+  private budgetEnd: number | null = null;
+  private budgetShaped = false;
 
   constructor(readonly grammar: Grammar, readonly vocabulary: Vocabulary) {
     this.state = grammar.runtime.initial;
@@ -35,6 +41,7 @@ export class Matcher {
     }
     try {
       this.grammar.runtime.fillMask(this.state, this.vocabulary, mask);
+      if (this.budgetEnd !== null) this.budgetShaped = budgetMasks(this.grammar.runtime, this.vocabulary).apply(this.state, mask, this.budgetEnd - this.tokens - 1) || this.budgetShaped;
     } catch (e) {
       mask.fill(0);
       this.fail(e);
@@ -48,21 +55,21 @@ export class Matcher {
     if (this.stopped) return this.fail(new MatcherError(`token ${token} after the end of the document`));
     if (this.vocabulary.eosTokenIds.includes(token)) {
       if (!this.isAccepting()) return this.fail(new MatcherError('end of text before the document is complete'));
-      this.history.push({ set: this.state, bytes: this.bytes, eos: true });
+      this.history.push({ set: this.state, bytes: this.bytes, eos: true, tokens: this.tokens });
       this.trimHistory();
       this.stopped = true;
       return true;
     }
     const bytes = this.vocabulary.tokens[token];
     if (!bytes) return this.fail(new MatcherError(`special token ${token} is not allowed inside structured output`));
-    return this.consume(bytes, `token ${token}`);
+    return this.consume(bytes, `token ${token}`, 1);
   }
 
   /** Consumes raw bytes as one step (for forced text or a prompt prefill). */
   acceptBytes(bytes: Uint8Array): boolean {
     if (this.failure) return false;
     if (this.stopped) return this.fail(new MatcherError('bytes after the end of the document'));
-    return this.consume(bytes, 'bytes');
+    return this.consume(bytes, 'bytes', 0);
   }
 
   /** Consumes the UTF-8 encoding of `text` as one step. */
@@ -70,7 +77,7 @@ export class Matcher {
     return this.acceptBytes(encoder.encode(text));
   }
 
-  private consume(bytes: Uint8Array, what: string): boolean {
+  private consume(bytes: Uint8Array, what: string, tokens: number): boolean {
     if (this.bytes + bytes.length > this.grammar.limits.maxDocumentBytes) return this.fail(new MatcherError(`document exceeds ${this.grammar.limits.maxDocumentBytes} bytes`));
     let set = this.state;
     try {
@@ -78,13 +85,19 @@ export class Matcher {
         set = this.grammar.runtime.step(set, bytes[i]!);
         if (set === DEAD) return this.fail(new MatcherError(`${what} is not allowed here (byte ${i} of ${bytes.length})`));
       }
+      // Under a budget a step must leave a completion that fits what is left (the budget mask keeps to this).
+      const left = this.budgetEnd === null ? Infinity : this.budgetEnd - this.tokens - tokens;
+      if (left < Infinity && shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(set) > left) {
+        return this.fail(new MatcherError(`${what} leaves too few tokens to finish the document within the budget`));
+      }
     } catch (e) {
       return this.fail(e);
     }
-    this.history.push({ set: this.state, bytes: this.bytes, eos: false });
+    this.history.push({ set: this.state, bytes: this.bytes, eos: false, tokens: this.tokens });
     this.trimHistory();
     this.state = set;
     this.bytes += bytes.length;
+    this.tokens += tokens;
     return true;
   }
 
@@ -124,13 +137,46 @@ export class Matcher {
       const h = this.history.pop()!;
       this.state = h.set;
       this.bytes = h.bytes;
+      this.tokens = h.tokens;
       if (h.eos) this.stopped = false;
     }
+  }
+
+  /**
+   * The fewest tokens that can finish the document from here, counted as bytes the vocabulary has one-byte tokens
+   * for (an upper bound on tokens; 0 when it may end now); Infinity when the vocabulary cannot spell a completion.
+   */
+  shortestCompletion(): number {
+    if (this.isStopped()) return 0;
+    return shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(this.state);
+  }
+
+  /**
+   * Allows at most `tokens` more tokens (EOS not counted; null lifts the budget): from here on masks only offer
+   * tokens after which the document can still be finished in what is left, so it ends complete and valid at the
+   * latest with the last one. A budget below `shortestCompletion()` is a RangeError. `reset` lifts the budget.
+   */
+  setTokenBudget(tokens: number | null): void {
+    if (tokens === null) {
+      this.budgetEnd = null;
+      return;
+    }
+    const need = this.shortestCompletion();
+    if (!Number.isInteger(tokens) || tokens < need) throw new RangeError(`a token budget of ${tokens} is below the ${need} tokens the shortest completion needs`);
+    this.budgetEnd = this.tokens + tokens;
+  }
+
+  /** Whether the token budget has taken a token out of a mask so far (the output was shaped by the limit). */
+  get budgetShapedOutput(): boolean {
+    return this.budgetShaped;
   }
 
   /** Back to the start of the document, clearing any error. */
   reset(): void {
     this.state = this.grammar.runtime.initial;
+    this.tokens = 0;
+    this.budgetEnd = null;
+    this.budgetShaped = false;
     this.stopped = false;
     this.failure = undefined;
     this.history.length = 0;

@@ -9,7 +9,7 @@ import { TypedPool } from './typed-pool.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** A lexeme in progress: its leaf, the leaf's state, and the parse set once the lexeme has ended (DEAD if none). */
-interface Lexeme {
+export interface Lexeme {
   leaf: Leaf;
   state: number;
   after(final: number): number;
@@ -25,16 +25,17 @@ export const DEAD = 0;
  * effect a lazily determinised pushdown automaton (docs/structure.md).
  */
 export class Runtime {
-  private readonly fMachine: number[] = [-1];
-  private readonly fRet: number[] = [-1];
-  private readonly fParent: number[] = [-1];
+  // Frames, configurations and sets by id: read (never written) by the budget analyses (shortest-completion.ts).
+  readonly fMachine: number[] = [-1];
+  readonly fRet: number[] = [-1];
+  readonly fParent: number[] = [-1];
   private readonly fDepth: number[] = [0];
   private readonly frameIds = new Map<string, number>();
-  private readonly cMachine: number[] = [];
-  private readonly cState: number[] = [];
-  private readonly cFrame: number[] = [];
+  readonly cMachine: number[] = [];
+  readonly cState: number[] = [];
+  readonly cFrame: number[] = [];
   private readonly configIds = new Map<string, number>();
-  private readonly setConfigs: Int32Array[] = [new Int32Array(0)];
+  readonly setConfigs: Int32Array[] = [new Int32Array(0)];
   private readonly setIds = new Map<string, number>([['', 0]]);
   private readonly setAccepting: boolean[] = [false];
   private readonly setRows: (Int32Array | undefined)[] = [];
@@ -46,7 +47,7 @@ export class Runtime {
   /** Set id of the initial state. */
   readonly initial: number;
 
-  constructor(private readonly machines: readonly Machine[], root: number, private readonly limits: Limits) {
+  constructor(readonly machines: readonly Machine[], root: number, private readonly limits: Limits) {
     this.initial = this.closure([this.config(root, machines[root]!.start, 0)]);
   }
 
@@ -172,7 +173,7 @@ export class Runtime {
   }
 
   /** The lexeme configuration `c` is reading (a leaf machine or a leaf view), or null; cached per configuration. */
-  private lexemeOf(c: number): Lexeme | null {
+  lexemeOf(c: number): Lexeme | null {
     let lexeme = this.lexemes[c];
     if (lexeme !== undefined) return lexeme;
     const m = this.cMachine[c]!;

@@ -1,0 +1,199 @@
+import { leafMask } from './leaf-masks.js';
+import { DEAD, type Lexeme, type Runtime } from './runtime.js';
+import { shortestCompletion, type ShortestCompletion } from './shortest-completion.js';
+import type { TokenTrie } from './token-trie.js';
+import type { Vocabulary } from './vocabulary.js';
+
+/** One walk of the token trie: with a mask, tokens whose shortest completion exceeds `limit` are cleared from it. */
+interface Walk {
+  trie: TokenTrie;
+  mask: Uint32Array | null;
+  limit: number;
+  removed: boolean;
+}
+
+/**
+ * Budget-aware masking over one runtime and vocabulary. `reach(set)` is an upper bound, cached per parse set, on the
+ * shortest completion after any one token the grammar allows there; while the tokens left cover it, the plain mask
+ * is already safe and nothing more is done. Only when they do not does `restrict` walk the allowed tokens and drop
+ * those after which the shortest completion no longer fits (docs/structure.md, "Valid JSON at any token budget").
+ */
+export class BudgetMasks {
+  private readonly sc: ShortestCompletion;
+  private readonly reached: number[] = [];
+  private readonly exitScans = new Map<TokenTrie, Map<string, number>>();
+
+  constructor(private readonly runtime: Runtime, private readonly vocab: Vocabulary) {
+    this.sc = shortestCompletion(runtime, vocab);
+  }
+
+  /**
+   * Clears from `mask` (the grammar's mask of `set`) every token after which the shortest completion would take more
+   * than `limit` bytes. Returns whether any token was cleared (the budget shaped this step).
+   */
+  apply(set: number, mask: Uint32Array, limit: number): boolean {
+    if (limit < 0) return this.onlyEos(mask);
+    if (this.reach(set) <= limit) return false;
+    const w: Walk = { trie: this.vocab.trie, mask, limit, removed: false };
+    const configs = this.runtime.setConfigs[set]!;
+    const lexeme = configs.length === 1 ? this.runtime.lexemeOf(configs[0]!) : null;
+    if (!lexeme) this.scan(w, 0, set);
+    else if (this.sc.insideBound(configs[0]!) <= limit) this.lexemeExits(w, lexeme);
+    else this.below(w, 0, set);
+    return w.removed;
+  }
+
+  /** An upper bound on the shortest completion after any one allowed token from `set`. Cached per set. */
+  reach(set: number): number {
+    let bound = this.reached[set];
+    if (bound !== undefined) return bound;
+    const configs = this.runtime.setConfigs[set]!;
+    const w: Walk = { trie: this.vocab.trie, mask: null, limit: Infinity, removed: false };
+    if (configs.every((c) => this.runtime.lexemeOf(c))) {
+      // Each configuration reads a lexeme: a token stays inside one (bounded per lexeme) or leaves it at an exit.
+      bound = -Infinity;
+      for (const c of configs) bound = Math.max(bound, this.sc.insideBound(c), this.lexemeExits(w, this.runtime.lexemeOf(c)!));
+    } else bound = this.scan(w, 0, set);
+    this.reached[set] = bound;
+    return bound;
+  }
+
+  /** The tokens that end `lexeme` inside themselves (its leaf mask's exits): the rest is read by what follows. */
+  private lexemeExits(w: Walk, lexeme: Lexeme): number {
+    const info = leafMask(lexeme.leaf, this.vocab, lexeme.state);
+    let best = -Infinity;
+    for (let i = 0; i < info.exits.length; i += 2) {
+      const after = lexeme.after(info.exits[i + 1]!);
+      if (after !== DEAD) best = Math.max(best, this.exitScan({ ...w, trie: info.trie }, info.exits[i]!, after, w));
+    }
+    return best;
+  }
+
+  /** `scan` from an exit node; without a mask the result depends only on (trie, node, set) and is cached. */
+  private exitScan(w: Walk, node: number, set: number, outer: Walk): number {
+    if (w.mask) {
+      const d = this.scan(w, node, set);
+      outer.removed ||= w.removed;
+      return d;
+    }
+    let byTrie = this.exitScans.get(w.trie);
+    if (!byTrie) this.exitScans.set(w.trie, (byTrie = new Map()));
+    const key = `${node},${set}`;
+    let d = byTrie.get(key);
+    if (d === undefined) byTrie.set(key, (d = this.scan(w, node, set)));
+    return d;
+  }
+
+  /** The most shortest completion over tokens strictly below `node`, read from `set` (parse sets, byte by byte). */
+  private scan(w: Walk, node: number, set: number): number {
+    const { byte, end, tokenStart } = w.trie;
+    let best = -Infinity;
+    for (let c = node + 1, stop = end[node]!; c < stop; c = end[c]!) {
+      const t = this.runtime.step(set, byte[c]!);
+      if (t === DEAD) continue;
+      if (tokenStart[c + 1]! > tokenStart[c]!) {
+        const d = this.sc.ofSet(t);
+        best = Math.max(best, d);
+        if (d > w.limit) this.clear(w, c);
+      }
+      if (end[c]! > c + 1) best = Math.max(best, this.below(w, c, t));
+    }
+    return best;
+  }
+
+  /**
+   * Tokens below `node` once the parse is `set`. When that is one lexeme whose inside bound fits, only its exits
+   * need a look; a value lexeme that does not fit is walked on the leaf's own table (no parse sets); else `scan`.
+   */
+  private below(w: Walk, node: number, set: number): number {
+    const configs = this.runtime.setConfigs[set]!;
+    if (configs.length === 1) {
+      const c = configs[0]!;
+      const lexeme = this.runtime.lexemeOf(c);
+      if (lexeme) {
+        const inside = this.sc.insideBound(c);
+        if (!w.mask || inside <= w.limit) return Math.max(inside, this.exitsBelow(w, node, lexeme, lexeme.state));
+        if (this.runtime.machines[this.runtime.cMachine[c]!]!.leaf) return this.inLeaf(w, node, c, lexeme, lexeme.state);
+      }
+    }
+    return this.scan(w, node, set);
+  }
+
+  /** Walks the leaf from state `x` below `node` for the places where it may end mid-token, and scans what follows. */
+  private exitsBelow(w: Walk, node: number, lexeme: Lexeme, x: number): number {
+    const { byte, end } = w.trie;
+    let best = -Infinity;
+    for (let c = node + 1, stop = end[node]!; c < stop; c = end[c]!) {
+      if (end[c]! <= c + 1) continue;
+      const y = lexeme.leaf.next(x, byte[c]!);
+      if (y < 0) continue;
+      if (lexeme.leaf.isFinal(y)) {
+        const after = lexeme.after(y);
+        if (after !== DEAD) best = Math.max(best, this.scan(w, c, after));
+      }
+      best = Math.max(best, this.exitsBelow(w, c, lexeme, y));
+    }
+    return best;
+  }
+
+  /** Exact walk inside value lexeme `c` from leaf state `x`: a token ending in state y leaves D(leaf, y) + the frames. */
+  private inLeaf(w: Walk, node: number, c: number, lexeme: Lexeme, x: number): number {
+    const { byte, end, tokenStart } = w.trie;
+    const m = this.runtime.cMachine[c]!;
+    const rest = this.sc.ofFrame(this.runtime.cFrame[c]!);
+    let best = -Infinity;
+    for (let k = node + 1, stop = end[node]!; k < stop; k = end[k]!) {
+      const y = lexeme.leaf.next(x, byte[k]!);
+      if (y < 0) continue;
+      if (tokenStart[k + 1]! > tokenStart[k]!) {
+        const d = this.sc.ofState(m, y) + rest;
+        best = Math.max(best, d);
+        if (d > w.limit) this.clear(w, k);
+      }
+      if (end[k]! <= k + 1) continue;
+      if (lexeme.leaf.isFinal(y)) {
+        const after = lexeme.after(y);
+        if (after !== DEAD) best = Math.max(best, this.scan(w, k, after));
+      }
+      best = Math.max(best, this.inLeaf(w, k, c, lexeme, y));
+    }
+    return best;
+  }
+
+  /** No token left: only EOS (which the grammar's mask holds exactly when the document may end) stays. */
+  private onlyEos(mask: Uint32Array): boolean {
+    let removed = false;
+    for (let i = 0; i < mask.length; i++) {
+      let keep = 0;
+      for (const id of this.vocab.eosTokenIds) if (id >>> 5 === i) keep |= 1 << (id & 31);
+      removed ||= (mask[i]! & ~keep) !== 0;
+      mask[i]! &= keep;
+    }
+    return removed;
+  }
+
+  /** Clears the tokens at trie node `node` from the walk's mask. */
+  private clear(w: Walk, node: number): void {
+    if (!w.mask) return;
+    const { tokenStart, tokenIds } = w.trie;
+    for (let k = tokenStart[node]!; k < tokenStart[node + 1]!; k++) {
+      const id = tokenIds[k]!;
+      const bit = 1 << (id & 31);
+      if (w.mask[id >>> 5]! & bit) {
+        w.mask[id >>> 5]! &= ~bit;
+        w.removed = true;
+      }
+    }
+  }
+}
+
+const masks = new WeakMap<Runtime, WeakMap<Vocabulary, BudgetMasks>>();
+
+/** The budget masks of `runtime` over `vocab` (one per pair: their caches are shared by every matcher). */
+export function budgetMasks(runtime: Runtime, vocab: Vocabulary): BudgetMasks {
+  let byVocab = masks.get(runtime);
+  if (!byVocab) masks.set(runtime, (byVocab = new WeakMap()));
+  let b = byVocab.get(vocab);
+  if (!b) byVocab.set(vocab, (b = new BudgetMasks(runtime, vocab)));
+  return b;
+}
