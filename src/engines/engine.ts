@@ -111,6 +111,12 @@ export interface EngineModelInfo {
   vision: boolean;
   /** Whether KV state of a shared prompt prefix is reused across requests (`cached_tokens`). */
   prefixCache: boolean;
+  /**
+   * No prompt of n tokens is longer than n × this many UTF-8 bytes (the longest token's bytes, times how much the
+   * tokenizer's normaliser can shrink text), so a longer prompt is certainly over the context without tokenising it.
+   * Infinity where the tokenizer can fold unbounded text into one token (fused unknowns, accent stripping).
+   */
+  promptBytesPerToken: number;
 }
 
 /** The prompt plus the requested completion exceeds the context; becomes 400 `context_length_exceeded`. */

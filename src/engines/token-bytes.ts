@@ -39,3 +39,10 @@ export function sentencePieceTokenBytes(piece: string): Uint8Array {
   if (hex?.[1] !== undefined) return Uint8Array.of(parseInt(hex[1], 16));
   return encoder.encode(piece.replaceAll('\u2581', ' '));
 }
+
+/** The most UTF-8 bytes any token of `bytes` spells (special tokens by their marker text). */
+export function longestTokenBytes(bytes: readonly Uint8Array[]): number {
+  let most = 0;
+  for (const b of bytes) if (b.length > most) most = b.length;
+  return most;
+}

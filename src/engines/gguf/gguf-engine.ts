@@ -3,6 +3,7 @@
  */
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from 'node-llama-cpp';
 import type { Engine, EngineModel, LoadOptions } from '../engine.js';
+import { TokenizerThread } from '../tokenizer-thread.js';
 import { GgufModel } from './gguf-model.js';
 
 /** Options for the GGUF runtime. */
@@ -50,7 +51,9 @@ export class GgufEngine implements Engine {
     const parallel = options.parallel ?? 4;
     const perSequence = Math.min(options.contextSize ?? 4096, model.trainContextSize);
     const kv = kvCacheFor(model, this.options.kvCacheType);
+    let tokenizer: TokenizerThread | null = null;
     try {
+      tokenizer = await TokenizerThread.start({ kind: 'gguf', path });
       const context = await model.createContext({
         sequences: parallel,
         // Per sequence: node-llama-cpp gives each sequence its own `contextSize` cells.
@@ -60,10 +63,11 @@ export class GgufEngine implements Engine {
         flashAttention: kv !== undefined,
         ...(kv && { experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv }),
       });
-      const loaded = new GgufModel(model, context);
+      const loaded = new GgufModel(model, context, tokenizer);
       this.models.add(loaded);
       return loaded;
     } catch (error) {
+      await tokenizer?.dispose();
       await model.dispose();
       throw error;
     }

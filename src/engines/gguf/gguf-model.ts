@@ -13,6 +13,8 @@ import {
   type Generation,
   type TokenVocabulary,
 } from '../engine.js';
+import { longestTokenBytes } from '../token-bytes.js';
+import type { TokenizerThread } from '../tokenizer-thread.js';
 import { ggufVocabulary } from './gguf-vocabulary.js';
 import { SequencePool } from './sequence-pool.js';
 import { StepGate } from './step-gate.js';
@@ -26,12 +28,16 @@ export class GgufModel implements EngineModel {
   private vocab: TokenVocabulary | null = null;
   private isDisposed = false;
 
+  /**
+   * @param tokenizer tokenises prompts off the event loop (the same file's vocabulary); disposed with the model
+   */
   constructor(
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
+    private readonly tokenizer: TokenizerThread,
   ) {
     this.pool = new SequencePool(context);
-    const meta = model.fileInfo.metadata as { tokenizer?: { chat_template?: string } };
+    const meta = model.fileInfo.metadata as { tokenizer?: { chat_template?: string; ggml?: { model?: string } } };
     this.info = {
       contextSize: context.contextSize,
       trainContextSize: model.trainContextSize,
@@ -41,6 +47,7 @@ export class GgufModel implements EngineModel {
       eosToken: model.tokens.eosString,
       vision: false,
       prefixCache: true,
+      promptBytesPerToken: promptBytesPerToken(meta.tokenizer?.ggml?.model, this.vocabulary()),
     };
   }
 
@@ -60,18 +67,19 @@ export class GgufModel implements EngineModel {
   }
 
   async countPromptTokens(prompt: EnginePrompt): Promise<number> {
-    return this.promptTokens(prompt).length;
+    return (await this.promptTokens(prompt)).length;
   }
 
   generate(request: GenerateRequest): Generation {
     this.ensureLive();
     const tokens = this.promptTokens(request.prompt);
-    if (tokens.length >= this.info.contextSize) throw new ContextOverflowError(tokens.length, this.info.contextSize);
+    // Settled here so a generation that is never iterated leaves no unhandled rejection behind.
+    tokens.catch(() => undefined);
     let setCached: (n: number) => void = () => undefined;
     const cachedTokens = new Promise<number>((resolve) => (setCached = resolve));
-    const run = (): AsyncGenerator<GeneratedToken> => this.run(tokens, request, setCached);
+    const run = (): AsyncGenerator<GeneratedToken> => this.runTokenized(tokens, request, setCached);
     return {
-      promptTokens: Promise.resolve(tokens.length),
+      promptTokens: tokens.then((t) => t.length),
       cachedTokens,
       [Symbol.asyncIterator]: run,
     };
@@ -80,18 +88,30 @@ export class GgufModel implements EngineModel {
   async dispose(): Promise<void> {
     if (this.isDisposed) return;
     this.isDisposed = true;
+    await this.tokenizer.dispose();
     await this.context.dispose();
     await this.model.dispose();
   }
 
-  private promptTokens(prompt: EnginePrompt): Token[] {
+  /** The prompt's tokens, from the tokenizer thread (never the event loop). */
+  private async promptTokens(prompt: EnginePrompt): Promise<Token[]> {
     if (prompt.images.length > 0) throw new Error('GGUF models in atelier take text only');
     this.ensureLive();
-    return this.model.tokenize(prompt.text, true);
+    return (await this.tokenizer.tokenize(prompt.text, true)) as Token[];
   }
 
   private ensureLive(): void {
     if (this.isDisposed) throw new Error('GgufModel used after dispose()');
+  }
+
+  private async *runTokenized(
+    tokens: Promise<Token[]>,
+    request: GenerateRequest,
+    setCached: (n: number) => void,
+  ): AsyncGenerator<GeneratedToken> {
+    const prompt = await tokens;
+    if (prompt.length >= this.info.contextSize) throw new ContextOverflowError(prompt.length, this.info.contextSize);
+    yield* this.run(prompt, request, setCached);
   }
 
   private async *run(
@@ -178,6 +198,16 @@ export class GgufModel implements EngineModel {
       }),
     };
   }
+}
+
+/**
+ * `EngineModelInfo.promptBytesPerToken` of a GGUF vocabulary: byte-level BPE (`gpt2`) and SentencePiece (`llama`,
+ * byte fallback or one unknown token per character) spell every byte of the text, so the longest token bounds it;
+ * llama.cpp's other tokenizers (WordPiece, Unigram) normalise or fold unknown words, and get no bound.
+ */
+function promptBytesPerToken(kind: string | undefined, vocabulary: TokenVocabulary): number {
+  if (kind !== 'gpt2' && kind !== 'llama') return Infinity;
+  return Math.max(longestTokenBytes(vocabulary.bytes), 4);
 }
 
 function logprobsOf(

@@ -14,8 +14,9 @@ import {
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import type { Engine, EngineModel, LoadOptions } from '../engine.js';
+import { TokenizerThread } from '../tokenizer-thread.js';
 import { OnnxModel } from './onnx-model.js';
-import { tokenizerVocabulary } from './onnx-vocabulary.js';
+import { promptBytesPerToken, tokenizerVocabulary } from './onnx-vocabulary.js';
 
 /** Options for the ONNX runtime. */
 export interface OnnxEngineOptions {
@@ -76,11 +77,13 @@ export class OnnxEngine implements Engine {
     const tokenizerJson = readJson<Parameters<typeof tokenizerVocabulary>[0]>(join(path, 'tokenizer.json'));
     if (!tokenizerJson) throw new Error(`${path} has no tokenizer.json`);
     const trained = text.max_position_embeddings ?? config.max_position_embeddings ?? 4096;
+    const vocabulary = tokenizerVocabulary(tokenizerJson, vocabSize, eog);
     const loaded = new OnnxModel({
       model,
       tokenizer,
+      tokenizerThread: await TokenizerThread.start({ kind: 'onnx', path }),
       processor,
-      vocabulary: tokenizerVocabulary(tokenizerJson, vocabSize, eog),
+      vocabulary,
       info: {
         contextSize: Math.min(options.contextSize ?? 4096, trained),
         trainContextSize: trained,
@@ -90,6 +93,7 @@ export class OnnxEngine implements Engine {
         eosToken: tokenizerConfig.eos_token ?? null,
         vision,
         prefixCache: !vision,
+        promptBytesPerToken: promptBytesPerToken(tokenizerJson, vocabulary),
       },
     });
     this.models.add(loaded);

@@ -17,6 +17,7 @@ import {
   type TokenVocabulary,
 } from '../engine.js';
 import { Sampler } from '../sampler.js';
+import type { TokenizerThread } from '../tokenizer-thread.js';
 import { PrefixCache, type KvCache } from './prefix-cache.js';
 import { processorInputs } from './processor-inputs.js';
 
@@ -24,6 +25,8 @@ import { processorInputs } from './processor-inputs.js';
 export interface OnnxParts {
   model: PreTrainedModel;
   tokenizer: PreTrainedTokenizer;
+  /** Tokenises prompts off the event loop (same files as `tokenizer`). */
+  tokenizerThread: TokenizerThread;
   processor: Processor | null;
   info: EngineModelInfo;
   vocabulary: TokenVocabulary;
@@ -126,6 +129,7 @@ export class OnnxModel implements EngineModel {
     if (this.isDisposed) return;
     this.isDisposed = true;
     this.cache.clear();
+    await this.parts.tokenizerThread.dispose();
     await this.parts.model.dispose();
   }
 
@@ -133,14 +137,24 @@ export class OnnxModel implements EngineModel {
     if (this.isDisposed) throw new Error('OnnxModel used after dispose()');
   }
 
+  /**
+   * The model inputs of a prompt. Text is tokenised on the tokenizer thread; with images the processor tokenises
+   * on this thread, but only after the thread has found the text to fit the context (`countPromptTokens`), so that
+   * work is bounded by the context size, not by the request.
+   */
   private async inputs(prompt: EnginePrompt): Promise<ModelInputs> {
-    const { processor, tokenizer } = this.parts;
+    const { processor, tokenizerThread } = this.parts;
+    const ids = await tokenizerThread.tokenize(prompt.text, true);
     if (prompt.images.length > 0) {
       if (!processor) throw new Error('this ONNX model takes text only');
+      if (ids.length >= this.info.contextSize) throw new ContextOverflowError(ids.length, this.info.contextSize);
       const images = await Promise.all(prompt.images.map(toRawImage));
       return (await processorInputs(processor, prompt.text, images)) as ModelInputs;
     }
-    return tokenizer(prompt.text, { add_special_tokens: false }) as unknown as ModelInputs;
+    return {
+      input_ids: new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
+      attention_mask: ones([1, ids.length]),
+    };
   }
 
   private async *run(prepared: Promise<ModelInputs>, request: GenerateRequest, setCached: (n: number) => void): AsyncGenerator<GeneratedToken> {
