@@ -91,7 +91,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
    */
   async create(request: FineTuningJobCreateBody, fileConfig: WorkerConfig | null = null): Promise<JobRecord> {
     if (this.closed) throw new Error('the fine-tuning runner is closed');
-    const prepared = prepareJob(this.store, request, fileConfig);
+    const prepared = await prepareJob(this.store, request, fileConfig);
     await checkJobConfig(this.store, this.schema, prepared);
     const job = this.store.jobs.create({
       id: prepared.id,
@@ -102,7 +102,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       params: prepared.params as unknown as Record<string, unknown>,
     });
     this.recorder(job.id).message(`Created fine-tuning job: ${job.id}`);
-    this.validate(job, () => prepared.images);
+    this.validate(job, () => Promise.resolve(prepared.images));
     return job;
   }
 
@@ -221,26 +221,29 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
    * `validating_files` → `queued` (or `failed`): writes the photos where the worker reads them. Deferred to the next
    * turn of the event loop so a create request answers at once, with the job still `validating_files`.
    */
-  private validate(job: JobRecord, images: () => SubjectImage[]): void {
-    setImmediate(() => {
-      if (this.closed) return;
-      const current = this.get(job.id);
-      if (current.status !== 'validating_files') return;
+  private validate(job: JobRecord, images: () => Promise<SubjectImage[]>): void {
+    const stillValidating = (): boolean => !this.closed && this.get(job.id).status === 'validating_files';
+    // Archives are extracted on a worker thread and photos written asynchronously, so this runs across awaits: the
+    // job may be cancelled meanwhile, and is then left as it is.
+    setImmediate(() => void (async () => {
+      if (!stillValidating()) return;
       try {
-        const photos = images();
-        writeSubjectImages(photos, jobPaths(this.store, job.id).instanceDir);
+        const photos = await images();
+        if (!stillValidating()) return;
+        await writeSubjectImages(photos, jobPaths(this.store, job.id).instanceDir);
         this.recorder(job.id).message(`Validated training files: ${photos.length} subject photos`, 'info', {
           images: photos.map((image) => image.name),
         });
       } catch (error) {
         const param = error instanceof ApiError ? error.param : null;
-        this.fail(job.id, 'invalid_training_file', (error as Error).message, param ?? 'training_file');
+        if (stillValidating()) this.fail(job.id, 'invalid_training_file', (error as Error).message, param ?? 'training_file');
         return;
       }
-      this.setStatus(current, 'queued');
+      if (!stillValidating()) return;
+      this.setStatus(this.get(job.id), 'queued');
       this.queue.push(job.id);
       this.pump();
-    });
+    })());
   }
 
   private pump(): void {

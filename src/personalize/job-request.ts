@@ -63,14 +63,14 @@ export function requireBaseModel(store: Store, name: string): ModelRecord {
  * purposes, photo count — and throws OpenAI-shaped 4xx errors on the first problem. The photos' pixels are the
  * worker's to check (it lists every bad file at once, before any compute).
  */
-export function prepareJob(
+export async function prepareJob(
   store: Store,
   request: FineTuningJobCreateBody,
   fileConfig: WorkerConfig | null = null,
-): PreparedJob {
+): Promise<PreparedJob> {
   const base = requireBaseModel(store, request.model);
   const extra = request.method?.dreambooth.instance_files ?? [];
-  const images = readSubjectImages(store, subjectSources({ training_file: request.training_file, instance_files: extra }));
+  const images = await readSubjectImages(store, subjectSources({ training_file: request.training_file, instance_files: extra }));
   return {
     id: newId('ftjob'),
     base,

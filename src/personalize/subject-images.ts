@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { unzipSync } from 'fflate';
 import { InvalidRequestError, NotFoundError } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
+import { unzipEntries, ZipRefusedError } from './zip-images.js';
 
 /** One subject photo: a safe file name (unique within the job) and its bytes. */
 export interface SubjectImage {
@@ -15,9 +15,7 @@ export type ImageKind = 'png' | 'jpeg' | 'webp';
 
 /** Fewest subject photos DreamBooth is run with (the paper uses 3–5). */
 export const minSubjectImages = 3;
-/** Most entries read from one zip, and most bytes they may expand to: a guard against zip bombs. */
-const zipLimits = { entries: 1000, bytes: 512 * 1024 * 1024 };
-const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+const imageExtensions = ['.png', '.jpg', '.jpeg', '.webp'];
 
 /** Sniffs an image format from its first bytes (extensions lie; magic numbers do not). */
 export function imageKind(bytes: Uint8Array): ImageKind | null {
@@ -38,38 +36,28 @@ function safeName(raw: string): string {
   return base === '' ? 'image' : base;
 }
 
-function unzipImages(bytes: Uint8Array, fileId: string, param: string): SubjectImage[] {
-  let entries = 0;
-  let total = 0;
-  let files: Record<string, Uint8Array>;
+async function unzipImages(path: string, fileId: string, param: string): Promise<SubjectImage[]> {
+  let files: { name: string; bytes: Uint8Array }[];
   try {
-    files = unzipSync(bytes, {
-      // Decides from the central directory, before inflating anything, which entries to expand.
-      filter: (info) => {
-        const name = info.name;
-        const wanted = !name.endsWith('/') && !name.includes('__MACOSX/') && !basename(name).startsWith('.');
-        if (!wanted || !imageExtensions.has(extname(name).toLowerCase())) return false;
-        entries += 1;
-        total += info.originalSize;
-        if (entries > zipLimits.entries || total > zipLimits.bytes) {
-          throw new InvalidRequestError(`Zip file ${fileId} holds more than ${zipLimits.entries} images or 512 MiB.`, {
-            param,
-            code: 'invalid_file',
-          });
-        }
-        return true;
-      },
-    });
+    files = await unzipEntries(path, imageExtensions);
   } catch (error) {
-    if (error instanceof InvalidRequestError) throw error;
-    throw new InvalidRequestError(`File ${fileId} is not a readable zip: ${(error as Error).message}`, {
-      param,
-      code: 'invalid_file',
-    });
+    if (!(error instanceof ZipRefusedError)) throw error;
+    const message = error.limit ? `Zip file ${fileId} ${error.message}.` : `File ${fileId} is not a readable zip: ${error.message}`;
+    throw new InvalidRequestError(message, { param, code: 'invalid_file' });
   }
-  return Object.entries(files)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, data]) => ({ name: safeName(name), bytes: data }));
+  return files.sort((a, b) => a.name.localeCompare(b.name)).map(({ name, bytes }) => ({ name: safeName(name), bytes }));
+}
+
+/** The first bytes of a file: enough to tell a zip from an image without reading it whole. */
+async function fileHead(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const head = new Uint8Array(16);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -78,7 +66,7 @@ function unzipImages(bytes: Uint8Array, fileId: string, param: string): SubjectI
  * 404 for an unknown id, 400 for a wrong purpose, a file that is neither, or fewer than `minSubjectImages` photos.
  * Deeper checks (corrupt pixels, tiny or duplicate photos) are the worker's, before any compute.
  */
-export function readSubjectImages(store: Store, fileIds: { id: string; param: string }[]): SubjectImage[] {
+export async function readSubjectImages(store: Store, fileIds: { id: string; param: string }[]): Promise<SubjectImage[]> {
   const images: SubjectImage[] = [];
   for (const { id, param } of fileIds) {
     const file = store.files.get(id);
@@ -89,9 +77,11 @@ export function readSubjectImages(store: Store, fileIds: { id: string; param: st
         code: 'invalid_file_purpose',
       });
     }
-    const bytes = readFileSync(store.blobs.path(file.sha256));
-    if (isZip(bytes)) images.push(...unzipImages(bytes, id, param));
-    else if (imageKind(bytes)) images.push({ name: safeName(file.filename), bytes });
+    const path = store.blobs.path(file.sha256);
+    // Archives are inflated on a worker thread, images read asynchronously: neither blocks the event loop.
+    const head = await fileHead(path);
+    if (isZip(head)) images.push(...(await unzipImages(path, id, param)));
+    else if (imageKind(head)) images.push({ name: safeName(file.filename), bytes: await readFile(path) });
     else {
       throw new InvalidRequestError(`File ${id} (${file.filename}) is neither a PNG/JPEG/WebP image nor a zip of them.`, {
         param,
@@ -116,8 +106,8 @@ export function readSubjectImages(store: Store, fileIds: { id: string; param: st
 }
 
 /** Writes the photos into `dir`, replacing whatever was there (re-running validation must not accumulate copies). */
-export function writeSubjectImages(images: SubjectImage[], dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  for (const image of images) writeFileSync(join(dir, image.name), image.bytes);
+export async function writeSubjectImages(images: SubjectImage[], dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const image of images) await writeFile(join(dir, image.name), image.bytes);
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import { imageKind, readSubjectImages } from '../../src/personalize/index.js';
 import { writeSubjectImages } from '../../src/personalize/subject-images.js';
+import { defaultZipLimits, unzipEntries, ZipRefusedError } from '../../src/personalize/zip-images.js';
 import { ApiError } from '../../src/protocol/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { newId } from '../../src/util/index.js';
@@ -19,9 +20,9 @@ async function upload(store: Store, filename: string, bytes: Uint8Array, purpose
 }
 
 /** The error code and param of what reading `ids` throws. */
-function rejection(store: Store, ids: string[]): [number, string | null, string | null] {
+async function rejection(store: Store, ids: string[]): Promise<[number, string | null, string | null]> {
   try {
-    readSubjectImages(store, ids.map((id, i) => ({ id, param: i === 0 ? 'training_file' : `instance_files[${i - 1}]` })));
+    await readSubjectImages(store, ids.map((id, i) => ({ id, param: i === 0 ? 'training_file' : `instance_files[${i - 1}]` })));
   } catch (error) {
     assert.ok(error instanceof ApiError, String(error));
     return [error.status, error.code, error.param];
@@ -49,18 +50,50 @@ describe('subject images', () => {
       'a/readme.txt': new TextEncoder().encode('hi'),
     });
     const ids = [await upload(store, 'set.zip', zip), await upload(store, 'dog.png', subjectPhoto(3))];
-    const images = readSubjectImages(store, ids.map((id) => ({ id, param: 'training_file' })));
+    const images = await readSubjectImages(store, ids.map((id) => ({ id, param: 'training_file' })));
     assert.deepEqual(images.map((i) => i.name), ['dog.png', 'dog-1.png', 'dog-2.png']);
-    writeSubjectImages(images, join(dir, 'instance'));
+    await writeSubjectImages(images, join(dir, 'instance'));
     assert.deepEqual(readdirSync(join(dir, 'instance')).sort(), ['dog-1.png', 'dog-2.png', 'dog.png']);
 
     const text = await upload(store, 'notes.txt', new TextEncoder().encode('not a photo'));
-    assert.deepEqual(rejection(store, [ids[0]!, text]), [400, 'invalid_file', 'instance_files[0]']);
+    assert.deepEqual(await rejection(store, [ids[0]!, text]), [400, 'invalid_file', 'instance_files[0]']);
     const vision = await upload(store, 'v.png', subjectPhoto(4), 'vision');
-    assert.deepEqual(rejection(store, [vision]), [400, 'invalid_file_purpose', 'training_file']);
-    assert.deepEqual(rejection(store, ['file-nope']), [404, 'file_not_found', 'training_file']);
-    assert.deepEqual(rejection(store, [ids[1]!]), [400, 'too_few_images', 'training_file']);
+    assert.deepEqual(await rejection(store, [vision]), [400, 'invalid_file_purpose', 'training_file']);
+    assert.deepEqual(await rejection(store, ['file-nope']), [404, 'file_not_found', 'training_file']);
+    assert.deepEqual(await rejection(store, [ids[1]!]), [400, 'too_few_images', 'training_file']);
     const broken = await upload(store, 'broken.zip', zip.subarray(0, 40));
-    assert.deepEqual(rejection(store, [broken]), [400, 'invalid_file', 'training_file']);
+    assert.deepEqual(await rejection(store, [broken]), [400, 'invalid_file', 'training_file']);
+  });
+
+  it('counts what entries really inflate to, not what their headers declare, and caps entries and totals', async (t) => {
+    const dir = tempDir(t, 'zip-limits');
+    const write = (name: string, bytes: Uint8Array): string => {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      return path;
+    };
+    const limits = { ...defaultZipLimits, entryBytes: 1 << 20, totalBytes: 3 << 20, entries: 20 };
+    const refused = async (path: string, why: RegExp): Promise<void> => {
+      await assert.rejects(unzipEntries(path, ['.png'], limits), (e: unknown) => e instanceof ZipRefusedError && e.limit && why.test(e.message));
+    };
+    // A 4 MiB entry whose local and central headers both claim 100 bytes.
+    const bomb = zipSync({ 'x.png': new Uint8Array(4 << 20) }, { level: 9 });
+    lieAboutSize(bomb, 100);
+    await refused(write('bomb.zip', bomb), /x\.png.*more than 1048576 bytes/);
+    const four = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`p${i}.png`, new Uint8Array(900_000).fill(i)]));
+    await refused(write('total.zip', zipSync(four)), /more than 3145728 bytes/);
+    const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`n${i}.txt`, new Uint8Array(1)]));
+    await refused(write('many.zip', zipSync(many)), /more than 20 entries/);
+    const fine = await unzipEntries(write('fine.zip', zipSync({ 'a/b.png': subjectPhoto(0), 'c.txt': new Uint8Array(3) })), ['.png'], limits);
+    assert.deepEqual(fine.map((e) => [e.name, e.bytes.length]), [['a/b.png', subjectPhoto(0).length]]);
   });
 });
+
+/** Rewrites every uncompressed-size field of a one-entry zip (local header and central directory) to `size`. */
+function lieAboutSize(zip: Uint8Array, size: number): void {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  view.setUint32(22, size, true);
+  for (let at = 0; at + 4 <= zip.length; at++) {
+    if (view.getUint32(at, true) === 0x02014b50) view.setUint32(at + 24, size, true);
+  }
+}
