@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { workerModule } from '../worker/index.js';
 
 /** Who is training a job right now: the atelier process driving it and its worker. */
 export interface JobOwner {
@@ -23,7 +24,7 @@ function alive(pid: number): boolean {
 /** Whether `pid` is still a diffusion worker (pids are reused; never signal a stranger). */
 function isWorker(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('atelier_diffusion.worker');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(workerModule);
   } catch {
     return false;
   }

@@ -52,6 +52,11 @@ export interface AtelierConfig {
   allowedOrigins: string[];
   /** Base of URLs in responses (`https://atelier.example.com`); default `http://<host>:<port>` the server listens on. */
   publicUrl: string;
+  /**
+   * Whether this host runs the Python diffusion worker: `serve` installs its environment in the background on first
+   * run and serves the Python-made demo (`atelier-demo-sd`). False (`--no-python`) makes a chat-only host. Default true.
+   */
+  python: boolean;
 }
 
 /** JSON Schema of a config layer (every key optional; unknown keys rejected). */
@@ -85,6 +90,7 @@ export const configSchema = {
     allowedHosts: { type: 'array', items: { type: 'string', minLength: 1, pattern: '^[^\\s/@]+$' } },
     allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/@]+$' } },
     publicUrl: { type: 'string', pattern: '^(https?://[^\\s/@?#]+(/[^\\s?#]*)?)?$' },
+    python: { type: 'boolean' },
   },
 } as const;
 
@@ -113,4 +119,5 @@ export const envKeys: Record<keyof AtelierConfig, string> = {
   allowedHosts: 'ATELIER_ALLOWED_HOSTS',
   allowedOrigins: 'ATELIER_ALLOWED_ORIGINS',
   publicUrl: 'ATELIER_PUBLIC_URL',
+  python: 'ATELIER_USE_PYTHON',
 };

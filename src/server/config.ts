@@ -122,6 +122,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AtelierConf
     allowedHosts: [],
     allowedOrigins: [],
     publicUrl: '',
+    python: true,
   };
 }
 

@@ -1,6 +1,6 @@
 // Public face of src/worker: the one bridge to the Python diffusion worker — a multiplexed JSON-lines client, its
 // typed events and errors, and the Python environment it runs in.
-export { callOnce, WorkerClient, type CallOptions, type WorkerClientOptions } from './worker-client.js';
+export { callOnce, WorkerClient, workerModule, type CallOptions, type WorkerClientOptions } from './worker-client.js';
 export { WorkerCancelledError, WorkerClosedError, WorkerCrashError, WorkerError } from './worker-error.js';
 export {
   parseWorkerEvent,

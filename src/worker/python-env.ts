@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonLineDecoder } from './json-lines.js';
 
@@ -85,8 +85,9 @@ export class PythonEnv {
       let fetched = 0;
       const pipArgs = ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '--no-deps'];
       const onLine = (line: string): void => {
-        const collecting = /^Collecting (\S+)/.exec(line);
-        if (collecting) log(`python env: [${++fetched}/${wanted}] ${collecting[1]}`);
+        // pip names each requirement once: `Collecting name==v` from an index, `Processing ./file.whl` from disk.
+        const collecting = /^(?:Collecting|Processing) (\S+)/.exec(line);
+        if (collecting) log(`python env: [${++fetched}/${wanted}] ${basename(collecting[1]!)}`);
         else if (/^(Installing collected|Successfully installed)/.test(line)) log(`python env: ${line.slice(0, 100)}`);
       };
       await runPython(join(staging, 'bin', 'python'), [...pipArgs, '-r', this.requirements], { onLine, signal });

@@ -40,6 +40,9 @@ interface Running {
 
 const stderrKeepBytes = 16 * 1024;
 
+/** The worker's module, run as `python -m` (also how a leftover worker process is recognised by its command line). */
+export const workerModule = 'atelier_diffusion.worker';
+
 /**
  * The one client of `python -m atelier_diffusion.worker` (python/atelier_diffusion/worker.py): calls are JSON lines
  * `{cmd, id, ...fields}`; the worker runs them one at a time in arrival order, stamps every event with the id (which
@@ -116,7 +119,7 @@ export class WorkerClient {
   private start(): Running {
     if (this.running) return this.running;
     const python = this.options.python ?? new PythonEnv().python;
-    const child = spawn(python, ['-m', 'atelier_diffusion.worker'], {
+    const child = spawn(python, ['-m', workerModule], {
       cwd: this.options.cwd,
       env: workerEnv(this.options.env),
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -49,8 +49,10 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 
 test('atelier serve on an empty home generates the demo models and serves them to the openai client', async (t) => {
   const home = tempDir(t);
-  // An empty cache means "no Python environment": serve must still work, installing the TypeScript-made demos.
-  const running = atelier(['--home', home, 'serve', '--port', '0', '--api-key', key], { ATELIER_CACHE: join(home, 'cache') });
+  // A chat-only host (no Python environment, ATELIER_USE_PYTHON=false): serve installs the TypeScript-made demos.
+  // The first run with Python (background install, then atelier-demo-sd) is test/cli/serve-first-run.test.ts.
+  const env = { ATELIER_CACHE: join(home, 'cache'), ATELIER_USE_PYTHON: 'false' };
+  const running = atelier(['--home', home, 'serve', '--port', '0', '--api-key', key], env);
   t.after(() => running.child.kill('SIGKILL'));
   const listening = await waitForLog(running, /listening on/);
   assert.match(running.logs[0]!.msg, /no model configured and none installed .*: generating the demo models/);
