@@ -5,6 +5,7 @@
  */
 import { InvalidRequestError, type ChatContentPart, type ChatMessage, type ChatRequest } from '../protocol/index.js';
 import type { EnginePrompt, SamplingOptions } from '../engines/index.js';
+import { withRegexBudget } from '../structure/index.js';
 import type { ChatModel } from './chat-model.js';
 import { runChoice, type ChoiceEvent, type Constraint } from './choice-runner.js';
 import { compileConstraint } from './constraint.js';
@@ -81,7 +82,8 @@ export async function prepareChat(
   }
   checkPromptBytes(model, text);
   const prompt = { text, images };
-  const constraint = compileConstraint(model, request);
+  // Every pattern of the request's schemas and tools shares one work budget, so many cheap-enough ones cannot add up.
+  const constraint = withRegexBudget(() => compileConstraint(model, request));
   const promptTokens = await countPromptTokens(model, prompt);
   const contextSize = model.engine.info.contextSize;
   const room = contextSize - promptTokens;

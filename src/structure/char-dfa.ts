@@ -16,6 +16,28 @@ const ANY: Ranges = [0, 0x10ffff];
  */
 export const MAX_REGEX_WORK = 600_000;
 
+/** Steps all the automata built while compiling one request's grammars may spend together (`withRegexBudget`). */
+export const MAX_REQUEST_REGEX_WORK = 2 * MAX_REGEX_WORK;
+
+/** The budget shared by every automaton while `withRegexBudget` runs; null outside it. */
+let shared: { left: number; total: number } | null = null;
+
+/**
+ * Runs `compile` with every regex automaton it builds or explores also charged to one shared budget of `steps`
+ * (default `MAX_REQUEST_REGEX_WORK`): a schema with hundreds of patterns, each under its own budget, cannot add up
+ * to seconds. The automaton that crosses it throws the same RangeError as one over its own budget (the word
+ * `exceeds` is what the compiler turns into a CompileError rather than an unsatisfiable subschema).
+ */
+export function withRegexBudget<T>(compile: () => T, steps = MAX_REQUEST_REGEX_WORK): T {
+  const outer = shared;
+  shared = { left: steps, total: steps };
+  try {
+    return compile();
+  } finally {
+    shared = outer;
+  }
+}
+
 /**
  * A deterministic automaton over Unicode code points, built lazily (subset construction on demand) from a regex
  * NFA, so large character classes and `{m,n}` counts cost only the states a document actually visits. State -1 is
@@ -79,6 +101,9 @@ export class CharDfa {
   private spend(steps: number): void {
     this.work += steps;
     if (this.work > this.maxWork) throw new RangeError(`regex automaton exceeds its work budget of ${this.maxWork} steps`);
+    if (shared && (shared.left -= steps) < 0) {
+      throw new RangeError(`regex automaton exceeds the work budget its request shares (${shared.total} steps)`);
+    }
   }
 
   /** Number of input classes; every code point in one class behaves alike. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CharDfa, MAX_REGEX_WORK, RegexSyntaxError } from '../../src/structure/char-dfa.js';
-import { CompileError, compileJsonSchema } from '../../src/structure/index.js';
+import { CompileError, compileJsonSchema, withRegexBudget } from '../../src/structure/index.js';
 
 /** Patterns whose automaton blows up (exponentially many DFA states, or huge class refinements). */
 const costly = [
@@ -46,5 +46,18 @@ describe('regex work budget', () => {
   it('scans group names linearly and still refuses unterminated ones', () => {
     assert.throws(() => CharDfa.fromPattern(`${'(?<a'.repeat(50_000)}>`, true, 200_000), RegexSyntaxError);
     assert.ok(CharDfa.fromPattern('(?<name>a)(?<n2>b)', true, 1_000));
+  });
+});
+
+describe('shared regex budget of one request', () => {
+  it('refuses a schema of many patterns that are each within budget but add up past the shared one', () => {
+    const properties = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`p${i}`, { type: 'string', pattern: `^.*${String.fromCodePoint(0x4e00 + i)}.{10}$` }]));
+    const schema = { type: 'object', properties };
+    assert.throws(
+      () => withRegexBudget(() => compileJsonSchema(schema)),
+      (e: unknown) => e instanceof CompileError && e.keyword === 'pattern' && /budget its request shares/.test(e.message),
+    );
+    // Alone, the first of them compiles.
+    assert.ok(withRegexBudget(() => compileJsonSchema({ type: 'string', pattern: properties.p0!.pattern })));
   });
 });
