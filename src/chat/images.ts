@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { InvalidRequestError } from '../protocol/index.js';
-import { createAddressPolicy, formatBytes } from '../util/index.js';
+import { createAddressPolicy, formatBytes, imageSizeProblem, readImageHeader } from '../util/index.js';
 import type { EngineImage } from '../engines/index.js';
 import { readImageBytes, remoteImageError, type ImageByteBudget, type ImageFetchPolicy } from './image-source.js';
 
@@ -68,18 +68,13 @@ function looksLikeMarkup(bytes: Buffer): boolean {
 /** Checks format and size from the header alone; throws an Error whose message is safe for data-URL clients. */
 async function checkHeader(bytes: Buffer, limits: ImageLimits): Promise<void> {
   if (!limits.allowVector && looksLikeMarkup(bytes)) throw new Error('SVG and other vector images are not accepted');
-  // No pixel limit here: metadata() reads only the header, and the checks below then name the actual size.
-  const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-  const vector = meta.format === 'svg';
-  if (!(rasterFormats.has(meta.format ?? '') || (vector && limits.allowVector))) {
-    throw new Error(vector ? 'SVG and other vector images are not accepted' : `format '${meta.format ?? 'unknown'}' is not accepted`);
+  const header = await readImageHeader(bytes);
+  const vector = header.format === 'svg';
+  if (!(rasterFormats.has(header.format) || (vector && limits.allowVector))) {
+    throw new Error(vector ? 'SVG and other vector images are not accepted' : `format '${header.format}' is not accepted`);
   }
-  const width = meta.width ?? 0;
-  const height = meta.pageHeight ?? meta.height ?? 0;
-  if (width > limits.maxPixelsPerSide || height > limits.maxPixelsPerSide) {
-    throw new Error(`image is ${width}x${height}, over ${limits.maxPixelsPerSide} px a side`);
-  }
-  if (width * height > limits.maxPixels) throw new Error(`image is ${width}x${height}, over ${limits.maxPixels} pixels`);
+  const problem = imageSizeProblem(header, { maxSide: limits.maxPixelsPerSide, maxPixels: limits.maxPixels });
+  if (problem) throw new Error(problem);
 }
 
 async function decode(bytes: Buffer, detail: ImagePart['detail'], limits: ImageLimits): Promise<EngineImage> {

@@ -2,6 +2,7 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { InvalidRequestError, NotFoundError } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
+import { checkPhotoSizes } from './photo-limits.js';
 import { unzipEntries, ZipRefusedError } from './zip-images.js';
 
 /** One subject photo: a safe file name (unique within the job) and its bytes. */
@@ -78,6 +79,7 @@ export async function readSubjectImages(store: Store, fileIds: { id: string; par
       });
     }
     const path = store.blobs.path(file.sha256);
+    const before = images.length;
     // Archives are inflated on a worker thread, images read asynchronously: neither blocks the event loop.
     const head = await fileHead(path);
     if (isZip(head)) images.push(...(await unzipImages(path, id, param)));
@@ -88,6 +90,7 @@ export async function readSubjectImages(store: Store, fileIds: { id: string; par
         code: 'invalid_file',
       });
     }
+    await checkPhotoSizes(images.slice(before), id, param);
   }
   if (images.length < minSubjectImages) {
     throw new InvalidRequestError(
