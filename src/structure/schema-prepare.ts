@@ -33,6 +33,8 @@ interface Task {
   role: Role;
   pointer: string;
   depth: number;
+  /** Inside a subschema that sets its own base URI (`$id`): a `$ref` there resolves against that, not the root. */
+  nested: boolean;
   /** Where the copy goes (undefined for data, which is kept by reference). */
   put?: (copy: unknown) => void;
 }
@@ -53,7 +55,7 @@ export function prepareSchema(schema: unknown, limits: Limits): unknown {
   const draft4 = typeof (schema as { $schema?: unknown } | null)?.$schema === 'string' && /draft-0[34]\b/.test((schema as { $schema: string }).$schema);
   let size = 0;
   let result: unknown;
-  const stack: Task[] = [{ value: schema, role: 'schema', pointer: '', depth: 0, put: (c) => (result = c) }];
+  const stack: Task[] = [{ value: schema, role: 'schema', pointer: '', depth: 0, nested: false, put: (c) => (result = c) }];
   while (stack.length > 0) {
     const task = stack.pop()!;
     const { value, pointer, depth } = task;
@@ -73,11 +75,15 @@ export function prepareSchema(schema: unknown, limits: Limits): unknown {
     if (role === 'list') {
       const out: unknown[] = [];
       task.put?.(out);
-      (value as unknown[]).forEach((item, i) => stack.push({ value: item, role: 'schema', pointer: childPointer(pointer, i), depth: depth + 1, put: (c) => (out[i] = c) }));
+      (value as unknown[]).forEach((item, i) => stack.push({ value: item, role: 'schema', pointer: childPointer(pointer, i), depth: depth + 1, nested: task.nested, put: (c) => (out[i] = c) }));
       continue;
     }
     const out = record();
     task.put?.(out);
+    const nested = task.nested || (role === 'schema' && depth > 0 && setsBase(value as Record<string, unknown>, draft4 || dialect === 'undeclared'));
+    if (nested && role === 'schema' && Object.hasOwn(value, '$ref')) {
+      throw new CompileError('$ref', pointer, 'a $ref below a subschema with its own $id resolves against that $id, which is not supported');
+    }
     const entries = role === 'map' ? Object.entries(value) : schemaEntries(value as Record<string, unknown>, dialect, draft4, pointer);
     // Members are filled in as the stack pops them (last first): placing each key now keeps the schema's order,
     // which is the order properties are written in.
@@ -86,10 +92,16 @@ export function prepareSchema(schema: unknown, limits: Limits): unknown {
       const at = childPointer(pointer, key);
       const childRole: Role = role === 'map' ? 'schema' : roleOf(key, child);
       if (role === 'schema') checkLiteral(key, child, at, limits);
-      stack.push({ value: child, role: childRole, pointer: at, depth: depth + 1, put: (c) => (out[key] = c) });
+      stack.push({ value: child, role: childRole, pointer: at, depth: depth + 1, nested, put: (c) => (out[key] = c) });
     }
   }
   return result;
+}
+
+/** Whether a subschema changes the base URI: a `$id` (draft-04: `id`) that is not a plain-name fragment. */
+function setsBase(s: Record<string, unknown>, legacyId: boolean): boolean {
+  const id = Object.hasOwn(s, '$id') ? s.$id : legacyId && Object.hasOwn(s, 'id') ? s.id : undefined;
+  return typeof id === 'string' && !id.startsWith('#');
 }
 
 function roleOf(key: string, child: unknown): Role {
@@ -140,7 +152,7 @@ function checkLiteral(key: string, value: unknown, at: string, limits: Limits): 
 }
 
 function pushData(stack: Task[], value: object, pointer: string, depth: number): void {
-  for (const [key, child] of Object.entries(value)) stack.push({ value: child, role: 'data', pointer: childPointer(pointer, key), depth: depth + 1 });
+  for (const [key, child] of Object.entries(value)) stack.push({ value: child, role: 'data', pointer: childPointer(pointer, key), depth: depth + 1, nested: false });
 }
 
 /** Characters a value adds to its parent's JSON text, not counting its members. */

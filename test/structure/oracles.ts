@@ -17,6 +17,7 @@ import { registerSchema, setShouldValidateFormat, unregisterSchema, validate } f
 import '@hyperjump/json-schema/draft-07';
 import '@hyperjump/json-schema/draft-2019-09';
 import '@hyperjump/json-schema/draft-04';
+import '@hyperjump/json-schema/draft-06';
 import '@hyperjump/json-schema/formats';
 import { specVerdict } from './spec-table.js';
 
@@ -32,31 +33,79 @@ const ajv2020 = new Ajv2020(AJV_OPTIONS);
 const DIALECTS: [RegExp, string][] = [
   [/2020-12/, 'https://json-schema.org/draft/2020-12/schema'],
   [/2019-09/, 'https://json-schema.org/draft/2019-09/schema'],
-  [/draft-0[67]/, 'http://json-schema.org/draft-07/schema#'],
+  [/draft-07/, 'http://json-schema.org/draft-07/schema#'],
+  [/draft-06/, 'http://json-schema.org/draft-06/schema#'],
   [/draft-0[34]/, 'http://json-schema.org/draft-04/schema#'],
 ];
 
-/** A verdict function of one oracle; null where it cannot compile the schema. */
-export type Verdict = (instance: unknown) => boolean;
+/** A verdict function of one oracle: null where it cannot judge that instance. */
+export type Verdict = (instance: unknown) => boolean | null;
 
 function declared(schema: unknown): string {
   return typeof schema === 'object' && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
 }
 
-/** ajv's validator for `schema` in its declared draft (draft-07 when undeclared), or null. */
-export function ajvOracle(schema: unknown): Verdict | null {
-  const modern = /2019-09|2020-12/.test(declared(schema));
-  let fn: ValidateFunction;
+const SUBSCHEMA = new Set(['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'unevaluatedItems', 'unevaluatedProperties', 'allOf', 'anyOf', 'oneOf', 'prefixItems']);
+const SUBSCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas', 'dependencies']);
+
+/**
+ * Drops `$id`/`id` from every schema object (ajv 8 refuses draft-04's `id`; duplicated nested ids break both).
+ * Sound for the verdicts compared here: the decoder refuses any `$ref` below a nested `$id`, so no instance it
+ * accepts depends on one.
+ */
+function withoutIds(schema: unknown): void {
+  if (Array.isArray(schema)) return schema.forEach(withoutIds);
+  if (schema === null || typeof schema !== 'object') return;
+  const s = schema as Record<string, unknown>;
+  delete s.$id;
+  if (typeof s.id === 'string') delete s.id;
+  for (const [k, v] of Object.entries(s)) {
+    if (SUBSCHEMA.has(k)) withoutIds(v);
+    else if (SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object') Object.values(v).forEach(withoutIds);
+  }
+}
+
+function ajvCompile(schemaText: string, modern: boolean): ValidateFunction | null {
   try {
-    const copy = JSON.parse(JSON.stringify(schema)) as unknown;
-    if (typeof copy === 'object' && copy !== null) for (const k of ['$id', 'id', '$schema', '$async']) delete (copy as Record<string, unknown>)[k];
-    fn = (modern ? ajv2020 : ajv7).compile(copy as object);
+    const copy = JSON.parse(schemaText) as unknown;
+    withoutIds(copy);
+    if (typeof copy === 'object' && copy !== null) for (const k of ['$schema', '$async']) delete (copy as Record<string, unknown>)[k];
+    return (modern ? ajv2020 : ajv7).compile(copy as object);
   } catch {
     return null;
   }
+}
+
+const PROTO = '"__proto__"';
+/** Same length and character classes as `__proto__`, so length bounds and formats read it alike. */
+const STAND_IN = '"__protx__"';
+
+/**
+ * ajv's validator for `schema` in its declared draft (draft-07 when undeclared), or null. ajv reads a member named
+ * `__proto__` through the accessor, so such an instance is judged with that name renamed to a stand-in in schema and
+ * instance alike — sound only where no pattern or propertyNames can tell the two names apart; elsewhere ajv
+ * abstains (null) on it.
+ */
+export function ajvOracle(schema: unknown): Verdict | null {
+  const modern = /2019-09|2020-12/.test(declared(schema));
+  const text = JSON.stringify(schema);
+  const fn = ajvCompile(text, modern);
+  if (!fn) return null;
+  const renamable = !/pattern|propertyNames|__protx__/.test(text);
+  let renamed: ValidateFunction | null | undefined;
   return (v) => {
+    const instance = JSON.stringify(v);
+    let judge = fn;
+    let value = v;
+    if (instance.includes(PROTO)) {
+      if (!renamable || instance.includes(STAND_IN)) return null;
+      renamed ??= ajvCompile(text.replaceAll(PROTO, STAND_IN), modern);
+      if (!renamed) return null;
+      judge = renamed;
+      value = JSON.parse(instance.replaceAll(PROTO, STAND_IN));
+    }
     try {
-      return fn(v) === true;
+      return judge(value) === true;
     } catch {
       return false;
     }
@@ -71,7 +120,10 @@ export async function hyperjumpOracle(schema: unknown): Promise<Verdict | null> 
   const uri = `https://atelier.invalid/oracle/${++serial}`;
   try {
     const copy = JSON.parse(JSON.stringify(schema)) as unknown;
-    if (typeof copy === 'object' && copy !== null) for (const k of ['$id', 'id']) delete (copy as Record<string, unknown>)[k];
+    if (typeof copy === 'object' && copy !== null) {
+      withoutIds(copy);
+      if (!/2019|2020/.test(dialect)) refAtRoot(copy as Record<string, unknown>);
+    }
     registerSchema(copy as Parameters<typeof registerSchema>[0], uri, dialect);
     const fn = await validate(uri);
     return (v) => {
@@ -92,6 +144,21 @@ export async function hyperjumpOracle(schema: unknown): Promise<Verdict | null> 
   }
 }
 
+/** Keywords with a validation meaning in drafts 04–07 (ignored beside `$ref` there). */
+const LEGACY_VALIDATION = ['type', 'enum', 'const', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'format', 'maxItems', 'minItems', 'uniqueItems', 'items', 'additionalItems', 'contains', 'maxProperties', 'minProperties', 'required', 'properties', 'patternProperties', 'additionalProperties', 'propertyNames', 'dependencies', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else'];
+
+/**
+ * Drafts 04–07 ignore the keywords beside `$ref`; hyperjump also stops `#/definitions/…` from resolving when the
+ * root itself is a `$ref` object (the document has them; the JSON-pointer reading does not depend on keywords). The
+ * same meaning, in a form it resolves: the root's `$ref` moves into `allOf` and the ignored keywords go.
+ */
+function refAtRoot(root: Record<string, unknown>): void {
+  if (typeof root.$ref !== 'string') return;
+  for (const k of LEGACY_VALIDATION) delete root[k];
+  root.allOf = [{ $ref: root.$ref }];
+  delete root.$ref;
+}
+
 /** Both oracles for one schema. */
 export interface Oracles {
   ajv: Verdict | null;
@@ -104,17 +171,17 @@ export async function oraclesFor(schema: unknown): Promise<Oracles> {
 }
 
 /**
- * The agreed verdict on `instance`: both oracles when they agree (one alone when the other cannot compile the
- * schema), the spec table where they disagree; throws when they disagree on a case the table does not hold.
- * null when neither oracle can compile the schema.
+ * The agreed verdict on `instance`: both oracles when they agree, the spec table where they disagree or where one
+ * of them cannot judge; throws when the table does not hold such a case. null when neither oracle compiles it.
  */
 export function agreed(oracles: Oracles, schema: unknown, instance: unknown): boolean | null {
+  if (!oracles.ajv && !oracles.hyperjump) return null;
   const a = oracles.ajv?.(instance) ?? null;
   const h = oracles.hyperjump?.(instance) ?? null;
-  if (a === null || h === null || a === h) return a ?? h;
+  if (a !== null && a === h) return a;
   const decided = specVerdict(schema, instance);
   if (decided === undefined) {
-    throw new Error(`ajv (${a}) and hyperjump (${h}) disagree on ${JSON.stringify(instance)} under ${JSON.stringify(schema)}: add the case to spec-table.ts`);
+    throw new Error(`ajv (${a}) and hyperjump (${h}) disagree on ${JSON.stringify(instance).slice(0, 300)} under ${JSON.stringify(schema).slice(0, 600)}: add the case to spec-table.ts`);
   }
   return decided;
 }

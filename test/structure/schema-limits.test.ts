@@ -66,6 +66,11 @@ describe('keyword values are checked against the meta-schema', () => {
     });
   }
 
+  it('a $ref below a nested $id is refused: it resolves against that $id, not the document', () => {
+    const e = refusal({ $defs: { b: { type: 'string' } }, properties: { a: { $id: 'https://example.com/a', $defs: { b: { type: 'integer' } }, $ref: '#/$defs/b' } } });
+    assert.deepEqual([e.keyword, e.pointer], ['$ref', '/properties/a']);
+  });
+
   it('draft-04 boolean exclusive bounds and draft-07 tuples are still read in their own drafts', () => {
     assert.doesNotThrow(() => compileJsonSchema({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'number', minimum: 1, exclusiveMinimum: true }));
     assert.doesNotThrow(() => compileJsonSchema({ $schema: 'http://json-schema.org/draft-07/schema#', items: [{ type: 'integer' }], additionalItems: false }));
