@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { completeChat } from '../chat/index.js';
+import { imageLimitsFromConfig } from '../server/index.js';
 import { withContext, writers, type CliDeps } from './context.js';
 import { chatPoolOf, imagePart } from './run.js';
 
@@ -23,6 +24,7 @@ export function registerChat(program: Command, deps: CliDeps): void {
         const pool = chatPoolOf(deps, context);
         try {
           const model = await pool.get(context.registry.require(modelName));
+          const imageLimits = imageLimitsFromConfig(context.config);
           // Created only now: lines read before the loop starts iterating would be lost.
           const rl = createInterface({ input: process.stdin, terminal: false });
           const history: object[] = flags.system ? [{ role: 'system', content: flags.system }] : [];
@@ -56,6 +58,7 @@ export function registerChat(program: Command, deps: CliDeps): void {
             history.push({ role: 'user', content });
             try {
               const completion = await completeChat(model, { model: modelName, messages: history, max_completion_tokens: Number(flags.maxTokens) }, {
+                imageLimits,
                 onEvent: (_c, e) => {
                   if (e.type === 'content') out(e.text);
                 },

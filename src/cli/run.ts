@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { completeChat } from '../chat/index.js';
+import { imageLimitsFromConfig } from '../server/index.js';
 import { withContext, writers, type AppContext, type CliDeps } from './context.js';
 import type { ChatModelPool } from '../chat/index.js';
 
@@ -71,6 +72,7 @@ export function registerRun(program: Command, deps: CliDeps): void {
         try {
           const model = await pool.get(context.registry.require(modelName));
           const completion = await completeChat(model, body, {
+            imageLimits: imageLimitsFromConfig(context.config),
             onEvent: (_choice, event) => {
               if (!flags.json && event.type === 'content') out(event.text);
             },
