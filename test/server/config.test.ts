@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/server/index.js';
+import { ConfigError, imageLimitsFromConfig, loadConfig } from '../../src/server/index.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'atelier-config-'));
@@ -21,8 +21,24 @@ test('defaults are documented values', (t) => {
   assert.deepEqual(config, {
     host: '127.0.0.1', port: 8080, home, apiKeys: [], models: [], threads: 0,
     contextSize: 4096, modelContextSizes: {}, kvCacheType: 'F16', logLevel: 'info', bodyLimit: 100 * 1024 * 1024,
-    allowedHosts: [], allowedOrigins: [], publicUrl: '',
+    allowedHosts: [], allowedOrigins: [], publicUrl: '', python: true,
+    imageFetch: 'public', imageFetchAllow: [], imageFetchTimeoutMs: 10_000, imageMaxBytes: 20 * 1024 * 1024,
+    imageMaxRequestBytes: 50 * 1024 * 1024, imageMaxCount: 8, imageMaxSide: 8192, imageMaxPixels: 16_777_216, imageAllowVector: false,
   });
+});
+
+test('image fetch policy and limits come from the environment; a bad allow-list entry stops the server at start', (t) => {
+  const home = tempDir(t);
+  const env = { ATELIER_HOME: home, ATELIER_IMAGE_FETCH: 'allow-list', ATELIER_IMAGE_FETCH_ALLOW: 'images.internal, 10.2.0.0/16', ATELIER_IMAGE_ALLOW_VECTOR: 'true', ATELIER_IMAGE_MAX_COUNT: '2' };
+  const config = loadConfig({ env });
+  assert.deepEqual([config.imageFetch, config.imageFetchAllow, config.imageAllowVector, config.imageMaxCount], ['allow-list', ['images.internal', '10.2.0.0/16'], true, 2]);
+  const limits = imageLimitsFromConfig(config);
+  assert.equal(limits.fetch?.addresses.allowsAddress('10.2.3.4', 'a.example'), true);
+  assert.equal(limits.fetch?.addresses.allowsAddress('8.8.8.8', '8.8.8.8'), false, 'allow-list mode: public addresses too are refused');
+  assert.equal(imageLimitsFromConfig(loadConfig({ env: { ...env, ATELIER_IMAGE_FETCH: 'off' } })).fetch, null);
+  assert.throws(() => loadConfig({ env: { ...env, ATELIER_IMAGE_ALLOW_VECTOR: 'yes' } }), /ATELIER_IMAGE_ALLOW_VECTOR.*must be boolean/);
+  assert.throws(() => loadConfig({ env: { ...env, ATELIER_IMAGE_FETCH: 'all' } }), /'imageFetch' must be equal to one of the allowed values/);
+  assert.throws(() => imageLimitsFromConfig(loadConfig({ env: { ...env, ATELIER_IMAGE_FETCH_ALLOW: 'http://x/' } })), /allow-list entry 'http:\/\/x\/'/);
 });
 
 test('per-model context sizes and the KV cache type come from the file or the environment', (t) => {
