@@ -170,7 +170,7 @@ export class OnnxModel implements EngineModel {
     if (hit) inputs = { ...inputs, ...hit.inputs };
     setCached(hit?.reused ?? 0);
     // Tokens whose keys/values `inputs.past_key_values` holds, and those the next forward pass feeds.
-    let inCache = prompt.slice(0, hit?.reused ?? 0);
+    const inCache = prompt.slice(0, hit?.reused ?? 0);
     let feeding = prompt.slice(inCache.length);
     const config = model._prepare_generation_config(null, {});
     const sampler = new Sampler(request.sampling);
