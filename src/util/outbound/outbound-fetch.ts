@@ -5,7 +5,7 @@
  * could answer differently). Redirects are followed by hand, each re-checked, at most `maxRedirects`; only http and
  * https; the body is capped by counting the bytes really received; the whole exchange and each silence are timed.
  */
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -67,13 +67,13 @@ function checkUrl(raw: string, base: URL | undefined, policy: AddressPolicy): UR
 
 /** A DNS lookup that refuses a host when any address it resolves to is refused, and returns only checked addresses. */
 function guardedLookup(policy: AddressPolicy): LookupFunction {
-  return (hostname: string, options: LookupOptions, callback: (...args: never[]) => void) => {
-    const done = callback as unknown as (error: Error | null, address?: string | LookupAddress[], family?: number) => void;
+  return (hostname, options, done) => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return done(error);
+      if (error) return done(error, []);
       const denied = addresses.find((a) => !policy.allowsAddress(a.address, hostname));
       if (denied || addresses.length === 0) {
-        return done(new OutboundError('address', `${hostname} resolves to ${denied?.address ?? 'nothing'}, which is not allowed`));
+        const refusal = new OutboundError('address', `${hostname} resolves to ${denied?.address ?? 'nothing'}, which is not allowed`);
+        return done(refusal as NodeJS.ErrnoException, []);
       }
       if (options.all) return done(null, addresses);
       const first = addresses[0] as LookupAddress;
