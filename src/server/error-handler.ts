@@ -73,7 +73,7 @@ class RouteTable {
 
   /** Methods that have a route matching `path`. */
   methodsFor(path: string): string[] {
-    return [...new Set(this.routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
+    return [...new Set(this.routes.filter((route) => route.pattern.test(path)).map((route) => route.method))].sort();
   }
 }
 

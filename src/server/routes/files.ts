@@ -2,9 +2,12 @@ import fastifyMultipart from '@fastify/multipart';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyRequest } from 'fastify';
 import {
+  fileDeletedToWire,
   filePurposes,
+  fileToWire,
   InvalidRequestError,
   NotFoundError,
+  pageOf,
   parseCursorParams,
   PayloadTooLargeError,
   type CursorPageWire,
@@ -19,21 +22,6 @@ import type { RoutePlugin } from '../create-server.js';
 export interface FilesRoutesOptions {
   /** Largest accepted upload in bytes; default 512 MiB (OpenAI's limit; a zip of photos is far smaller). */
   maxFileBytes?: number;
-}
-
-/** The `file` object of a stored file. */
-export function fileToWire(file: FileRecord): FileObjectWire {
-  return {
-    id: file.id,
-    object: 'file',
-    bytes: file.bytes,
-    created_at: file.createdAt,
-    filename: file.filename,
-    purpose: file.purpose,
-    status: file.status as FileObjectWire['status'],
-    status_details: null,
-    expires_at: null,
-  };
 }
 
 /**
@@ -56,6 +44,9 @@ function requireFile(store: Store, id: string): FileRecord {
   return file;
 }
 
+// Fields an upload may carry (`purpose` and a few a client library adds): a bound on parsing work.
+const maxFields = 10;
+
 /** An upload's blob, held until its row is inserted or it is dropped. */
 interface Upload {
   blob: BlobRef;
@@ -68,6 +59,10 @@ function uploadError(error: unknown, maxBytes: number): Error {
   if (error instanceof PayloadTooLargeError || error instanceof InvalidRequestError) return error;
   const code = (error as { code?: string }).code;
   if (code === 'FST_REQ_FILE_TOO_LARGE') return new PayloadTooLargeError(`File exceeds the limit of ${maxBytes} bytes.`);
+  if (code === 'FST_FILES_LIMIT') return new InvalidRequestError('An upload holds exactly one file part, `file`.', { param: 'file' });
+  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+    return new InvalidRequestError(`An upload holds at most ${maxFields} fields besides \`file\`.`, { param: null });
+  }
   return new InvalidRequestError(`Could not read the upload: ${(error as Error).message}`, { param: 'file' });
 }
 
@@ -84,7 +79,7 @@ async function readUpload(request: FastifyRequest, store: Store, maxBytes: numbe
   let purpose: string | null = null;
   let seenFile = false;
   try {
-    for await (const part of request.parts({ limits: { fileSize: maxBytes, files: 1, fields: 10 } })) {
+    for await (const part of request.parts({ limits: { fileSize: maxBytes, files: 1, fields: maxFields } })) {
       if (part.type === 'field') {
         if (part.fieldname === 'purpose') purpose = String(part.value);
       } else if (part.fieldname === 'file' && !seenFile) {
@@ -151,18 +146,7 @@ function listFiles(store: Store, query: Record<string, unknown>): CursorPageWire
   const purpose = typeof query.purpose === 'string' && query.purpose !== '' ? query.purpose : undefined;
   const all = store.files.list({ purpose });
   if (order === 'asc') all.reverse();
-  const start = after === null ? 0 : all.findIndex((file) => file.id === after) + 1;
-  if (after !== null && start === 0) {
-    throw new InvalidRequestError(`No such File object: ${after}`, { param: 'after' });
-  }
-  const data = all.slice(start, start + limit).map(fileToWire);
-  return {
-    object: 'list',
-    data,
-    has_more: start + limit < all.length,
-    first_id: data[0]?.id ?? null,
-    last_id: data[data.length - 1]?.id ?? null,
-  };
+  return pageOf(all, { after, limit }, 'File', fileToWire);
 }
 
 /**
@@ -189,7 +173,7 @@ export function filesRoutes(options: FilesRoutesOptions = {}): RoutePlugin {
       const file = requireFile(store, request.params.id);
       store.files.delete(file.id);
       dropUnreferenced(store, file.sha256);
-      return { id: file.id, object: 'file', deleted: true };
+      return fileDeletedToWire(file.id);
     });
     app.get<{ Params: { id: string } }>('/v1/files/:id/content', async (request, reply) => {
       const file = requireFile(store, request.params.id);
