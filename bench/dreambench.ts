@@ -31,9 +31,9 @@ interface ManifestRow { model: string; subject: string; kind: string; prompt: st
  *  fine-tunes at 2e-4 overfitted to the four training backgrounds (prompt fidelity 0.425 vs the base's 0.662 in the
  *  first full run); 1e-4 keeps the subject (same fidelity) and the prompt (0.612). */
 const variants: Record<string, DreamboothHyperparameters> = {
-  dreambooth: { mode: 'full', prior_preservation: true, learning_rate: 1e-4 },
-  dreambooth_no_prior: { mode: 'full', prior_preservation: false, learning_rate: 1e-4 },
-  lora: { mode: 'lora', prior_preservation: true, learning_rate: 2e-3, lora_rank: 8 },
+  dreambooth: { mode: 'full', priorPreservation: true, learningRate: 1e-4 },
+  dreambooth_no_prior: { mode: 'full', priorPreservation: false, learningRate: 1e-4 },
+  lora: { mode: 'lora', priorPreservation: true, learningRate: 2e-3, loraRank: 8 },
 };
 /** Per scale: optimiser steps, class images, seeds per subject prompt and per class prompt. */
 const scales = {
@@ -65,9 +65,9 @@ async function train(subject: Subject, variant: string, prepared: Prepared, out:
   const root = join(out, 'runs', subject.name, variant);
   rmSync(root, { recursive: true, force: true });
   const hp: DreamboothHyperparameters = {
-    ...variants[variant], class_name: subject.cls, instance_prompt: subject.instance_prompt,
-    class_prompt: subject.class_prompt, n_steps: scales[scale].steps, batch_size: 2,
-    num_class_images: scales[scale].classImages, checkpoint_every: scales[scale].steps,
+    ...variants[variant], className: subject.cls, instancePrompt: subject.instance_prompt,
+    classPrompt: subject.class_prompt, nSteps: scales[scale].steps, batchSize: 2,
+    numClassImages: scales[scale].classImages, checkpointEvery: scales[scale].steps,
   };
   const config = buildDreamboothConfig({
     basePath: prepared.base_model, hyperparameters: hp, seed: 0,

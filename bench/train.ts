@@ -66,7 +66,7 @@ async function measure(label: string, base: string, work: string, steps: number,
     checkpointDir: join(root, 'checkpoints'),
     classImageCache: join(work, 'class-cache'),
   };
-  const config = buildDreamboothConfig({ basePath: base, hyperparameters: { class_name: 'dog', n_steps: steps }, seed: 0, paths, overrides: extra });
+  const config = buildDreamboothConfig({ basePath: base, hyperparameters: { className: 'dog', nSteps: steps }, seed: 0, paths, overrides: extra });
   let rate: number | null = null;
   let peakRss: number | null = null;
   const started = performance.now();

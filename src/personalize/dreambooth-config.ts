@@ -66,8 +66,8 @@ function prune(config: WorkerConfig): WorkerConfig {
 /** The prompts of a job: given ones win, else `a photo of <identifier> <class>` / `a photo of <class>`. */
 export function dreamboothPrompts(hp: DreamboothHyperparameters): { instance: string; class: string | undefined } {
   const identifier = hp.identifier ?? defaultIdentifier;
-  const instance = hp.instance_prompt ?? `a photo of ${identifier} ${hp.class_name ?? ''}`.trim();
-  const classPrompt = hp.class_prompt ?? (hp.class_name ? `a photo of ${hp.class_name}` : undefined);
+  const instance = hp.instancePrompt ?? `a photo of ${identifier} ${hp.className ?? ''}`.trim();
+  const classPrompt = hp.classPrompt ?? (hp.className ? `a photo of ${hp.className}` : undefined);
   return { instance, class: classPrompt };
 }
 
@@ -92,19 +92,19 @@ export function buildDreamboothConfig(input: DreamboothConfigInput): WorkerConfi
       resolution: hp.resolution,
     },
     prior: {
-      enabled: hp.prior_preservation ?? (prompts.class === undefined ? false : undefined),
-      loss_weight: hp.prior_loss_weight,
-      num_class_images: hp.num_class_images,
+      enabled: hp.priorPreservation ?? (prompts.class === undefined ? false : undefined),
+      loss_weight: hp.priorLossWeight,
+      num_class_images: hp.numClassImages,
     },
-    lora: { rank: hp.lora_rank, alpha: hp.lora_rank },
+    lora: { rank: hp.loraRank, alpha: hp.loraRank },
     train: {
-      max_steps: hp.n_steps,
-      lr: hp.learning_rate,
-      batch_size: typeof hp.batch_size === 'number' ? hp.batch_size : undefined,
-      train_text_encoder: hp.train_text_encoder,
+      max_steps: hp.nSteps,
+      lr: hp.learningRate,
+      batch_size: typeof hp.batchSize === 'number' ? hp.batchSize : undefined,
+      train_text_encoder: hp.trainTextEncoder,
       seed: input.seed,
     },
-    checkpoint: { every_n_steps: hp.checkpoint_every },
+    checkpoint: { every_n_steps: hp.checkpointEvery },
   });
   const owned: WorkerConfig = {
     model: { base: input.basePath },

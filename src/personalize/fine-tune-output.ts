@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:f
 import { basename, join } from 'node:path';
 import type { JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
-import { jobParams, jobPaths, requireBaseModel } from './job-request.js';
+import { dreamboothJob, jobPaths, requireBaseModel } from './job-request.js';
 import type { ResultEvent } from '../worker/index.js';
 
 /** The part of the model registry a finished job needs (`ModelRegistry` from src/models satisfies it). */
@@ -91,10 +91,10 @@ export function fineTunedModelName(base: string, suffix: string | null, jobId: s
 export function installJobOutput(store: Store, installer: ModelInstaller, job: JobRecord, result: ResultEvent): ModelRecord {
   return installFineTuneOutput(store, installer, {
     jobId: job.id,
-    name: fineTunedModelName(job.model, jobParams(job).suffix, job.id),
+    name: fineTunedModelName(job.model, dreamboothJob(job).params.suffix, job.id),
     base: requireBaseModel(store, job.model),
     path: result.path ?? join(jobPaths(store, job.id).outputDir, 'model'),
-    mode: result.mode ?? String(job.hyperparameters.mode ?? 'lora'),
+    mode: result.mode ?? dreamboothJob(job).hyperparameters.mode ?? 'lora',
     step: result.step,
   });
 }

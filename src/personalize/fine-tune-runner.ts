@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
+import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreate } from '../protocol/index.js';
 import type { JobRecord, JobStatus, Store } from '../store/index.js';
 import type { WorkerClientOptions, WorkerEvent } from '../worker/index.js';
 import { WorkerConfigSchema } from './config-schema.js';
@@ -89,7 +89,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
    * requests, including a raw `config` or `fileConfig` (CLI `--config`, layered under the hyperparameters) that
    * breaks the worker's schema.
    */
-  async create(request: FineTuningJobCreateBody, fileConfig: WorkerConfig | null = null): Promise<JobRecord> {
+  async create(request: FineTuningJobCreate, fileConfig: WorkerConfig | null = null): Promise<JobRecord> {
     if (this.closed) throw new Error('the fine-tuning runner is closed');
     const prepared = await prepareJob(this.store, request, fileConfig);
     await checkJobConfig(this.store, this.schema, prepared);

@@ -1,7 +1,7 @@
 // Public face of src/personalize: DreamBooth jobs, their configs, progress and results (the worker is src/worker).
 export { FineTuneRunner, type FineTuneRunnerEvents, type FineTuneRunnerOptions } from './fine-tune-runner.js';
 export { fineTunedModelName, installFineTuneOutput, installJobOutput, type ModelInstaller } from './fine-tune-output.js';
-export { fineTuningKind, jobPaths, type DreamboothJobParams } from './job-request.js';
+export { dreamboothJob, fineTuningKind, jobPaths, type DreamboothJob } from './job-request.js';
 export type { LiveProgress } from './job-recorder.js';
 export { canTransition, isTerminal } from './job-state.js';
 export { buildDreamboothConfig, dreamboothPrompts, mergeConfig, type JobPaths, type WorkerConfig } from './dreambooth-config.js';

@@ -1,3 +1,4 @@
+import type { FineTuningEventData } from '../protocol/index.js';
 import type { EventRecord, Store } from '../store/index.js';
 import type { WorkerEvent } from '../worker/index.js';
 
@@ -43,7 +44,7 @@ export class JobRecorder {
   }
 
   /** Appends a human event. */
-  message(message: string, level: EventRecord['level'] = 'info', data: Record<string, unknown> | null = null): void {
+  message(message: string, level: EventRecord['level'] = 'info', data: FineTuningEventData | null = null): void {
     this.store.events.append({ jobId: this.jobId, level, type: 'message', message, data });
   }
 
@@ -60,9 +61,10 @@ export class JobRecorder {
         if (event.level !== 'debug') this.message(event.message, levelOf[event.level]);
         return;
       case 'checkpoint': {
+        // Keys as `FineTuningCheckpointSource.metrics` names them: step, trainLoss.
         const metrics: Record<string, number> = { step: event.step };
         const loss = event.loss ?? this.live.loss;
-        if (loss !== null) metrics.train_loss = loss;
+        if (loss !== null) metrics.trainLoss = loss;
         this.store.checkpoints.add({ jobId: this.jobId, step: event.step, path: event.path, metrics });
         this.live.lastCheckpointStep = event.step;
         this.message(`Checkpoint saved at step ${event.step}`, 'info', { step: event.step, path: event.path });
@@ -80,7 +82,7 @@ export class JobRecorder {
         this.message(`Class images ready: ${event.count} (${how})`, 'info', {
           count: event.count,
           generated: event.generated,
-          cache_hit: event.cacheHit,
+          cacheHit: event.cacheHit,
         });
         return;
       }
@@ -109,9 +111,10 @@ export class JobRecorder {
     const loss = values.loss ?? values.train_loss;
     if (loss !== undefined) this.live.loss = loss;
     const total = this.live.total;
-    const data: Record<string, unknown> = { step, ...values };
-    if (total > 0) data.total_steps = total;
-    if (loss !== undefined) data.train_loss = loss;
+    // The worker's metrics keep their own names; protocol flattens them beside step, total_steps and train_loss.
+    const data: FineTuningEventData = { step, metrics: { ...values } };
+    if (total > 0) data.totalSteps = total;
+    if (loss !== undefined) data.trainLoss = loss;
     const parts = Object.entries(values).map(([name, value]) => `${name}=${Number(value.toPrecision(5))}`);
     const where = total > 0 ? `${step}/${total}` : `${step}`;
     this.store.events.append({

@@ -1,7 +1,15 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, InvalidRequestError, ModelNotFoundError, type FineTuningJobCreateBody } from '../protocol/index.js';
+import {
+  ApiError,
+  InvalidRequestError,
+  ModelNotFoundError,
+  type DreamboothHyperparameters,
+  type DreamboothJobParams,
+  type FineTuningJobCreate,
+  type FineTuningJobSource,
+} from '../protocol/index.js';
 import type { JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
 import type { WorkerConfigSchema } from './config-schema.js';
@@ -11,17 +19,16 @@ import { readSubjectImages, type SubjectImage } from './subject-images.js';
 /** The `kind` of fine-tuning rows in the shared `jobs` table. */
 export const fineTuningKind = 'fine_tuning';
 
-/** What a DreamBooth job keeps in `jobs.params` (snake_case: it mirrors the request). */
-export interface DreamboothJobParams {
-  training_file: string;
-  instance_files: string[];
-  seed: number;
-  suffix: string | null;
-  metadata: Record<string, string> | null;
-  /** Raw worker-config overrides from the request. */
-  config: WorkerConfig | null;
-  /** A config file's contents (CLI `--config`), kept so a resumed job trains with the same settings. */
-  file_config: WorkerConfig | null;
+/**
+ * A stored fine-tuning job with its typed JSON columns: `hyperparameters` and `params` (`DreamboothJobParams`) as
+ * protocol parsed them, camelCase (migration 2 converted rows written before that).
+ */
+export type DreamboothJob = Omit<JobRecord, 'hyperparameters' | 'params'> &
+  FineTuningJobSource & { params: DreamboothJobParams };
+
+/** A `jobs` row of kind `fine_tuning`, typed. */
+export function dreamboothJob(job: JobRecord): DreamboothJob {
+  return job as unknown as DreamboothJob;
 }
 
 /** A validated request, ready to be inserted: the row, and the photos read from the uploaded files. */
@@ -29,7 +36,7 @@ export interface PreparedJob {
   id: string;
   base: ModelRecord;
   params: DreamboothJobParams;
-  hyperparameters: Record<string, unknown>;
+  hyperparameters: DreamboothHyperparameters;
   images: SubjectImage[];
 }
 
@@ -65,40 +72,39 @@ export function requireBaseModel(store: Store, name: string): ModelRecord {
  */
 export async function prepareJob(
   store: Store,
-  request: FineTuningJobCreateBody,
+  request: FineTuningJobCreate,
   fileConfig: WorkerConfig | null = null,
 ): Promise<PreparedJob> {
   const base = requireBaseModel(store, request.model);
-  const extra = request.method?.dreambooth.instance_files ?? [];
-  const images = await readSubjectImages(store, subjectSources({ training_file: request.training_file, instance_files: extra }));
+  const images = await readSubjectImages(store, subjectSources(request));
   return {
     id: newId('ftjob'),
     base,
     images,
-    hyperparameters: { ...(request.method?.dreambooth.hyperparameters ?? {}) },
+    hyperparameters: { ...request.hyperparameters },
     params: {
-      training_file: request.training_file,
-      instance_files: extra,
+      trainingFile: request.trainingFile,
+      instanceFiles: request.instanceFiles,
       seed: request.seed ?? randomInt(0, 2 ** 31 - 1),
-      suffix: request.suffix ?? null,
-      metadata: request.metadata ?? null,
-      config: request.method?.dreambooth.config ?? null,
-      file_config: fileConfig,
+      suffix: request.suffix,
+      metadata: request.metadata,
+      config: request.config,
+      fileConfig,
     },
   };
 }
 
 /** The uploaded files holding a job's photos, each with the request field that named it (for error `param`s). */
-export function subjectSources(params: Pick<DreamboothJobParams, 'training_file' | 'instance_files'>) {
+export function subjectSources(params: Pick<DreamboothJobParams, 'trainingFile' | 'instanceFiles'>) {
   return [
-    { id: params.training_file, param: 'training_file' },
-    ...params.instance_files.map((id, i) => ({ id, param: `method.dreambooth.instance_files[${i}]` })),
+    { id: params.trainingFile, param: 'training_file' },
+    ...params.instanceFiles.map((id, i) => ({ id, param: `method.dreambooth.instance_files[${i}]` })),
   ];
 }
 
 /** The params of a stored job, typed. */
 export function jobParams(job: JobRecord): DreamboothJobParams {
-  return job.params as unknown as DreamboothJobParams;
+  return dreamboothJob(job).params;
 }
 
 /**
@@ -106,15 +112,15 @@ export function jobParams(job: JobRecord): DreamboothJobParams {
  * message), its folders (created), and the step count for progress. Rebuilt identically on every resume.
  */
 export function jobWorkerConfig(store: Store, job: JobRecord): { config: WorkerConfig; paths: JobPaths; maxSteps: number } {
-  const params = jobParams(job);
+  const { params, hyperparameters } = dreamboothJob(job);
   const paths = jobPaths(store, job.id);
   mkdirSync(paths.outputDir, { recursive: true });
   const config = buildDreamboothConfig({
     basePath: requireBaseModel(store, job.model).path,
-    hyperparameters: job.hyperparameters,
+    hyperparameters,
     seed: params.seed,
     paths,
-    fileConfig: params.file_config ?? undefined,
+    fileConfig: params.fileConfig ?? undefined,
     overrides: params.config ?? undefined,
   });
   const maxSteps = (config.train as { max_steps?: unknown } | undefined)?.max_steps;
@@ -127,13 +133,13 @@ export function jobWorkerConfig(store: Store, job: JobRecord): { config: WorkerC
  * (hyperparameters map onto valid keys). When no worker can start, the check is left to the worker.
  */
 export async function checkJobConfig(store: Store, schema: WorkerConfigSchema, prepared: PreparedJob): Promise<void> {
-  if (prepared.params.config === null && prepared.params.file_config === null) return;
+  if (prepared.params.config === null && prepared.params.fileConfig === null) return;
   const config = buildDreamboothConfig({
     basePath: prepared.base.path,
     hyperparameters: prepared.hyperparameters,
     seed: prepared.params.seed,
     paths: jobPaths(store, prepared.id),
-    fileConfig: prepared.params.file_config ?? undefined,
+    fileConfig: prepared.params.fileConfig ?? undefined,
     overrides: prepared.params.config ?? undefined,
   });
   await schema.check(config, 'method.dreambooth.config').catch((error: unknown) => {

@@ -27,3 +27,36 @@ export interface FileDeletedWire {
   object: 'file';
   deleted: boolean;
 }
+
+/** What the `file` object shows of a stored upload. */
+export interface FileView {
+  id: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** Unix seconds. */
+  createdAt: number;
+  filename: string;
+  purpose: string;
+  /** `uploaded`, `processed` or `error`. */
+  status: string;
+}
+
+/** The `file` object. */
+export function fileToWire(file: FileView): FileObjectWire {
+  return {
+    id: file.id,
+    object: 'file',
+    bytes: file.bytes,
+    created_at: file.createdAt,
+    filename: file.filename,
+    purpose: file.purpose,
+    status: file.status === 'uploaded' || file.status === 'error' ? file.status : 'processed',
+    status_details: null,
+    expires_at: null,
+  };
+}
+
+/** The answer to deleting file `id`. */
+export function fileDeletedToWire(id: string): FileDeletedWire {
+  return { id, object: 'file', deleted: true };
+}

@@ -1,11 +1,10 @@
+/**
+ * Validation of `POST /v1/fine_tuning/jobs` bodies: the wire's snake_case in, atelier's `FineTuningJobCreate` out.
+ */
 import { InvalidRequestError } from './errors.js';
-import {
-  dreamboothModes,
-  dreamboothPresets,
-  type DreamboothHyperparameters,
-  type DreamboothMethod,
-  type FineTuningJobCreateBody,
-} from './fine-tuning.js';
+import type { DreamboothHyperparameters, FineTuningJobCreate } from './fine-tuning-job.js';
+import { hyperparametersFromWire, hyperparameterWireNames } from './fine-tuning-wire.js';
+import { dreamboothModes, dreamboothPresets, type DreamboothHyperparametersWire } from './fine-tuning.js';
 
 type Json = Record<string, unknown>;
 
@@ -59,11 +58,7 @@ function optionalBoolean(object: Json, key: string, prefix: string): boolean | u
   return value;
 }
 
-const hyperparameterKeys = [
-  'class_name', 'identifier', 'instance_prompt', 'class_prompt', 'preset', 'mode', 'n_steps', 'learning_rate',
-  'batch_size', 'resolution', 'prior_preservation', 'prior_loss_weight', 'num_class_images', 'lora_rank',
-  'checkpoint_every', 'train_text_encoder',
-] as const;
+const hyperparameterKeys: readonly string[] = Object.values(hyperparameterWireNames);
 
 function parseHyperparameters(raw: unknown): DreamboothHyperparameters {
   const p = 'method.dreambooth.hyperparameters.';
@@ -73,7 +68,7 @@ function parseHyperparameters(raw: unknown): DreamboothHyperparameters {
   const identifier = optionalString(raw, 'identifier', p, 64);
   if (identifier !== undefined && /\s/.test(identifier)) fail(`${p}identifier`, 'The identifier must be one word.');
   const batch = raw.batch_size === 'auto' ? 'auto' : optionalNumber(raw, 'batch_size', p, 1, 64, true);
-  const hp: DreamboothHyperparameters = {
+  const hp: DreamboothHyperparametersWire = {
     class_name: optionalString(raw, 'class_name', p, 200),
     identifier,
     instance_prompt: optionalString(raw, 'instance_prompt', p),
@@ -99,10 +94,12 @@ function parseHyperparameters(raw: unknown): DreamboothHyperparameters {
   if (hp.class_name === undefined && !hasPrompts) {
     fail(`${p}class_name`, "DreamBooth needs the subject's class: set 'class_name' (e.g. 'dog') or both prompts.");
   }
-  return Object.fromEntries(Object.entries(hp).filter(([, v]) => v !== undefined)) as DreamboothHyperparameters;
+  return hyperparametersFromWire(hp);
 }
 
-function parseMethod(raw: unknown): DreamboothMethod {
+type ParsedMethod = Pick<FineTuningJobCreate, 'hyperparameters' | 'instanceFiles' | 'config'>;
+
+function parseMethod(raw: unknown): ParsedMethod {
   if (!isObject(raw)) fail('method', "'method' must be an object with type 'dreambooth'.");
   rejectUnknown(raw, ['type', 'dreambooth'], 'method.');
   if (raw.type !== 'dreambooth') {
@@ -116,10 +113,11 @@ function parseMethod(raw: unknown): DreamboothMethod {
     fail('method.dreambooth.instance_files', "'instance_files' must be a list of at most 200 file ids.");
   }
   if (db.config !== undefined && !isObject(db.config)) fail('method.dreambooth.config', "'config' must be an object.");
-  const dreambooth: DreamboothMethod['dreambooth'] = { hyperparameters: parseHyperparameters(db.hyperparameters) };
-  if (files !== undefined) dreambooth.instance_files = files as string[];
-  if (db.config !== undefined) dreambooth.config = db.config as Json;
-  return { type: 'dreambooth', dreambooth };
+  return {
+    hyperparameters: parseHyperparameters(db.hyperparameters),
+    instanceFiles: (files as string[] | undefined) ?? [],
+    config: (db.config as Json | undefined) ?? null,
+  };
 }
 
 function parseMetadata(raw: unknown): Record<string, string> | null {
@@ -137,7 +135,7 @@ function parseMetadata(raw: unknown): Record<string, string> | null {
  * top level (OpenAI's deprecated spelling) is refused so nobody believes it took effect. Throws InvalidRequestError
  * naming the offending field.
  */
-export function parseFineTuningJobCreate(body: unknown): FineTuningJobCreateBody {
+export function parseFineTuningJobCreate(body: unknown): FineTuningJobCreate {
   if (!isObject(body)) fail('body', 'The request body must be a JSON object.');
   const allowed = ['model', 'training_file', 'method', 'seed', 'suffix', 'validation_file', 'metadata', 'integrations'];
   rejectUnknown(body, allowed, '');
@@ -158,29 +156,10 @@ export function parseFineTuningJobCreate(body: unknown): FineTuningJobCreateBody
   }
   return {
     model,
-    training_file: trainingFile,
-    method: parseMethod(body.method),
+    trainingFile,
+    ...parseMethod(body.method),
     seed: optionalNumber(body, 'seed', '', 0, 2 ** 31 - 1, true) ?? null,
     suffix: suffix ?? null,
-    validation_file: null,
     metadata: parseMetadata(body.metadata),
   };
-}
-
-/** Cursor pagination query: `after` (an id from the previous page) and `limit` (1–`maxLimit`). */
-export interface CursorParams {
-  after: string | null;
-  limit: number;
-}
-
-/** Parses `?after=&limit=` as OpenAI list endpoints take them (jobs and events: default 20, at most 100). */
-export function parseCursorParams(query: unknown, defaultLimit = 20, maxLimit = 100): CursorParams {
-  const q = isObject(query) ? query : {};
-  const after = typeof q.after === 'string' && q.after !== '' ? q.after : null;
-  if (q.limit === undefined || q.limit === '') return { after, limit: defaultLimit };
-  const limit = Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
-    fail('limit', `'limit' must be an integer between 1 and ${maxLimit}; got ${JSON.stringify(q.limit)}.`);
-  }
-  return { after, limit };
 }

@@ -1,6 +1,7 @@
 /**
  * Wire shapes of `/v1/fine_tuning/jobs` (OpenAI's `fine_tuning.job`, `.event`, `.checkpoint` objects, see openai-node
- * `resources/fine-tuning`) extended with a `dreambooth` method. snake_case lives here only.
+ * `resources/fine-tuning`) extended with a `dreambooth` method. snake_case lives here only: requests are parsed into
+ * the camelCase types of `fine-tuning-job.ts`, and those are rendered back by `fine-tuning-wire.ts`.
  */
 
 /** Lifecycle of a job, exactly OpenAI's status strings. */
@@ -17,11 +18,12 @@ export const dreamboothModes = ['full', 'lora'] as const;
 export type DreamboothMode = (typeof dreamboothModes)[number];
 
 /**
- * DreamBooth hyperparameters as the API takes them. All optional except a class: `mode` (default `lora`) picks the
- * worker's recipe, `preset` a memory tier on top of it, and `class_name` + `identifier` build the prompts when they
- * are not given. Unset values take the worker's recipe defaults.
+ * DreamBooth hyperparameters as the API takes them (`DreamboothHyperparameters` is the parsed form). All optional
+ * except a class: `mode` (default `lora`) picks the worker's recipe, `preset` a memory tier on top of it, and
+ * `class_name` + `identifier` build the prompts when they are not given. Unset values take the worker's recipe
+ * defaults.
  */
-export interface DreamboothHyperparameters {
+export interface DreamboothHyperparametersWire {
   /** Noun of the subject's class, e.g. `dog`; used for the default prompts. */
   class_name?: string;
   /** Rare token naming the subject; default `sks`. */
@@ -57,10 +59,10 @@ export interface DreamboothHyperparameters {
 }
 
 /** `method` for DreamBooth jobs. */
-export interface DreamboothMethod {
+export interface DreamboothMethodWire {
   type: 'dreambooth';
   dreambooth: {
-    hyperparameters?: DreamboothHyperparameters;
+    hyperparameters?: DreamboothHyperparametersWire;
     /**
      * More subject images, as ids of files uploaded with purpose `fine-tune`, on top of `training_file` (which may be
      * one image or a zip of images).
@@ -75,7 +77,7 @@ export interface DreamboothMethod {
 export interface FineTuningJobCreateBody {
   model: string;
   training_file: string;
-  method?: DreamboothMethod;
+  method?: DreamboothMethodWire;
   seed?: number | null;
   suffix?: string | null;
   validation_file?: string | null;
@@ -109,7 +111,7 @@ export interface FineTuningJobWire {
   estimated_finish: number | null;
   integrations: [] | null;
   metadata: Record<string, string> | null;
-  method: DreamboothMethod;
+  method: DreamboothMethodWire;
 }
 
 /** A `fine_tuning.job.event` object. `data` carries the worker event's fields (step, loss, path, ...). */
@@ -132,13 +134,4 @@ export interface FineTuningJobCheckpointWire {
   fine_tuning_job_id: string;
   metrics: { step?: number; train_loss?: number };
   step_number: number;
-}
-
-/** OpenAI's cursor page: `data` in the list's order, `has_more` when `after = last id` would return more. */
-export interface CursorPageWire<T> {
-  object: 'list';
-  data: T[];
-  has_more: boolean;
-  first_id?: string | null;
-  last_id?: string | null;
 }

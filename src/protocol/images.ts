@@ -166,3 +166,61 @@ export function parseImageRequest(raw: unknown): ImageRequest {
     stream,
   };
 }
+
+/** A generated image as the response shows it: its PNG as base64, or the URL it is served at. */
+export interface GeneratedImageView {
+  /** The seed it was made with. */
+  seed: number;
+  b64Json?: string;
+  url?: string;
+}
+
+/** OpenAI's `ImagesResponse` for images made from `prompt`; `created` in Unix seconds. */
+export function imagesResponseToWire(prompt: string, images: readonly GeneratedImageView[], created: number): ImagesResponse {
+  const data = images.map((image): ImageObject => {
+    const out: ImageObject = { revised_prompt: prompt, seed: image.seed };
+    if (image.url !== undefined) out.url = image.url;
+    if (image.b64Json !== undefined) out.b64_json = image.b64Json;
+    return out;
+  });
+  return { created, data };
+}
+
+/** The `image_generation.progress` event of a stage's step; `createdAt` in Unix seconds. */
+export function imageProgressToWire(
+  progress: { stage: string; step: number; total: number },
+  createdAt: number,
+): ImageProgressEvent {
+  return { type: 'image_generation.progress', ...progress, created_at: createdAt };
+}
+
+/** A streamed image as the `image_generation.completed` event shows it. */
+export interface CompletedImageView {
+  /** Position in the request's `n` images. */
+  index: number;
+  seed: number;
+  b64Json: string;
+  width: number;
+  height: number;
+}
+
+/** The `image_generation.completed` event of one image (no tokens are counted: usage is zero). */
+export function imageCompletedToWire(image: CompletedImageView, createdAt: number): ImageCompletedEvent {
+  return {
+    type: 'image_generation.completed',
+    b64_json: image.b64Json,
+    background: 'opaque',
+    created_at: createdAt,
+    output_format: 'png',
+    quality: 'auto',
+    size: `${image.width}x${image.height}`,
+    index: image.index,
+    seed: image.seed,
+    usage: {
+      input_tokens: 0,
+      output_tokens: 0,
+      total_tokens: 0,
+      input_tokens_details: { image_tokens: 0, text_tokens: 0 },
+    },
+  };
+}

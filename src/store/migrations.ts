@@ -1,10 +1,13 @@
 import type Database from 'better-sqlite3';
+import { camelCaseFineTuningRows } from './camel-case-rows.js';
 
 /** One schema step. Versions are consecutive from 1; a released migration is never edited, only followed. */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Row rewrites SQL cannot say plainly, run after `sql` in the same transaction. */
+  run?: (db: Database.Database) => void;
 }
 
 /** Every migration, in order. Append new ones at the end. */
@@ -73,6 +76,12 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX checkpoints_by_job ON checkpoints (job_id, step);
     `,
   },
+  {
+    version: 2,
+    name: 'fine-tuning JSON columns in camelCase (hyperparameters, params, event data, checkpoint metrics)',
+    sql: '',
+    run: camelCaseFineTuningRows,
+  },
 ];
 
 /**
@@ -91,6 +100,7 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db);
       db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(
         migration.version,
         Math.floor(Date.now() / 1000),

@@ -15,7 +15,7 @@ describe('buildDreamboothConfig', () => {
   it('maps hyperparameters onto the worker sections, with atelier-owned paths winning', () => {
     const config = buildDreamboothConfig({
       basePath: '/models/sd',
-      hyperparameters: { class_name: 'dog', n_steps: 6, learning_rate: 1e-4, preset: '8gb', lora_rank: 8 },
+      hyperparameters: { className: 'dog', nSteps: 6, learningRate: 1e-4, preset: '8gb', loraRank: 8 },
       seed: 7,
       paths,
       fileConfig: { train: { grad_accum: 2, max_steps: 100 }, data: { flip_p: 0.5 } },
@@ -37,7 +37,7 @@ describe('buildDreamboothConfig', () => {
   it('turns prior preservation off when there is no class prompt, and keeps a config file recipe', () => {
     const config = buildDreamboothConfig({
       basePath: '/m',
-      hyperparameters: { instance_prompt: 'a photo of zwx' },
+      hyperparameters: { instancePrompt: 'a photo of zwx' },
       seed: 0,
       paths,
       fileConfig: { recipe: 'full' },

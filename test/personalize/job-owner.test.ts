@@ -13,7 +13,7 @@ import { tempDir } from './fixtures.js';
 /** A job row left `running` by a process that is gone, owned as `owner.json` says. */
 function strandedJob(store: Store, id: string, owner: { runnerPid: number; workerPid: number | null }): string {
   store.jobs.create({ id, kind: fineTuningKind, model: 'base-that-was-removed', status: 'running', hyperparameters: {},
-    params: { training_file: 'file-x', instance_files: [], seed: 1, suffix: null, metadata: null, config: null, file_config: null } });
+    params: { trainingFile: 'file-x', instanceFiles: [], seed: 1, suffix: null, metadata: null, config: null, fileConfig: null } });
   const root = jobPaths(store, id).root;
   mkdirSync(root, { recursive: true });
   writeFileSync(join(root, 'owner.json'), JSON.stringify(owner));

@@ -26,9 +26,16 @@ describe('parseFineTuningJobCreate', () => {
       method: method({ class_name: 'dog', n_steps: 4, mode: 'lora', preset: '8gb' }, { instance_files: ['file-b'] }),
       suffix: 'my-dog',
     });
-    assert.equal(body.seed, null);
-    assert.deepEqual(body.method?.dreambooth.hyperparameters, { class_name: 'dog', n_steps: 4, mode: 'lora', preset: '8gb' });
-    assert.deepEqual(body.method?.dreambooth.instance_files, ['file-b']);
+    assert.deepEqual(body, {
+      model: 'tiny-sd',
+      trainingFile: 'file-a',
+      instanceFiles: ['file-b'],
+      hyperparameters: { className: 'dog', nSteps: 4, mode: 'lora', preset: '8gb' },
+      config: null,
+      seed: null,
+      suffix: 'my-dog',
+      metadata: null,
+    });
   });
 
   const bad: [string, unknown, string][] = [

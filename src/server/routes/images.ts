@@ -4,12 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { isImageModel, type ImageGenerator } from '../../images/index.js';
 import {
   ApiError,
+  imageCompletedToWire,
+  imageProgressToWire,
+  imagesResponseToWire,
   InvalidRequestError,
   NotFoundError,
   parseImageRequest,
-  type ImageCompletedEvent,
-  type ImageObject,
-  type ImageProgressEvent,
   type ImageRequest,
   type ImagesResponse,
 } from '../../protocol/index.js';
@@ -58,13 +58,12 @@ export function imageRoutes(generator: ImageGenerator): RoutePlugin {
       });
       const images = await generator.generate(model, body, { signal: abort.signal });
       const base = deps.publicUrl();
-      const data = await Promise.all(images.map(async (image): Promise<ImageObject> => {
-        const out: ImageObject = { revised_prompt: body.prompt, seed: image.seed };
-        if (body.responseFormat === 'url') out.url = `${base}/images/${image.file}`;
-        else out.b64_json = (await readFile(image.path)).toString('base64');
-        return out;
-      }));
-      return { created: Math.floor(Date.now() / 1000), data };
+      const shown = await Promise.all(images.map(async (image) =>
+        body.responseFormat === 'url'
+          ? { seed: image.seed, url: `${base}/images/${image.file}` }
+          : { seed: image.seed, b64Json: (await readFile(image.path)).toString('base64') },
+      ));
+      return imagesResponseToWire(body.prompt, shown, now());
     });
 
     app.get('/images/:file', async (request, reply) => {
@@ -88,19 +87,12 @@ async function streamImages(generator: ImageGenerator, model: ModelRecord, body:
     const resolved = generator.resolve(model, body);
     const images = await generator.generate(model, { ...body, seed: resolved.seed }, {
       signal: sse.signal,
-      onProgress: (p) => {
-        const event: ImageProgressEvent = { type: 'image_generation.progress', ...p, created_at: now() };
-        void sse.send(event);
-      },
+      onProgress: (progress) => void sse.send(imageProgressToWire(progress, now())),
     });
     for (const [index, image] of images.entries()) {
-      const event: ImageCompletedEvent = {
-        type: 'image_generation.completed', b64_json: (await readFile(image.path)).toString('base64'),
-        background: 'opaque', created_at: now(), output_format: 'png', quality: 'auto',
-        size: `${resolved.width}x${resolved.height}`, index, seed: image.seed,
-        usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0, input_tokens_details: { image_tokens: 0, text_tokens: 0 } },
-      };
-      await sse.send(event);
+      const b64Json = (await readFile(image.path)).toString('base64');
+      const { width, height } = resolved;
+      await sse.send(imageCompletedToWire({ index, seed: image.seed, b64Json, width, height }, now()));
     }
     await sse.done();
   } catch (error) {

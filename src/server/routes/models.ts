@@ -1,15 +1,6 @@
+import { modelDeletedToWire, modelListToWire, modelToWire, type ModelView } from '../../protocol/index.js';
 import type { ModelRecord } from '../../store/index.js';
 import type { RoutePlugin } from '../create-server.js';
-
-/** OpenAI's model object. `format` is atelier's addition (clients ignore unknown fields) so UIs can tell kinds apart. */
-export interface ModelObject {
-  id: string;
-  object: 'model';
-  /** Unix seconds. */
-  created: number;
-  owned_by: string;
-  format: string;
-}
 
 /** `hf:org/repo` → `org`; demo → `atelier`; local files and fine-tunes → `user`. */
 function ownerOf(model: ModelRecord): string {
@@ -18,9 +9,9 @@ function ownerOf(model: ModelRecord): string {
   return 'user';
 }
 
-/** The OpenAI wire form of an installed model. */
-export function toModelObject(model: ModelRecord): ModelObject {
-  return { id: model.name, object: 'model', created: model.createdAt, owned_by: ownerOf(model), format: model.format };
+/** What the `model` object shows of an installed model. */
+function modelView(model: ModelRecord): ModelView {
+  return { name: model.name, createdAt: model.createdAt, ownedBy: ownerOf(model), format: model.format };
 }
 
 /**
@@ -30,11 +21,11 @@ export function toModelObject(model: ModelRecord): ModelObject {
 export const modelRoutes: RoutePlugin = (app, deps) => {
   // The router has already percent-decoded the wildcard (`%2F` included); decoding again would break on `%`.
   const idOf = (params: unknown): string => (params as { '*': string })['*'];
-  app.get('/v1/models', async () => ({ object: 'list', data: deps.models.list().map(toModelObject) }));
-  app.get('/v1/models/*', async (request) => toModelObject(deps.models.require(idOf(request.params))));
+  app.get('/v1/models', async () => modelListToWire(deps.models.list().map(modelView)));
+  app.get('/v1/models/*', async (request) => modelToWire(modelView(deps.models.require(idOf(request.params)))));
   app.delete('/v1/models/*', async (request) => {
     const model = deps.models.require(idOf(request.params));
     deps.registry.remove(model.name);
-    return { id: model.name, object: 'model', deleted: true };
+    return modelDeletedToWire(model.name);
   });
 };

@@ -1,0 +1,51 @@
+/** Wire shapes of `/v1/models` (OpenAI's `model` object and list) and their converters. */
+
+/** OpenAI's model object. `format` is atelier's addition (clients ignore unknown fields) so UIs can tell kinds apart. */
+export interface ModelObject {
+  id: string;
+  object: 'model';
+  /** Unix seconds. */
+  created: number;
+  owned_by: string;
+  format: string;
+}
+
+/** `GET /v1/models`: every served model at once (OpenAI does not paginate this list). */
+export interface ModelListWire {
+  object: 'list';
+  data: ModelObject[];
+}
+
+/** Body of `DELETE /v1/models/{id}`. */
+export interface ModelDeletedWire {
+  id: string;
+  object: 'model';
+  deleted: boolean;
+}
+
+/** What the model object shows of an installed model. */
+export interface ModelView {
+  /** The model id (`org/repo`, `atelier-demo-gguf`, `ft:…`). */
+  name: string;
+  /** Unix seconds. */
+  createdAt: number;
+  /** Who it is from: the hub organisation, `atelier` for demos, `user` otherwise. */
+  ownedBy: string;
+  /** `gguf`, `onnx`, `diffusers`, `sd-checkpoint`. */
+  format: string;
+}
+
+/** The `model` object. */
+export function modelToWire(model: ModelView): ModelObject {
+  return { id: model.name, object: 'model', created: model.createdAt, owned_by: model.ownedBy, format: model.format };
+}
+
+/** The list of `model` objects. */
+export function modelListToWire(models: readonly ModelView[]): ModelListWire {
+  return { object: 'list', data: models.map(modelToWire) };
+}
+
+/** The answer to deleting model `id`. */
+export function modelDeletedToWire(id: string): ModelDeletedWire {
+  return { id, object: 'model', deleted: true };
+}
