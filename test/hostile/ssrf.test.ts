@@ -6,12 +6,18 @@
  * from a service that is not an image server.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { MODEL as TEXT, startChatHarness, type ChatHarness } from '../e2e/chat-harness.js';
+import { ModelRegistry, pull } from '../../src/models/index.js';
+import { openStore } from '../../src/store/index.js';
+import { OutboundError } from '../../src/util/index.js';
 
 const VLM = 'atelier-demo-vlm';
 const STORE = '127.0.0.2';
@@ -148,5 +154,29 @@ describe('image URLs cannot reach the server\'s own network', () => {
     const inline = await off.client.chat.completions.create(body(VLM, `data:image/png;base64,${red.toString('base64')}`) as never) as OpenAI.Chat.Completions.ChatCompletion;
     assert.equal(inline.choices.length, 1);
     assert.equal((await fetch(`${h.baseURL.replace(/\/v1$/, '')}/health`)).status, 200);
+  });
+});
+
+describe('the model hub client follows the same policy', () => {
+  it('a hub that redirects into another loopback host is refused, and that host sees nothing', async (t) => {
+    let victimHits = 0;
+    const victim = await listen((_req, res) => {
+      victimHits += 1;
+      res.end('{}');
+    }, '127.0.0.3');
+    // The configured endpoint itself is trusted (a mirror may live on the operator's network); where it points is not.
+    const hub = await listen((_req, res) => res.writeHead(302, { location: `http://127.0.0.3:${victim.port}/api` }).end(), '127.0.0.1');
+    const home = mkdtempSync(join(tmpdir(), 'atelier-hostile-hub-'));
+    const store = openStore(home);
+    t.after(() => {
+      store.close();
+      victim.server.close();
+      hub.server.close();
+      rmSync(home, { recursive: true, force: true });
+    });
+    const error = await pull(new ModelRegistry(store), { spec: 'org/x', hub: { endpoint: `http://127.0.0.1:${hub.port}` } }).catch((e: unknown) => e);
+    assert.ok(error instanceof OutboundError, String(error));
+    assert.equal(error.reason, 'address');
+    assert.equal(victimHits, 0);
   });
 });
