@@ -55,7 +55,11 @@ export class NumberLeaf extends Leaf {
     [this.lo, this.loStrict] = tighter(c.minimum, c.exclusiveMinimum, 1);
     [this.hi, this.hiStrict] = tighter(c.maximum, c.exclusiveMaximum, -1);
     this.add('', START);
-    if (!this.feasible('')) throw new RangeError('no number satisfies these bounds');
+    // Some first digit must lead somewhere: intervals of a digit prefix only reach numbers of at most
+    // MAX_CONSTRAINED_DIGITS digits, so bounds beyond 10^15 or an empty grid range leave nothing to write.
+    const empty = this.lo && this.hi && (cmp(this.lo, this.hi) > 0 || (cmp(this.lo, this.hi) === 0 && (this.loStrict || this.hiStrict)));
+    const startable = [...'0123456789'].some((d) => this.feasible(d) || this.feasible(`-${d}`));
+    if (empty || !startable) throw new RangeError('no number of at most 15 significant digits satisfies these bounds');
   }
 
   private add(text: string, phase: number): number {
@@ -80,7 +84,8 @@ export class NumberLeaf extends Leaf {
     if (next === INT && b === 0x30 && (phase === START || phase === MINUS)) next = ZERO;
     if (next < 0) return -1;
     const grown = text + ch;
-    if (this.constrained && (significantDigits(grown) > MAX_CONSTRAINED_DIGITS || !this.feasible(grown))) return -1;
+    // Trailing zeros are not significant: 1e20 written out has one significant digit.
+    if (this.constrained && (significantDigits(grown.replace(/0+$/, '')) > MAX_CONSTRAINED_DIGITS || !this.feasible(grown))) return -1;
     return this.add(grown, next);
   }
 
@@ -266,10 +271,31 @@ function ceilInt(x: Dec): bigint {
 }
 
 /** The tighter of an inclusive and an exclusive bound; `dir` 1 for lower bounds, -1 for upper. */
+/** The tighter of an inclusive and an exclusive bound (`dir` 1 for lower bounds, -1 for upper), on the digit grid. */
 function tighter(inclusive: string | undefined, exclusive: string | undefined, dir: number): [Dec | undefined, boolean] {
   const i = inclusive === undefined ? undefined : parseDec(inclusive);
   const e = exclusive === undefined ? undefined : parseDec(exclusive);
-  if (!i) return [e, e !== undefined];
-  if (!e) return [i, false];
-  return cmp(e, i) * dir >= 0 ? [e, true] : [i, false];
+  const [bound, strict] = !i ? [e, e !== undefined] : !e ? [i, false] : cmp(e, i) * dir >= 0 ? [e, true] : [i, false];
+  return bound ? onGrid(bound, strict, dir) : [undefined, false];
+}
+
+/**
+ * A bound with more than MAX_CONSTRAINED_DIGITS significant digits (`9007199254740993`, `1e-7` is fine) moved
+ * inward to the nearest number with that many: the numbers the leaf can write (at most that many significant digits)
+ * on either side of it are the same, and with bounds on the grid every prefix in range can still be completed
+ * within the digit limit — otherwise `minimum: 9007199254740992, maximum: 9007199254740992` left a dead end.
+ */
+function onGrid(d: Dec, strict: boolean, dir: number): [Dec, boolean] {
+  let { n, scale } = d;
+  while (n !== 0n && n % 10n === 0n) {
+    n /= 10n;
+    scale--;
+  }
+  const drop = (n < 0n ? -n : n).toString().length - MAX_CONSTRAINED_DIGITS;
+  if (drop <= 0) return [d, strict];
+  const p = 10n ** BigInt(drop);
+  let q = n / p; // truncates toward zero
+  if (q * p !== n && (dir > 0) === (n > 0n)) q += dir > 0 ? 1n : -1n;
+  // n has no trailing zero, so the bound moved: the grid number itself is inside, hence inclusive.
+  return scale - drop >= 0 ? [{ n: q, scale: scale - drop }, false] : [{ n: q * 10n ** BigInt(drop - scale), scale: 0 }, false];
 }
