@@ -55,6 +55,10 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
     },
     // Keep-alive sockets with no request in flight are closed on shutdown instead of holding it up.
     forceCloseConnections: 'idle',
+    // Receiving one request (headers and body, a 512 MiB upload included) may take at most 10 minutes, so a client
+    // trickling bytes cannot hold a connection for ever (fastify's default, 0, disables Node's limit). Answers are not
+    // timed: a long generation streams for as long as it needs.
+    requestTimeout: 10 * 60 * 1000,
     routerOptions: { ignoreTrailingSlash: true },
     // Errors raised before routing (a malformed percent-encoding in the URL) bypass setErrorHandler; shape them too.
     frameworkErrors: (error, _request, reply) => {
