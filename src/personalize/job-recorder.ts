@@ -1,6 +1,8 @@
 import type { FineTuningEventData } from '../protocol/index.js';
 import type { EventRecord, Store } from '../store/index.js';
 import type { WorkerEvent } from '../worker/index.js';
+import { StageEta } from './stage-eta.js';
+import { formatDuration } from './train-progress.js';
 
 /** Where a running job stands, from its worker's latest events (not persisted: the events are). */
 export interface LiveProgress {
@@ -18,6 +20,9 @@ export interface LiveProgress {
 
 const levelOf = { debug: 'info', info: 'info', warning: 'warn', error: 'error' } as const;
 
+/** How a stage's start and progress read in the event log. */
+const stageNames: Record<string, string> = { class_images: 'Generating class images', train: 'Training', sample: 'Drawing validation samples' };
+
 /**
  * Turns one job's worker events into what is persisted: `job_events` rows (OpenAI's `message` and `metrics` events,
  * ids strictly increasing) and `checkpoints` rows. Per-step progress is not stored (the metric event of the same step
@@ -26,6 +31,9 @@ const levelOf = { debug: 'info', info: 'info', warning: 'warn', error: 'error' }
 export class JobRecorder {
   /** Live state for `estimated_finish` and progress displays. */
   readonly live: LiveProgress;
+  private readonly eta = new StageEta();
+  /** The step of the last stored progress event of the current stage (-1: none yet). */
+  private lastStoredStep = -1;
 
   constructor(
     private readonly store: Store,
@@ -94,20 +102,36 @@ export class JobRecorder {
   }
 
   private progress(stage: string, step: number, total: number, loss: number | null, eta: number | null): void {
-    if (stage !== this.live.stage) {
-      const what = stage === 'train' ? 'Training' : stage === 'class_images' ? 'Generating class images' : stage;
-      this.message(`${what}: ${total} ${stage === 'train' ? 'steps' : 'to go'}`, 'info', { stage, step, total });
-    }
+    if (stage !== this.live.stage) this.stageStarted(stage, step, total);
     this.live.stage = stage;
+    const etaSeconds = this.eta.update(stage, step, total, eta);
     if (stage === 'train') {
       this.live.step = step;
       this.live.total = total;
       if (loss !== null) this.live.loss = loss;
       this.live.estimatedFinish = eta === null ? null : Math.round(Date.now() / 1000 + eta);
+      return;
     }
+    // Other stages have no metrics events: their progress is stored, at most ~20 events a stage, so the log shows
+    // counts and an ETA while e.g. 200 class images are drawn, without a row per image.
+    if (step !== total && step - this.lastStoredStep < Math.max(1, Math.floor(total / 20))) return;
+    this.lastStoredStep = step;
+    const left = etaSeconds === null ? '' : ` · ETA ${formatDuration(etaSeconds)}`;
+    const data: FineTuningEventData = { stage, step, total };
+    if (etaSeconds !== null) data.etaSeconds = etaSeconds;
+    this.message(`${stageNames[stage] ?? stage}: ${step}/${total}${left}`, 'info', data);
+  }
+
+  /** The human line that opens a stage ("Training: 6 steps", "Generating class images: 200 to go"). */
+  private stageStarted(stage: string, step: number, total: number): void {
+    this.live.stage = stage;
+    this.lastStoredStep = step === 0 ? -1 : step;
+    this.message(`${stageNames[stage] ?? stage}: ${total} ${stage === 'train' ? 'steps' : 'to go'}`, 'info', { stage, step: 0, total });
   }
 
   private metric(step: number, values: Record<string, number>): void {
+    // The worker may report a step's metrics before the step's progress: the stage line still comes first.
+    if (this.live.stage !== 'train') this.stageStarted('train', step, this.live.total);
     const loss = values.loss ?? values.train_loss;
     if (loss !== undefined) this.live.loss = loss;
     const total = this.live.total;

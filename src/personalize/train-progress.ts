@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { WorkerEvent } from '../worker/index.js';
+import { StageEta } from './stage-eta.js';
 
 /** Where progress goes. */
 export interface TrainProgressOptions {
@@ -31,6 +32,8 @@ export class TrainProgress {
   private loss: number | null = null;
   private checkpoints = 0;
   private lastPlainStep = -1;
+  // Class-image generation sends no ETA of its own: it is measured here.
+  private readonly eta = new StageEta();
 
   constructor(options: TrainProgressOptions) {
     this.write = options.write;
@@ -97,7 +100,8 @@ export class TrainProgress {
     return parts.join(' · ');
   }
 
-  private progress(stage: string, step: number, total: number, eta: number | null, rate: unknown): void {
+  private progress(stage: string, step: number, total: number, workerEta: number | null, rate: unknown): void {
+    const eta = this.eta.update(stage, step, total, workerEta);
     const label = (labels[stage] ?? stage).padEnd(12);
     const info = this.info(stage, eta, rate);
     if (this.multibar) {

@@ -104,6 +104,8 @@ export type FineTuningEventData = {
   metrics?: Record<string, number>;
   stage?: string;
   total?: number;
+  /** Seconds the stage is expected to take still (progress events of stages without metrics). */
+  etaSeconds?: number;
   path?: string;
   prompt?: string | null;
   count?: number;

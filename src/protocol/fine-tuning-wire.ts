@@ -98,6 +98,7 @@ const eventDataWireNames: Readonly<Record<string, string>> = {
   totalSteps: 'total_steps',
   trainLoss: 'train_loss',
   cacheHit: 'cache_hit',
+  etaSeconds: 'eta_seconds',
 };
 
 /**

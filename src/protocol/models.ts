@@ -8,6 +8,10 @@ export interface ModelObject {
   created: number;
   owned_by: string;
   format: string;
+  /** atelier's addition: what the model takes (`vision`, `tools`, `json` for chat; `image` for diffusion). */
+  capabilities?: string[];
+  /** atelier's addition, image models only: the square size in pixels it was trained at (its default size). */
+  native_size?: number;
 }
 
 /** `GET /v1/models`: every served model at once (OpenAI does not paginate this list). */
@@ -33,11 +37,18 @@ export interface ModelView {
   ownedBy: string;
   /** `gguf`, `onnx`, `diffusers`, `sd-checkpoint`. */
   format: string;
+  /** What it takes: `vision`, `tools`, `json`, `image`. */
+  capabilities?: string[];
+  /** Image models: the native square size in pixels. */
+  nativeSize?: number;
 }
 
 /** The `model` object. */
 export function modelToWire(model: ModelView): ModelObject {
-  return { id: model.name, object: 'model', created: model.createdAt, owned_by: model.ownedBy, format: model.format };
+  const wire: ModelObject = { id: model.name, object: 'model', created: model.createdAt, owned_by: model.ownedBy, format: model.format };
+  if (model.capabilities) wire.capabilities = model.capabilities;
+  if (model.nativeSize !== undefined) wire.native_size = model.nativeSize;
+  return wire;
 }
 
 /** The list of `model` objects. */

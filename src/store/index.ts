@@ -7,3 +7,4 @@ export { FileRepo, type FileRecord } from './file-repo.js';
 export { JobRepo, type JobPatch, type JobRecord, type JobStatus, type NewJob } from './job-repo.js';
 export { EventRepo, type EventRecord, type NewEvent } from './event-repo.js';
 export { CheckpointRepo, type CheckpointRecord } from './checkpoint-repo.js';
+export { StudioRepo, type StudioChat, type StudioImage } from './studio-repo.js';

@@ -82,6 +82,38 @@ export const migrations: readonly Migration[] = [
     sql: '',
     run: camelCaseFineTuningRows,
   },
+  {
+    version: 3,
+    name: 'web studio history: chats, generated images, saved form settings',
+    sql: `
+      CREATE TABLE studio_chats (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        title       TEXT NOT NULL,
+        model       TEXT NOT NULL,
+        settings    TEXT NOT NULL DEFAULT '{}',
+        messages    TEXT NOT NULL DEFAULT '[]',
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE TABLE studio_images (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        model       TEXT NOT NULL,
+        prompt      TEXT NOT NULL,
+        seed        INTEGER,
+        parameters  TEXT NOT NULL,
+        settings    TEXT NOT NULL DEFAULT '{}',
+        png         BLOB NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE TABLE studio_forms (
+        name        TEXT PRIMARY KEY,
+        value       TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

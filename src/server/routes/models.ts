@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isImageModel, nativeSize } from '../../images/index.js';
 import { modelDeletedToWire, modelListToWire, modelToWire, type ModelView } from '../../protocol/index.js';
 import type { ModelRecord } from '../../store/index.js';
 import type { RoutePlugin } from '../create-server.js';
@@ -9,9 +12,31 @@ function ownerOf(model: ModelRecord): string {
   return 'user';
 }
 
-/** What the `model` object shows of an installed model. */
+/** Whether an ONNX folder is a vision-language model (its config has a `vision_config`, as the ONNX engine reads it). */
+function takesImages(model: ModelRecord): boolean {
+  const config = join(model.path, 'config.json');
+  if (model.format !== 'onnx' || !existsSync(config)) return false;
+  try {
+    return (JSON.parse(readFileSync(config, 'utf8')) as { vision_config?: unknown }).vision_config !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the `model` object shows of an installed model, with what it takes (so UIs can say so before a 400): chat
+ * models all do constrained JSON and tool calls, some take images; image models carry their native size, a LoRA
+ * says it is one.
+ */
 function modelView(model: ModelRecord): ModelView {
-  return { name: model.name, createdAt: model.createdAt, ownedBy: ownerOf(model), format: model.format };
+  const view: ModelView = { name: model.name, createdAt: model.createdAt, ownedBy: ownerOf(model), format: model.format };
+  if (isImageModel(model)) {
+    view.capabilities = typeof model.metadata.lora === 'string' ? ['image', 'lora'] : ['image'];
+    view.nativeSize = nativeSize(model);
+  } else {
+    view.capabilities = takesImages(model) ? ['vision', 'tools', 'json'] : ['tools', 'json'];
+  }
+  return view;
 }
 
 /**

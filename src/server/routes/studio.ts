@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyReply } from 'fastify';
 import type { RoutePlugin } from '../create-server.js';
+import { studioHistoryRoutes } from './studio-history.js';
 
 /** Where the studio's files are; both default to the checkout (or installed package) this module belongs to. */
 export interface StudioOptions {
@@ -25,12 +26,14 @@ const contentSecurityPolicy = [
 /**
  * The web studio at `/`: static files with no API key (the page asks for one and sends it on its own `/v1` calls).
  * Files are listed once at start-up (`wildcard: false`), so unknown paths keep the server's OpenAI-shaped 404. When
- * the scripts were never built the page still loads and a warning names the fix.
+ * the scripts were never built the page still loads and a warning names the fix. The studio's history API
+ * (`/v1/studio/…`, behind the same auth as the rest of `/v1`) comes with it.
  */
 export function studioRoutes(options: StudioOptions = {}): RoutePlugin {
   const publicDir = options.publicDir ?? join(packageRoot, 'web', 'public');
   const buildDir = options.buildDir ?? join(packageRoot, 'dist', 'web');
-  return async (app) => {
+  return async (app, deps) => {
+    await studioHistoryRoutes(app, deps);
     if (!existsSync(join(buildDir, 'js', 'main.js'))) {
       app.log.warn(`the web studio's scripts are not built in ${buildDir}: run \`npm run build\``);
     }
