@@ -2,7 +2,8 @@
 
 The cache key covers everything that changes the pictures: base model hash, class prompt, negative prompt,
 resolution, sampler, steps and guidance. Image i is drawn from seed i alone, so an interrupted generation resumes
-where it stopped and two jobs that need 100 and 200 images share the first 100. Under data parallelism only global
+where it stopped and two jobs that need 100 and 200 images share the first 100. A cancel stops the drawing after
+the denoising step in progress; the images already written stay in the cache. Under data parallelism only global
 rank 0 draws (`ClassImageStep`, run as Lightning's prepare_data); the other ranks wait, then read the same files.
 """
 
@@ -12,13 +13,15 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
 import torch
 
 from .config import Config
 from .photos import list_images
-from .model import DiffusionParts, build_pipeline, model_hash
-from .protocol import DataError, Emitter, Problem
+from .model import ModelParts, build_pipeline, model_hash
+from .protocol import CancelledError, DataError, Emitter, Problem
+from .shutdown import WATCHDOG, stop_on_cancel
 
 SAMPLER = "ddim"
 
@@ -47,29 +50,33 @@ def cache_key(cfg: Config, base_hash: str) -> str:
 
 def _save_png(image, path: Path) -> None:
     """Writes via a temp name + rename: a killed job never leaves a truncated PNG that the cache would trust."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")  # per process: nodes may share a cache folder
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    # Per process: nodes may share a cache folder. A forced stop deletes the temp file.
+    with WATCHDOG.scratch(path.with_name(f".{path.stem}.{os.getpid()}.tmp")) as tmp:
+        image.save(tmp, format="PNG")
+        os.replace(tmp, path)
 
 
 @torch.no_grad()
-def _generate(parts: DiffusionParts, cfg: Config, folder: Path, indices: list[int], emit: Emitter,
-              check_cancelled) -> None:
-    """Draws the images numbered `indices` into `folder` in batches, reporting progress."""
+def _generate(parts: ModelParts, cfg: Config, folder: Path, indices: list[int], emit: Emitter,
+              cancelled: Callable[[], bool]) -> None:
+    """Draws the images numbered `indices` into `folder` in batches, reporting progress; CancelledError once
+    `cancelled()`, after the denoising step in progress."""
     device = _device(cfg)
     for module in (parts.unet, parts.vae, parts.text_encoder):
         module.to(device)  # Lightning would move them there next anyway
     pipe = build_pipeline(parts)
     size, bs = cfg.data.resolution, cfg.prior.sample_batch_size
     for done in range(0, len(indices), bs):
-        check_cancelled()
+        if cancelled():
+            raise CancelledError("training cancelled during class-image generation")
         chunk = indices[done:done + bs]
         gens = [torch.Generator(device=device).manual_seed(i) for i in chunk]
         with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
             images = pipe([cfg.data.class_prompt] * len(chunk), height=size, width=size,
                           negative_prompt=[cfg.prior.negative_prompt] * len(chunk) if cfg.prior.negative_prompt
                           else None, num_inference_steps=cfg.prior.sample_steps,
-                          guidance_scale=cfg.prior.guidance_scale, generator=gens).images
+                          guidance_scale=cfg.prior.guidance_scale, generator=gens,
+                          callback_on_step_end=stop_on_cancel(cancelled)).images
         for i, image in zip(chunk, images):
             _save_png(image, folder / f"{i:05d}.png")
         emit.progress("class_images", done + len(chunk), len(indices))
@@ -86,8 +93,8 @@ def _plan(cfg: Config) -> tuple[list[Path], Path | None, int]:
     return own, cache_root(cfg) / cache_key(cfg, model_hash(cfg.model.base)), missing
 
 
-def ensure_class_images(cfg: Config, parts: DiffusionParts, emit: Emitter,
-                        check_cancelled=lambda: None) -> list[Path]:
+def ensure_class_images(cfg: Config, parts: ModelParts, emit: Emitter,
+                        cancelled: Callable[[], bool] = lambda: False) -> list[Path]:
     """Returns num_class_images class-image paths: the user's class_dir first, topped up from the cache, generating
     only the missing ones. Emits a `class_images` line (cache_hit: nothing had to be generated)."""
     own, folder, missing = _plan(cfg)
@@ -98,7 +105,7 @@ def ensure_class_images(cfg: Config, parts: DiffusionParts, emit: Emitter,
     generated = [i for i in range(missing) if not (folder / f"{i:05d}.png").is_file()]
     if generated:
         emit.log(f"generating {len(generated)} class image(s) for {cfg.data.class_prompt!r} into {folder}")
-        _generate(parts, cfg, folder, generated, emit, check_cancelled)
+        _generate(parts, cfg, folder, generated, emit, cancelled)
     (folder / "settings.json").write_text(json.dumps({"prompt": cfg.data.class_prompt, "base": cfg.model.base,
                                                       "resolution": cfg.data.resolution}, indent=1))
     paths = own + [folder / f"{i:05d}.png" for i in range(missing)]
@@ -124,12 +131,12 @@ class ClassImageStep:
     """Class images as a data-preparation step of the Lightning run: `prepare()` draws them (Lightning calls it on
     global rank 0 only, every other rank waiting at a barrier), `paths()` then lists them on every rank."""
 
-    def __init__(self, cfg: Config, parts: DiffusionParts, emit: Emitter, check_cancelled=lambda: None):
-        self.cfg, self.parts, self.emit, self.check_cancelled = cfg, parts, emit, check_cancelled
+    def __init__(self, cfg: Config, parts: ModelParts, emit: Emitter, cancelled: Callable[[], bool] = lambda: False):
+        self.cfg, self.parts, self.emit, self.cancelled = cfg, parts, emit, cancelled
 
     def prepare(self) -> None:
         """Generates what is missing (rank 0)."""
-        ensure_class_images(self.cfg, self.parts, self.emit, self.check_cancelled)
+        ensure_class_images(self.cfg, self.parts, self.emit, self.cancelled)
 
     def paths(self) -> list[Path]:
         """The class images every rank trains on."""

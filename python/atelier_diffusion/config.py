@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from .config_checks import check_combinations, missing_required
 from .config_schema import build_schema, from_dict, merge, schema_problems, spec
 from .protocol import ConfigError, Problem
 
@@ -244,8 +245,6 @@ def build_config(user: dict[str, Any], cuda: bool | None = None) -> Config:
         train["precision"] = str(train["precision"])  # YAML reads `precision: 32` as a number
     problems = schema_problems(SCHEMA, user)
     if problems:
-        from .config_checks import missing_required
-
         problems = sorted(problems + missing_required(user), key=lambda p: p.path)
         raise ConfigError(f"invalid training config ({len(problems)} problem(s))", problems)
     merged: dict[str, Any] = {}
@@ -255,8 +254,6 @@ def build_config(user: dict[str, Any], cuda: bool | None = None) -> Config:
         merged = merge(merged, PRESETS[user["preset"]])
     merged = merge(merged, copy.deepcopy(user))
     cfg = from_dict(Config, merged)
-    from .config_checks import check_combinations
-
     check_combinations(cfg, cuda)
     return cfg
 

@@ -7,9 +7,11 @@ recorded on `cfg.warnings`, so one preset works on a laptop and on a GPU box.
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 
+import torch
+
+from .model import is_sdxl
 from .protocol import ConfigError, Problem
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
@@ -78,7 +80,7 @@ def _logic(cfg) -> list[Problem]:
         out.append(Problem("train.text_encoder_lr", "is set but train.train_text_encoder is false"))
     if cfg.train.method == "lora" and cfg.hardware.strategy == "fsdp":
         out.append(Problem("hardware.strategy", "fsdp does not shard peft LoRA adapters here; use ddp for LoRA"))
-    if cfg.train.train_text_encoder and cfg.model.base and _is_sdxl(cfg.model.base):
+    if cfg.train.train_text_encoder and cfg.model.base and is_sdxl(cfg.model.base):
         out.append(Problem("train.train_text_encoder", "not supported for SDXL bases yet (both encoders stay "
                            "frozen; the UNet trains in full or as LoRA)"))
     if cfg.hardware.strategy == "ddp_spawn":
@@ -91,15 +93,6 @@ def _logic(cfg) -> list[Problem]:
     if cfg.tracking.validation_every_n_steps and not cfg.tracking.validation_prompts:
         out.append(Problem("tracking.validation_prompts", "needed when validation_every_n_steps > 0"))
     return out
-
-
-def _is_sdxl(base: str) -> bool:
-    """model.is_sdxl without importing torch-heavy modules at config time."""
-    index = Path(base) / "model_index.json"
-    try:
-        return json.loads(index.read_text()).get("_class_name") == "StableDiffusionXLPipeline"
-    except (OSError, ValueError):
-        return False
 
 
 def _hardware(cfg, cuda: bool) -> list[Problem]:
@@ -119,8 +112,6 @@ def _hardware(cfg, cuda: bool) -> list[Problem]:
 def check_combinations(cfg, cuda: bool | None = None) -> None:
     """Validates cross-field rules in place; raises ConfigError with every problem found."""
     if cuda is None:
-        import torch
-
         cuda = torch.cuda.is_available()
     problems = _required(cfg) + _paths(cfg) + _logic(cfg) + _hardware(cfg, cuda)
     if problems:

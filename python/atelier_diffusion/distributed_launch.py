@@ -10,7 +10,6 @@ the child, which stops every rank at the same step and checkpoints; the child al
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -21,16 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from .protocol import AtelierError, Problem
+from .shutdown import die_with_parent
 from .worker import Request
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In the child before exec (Linux): SIGTERM when the worker goes, so an orphan checkpoints and stops."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _forward_cancel(req: Request, proc: subprocess.Popen) -> None:
@@ -52,7 +45,7 @@ def train_in_child(req: Request, config: dict[str, Any], config_file: str | None
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_PARENT] + ([path] if path else []))}
     # stderr is inherited: the child's (and its ranks') human logs join the worker's.
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=_die_with_parent)
+                            preexec_fn=die_with_parent)  # an orphaned child checkpoints and stops
     threading.Thread(target=_forward_cancel, args=(req, proc), name="cancel-forwarder", daemon=True).start()
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
+from diffusers.optimization import get_scheduler
 
-from .config import Config, resume_conflicts, to_dict
 from .batch_stream import StreamSpec, make_loader
-from .model import DiffusionParts
+from .config import Config, resume_conflicts, to_dict
+from .model import Conditioning, ModelParts, encode_prompt
 from .protocol import ConfigError
 
 
@@ -60,15 +62,17 @@ def set_rng_state(rng: dict) -> None:
 class DreamBoothModule(L.LightningModule):
     """Trains `parts.unet` (full or LoRA) and optionally the text encoder against frozen VAE."""
 
-    def __init__(self, cfg: Config, parts: DiffusionParts, spec: StreamSpec):
+    def __init__(self, cfg: Config, parts: ModelParts, spec: StreamSpec):
         super().__init__()
         self.cfg, self.spec = cfg, spec
+        # Registered as submodules so Lightning moves, checkpoints and (DDP-)wraps them; `parts` shares the same
+        # modules and is what the prompt encoder reads.
         self.unet, self.vae, self.text_encoder = parts.unet, parts.vae, parts.text_encoder
-        self.tokenizer, self.noise_scheduler = parts.tokenizer, parts.noise_scheduler
-        self.text_encoder_2, self.tokenizer_2 = parts.text_encoder_2, parts.tokenizer_2  # None unless SDXL
+        self.text_encoder_2 = parts.text_encoder_2  # None unless SDXL
+        self.parts, self.noise_scheduler = parts, parts.noise_scheduler
         self.v_pred = parts.prediction_type == "v_prediction"
         self.strict_loading = False  # checkpoints carry only the trained tensors
-        self._prompt_cache: dict[str, torch.Tensor] = {}
+        self._prompt_cache: dict[str, Any] = {}
         self.step_losses: list[dict[str, float]] = []
         #: Class images to prepare inside the run (class_images.ClassImageStep), or None when `spec` has them.
         self.class_images = None
@@ -104,47 +108,21 @@ class DreamBoothModule(L.LightningModule):
         return make_loader(self.spec, start, self.global_rank, self.trainer.world_size, self.cfg.train.num_workers)
 
     # --- forward pieces -------------------------------------------------------------------------------------------
-    def encode_prompts(self, prompts: list[str]) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """CLIP hidden states; cached per prompt while the text encoder is frozen (DreamBooth has two prompts).
-        SDXL: (both encoders' penultimate hidden states side by side, the second one's pooled projection)."""
-        if self.text_encoder_2 is not None:
-            return self._encode_sdxl_cached(prompts)
+    def encode_prompts(self, prompts: list[str]) -> Conditioning:
+        """model.encode_prompt of each prompt; cached per prompt while the text encoders are frozen (DreamBooth has
+        two prompts), recomputed with gradients when the text encoder trains (never for SDXL)."""
         if self.cfg.train.train_text_encoder:
-            return self._encode(prompts)
+            return encode_prompt(self.parts, prompts)
         missing = [p for p in dict.fromkeys(prompts) if p not in self._prompt_cache]
         if missing:
             with torch.no_grad():
-                for prompt, emb in zip(missing, self._encode(missing)):
-                    self._prompt_cache[prompt] = emb
+                encoded = encode_prompt(self.parts, missing)
+            rows = zip(*encoded) if isinstance(encoded, tuple) else encoded
+            self._prompt_cache.update(zip(missing, rows))
+        if self.parts.sdxl:
+            return (torch.stack([self._prompt_cache[p][0] for p in prompts]),
+                    torch.stack([self._prompt_cache[p][1] for p in prompts]))
         return torch.stack([self._prompt_cache[p] for p in prompts])
-
-    def _encode_sdxl_cached(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """SDXL's conditioning, per prompt from the cache (both encoders are frozen for SDXL)."""
-        missing = [p for p in dict.fromkeys(prompts) if p not in self._prompt_cache]
-        if missing:
-            with torch.no_grad():
-                hidden, pooled = self._encode_sdxl(missing)
-            for i, prompt in enumerate(missing):
-                self._prompt_cache[prompt] = (hidden[i], pooled[i])
-        return (torch.stack([self._prompt_cache[p][0] for p in prompts]),
-                torch.stack([self._prompt_cache[p][1] for p in prompts]))
-
-    def _encode_sdxl(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """As StableDiffusionXLPipeline.encode_prompt: hidden_states[-2] of each encoder, concatenated; pooled =
-        the second encoder's projected EOS embedding."""
-        hidden, pooled = [], None
-        for tokenizer, encoder in ((self.tokenizer, self.text_encoder), (self.tokenizer_2, self.text_encoder_2)):
-            ids = tokenizer(prompts, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
-                            return_tensors="pt").input_ids.to(self.device)
-            out = encoder(ids, output_hidden_states=True)
-            hidden.append(out.hidden_states[-2])
-            pooled = out[0]
-        return torch.cat(hidden, dim=-1), pooled
-
-    def _encode(self, prompts: list[str]) -> torch.Tensor:
-        ids = self.tokenizer(prompts, padding="max_length", max_length=self.tokenizer.model_max_length,
-                             truncation=True, return_tensors="pt").input_ids.to(self.device)
-        return self.text_encoder(ids)[0]
 
     def diffusion_loss(self, pixels: torch.Tensor, embeds, gen: torch.Generator,
                        time_ids: torch.Tensor | None = None) -> torch.Tensor:
@@ -199,15 +177,13 @@ class DreamBoothModule(L.LightningModule):
     # --- optimisation ------------------------------------------------------------------------------------------
     def configure_optimizers(self):
         """AdamW (or bitsandbytes' 8-bit AdamW) on the trained tensors, stepped LR schedule with warmup."""
-        from diffusers.optimization import get_scheduler
-
         t = self.cfg.train
         groups = [{"params": [p for p in self.unet.parameters() if p.requires_grad], "lr": t.lr}]
         if t.train_text_encoder:
             groups.append({"params": [p for p in self.text_encoder.parameters() if p.requires_grad],
                            "lr": t.text_encoder_lr or t.lr})
         if t.optimizer == "adamw8bit":
-            import bitsandbytes as bnb
+            import bitsandbytes as bnb  # lazy: optional, CUDA-only (config_checks falls back to AdamW without it)
 
             opt_cls = bnb.optim.AdamW8bit
         else:

@@ -18,28 +18,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
+import diffusers
 import torch
 from safetensors.torch import save_file
 
 from .ldm_keys import to_ldm_checkpoint
 from .lora_files import module_names, read_lora, save_diffusers, save_kohya
-from .protocol import Problem, RequestError
-from .resident import META_CONFIG, META_TOKENIZER, ModelSource, load_components
-from .sample import Components
+from .model import ModelParts
+from .protocol import CancelledError, Problem, RequestError
+from .resident import ModelSource, load_source
+from .shutdown import WATCHDOG
+from .single_file import META_CONFIG, META_TOKENIZER
 from .worker import Request, command
 
 FORMATS = ("diffusers", "safetensors", "lora-kohya", "lora-diffusers")
 
 
-def save_diffusers_folder(parts: Components, out: Path) -> None:
+def save_diffusers_folder(parts: ModelParts, out: Path) -> None:
     """Writes a loadable StableDiffusionPipeline folder (no safety checker)."""
-    import diffusers
-
     scheduler_cls = getattr(diffusers, parts.scheduler_config.get("_class_name", "DDPMScheduler"))
     pipe = diffusers.StableDiffusionPipeline(
         unet=parts.unet, vae=parts.vae, text_encoder=parts.text_encoder, tokenizer=parts.tokenizer,
@@ -48,7 +52,7 @@ def save_diffusers_folder(parts: Components, out: Path) -> None:
     pipe.save_pretrained(out, safe_serialization=True)
 
 
-def single_file_metadata(parts: Components, name: str) -> dict[str, str]:
+def single_file_metadata(parts: ModelParts, name: str) -> dict[str, str]:
     """Configs and tokenizer files as safetensors metadata (strings), so atelier can load the file alone."""
     meta = {"format": "pt", "atelier.model": name}
     for key, module in (("unet", parts.unet), ("vae", parts.vae)):
@@ -63,14 +67,38 @@ def single_file_metadata(parts: Components, name: str) -> dict[str, str]:
     return meta
 
 
-def save_single_file(parts: Components, out: Path, name: str) -> None:
+def save_single_file(parts: ModelParts, out: Path, name: str, cancelled: Callable[[], bool] = lambda: False) -> None:
     """Writes the model as one original-layout safetensors file (fp32, as loaded)."""
-    save_file(to_ldm_checkpoint(parts.unet, parts.vae, parts.text_encoder), str(out),
-              metadata=single_file_metadata(parts, name))
+    checkpoint = to_ldm_checkpoint(parts.unet, parts.vae, parts.text_encoder)
+    _check(cancelled)
+    save_file(checkpoint, str(out), metadata=single_file_metadata(parts, name))
 
 
-def export_model(source: ModelSource, fmt: str, out: Path, name: str | None = None) -> dict[str, Any]:
-    """Exports `source` as `fmt` to `out` (a folder for diffusers, else a file) and returns {"path", "format"}."""
+@contextmanager
+def _publishing(out: Path) -> Iterator[Path]:
+    """A temporary sibling of `out` to write into, renamed to `out` (replacing it) once the block completes: a
+    stopped or failed export never leaves a half-written model under the requested name."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with WATCHDOG.scratch(out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")) as tmp:
+        try:
+            yield tmp
+            if out.is_dir():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+
+
+def _check(cancelled: Callable[[], bool]) -> None:
+    """Raises CancelledError between export stages once the request was cancelled."""
+    if cancelled():
+        raise CancelledError("export cancelled")
+
+
+def export_model(source: ModelSource, fmt: str, out: Path, name: str | None = None,
+                 cancelled: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+    """Exports `source` as `fmt` to `out` (a folder for diffusers, else a file) and returns {"path", "format"}.
+    `cancelled` is checked between loading, converting and writing; a cancel leaves nothing at `out`."""
     if fmt not in FORMATS:
         raise RequestError(f"unknown export format {fmt!r}", [Problem("format", f"one of {', '.join(FORMATS)}")])
     if fmt.startswith("lora-") and not source.lora:
@@ -79,20 +107,22 @@ def export_model(source: ModelSource, fmt: str, out: Path, name: str | None = No
     name = name or Path(source.path).name
     if fmt.startswith("lora-"):
         # The base is loaded only for its module names: kohya names are resolved, and checked, against them.
-        base = load_components(ModelSource(source.path, config=source.config), torch.device("cpu"))
+        base = load_source(ModelSource(source.path, config=source.config), torch.device("cpu"))
         layers = read_lora(source.lora, module_names(base.unet, base.text_encoder))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        (save_kohya if fmt == "lora-kohya" else save_diffusers)(layers, out, {"atelier.model": name})
+        _check(cancelled)
+        with _publishing(out) as tmp:
+            (save_kohya if fmt == "lora-kohya" else save_diffusers)(layers, tmp, {"atelier.model": name})
         return {"path": str(out), "format": fmt}
-    parts = load_components(source, torch.device("cpu"))
-    if parts.text_encoder_2 is not None:
+    parts = load_source(source, torch.device("cpu"))
+    if parts.sdxl:
         raise RequestError(f"{fmt} export of SDXL models is not supported yet (the LoRA formats are)",
                            [Problem("format", "SDXL model")])
-    if fmt == "diffusers":
-        save_diffusers_folder(parts, out)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        save_single_file(parts, out, name)
+    _check(cancelled)
+    with _publishing(out) as tmp:
+        if fmt == "diffusers":
+            save_diffusers_folder(parts, tmp)
+        else:
+            save_single_file(parts, tmp, name, cancelled)
     return {"path": str(out), "format": fmt}
 
 
@@ -104,7 +134,7 @@ def export_command(req: Request) -> dict[str, Any]:
         raise RequestError("export needs an 'out' path", [Problem("out", "missing")])
     req.emit.progress("export", 0, 1)
     result = export_model(ModelSource.parse(req.params.get("model")), str(req.params.get("format")), Path(out),
-                          req.params.get("model_name"))
+                          req.params.get("model_name"), req.cancelled.is_set)
     req.emit.progress("export", 1, 1)
     return result
 

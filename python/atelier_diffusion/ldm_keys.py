@@ -3,7 +3,7 @@
 A1111, ComfyUI and most community tools load one `.safetensors` file whose keys follow the original repo:
 `model.diffusion_model.input_blocks.1.0.in_layers.0.weight` rather than diffusers'
 `down_blocks.0.resnets.0.norm1.weight`. This module maps diffusers state dicts to that layout; the reverse
-direction uses diffusers' own single-file converters (see export.load_single_file), so a round trip is checked
+direction uses diffusers' own single-file converters (see single_file.load_single_file), so a round trip is checked
 against an independent implementation rather than against itself.
 
 The UNet mapping is computed from the model's config (layers per block, which blocks have attention), not from a

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Callable
 
 import lightning as L
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 
-from .callbacks import CheckpointCallback, ProtocolCallback, ValidationCallback
+from .callbacks import CheckpointCallback, ProtocolCallback, StopCallback, ValidationCallback
 from .config import Config
 from .batch_stream import StreamSpec
-from .model import DiffusionParts
+from .model import ModelParts
 from .protocol import Emitter
 from .dreambooth_module import DreamBoothModule
 
@@ -40,8 +41,6 @@ def build_loggers(cfg: Config, out_dir: Path, emit: Emitter) -> list:
     Weights & Biases when a project is configured and wandb is installed (else a warning, never a failure)."""
     loggers: list = []
     if cfg.tracking.tensorboard:
-        from lightning.pytorch.loggers import TensorBoardLogger
-
         loggers.append(TensorBoardLogger(save_dir=str(out_dir), name="tensorboard", version="run",
                                          default_hp_metric=False))
     if cfg.tracking.wandb_project:
@@ -49,14 +48,12 @@ def build_loggers(cfg: Config, out_dir: Path, emit: Emitter) -> list:
             emit.log("tracking.wandb_project is set but wandb is not installed; logging to TensorBoard only",
                      level="warning")
         else:
-            from lightning.pytorch.loggers import WandbLogger
-
             loggers.append(WandbLogger(project=cfg.tracking.wandb_project, entity=cfg.tracking.wandb_entity,
                                        save_dir=str(out_dir)))
     return loggers
 
 
-def build_trainer(cfg: Config, parts: DiffusionParts, spec: StreamSpec, emit: Emitter,
+def build_trainer(cfg: Config, parts: ModelParts, spec: StreamSpec, emit: Emitter,
                   cancelled: Callable[[], bool], class_images=None) -> tuple[L.Trainer, DreamBoothModule, Path]:
     """Returns (trainer, module, checkpoint folder). Lightning's own checkpointing, progress bar and
     validation loop are off: CheckpointCallback and ValidationCallback do those jobs with exact-resume semantics.
@@ -66,9 +63,10 @@ def build_trainer(cfg: Config, parts: DiffusionParts, spec: StreamSpec, emit: Em
     module = DreamBoothModule(cfg, parts, spec)
     module.class_images = class_images
     callbacks = [
-        ProtocolCallback(emit, cfg.train.max_steps, cfg.tracking.log_every_n_steps, cancelled),
+        ProtocolCallback(emit, cfg.train.max_steps, cfg.tracking.log_every_n_steps),
         CheckpointCallback(ckpt_dir, cfg.checkpoint.every_n_steps, cfg.checkpoint.keep_last, emit),
-        ValidationCallback(cfg, parts, out_dir / "samples", emit),
+        ValidationCallback(cfg, parts, out_dir / "samples", emit, cancelled),
+        StopCallback(cancelled),  # last: the step's metrics, checkpoint and samples come before the stop
     ]
     hw, t = cfg.hardware, cfg.train
     trainer = L.Trainer(

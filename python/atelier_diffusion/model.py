@@ -1,37 +1,51 @@
-"""The networks: loading SD components, freezing, LoRA adapters, attention backend, and building pipelines.
+"""The networks: the one parts bundle, the one loader and the one prompt encoder, shared by training, sampling and
+export; pipelines over the parts; the identity hash of a base model.
 
-No training logic lives here (see dreambooth_module.py); sampling code (sample.py) builds on `load_parts` /
-`build_pipeline` / `load_trained` too, so a base model, a full fine-tune and a LoRA load the same way everywhere.
+No training logic lives here (see dreambooth_module.py, and trainable.py for what trains); sampling (sample.py),
+the resident model cache (resident.py) and export build on `load_parts` / `encode_prompt` too, so a base model, a
+full fine-tune and a LoRA load, and a prompt encodes, the same way everywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import torch
+from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusionPipeline,
+                       StableDiffusionXLPipeline, UNet2DConditionModel)
+from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+from .single_file import load_single_file
 
 #: File written next to LoRA weights: which base they apply to and how they were made.
 ADAPTER_FILE = "atelier_adapter.json"
 LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
+SDXL_PIPELINE = "StableDiffusionXLPipeline"
+
+#: Text conditioning: hidden states (n, tokens, width) for SD 1.x/2.x; (hidden states, pooled (n, width_2)) for SDXL.
+Conditioning = Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass
-class DiffusionParts:
-    """The components DreamBooth touches; `noise_scheduler` is the training (DDPM) schedule of the base."""
+class ModelParts:
+    """The components of an SD 1.x/2.x or SDXL model. `scheduler_config` is the model's noise schedule (its
+    prediction type overridden when asked); samplers and the training (DDPM) scheduler are built from it."""
 
     unet: Any
     vae: Any
     text_encoder: Any
     tokenizer: Any
-    noise_scheduler: Any
-    prediction_type: str
+    scheduler_config: dict[str, Any]
     #: SDXL only: the second (OpenCLIP bigG-style, with projection) encoder and its tokenizer.
     text_encoder_2: Any = None
     tokenizer_2: Any = None
+    #: SDXL's `force_zeros_for_empty_prompt`: an empty negative prompt conditions on zeros, not on encoded "".
+    zeros_for_empty_prompt: bool = False
+    _noise_scheduler: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def sdxl(self) -> bool:
@@ -48,112 +62,99 @@ class DiffusionParts:
         """Pixels per latent cell along each side (8 for SD, 2 for the tiny fixture)."""
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
+    @property
+    def noise_scheduler(self) -> DDPMScheduler:
+        """The training (DDPM) schedule of the model, built once."""
+        if self._noise_scheduler is None:
+            self._noise_scheduler = DDPMScheduler.from_config(self.scheduler_config)
+        return self._noise_scheduler
 
-SDXL_PIPELINE = "StableDiffusionXLPipeline"
+    @property
+    def prediction_type(self) -> str:
+        """`epsilon` or `v_prediction` (SD 2.x-768)."""
+        return self.noise_scheduler.config.prediction_type
+
+
+def model_index(base: str | Path) -> dict[str, Any]:
+    """A diffusers folder's model_index.json, or {} for a single file or an unreadable index."""
+    try:
+        return json.loads((Path(base) / "model_index.json").read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def is_sdxl(base: str | Path) -> bool:
-    """Whether `base` is a diffusers SDXL folder (model_index.json `_class_name`)."""
-    index = Path(base) / "model_index.json"
-    return index.is_file() and json.loads(index.read_text()).get("_class_name") == SDXL_PIPELINE
+    """Whether `base` is a diffusers SDXL folder (model_index.json `_class_name`): the one SDXL test."""
+    return model_index(base).get("_class_name") == SDXL_PIPELINE
+
+
+def _load_folder(path: Path) -> ModelParts:
+    """The parts of a diffusers StableDiffusionPipeline or StableDiffusionXLPipeline folder, component by
+    component (the safety checker and feature extractor are never loaded)."""
+    parts = ModelParts(
+        unet=UNet2DConditionModel.from_pretrained(path / "unet"),
+        vae=AutoencoderKL.from_pretrained(path / "vae"),
+        text_encoder=CLIPTextModel.from_pretrained(path / "text_encoder"),
+        tokenizer=CLIPTokenizer.from_pretrained(path / "tokenizer"),
+        scheduler_config=json.loads((path / "scheduler" / "scheduler_config.json").read_text()),
+    )
+    if is_sdxl(path):
+        parts.text_encoder_2 = CLIPTextModelWithProjection.from_pretrained(path / "text_encoder_2")
+        parts.tokenizer_2 = CLIPTokenizer.from_pretrained(path / "tokenizer_2")
+        parts.zeros_for_empty_prompt = bool(model_index(path).get("force_zeros_for_empty_prompt", True))
+    return parts
 
 
 def load_parts(base: str | Path, base_config: str | Path | None = None,
-               prediction_type: str | None = None) -> DiffusionParts:
-    """Loads UNet, VAE, text encoder(s), tokenizer(s) and the DDPM training schedule from a diffusers folder (SD
-    1.x/2.x or SDXL, told apart by model_index.json) or a single SD 1.x/2.x checkpoint file (`base_config`: a
-    diffusers folder whose configs describe it, since no hub is reachable to infer them). `prediction_type`
-    overrides the base scheduler's (v-prediction for SD 2.x-768)."""
-    from diffusers import DDPMScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline
-
+               prediction_type: str | None = None) -> ModelParts:
+    """Loads a model in fp32 on the CPU, eval mode: a diffusers folder (SD 1.x/2.x or SDXL) or a single SD
+    1.x/2.x checkpoint file (`base_config`: a diffusers folder whose configs describe it, unless the file carries
+    atelier's metadata). `prediction_type` overrides the schedule's (v-prediction for SD 2.x-768)."""
     base = Path(base)
-    second: tuple[Any, Any] = (None, None)
     if base.is_file():
-        # The images side's loader: diffusers' LDM converters with configs from the file's atelier metadata or
-        # from `base_config` (diffusers' from_single_file would try to fetch configs from the hub).
-        from .resident import load_single_file
-
-        c = load_single_file(base, Path(base_config) if base_config else None)
-        unet, vae, text_encoder, tokenizer, sched_config = (c.unet, c.vae, c.text_encoder, c.tokenizer,
-                                                            dict(c.scheduler_config))
-    elif is_sdxl(base):
-        pipe = StableDiffusionXLPipeline.from_pretrained(str(base))
-        unet, vae, text_encoder, tokenizer = pipe.unet, pipe.vae, pipe.text_encoder, pipe.tokenizer
-        second = (pipe.text_encoder_2, pipe.tokenizer_2)
-        sched_config = dict(pipe.scheduler.config)
+        m = load_single_file(base, Path(base_config) if base_config else None)
+        parts = ModelParts(m.unet, m.vae, m.text_encoder, m.tokenizer, dict(m.scheduler_config))
     else:
-        pipe = StableDiffusionPipeline.from_pretrained(str(base), safety_checker=None, feature_extractor=None,
-                                                       requires_safety_checker=False)
-        unet, vae, text_encoder, tokenizer = pipe.unet, pipe.vae, pipe.text_encoder, pipe.tokenizer
-        sched_config = dict(pipe.scheduler.config)
+        parts = _load_folder(base)
     if prediction_type:
-        sched_config["prediction_type"] = prediction_type
-    noise_scheduler = DDPMScheduler.from_config(sched_config)
-    return DiffusionParts(unet, vae, text_encoder, tokenizer, noise_scheduler, noise_scheduler.config.prediction_type,
-                          *second)
+        parts.scheduler_config = {**parts.scheduler_config, "prediction_type": prediction_type}
+    return parts
 
 
-def freeze(module: torch.nn.Module) -> None:
-    """Eval mode and no gradients: frozen parts must come out of training bit-identical."""
-    module.eval()
-    module.requires_grad_(False)
+def _token_ids(tokenizer: Any, encoder: Any, prompts: list[str]) -> torch.Tensor:
+    """Token ids padded to the tokenizer's max length (77 for SD), capped at the encoder's position table: a
+    tokenizer saved without `model_max_length` reports ~1e30 and would index past it."""
+    max_len = min(tokenizer.model_max_length, encoder.config.max_position_embeddings)
+    ids = tokenizer(prompts, padding="max_length", max_length=max_len, truncation=True, return_tensors="pt")
+    return ids.input_ids.to(encoder.device)
 
 
-def cast_frozen(module: torch.nn.Module, dtype: torch.dtype) -> None:
-    """Stores the frozen parameters of `module` in `dtype` (fp16/bf16) and leaves trainable ones in fp32 as the
-    optimizer's master copy: under mixed precision the frozen VAE, text encoder and LoRA's base UNet are only ever
-    read through autocast, so fp32 storage would be pure memory cost (~1.7 GB for SD 1.5's UNet)."""
-    for param in module.parameters():
-        if not param.requires_grad:
-            param.data = param.data.to(dtype)
+def encode_prompt(parts: ModelParts, prompts: list[str]) -> Conditioning:
+    """The text conditioning of `prompts`, as the model was trained on it. SD 1.x/2.x: the encoder's last hidden
+    states. SDXL, as StableDiffusionXLPipeline.encode_prompt: each encoder's penultimate hidden states side by
+    side, and the second encoder's pooled projection. Gradients flow when an encoder trains; callers that only
+    read the result run it under torch.no_grad()."""
+    if not parts.sdxl:
+        return parts.text_encoder(_token_ids(parts.tokenizer, parts.text_encoder, prompts))[0]
+    hidden = []
+    for tokenizer, encoder in ((parts.tokenizer, parts.text_encoder), (parts.tokenizer_2, parts.text_encoder_2)):
+        out = encoder(_token_ids(tokenizer, encoder, prompts), output_hidden_states=True)
+        hidden.append(out.hidden_states[-2])
+    return torch.cat(hidden, dim=-1), out[0]
 
 
-def set_attention(unet: Any, backend: str) -> None:
-    """`sdpa`: PyTorch's fused scaled-dot-product attention (flash/memory-efficient kernels on GPU);
-    `eager`: the reference implementation, for debugging numerics."""
-    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
-
-    unet.set_attn_processor(AttnProcessor2_0() if backend == "sdpa" else AttnProcessor())
-
-
-def add_lora(module: Any, rank: int, alpha: float, targets: list[str], dropout: float) -> None:
-    """Injects peft LoRA adapters (default adapter name) into the UNet or the CLIP text encoder and makes them the
-    only trainable parameters. Gaussian init of A with zero B keeps the model's output unchanged at step 0."""
-    from peft import LoraConfig, inject_adapter_in_model
-
-    module.requires_grad_(False)
-    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, lora_dropout=dropout,
-                        init_lora_weights="gaussian")
-    if hasattr(module, "set_adapters"):  # diffusers models: keeps their adapter bookkeeping (set_adapters, fuse)
-        module.add_adapter(config)
-    else:
-        # transformers' own add_adapter demands a newer peft than the pinned one; peft's injection is what it
-        # wraps anyway, and diffusers' load_lora_weights reads the resulting keys back.
-        inject_adapter_in_model(config, module)
-    for name, param in module.named_parameters():
-        param.requires_grad_("lora_" in name)
-
-
-def trainable_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """The parameters being trained (all of them for a full fine-tune, only adapters for LoRA)."""
-    return {n: p.detach() for n, p in module.named_parameters() if p.requires_grad}
-
-
-def build_pipeline(parts: DiffusionParts, scheduler: Any = None):
+def build_pipeline(parts: ModelParts, scheduler: Any = None):
     """A StableDiffusionPipeline (StableDiffusionXLPipeline for SDXL parts) over `parts` (shared modules, no copy)
     with a DDIM sampler by default; its progress bar is off so nothing but protocol lines reaches stdout."""
-    from diffusers import DDIMScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline
-
     sched = scheduler or DDIMScheduler.from_config(parts.noise_scheduler.config)
     if parts.sdxl:
         pipe = StableDiffusionXLPipeline(unet=parts.unet, vae=parts.vae, text_encoder=parts.text_encoder,
                                          text_encoder_2=parts.text_encoder_2, tokenizer=parts.tokenizer,
                                          tokenizer_2=parts.tokenizer_2, scheduler=sched)
-        pipe.set_progress_bar_config(disable=True)
-        return pipe
-    pipe = StableDiffusionPipeline(unet=parts.unet, vae=parts.vae, text_encoder=parts.text_encoder,
-                                   tokenizer=parts.tokenizer, scheduler=sched, safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
+    else:
+        pipe = StableDiffusionPipeline(unet=parts.unet, vae=parts.vae, text_encoder=parts.text_encoder,
+                                       tokenizer=parts.tokenizer, scheduler=sched, safety_checker=None,
+                                       feature_extractor=None, requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
@@ -172,8 +173,6 @@ def load_trained(model_dir: str | Path):
 
 
 _HASHED_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".json", ".txt")
-
-
 _HASH_MEMO: dict[tuple, str] = {}
 
 

@@ -14,15 +14,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+from diffusers.utils import convert_state_dict_to_diffusers
+from peft.utils import get_peft_model_state_dict
+
 from .config import Config
-from .model import ADAPTER_FILE, LORA_WEIGHTS, DiffusionParts, build_pipeline, load_parts, model_hash
+from .model import ADAPTER_FILE, LORA_WEIGHTS, ModelParts, build_pipeline, load_parts, model_hash
 
 
-def _write_lora(cfg: Config, parts: DiffusionParts, folder: Path, base_hash: str) -> None:
-    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
-    from diffusers.utils import convert_state_dict_to_diffusers
-    from peft.utils import get_peft_model_state_dict
-
+def _write_lora(cfg: Config, parts: ModelParts, folder: Path, base_hash: str) -> None:
     unet_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(parts.unet))
     te_layers = None
     if cfg.train.train_text_encoder:
@@ -39,7 +39,7 @@ def _write_lora(cfg: Config, parts: DiffusionParts, folder: Path, base_hash: str
     (folder / ADAPTER_FILE).write_text(json.dumps(meta, indent=1))
 
 
-def write_output(cfg: Config, parts: DiffusionParts, out_dir: Path) -> dict[str, Any]:
+def write_output(cfg: Config, parts: ModelParts, out_dir: Path) -> dict[str, Any]:
     """Saves the model under out_dir/model and returns the result-line fields describing it."""
     final = out_dir / "model"
     tmp = out_dir / ".model.tmp"

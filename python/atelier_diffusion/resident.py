@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +26,13 @@ from typing import Any
 
 import torch
 
-from .ldm_keys import text_encoder_from_ldm
 from .lora_files import merge_lora, module_names, read_lora
+from .model import ModelParts, load_parts
 from .pngmeta import ImageInfo, encode_png
-from .protocol import AtelierError, Problem, RequestError
-from .sample import SAMPLERS, Components, SampleParams, sample
+from .protocol import Problem, RequestError
+from .sample import SAMPLERS, SampleParams, sample
+from .shutdown import WATCHDOG
 from .worker import Request, command
-
-#: safetensors metadata keys under which `atelier export` stores what a single file needs to be loaded alone.
-META_CONFIG = "atelier.config."
-META_TOKENIZER = "atelier.tokenizer/"
 
 
 @dataclass(frozen=True)
@@ -73,96 +69,20 @@ def _dtype(device: torch.device) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.float32
 
 
-def load_folder(path: Path) -> Components:
-    """Loads the parts of a diffusers StableDiffusionPipeline or StableDiffusionXLPipeline folder (told apart by
-    model_index.json's `_class_name`; the safety checker is never loaded)."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
-
-    scheduler = json.loads((path / "scheduler" / "scheduler_config.json").read_text())
-    parts = Components(
-        unet=UNet2DConditionModel.from_pretrained(path / "unet"),
-        vae=AutoencoderKL.from_pretrained(path / "vae"),
-        text_encoder=CLIPTextModel.from_pretrained(path / "text_encoder"),
-        tokenizer=CLIPTokenizer.from_pretrained(path / "tokenizer"),
-        scheduler_config=scheduler,
-    )
-    index = json.loads((path / "model_index.json").read_text()) if (path / "model_index.json").is_file() else {}
-    if index.get("_class_name") == "StableDiffusionXLPipeline":
-        parts.text_encoder_2 = CLIPTextModelWithProjection.from_pretrained(path / "text_encoder_2")
-        parts.tokenizer_2 = CLIPTokenizer.from_pretrained(path / "tokenizer_2")
-        parts.zeros_for_empty_prompt = bool(index.get("force_zeros_for_empty_prompt", True))
-    return parts
-
-
-def load_single_file(path: Path, config_dir: Path | None = None) -> Components:
-    """Loads an original-layout checkpoint through diffusers' own LDM→diffusers converters, with configs and
-    tokenizer from the file's atelier metadata or, failing that, from `config_dir`."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from diffusers.loaders.single_file_utils import (convert_ldm_clip_checkpoint, convert_ldm_unet_checkpoint,
-                                                     convert_ldm_vae_checkpoint)
-    from safetensors import safe_open
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    with safe_open(str(path), framework="pt") as f:
-        meta = dict(f.metadata() or {})
-        if any(k.startswith("conditioner.embedders.") for k in f.keys()):
-            raise AtelierError(f"{path} is a single-file SDXL checkpoint, which atelier cannot convert yet; use "
-                               "the model as a diffusers folder (StableDiffusionXLPipeline layout)",
-                               [Problem("model", "single-file SDXL")], code="invalid_model")
-        checkpoint = {k: f.get_tensor(k) for k in f.keys()}
-    with tempfile.TemporaryDirectory() as tmp:
-        if META_CONFIG + "unet" in meta:
-            root = Path(tmp)
-            configs = {name: json.loads(meta[META_CONFIG + name]) for name in ("unet", "vae", "text_encoder", "scheduler")}
-            (root / "tokenizer").mkdir()
-            for key, text in meta.items():
-                if key.startswith(META_TOKENIZER):
-                    (root / "tokenizer" / key[len(META_TOKENIZER):]).write_text(text)
-        elif config_dir is not None:
-            root = config_dir
-            configs = {name: json.loads((root / name / "config.json").read_text())
-                       for name in ("unet", "vae", "text_encoder")}
-            configs["scheduler"] = json.loads((root / "scheduler" / "scheduler_config.json").read_text())
-        else:
-            raise RequestError(f"{path} has no atelier metadata; pass a diffusers folder of the same architecture "
-                               "as the model source's 'config'")
-        tokenizer = CLIPTokenizer.from_pretrained(root / "tokenizer")
-    unet = UNet2DConditionModel.from_config(configs["unet"])
-    _load_strict(unet, convert_ldm_unet_checkpoint(checkpoint, unet.config), "unet")
-    vae = AutoencoderKL.from_config(configs["vae"])
-    _load_strict(vae, convert_ldm_vae_checkpoint(checkpoint, vae.config), "vae")
-    text_encoder = CLIPTextModel(CLIPTextConfig.from_dict(configs["text_encoder"]))
-    clip_state = text_encoder_from_ldm(convert_ldm_clip_checkpoint(checkpoint), text_encoder.state_dict().keys())
-    _load_strict(text_encoder, clip_state, "text_encoder")
-    return Components(unet.eval(), vae.eval(), text_encoder.eval(), tokenizer, configs["scheduler"])
-
-
-def _load_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], name: str) -> None:
-    """load_state_dict that fails on any missing or unexpected weight (buffers like position_ids excepted)."""
-    result = module.load_state_dict(state, strict=False)
-    missing = [k for k in result.missing_keys if not k.endswith("position_ids")]
-    if missing or result.unexpected_keys:
-        raise AtelierError(f"checkpoint does not match the {name} config: missing {missing[:5]}, "
-                           f"unexpected {result.unexpected_keys[:5]}", code="invalid_model")
-
-
-def load_components(source: ModelSource, device: torch.device | None = None) -> Components:
+def load_source(source: ModelSource, device: torch.device | None = None) -> ModelParts:
     """Loads a model source: folder or single file, then the LoRA merged in, eval mode, no gradients. On `device`
     in fp32 when given (exports), else on the best device in its fast dtype."""
     path = Path(source.path)
     if not path.exists():
         raise RequestError(f"model weights not found at {path}", [Problem("model", "no such file or folder")])
-    parts = load_folder(path) if path.is_dir() else load_single_file(path, Path(source.config) if source.config else None)
+    parts = load_parts(path, source.config)
     if source.lora:
         layers = read_lora(source.lora, module_names(parts.unet, parts.text_encoder))
         merge_lora({"unet": parts.unet, "text_encoder": parts.text_encoder}, layers, source.lora_scale)
     dtype = torch.float32 if device is not None else _dtype(device or _device())
     device = device or _device()
     # The VAE stays fp32 even on GPU: SD's VAE overflows in fp16 and the decode is a small share of the time.
-    modules = [(parts.unet, dtype), (parts.text_encoder, dtype), (parts.vae, torch.float32)]
-    if parts.text_encoder_2 is not None:
-        modules.append((parts.text_encoder_2, dtype))
+    modules = [(parts.unet, dtype), (parts.vae, torch.float32)] + [(e, dtype) for e in parts.text_encoders]
     for module, want in modules:
         if module.dtype != want or module.device != device:
             module.to(device=device, dtype=want)
@@ -170,7 +90,7 @@ def load_components(source: ModelSource, device: torch.device | None = None) -> 
     return parts
 
 
-def model_bytes(parts: Components) -> int:
+def model_bytes(parts: ModelParts) -> int:
     """Bytes held by a loaded model's weights."""
     return sum(p.numel() * p.element_size()
                for m in (parts.unet, parts.vae, parts.text_encoder, parts.text_encoder_2) if m is not None
@@ -183,7 +103,7 @@ class ModelCache:
     def __init__(self, max_bytes: int, max_models: int):
         self.max_bytes = max_bytes
         self.max_models = max(1, max_models)
-        self.entries: "OrderedDict[str, tuple[Components, int]]" = OrderedDict()
+        self.entries: "OrderedDict[str, tuple[ModelParts, int]]" = OrderedDict()
 
     @staticmethod
     def from_env() -> "ModelCache":
@@ -191,13 +111,13 @@ class ModelCache:
         mb = int(os.environ.get("ATELIER_MODEL_CACHE_MB", "8192"))
         return ModelCache(mb * 2**20, int(os.environ.get("ATELIER_MODEL_CACHE_COUNT", "4")))
 
-    def get(self, source: ModelSource) -> tuple[Components, bool]:
+    def get(self, source: ModelSource) -> tuple[ModelParts, bool]:
         """The loaded model and whether it was already resident; loads (evicting LRU models) when it is not."""
         hit = self.entries.get(source.key)
         if hit is not None:
             self.entries.move_to_end(source.key)
             return hit[0], True
-        parts = load_components(source)
+        parts = load_source(source)
         size = model_bytes(parts)
         while self.entries and (len(self.entries) >= self.max_models or self.used() + size > self.max_bytes):
             self.entries.popitem(last=False)
@@ -275,6 +195,9 @@ def generate(req: Request) -> dict[str, Any]:
                          params.guidance_scale, params.image_seed(i), params.width, params.height, name,
                          req.params.get("model_hash"))
         path = out_dir / f"{prefix}-{i}.png"
-        path.write_bytes(encode_png(pixels, info))
+        # Temp name + rename: a forced stop (shutdown.py) leaves whole images or none, never a torn PNG.
+        with WATCHDOG.scratch(out_dir / f".{prefix}-{i}.png.tmp") as tmp:
+            tmp.write_bytes(encode_png(pixels, info))
+            os.replace(tmp, path)
         written.append({"path": str(path), "seed": params.image_seed(i)})
     return {"images": written, "warm": warm, "resident": cache().describe()}

@@ -18,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import diffusers
 import torch
 
+from .model import ModelParts, encode_prompt
 from .protocol import Problem, RequestError
 
 
@@ -91,56 +93,13 @@ class SampleParams:
         return (self.seed + i) % (MAX_SEED + 1)
 
 
-@dataclass
-class Components:
-    """The parts of an SD 1.x/2.x or SDXL model that sampling needs, in eval mode. `scheduler_config` is the
-    model's training noise schedule; samplers are built from it."""
-
-    unet: Any
-    vae: Any
-    text_encoder: Any
-    tokenizer: Any
-    scheduler_config: dict[str, Any]
-    #: SDXL only: the second text encoder (with projection) and its tokenizer.
-    text_encoder_2: Any = None
-    tokenizer_2: Any = None
-    #: SDXL's `force_zeros_for_empty_prompt`: an empty negative prompt conditions on zeros, not on encoded "".
-    zeros_for_empty_prompt: bool = False
-
-
 def make_scheduler(sampler: str, scheduler_config: dict[str, Any]):
     """A fresh scheduler for `sampler` sharing the model's noise schedule (betas, prediction type)."""
-    import diffusers
-
     spec = SAMPLERS[sampler]
-    cls = getattr(diffusers, spec.scheduler)
-    return cls.from_config({**scheduler_config, **spec.overrides})
+    return getattr(diffusers, spec.scheduler).from_config({**scheduler_config, **spec.overrides})
 
 
-@torch.no_grad()
-def encode_prompts(parts: Components, prompts: list[str]) -> torch.Tensor:
-    """CLIP hidden states for each prompt, padded to the tokenizer's max length (77 for SD) as SD was trained."""
-    tok = parts.tokenizer
-    max_len = min(tok.model_max_length, parts.text_encoder.config.max_position_embeddings)
-    ids = tok(prompts, padding="max_length", max_length=max_len, truncation=True, return_tensors="pt").input_ids
-    return parts.text_encoder(ids.to(parts.text_encoder.device))[0]
-
-
-@torch.no_grad()
-def encode_prompts_sdxl(parts: Components, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """SDXL conditioning as StableDiffusionXLPipeline builds it: each encoder's penultimate hidden states side by
-    side, and the second encoder's pooled projection."""
-    hidden, pooled = [], None
-    for tok, encoder in ((parts.tokenizer, parts.text_encoder), (parts.tokenizer_2, parts.text_encoder_2)):
-        max_len = min(tok.model_max_length, encoder.config.max_position_embeddings)
-        ids = tok(prompts, padding="max_length", max_length=max_len, truncation=True, return_tensors="pt").input_ids
-        out = encoder(ids.to(encoder.device), output_hidden_states=True)
-        hidden.append(out.hidden_states[-2])
-        pooled = out[0]
-    return torch.cat(hidden, dim=-1), pooled
-
-
-def sdxl_conditions(parts: Components, params: SampleParams, dtype: torch.dtype) -> tuple[Any, Any]:
+def sdxl_conditions(parts: ModelParts, params: SampleParams, dtype: torch.dtype) -> tuple[Any, Any]:
     """(cond, uncond) for SDXL: each (hidden states, added_cond_kwargs with pooled text_embeds and time_ids =
     (height, width, 0, 0, height, width): an uncropped image generated at its native size); uncond None without
     guidance."""
@@ -151,12 +110,23 @@ def sdxl_conditions(parts: Components, params: SampleParams, dtype: torch.dtype)
     def pack(hidden: torch.Tensor, pooled: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return hidden.to(dtype), {"text_embeds": pooled.to(dtype), "time_ids": time_ids}
 
-    cond = pack(*encode_prompts_sdxl(parts, [params.prompt] * params.n))
+    cond = pack(*encode_prompt(parts, [params.prompt] * params.n))
     if params.guidance_scale == 1.0:
         return cond, None
     if parts.zeros_for_empty_prompt and not params.negative_prompt:
         return cond, (torch.zeros_like(cond[0]), {**cond[1], "text_embeds": torch.zeros_like(cond[1]["text_embeds"])})
-    return cond, pack(*encode_prompts_sdxl(parts, [params.negative_prompt] * params.n))
+    return cond, pack(*encode_prompt(parts, [params.negative_prompt] * params.n))
+
+
+def conditions(parts: ModelParts, params: SampleParams, dtype: torch.dtype) -> tuple[Any, Any]:
+    """(cond, uncond) the UNet is called with, from model.encode_prompt — the encoder training uses too; uncond
+    is None without guidance. SDXL: see sdxl_conditions."""
+    if parts.sdxl:
+        return sdxl_conditions(parts, params, dtype)
+    cond = encode_prompt(parts, [params.prompt] * params.n).to(dtype)
+    if params.guidance_scale == 1.0:
+        return cond, None
+    return cond, encode_prompt(parts, [params.negative_prompt] * params.n).to(dtype)
 
 
 def guided_noise(unet, x: torch.Tensor, t, cond, uncond, scale: float) -> torch.Tensor:
@@ -182,17 +152,17 @@ def guided_noise(unet, x: torch.Tensor, t, cond, uncond, scale: float) -> torch.
     return e_uncond + scale * (e_cond - e_uncond)
 
 
-def initial_latents(parts: Components, params: SampleParams, generators: list[torch.Generator]) -> torch.Tensor:
+def initial_latents(parts: ModelParts, params: SampleParams, generators: list[torch.Generator]) -> torch.Tensor:
     """Gaussian latents, one draw per image from that image's own generator (on CPU, so seeds give the same
     images on any device)."""
     channels = parts.unet.config.in_channels
-    factor = 2 ** (len(parts.vae.config.block_out_channels) - 1)
+    factor = parts.vae_scale_factor
     shape = (1, channels, params.height // factor, params.width // factor)
     return torch.cat([torch.randn(shape, generator=g, dtype=torch.float32) for g in generators])
 
 
 @torch.no_grad()
-def decode(parts: Components, latents: torch.Tensor) -> torch.Tensor:
+def decode(parts: ModelParts, latents: torch.Tensor) -> torch.Tensor:
     """VAE-decodes latents to uint8 images, shape (n, height, width, 3)."""
     scaling = parts.vae.config.scaling_factor
     images = parts.vae.decode(latents.to(parts.vae.dtype) / scaling).sample.float()
@@ -206,7 +176,7 @@ ProgressFn = Callable[[int, int], None]
 
 
 @torch.no_grad()
-def sample(parts: Components, params: SampleParams, on_step: ProgressFn | None = None) -> torch.Tensor:
+def sample(parts: ModelParts, params: SampleParams, on_step: ProgressFn | None = None) -> torch.Tensor:
     """Runs the whole request and returns uint8 images (n, height, width, 3). Invalid params → RequestError
     listing every problem; an exception from `on_step` propagates, which is how cancellation works."""
     problems = params.problems()
@@ -214,13 +184,7 @@ def sample(parts: Components, params: SampleParams, on_step: ProgressFn | None =
         raise RequestError("invalid generation request", problems, code="invalid_params")
     device, dtype = parts.unet.device, parts.unet.dtype
     generators = [torch.Generator("cpu").manual_seed(params.image_seed(i)) for i in range(params.n)]
-    if parts.text_encoder_2 is not None:
-        cond, uncond = sdxl_conditions(parts, params, dtype)
-    else:
-        cond = encode_prompts(parts, [params.prompt] * params.n).to(dtype)
-        uncond = None
-        if params.guidance_scale != 1.0:
-            uncond = encode_prompts(parts, [params.negative_prompt] * params.n).to(dtype)
+    cond, uncond = conditions(parts, params, dtype)
     schedulers = [make_scheduler(params.sampler, parts.scheduler_config) for _ in range(params.n)]
     for s in schedulers:
         s.set_timesteps(params.steps, device=device)

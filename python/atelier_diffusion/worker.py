@@ -12,7 +12,8 @@ Commands run one at a time in arrival order; `cancel` is acted on as soon as it 
 worker once the queue is done, but cancels `train` commands first (CANCEL_ON_EOF): a driver that closed stdin or
 died will never read their result, and a cancelled run keeps its checkpoint for a later resume. Each command ends with a
 `result` or an `error` line carrying its id (protocol.py lists the line types). The process exits 0 when every
-command succeeded, 1 when any failed. SIGTERM cancels everything: training saves a checkpoint before stopping.
+command succeeded, 1 when any failed. SIGTERM and the death of the parent process stop everything within about
+two seconds (shutdown.py): training saves a checkpoint before stopping, class images already drawn are kept.
 
 Adding a command (e.g. in sample.py):
 
@@ -32,7 +33,6 @@ from __future__ import annotations
 import importlib
 import json
 import queue
-import signal
 import sys
 import threading
 import traceback
@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .protocol import AtelierError, CancelledError, Emitter, RequestError, guard_stdout
+from .shutdown import WATCHDOG, install
 
 
 @dataclass
@@ -108,6 +109,8 @@ def resolve(name: str) -> Handler:
 @command("ping")
 def ping(_req: Request) -> dict[str, Any]:
     """Environment check: the versions of the libraries the worker runs on."""
+    # Imported here, not at the top: the worker must answer `cancel`/`shutdown` without paying seconds of torch
+    # import, and only the command modules (loaded on first use, LAZY_MODULES) need these libraries.
     import diffusers
     import lightning
     import peft
@@ -176,7 +179,14 @@ class Worker:
                 orphans = [r for r in self.live if r.cmd in CANCEL_ON_EOF]
             for req in orphans:
                 req.cancelled.set()
+            if orphans:
+                WATCHDOG.arm("stdin closed", lambda: self.running(orphans))
         self.queue.put(None)
+
+    def running(self, requests: list[Request]) -> bool:
+        """Whether any of `requests` is still queued or running."""
+        with self.lock:
+            return any(r is live for r in requests for live in self.live)
 
     def _read_commands(self) -> bool:
         """Queues commands; True when stdin ended, False on a `shutdown` command."""
@@ -200,17 +210,21 @@ class Worker:
             self.queue.put(req)
         return True
 
-    def stop(self) -> None:
-        """SIGTERM: cancel everything and exit once the running command has answered (it may save a checkpoint)."""
+    def stop(self, reason: str = "stopped") -> None:
+        """SIGTERM or the parent's death: cancel everything and exit once the running command has answered (it may
+        save a checkpoint) — or when the watchdog's grace period is over, whichever comes first."""
+        if self.stopping.is_set():
+            return
         self.stopping.set()
         self.cancel(None)
+        WATCHDOG.arm(reason)
 
     def serve(self) -> int:
         """Runs until the reader is done or stop() was called; returns the process exit status."""
         threading.Thread(target=self.read, name="stdin-reader", daemon=True).start()
         while True:
             try:
-                # A timeout rather than a blocking get: a signal handler must never wait on the queue's lock.
+                # A timeout rather than a blocking get: stop() may come while the queue is empty.
                 req = self.queue.get(timeout=0.2)
             except queue.Empty:
                 if self.stopping.is_set():
@@ -228,9 +242,9 @@ class Worker:
 
 
 def main() -> int:
-    """Entry point: guard stdout, route SIGTERM to cancellation, serve stdin."""
+    """Entry point: guard stdout, route SIGTERM and the parent's death to stop(), serve stdin."""
     worker = Worker(guard_stdout())
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    install(worker.stop)
     return worker.serve()
 
 

@@ -12,7 +12,7 @@ from safetensors.torch import load_file, save_file
 from atelier_diffusion.export import export_model
 from atelier_diffusion.lora_files import LoraLayer, save_diffusers
 from atelier_diffusion.protocol import RequestError
-from atelier_diffusion.resident import ModelSource, load_components
+from atelier_diffusion.resident import ModelSource, load_source
 from atelier_diffusion.sample import SampleParams, sample
 
 PARAMS = SampleParams(prompt="a photo of sks dog", width=32, height=32, steps=3, guidance_scale=4.0, seed=3,
@@ -20,7 +20,7 @@ PARAMS = SampleParams(prompt="a photo of sks dog", width=32, height=32, steps=3,
 
 
 def images(source: ModelSource) -> torch.Tensor:
-    return sample(load_components(source), PARAMS)
+    return sample(load_source(source), PARAMS)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def base_images(tiny_sd):
 @pytest.fixture(scope="module")
 def lora_file(tiny_sd, tmp_path_factory) -> Path:
     """A random rank-4 LoRA (alpha 2) on every attention projection of the UNet and the text encoder's q/v."""
-    parts = load_components(ModelSource(str(tiny_sd)))
+    parts = load_source(ModelSource(str(tiny_sd)))
     gen = torch.Generator().manual_seed(0)
     layers = []
     for component, model, suffixes in (("unet", parts.unet, (".to_q", ".to_k", ".to_v", ".to_out.0")),
@@ -64,8 +64,8 @@ def test_single_file_uses_original_sd_key_names(tiny_sd, tmp_path):
 def test_single_file_round_trip_gives_identical_images(tiny_sd, tmp_path, base_images):
     out = tmp_path / "model.safetensors"
     export_model(ModelSource(str(tiny_sd)), "safetensors", out)
-    reloaded = load_components(ModelSource(str(out)))
-    original = load_components(ModelSource(str(tiny_sd)))
+    reloaded = load_source(ModelSource(str(out)))
+    original = load_source(ModelSource(str(tiny_sd)))
     for name in ("unet", "vae", "text_encoder"):
         a, b = getattr(original, name).state_dict(), getattr(reloaded, name).state_dict()
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
@@ -78,7 +78,7 @@ def test_foreign_single_file_loads_with_a_config_folder(tiny_sd, tmp_path, base_
     bare = tmp_path / "bare.safetensors"  # what A1111 users have: weights, no atelier metadata
     save_file(load_file(str(exported)), str(bare))
     with pytest.raises(RequestError, match="no atelier metadata"):
-        load_components(ModelSource(str(bare)))
+        load_source(ModelSource(str(bare)))
     assert torch.equal(images(ModelSource(str(bare), config=str(tiny_sd))), base_images)
 
 
@@ -140,7 +140,7 @@ def test_trainer_style_peft_lora_matches_peft_forward(tiny_sd, tmp_path, base_im
     from peft import LoraConfig
     from peft.utils import get_peft_model_state_dict
 
-    parts = load_components(ModelSource(str(tiny_sd)))
+    parts = load_source(ModelSource(str(tiny_sd)))
     parts.unet.add_adapter(LoraConfig(r=4, lora_alpha=8, target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():

@@ -9,15 +9,16 @@ import pytest
 import torch
 
 from atelier_diffusion.protocol import Emitter, RequestError
-from atelier_diffusion.resident import ModelSource, load_components
-from atelier_diffusion.sample import SAMPLERS, SampleParams, encode_prompts, guided_noise, sample
+from atelier_diffusion.resident import ModelSource, load_source
+from atelier_diffusion.model import encode_prompt
+from atelier_diffusion.sample import SAMPLERS, SampleParams, guided_noise, sample
 
 PROMPT = "a photo of sks dog on the moon"
 
 
 @pytest.fixture(scope="module")
 def parts(tiny_sd):
-    return load_components(ModelSource(str(tiny_sd)))
+    return load_source(ModelSource(str(tiny_sd)))
 
 
 def params(**kw) -> SampleParams:
@@ -57,8 +58,8 @@ def test_non_square_size(parts):
 def _inputs(parts):
     gen = torch.Generator().manual_seed(3)
     x = torch.randn((2, 4, 16, 16), generator=gen)
-    cond = encode_prompts(parts, [PROMPT, "a red ball"])
-    uncond = encode_prompts(parts, ["", "blurry"])
+    cond = encode_prompt(parts, [PROMPT, "a red ball"])
+    uncond = encode_prompt(parts, ["", "blurry"])
     return x, torch.tensor(500), cond, uncond
 
 

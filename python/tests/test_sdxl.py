@@ -16,7 +16,8 @@ from atelier_diffusion.config import build_config
 from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec
 from atelier_diffusion.model import is_sdxl, load_parts
 from atelier_diffusion.protocol import AtelierError, ConfigError
-from atelier_diffusion.resident import ModelSource, load_components, load_single_file
+from atelier_diffusion.resident import ModelSource, load_source
+from atelier_diffusion.single_file import load_single_file
 from atelier_diffusion.sample import SampleParams, make_scheduler, sample
 from atelier_diffusion.fixtures.subject_photos import write_subject
 from atelier_diffusion.train import run_training
@@ -60,7 +61,7 @@ def test_full_fine_tune_trains_the_unet_only_and_generates(tiny_sdxl: Path, tmp_
     unet_after = load_file(model / "unet" / "diffusion_pytorch_model.safetensors")
     assert any(not torch.equal(unet_before[k], unet_after[k]) for k in unet_before)
 
-    images = sample(load_components(ModelSource(str(model))), SampleParams(PROMPT, width=32, height=32, steps=2,
+    images = sample(load_source(ModelSource(str(model))), SampleParams(PROMPT, width=32, height=32, steps=2,
                                                                            sampler="ddim", seed=3, n=2))
     assert images.shape == (2, 32, 32, 3) and images.dtype == torch.uint8
 
@@ -68,8 +69,8 @@ def test_full_fine_tune_trains_the_unet_only_and_generates(tiny_sdxl: Path, tmp_
 def test_lora_adapter_generates_through_the_resident_loader(tiny_sdxl: Path, tmp_path: Path) -> None:
     col, result = _train(tiny_sdxl, tmp_path, "lora")
     assert result["kind"] == "lora" and all(np.isfinite([m["values"]["loss"] for m in col.lines("metric")]))
-    base = load_components(ModelSource(str(tiny_sdxl)))
-    merged = load_components(ModelSource(str(tiny_sdxl), lora=result["model_dir"]))
+    base = load_source(ModelSource(str(tiny_sdxl)))
+    merged = load_source(ModelSource(str(tiny_sdxl), lora=result["model_dir"]))
     changed = [n for n, p in merged.unet.named_parameters() if not torch.equal(p, base.unet.get_parameter(n))]
     assert changed and all("attn" in n for n in changed)
     images = sample(merged, SampleParams(PROMPT, width=32, height=32, steps=2, sampler="euler_a", seed=1))
@@ -80,7 +81,7 @@ def test_generation_matches_diffusers_sdxl_pipeline(tiny_sdxl: Path) -> None:
     """Same seed, sampler and guidance (empty negative prompt → zero conditioning, as SDXL was trained)."""
     from diffusers import StableDiffusionXLPipeline
 
-    parts = load_components(ModelSource(str(tiny_sdxl)))
+    parts = load_source(ModelSource(str(tiny_sdxl)))
     params = SampleParams(PROMPT, width=32, height=32, steps=3, sampler="ddim", guidance_scale=5.0, seed=11)
     ours = sample(parts, params)[0].numpy().astype(int)
     pipe = StableDiffusionXLPipeline.from_pretrained(str(tiny_sdxl))

@@ -18,18 +18,17 @@ import time
 from pathlib import Path
 
 import torch
+from diffusers import AutoencoderKL, EulerAncestralDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from ..resident import ModelSource, load_components
-from ..sample import Components, SampleParams, sample
+from ..fixtures.tiny import TinySpec, write_tiny_pipeline, write_tokenizer
+from ..model import ModelParts
+from ..resident import ModelSource, load_source
+from ..sample import SampleParams, sample
 
 
-def sd15_components(device: torch.device) -> Components:
+def sd15_components(device: torch.device) -> ModelParts:
     """An SD-1.5-shaped model with random weights (diffusers' default UNet/VAE configs are SD 1.x's)."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    from ..fixtures.tiny import TinySpec, write_tokenizer
-
     tok_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-tok-"))
     vocab = write_tokenizer(tok_dir, TinySpec())
     dtype = torch.float16
@@ -42,13 +41,11 @@ def sd15_components(device: torch.device) -> Components:
                                         hidden_act="quick_gelu")).to(device, dtype).eval()
     schedule = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012,
                 "beta_schedule": "scaled_linear", "prediction_type": "epsilon", "steps_offset": 1}
-    return Components(unet, vae, text, CLIPTokenizer.from_pretrained(tok_dir / "tokenizer"), schedule)
+    return ModelParts(unet, vae, text, CLIPTokenizer.from_pretrained(tok_dir / "tokenizer"), schedule)
 
 
-def pipeline_of(parts: Components):
+def pipeline_of(parts: ModelParts):
     """A plain StableDiffusionPipeline over the same modules, with the same sampler (Euler a)."""
-    from diffusers import EulerAncestralDiscreteScheduler, StableDiffusionPipeline
-
     return StableDiffusionPipeline(
         unet=parts.unet, vae=parts.vae, text_encoder=parts.text_encoder, tokenizer=parts.tokenizer,
         scheduler=EulerAncestralDiscreteScheduler.from_config(parts.scheduler_config), safety_checker=None,
@@ -70,7 +67,7 @@ def timed(fn, repeats: int) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def run(parts: Components, size: int, steps: int, batch: int, repeats: int) -> dict:
+def run(parts: ModelParts, size: int, steps: int, batch: int, repeats: int) -> dict:
     """Latency (n=1) and throughput (n=batch) of both implementations on `parts`."""
     pipe = pipeline_of(parts)
     prompt = "a photo of sks dog on the moon"
@@ -88,7 +85,8 @@ def run(parts: Components, size: int, steps: int, batch: int, repeats: int) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.sample_speed", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.sample_speed",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=["tiny", "sd15"], default="tiny")
     parser.add_argument("--tiny-path", help="tiny fixture folder (made when omitted)")
     parser.add_argument("--steps", type=int, default=30)
@@ -102,16 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     with torch.no_grad():
         if args.model == "sd15":
             if not torch.cuda.is_available():
-                print(json.dumps({"model": "sd15", "skipped": "no CUDA device: the SD-1.5-sized comparison needs a GPU"}))
+                print(json.dumps({"model": "sd15",
+                                  "skipped": "no CUDA device: the SD-1.5-sized comparison needs a GPU"}))
                 return 0
             parts, size = sd15_components(torch.device("cuda")), args.size or 512
         else:
-            from ..fixtures.tiny import write_tiny_pipeline
-
             path = args.tiny_path or write_tiny_pipeline(tempfile.mkdtemp(prefix="atelier-bench-tiny-"), seed=0)
-            parts, size = load_components(ModelSource(str(path))), args.size or 32
-        result = {"model": args.model, "device": str(parts.unet.device), "threads": torch.get_num_threads(), **run(parts, size, args.steps, args.batch,
-                                                                                args.repeats)}
+            parts, size = load_source(ModelSource(str(path))), args.size or 32
+        result = {"model": args.model, "device": str(parts.unet.device), "threads": torch.get_num_threads(),
+                  **run(parts, size, args.steps, args.batch, args.repeats)}
     print(json.dumps(result))
     return 0
 

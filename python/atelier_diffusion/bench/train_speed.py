@@ -27,8 +27,14 @@ import time
 from pathlib import Path
 
 import torch
+from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
+from ..config import build_config
+from ..fixtures.subject_photos import write_subject
+from ..fixtures.tiny import TinySpec, build_scheduler, write_tiny_pipeline, write_tokenizer
 from ..protocol import Emitter
+from ..train import run_training
 
 
 class _Timer:
@@ -49,11 +55,6 @@ class _Timer:
 def write_sd15_random(out: Path, seed: int = 0) -> Path:
     """A StableDiffusionPipeline folder with SD 1.5's architecture and random weights (the tiny fixture's
     tokenizer: vocabulary size barely matters for memory or speed)."""
-    from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    from ..fixtures.tiny import TinySpec, build_scheduler, write_tokenizer
-
     vocab = write_tokenizer(out, TinySpec())
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(cross_attention_dim=768, attention_head_dim=8, sample_size=64)
@@ -73,11 +74,6 @@ def write_sd15_random(out: Path, seed: int = 0) -> Path:
 
 def run_one(base: Path, method: str, preset: str | None, steps: int, resolution: int, work: Path) -> dict:
     """One timed training run in this process; returns its row."""
-    from ..config import build_config
-    from ..train import run_training
-
-    from ..fixtures.subject_photos import write_subject
-
     write_subject(work / "photos", 4, size=max(resolution, 48))
     job = {"model": {"base": str(base)}, "recipe": method, "preset": preset,
            "data": {"instance_dir": str(work / "photos"), "instance_prompt": "a photo of sks box",
@@ -101,7 +97,8 @@ def run_one(base: Path, method: str, preset: str | None, steps: int, resolution:
 
 def main(argv: list[str] | None = None) -> int:
     """Parses flags, runs each method in a child process (or one, with --one), prints the results."""
-    p = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.train_speed", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.train_speed",
+                                description=__doc__.split("\n")[0])
     p.add_argument("--size", choices=["tiny", "sd15"], default="tiny")
     p.add_argument("--methods", default="full,lora")
     p.add_argument("--preset", choices=["8gb", "12gb", "24gb"])
@@ -121,8 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="atelier-bench-") as tmp:
         root = Path(tmp)
         if args.size == "tiny":
-            from ..fixtures.tiny import TinySpec, write_tiny_pipeline
-
             base = write_tiny_pipeline(root / "base", 0, TinySpec(resolution=resolution))
         else:
             base = write_sd15_random(root / "base")

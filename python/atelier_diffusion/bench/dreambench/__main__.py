@@ -67,7 +67,8 @@ def strict_json(value):
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry (see the module doc)."""
-    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.dreambench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m atelier_diffusion.bench.dreambench",
+                                     description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("--out", required=True, type=Path)

@@ -17,9 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from diffusers import StableDiffusionPipeline
+from transformers import CLIPTokenizer
 
 from ...fixtures.tiny import PROMPT_WORDS, TinySpec, build_scheduler, build_text_encoder, build_unet, build_vocab
+from ...protocol import Emitter
 from .cache import entry
+from .captioned import train_captioned
 from .dataset import generate, write_folder
 from .subjects import excluded_combos
 from .vae import VaeConfig, load_or_train_vae
@@ -57,9 +61,8 @@ def benchmark_words() -> list[str]:
 
 
 def write_tokenizer(folder: Path, max_length: int) -> int:
-    """A CLIPTokenizer over :func:`benchmark_words` (fixtures.tiny's vocabulary builder); returns the vocabulary size."""
-    from transformers import CLIPTokenizer
-
+    """A CLIPTokenizer over :func:`benchmark_words` (fixtures.tiny's vocabulary builder); returns the vocabulary
+    size."""
     vocab, merges = build_vocab(benchmark_words())
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
@@ -71,9 +74,6 @@ def write_tokenizer(folder: Path, max_length: int) -> int:
 
 def write_skeleton(folder: Path, config: BaseConfig, vae) -> Path:
     """Writes the untrained pipeline (random UNet and text encoder, the pre-trained VAE) and returns its folder."""
-    from diffusers import StableDiffusionPipeline
-    from transformers import CLIPTokenizer
-
     spec = TinySpec(resolution=config.size, unet_channels=config.unet_channels, vae_channels=config.vae.channels,
                     text_hidden=config.text_hidden, text_layers=config.text_layers, max_length=config.max_length)
     vocab_size = write_tokenizer(folder / "tokenizer", config.max_length)
@@ -112,8 +112,6 @@ def base_model_dir(config: BaseConfig) -> Path:
 
 def load_or_train_base(config: BaseConfig = BaseConfig(), emit=None, log=print) -> Path:
     """Path of the trained base model's diffusers folder, training it (resumably) when not cached."""
-    from ...protocol import Emitter
-
     folder = base_model_dir(config)
     done = folder / "report.json"
     model = folder / "train" / "model"
@@ -127,8 +125,6 @@ def load_or_train_base(config: BaseConfig = BaseConfig(), emit=None, log=print) 
     dataset = folder / "data"
     if not (dataset / "metadata.jsonl").exists():
         write_folder(dataset, generate(config.seed, "train", config.scenes, config.size, excluded_combos()))
-    from .captioned import train_captioned
-
     result = train_captioned(training_job(config, skeleton, folder / "train"), dataset, config.uncond_p,
                              emit or Emitter(sys.stderr))
     done.write_text(json.dumps({"config": asdict(config), "vae": vae_report, "train": result}, indent=2,

@@ -2,7 +2,7 @@
 
 atelier's trainer (train.py) trains one instance prompt (+ one class prompt); a base model needs a caption per
 image. Until the trainer has that mode, this module adds it *without a second training loop*: the job config is
-atelier's own (validated by ``config.load_config``), the parts come from ``train.prepare_parts``, the Lightning
+atelier's own (validated by ``config.load_config``), the parts come from ``trainable.prepare_parts``, the Lightning
 Trainer with atelier's callbacks (metrics, checkpoints, exact resume) from ``lightning_setup.build_trainer``, the loss,
 optimizer and checkpoint contents from ``DreamBoothModule``, and the output from ``output.write_output``. Only the
 data stream (image + its caption) and the prompt of each example differ.
@@ -24,9 +24,13 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset
 
-from ...config import Config
 from ...batch_stream import StreamSpec
+from ...config import Config, load_config
 from ...dreambooth_module import DreamBoothModule, step_seed
+from ...lightning_setup import build_trainer
+from ...output import write_output
+from ...train import resume_path
+from ...trainable import prepare_parts
 
 
 class CaptionedStream(IterableDataset):
@@ -99,11 +103,6 @@ def train_captioned(job: dict[str, Any], dataset: Path, uncond_p: float, emit) -
     ``job`` is an ordinary atelier training config (prior preservation must be off); ``data.instance_dir`` is set
     to ``dataset`` so the config validates. Returns the result fields of ``output.write_output`` plus ``steps``.
     """
-    from ...config import load_config
-    from ...output import write_output
-    from ...train import prepare_parts, resume_path
-    from ...lightning_setup import build_trainer
-
     job = {**job, "data": {**job.get("data", {}), "instance_dir": str(dataset)}}
     cfg = load_config(None, [job])
     if cfg.prior.enabled:

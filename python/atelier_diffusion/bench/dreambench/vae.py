@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 
 import torch
+from diffusers import AutoencoderKL
 from torch.nn import functional as F
 
 from .cache import entry
@@ -40,8 +41,6 @@ class VaeConfig:
 
 def build_vae(config: VaeConfig):
     """A fresh diffusers AutoencoderKL with SD's 4 latent channels and ``config.channels`` block widths."""
-    from diffusers import AutoencoderKL
-
     torch.manual_seed(config.seed)
     return AutoencoderKL(
         in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1,
@@ -88,8 +87,6 @@ def reconstruction_error(vae, images) -> float:
 
 def load_or_train_vae(config: VaeConfig = VaeConfig(), log=print):
     """The pre-trained VAE for ``config`` from the cache (a diffusers folder), training it first when absent."""
-    from diffusers import AutoencoderKL
-
     folder = entry("vae", config, CODE_VERSION)
     report = folder / "report.json"
     if report.exists():
