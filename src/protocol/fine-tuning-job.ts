@@ -90,7 +90,7 @@ export interface FineTuningJobSource {
   finishedAt: number | null;
   error: FineTuningJobError | null;
   hyperparameters: DreamboothHyperparameters;
-  params: Pick<DreamboothJobParams, 'trainingFile' | 'instanceFiles' | 'seed' | 'metadata'>;
+  params: Pick<DreamboothJobParams, 'trainingFile' | 'instanceFiles' | 'seed' | 'metadata'> & Partial<Pick<DreamboothJobParams, 'suffix'>>;
 }
 
 /**

@@ -90,6 +90,7 @@ export function fineTuningJobToWire(job: FineTuningJobSource, estimatedFinish: n
     estimated_finish: job.status === 'running' ? estimatedFinish : null,
     integrations: null,
     metadata: job.params.metadata ?? null,
+    user_provided_suffix: job.params.suffix ?? null,
     method: { type: 'dreambooth', dreambooth },
   };
 }

@@ -111,6 +111,8 @@ export interface FineTuningJobWire {
   estimated_finish: number | null;
   integrations: [] | null;
   metadata: Record<string, string> | null;
+  /** OpenAI's name of the `suffix` the job was created with (the fine-tuned model's name carries it). */
+  user_provided_suffix?: string | null;
   method: DreamboothMethodWire;
 }
 

@@ -54,7 +54,7 @@ describe('fine-tuning wire', () => {
       id: 'ftjob-1', object: 'fine_tuning.job', created_at: 10, error: null, fine_tuned_model: null, finished_at: null,
       hyperparameters: { batch_size: 2, learning_rate_multiplier: 'auto', n_epochs: 'auto' },
       model: 'sd', organization_id: 'org-atelier', result_files: [], seed: 3, status: 'running', trained_tokens: null,
-      training_file: 'file-a', validation_file: null, estimated_finish: 1234, integrations: null, metadata: null,
+      training_file: 'file-a', validation_file: null, estimated_finish: 1234, integrations: null, metadata: null, user_provided_suffix: null,
       method: { type: 'dreambooth', dreambooth: { hyperparameters: { class_name: 'dog', n_steps: 4, batch_size: 2, lora_rank: 8 } } },
     });
     assert.equal(fineTuningJobToWire({ ...job, status: 'queued' }, 1234).estimated_finish, null);
