@@ -111,18 +111,19 @@ function checkPurpose(purpose: string | null): string {
 
 /** Stores an upload; any failure after its bytes were written (bad purpose, a later part, a 413) drops the blob. */
 async function createFile(request: FastifyRequest, store: Store, maxBytes: number): Promise<FileObjectWire> {
-  let upload: Upload | null = null;
+  // Filled by readUpload as soon as the bytes are stored, so `finally` sees a blob even when reading fails later.
+  const held: { upload: Upload | null } = { upload: null };
   let inserted = false;
   try {
-    const purpose = checkPurpose(await readUpload(request, store, maxBytes, (stored) => (upload = stored)));
-    const stored = upload as Upload | null;
-    if (stored === null) throw new InvalidRequestError("Missing required parameter: 'file'.", { param: 'file' });
+    const purpose = await readUpload(request, store, maxBytes, (upload) => (held.upload = upload));
+    const upload = held.upload;
+    if (upload === null) throw new InvalidRequestError("Missing required parameter: 'file'.", { param: 'file' });
     const record: FileRecord = {
       id: newId('file'),
-      filename: stored.filename,
-      purpose,
-      bytes: stored.blob.size,
-      sha256: stored.blob.sha256,
+      filename: upload.filename,
+      purpose: checkPurpose(purpose),
+      bytes: upload.blob.size,
+      sha256: upload.blob.sha256,
       status: 'processed',
       metadata: {},
       createdAt: Math.floor(Date.now() / 1000),
@@ -131,9 +132,8 @@ async function createFile(request: FastifyRequest, store: Store, maxBytes: numbe
     inserted = true;
     return fileToWire(record);
   } finally {
-    const stored = upload as Upload | null;
-    stored?.release();
-    if (stored && !inserted) dropUnreferenced(store, stored.blob.sha256);
+    held.upload?.release();
+    if (held.upload && !inserted) dropUnreferenced(store, held.upload.blob.sha256);
   }
 }
 
