@@ -4,12 +4,14 @@ import { Grammar } from './grammar.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { ArrayMachine, LeafMachine, UnionMachine, type Machine } from './machine.js';
 import { ObjectMachine } from './object-machine.js';
+import { buildObjectMachine } from './object-schema.js';
+import { applyUnevaluated } from './merge-applicators.js';
 import { finiteDomain, validMembers } from './finite-domain.js';
 import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, withDraftRefSemantics, type SchemaObject } from './schema-merge.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
 import { checkMetaSchema } from './meta-schema.js';
 import { prepareSchema } from './schema-prepare.js';
-import { assertDisjoint, buildArrayMachine, buildObjectMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
+import { assertDisjoint, buildArrayMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
 
 /** How `compileJsonSchema` shapes the grammar. */
 export interface CompileOptions {
@@ -160,7 +162,7 @@ export class SchemaBuilder {
     if (this.anyValue >= 0) return this.anyValue;
     const id = this.add(new UnionMachine([]));
     this.anyValue = id;
-    const obj = this.add(new ObjectMachine({ properties: [], patterns: [], additional: { key: stringLeaf(null, 0, undefined, this.limits), value: id }, minProperties: 0, maxProperties: undefined, order: this.order, maxWhitespace: this.ws }, this.limits.maxAutomatonStates));
+    const obj = this.add(new ObjectMachine({ properties: [], dependencies: [], patterns: [], additional: { key: stringLeaf(null, 0, undefined, this.limits), value: id }, minProperties: 0, maxProperties: undefined, order: this.order, maxWhitespace: this.ws }, this.limits.maxAutomatonStates));
     const arr = this.add(new ArrayMachine({ prefix: [], items: id, minItems: 0, maxItems: undefined, maxWhitespace: this.ws }));
     const scalars = [
       stringLeaf(null, 0, undefined, this.limits),
@@ -171,7 +173,8 @@ export class SchemaBuilder {
     return id;
   }
 
-  private buildObject(s: SchemaObject, pointer: string): number {
+  private buildObject(schema: SchemaObject, pointer: string): number {
+    const s = applyUnevaluated(schema, pointer);
     for (const key of Object.keys(s)) {
       if (UNSUPPORTED.has(key)) throw new CompileError(key, pointer, 'this keyword is not enforced by the decoder');
     }

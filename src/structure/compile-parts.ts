@@ -7,9 +7,6 @@ import type { LiteralLeaf } from './leaf.js';
 import type { Limits } from './limits.js';
 import { ArrayMachine } from './machine.js';
 import type { NumberConstraints } from './number-leaf.js';
-import { ObjectMachine, type PropertySpec } from './object-machine.js';
-import { refuseOverlappingPatterns } from './pattern-overlap.js';
-import { leafAccepts, nameConstraints } from './property-names.js';
 import { DEAD, Runtime } from './runtime.js';
 import { flatten, hasValidation, typeList, Unsatisfiable, type SchemaObject } from './schema-merge.js';
 import type { StringLeaf } from './string-leaf.js';
@@ -96,73 +93,14 @@ function tighterHigh(a: string | undefined, b: string): string {
   return a === undefined || Number(b) < Number(a) ? b : a;
 }
 
-function tryBuild(builder: SchemaBuilder, schema: unknown, pointer: string): number {
+/** Machine id for `schema`, or -1 when no value satisfies it. */
+export function tryBuild(builder: SchemaBuilder, schema: unknown, pointer: string): number {
   try {
     return builder.build(schema, pointer);
   } catch (e) {
     if (e instanceof Unsatisfiable) return -1;
     throw e;
   }
-}
-
-/** Object machine: declared, required-but-undeclared, pattern and additional properties. */
-export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number, order: 'schema' | 'any'): number {
-  const props = (s.properties ?? {}) as SchemaObject;
-  const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
-  const patternEntries = Object.entries((s.patternProperties ?? {}) as SchemaObject);
-  const namesAt = childPointer(pointer, 'propertyNames');
-  const constraints = nameConstraints(builder.root, s.propertyNames, namesAt);
-  const keyNames = constraints ? stringFromSchema(constraints, namesAt, builder.limits) : constraints;
-  // A pattern key under propertyNames would need the intersection of two patterns; no name at all needs none.
-  if (keyNames && patternEntries.length > 0) throw new CompileError('propertyNames', namesAt, 'propertyNames together with patternProperties is not supported');
-  const nameAllowed = (name: string): boolean => keyNames === null || (keyNames !== false && leafAccepts(keyNames, JSON.stringify(name)));
-  const additional = s.additionalProperties;
-  const matching = (name: string): unknown[] =>
-    patternEntries.filter(([pat]) => {
-      try {
-        return new RegExp(pat, 'u').test(name);
-      } catch {
-        throw new CompileError('patternProperties', pointer, `invalid pattern ${JSON.stringify(pat)}`);
-      }
-    }).map(([, sub]) => sub);
-  // Own names only: `valueOf` or `__proto__` in `required` is a name like any other, never Object.prototype's.
-  const declared = (name: string): boolean => Object.hasOwn(props, name);
-  const names = [...Object.keys(props), ...[...required].filter((n) => !declared(n))];
-  const properties: PropertySpec[] = names.map((name) => {
-    const pats = matching(name);
-    const own = declared(name) ? [props[name]] : pats.length > 0 ? [] : [additional ?? true];
-    const parts = [...own, ...pats];
-    const at = childPointer(childPointer(pointer, 'properties'), name);
-    if (!nameAllowed(name)) {
-      if (required.has(name)) throw new Unsatisfiable(`required property ${name} is not an allowed property name`);
-      return { name, value: -1, required: false };
-    }
-    const value = tryBuild(builder, parts.length === 1 ? parts[0] : { allOf: parts }, at);
-    if (value < 0 && required.has(name)) throw new Unsatisfiable(`required property ${name} admits no value`);
-    return { name, value, required: required.has(name) };
-  });
-  const patterns = (keyNames === false ? [] : patternEntries).map(([pat, sub]) => {
-    const at = childPointer(childPointer(pointer, 'patternProperties'), pat);
-    let key;
-    try {
-      key = stringLeaf(pat, 0, undefined, builder.limits);
-    } catch (e) {
-      if (e instanceof RegexSyntaxError || e instanceof RangeError) throw new CompileError('patternProperties', at, e.message);
-      throw e;
-    }
-    return { key, value: tryBuild(builder, sub, at) };
-  });
-  refuseOverlappingPatterns(patternEntries.map(([pat]) => pat), pointer, builder.limits);
-  let extra: { key: StringLeaf; value: number } | null = null;
-  if (additional !== false && keyNames !== false) {
-    const value = tryBuild(builder, additional ?? true, childPointer(pointer, 'additionalProperties'));
-    if (value >= 0) extra = { key: keyNames ?? stringLeaf(null, 0, undefined, builder.limits), value };
-  }
-  const minProperties = typeof s.minProperties === 'number' ? s.minProperties : 0;
-  const maxProperties = typeof s.maxProperties === 'number' ? s.maxProperties : undefined;
-  if (maxProperties !== undefined && (maxProperties < required.size || maxProperties < minProperties)) throw new Unsatisfiable('maxProperties too small');
-  if (extra === null && patterns.length === 0 && properties.filter((p) => p.value >= 0).length < minProperties) throw new Unsatisfiable('minProperties unreachable');
-  return builder.add(new ObjectMachine({ properties, patterns, additional: extra, minProperties, maxProperties, order, maxWhitespace: ws }, builder.limits.maxAutomatonStates));
 }
 
 /** Array machine: positional items, rest items and counts. */

@@ -80,3 +80,46 @@ export function crossAdditional(out: SchemaObject, a: SchemaObject, b: SchemaObj
   }
   if (changed) out.properties = props;
 }
+
+/** Keywords whose evaluation an `unevaluatedProperties` / `unevaluatedItems` beside them sees. */
+const EVALUATORS: Record<'unevaluatedProperties' | 'unevaluatedItems', readonly string[]> = {
+  unevaluatedProperties: ['properties', 'patternProperties', 'additionalProperties', 'unevaluatedProperties', 'dependentSchemas', 'anyOf', 'oneOf', 'if', 'then', 'else', 'allOf', '$ref'],
+  unevaluatedItems: ['prefixItems', 'items', 'contains', 'unevaluatedItems', 'anyOf', 'oneOf', 'if', 'then', 'else', 'allOf', '$ref'],
+};
+
+/**
+ * An allOf member's `unevaluated*` sees only what that member evaluates; merged next to another member's
+ * `properties` it would see those too (and allow them). Such merges are refused. (A schema's own `unevaluated*`
+ * is held back by `flatten` while its allOf/$ref merge, and sees the union of their evaluations.)
+ */
+export function refuseUnevaluatedMix(a: SchemaObject, b: SchemaObject, pointer: string): void {
+  for (const keyword of ['unevaluatedProperties', 'unevaluatedItems'] as const) {
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      if (Object.hasOwn(x, keyword) && EVALUATORS[keyword].some((k) => Object.hasOwn(y, k))) {
+        throw new CompileError(keyword, pointer, `allOf: the ${keyword} of one member would see what another member evaluates`);
+      }
+    }
+  }
+}
+
+/**
+ * A flat schema's `unevaluatedProperties` (`unevaluatedItems`) in terms the machines enforce: with its in-place
+ * applicators merged, the names it governs are exactly those outside `properties` and `patternProperties` (the
+ * indices after `prefixItems`) — what `additionalProperties` (`items`) governs — and nothing when those are present.
+ * With anyOf/oneOf it is left for the union to distribute over each alternative (see `refuseUnevaluatedMix`);
+ * beside conditional or schema-valued dependencies and `contains`, it is refused.
+ */
+export function applyUnevaluated(s: SchemaObject, pointer: string): SchemaObject {
+  const props = Object.hasOwn(s, 'unevaluatedProperties');
+  const items = Object.hasOwn(s, 'unevaluatedItems');
+  if ((!props && !items) || Object.hasOwn(s, 'anyOf') || Object.hasOwn(s, 'oneOf')) return s;
+  const out = Object.assign(record(), s);
+  for (const [keyword, rest, blockers] of [['unevaluatedProperties', 'additionalProperties', ['dependentSchemas', 'if', 'then', 'else']], ['unevaluatedItems', 'items', ['contains', 'if', 'then', 'else']]] as const) {
+    if (!Object.hasOwn(out, keyword)) continue;
+    const blocker = blockers.find((k) => Object.hasOwn(out, k));
+    if (blocker) throw new CompileError(keyword, pointer, `${keyword} beside ${blocker} is not enforced by the decoder`);
+    if (!Object.hasOwn(out, rest)) out[rest] = out[keyword];
+    delete out[keyword];
+  }
+  return out;
+}

@@ -280,10 +280,9 @@ function tighter(inclusive: string | undefined, exclusive: string | undefined, d
 }
 
 /**
- * A bound with more than MAX_CONSTRAINED_DIGITS significant digits (`9007199254740993`, `1e-7` is fine) moved
- * inward to the nearest number with that many: the numbers the leaf can write (at most that many significant digits)
- * on either side of it are the same, and with bounds on the grid every prefix in range can still be completed
- * within the digit limit — otherwise `minimum: 9007199254740992, maximum: 9007199254740992` left a dead end.
+ * A bound with more than MAX_CONSTRAINED_DIGITS significant digits (`9007199254740993`) moved inward to the nearest
+ * number with that many: the numbers the leaf can write lie on the same sides of both, and with bounds on that grid
+ * every prefix in range can be completed within the digit limit (`0.12345678901234567` left a dead end).
  */
 function onGrid(d: Dec, strict: boolean, dir: number): [Dec, boolean] {
   let { n, scale } = d;

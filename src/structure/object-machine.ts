@@ -15,6 +15,8 @@ export interface PropertySpec {
 export interface ObjectSpec {
   /** Declared properties, in schema order. */
   properties: readonly PropertySpec[];
+  /** Per declared property, the declared indices its presence makes required (transitively: `dependentRequired`). */
+  dependencies: readonly (readonly number[])[];
   /** `patternProperties`: a key leaf (a JSON string lexeme matching the pattern) and the value machine. */
   patterns: readonly { key: Leaf; value: number }[];
   /** Key leaf and value machine for other keys (`additionalProperties`), or null when they are forbidden. */
@@ -77,6 +79,7 @@ export class ObjectMachine implements Machine {
   /** Declared indices reachable below each trie node. */
   private readonly trieBelow: number[][] = [[]];
   private readonly required: number[];
+  private readonly hasDependencies: boolean;
   private readonly keyTable: KeyTable;
   private readonly keyLeaf: KeyLeaf;
 
@@ -100,6 +103,7 @@ export class ObjectMachine implements Machine {
       this.trieEnd[node] = i;
     });
     this.required = spec.properties.flatMap((p, i) => (p.required ? [i] : []));
+    this.hasDependencies = spec.dependencies.some((d) => d.length > 0);
     this.keyTable = {
       trieNext: this.trieNext,
       trieEnd: this.trieEnd,
@@ -124,12 +128,26 @@ export class ObjectMachine implements Machine {
     return id;
   }
 
-  /** Whether declared property i may come next. */
+  /**
+   * Whether declared property i may come next: not present yet, with a value, its dependencies still addable (in
+   * schema order: none of them before it and still missing), and in schema order not skipping a property that is
+   * required now (by `required` or by a present property's dependencies).
+   */
   private allowed(s: St, i: number): boolean {
     if (s.seen[i] === '1' || this.spec.properties[i]!.value < 0) return false;
+    const deps = this.spec.dependencies[i] ?? [];
+    if (deps.some((d) => s.seen[d] !== '1' && (this.spec.properties[d]!.value < 0 || (this.spec.order === 'schema' && d < i)))) return false;
     if (this.spec.order === 'any') return true;
     if (i <= s.last) return false;
-    return !this.required.some((r) => r > s.last && r < i);
+    return !this.requiredNow(s).some((r) => s.seen[r] !== '1' && r > s.last && r < i);
+  }
+
+  /** Declared indices required in state s: `required` and the dependencies of every present property. */
+  private requiredNow(s: St): readonly number[] {
+    if (!this.hasDependencies) return this.required;
+    const out = [...this.required];
+    for (let i = 0; i < s.seen.length; i++) if (s.seen[i] === '1') out.push(...(this.spec.dependencies[i] ?? []));
+    return out;
   }
 
   private roomForMore(s: St): boolean {
@@ -138,7 +156,7 @@ export class ObjectMachine implements Machine {
 
   /** Whether the object may close now. */
   private closable(s: St): boolean {
-    return s.count >= this.spec.minProperties && this.required.every((r) => s.seen[r] === '1');
+    return s.count >= this.spec.minProperties && this.requiredNow(s).every((r) => s.seen[r] === '1');
   }
 
   next(state: number, b: number): number {

@@ -1,5 +1,6 @@
+import { findAnchor } from './anchors.js';
 import { CompileError, childPointer } from './errors.js';
-import { conjoin, crossAdditional, hasPositional, mergePositional } from './merge-applicators.js';
+import { conjoin, crossAdditional, hasPositional, mergePositional, refuseUnevaluatedMix } from './merge-applicators.js';
 import { record } from './schema-prepare.js';
 
 /** A JSON Schema object (boolean schemas are handled by the caller). */
@@ -58,21 +59,37 @@ export function withDraftRefSemantics(doc: unknown): unknown {
  * (`not` is handled by `applyNot` for the forms with an exact meaning.)
  */
 export const UNSUPPORTED = new Set([
-  'then', 'else', 'dependencies', 'dependentRequired', 'dependentSchemas', 'contains', 'minContains',
-  'maxContains', 'unevaluatedItems', 'unevaluatedProperties', '$dynamicRef', '$recursiveRef',
+  'then', 'else', 'dependentSchemas', 'contains', 'minContains', 'maxContains', '$dynamicRef', '$recursiveRef',
 ]);
 
-/** Resolves a local `$ref` ("#" or "#/json/pointer") against the root document. */
+/**
+ * Resolves a `$ref` within the document: `#`, `#/json/pointer`, `#anchor` (see anchors.ts), each optionally
+ * prefixed by the root's own `$id`. Other documents are refused.
+ */
 export function resolveRef(root: unknown, ref: string, pointer: string): { schema: unknown; pointer: string } {
-  if (ref === '#') return { schema: root, pointer: '' };
-  if (!ref.startsWith('#/')) throw new CompileError('$ref', pointer, `only local JSON-pointer references are supported, got ${JSON.stringify(ref)}`);
+  const local = withoutBase(root, ref);
+  if (local === '#' || local === '') return { schema: root, pointer: '' };
+  if (!local.startsWith('#')) throw new CompileError('$ref', pointer, `only references within the document are supported, got ${JSON.stringify(ref)}`);
+  if (!local.startsWith('#/')) {
+    const found = findAnchor(root, decodeURIComponent(local.slice(1)));
+    if (!found) throw new CompileError('$ref', pointer, `no single subschema has the anchor ${JSON.stringify(local)}`);
+    return found;
+  }
   let node: unknown = root;
-  for (const raw of ref.slice(2).split('/')) {
+  for (const raw of local.slice(2).split('/')) {
     const token = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
     if (node === null || typeof node !== 'object' || !Object.hasOwn(node, token)) throw new CompileError('$ref', pointer, `unresolvable reference ${ref}`);
     node = (node as Record<string, unknown>)[token];
   }
-  return { schema: node, pointer: ref.slice(1) };
+  return { schema: node, pointer: local.slice(1) };
+}
+
+/** `ref` with the root's base URI (its `$id` without fragment) taken off the front, when it starts with it. */
+function withoutBase(root: unknown, ref: string): string {
+  const id = root !== null && typeof root === 'object' ? ((root as SchemaObject).$id ?? (root as SchemaObject).id) : undefined;
+  if (typeof id !== 'string') return ref;
+  const base = id.split('#')[0]!;
+  return base !== '' && ref.startsWith(base) && (ref.length === base.length || ref[base.length] === '#') ? ref.slice(base.length) : ref;
 }
 
 /** Whether a schema object carries any validation keyword (not only annotations). */
@@ -85,6 +102,7 @@ export function hasValidation(s: SchemaObject): boolean {
  * `allOf`, `type` intersects, `enum` intersects). Combinations with no exact single-schema form are CompileErrors.
  */
 export function mergeSchemas(a: SchemaObject, b: SchemaObject, pointer: string): SchemaObject {
+  refuseUnevaluatedMix(a, b, pointer);
   const out = Object.assign(record(), a);
   const positional = hasPositional(a, b);
   for (const [key, value] of Object.entries(b)) {
@@ -147,6 +165,17 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
       break;
     case 'uniqueItems':
       return Boolean(x) || Boolean(y);
+    case 'dependentRequired':
+    case 'dependencies': {
+      // Both members' requirements hold: per name, the union of the names it requires.
+      const out = Object.assign(record(), x as SchemaObject);
+      for (const [name, names] of Object.entries(y as SchemaObject)) {
+        const prev = Object.hasOwn(out, name) ? out[name] : [];
+        if (!Array.isArray(prev) || !Array.isArray(names)) throw new CompileError(key, pointer, 'allOf combines schema-valued dependencies, which has no exact merged form');
+        out[name] = [...new Set([...(prev as unknown[]), ...(names as unknown[])])];
+      }
+      return out;
+    }
   }
   void a;
   void b;
@@ -207,6 +236,20 @@ export function flatten(root: unknown, schema: unknown, pointer: string, depth =
 }
 
 function flattenOnce(root: unknown, schema: SchemaObject, pointer: string, depth: number): SchemaObject | boolean {
+  if (typeof schema.$ref !== 'string' && !Array.isArray(schema.allOf)) return schema;
+  // This schema's unevaluated* see what its $ref and allOf members evaluate: held back while they merge.
+  const { unevaluatedProperties, unevaluatedItems, ...own } = schema;
+  const merged = mergeApplicators(root, own, pointer, depth);
+  if (unevaluatedProperties === undefined && unevaluatedItems === undefined) return merged;
+  if (merged === false) return false;
+  const out = Object.assign(record(), merged === true ? {} : merged);
+  for (const [keyword, value] of [['unevaluatedProperties', unevaluatedProperties], ['unevaluatedItems', unevaluatedItems]] as const) {
+    if (value !== undefined) out[keyword] = Object.hasOwn(out, keyword) ? conjoin(out[keyword], value) : value;
+  }
+  return out;
+}
+
+function mergeApplicators(root: unknown, schema: SchemaObject, pointer: string, depth: number): SchemaObject | boolean {
   let s = schema;
   if (typeof s.$ref === 'string') {
     const { $ref, ...rest } = s;

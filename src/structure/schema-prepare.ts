@@ -12,7 +12,8 @@ import type { Limits } from './limits.js';
  * The copy also puts array keywords in one form whatever the draft: drafts up to 2019-09 write a tuple as
  * `items: [...]` with `additionalItems` for the rest, which becomes `prefixItems` + `items` (and `prefixItems`,
  * unknown to those drafts, is dropped); 2020-12 ignores `additionalItems`. Draft-04's boolean
- * `exclusiveMinimum`/`exclusiveMaximum` become the later numeric form.
+ * `exclusiveMinimum`/`exclusiveMaximum` become the later numeric form, and a fragment-only `$id` (`id`) of drafts
+ * 04–07 becomes the `$anchor` it is.
  */
 
 /** A fresh object with no prototype, for maps keyed by names from user data. */
@@ -123,6 +124,7 @@ function schemaEntries(s: Record<string, unknown>, dialect: Dialect, draft4: boo
       continue;
     }
     if (key === 'items' && tuple && dialect !== 'modern') out.push(['prefixItems', value]);
+    else if ((key === '$id' || (key === 'id' && (draft4 || dialect === 'undeclared'))) && dialect !== 'modern' && typeof value === 'string' && value.startsWith('#')) out.push(['$anchor', value.slice(1)]);
     else if (key === 'prefixItems' && dialect === 'legacy') continue;
     else if ((key === 'exclusiveMinimum' || key === 'exclusiveMaximum') && typeof value === 'boolean' && (draft4 || dialect === 'undeclared')) {
       const bound = key === 'exclusiveMinimum' ? 'minimum' : 'maximum';
@@ -160,4 +162,23 @@ function shallowSize(value: unknown): number {
   if (typeof value === 'string') return value.length + 3;
   if (value === null || typeof value !== 'object') return String(value).length + 1;
   return 2 + Object.keys(value).reduce((n, k) => n + k.length + 3, 0);
+}
+
+/** The subschemas directly below schema object `s`, with the pointer tokens leading to each (data is skipped). */
+export function childSchemas(s: Record<string, unknown>): [string[], unknown][] {
+  const out: [string[], unknown][] = [];
+  for (const [key, value] of Object.entries(s)) {
+    const role = roleOf(key, value);
+    if (role === 'schema') out.push([[key], value]);
+    else if (role === 'list') (value as unknown[]).forEach((v, i) => out.push([[key, String(i)], v]));
+    else if (role === 'map' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [name, v] of Object.entries(value)) out.push([[key, name], v]);
+    }
+  }
+  return out;
+}
+
+/** Whether schema object `s` (not the root) starts a resource of its own, with its own base URI. */
+export function startsResource(s: Record<string, unknown>): boolean {
+  return setsBase(s, true);
 }

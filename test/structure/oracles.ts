@@ -49,19 +49,35 @@ const SUBSCHEMA = new Set(['items', 'additionalItems', 'additionalProperties', '
 const SUBSCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas', 'dependencies']);
 
 /**
- * Drops `$id`/`id` from every schema object (ajv 8 refuses draft-04's `id`; duplicated nested ids break both).
- * Sound for the verdicts compared here: the decoder refuses any `$ref` below a nested `$id`, so no instance it
- * accepts depends on one.
+ * Drops base-changing `$id`/`id`s (ajv 8 refuses draft-04's `id`; nested and repeated ids break both), after
+ * turning references through the root's base URI into local ones. Sound for the verdicts compared here: the
+ * decoder refuses any `$ref` below a nested `$id`, so no instance it accepts depends on one. Fragment-only ids are
+ * anchors and stay.
  */
 function withoutIds(schema: unknown): void {
-  if (Array.isArray(schema)) return schema.forEach(withoutIds);
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return;
+  const root = schema as Record<string, unknown>;
+  const id = root.$id ?? root.id;
+  if (typeof id === 'string' && id.split('#')[0] !== '') localRefs(root, id.split('#')[0]!);
+  dropIds(root);
+}
+
+function localRefs(node: unknown, base: string): void {
+  if (Array.isArray(node)) return node.forEach((n) => localRefs(n, base));
+  if (node === null || typeof node !== 'object') return;
+  const s = node as Record<string, unknown>;
+  if (typeof s.$ref === 'string' && s.$ref.startsWith(base)) s.$ref = s.$ref.slice(base.length) || '#';
+  Object.values(s).forEach((v) => localRefs(v, base));
+}
+
+function dropIds(schema: unknown): void {
+  if (Array.isArray(schema)) return schema.forEach(dropIds);
   if (schema === null || typeof schema !== 'object') return;
   const s = schema as Record<string, unknown>;
-  delete s.$id;
-  if (typeof s.id === 'string') delete s.id;
+  for (const k of ['$id', 'id']) if (typeof s[k] === 'string' && !(s[k] as string).startsWith('#')) delete s[k];
   for (const [k, v] of Object.entries(s)) {
-    if (SUBSCHEMA.has(k)) withoutIds(v);
-    else if (SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object') Object.values(v).forEach(withoutIds);
+    if (SUBSCHEMA.has(k)) dropIds(v);
+    else if (SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object') Object.values(v).forEach(dropIds);
   }
 }
 

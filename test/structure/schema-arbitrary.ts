@@ -60,6 +60,8 @@ export const schemaArb: fc.Arbitrary<unknown> = fc.letrec<{ schema: unknown }>((
     required: fc.uniqueArray(name, { maxLength: 3 }),
     additionalProperties: fc.oneof(fc.boolean(), sub),
     minProperties: fc.nat(2),
+    dependentRequired: fc.uniqueArray(fc.tuple(name, fc.uniqueArray(name, { maxLength: 2 })), { maxLength: 2, selector: ([k]) => k }).map(objectOf),
+    unevaluatedProperties: fc.oneof(fc.boolean(), sub),
   }, { requiredKeys: ['type'] });
   const array = fc.record({
     type: fc.constant('array'),
@@ -67,6 +69,7 @@ export const schemaArb: fc.Arbitrary<unknown> = fc.letrec<{ schema: unknown }>((
     items: fc.oneof(fc.boolean(), sub),
     minItems: fc.nat(2),
     maxItems: fc.integer({ min: 1, max: 4 }),
+    unevaluatedItems: fc.oneof(fc.boolean(), sub),
   }, { requiredKeys: ['type'] });
   // Composition whose members carry sibling-relative keywords of their own.
   const allOf = fc.record({ allOf: fc.array(fc.oneof(object, array, sub), { minLength: 1, maxLength: 3 }) }).chain((s) =>

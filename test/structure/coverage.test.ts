@@ -1,0 +1,76 @@
+/**
+ * Keywords beyond the core, each either enforced exactly (mustCompile) or refused with the keyword and pointer;
+ * every verdict is checked against both oracles, then the decoder through the mask (any property order).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CompileError, compileJsonSchema } from '../../src/structure/index.js';
+import { accepts } from './helpers.js';
+import { checkCase, type TableCase } from './oracles.js';
+
+const S = 'https://json-schema.org/draft/2020-12/schema';
+const D7 = 'http://json-schema.org/draft-07/schema#';
+
+const enforced: TableCase[] = [
+  { name: 'dependentRequired, transitive', mustCompile: true,
+    schema: { $schema: S, type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } }, dependentRequired: { a: ['c'], c: ['b'] } },
+    cases: [['{}', true], ['{"a":1}', false], ['{"a":1,"c":1}', false], ['{"a":1,"b":1,"c":1}', true], ['{"c":1}', false], ['{"b":1,"c":1}', true], ['{"b":1}', true]] },
+  { name: 'dependentRequired on undeclared names, with additionalProperties', mustCompile: true,
+    schema: { $schema: S, type: 'object', dependentRequired: { x: ['y'] }, additionalProperties: { type: 'integer' } },
+    cases: [['{"x":1}', false], ['{"x":1,"y":2}', true], ['{"y":"s"}', false], ['{"z":3}', true]] },
+  { name: 'dependentRequired on a name that cannot appear', mustCompile: true,
+    schema: { $schema: S, type: 'object', properties: { a: {} }, dependentRequired: { a: ['b'] }, additionalProperties: false },
+    cases: [['{"a":1}', false], ['{}', true]] },
+  { name: 'draft-07 dependencies, array form', mustCompile: true,
+    schema: { $schema: D7, type: 'object', properties: { card: { type: 'string' }, address: { type: 'string' } }, dependencies: { card: ['address'] } },
+    cases: [['{"card":"1"}', false], ['{"card":"1","address":"x"}', true], ['{"address":"x"}', true]] },
+  { name: 'dependentRequired merged over allOf', mustCompile: true,
+    schema: { $schema: S, type: 'object', allOf: [{ dependentRequired: { a: ['b'] } }, { dependentRequired: { a: ['c'] } }] },
+    cases: [['{"a":1,"b":1}', false], ['{"a":1,"b":1,"c":1}', true]] },
+  { name: '$anchor', mustCompile: true,
+    schema: { $schema: S, $defs: { n: { $anchor: 'num', type: 'integer' } }, type: 'object', properties: { a: { $ref: '#num' } } },
+    cases: [['{"a":1}', true], ['{"a":"s"}', false]] },
+  { name: '$ref through the root $id', mustCompile: true,
+    schema: { $schema: S, $id: 'https://example.com/root.json', $defs: { n: { type: 'integer' } }, type: 'object', properties: { a: { $ref: 'https://example.com/root.json#/$defs/n' } } },
+    cases: [['{"a":1}', true], ['{"a":"s"}', false]] },
+  { name: 'draft-07 fragment $id as an anchor', mustCompile: true,
+    schema: { $schema: D7, definitions: { n: { $id: '#num', type: 'integer' } }, type: 'object', properties: { a: { $ref: '#num' } } },
+    cases: [['{"a":1}', true], ['{"a":"s"}', false]] },
+  { name: 'unevaluatedProperties false over allOf: the union of evaluated names', mustCompile: true,
+    schema: { $schema: S, type: 'object', allOf: [{ properties: { a: {} } }], properties: { b: {} }, unevaluatedProperties: false },
+    cases: [['{"a":1}', true], ['{"b":1}', true], ['{"c":1}', false], ['{"a":1,"b":2}', true]] },
+  { name: 'unevaluatedProperties schema over $ref', mustCompile: true,
+    schema: { $schema: S, type: 'object', $ref: '#/$defs/base', $defs: { base: { properties: { a: { type: 'integer' } } } }, unevaluatedProperties: { type: 'string' } },
+    cases: [['{"a":1}', true], ['{"c":"s"}', true], ['{"c":1}', false], ['{"a":"s"}', false]] },
+  { name: 'unevaluatedProperties beside additionalProperties has nothing left', mustCompile: true,
+    schema: { $schema: S, type: 'object', additionalProperties: { type: 'integer' }, unevaluatedProperties: false },
+    cases: [['{"c":1}', true], ['{"c":"s"}', false]] },
+  { name: 'unevaluatedItems false after prefixes merged from allOf', mustCompile: true,
+    schema: { $schema: S, type: 'array', prefixItems: [{ type: 'integer' }], allOf: [{ prefixItems: [true, { type: 'string' }] }], unevaluatedItems: false },
+    cases: [['[1]', true], ['[1,"a"]', true], ['[1,"a",2]', false]] },
+];
+
+const refused: [string, unknown, string, string][] = [
+  ['an allOf member\'s own unevaluatedProperties', { $schema: S, allOf: [{ properties: { a: {} }, unevaluatedProperties: false }, { properties: { b: {} } }] }, 'unevaluatedProperties', ''],
+  ['contains with minContains', { $schema: S, type: 'array', contains: { const: 1 }, minContains: 2 }, 'contains', ''],
+  ['if/then/else', { $schema: S, type: 'object', if: { properties: { k: { const: 'a' } } }, then: { required: ['x'] }, else: { required: ['y'] } }, 'then', ''],
+  ['dependentSchemas', { $schema: S, type: 'object', dependentSchemas: { a: { required: ['b'] } } }, 'dependentSchemas', ''],
+  ['draft-07 dependencies, schema form', { $schema: D7, type: 'object', dependencies: { a: { required: ['b'] } } }, 'dependencies', '/dependencies/a'],
+  ['$dynamicRef', { $schema: S, $dynamicAnchor: 'n', items: { $dynamicRef: '#n' } }, '$dynamicRef', '/items'],
+  ['a $ref to another document', { $schema: S, $ref: 'other.json#/x' }, '$ref', ''],
+  ['an anchor given twice', { $schema: S, $defs: { a: { $anchor: 'x' }, b: { $anchor: 'x' } }, $ref: '#x' }, '$ref', ''],
+  ['dependentRequired with maxProperties', { $schema: S, type: 'object', dependentRequired: { a: ['b'] }, maxProperties: 3 }, 'dependentRequired', ''],
+];
+
+describe('keyword coverage, checked against both oracles', () => {
+  for (const row of enforced) {
+    it(row.name, async () => {
+      await checkCase(row, (schema, text) => accepts(schema, text, { propertyOrder: 'any' }), (e) => e instanceof CompileError);
+    });
+  }
+  for (const [name, schema, keyword, pointer] of refused) {
+    it(`refuses ${name}, naming ${keyword}`, () => {
+      assert.throws(() => compileJsonSchema(schema), (e: unknown) => e instanceof CompileError && e.keyword === keyword && e.pointer === pointer);
+    });
+  }
+});
