@@ -80,6 +80,11 @@ export class PythonEnv {
     log(`python env: ${wanted} pinned packages (torch, diffusers, transformers, ...); first time only, minutes`);
     await mkdir(dirname(this.dir), { recursive: true });
     await rm(staging, { recursive: true, force: true });
+    // pip is silent for minutes while it unpacks torch and the CUDA libraries: a heartbeat shows it is alive.
+    const started = Date.now();
+    const beat = (): void => log(`python env: still installing (${Math.round((Date.now() - started) / 1000)} s)`);
+    const heartbeat = setInterval(beat, 30_000);
+    heartbeat.unref();
     try {
       await runPython(this.basePython, ['-m', 'venv', staging], { signal });
       let fetched = 0;
@@ -102,6 +107,8 @@ export class PythonEnv {
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
       throw error;
+    } finally {
+      clearInterval(heartbeat);
     }
     log('python env: ready');
     return this.python;
