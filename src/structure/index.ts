@@ -27,3 +27,5 @@ export { Matcher } from './matcher.js';
 export { CompileError, MatcherError } from './errors.js';
 export { MAX_REGEX_WORK, MAX_REQUEST_REGEX_WORK, withRegexBudget } from './char-dfa.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { conformanceMarkdown, conformanceMatrix, type ConformanceRow } from './conformance.js';
+export { KEYWORD_TABLE, type KeywordFamily, type KeywordStatus } from './keywords.js';

@@ -1,4 +1,5 @@
 import { findAnchor } from './anchors.js';
+import { KEYWORD_TABLE, NO_EFFECT, REFUSED_ON_SIGHT } from './keywords.js';
 import { CompileError, childPointer } from './errors.js';
 import { conjoin, crossAdditional, hasPositional, mergePositional, refuseUnevaluatedMix } from './merge-applicators.js';
 import { record } from './schema-prepare.js';
@@ -11,22 +12,11 @@ export class Unsatisfiable extends Error {
   override readonly name = 'Unsatisfiable';
 }
 
-/** Keywords with no effect on validity. Keywords unknown to JSON Schema are ignored too, as validators do. */
-export const ANNOTATIONS = new Set([
-  'title', 'description', 'default', 'examples', 'example', '$schema', '$id', 'id', '$comment', 'readOnly',
-  'writeOnly', 'deprecated', '$anchor', '$dynamicAnchor', 'contentMediaType', 'contentEncoding', 'contentSchema',
-  'definitions', '$defs', '$vocabulary',
-]);
+/** Keywords with no effect on validity (from the keyword table). */
+export const ANNOTATIONS = NO_EFFECT;
 
-/** Every keyword JSON Schema gives a validation meaning (drafts 4 to 2020-12). */
-const VALIDATION = new Set([
-  'type', 'enum', 'const', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength',
-  'minLength', 'pattern', 'format', 'maxItems', 'minItems', 'uniqueItems', 'items', 'prefixItems', 'additionalItems',
-  'contains', 'minContains', 'maxContains', 'maxProperties', 'minProperties', 'required', 'properties',
-  'patternProperties', 'additionalProperties', 'propertyNames', 'dependencies', 'dependentRequired',
-  'dependentSchemas', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else', '$ref', 'unevaluatedItems',
-  'unevaluatedProperties', '$dynamicRef', '$recursiveRef',
-]);
+/** Every keyword JSON Schema gives a validation meaning (drafts 04 to 2020-12), from the keyword table. */
+const VALIDATION: ReadonlySet<string> = new Set(KEYWORD_TABLE.filter((f) => f.status !== 'annotation').flatMap((f) => f.keywords));
 
 /** Members holding JSON data rather than subschemas: never rewritten. */
 const DATA_MEMBERS = new Set(['enum', 'const', 'default', 'examples', 'example']);
@@ -55,12 +45,10 @@ export function withDraftRefSemantics(doc: unknown): unknown {
 }
 
 /**
- * Validation keywords deliberately not enforced: any of them makes compilation fail (never a looser grammar).
- * (`not` is handled by `applyNot` for the forms with an exact meaning.)
+ * Validation keywords refused on sight (from the keyword table): any of them makes compilation fail, never a looser
+ * grammar. (`not`, `if`, `uniqueItems` and the partial families are refused case by case where they are built.)
  */
-export const UNSUPPORTED = new Set([
-  'then', 'else', 'dependentSchemas', 'contains', 'minContains', 'maxContains', '$dynamicRef', '$recursiveRef',
-]);
+export const UNSUPPORTED = REFUSED_ON_SIGHT;
 
 /**
  * Resolves a `$ref` within the document: `#`, `#/json/pointer`, `#anchor` (see anchors.ts), each optionally
