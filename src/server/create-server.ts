@@ -75,7 +75,8 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
     publicUrl: () => publicBaseUrl(app, deps.config),
   };
   app.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
+    // nosniff: a downloaded upload or a stored image is never run as a script or page, whatever bytes it holds.
+    void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
   });
   registerReplyHeaderCheck(app);
   registerErrorHandling(app, full.scrubber);

@@ -39,6 +39,34 @@ test('an upload rejected after its file part leaves no blob behind', async (t) =
   assert.equal(content.body, photo.toString());
 });
 
+test('deleting a file while an upload of the same bytes is between its blob and its row keeps the blob', async (t) => {
+  const { port, store } = await startHostile(t);
+  const first = multipart([{ field: 'purpose', value: 'fine-tune' }, { file: 'a.png', bytes: photo }]);
+  const a = JSON.parse((await raw(port, 'POST', '/v1/files', { 'content-type': first.type }, first.body)).body) as { id: string };
+  // Upload B: the file part first, its purpose only after A is deleted.
+  const second = multipart([{ file: 'b.png', bytes: photo }, { field: 'purpose', value: 'fine-tune' }]);
+  const split = second.body.indexOf('Content-Disposition: form-data; name="purpose"');
+  const answer = new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/files', headers: { 'content-type': second.type, 'content-length': second.body.length } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.write(second.body.subarray(0, split));
+    void (async () => {
+      // B's bytes are stored once its temp file replaced the blob (same content, new inode).
+      const blob = store.blobs.path(store.files.get(a.id)!.sha256);
+      const before = statSync(blob).ino;
+      while (statSync(blob).ino === before) await sleep(20);
+      assert.equal((await raw(port, 'DELETE', `/v1/files/${a.id}`)).status, 200);
+      req.end(second.body.subarray(split));
+    })().catch(reject);
+  });
+  const b = JSON.parse(await answer) as { id: string };
+  assert.equal((await raw(port, 'GET', `/v1/files/${b.id}/content`)).body, photo.toString());
+});
+
 /** Starts the child server over `home`; resolves with its port and the child. */
 async function startChild(home: string): Promise<{ port: number; child: ReturnType<typeof spawn> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'upload-server.ts'), home], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -35,6 +35,7 @@ test('file names outside Latin-1 or with control characters download with RFC 62
     assert.equal(response.status, 200, name);
     assert.deepEqual(Buffer.from(await response.arrayBuffer()), bytes);
     assert.equal(response.headers.get('content-disposition'), header);
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
   }
   assert.equal(((await (await fetch(`${url}/health`)).json()) as { status: string }).status, 'ok');
 });

@@ -43,7 +43,6 @@ export function studioRoutes(options: StudioOptions = {}): RoutePlugin {
       wildcard: false,
       dotfiles: 'ignore',
       setHeaders: (reply: FastifyReply, path: string) => {
-        void reply.header('x-content-type-options', 'nosniff');
         if (path.endsWith('.html')) void reply.header('content-security-policy', contentSecurityPolicy);
       },
     });
