@@ -84,3 +84,13 @@ test('malformed config names the key and where it came from', (t) => {
   assert.throws(() => loadConfig({ env: { ATELIER_API_KEYS: 'short' } }), /ATELIER_API_KEYS.*'apiKeys.0' must NOT have fewer than 8 characters/);
   assert.throws(() => loadConfig({ env: {}, flags: { port: 70000 } }), /command-line flags: 'port' must be <= 65535/);
 });
+
+test('browser defences and the public URL come from the environment; malformed ones are refused', (t) => {
+  const home = tempDir(t);
+  const env = { ATELIER_HOME: home, ATELIER_ALLOWED_HOSTS: 'atelier.lan, box.local', ATELIER_ALLOWED_ORIGINS: 'https://app.example', ATELIER_PUBLIC_URL: 'https://atelier.example.com/base' };
+  const config = loadConfig({ env });
+  assert.deepEqual([config.allowedHosts, config.allowedOrigins, config.publicUrl], [['atelier.lan', 'box.local'], ['https://app.example'], 'https://atelier.example.com/base']);
+  assert.throws(() => loadConfig({ env: { ATELIER_HOME: home, ATELIER_PUBLIC_URL: 'ftp://x' } }), /ATELIER_PUBLIC_URL.*publicUrl/);
+  assert.throws(() => loadConfig({ env: { ATELIER_HOME: home, ATELIER_ALLOWED_ORIGINS: 'https://app.example/path' } }), /ATELIER_ALLOWED_ORIGINS/);
+  assert.throws(() => loadConfig({ env: { ATELIER_HOME: home, ATELIER_ALLOWED_HOSTS: 'http://atelier.lan' } }), /ATELIER_ALLOWED_HOSTS/);
+});
