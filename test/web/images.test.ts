@@ -44,7 +44,7 @@ async function startJob(page: Page, studio: Studio, steps: number): Promise<stri
   const newest = async () => (await ft.locator('#jobs-list li[data-job]').count()) > 0 ? ft.locator('#jobs-list li[data-job]').first().getAttribute('data-job') : null;
   await until(async () => { const id = await newest(); return id !== null && !known.has(id); });
   const created = (await newest())!;
-  await ft.locator(`#job-detail h3`, { hasText: created }).waitFor();
+  await ft.locator(`#job-detail h3[data-job="${created}"]`).waitFor();
   return created;
 }
 

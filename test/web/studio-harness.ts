@@ -5,7 +5,7 @@
  * playwright-core. Shared by the test/web files.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,8 +28,14 @@ export interface Studio {
   logs: LogLine[];
   /** Uncaught exceptions in the page: a test run should end with none. */
   pageErrors: string[];
+  /** Messages of the confirm() dialogs the page opened (each is accepted). */
+  dialogs: string[];
+  /** The server's ATELIER_HOME. */
+  home: string;
   /** GET on the API from Node, with the API key if any (to check what the studio did). */
   api<T>(path: string): Promise<T>;
+  /** Stops the server and starts it again on the same home (a new port), then opens the page there. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,8 @@ export interface StudioOptions {
   python?: boolean;
   /** Starts the server with `--api-key KEY`: /v1 then needs it, the studio's own files do not. */
   apiKey?: string;
+  /** Browser viewport (default Playwright's 1280×720). */
+  viewport?: { width: number; height: number };
 }
 
 /** Compiles web/src into dist/web as `npm run build` does, so the page runs the sources under test. */
@@ -78,31 +86,48 @@ function serve(home: string, python: boolean, apiKey: string | undefined) {
   return { child, logs, exited, stderr: () => stderr };
 }
 
+/** Starts `atelier serve` on `home` and resolves with the studio URL it logged. */
+async function serveStudio(home: string, options: StudioOptions): Promise<{ server: ReturnType<typeof serve>; url: string }> {
+  const server = serve(home, options.python ?? false, options.apiKey);
+  for (;;) {
+    const line = server.logs.find((l) => typeof l.studio === 'string');
+    if (line) return { server, url: line.studio as string };
+    const code = await Promise.race([server.exited, sleep(50, 'wait' as const)]);
+    if (code !== 'wait') throw new Error(`atelier serve exited (${String(code)}) before serving the studio: ${server.stderr()}`);
+  }
+}
+
 /** Starts server and browser; the page is open on the studio. */
 export async function startStudio(options: StudioOptions = {}): Promise<Studio> {
   buildScripts();
   if (options.python) await ensurePythonEnv();
   const home = mkdtempSync(join(tmpdir(), 'atelier-web-'));
-  const server = serve(home, options.python ?? false, options.apiKey);
-  let url = '';
-  while (!url) {
-    const line = server.logs.find((l) => typeof l.studio === 'string');
-    if (line) url = line.studio as string;
-    const code = await Promise.race([server.exited, sleep(50, 'wait' as const)]);
-    if (code !== 'wait') throw new Error(`atelier serve exited (${String(code)}) before serving the studio: ${server.stderr()}`);
-  }
+  let { server, url } = await serveStudio(home, options);
   const browser: Browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
-  const page = await browser.newPage();
+  const page = await browser.newPage(options.viewport ? { viewport: options.viewport } : {});
   // A loaded 2-core machine answers slowly; waits end on conditions, these only bound them.
   page.setDefaultTimeout(120_000);
   const pageErrors: string[] = [];
+  const dialogs: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.accept();
+  });
   await page.goto(url);
-  return {
-    url, page, logs: server.logs, pageErrors,
+  const studio: Studio = {
+    url, page, logs: server.logs, pageErrors, dialogs, home,
     api: async <T>(path: string) => {
       const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
-      return (await (await fetch(new URL(path, url), { headers })).json()) as T;
+      return (await (await fetch(new URL(path, studio.url), { headers })).json()) as T;
+    },
+    restart: async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      ({ server, url } = await serveStudio(home, options));
+      studio.url = url;
+      studio.logs = server.logs;
+      await page.goto(url);
     },
     close: async () => {
       await browser.close();
@@ -111,6 +136,33 @@ export async function startStudio(options: StudioOptions = {}): Promise<Studio> 
       rmSync(home, { recursive: true, force: true });
     },
   };
+  return studio;
+}
+
+/** Saves a full-page screenshot as `<dir>/<name>.png` (dir: $ATELIER_SCREENSHOTS, else a temp folder); returns the path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const dir = process.env.ATELIER_SCREENSHOTS ?? join(tmpdir(), 'atelier-studio-screenshots');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/**
+ * What sticks out sideways: how far the page scrolls sideways, and each shown element whose right edge passes the
+ * viewport's (tag#id.class and by how many pixels). Both empty/0 when the layout fits.
+ */
+export async function sidewaysOverflow(page: Page): Promise<{ scroll: number; wide: string[] }> {
+  return page.evaluate<{ scroll: number; wide: string[] }>(`(() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [];
+    for (const node of document.querySelectorAll('body *')) {
+      const box = node.getBoundingClientRect();
+      if (box.width === 0 || box.right <= width + 0.5) continue;
+      wide.push(node.tagName.toLowerCase() + (node.id ? '#' + node.id : '') + (node.className && typeof node.className === 'string' ? '.' + node.className.split(' ').join('.') : '') + ' +' + Math.round(box.right - width));
+    }
+    return { scroll: document.documentElement.scrollWidth - width, wide };
+  })()`);
 }
 
 /** Resolves once the server lists `model` (the Python demo appears a few seconds after start-up). */

@@ -78,7 +78,12 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 
 /** POST a JSON body (or nothing) → parsed JSON. */
 export async function postJson<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const init: RequestInit = { method: 'POST', signal };
+  return sendJson<T>('POST', path, body, signal);
+}
+
+/** Any method with a JSON body (or none) → parsed JSON (PUT and DELETE of the studio's history, say). */
+export async function sendJson<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const init: RequestInit = { method, signal };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers = { 'content-type': 'application/json' };

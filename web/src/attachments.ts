@@ -18,6 +18,13 @@ export interface Attachments {
   /** Replaces what is attached (to put a failed message's images back). */
   set(urls: readonly string[]): void;
   clear(): void;
+  /** Also takes images pasted into `target` or dropped on it (other files and plain text are left alone). */
+  acceptFrom(target: HTMLElement): void;
+}
+
+/** The image files among pasted or dropped items. */
+function imageFiles(list: FileList | null | undefined): File[] {
+  return [...(list ?? [])].filter((file) => file.type.startsWith('image/'));
 }
 
 /** Creates an image picker; `label` names its file input, `onError` hears of files that could not be read. */
@@ -30,19 +37,22 @@ export function createAttachments(label: string, onError: (message: string) => v
       el('button', { type: 'button', title: 'Remove', 'aria-label': `Remove attachment ${i + 1}`, onclick: () => { urls.splice(i, 1); render(); } }, '×'),
     )));
   };
+  const add = (files: File[]): void => {
+    void Promise.all(files.map(readDataUrl)).then((read) => {
+      urls.push(...read);
+      render();
+    }, (failure: unknown) => onError(`Could not read the image: ${failure instanceof Error ? failure.message : String(failure)}`));
+  };
   const input = el('input', {
     type: 'file', accept: 'image/*', multiple: true, 'aria-label': label,
     onchange: () => {
       const files = [...(input.files ?? [])];
       input.value = '';
-      void Promise.all(files.map(readDataUrl)).then((read) => {
-        urls.push(...read);
-        render();
-      }, (failure: unknown) => onError(`Could not read the image: ${failure instanceof Error ? failure.message : String(failure)}`));
+      add(files);
     },
   });
   return {
-    root: el('div', { class: 'attachments' }, el('label', { class: 'file-button' }, 'Attach images', input), thumbs),
+    root: el('div', { class: 'attachments' }, el('label', { class: 'file-button' }, 'Attach images', input), el('small', { class: 'muted', text: 'or paste / drop them here' }), thumbs),
     urls: () => [...urls],
     set: (next) => {
       urls = [...next];
@@ -51,6 +61,28 @@ export function createAttachments(label: string, onError: (message: string) => v
     clear: () => {
       urls = [];
       render();
+    },
+    acceptFrom: (target) => {
+      target.addEventListener('paste', (event) => {
+        const files = imageFiles((event as ClipboardEvent).clipboardData?.files);
+        if (files.length === 0) return;
+        event.preventDefault();
+        add(files);
+      });
+      target.addEventListener('dragover', (event) => {
+        if ((event as DragEvent).dataTransfer?.types.includes('Files')) {
+          event.preventDefault();
+          target.classList.add('dropping');
+        }
+      });
+      target.addEventListener('dragleave', () => target.classList.remove('dropping'));
+      target.addEventListener('drop', (event) => {
+        target.classList.remove('dropping');
+        const files = imageFiles((event as DragEvent).dataTransfer?.files);
+        if (files.length === 0) return;
+        event.preventDefault();
+        add(files);
+      });
     },
   };
 }

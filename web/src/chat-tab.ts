@@ -1,45 +1,40 @@
 import { describeError } from './api.js';
 import { createAttachments } from './attachments.js';
-import { chatBody, streamChat, type ChatResult, type Turn } from './chat-request.js';
+import { createChatHistory } from './chat-history.js';
+import { chatBody, streamChat, type ChatSettings, type Turn } from './chat-request.js';
 import { alertBox, el, field, numberOrUndefined } from './dom.js';
-import { createModelPicker } from './models.js';
+import { rememberForm } from './form-memory.js';
+import { getChat, saveChat } from './history.js';
+import { describeEnd, messageView, type MessageView } from './message-view.js';
+import { capabilityBadges, createModelPicker, modelsListed } from './models.js';
 import type { Tab } from './tabs.js';
 
-/** A message in the transcript; `content` is what streaming writes into. */
-function messageView(turn: Turn): { root: HTMLLIElement; content: HTMLPreElement; meta: HTMLElement } {
-  const content = el('pre', { class: 'content', text: turn.text });
-  const meta = el('div', { class: 'meta' });
-  const images = turn.images.map((url, i) => el('img', { src: url, alt: `image ${i + 1}`, class: 'thumb-image' }));
-  const root = el('li', { class: `message ${turn.role}`, 'data-role': turn.role },
-    el('div', { class: 'who', text: turn.role }), images.length ? el('div', { class: 'thumbs' }, ...images) : null, content, meta);
-  return { root, content, meta };
+/** The Chat tab, with a way for the Models tab to pick its model. */
+export interface ChatTab extends Tab {
+  /** Selects `model` for the next message. */
+  use(model: string): Promise<void>;
 }
 
-/** Marks a finished reply: how it ended, and whether it parses as JSON when a schema was asked for. */
-function describeEnd(meta: HTMLElement, content: HTMLElement, result: ChatResult, structured: boolean): void {
-  const parts = [result.finishReason && `finish: ${result.finishReason}`, result.completionTokens !== null && `${result.completionTokens} tokens`];
-  if (structured) {
-    try {
-      JSON.parse(content.textContent ?? '');
-      parts.push('valid JSON');
-      content.classList.add('json');
-    } catch {
-      parts.push('not JSON (cut short?)');
-    }
-  }
-  meta.textContent = parts.filter(Boolean).join(' · ');
-}
+/** What a saved chat keeps besides its messages. */
+type SavedSettings = Omit<ChatSettings, 'model'>;
+
+const jsonHint = 'Sent as response_format json_schema with strict: true. The reply then matches the schema — unless it is '
+  + 'cut short by the token limit (finish: length), which the line under the reply says. Properties the schema does not '
+  + 'forbid (no additionalProperties: false) may appear.';
 
 /**
- * The Chat tab: a model from /v1/models, a multi-turn conversation with image attachments (data URLs), an optional
- * JSON schema sent as a strict json_schema response_format, replies streamed over SSE, a Stop button that aborts
- * the request (the server stops generating when the connection closes), and API errors shown as they come.
+ * The Chat tab: a model from /v1/models (with what it takes: vision, tools, JSON), a multi-turn conversation with
+ * images (picked, pasted or dropped), an optional strict JSON schema, replies streamed over SSE with Stop, Markdown
+ * or pretty-printed JSON with Copy, Regenerate for the newest reply, and every chat saved on the server (sidebar).
  */
-export function createChatTab(): Tab {
-  const turns: Turn[] = [];
+export function createChatTab(): ChatTab {
+  let turns: Turn[] = [];
+  let views: MessageView[] = [];
+  let chatId: string | null = null;
   let running: AbortController | null = null;
   const picker = createModelPicker('chat', 'chat-model');
   const model = picker.select;
+  const badges = el('span', { class: 'model-badges', id: 'chat-model-badges' });
   const maxTokens = el('input', { type: 'number', id: 'chat-max-tokens', min: 1, value: 256 });
   const temperature = el('input', { type: 'number', id: 'chat-temperature', min: 0, max: 2, step: 0.1, placeholder: 'default' });
   const system = el('textarea', { id: 'chat-system', rows: 2, placeholder: 'You are a helpful assistant.' });
@@ -50,49 +45,79 @@ export function createChatTab(): Tab {
   const attachments = createAttachments('Attach images to the message', error.show);
   const send = el('button', { type: 'submit' }, 'Send');
   const stop = el('button', { type: 'button', disabled: true, onclick: () => running?.abort() }, 'Stop');
+  const memory = rememberForm('chat', { model, maxTokens, temperature, system, schema });
+  const history = createChatHistory((id) => void open(id), (id) => { if (id === chatId) reset(); });
+  const showBadges = (): void => badges.replaceChildren(capabilityBadges(picker.current()));
+  model.addEventListener('change', showBadges);
+  model.addEventListener(modelsListed, showBadges);
 
-  const submit = async (): Promise<void> => {
-    if (running || (!input.value.trim() && attachments.urls().length === 0)) return;
+  const settings = (): SavedSettings => ({
+    system: system.value, schema: schema.value, maxTokens: numberOrUndefined(maxTokens), temperature: numberOrUndefined(temperature),
+  });
+  /** Saves the conversation (a new chat the first time) and refreshes the sidebar. */
+  const persist = async (): Promise<void> => {
+    const title = (turns.find((turn) => turn.role === 'user')?.text ?? '').trim().slice(0, 60) || 'Image chat';
+    try {
+      const saved = await saveChat(chatId, { title, model: model.value, messages: turns, settings: settings() });
+      chatId = saved.id;
+      await history.refresh(chatId);
+    } catch (failure) {
+      error.show(`The chat could not be saved: ${describeError(failure)}`);
+    }
+  };
+  /** Only the newest reply offers Regenerate. */
+  const markNewest = (): void => {
+    for (const view of views) view.root.querySelector('.regenerate')?.remove();
+    const last = views[views.length - 1];
+    if (last && turns[turns.length - 1]?.role === 'assistant') {
+      last.offerRegenerate(() => void regenerate());
+      last.root.querySelector('.actions button:last-child')?.classList.add('regenerate');
+    }
+  };
+
+  /** Sends `userTurn` after the conversation so far; `userView` is reused when regenerating. */
+  const ask = async (userTurn: Turn, userView: MessageView | null): Promise<void> => {
     error.clear();
-    const userTurn: Turn = { role: 'user', text: input.value, images: attachments.urls() };
     let body: Record<string, unknown>;
     try {
-      body = chatBody([...turns, userTurn], {
-        model: model.value, system: system.value, schema: schema.value,
-        maxTokens: numberOrUndefined(maxTokens), temperature: numberOrUndefined(temperature),
-      });
+      body = chatBody([...turns, userTurn], { model: model.value, ...settings() });
     } catch (failure) {
       error.show(describeError(failure));
       return;
     }
-    const userView = messageView(userTurn);
+    const shownUser = userView ?? messageView(userTurn);
     const reply = messageView({ role: 'assistant', text: '', images: [] });
     reply.root.classList.add('streaming');
-    transcript.append(userView.root, reply.root);
-    input.value = '';
-    attachments.clear();
-    running = new AbortController();
+    if (!userView) transcript.append(shownUser.root);
+    transcript.append(reply.root);
+    const controller = new AbortController();
+    running = controller;
     send.disabled = true;
     stop.disabled = false;
     try {
-      const result = await streamChat(body, running.signal, (delta) => {
+      const result = await streamChat(body, controller.signal, (delta) => {
         reply.content.textContent += delta;
-        transcript.scrollTop = transcript.scrollHeight;
+        reply.root.scrollIntoView({ block: 'end' });
       });
-      turns.push(userTurn, { role: 'assistant', text: reply.content.textContent ?? '', images: [] });
-      describeEnd(reply.meta, reply.content, result, body.response_format !== undefined);
+      const text = reply.content.textContent ?? '';
+      turns.push(userTurn, { role: 'assistant', text, images: [] });
+      views.push(shownUser, reply);
+      reply.finish(describeEnd(reply.meta, text, result, body.response_format !== undefined));
     } catch (failure) {
-      if (running.signal.aborted) {
+      if (controller.signal.aborted) {
         // A stopped reply stays in the conversation as far as it got.
         turns.push(userTurn, { role: 'assistant', text: reply.content.textContent ?? '', images: [] });
+        views.push(shownUser, reply);
         reply.meta.textContent = 'stopped';
+        reply.finish(false);
       } else {
         // A refused request leaves no trace in the conversation: the message goes back into the composer.
-        userView.root.remove();
+        shownUser.root.remove();
         reply.root.remove();
         input.value = userTurn.text;
         attachments.set(userTurn.images);
         error.show(describeError(failure));
+        return;
       }
     } finally {
       reply.root.classList.remove('streaming');
@@ -100,21 +125,92 @@ export function createChatTab(): Tab {
       send.disabled = false;
       stop.disabled = true;
     }
+    markNewest();
+    await persist();
+  };
+  const submit = async (): Promise<void> => {
+    if (running || (!input.value.trim() && attachments.urls().length === 0)) return;
+    const userTurn: Turn = { role: 'user', text: input.value, images: attachments.urls() };
+    input.value = '';
+    attachments.clear();
+    await ask(userTurn, null);
+  };
+  const regenerate = async (): Promise<void> => {
+    if (running || turns.length < 2) return;
+    turns.pop();
+    const userTurn = turns.pop()!;
+    views.pop()!.root.remove();
+    const userView = views.pop()!;
+    await ask(userTurn, userView);
+  };
+
+  const render = (): void => {
+    transcript.replaceChildren();
+    views = turns.map((turn) => {
+      const view = messageView(turn);
+      transcript.append(view.root);
+      if (turn.role === 'assistant') view.finish(schema.value.trim() !== '');
+      return view;
+    });
+    markNewest();
+  };
+  const reset = (): void => {
+    running?.abort();
+    chatId = null;
+    turns = [];
+    render();
+    error.clear();
+    void history.refresh(null);
+  };
+  const open = async (id: string): Promise<void> => {
+    try {
+      const saved = await getChat<Turn, SavedSettings>(id);
+      running?.abort();
+      chatId = saved.id;
+      turns = saved.messages;
+      system.value = saved.settings.system ?? '';
+      schema.value = saved.settings.schema ?? '';
+      maxTokens.value = saved.settings.maxTokens === undefined ? '' : String(saved.settings.maxTokens);
+      temperature.value = saved.settings.temperature === undefined ? '' : String(saved.settings.temperature);
+      await picker.refresh(saved.model);
+      render();
+      error.clear();
+      await history.refresh(chatId);
+    } catch (failure) {
+      error.show(describeError(failure));
+    }
   };
 
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) void submit();
   });
-  const clear = el('button', { type: 'button', onclick: () => { running?.abort(); turns.length = 0; transcript.replaceChildren(); error.clear(); } }, 'New chat');
+  const clear = el('button', { type: 'button', onclick: reset }, 'New chat');
   const form = el('form', { class: 'composer', onsubmit: (event) => { event.preventDefault(); void submit(); } },
     field('Message', input), attachments.root, el('div', { class: 'buttons' }, send, stop));
-  const root = el('section', { class: 'chat' },
-    el('div', { class: 'toolbar' }, field('Model', model), field('Max tokens', maxTokens), field('Temperature', temperature), clear),
+  attachments.acceptFrom(form);
+  const main = el('div', { class: 'chat-main' },
+    el('div', { class: 'toolbar' }, field('Model', model), badges, field('Max tokens', maxTokens), field('Temperature', temperature), clear),
     picker.alert,
     el('details', { class: 'options' }, el('summary', { text: 'System prompt and JSON schema' }),
-      field('System prompt', system),
-      field('JSON schema', schema, 'Sent as response_format json_schema with strict: true; the reply is guaranteed to match it.')),
-    transcript, error.root, form,
-  );
-  return { id: 'chat', label: 'Chat', root, activate: () => void picker.refresh() };
+      field('System prompt', system), field('JSON schema', schema, jsonHint)),
+    transcript, error.root, form);
+  const root = el('section', { class: 'chat' }, history.root, main);
+  let restored = false;
+  return {
+    id: 'chat', label: 'Chat', root,
+    activate: () => {
+      void (async () => {
+        if (!restored) await memory.restore();
+        restored = true;
+        await picker.refresh();
+        await history.refresh(chatId);
+      })();
+    },
+    use: async (name) => {
+      if (!restored) await memory.restore();
+      restored = true;
+      await picker.refresh(name);
+      model.dispatchEvent(new Event('change'));
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { describeError } from './api.js';
 import { alertBox, el } from './dom.js';
-import { listJobs, when, type Job } from './jobs.js';
+import { jobName, listJobs, when, type Job } from './jobs.js';
 
 /** The list of fine-tuning jobs: newest first, "Load more" following the cursor, one button per job. */
 export interface JobsList {
@@ -16,8 +16,8 @@ function jobRow(job: Job, selected: boolean, onSelect: (id: string) => void): HT
   return el('li', { 'data-job': job.id, 'data-status': job.status },
     el('button', { type: 'button', class: selected ? 'job selected' : 'job', 'aria-pressed': String(selected), onclick: () => onSelect(job.id) },
       el('span', { class: `status ${job.status}`, text: job.status }),
-      el('span', { class: 'job-id', text: job.id }),
-      el('small', { text: `${job.model}${result} · ${when(job.created_at)}` })));
+      el('span', { class: 'job-name', text: jobName(job) }),
+      el('small', { text: `${job.id} · ${job.model}${result} · ${when(job.created_at)}` })));
 }
 
 /** Creates the list; `onSelect` receives the id of a clicked job. */

@@ -9,6 +9,10 @@ export interface Job {
   status: 'validating_files' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
   model: string;
   fine_tuned_model: string | null;
+  /** The suffix the job was created with: what people call it before its model exists. */
+  user_provided_suffix?: string | null;
+  training_file: string;
+  seed: number;
   error: { code: string; message: string; param: string | null } | null;
   method: { type: string; dreambooth?: { hyperparameters?: Record<string, unknown>; instance_files?: string[] } };
 }
@@ -57,6 +61,22 @@ export function getJob(id: string): Promise<Job> {
 /** `GET /v1/fine_tuning/jobs/{id}/checkpoints`: the checkpoints still on disk, newest first. */
 export async function listCheckpoints(id: string): Promise<Checkpoint[]> {
   return (await getJson<Page<Checkpoint>>(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}/checkpoints?limit=100`)).data;
+}
+
+/** What to call a job: its suffix, else its subject (`sks dog`), with the id for when two look alike. */
+export function jobName(job: Job): string {
+  const hp = job.method.dreambooth?.hyperparameters ?? {};
+  const subject = `${String(hp.identifier ?? 'sks')} ${String(hp.class_name ?? '')}`.trim();
+  return job.user_provided_suffix || subject;
+}
+
+/** The request that made `job` again (same photos, settings and suffix): for Retry. */
+export function jobRequest(job: Job): Record<string, unknown> {
+  const dreambooth: Record<string, unknown> = { hyperparameters: job.method.dreambooth?.hyperparameters ?? {} };
+  if (job.method.dreambooth?.instance_files?.length) dreambooth.instance_files = job.method.dreambooth.instance_files;
+  const body: Record<string, unknown> = { model: job.model, training_file: job.training_file, method: { type: 'dreambooth', dreambooth } };
+  if (job.user_provided_suffix) body.suffix = job.user_provided_suffix;
+  return body;
 }
 
 /** A Unix time in seconds as local date and time. */

@@ -13,10 +13,15 @@ function main(): void {
   if (!nav || !panels || !settings) throw new Error('index.html lacks #tabs, #panels or #settings');
   settings.append(createSettings());
   const images = createImagesTab();
-  const personalize = createPersonalizeTab((model, prompt) => {
+  const openImages = (model: string, prompt: string): void => {
     void images.use(model, prompt).then(() => showTab('images'));
+  };
+  const chat = createChatTab();
+  const models = createModelsTab((kind, model) => {
+    if (kind === 'image') openImages(model, '');
+    else void chat.use(model).then(() => showTab('chat'));
   });
-  const showTab = mountTabs([createChatTab(), images, personalize, createModelsTab()], nav, panels);
+  const showTab = mountTabs([chat, images, createPersonalizeTab(openImages), models], nav, panels);
 }
 
 main();

@@ -9,6 +9,19 @@ export interface ModelInfo {
   created: number;
   owned_by: string;
   format: string;
+  /** What the model takes: `vision`, `tools`, `json` (chat), `image`, `lora` (image). */
+  capabilities?: string[];
+  /** Image models: the square size in pixels it was trained at. */
+  native_size?: number;
+}
+
+const badgeNames: Record<string, string> = { vision: 'vision', tools: 'tools', json: 'JSON', image: 'image', lora: 'LoRA' };
+
+/** Badges of what a model takes (vision, tools, JSON; LoRA), for pickers and the Models tab. */
+export function capabilityBadges(model: ModelInfo | undefined): HTMLElement {
+  const caps = (model?.capabilities ?? []).filter((cap) => cap in badgeNames && cap !== 'image');
+  return el('span', { class: 'badges', 'aria-label': caps.length ? `takes ${caps.map((c) => badgeNames[c]).join(', ')}` : 'text only' },
+    ...caps.map((cap) => el('span', { class: `badge ${cap}`, text: badgeNames[cap] })));
 }
 
 /** What a model is used for: chat completions or image generation. */
@@ -16,6 +29,7 @@ export type ModelKind = 'chat' | 'image';
 
 /** Stable Diffusion formats generate images (a DreamBooth LoRA keeps its base's format); the rest chat. */
 export function kindOf(model: ModelInfo): ModelKind {
+  if (model.capabilities) return model.capabilities.includes('image') ? 'image' : 'chat';
   return model.format === 'diffusers' || model.format === 'sd-checkpoint' ? 'image' : 'chat';
 }
 
@@ -31,12 +45,19 @@ export async function listModels(): Promise<ModelInfo[]> {
  */
 export function fillModelSelect(select: HTMLSelectElement, models: readonly ModelInfo[], kind: ModelKind, prefer?: string): number {
   const usable = models.filter((model) => kindOf(model) === kind);
-  const keep = [prefer, select.value].find((id) => id && usable.some((model) => model.id === id));
+  // A checkpoint (`…:ckpt-step-N`) is not listed by /v1/models but generates like one: it is kept when asked for.
+  if (prefer && /:ckpt-step-\d+$/.test(prefer) && !usable.some((model) => model.id === prefer)) {
+    usable.push({ id: prefer, object: 'model', created: 0, owned_by: 'user', format: 'checkpoint', capabilities: ['image'] });
+  }
+  const keep = [prefer, select.value, select.dataset.wanted].find((id) => id && usable.some((model) => model.id === id));
   select.replaceChildren(...usable.map((model) => new Option(model.id, model.id)));
   if (usable.length === 0) select.append(new Option(`no ${kind} model installed`, ''));
   if (keep) select.value = keep;
   return usable.length;
 }
+
+/** Event a picker's `<select>` gets after each refresh of the list. */
+export const modelsListed = 'atelier:models-listed';
 
 /** A model `<select>` of one kind, with its own alert for when the list cannot be read (a missing API key, say). */
 export interface ModelPicker {
@@ -45,18 +66,25 @@ export interface ModelPicker {
   alert: HTMLElement;
   /** Re-reads /v1/models; `prefer` selects a model when it is listed. */
   refresh(prefer?: string): Promise<void>;
+  /** The selected model's entry, as last listed. */
+  current(): ModelInfo | undefined;
 }
 
 /** Creates a picker whose `<select>` has the given element id. */
 export function createModelPicker(kind: ModelKind, id: string): ModelPicker {
   const select = el('select', { id });
   const alert = alertBox();
+  let models: ModelInfo[] = [];
   return {
     select,
     alert: alert.root,
+    current: () => models.find((model) => model.id === select.value),
     refresh: async (prefer) => {
       try {
-        fillModelSelect(select, await listModels(), kind, prefer);
+        models = await listModels();
+        fillModelSelect(select, models, kind, prefer);
+        // Listeners (badges, size hints) follow the choice; not `change`, which would count as the user's edit.
+        select.dispatchEvent(new Event(modelsListed));
         alert.clear();
       } catch (failure) {
         alert.show(`Could not list the models: ${describeError(failure)}`);

@@ -1,6 +1,9 @@
 import { apiFetch, describeError, postJson } from './api.js';
-import { alertBox, el, field, numberOrUndefined } from './dom.js';
+import { alertBox, el, field } from './dom.js';
+import { rememberForm } from './form-memory.js';
+import { loadForm, saveForm } from './history.js';
 import { createJobDetail } from './job-detail.js';
+import { checkJobForm, classImageCost, cloneInto, createJobForm, jobBody } from './job-form.js';
 import type { Job } from './jobs.js';
 import { createJobsList } from './jobs-list.js';
 import { createModelPicker } from './models.js';
@@ -15,79 +18,46 @@ async function uploadPhoto(file: File): Promise<string> {
   return uploaded.id;
 }
 
-/** The form's fields, read when it is submitted. */
-interface JobForm {
-  model: HTMLSelectElement;
-  photos: HTMLInputElement;
-  className: HTMLInputElement;
-  identifier: HTMLInputElement;
-  mode: HTMLSelectElement;
-  steps: HTMLInputElement;
-  resolution: HTMLInputElement;
-  suffix: HTMLInputElement;
-  config: HTMLTextAreaElement;
-}
-
-/** The worker config overrides typed into the form (an object), or undefined when empty; throws on bad JSON. */
-function configOverrides(text: string): Record<string, unknown> | undefined {
-  if (text.trim() === '') return undefined;
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`The worker config overrides are not valid JSON: ${(error as Error).message}`);
-  }
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new Error('The worker config overrides must be a JSON object.');
-  return config as Record<string, unknown>;
-}
-
-/** The `POST /v1/fine_tuning/jobs` body: the first upload is `training_file`, the rest `instance_files`. */
-function jobBody(form: JobForm, fileIds: string[], config: Record<string, unknown> | undefined): Record<string, unknown> {
-  const hyperparameters: Record<string, unknown> = {
-    class_name: form.className.value.trim(), identifier: form.identifier.value.trim() || 'sks', mode: form.mode.value,
-  };
-  const steps = numberOrUndefined(form.steps);
-  const resolution = numberOrUndefined(form.resolution);
-  if (steps !== undefined) hyperparameters.n_steps = steps;
-  if (resolution !== undefined) hyperparameters.resolution = resolution;
-  const dreambooth: Record<string, unknown> = { hyperparameters };
-  if (fileIds.length > 1) dreambooth.instance_files = fileIds.slice(1);
-  if (config) dreambooth.config = config;
-  const body: Record<string, unknown> = { model: form.model.value, training_file: fileIds[0], method: { type: 'dreambooth', dreambooth } };
-  if (form.suffix.value.trim()) body.suffix = form.suffix.value.trim();
-  return body;
-}
-
-/** Why the chosen photos cannot start a job, or null: 3+ images, or a zip of them. */
-function photosProblem(files: readonly File[]): string | null {
-  if (files.some((file) => /\.zip$/i.test(file.name))) return null;
-  return files.length >= 3 ? null : `Choose 3–5 photos of the subject (or one zip of them); ${files.length} chosen.`;
-}
-
 /**
  * The Personalize tab: upload subject photos through /v1/files, start a DreamBooth job (class word, identifier,
- * full or LoRA), then follow jobs live — status, steps and loss, events, checkpoints — cancel them, and generate
- * with the result. `generate` hands a model and prompt to the Images tab.
+ * full or LoRA, prior preservation and its class images with their cost here), then follow jobs live — a bar per
+ * phase, events, checkpoints — cancel, retry or clone them, and generate with the result. Every field is checked
+ * before the first upload; the settings are remembered on the server. `generate` hands a model and prompt to Images.
  */
 export function createPersonalizeTab(generate: (model: string, prompt: string) => void): Tab {
   let selected: string | null = null;
   let listTimer: ReturnType<typeof setInterval> | undefined;
+  let secondsPerImage: number | null = null;
   const picker = createModelPicker('image', 'ft-model');
-  const form: JobForm = {
-    model: picker.select,
-    photos: el('input', { type: 'file', id: 'ft-photos', accept: 'image/*,.zip', multiple: true }),
-    className: el('input', { id: 'ft-class', required: true, placeholder: 'dog' }),
-    identifier: el('input', { id: 'ft-identifier', value: 'sks', pattern: '\\S+' }),
-    mode: el('select', { id: 'ft-mode' }, new Option('LoRA', 'lora'), new Option('Full fine-tune', 'full')),
-    steps: el('input', { type: 'number', id: 'ft-steps', min: 1, placeholder: 'recipe default' }),
-    resolution: el('input', { type: 'number', id: 'ft-resolution', min: 8, step: 8, placeholder: 'recipe default' }),
-    suffix: el('input', { id: 'ft-suffix', pattern: '[A-Za-z0-9_-]+', placeholder: 'my-dog' }),
-    config: el('textarea', { id: 'ft-config', rows: 3, spellcheck: false, placeholder: '{"train": {"grad_accum": 2}}' }),
-  };
+  const form = createJobForm(picker.select);
+  const { photos: _photos, ...remembered } = form; // a file input cannot be refilled
+  const memory = rememberForm('personalize', remembered);
   const status = el('span', { class: 'muted', 'aria-live': 'polite' });
+  const cost = el('small', { id: 'ft-class-cost' });
   const error = alertBox();
   const submit = el('button', { type: 'submit' }, 'Upload and start training');
-  const detail = createJobDetail({ changed: () => void list.refresh(), generate });
+  const showCost = (): void => {
+    form.classImages.disabled = !form.prior.checked;
+    cost.textContent = classImageCost(form, secondsPerImage);
+  };
+  for (const input of [form.prior, form.classImages]) input.addEventListener('input', showCost);
+  form.prior.addEventListener('change', showCost);
+  const detail = createJobDetail({
+    changed: (id) => void list.refresh().then(() => { if (id) choose(id); }),
+    generate,
+    clone: (job: Job) => {
+      cloneInto(form, job);
+      showCost();
+      status.textContent = `Settings of "${job.user_provided_suffix || job.id}" copied: choose the photos again.`;
+      form.className.scrollIntoView({ block: 'center' });
+    },
+    measured: (seconds) => {
+      if (secondsPerImage !== null && Math.abs(seconds - secondsPerImage) < 0.05 * secondsPerImage) return;
+      secondsPerImage = seconds;
+      showCost();
+      void saveForm('measurements', { secondsPerClassImage: seconds }).catch(() => undefined);
+    },
+  });
   const list = createJobsList((id) => choose(id));
   const choose = (id: string): void => {
     selected = id;
@@ -98,19 +68,23 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
   const start = async (): Promise<void> => {
     error.clear();
     const files = [...(form.photos.files ?? [])];
-    const problem = photosProblem(files);
-    if (problem) return error.show(problem);
+    let overrides: Record<string, unknown> | undefined;
+    try {
+      // Every field is checked before any upload, so a typo costs no orphaned files on the server.
+      overrides = checkJobForm(form, files);
+    } catch (failure) {
+      error.show(describeError(failure));
+      return;
+    }
     submit.disabled = true;
     try {
-      // Checked before any upload, so a typo costs no orphaned files.
-      const config = configOverrides(form.config.value);
       const ids: string[] = [];
       for (const file of files) {
         status.textContent = `uploading ${ids.length + 1} of ${files.length}…`;
         ids.push(await uploadPhoto(file));
       }
       status.textContent = 'creating the job…';
-      const job = await postJson<Job>('/v1/fine_tuning/jobs', jobBody(form, ids, config));
+      const job = await postJson<Job>('/v1/fine_tuning/jobs', jobBody(form, ids, overrides));
       status.textContent = `created ${job.id}`;
       await list.refresh();
       choose(job.id);
@@ -122,18 +96,33 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
     }
   };
 
-  const formView = el('form', { class: 'ft-form', onsubmit: (event) => { event.preventDefault(); void start(); } },
+  // novalidate: the checks above say what is wrong in the alert, for every field at once, before any upload.
+  const formView = el('form', { class: 'ft-form', novalidate: true, onsubmit: (event) => { event.preventDefault(); void start(); } },
     el('h3', { text: 'New subject' }),
     field('Base model', form.model), field('Subject photos', form.photos, '3–5 photos of the same subject (PNG, JPEG, WebP), or a zip.'),
     el('div', { class: 'row' }, field('Class word', form.className), field('Identifier', form.identifier), field('Mode', form.mode)),
-    el('div', { class: 'row' }, field('Steps', form.steps), field('Resolution', form.resolution), field('Model suffix', form.suffix)),
+    el('div', { class: 'row' }, field('Steps', form.steps, 'empty = recipe'), field('Resolution', form.resolution, 'multiple of 8'), field('Model suffix', form.suffix, 'letters, digits, - and _')),
+    el('fieldset', { class: 'prior' }, el('legend', { text: 'Prior preservation' }),
+      el('label', { class: 'check' }, form.prior, ' Train with class images (keeps the class general)'),
+      field('Class images', form.classImages), cost),
     el('details', { class: 'options' }, el('summary', { text: 'Worker config overrides (JSON)' }), field('Config', form.config)),
     el('div', { class: 'buttons' }, submit, status), error.root);
   const root = el('section', { class: 'personalize' }, picker.alert, el('div', { class: 'columns' }, el('div', {}, formView, list.root), detail.root));
+  showCost();
+  let restored = false;
   return {
     id: 'personalize', label: 'Personalize', root,
     activate: () => {
-      void picker.refresh();
+      void (async () => {
+        if (!restored) {
+          await memory.restore();
+          const measured = await loadForm<{ secondsPerClassImage?: number }>('measurements').catch(() => null);
+          secondsPerImage = measured?.secondsPerClassImage ?? secondsPerImage;
+          showCost();
+        }
+        restored = true;
+        await picker.refresh();
+      })();
       void list.refresh();
       clearInterval(listTimer); // activate runs again when the API key changes, without a deactivate between
       listTimer = setInterval(() => void list.refresh(), 5000);
