@@ -15,6 +15,8 @@ export interface Constraint {
   accept(token: number): void;
   /** Tokens that must come next, already accepted (jump-forward); [] when the next token is a real choice. */
   forced?(): number[];
+  /** Whether the token budget took a token out of a mask: an end that follows is reported as "length". */
+  budgetShaped?(): boolean;
 }
 
 /** One output token's log-probability, with the alternatives requested by `top_logprobs`. */
@@ -104,7 +106,8 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
         yield { type: 'logprobs', content: [entry] };
       }
       if (step.eog) {
-        ended = exhausted ? 'length' : 'stop';
+        // OpenAI semantics: "length" whenever the limit ended the answer — also when it steered it to a valid end.
+        ended = exhausted || constraint?.budgetShaped?.() ? 'length' : 'stop';
         break;
       }
       if (!step.forced) constraint?.accept(step.token);

@@ -46,6 +46,23 @@ function callSchema(model: ChatModel, tool: ChatTool): Record<string, unknown> {
   };
 }
 
+/**
+ * The request's completion budget (`max_completion_tokens` / `max_tokens`) when the grammar can always be finished
+ * within it, or null when none was given or the vocabulary cannot spell completions in one-byte tokens (then output
+ * is cut as before). A budget below the shortest valid answer (`minimum`, in tokens) is a 400.
+ */
+function budgetFor(request: ChatRequest, minimum: number, what: string): number | null {
+  if (request.maxTokens === null || !Number.isFinite(minimum)) return null;
+  if (request.maxTokens < minimum) {
+    throw new InvalidRequestError(
+      `max_completion_tokens (or max_tokens) is ${request.maxTokens}, but the shortest ${what} takes ${minimum} tokens; ` +
+        'raise the limit so the answer can be finished and valid.',
+      { param: 'max_completion_tokens', code: 'invalid_value' },
+    );
+  }
+  return request.maxTokens;
+}
+
 function toolConstraint(model: ChatModel, request: ChatRequest): () => Constraint {
   const { tools, toolChoice } = request;
   const chosen = typeof toolChoice === 'object' ? tools.filter((t) => t.name === toolChoice.name) : tools;
@@ -59,7 +76,11 @@ function toolConstraint(model: ChatModel, request: ChatRequest): () => Constrain
   // Under "auto" the answer may be content instead: free text, or the response_format's JSON.
   const free = toolChoice === 'auto';
   const content = free ? contentGrammar(request) : null;
-  return () => new ToolCallConstraint(grammar, vocabulary, markers, free, content);
+  const call = markers.open.length + new Matcher(grammar, vocabulary).shortestCompletion() + markers.close.length + markers.finish.length;
+  // Under "auto" the answer may be free text (any length) or the response format's JSON instead of a call.
+  const minimum = !free ? call : content ? Math.min(call, new Matcher(content, vocabulary).shortestCompletion()) : 0;
+  const budget = budgetFor(request, minimum, free ? 'answer' : 'tool call valid under its parameters schema');
+  return () => new ToolCallConstraint(grammar, vocabulary, markers, free, content, budget);
 }
 
 /** The grammar `response_format` imposes on content, or null for free text. */
@@ -70,10 +91,13 @@ function contentGrammar(request: ChatRequest): Grammar | null {
   return null;
 }
 
-function matcherConstraint(grammar: Grammar, vocabulary: Vocabulary): () => Constraint {
+function matcherConstraint(grammar: Grammar, vocabulary: Vocabulary, budget: number | null): () => Constraint {
   return () => {
     const matcher = new Matcher(grammar, vocabulary);
+    // The budget steers the document to a valid end by the last token (docs/chat.md, "Token limits").
+    if (budget !== null) matcher.setTokenBudget(budget);
     return {
+      budgetShaped: () => matcher.budgetShapedOutput,
       fillMask: (words) => {
         matcher.fillMask(words);
         return true;
@@ -95,5 +119,8 @@ export function compileConstraint(model: ChatModel, request: ChatRequest): (() =
   const { tools, toolChoice } = request;
   if (tools.length > 0 && toolChoice !== 'none') return toolConstraint(model, request);
   const content = contentGrammar(request);
-  return content ? matcherConstraint(content, decoderVocabulary(model)) : null;
+  if (!content) return null;
+  const vocabulary = decoderVocabulary(model);
+  const budget = budgetFor(request, new Matcher(content, vocabulary).shortestCompletion(), 'JSON valid under the response format');
+  return matcherConstraint(content, vocabulary, budget);
 }

@@ -48,10 +48,18 @@ const setBit = (words: Uint32Array, id: number): void => {
 /** One choice's decoding state over the call syntax. */
 export class ToolCallConstraint implements Constraint {
   private state: State;
+  /** Tokens accepted so far (EOS aside), against `budget`. */
+  private used = 0;
+  /** Every matcher made under the budget, for `budgetShaped`. */
+  private readonly budgeted: Matcher[] = [];
+  /** Tokens of the shortest call object (0 without a budget: nothing is checked). */
+  private readonly callMinimum: number;
 
   /**
    * @param free whether the answer may be content instead of calls (`tool_choice: "auto"`)
    * @param content grammar of that content (`response_format` json_schema/json_object), null = free text
+   * @param budget completion tokens allowed (null: none); a call is only begun where one can still be finished, and
+   *   each call object is steered to end in time for its closing markers (docs/chat.md, "Token limits")
    */
   constructor(
     private readonly grammar: Grammar,
@@ -59,20 +67,49 @@ export class ToolCallConstraint implements Constraint {
     private readonly markers: CallMarkers,
     free: boolean,
     content: Grammar | null = null,
+    private readonly budget: number | null = null,
   ) {
+    this.callMinimum = budget === null ? 0 : new Matcher(grammar, vocabulary).shortestCompletion();
     this.state = free
-      ? { kind: 'free', content: content && new Matcher(content, vocabulary), started: false }
+      ? { kind: 'free', content: content && this.withBudget(new Matcher(content, vocabulary), 0), started: false }
       : this.literal(markers.open, 'json');
+  }
+
+  /** Whether the token budget took a token out of a call's (or the content's) mask. */
+  budgetShaped(): boolean {
+    return this.budgeted.some((m) => m.budgetShapedOutput);
+  }
+
+  /** Gives `matcher` what is left of the budget minus `reserve` (the markers that must follow it), where that fits. */
+  private withBudget(matcher: Matcher, reserve: number): Matcher {
+    const room = this.budget === null ? -1 : this.budget - this.used - reserve;
+    if (room >= 0 && room >= matcher.shortestCompletion()) {
+      matcher.setTokenBudget(room);
+      this.budgeted.push(matcher);
+    }
+    return matcher;
+  }
+
+  /** Whether, after `lead` marker tokens, a whole call (shortest object, closing and finishing markers) still fits. */
+  private callFits(lead: number): boolean {
+    if (this.budget === null) return true;
+    return this.used + lead + this.callMinimum + this.markers.close.length + this.markers.finish.length <= this.budget;
   }
 
   fillMask(words: Uint32Array): boolean {
     const s = this.state;
     switch (s.kind) {
       case 'free':
-        if (!s.content) return false;
+        if (!s.content) {
+          if (s.started || this.callFits(this.markers.open.length)) return false;
+          // Free text, but no room left for a whole call: everything except the call's first token.
+          words.fill(0xffffffff);
+          words[(this.markers.open[0] as number) >>> 5]! &= ~(1 << ((this.markers.open[0] as number) & 31));
+          return true;
+        }
         s.content.fillMask(words);
         // Structured content or a call: the choice is made by the first token.
-        if (!s.started) setBit(words, this.markers.open[0] as number);
+        if (!s.started && this.callFits(this.markers.open.length)) setBit(words, this.markers.open[0] as number);
         return true;
       case 'literal':
         setBit(words, s.tokens[s.at] as number);
@@ -95,6 +132,11 @@ export class ToolCallConstraint implements Constraint {
   }
 
   accept(token: number): void {
+    if (!this.vocabulary.eosTokenIds.includes(token)) this.used++;
+    this.step(token);
+  }
+
+  private step(token: number): void {
     const s = this.state;
     if (s.kind === 'free') {
       if (token === this.markers.open[0] && !(s.content && s.started)) {
@@ -113,7 +155,7 @@ export class ToolCallConstraint implements Constraint {
     if (s.kind === 'json') {
       if (s.matcher.isAccepting() && this.afterObjectStarts().includes(token)) {
         this.state = this.literal(this.markers.close, 'after-close');
-        return this.accept(token);
+        return this.step(token);
       }
       if (!s.matcher.accept(token)) throw s.matcher.error ?? new Error(`token ${token} rejected by the call grammar`);
       return;
@@ -145,7 +187,7 @@ export class ToolCallConstraint implements Constraint {
   /** Tokens allowed once a call is closed: another call, the finishing marker, or EOS. */
   private choices(): number[] {
     const { again, finish } = this.markers;
-    const out = again && again.length > 0 ? [again[0] as number] : [];
+    const out = again && again.length > 0 && this.callFits(again.length) ? [again[0] as number] : [];
     if (finish.length > 0) out.push(finish[0] as number);
     else out.push(...this.vocabulary.eosTokenIds);
     return out;
@@ -158,7 +200,7 @@ export class ToolCallConstraint implements Constraint {
   /** Leaves a finished literal for what follows it. */
   private advance(s: State): State {
     if (s.kind !== 'literal' || s.at < s.tokens.length) return s;
-    if (s.then === 'json') return { kind: 'json', matcher: new Matcher(this.grammar, this.vocabulary) };
+    if (s.then === 'json') return { kind: 'json', matcher: this.withBudget(new Matcher(this.grammar, this.vocabulary), this.markers.close.length + this.markers.finish.length) };
     if (s.then === 'eos') return { kind: 'eos' };
     return { kind: 'choose' };
   }

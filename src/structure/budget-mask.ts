@@ -4,6 +4,9 @@ import { shortestCompletion, type ShortestCompletion } from './shortest-completi
 import type { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
 
+/** Inside cuts kept per runtime and vocabulary. */
+const MAX_CUTS = 256;
+
 /** One walk of the token trie: with a mask, tokens whose shortest completion exceeds `limit` are cleared from it. */
 interface Walk {
   trie: TokenTrie;
@@ -22,6 +25,8 @@ export class BudgetMasks {
   private readonly sc: ShortestCompletion;
   private readonly reached: number[] = [];
   private readonly exitScans = new Map<TokenTrie, Map<string, number>>();
+  /** Per (leaf machine, leaf state, threshold): the tokens inside the lexeme that leave more than the threshold. */
+  private readonly insideCuts = new Map<string, Uint32Array>();
 
   constructor(private readonly runtime: Runtime, private readonly vocab: Vocabulary) {
     this.sc = shortestCompletion(runtime, vocab);
@@ -37,10 +42,43 @@ export class BudgetMasks {
     const w: Walk = { trie: this.vocab.trie, mask, limit, removed: false };
     const configs = this.runtime.setConfigs[set]!;
     const lexeme = configs.length === 1 ? this.runtime.lexemeOf(configs[0]!) : null;
+    const inside = lexeme && this.sc.insideBound(configs[0]!) > limit ? this.sc.insideDistances(configs[0]!) : null;
     if (!lexeme) this.scan(w, 0, set);
     else if (this.sc.insideBound(configs[0]!) <= limit) this.lexemeExits(w, lexeme);
-    else this.below(w, 0, set);
+    else if (inside) {
+      // One lexeme (a string body, a number, a key): which tokens inside it to drop depends only on its state and
+      // the room left for it, so that cut is cached; the tokens that leave the lexeme are scanned as usual.
+      const cut = this.insideCut(configs[0]!, lexeme, limit - this.sc.ofFrame(this.runtime.cFrame[configs[0]!]!), inside.distance);
+      for (let i = 0; i < mask.length; i++) {
+        if (mask[i]! & cut[i]!) w.removed = true;
+        mask[i]! &= ~cut[i]!;
+      }
+      this.lexemeExits(w, lexeme);
+    } else this.scan(w, 0, set);
     return w.removed;
+  }
+
+  /** The tokens read wholly inside lexeme configuration `c` after which it needs more than `room` bytes to end. */
+  private insideCut(c: number, lexeme: Lexeme, room: number, distance: (leafState: number) => number): Uint32Array {
+    const key = `${this.runtime.cMachine[c]!},${this.runtime.cState[c]!},${room}`;
+    let cut = this.insideCuts.get(key);
+    if (cut) return cut;
+    cut = new Uint32Array(this.vocab.maskWords);
+    const { byte, end, tokenStart, tokenIds } = this.vocab.trie;
+    const leaf = lexeme.leaf;
+    const visit = (node: number, x: number): void => {
+      for (let k = node + 1, stop = end[node]!; k < stop; k = end[k]!) {
+        const y = leaf.next(x, byte[k]!);
+        if (y < 0) continue;
+        if (distance(y) > room) for (let i = tokenStart[k]!; i < tokenStart[k + 1]!; i++) cut[tokenIds[i]! >>> 5]! |= 1 << (tokenIds[i]! & 31);
+        if (end[k]! > k + 1) visit(k, y);
+      }
+    };
+    visit(0, lexeme.state);
+    // Kept first in, first out: a few hundred cuts of 16 KB (Llama 3) bound the memory.
+    if (this.insideCuts.size >= MAX_CUTS) this.insideCuts.delete(this.insideCuts.keys().next().value!);
+    this.insideCuts.set(key, cut);
+    return cut;
   }
 
   /** An upper bound on the shortest completion after any one allowed token from `set`. Cached per set. */
@@ -103,7 +141,7 @@ export class BudgetMasks {
 
   /**
    * Tokens below `node` once the parse is `set`. When that is one lexeme whose inside bound fits, only its exits
-   * need a look; a value lexeme that does not fit is walked on the leaf's own table (no parse sets); else `scan`.
+   * need a look; one that does not fit is walked on the leaf's own table (no parse sets); else `scan`.
    */
   private below(w: Walk, node: number, set: number): number {
     const configs = this.runtime.setConfigs[set]!;
@@ -113,7 +151,8 @@ export class BudgetMasks {
       if (lexeme) {
         const inside = this.sc.insideBound(c);
         if (!w.mask || inside <= w.limit) return Math.max(inside, this.exitsBelow(w, node, lexeme, lexeme.state));
-        if (this.runtime.machines[this.runtime.cMachine[c]!]!.leaf) return this.inLeaf(w, node, c, lexeme, lexeme.state);
+        const distances = this.sc.insideDistances(c);
+        if (distances) return this.inLeaf(w, node, c, lexeme, lexeme.state, distances.distance);
       }
     }
     return this.scan(w, node, set);
@@ -136,17 +175,16 @@ export class BudgetMasks {
     return best;
   }
 
-  /** Exact walk inside value lexeme `c` from leaf state `x`: a token ending in state y leaves D(leaf, y) + the frames. */
-  private inLeaf(w: Walk, node: number, c: number, lexeme: Lexeme, x: number): number {
+  /** Exact walk inside lexeme configuration `c` from leaf state `x`: a token ending in y leaves distance(y) + the frames. */
+  private inLeaf(w: Walk, node: number, c: number, lexeme: Lexeme, x: number, distance: (leafState: number) => number): number {
     const { byte, end, tokenStart } = w.trie;
-    const m = this.runtime.cMachine[c]!;
     const rest = this.sc.ofFrame(this.runtime.cFrame[c]!);
     let best = -Infinity;
     for (let k = node + 1, stop = end[node]!; k < stop; k = end[k]!) {
       const y = lexeme.leaf.next(x, byte[k]!);
       if (y < 0) continue;
       if (tokenStart[k + 1]! > tokenStart[k]!) {
-        const d = this.sc.ofState(m, y) + rest;
+        const d = distance(y) + rest;
         best = Math.max(best, d);
         if (d > w.limit) this.clear(w, k);
       }
@@ -155,7 +193,7 @@ export class BudgetMasks {
         const after = lexeme.after(y);
         if (after !== DEAD) best = Math.max(best, this.scan(w, k, after));
       }
-      best = Math.max(best, this.inLeaf(w, k, c, lexeme, y));
+      best = Math.max(best, this.inLeaf(w, k, c, lexeme, y, distance));
     }
     return best;
   }

@@ -1,17 +1,21 @@
 import type { Leaf } from './leaf.js';
+import { distancesToEnd, exploreLexeme, finalsFrom, type LexemeGraph } from './lexeme-graph.js';
 import { MinHeap } from './min-heap.js';
 import type { Runtime } from './runtime.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** States one search may settle before the state it started from counts as unfinishable (stricter, never looser). */
-const SEARCH_CAP = 50_000;
-/** Leaf states one inside-bound exploration may visit before the bound is given up (Infinity: exact walks instead). */
-const EXPLORE_CAP = 4096;
+const SEARCH_CAP = 4096;
 
-/** Machines whose minimum is being settled together (a recursive group), with tentative values. */
+/** Machines whose minima are being settled together (tentative values), as a worklist with who uses whom. */
 interface Work {
-  list: number[];
-  members: Set<number>;
+  members: number[];
+  queue: number[];
+  queued: Set<number>;
+  dependents: Map<number, Set<number>>;
+  current: number;
+  /** Set when the current search met a machine never searched yet: it is redone after that one. */
+  blocked: boolean;
 }
 
 /**
@@ -28,11 +32,16 @@ export class ShortestCompletion {
   private readonly frameDist: number[] = [0];
   private readonly configDist: number[] = [];
   private readonly setDist: number[] = [];
-  private readonly inside: number[] = [];
-  private readonly leafBounds = new Map<Leaf, number>();
+  private readonly inside: ({ distance: (leafState: number) => number; most: number } | null | undefined)[] = [];
+  private readonly leafDistances = new Map<Leaf, { distance: (leafState: number) => number; most: number } | null>();
+  private readonly graphs = new Map<Leaf, Map<number, LexemeGraph | null>>();
+  private readonly usableByte = new Uint8Array(256);
+  private readonly keyExits = new Map<Leaf, Map<number, number[]>>();
 
   /** @param usable bytes the vocabulary has a one-byte token for; completions use only these */
-  constructor(readonly runtime: Runtime, private readonly usable: readonly number[]) {}
+  constructor(readonly runtime: Runtime, private readonly usable: readonly number[]) {
+    for (const b of usable) this.usableByte[b] = 1;
+  }
 
   /** Bytes of the shortest way from parse set `set` to a complete document (0: it may end now); Infinity if none. */
   ofSet(set: number): number {
@@ -82,61 +91,109 @@ export class ShortestCompletion {
 
   /**
    * An upper bound on `ofConfig` over every configuration that configuration `c` reaches without leaving the lexeme
-   * it reads (a value leaf or an object key): the most a token that stays inside can leave to do. Cached.
+   * it reads (a value leaf or an object key): the most a token that stays inside can leave to do.
    */
   insideBound(c: number): number {
-    let d = this.inside[c];
-    if (d === undefined) {
-      const r = this.runtime;
-      const m = r.cMachine[c]!;
-      const machine = r.machines[m]!;
-      const rest = this.ofFrame(r.cFrame[c]!);
-      if (machine.leaf) {
-        // Every state of a value leaf is reachable from its start, so one bound per leaf serves all of them.
-        let h = this.leafBounds.get(machine.leaf);
-        if (h === undefined) this.leafBounds.set(machine.leaf, (h = reachBound(machine.leaf, machine.leaf.start, this.usable, () => 0)));
-        d = h + rest;
-      } else {
-        const view = machine.leafView?.(r.cState[c]!);
-        d = view ? reachBound(view.leaf, view.state, this.usable, (x) => this.ofState(m, view.resume(x))) + rest : Infinity;
-      }
-      this.inside[c] = d;
-    }
-    return d;
+    return (this.insideDistances(c)?.most ?? Infinity) + this.ofFrame(this.runtime.cFrame[c]!);
   }
 
-  /** Settles the minimum of `m` and of every machine it needs, iterating to a fixed point (recursion converges). */
+  /**
+   * For lexeme configuration `c`: the shortest completion, frames below not counted, from each leaf state it can
+   * reach inside the lexeme, and the most of those; null when the lexeme is too large to explore. Cached.
+   */
+  insideDistances(c: number): { distance: (leafState: number) => number; most: number } | null {
+    let known = this.inside[c];
+    if (known !== undefined) return known;
+    const r = this.runtime;
+    const m = r.cMachine[c]!;
+    const machine = r.machines[m]!;
+    const view = machine.leaf ? null : machine.leafView?.(r.cState[c]!);
+    if (machine.leaf) {
+      // Every state of a value leaf is reachable from its start: one table per leaf serves all its configurations.
+      const leaf = machine.leaf;
+      known = this.leafDistances.get(leaf);
+      if (known === undefined) this.leafDistances.set(leaf, (known = this.tabulate(leaf, leaf.start, () => 0)));
+    } else if (!view) known = null;
+    // A key's end routes to the object's next state: each name's end costs what the object then still needs.
+    else known = this.tabulate(view.leaf, view.state, (x) => this.ofState(m, view.resume(x)));
+    this.inside[c] = known;
+    return known;
+  }
+
+  /** Distances to the end from every leaf state reachable from `from`, as a dense table by leaf state. */
+  private tabulate(leaf: Leaf, from: number, finalCost: (final: number) => number): { distance: (leafState: number) => number; most: number } | null {
+    const graph = this.graph(leaf, from);
+    if (!graph) return null;
+    const dist = distancesToEnd(leaf, graph, finalCost);
+    const table = new Float64Array(Math.max(...graph.states) + 1).fill(Infinity);
+    graph.states.forEach((x, j) => (table[x] = dist[j]!));
+    return { distance: (y) => table[y] ?? Infinity, most: Math.max(...dist) };
+  }
+
+  private graph(leaf: Leaf, from: number): LexemeGraph | null {
+    let byState = this.graphs.get(leaf);
+    if (!byState) this.graphs.set(leaf, (byState = new Map()));
+    let g = byState.get(from);
+    if (g === undefined) byState.set(from, (g = exploreLexeme(leaf, from, this.usableByte)));
+    return g;
+  }
+
+  /**
+   * Settles the minimum of `m` and of every machine it needs: a worklist fixed point (values only decrease, so
+   * recursion converges), last in first out so callees found by a search are settled before it is redone.
+   */
   private settle(m: number): void {
-    const work: Work = { list: [m], members: new Set([m]) };
-    for (;;) {
-      let changed = false;
-      const before = work.list.length;
-      // Callees are discovered after their callers: visiting from the end settles leaves first.
-      for (let i = work.list.length - 1; i >= 0; i--) {
-        const x = work.list[i]!;
-        const d = this.search(x, this.runtime.machines[x]!.start, null, work);
-        if (d < (this.minimum[x] ?? Infinity)) {
-          this.minimum[x] = d;
-          changed = true;
-        }
-      }
-      if (!changed && work.list.length === before) break;
+    const work: Work = { members: [m], queue: [m], queued: new Set([m]), dependents: new Map(), current: m, blocked: false };
+    while (work.queue.length > 0) {
+      const x = work.queue.pop()!;
+      work.queued.delete(x);
+      work.current = x;
+      work.blocked = false;
+      const d = this.search(x, this.runtime.machines[x]!.start, null, work);
+      if (d >= (this.minimum[x] ?? Infinity)) continue;
+      this.minimum[x] = d;
+      for (const y of work.dependents.get(x) ?? []) this.enqueue(work, y);
     }
-    for (const x of work.list) {
+    for (const x of work.members) {
       this.minimum[x] ??= Infinity;
       this.settled[x] = true;
     }
   }
 
-  /** A call's cost: the callee's minimum (tentative inside a fixed-point round, which then records the callee). */
+  private enqueue(work: Work, x: number): void {
+    if (work.queued.has(x)) return;
+    work.queued.add(x);
+    work.queue.push(x);
+  }
+
+  /** A call's cost: the callee's minimum (tentative while settling, where the callee joins the worklist). */
   private calleeCost(callee: number, work: Work | null): number {
     if (this.settled[callee]) return this.minimum[callee]!;
     if (!work) return this.minimumOf(callee);
-    if (!work.members.has(callee)) {
-      work.members.add(callee);
-      work.list.push(callee);
+    let users = work.dependents.get(callee);
+    if (!users && callee !== work.current) {
+      // A search that went on with this callee unknown could explore every detour it has: stop, settle the
+      // callee first, then redo this one (queued under it, so it runs after).
+      work.dependents.set(callee, (users = new Set()));
+      work.members.push(callee);
+      work.blocked = true;
+      this.enqueue(work, work.current);
+      this.enqueue(work, callee);
     }
+    users?.add(work.current);
     return this.minimum[callee] ?? Infinity;
+  }
+
+  /**
+   * Inside an object key the machine mirrors its key leaf: the search jumps from the key's state straight to where
+   * each reachable name ends (cached per leaf state), instead of settling a machine state per name prefix.
+   */
+  private keyEnds(leaf: Leaf, from: number): number[] {
+    let byState = this.keyExits.get(leaf);
+    if (!byState) this.keyExits.set(leaf, (byState = new Map()));
+    let ends = byState.get(from);
+    if (!ends) byState.set(from, (ends = finalsFrom(leaf, from, this.usable)));
+    return ends;
   }
 
   /**
@@ -177,6 +234,12 @@ export class ShortestCompletion {
           heap.push(g + w, y);
         }
       };
+      const view = machine.leafView?.(x);
+      if (view) {
+        const ends = this.keyEnds(view.leaf, view.state);
+        for (let i = 0; i < ends.length; i += 2) relax(view.resume(ends[i]!), ends[i + 1]!);
+        continue;
+      }
       for (const b of this.usable) {
         const y = machine.next(x, b);
         if (y >= 0) relax(y, 1);
@@ -186,6 +249,7 @@ export class ShortestCompletion {
         const w = this.calleeCost(calls[i]!, work);
         if (w < Infinity) relax(calls[i + 1]!, w);
       }
+      if (work?.blocked) return Infinity;
     }
     if (memo) {
       if (goal < 0) memo.set(s, Infinity);
@@ -193,54 +257,6 @@ export class ShortestCompletion {
     }
     return best;
   }
-}
-
-/**
- * The most, over the leaf states reachable from `from` (by any bytes), of the shortest usable-byte way to a final
- * state `f` plus `finalCost(f)`. Explores at most EXPLORE_CAP states (Infinity beyond: callers then walk exactly).
- */
-function reachBound(leaf: Leaf, from: number, usable: readonly number[], finalCost: (final: number) => number): number {
-  const usableByte = new Uint8Array(256);
-  for (const b of usable) usableByte[b] = 1;
-  const states = [from];
-  const index = new Map<number, number>([[from, 0]]);
-  const preds: number[][] = [[]];
-  for (let i = 0; i < states.length; i++) {
-    if (states.length > EXPLORE_CAP) return Infinity;
-    for (let b = 0; b < 256; b++) {
-      const y = leaf.next(states[i]!, b);
-      if (y < 0) continue;
-      let j = index.get(y);
-      if (j === undefined) {
-        index.set(y, (j = states.length));
-        states.push(y);
-        preds.push([]);
-      }
-      const p = preds[j]!;
-      if (usableByte[b] && p[p.length - 1] !== i) p.push(i);
-    }
-  }
-  // Backwards from the finals (each starting at its own cost), one byte per edge.
-  const dist = new Float64Array(states.length).fill(Infinity);
-  const heap = new MinHeap();
-  states.forEach((x, j) => {
-    if (!leaf.isFinal(x)) return;
-    dist[j] = finalCost(x);
-    if (dist[j]! < Infinity) heap.push(dist[j]!, j);
-  });
-  while (heap.size > 0) {
-    const [g, j] = heap.pop();
-    if (g > dist[j]!) continue;
-    for (const p of preds[j]!) {
-      if (g + 1 < dist[p]!) {
-        dist[p] = g + 1;
-        heap.push(g + 1, p);
-      }
-    }
-  }
-  let most = 0;
-  for (const d of dist) most = Math.max(most, d);
-  return most;
 }
 
 const analyses = new WeakMap<Runtime, Map<string, ShortestCompletion>>();
