@@ -32,12 +32,21 @@ type Role = 'schema' | 'map' | 'list' | 'data';
 interface Task {
   value: unknown;
   role: Role;
-  pointer: string;
+  /** The task this one is a member of (null at the root) and the member's name: pointers are built only for errors. */
+  parent: Task | null;
+  key: string;
   depth: number;
   /** Inside a subschema that sets its own base URI (`$id`): a `$ref` there resolves against that, not the root. */
   nested: boolean;
-  /** Where the copy goes (undefined for data, which is kept by reference). */
-  put?: (copy: unknown) => void;
+  /** Where the copy goes (null for data, which is kept by reference). */
+  into: Record<string, unknown> | unknown[] | null;
+}
+
+/** The JSON pointer of a task, walking up its parents. */
+function pointerOf(task: Task | null): string {
+  const keys: string[] = [];
+  for (let t = task; t && t.parent; t = t.parent) keys.push(t.key);
+  return keys.reverse().reduce(childPointer, '');
 }
 
 /** Which draft family a document declares: `'modern'` (2020-12), `'legacy'` (04–2019-09), or undeclared. */
@@ -54,49 +63,51 @@ export function dialectOf(doc: unknown): Dialect {
 export function prepareSchema(schema: unknown, limits: Limits): unknown {
   const dialect = dialectOf(schema);
   const draft4 = typeof (schema as { $schema?: unknown } | null)?.$schema === 'string' && /draft-0[34]\b/.test((schema as { $schema: string }).$schema);
+  const holder: unknown[] = [];
   let size = 0;
-  let result: unknown;
-  const stack: Task[] = [{ value: schema, role: 'schema', pointer: '', depth: 0, nested: false, put: (c) => (result = c) }];
+  const stack: Task[] = [{ value: schema, role: 'schema', parent: null, key: '0', depth: 0, nested: false, into: holder }];
   while (stack.length > 0) {
     const task = stack.pop()!;
-    const { value, pointer, depth } = task;
-    if (depth > limits.maxSchemaDepth) throw new CompileError('schema', pointer, `the schema nests deeper than ${limits.maxSchemaDepth} levels`);
+    const { value, depth } = task;
+    if (depth > limits.maxSchemaDepth) throw new CompileError('schema', pointerOf(task), `the schema nests deeper than ${limits.maxSchemaDepth} levels`);
     size += shallowSize(value);
-    if (size > limits.maxSchemaSize) throw new CompileError('schema', pointer, `the schema is larger than ${limits.maxSchemaSize} characters of JSON`);
-    if (value === null || typeof value !== 'object') {
-      task.put?.(value);
-      continue;
-    }
+    if (size > limits.maxSchemaSize) throw new CompileError('schema', pointerOf(task), `the schema is larger than ${limits.maxSchemaSize} characters of JSON`);
     const role = task.role === 'list' && !Array.isArray(value) ? 'data' : task.role;
-    if (role === 'data' || (role !== 'list' && Array.isArray(value))) {
-      task.put?.(value);
-      pushData(stack, value, pointer, depth);
+    if (value === null || typeof value !== 'object' || role === 'data' || (role !== 'list' && Array.isArray(value))) {
+      place(task, value);
+      if (value !== null && typeof value === 'object') {
+        for (const [key, child] of Object.entries(value)) stack.push({ value: child, role: 'data', parent: task, key, depth: depth + 1, nested: false, into: null });
+      }
       continue;
     }
     if (role === 'list') {
       const out: unknown[] = [];
-      task.put?.(out);
-      (value as unknown[]).forEach((item, i) => stack.push({ value: item, role: 'schema', pointer: childPointer(pointer, i), depth: depth + 1, nested: task.nested, put: (c) => (out[i] = c) }));
+      place(task, out);
+      (value as unknown[]).forEach((item, i) => stack.push({ value: item, role: 'schema', parent: task, key: String(i), depth: depth + 1, nested: task.nested, into: out }));
       continue;
     }
     const out = record();
-    task.put?.(out);
+    place(task, out);
     const nested = task.nested || (role === 'schema' && depth > 0 && setsBase(value as Record<string, unknown>, draft4 || dialect === 'undeclared'));
     if (nested && role === 'schema' && Object.hasOwn(value, '$ref')) {
-      throw new CompileError('$ref', pointer, 'a $ref below a subschema with its own $id resolves against that $id, which is not supported');
+      throw new CompileError('$ref', pointerOf(task), 'a $ref below a subschema with its own $id resolves against that $id, which is not supported');
     }
-    const entries = role === 'map' ? Object.entries(value) : schemaEntries(value as Record<string, unknown>, dialect, draft4, pointer);
+    const entries = role === 'map' ? Object.entries(value) : schemaEntries(value as Record<string, unknown>, dialect, draft4, task);
     // Members are filled in as the stack pops them (last first): placing each key now keeps the schema's order,
     // which is the order properties are written in.
     for (const [key] of entries) out[key] = undefined;
     for (const [key, child] of entries) {
-      const at = childPointer(pointer, key);
-      const childRole: Role = role === 'map' ? 'schema' : roleOf(key, child);
-      if (role === 'schema') checkLiteral(key, child, at, limits);
-      stack.push({ value: child, role: childRole, pointer: at, depth: depth + 1, nested, put: (c) => (out[key] = c) });
+      if (role === 'schema') checkLiteral(key, child, task, limits);
+      stack.push({ value: child, role: role === 'map' ? 'schema' : roleOf(key, child), parent: task, key, depth: depth + 1, nested, into: out });
     }
   }
-  return result;
+  return holder[0];
+}
+
+/** Stores a task's copy in its parent's copy. */
+function place(task: Task, copy: unknown): void {
+  if (Array.isArray(task.into)) task.into[Number(task.key)] = copy;
+  else if (task.into) task.into[task.key] = copy;
 }
 
 /** Whether a subschema changes the base URI: a `$id` (draft-04: `id`) that is not a plain-name fragment. */
@@ -112,11 +123,11 @@ function roleOf(key: string, child: unknown): Role {
 }
 
 /** A schema object's members after the draft normalisation described on `prepareSchema`. */
-function schemaEntries(s: Record<string, unknown>, dialect: Dialect, draft4: boolean, pointer: string): [string, unknown][] {
+function schemaEntries(s: Record<string, unknown>, dialect: Dialect, draft4: boolean, task: Task): [string, unknown][] {
   const out: [string, unknown][] = [];
   const tuple = Array.isArray(s.items);
   if (tuple && dialect === 'undeclared' && Object.hasOwn(s, 'prefixItems')) {
-    throw new CompileError('items', pointer, 'items as an array (drafts up to 2019-09) beside prefixItems (2020-12) has no single meaning');
+    throw new CompileError('items', pointerOf(task), 'items as an array (drafts up to 2019-09) beside prefixItems (2020-12) has no single meaning');
   }
   for (const [key, value] of Object.entries(s)) {
     if (key === 'additionalItems') {
@@ -136,11 +147,10 @@ function schemaEntries(s: Record<string, unknown>, dialect: Dialect, draft4: boo
 }
 
 /** `enum` and `const` limits: each member becomes part of a literal automaton, so their size is bounded here. */
-function checkLiteral(key: string, value: unknown, at: string, limits: Limits): void {
+function checkLiteral(key: string, value: unknown, schema: Task, limits: Limits): void {
   if (key !== 'enum' && key !== 'const') return;
-  const parent = at.slice(0, at.lastIndexOf('/'));
   if (key === 'enum' && Array.isArray(value) && value.length > limits.maxEnumMembers) {
-    throw new CompileError('enum', parent, `enum has ${value.length} members; at most ${limits.maxEnumMembers} are compiled`);
+    throw new CompileError('enum', pointerOf(schema), `enum has ${value.length} members; at most ${limits.maxEnumMembers} are compiled`);
   }
   // Measured without recursion: JSON.stringify of a deeply nested value would itself overflow the stack.
   let total = 0;
@@ -148,13 +158,9 @@ function checkLiteral(key: string, value: unknown, at: string, limits: Limits): 
   while (pending.length > 0) {
     const v = pending.pop();
     total += shallowSize(v);
-    if (total > limits.maxLiteralSize) throw new CompileError(key, parent, `${key} is larger than ${limits.maxLiteralSize} characters of JSON`);
+    if (total > limits.maxLiteralSize) throw new CompileError(key, pointerOf(schema), `${key} is larger than ${limits.maxLiteralSize} characters of JSON`);
     if (v !== null && typeof v === 'object') for (const member of Object.values(v)) pending.push(member);
   }
-}
-
-function pushData(stack: Task[], value: object, pointer: string, depth: number): void {
-  for (const [key, child] of Object.entries(value)) stack.push({ value: child, role: 'data', pointer: childPointer(pointer, key), depth: depth + 1, nested: false });
 }
 
 /** Characters a value adds to its parent's JSON text, not counting its members. */
