@@ -6,6 +6,7 @@ import { ArrayMachine, LeafMachine, UnionMachine, type Machine } from './machine
 import { ObjectMachine } from './object-machine.js';
 import { buildObjectMachine } from './object-schema.js';
 import { applyUnevaluated } from './merge-applicators.js';
+import { rewriteConditional } from './conditional.js';
 import { finiteDomain, validMembers } from './finite-domain.js';
 import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, withDraftRefSemantics, type SchemaObject } from './schema-merge.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
@@ -178,7 +179,7 @@ export class SchemaBuilder {
     for (const key of Object.keys(s)) {
       if (UNSUPPORTED.has(key)) throw new CompileError(key, pointer, 'this keyword is not enforced by the decoder');
     }
-    if ('if' in s && ('then' in s || 'else' in s)) throw new CompileError('if', pointer, 'conditional schemas are not enforced by the decoder');
+    if (Object.hasOwn(s, 'if') && (Object.hasOwn(s, 'then') || Object.hasOwn(s, 'else'))) return this.build(rewriteConditional(s, pointer), pointer);
     if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) return this.union(s, pointer);
     if ('const' in s || Array.isArray(s.enum)) return this.literals(s, pointer);
     const types = new Set(typeList(s.type));
@@ -234,7 +235,9 @@ export class SchemaBuilder {
   }
 
   private literals(s: SchemaObject, pointer: string): number {
-    const values = 'const' in s ? [s.const] : (s.enum as unknown[]);
+    // Both can meet in a merged allOf: the values are then the const, if the enum lists it.
+    const listed = Array.isArray(s.enum) ? new Set((s.enum as unknown[]).map((v) => JSON.stringify(v))) : null;
+    const values = Object.hasOwn(s, 'const') ? [s.const].filter((v) => !listed || listed.has(JSON.stringify(v))) : (s.enum as unknown[]);
     const { const: _c, enum: _e, ...rest } = s;
     void _c;
     void _e;

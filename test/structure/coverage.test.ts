@@ -48,12 +48,22 @@ const enforced: TableCase[] = [
   { name: 'unevaluatedItems false after prefixes merged from allOf', mustCompile: true,
     schema: { $schema: S, type: 'array', prefixItems: [{ type: 'integer' }], allOf: [{ prefixItems: [true, { type: 'string' }] }], unevaluatedItems: false },
     cases: [['[1]', true], ['[1,"a"]', true], ['[1,"a",2]', false]] },
+  { name: 'if/then/else on a string discriminator', mustCompile: true,
+    schema: { $schema: S, type: 'object', properties: { kind: { type: 'string' }, x: { type: 'integer' }, y: { type: 'string' } }, if: { properties: { kind: { const: 'a-b' } }, required: ['kind'] }, then: { required: ['x'] }, else: { required: ['y'] } },
+    cases: [['{"kind":"a-b","x":1}', true], ['{"kind":"a-b"}', false], ['{"kind":"a-b","y":"s"}', false], ['{"kind":"c","y":"s"}', true], ['{"kind":"c","x":1}', false], ['{"y":"s"}', true], ['{"x":1}', false], ['{"kind":"a-bc","y":"s"}', true], ['{"kind":"a","y":"s"}', true]] },
+  { name: 'if/then/else on a number discriminator without required, any instance type', mustCompile: true,
+    schema: { $schema: S, if: { properties: { v: { const: 2 } } }, then: { required: ['two'] }, else: { maxProperties: 1 } },
+    cases: [['{}', false], ['{"two":1}', true], ['{"v":2,"two":1}', true], ['{"v":2}', false], ['{"v":3}', true], ['{"v":3,"a":1}', false], ['{"v":1.5,"a":1}', false], ['"s"', true], ['[1,2]', true]] },
+  { name: 'if/then on a boolean discriminator', mustCompile: true,
+    schema: { $schema: S, type: 'object', properties: { on: { type: ['boolean', 'null'] }, level: { type: 'integer' } }, if: { properties: { on: { const: true } }, required: ['on'] }, then: { required: ['level'] } },
+    cases: [['{"on":true,"level":1}', true], ['{"on":true}', false], ['{"on":false}', true], ['{"on":null}', true], ['{}', true]] },
 ];
 
 const refused: [string, unknown, string, string][] = [
   ['an allOf member\'s own unevaluatedProperties', { $schema: S, allOf: [{ properties: { a: {} }, unevaluatedProperties: false }, { properties: { b: {} } }] }, 'unevaluatedProperties', ''],
   ['contains with minContains', { $schema: S, type: 'array', contains: { const: 1 }, minContains: 2 }, 'contains', ''],
-  ['if/then/else', { $schema: S, type: 'object', if: { properties: { k: { const: 'a' } } }, then: { required: ['x'] }, else: { required: ['y'] } }, 'then', ''],
+  ['if/then/else on a condition other than a discriminating property', { $schema: S, type: 'object', if: { minProperties: 2 }, then: { required: ['x'] } }, 'if', ''],
+  ['if/then/else in two allOf members', { $schema: S, allOf: [{ if: { properties: { k: { const: 1 } } }, then: { required: ['a'] } }, { if: { properties: { k: { const: 2 } } }, then: { required: ['b'] } }] }, 'if', ''],
   ['dependentSchemas', { $schema: S, type: 'object', dependentSchemas: { a: { required: ['b'] } } }, 'dependentSchemas', ''],
   ['draft-07 dependencies, schema form', { $schema: D7, type: 'object', dependencies: { a: { required: ['b'] } } }, 'dependencies', '/dependencies/a'],
   ['$dynamicRef', { $schema: S, $dynamicAnchor: 'n', items: { $dynamicRef: '#n' } }, '$dynamicRef', '/items'],

@@ -50,6 +50,9 @@ const rows: TableCase[] = [
   { name: 'minContains without contains in another member', mustCompile: false,
     schema: { $schema: S, allOf: [{ contains: { const: 1 }, minContains: 2 }, { maxContains: 0 }] },
     cases: [['[1,1]', true], ['[1]', false]] },
+  { name: 'const of one member, enum of another (found by the schema fuzz test)', mustCompile: true,
+    schema: { $schema: S, allOf: [{ anyOf: [{ enum: [0, true] }, { const: 5 }] }, { enum: [true, null] }] },
+    cases: [['5', false], ['true', true], ['0', false], ['null', false]] },
 ];
 
 describe('allOf and $ref merges keep each keyword\'s meaning', () => {

@@ -75,7 +75,11 @@ export const schemaArb: fc.Arbitrary<unknown> = fc.letrec<{ schema: unknown }>((
   const allOf = fc.record({ allOf: fc.array(fc.oneof(object, array, sub), { minLength: 1, maxLength: 3 }) }).chain((s) =>
     fc.oneof(fc.constant(s as Record<string, unknown>), fc.record({ prefixItems: fc.array(sub, { minLength: 1, maxLength: 2 }), properties: fc.uniqueArray(fc.tuple(name, sub), { maxLength: 2, selector: ([k]) => k }).map(objectOf) }, { requiredKeys: [] }).map((extra) => ({ ...s, ...extra }))));
   const anyOf = fc.record({ anyOf: fc.array(sub, { minLength: 1, maxLength: 3 }) });
-  return { schema: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafSchema, object, array, allOf, anyOf) };
+  // A discriminating if (the form the decoder enforces) over a hostile name and a scalar literal.
+  const discriminator = fc.record({ name, value: fc.oneof(edge, fc.boolean(), fc.constant(null), smallString), required: fc.boolean() })
+    .map(({ name: n, value, required }) => (required ? { properties: objectOf([[n, { const: value }]]), required: [n] } : { properties: objectOf([[n, { const: value }]]) }));
+  const conditional = fc.record({ if: discriminator, then: sub, else: sub }, { requiredKeys: ['if'] });
+  return { schema: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafSchema, object, array, allOf, anyOf, conditional) };
 }).schema;
 
 /** A whole schema document: declared 2020-12, so both oracles read it alike. */
