@@ -41,7 +41,10 @@ def test_different_seeds_differ(parts):
 def test_image_i_of_a_batch_is_reproducible_alone(parts, sampler):
     batch = sample(parts, params(sampler=sampler, seed=40, n=3, steps=3))
     alone = sample(parts, params(sampler=sampler, seed=41, n=1, steps=3))
-    assert torch.equal(batch[1], alone[0])
+    # Same seed, same noise, same schedule; only the UNet's batch differs (6 vs 2 rows), and CPU conv kernels block
+    # a batch differently, so the last float bits may differ and a value next to a rounding edge lands one uint8
+    # level away (seen with DPM++ 2M: 1 pixel channel of 3,072). Anything more would be a real reproducibility bug.
+    assert int((batch[1].int() - alone[0].int()).abs().max()) <= 1
     assert not torch.equal(batch[0], batch[1])
 
 
