@@ -35,19 +35,20 @@ function contextError(contextSize: number, detail: string): InvalidRequestError 
 
 /**
  * Refuses a rendered prompt that is certainly longer than the context, from its UTF-8 byte length alone: n tokens
- * spell at most n × `promptBytesPerToken` bytes, so more bytes than the context's worth cannot fit. Costs one pass
- * over the text's UTF-16 units (`Buffer.byteLength`), no tokenising.
+ * spell at most n × `promptBytesPerToken` bytes, so more bytes than the context's worth cannot fit. Costs at most one
+ * pass over the text (`Buffer.byteLength`), none when its length alone decides; no tokenising.
  */
 export function checkPromptBytes(model: ChatModel, text: string): void {
   const { contextSize, promptBytesPerToken } = model.engine.info;
   const most = contextSize * promptBytesPerToken;
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: below that, the exact count cannot exceed the bound.
+  // UTF-8 takes at least 1 and at most 3 bytes per UTF-16 unit: only between those bounds is the exact count needed
+  // (which would flatten and walk the whole text).
   if (text.length * 3 <= most) return;
-  const bytes = Buffer.byteLength(text, 'utf8');
+  const bytes = text.length > most ? text.length : Buffer.byteLength(text, 'utf8');
   if (bytes > most) {
     throw contextError(
       contextSize,
-      `your messages are ${bytes} bytes long, more than ${contextSize} tokens of this model can spell (at most ${promptBytesPerToken} bytes a token)`,
+      `your messages are at least ${bytes} bytes long, more than ${contextSize} tokens of this model can spell (at most ${promptBytesPerToken} bytes a token)`,
     );
   }
 }

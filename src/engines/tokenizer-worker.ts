@@ -6,6 +6,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../util/index.js';
 import type { TokenizerRequest, TokenizerResponse, TokenizerSource } from './tokenizer-thread.js';
 
 interface Tokenizer {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('tokenizer-worker must run as a worker thread');
   const source = workerData as TokenizerSource;
+  lowerThreadPriority();
   let tokenizer: Tokenizer;
   try {
     tokenizer = source.kind === 'gguf' ? await loadGguf(source.path) : await loadOnnx(source.path);

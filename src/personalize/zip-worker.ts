@@ -7,6 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Unzip, UnzipInflate, UnzipPassThrough, type UnzipFile } from 'fflate';
+import { lowerThreadPriority } from '../util/index.js';
 import type { ZipJob, ZipLimits, ZipResult } from './zip-images.js';
 
 /** Compressed bytes pushed per step: bounds what one step can inflate (deflate's ratio is at most ~1032:1). */
@@ -66,6 +67,7 @@ function collect(file: UnzipFile, limits: ZipLimits, count: (bytes: number) => v
 
 const port = parentPort;
 if (!port) throw new Error('zip-worker must run as a worker thread');
+lowerThreadPriority();
 const job = workerData as Omit<ZipJob, 'wanted'> & { extensions: string[] };
 const extensions = new Set(job.extensions);
 const wanted = (name: string): boolean => {
