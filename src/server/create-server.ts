@@ -12,6 +12,7 @@ import { PathScrubber } from './scrub-paths.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { ServedModels } from './served-models.js';
+import { useChunkedJsonBodies } from './json-body.js';
 
 /** What every route plugin may use. Plugins needing more (an engine pool, a job runner) close over it. */
 export interface ServerDeps {
@@ -67,6 +68,7 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
     },
     clientErrorHandler: writeClientError,
   });
+  useChunkedJsonBodies(app);
   const full: ServerDeps = {
     ...deps,
     models: deps.models ?? new ServedModels(deps.registry, deps.config.models),
