@@ -9,6 +9,7 @@ import { withRegexBudget } from '../structure/index.js';
 import type { ChatModel } from './chat-model.js';
 import { runChoice, type ChoiceEvent, type Constraint } from './choice-runner.js';
 import { compileConstraint } from './constraint.js';
+import { attachDocuments, defaultDocumentOptions, type DocumentOptions } from './documents.js';
 import { defaultImageLimits, loadImages, type ImageLimits, type ImagePart } from './images.js';
 import { OutputParser, type OutputParserOptions } from './output-parser.js';
 import { checkPromptBytes, checkRequestSize, countPromptTokens } from './prompt-limits.js';
@@ -58,6 +59,7 @@ export async function prepareChat(
   model: ChatModel,
   request: ChatRequest,
   limits: ImageLimits = defaultImageLimits,
+  documents: DocumentOptions = defaultDocumentOptions,
 ): Promise<PreparedChat> {
   checkRequestSize(request);
   const parts = imageParts(request.messages);
@@ -65,11 +67,12 @@ export async function prepareChat(
   if (parts.length > 0 && !model.engine.info.vision) {
     throw new InvalidRequestError(`The model '${model.id}' does not accept image input`, { param: 'messages', code: 'invalid_value' });
   }
-  const images = await loadImages(parts, limits);
+  // PDF parts become text and page images in template order (after the image parts, which are cheaper to refuse).
+  const { messages, images } = await attachDocuments(model, request.messages, await loadImages(parts, limits), documents);
   const toolsOn = request.tools.length > 0 && request.toolChoice !== 'none';
   let text: string;
   try {
-    text = model.template.render(request.messages, {
+    text = model.template.render(messages, {
       bosToken: model.engine.info.bosToken,
       eosToken: model.engine.info.eosToken,
       tools: toolsOn ? request.tools : [],

@@ -109,6 +109,11 @@ export interface EngineModelInfo {
   eosToken: string | null;
   /** Whether the model takes images. */
   vision: boolean;
+  /**
+   * Longest image side, in pixels, the model's image processor works at (it resizes larger images down to it), so
+   * callers that draw images themselves — PDF pages — render at exactly this size; null for text-only models.
+   */
+  imageSide: number | null;
   /** Whether KV state of a shared prompt prefix is reused across requests (`cached_tokens`). */
   prefixCache: boolean;
   /**

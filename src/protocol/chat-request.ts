@@ -7,10 +7,22 @@ import type { JsonValue } from './chat-wire.js';
 import { parseResponseFormat, parseToolChoice, parseTools } from './chat-request-tools.js';
 import { bool, fail, isObj, num, onlyKeys, optionalString, type Obj } from './request-fields.js';
 
-/** A content part after validation: text, or an image referenced by data URL or http(s) URL. */
+/**
+ * A content part after validation: text, an image referenced by data URL or http(s) URL, or a PDF document (OpenAI's
+ * `file` part) given inline as a base64 `data:application/pdf` URL or as the id of an uploaded file.
+ */
 export type ChatContentPart =
   | { type: 'text'; text: string }
-  | { type: 'image'; url: string; detail: 'low' | 'high' | 'auto' };
+  | { type: 'image'; url: string; detail: 'low' | 'high' | 'auto' }
+  | ChatFilePart;
+
+/** A `file` content part: exactly one of `data` (a data URL) and `fileId` is set; `filename` names it in prompts. */
+export interface ChatFilePart {
+  type: 'file';
+  data: string | null;
+  fileId: string | null;
+  filename: string | null;
+}
 
 /** A tool call in the conversation (`arguments` is the JSON text the model produced). */
 export interface ChatToolCall {
@@ -204,8 +216,27 @@ function parseParts(v: unknown, param: string, imagesAllowed: boolean): ChatCont
       }
       return { type: 'image', url: img.url, detail };
     }
+    if (isObj(p) && p.type === 'file' && imagesAllowed) return parseFilePart(p.file, `${at}.file`);
     return fail(`unsupported content part${isObj(p) ? ` type '${String(p.type)}'` : ''}`, `${at}.type`, 'invalid_value');
   });
+}
+
+/**
+ * OpenAI's `file` part (`at` = its path): `{file_data: "data:application/pdf;base64,…", filename}` or `{file_id}`.
+ * The Responses API's `input_file` carries the same fields.
+ */
+export function parseFilePart(file: unknown, at: string): ChatFilePart {
+  if (!isObj(file)) fail('a file part needs a `file` object', at, 'invalid_type');
+  onlyKeys(file, ['file_data', 'file_id', 'filename'], at);
+  const filename = optionalString(file, 'filename', at, 256);
+  const data = file.file_data ?? null;
+  const fileId = file.file_id ?? null;
+  if ((data === null) === (fileId === null)) fail('a file part needs exactly one of `file_data` and `file_id`', at, 'invalid_value');
+  if (fileId !== null && (typeof fileId !== 'string' || fileId === '')) fail('file_id must be a non-empty string', `${at}.file_id`, 'invalid_type');
+  if (data !== null && (typeof data !== 'string' || !/^data:application\/pdf;base64,/i.test(data))) {
+    fail('file_data must be a base64 data URL of a PDF (data:application/pdf;base64,…)', `${at}.file_data`, 'invalid_value');
+  }
+  return { type: 'file', data: data as string | null, fileId: fileId as string | null, filename };
 }
 
 function textOf(v: unknown, param: string): string {

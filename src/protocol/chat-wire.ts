@@ -9,7 +9,8 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** One content part of a user (or system/developer/tool: text only) message. */
 export type WireContentPart =
   | { type: 'text'; text: string }
-  | { type: 'image_url'; image_url: { url: string; detail?: 'low' | 'high' | 'auto' } };
+  | { type: 'image_url'; image_url: { url: string; detail?: 'low' | 'high' | 'auto' } }
+  | { type: 'file'; file: { file_data?: string; file_id?: string; filename?: string } };
 
 /** A tool call as the assistant emitted it (in a response or echoed back in history). */
 export interface WireToolCall {

@@ -43,6 +43,14 @@ export interface AtelierConfig {
   imageMaxPixels: number;
   /** Accept SVG images (rasterised at their declared size, within the pixel limits). Default false. */
   imageAllowVector: boolean;
+  /** Largest PDF in a chat `file` part (data URL or uploaded file), in bytes. Default 32 MiB. */
+  documentMaxBytes: number;
+  /** Most PDF pages in one chat request, checked on each document's page count before reading. Default 50. */
+  documentMaxPages: number;
+  /** Most pixels of rendered PDF pages in one chat request (vision models). Default 33 554 432 (128 MiB of RGBA). */
+  documentMaxPixels: number;
+  /** Time for reading one PDF (off the event loop; the reading thread is then ended), in milliseconds. Default 20 000. */
+  documentTimeoutMs: number;
   /**
    * Extra `Host` names accepted without API keys, besides 127.0.0.1, localhost, [::1], IP literals and `host`
    * (DNS-rebinding defence). `*` accepts any. Default none.
@@ -87,6 +95,10 @@ export const configSchema = {
     imageMaxSide: { type: 'integer', minimum: 1, maximum: 65535 },
     imageMaxPixels: { type: 'integer', minimum: 1 },
     imageAllowVector: { type: 'boolean' },
+    documentMaxBytes: { type: 'integer', minimum: 1024 },
+    documentMaxPages: { type: 'integer', minimum: 1, maximum: 10000 },
+    documentMaxPixels: { type: 'integer', minimum: 1 },
+    documentTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
     allowedHosts: { type: 'array', items: { type: 'string', minLength: 1, pattern: '^[^\\s/@]+$' } },
     allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/@]+$' } },
     publicUrl: { type: 'string', pattern: '^(https?://[^\\s/@?#]+(/[^\\s?#]*)?)?$' },
@@ -116,6 +128,10 @@ export const envKeys: Record<keyof AtelierConfig, string> = {
   imageMaxSide: 'ATELIER_IMAGE_MAX_SIDE',
   imageMaxPixels: 'ATELIER_IMAGE_MAX_PIXELS',
   imageAllowVector: 'ATELIER_IMAGE_ALLOW_VECTOR',
+  documentMaxBytes: 'ATELIER_DOCUMENT_MAX_BYTES',
+  documentMaxPages: 'ATELIER_DOCUMENT_MAX_PAGES',
+  documentMaxPixels: 'ATELIER_DOCUMENT_MAX_PIXELS',
+  documentTimeoutMs: 'ATELIER_DOCUMENT_TIMEOUT_MS',
   allowedHosts: 'ATELIER_ALLOWED_HOSTS',
   allowedOrigins: 'ATELIER_ALLOWED_ORIGINS',
   publicUrl: 'ATELIER_PUBLIC_URL',

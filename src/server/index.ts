@@ -6,4 +6,5 @@ export { maskKey } from './auth.js';
 export { ConfigError, defaultConfig, loadConfig, type LoadConfigOptions } from './config.js';
 export { configSchema, envKeys, type AtelierConfig } from './config-schema.js';
 export { imageLimitsFromConfig } from './image-limits.js';
+export { documentOptionsFromConfig } from './document-options.js';
 export { PathScrubber } from './scrub-paths.js';

@@ -10,7 +10,7 @@ import { ChatModelPool, type ChatModel } from '../../src/chat/index.js';
 import { GgufEngine, OnnxEngine } from '../../src/engines/index.js';
 import { demoModels } from '../../src/models/demo/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
-import { createServer, defaultConfig, type AtelierConfig } from '../../src/server/index.js';
+import { createServer, defaultConfig, type AtelierConfig, type RoutePlugin } from '../../src/server/index.js';
 import { chatCompletionsRoutes } from '../../src/server/routes/chat-completions.js';
 import { openStore, type ModelRecord } from '../../src/store/index.js';
 
@@ -23,6 +23,8 @@ export interface ChatHarness {
   baseURL: string;
   pool: ChatModelPool;
   record: ModelRecord;
+  /** Every installed demo model's record, in `models` order. */
+  records: ModelRecord[];
   /** The loaded model (for its vocabulary). */
   model: ChatModel;
   close(): Promise<void>;
@@ -37,6 +39,8 @@ export interface HarnessOptions {
   models?: string[];
   /** Configuration keys over the defaults (image fetch policy, image limits). */
   config?: Partial<AtelierConfig>;
+  /** Routes served beside chat completions (e.g. `/v1/files`). */
+  routes?: RoutePlugin[];
 }
 
 /** Starts the server with the given demo models installed under their demo names. */
@@ -58,7 +62,7 @@ export async function startChatHarness(options: HarnessOptions = {}): Promise<Ch
     queue: options.queue ?? 8,
   });
   const config: AtelierConfig = { ...defaultConfig(), home, logLevel: 'warn', ...options.config };
-  const app = await createServer({ store, registry, config }, [chatCompletionsRoutes(pool)]);
+  const app = await createServer({ store, registry, config }, [chatCompletionsRoutes(pool), ...(options.routes ?? [])]);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const baseURL = `${address}/v1`;
   return {
@@ -66,6 +70,7 @@ export async function startChatHarness(options: HarnessOptions = {}): Promise<Ch
     baseURL,
     pool,
     record,
+    records,
     model: await pool.get(record),
     close: async () => {
       await app.close();

@@ -46,6 +46,7 @@ export class GgufModel implements EngineModel {
       bosToken: model.tokens.bosString,
       eosToken: model.tokens.eosString,
       vision: false,
+      imageSide: null,
       prefixCache: true,
       promptBytesPerToken: promptBytesPerToken(meta.tokenizer?.ggml?.model, this.vocabulary()),
     };

@@ -17,6 +17,7 @@ import type { Engine, EngineModel, LoadOptions } from '../engine.js';
 import { TokenizerThread } from '../tokenizer-thread.js';
 import { OnnxModel } from './onnx-model.js';
 import { promptBytesPerToken, tokenizerVocabulary } from './onnx-vocabulary.js';
+import { processorImageSide, type ProcessorSizeConfig } from './image-side.js';
 
 /** Options for the ONNX runtime. */
 export interface OnnxEngineOptions {
@@ -25,7 +26,7 @@ export interface OnnxEngineOptions {
 }
 
 interface ModelConfig {
-  vision_config?: object;
+  vision_config?: { image_size?: number };
   text_config?: { vocab_size?: number; max_position_embeddings?: number; eos_token_id?: number | number[] };
   vocab_size?: number;
   max_position_embeddings?: number;
@@ -92,6 +93,7 @@ export class OnnxEngine implements Engine {
         bosToken: tokenizerConfig.bos_token ?? null,
         eosToken: tokenizerConfig.eos_token ?? null,
         vision,
+        imageSide: vision ? processorImageSide(readJson<ProcessorSizeConfig>(join(path, 'preprocessor_config.json')), config.vision_config) : null,
         prefixCache: !vision,
         promptBytesPerToken: promptBytesPerToken(tokenizerJson, vocabulary),
       },

@@ -7,6 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { ChunkBuilder, CompletionBuilder, newCompletionMeta, parseChatRequest, type WireChatCompletion } from '../../protocol/index.js';
 import { prepareChat, runChat, type ChatModelPool, type PreparedChat } from '../../chat/index.js';
 import type { RoutePlugin } from '../create-server.js';
+import { documentOptionsFromConfig } from '../document-options.js';
 import { imageLimitsFromConfig } from '../image-limits.js';
 import type { PathScrubber } from '../scrub-paths.js';
 import { openSse } from '../sse.js';
@@ -42,6 +43,7 @@ async function respondStream(prepared: PreparedChat, reply: FastifyReply, scrubb
 export function chatCompletionsRoutes(pool: ChatModelPool): RoutePlugin {
   return (app, deps) => {
     const imageLimits = imageLimitsFromConfig(deps.config);
+    const documents = documentOptionsFromConfig(deps.config, deps.store);
     app.addHook('onClose', () => pool.dispose());
     app.post('/v1/chat/completions', async (req, reply) => {
       const request = parseChatRequest(req.body);
@@ -49,7 +51,7 @@ export function chatCompletionsRoutes(pool: ChatModelPool): RoutePlugin {
       const release = pool.admit(record);
       try {
         const model = await pool.get(record);
-        const prepared = await prepareChat(model, request, imageLimits);
+        const prepared = await prepareChat(model, request, imageLimits, documents);
         if (request.stream) return await respondStream(prepared, reply, deps.scrubber);
         const abort = new AbortController();
         reply.raw.on('close', () => {
