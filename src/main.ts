@@ -13,6 +13,7 @@ import { imageRoutes } from './server/routes/images.js';
 import { ChatModelPool } from './chat/index.js';
 import { GgufEngine, OnnxEngine } from './engines/index.js';
 import { chatCompletionsRoutes } from './server/routes/chat-completions.js';
+import { responsesRoutes } from './server/routes/responses.js';
 import { filesRoutes } from './server/routes/files.js';
 import { fineTuningJobsRoutes } from './server/routes/fine-tuning-jobs.js';
 import { studioRoutes } from './server/routes/studio.js';
@@ -31,7 +32,9 @@ function routes(context: AppContext): RoutePlugin[] {
     outputDir: join(context.store.layout.root, 'images'),
   });
   const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry });
-  return [imageRoutes(images), chatCompletionsRoutes(chatPool(context)), filesRoutes(), fineTuningJobsRoutes(fineTuning), studioRoutes()];
+  // One pool for both chat endpoints: they share loaded models and admission (chat completions disposes it).
+  const pool = chatPool(context);
+  return [imageRoutes(images), chatCompletionsRoutes(pool), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), studioRoutes()];
 }
 
 /** Chat models load lazily on first request, with the configured threads (0 = all cores), context sizes and KV cache. */

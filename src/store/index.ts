@@ -8,3 +8,4 @@ export { JobRepo, type JobPatch, type JobRecord, type JobStatus, type NewJob } f
 export { EventRepo, type EventRecord, type NewEvent } from './event-repo.js';
 export { CheckpointRepo, type CheckpointRecord } from './checkpoint-repo.js';
 export { StudioRepo, type StudioChat, type StudioImage } from './studio-repo.js';
+export { ResponseRepo, type StoredResponse } from './response-repo.js';

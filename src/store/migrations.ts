@@ -114,6 +114,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'stored responses of /v1/responses (the answer as sent, and the conversation previous_response_id replays)',
+    sql: `
+      CREATE TABLE responses (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        model       TEXT NOT NULL,
+        response    TEXT NOT NULL,
+        items       TEXT NOT NULL DEFAULT '[]',
+        created_at  INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

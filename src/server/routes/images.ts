@@ -23,7 +23,7 @@ const imageFile = /^[A-Za-z0-9_-]{1,80}\.png$/;
  * The model a request names, or the first served image model when it names none. Unknown, unserved and non-image
  * models are a 400 on `model` (OpenAI's images endpoint answers a bad model with 400, not 404).
  */
-function imageModel(deps: ServerDeps, name: string | undefined): ModelRecord {
+export function imageModel(deps: ServerDeps, name: string | undefined): ModelRecord {
   if (name === undefined) {
     const first = deps.models.list().find(isImageModel);
     if (!first) throw new InvalidRequestError('No image model is installed; pass `model`', { param: 'model' });
