@@ -10,6 +10,7 @@ import { registerServe } from './serve.js';
 import { registerRun } from './run.js';
 import { registerChat } from './chat.js';
 import { registerTrain } from './train.js';
+import { registerCurate } from './curate.js';
 
 export type { AppContext, CliDeps } from './context.js';
 export { formatTable } from './models.js';
@@ -35,5 +36,6 @@ export function buildProgram(deps: CliDeps): Command {
   registerRun(program, deps);
   registerChat(program, deps);
   registerTrain(program, deps);
+  registerCurate(program, deps);
   return program;
 }

@@ -7,13 +7,19 @@ import {
   FineTuneRunner,
   formatDuration,
   mergeConfig,
+  parseCurationPlan,
+  safeName,
   TrainProgress,
+  type CurationPlan,
   type WorkerConfig,
 } from '../personalize/index.js';
+import type { ChatModelPool } from '../chat/index.js';
 import { ApiError, InvalidRequestError, parseFineTuningJobCreate } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
 import { newId } from '../util/index.js';
 import { withContext, writers, type AppContext, type CliDeps } from './context.js';
+import { defaultCurationModel, formatPlan, makePlan } from './curate.js';
+import { chatPoolOf } from './run.js';
 
 /** Options of `atelier train` as commander parses them. */
 export interface TrainOptions {
@@ -36,6 +42,10 @@ export interface TrainOptions {
   suffix?: string;
   set: string[];
   resume?: string;
+  /** Curate the photos first: true (the default VLM) or a VLM's name. */
+  curate?: boolean | string;
+  /** Train from a curation plan file (`atelier curate --json`, maybe edited). */
+  plan?: string;
 }
 
 /** Where `atelier train` writes: the result line to `out`, everything else to `err` (tests capture both). */
@@ -79,13 +89,18 @@ function readConfigFile(path: string): WorkerConfig {
   return loaded as WorkerConfig;
 }
 
-/** Stores the subject photos (a folder of images, or one zip) as `fine-tune` files; returns their ids. */
-async function uploadSubject(store: Store, subject: string): Promise<string[]> {
+/**
+ * Stores the subject photos (a folder of images, or one zip) as `fine-tune` files; returns their ids. With a plan,
+ * a folder's dropped photos stay behind (a corrupt one would fail the upload check); a zip is filtered by the job.
+ */
+async function uploadSubject(store: Store, subject: string, plan: CurationPlan | null): Promise<string[]> {
+  const dropped = new Set(plan?.photos.filter((p) => !p.keep).map((p) => p.name));
   const path = resolve(subject);
   if (!existsSync(path)) throw new InvalidRequestError(`--subject ${subject}: no such file or folder`);
   const files = statSync(path).isDirectory()
     ? readdirSync(path)
         .filter((name) => photoExtensions.has(extname(name).toLowerCase()) && !name.startsWith('.'))
+        .filter((name) => !dropped.has(safeName(name)))
         .sort()
         .map((name) => join(path, name))
     : [path];
@@ -123,13 +138,34 @@ function resolveBase(store: Store, registry: ModelRegistry, model: string | unde
   throw new InvalidRequestError(`choose the base model with --model (Stable Diffusion models: ${names})`);
 }
 
+/**
+ * The curation plan of `--plan` (checked against its schema) or of `--curate` (made now on the VLM, its table
+ * printed), or null.
+ */
+async function trainPlan(context: TrainContext, options: TrainOptions, io: TrainIo): Promise<CurationPlan | null> {
+  if (options.plan !== undefined) return parseCurationPlan(JSON.parse(readFileSync(options.plan, 'utf8')), '--plan');
+  if (options.curate === undefined || options.curate === false) return null;
+  if (!context.pool) throw new InvalidRequestError('--curate needs chat engines, and this build wires none');
+  const plan = await makePlan(context, context.pool, {
+    source: options.subject!,
+    model: typeof options.curate === 'string' ? options.curate : defaultCurationModel,
+    className: options.class ?? null,
+    seed: options.seed ?? 0,
+    ...(options.resolution !== undefined && { minSize: Math.max(1, options.resolution / 2) }),
+  });
+  io.err(formatPlan(plan));
+  return plan;
+}
+
 /** Builds and validates the job request from the flags, exactly as the HTTP API would receive it. */
-async function createJob(store: Store, registry: ModelRegistry, runner: FineTuneRunner, options: TrainOptions) {
+async function createJob(context: TrainContext, runner: FineTuneRunner, options: TrainOptions, io: TrainIo) {
+  const { store, registry } = context;
   if (!options.subject) throw new InvalidRequestError('--subject is required (a folder or zip of 3+ photos)');
   const fileConfig = options.config ? readConfigFile(options.config) : null;
   const overrides = options.set.map(parseSet).reduce(mergeConfig, {});
   const model = resolveBase(store, registry, options.model);
-  const [trainingFile, ...instanceFiles] = await uploadSubject(store, options.subject);
+  const plan = await trainPlan(context, options, io);
+  const [trainingFile, ...instanceFiles] = await uploadSubject(store, options.subject, plan);
   const hyperparameters = Object.fromEntries(
     Object.entries({
       class_name: options.class,
@@ -155,24 +191,24 @@ async function createJob(store: Store, registry: ModelRegistry, runner: FineTune
         hyperparameters,
         instance_files: instanceFiles,
         ...(Object.keys(overrides).length > 0 ? { config: overrides } : {}),
+        ...(plan && { curation: { model: plan.model ?? defaultCurationModel, seed: plan.seed } }),
       },
     },
     seed: options.seed,
     suffix: options.suffix,
   });
-  return runner.create(request, fileConfig);
+  return runner.create(request, fileConfig, plan);
 }
+
+/** What `atelier train` runs on: the home, and chat models for `--curate` (released when training starts). */
+export type TrainContext = Pick<AppContext, 'store' | 'registry'> & Partial<Pick<AppContext, 'config'>> & { pool?: ChatModelPool };
 
 /**
  * Runs `atelier train` against the local store (no server needed): creates the job like the API does, trains with
  * progress bars, and prints the new model's name on stdout. Ctrl-C pauses (the worker saves a checkpoint) and says
  * how to resume. Returns the exit status: 0 succeeded, 1 failed or bad input, 130 paused.
  */
-export async function runTrain(
-  context: Pick<AppContext, 'store' | 'registry'>,
-  options: TrainOptions,
-  io: TrainIo,
-): Promise<number> {
+export async function runTrain(context: TrainContext, options: TrainOptions, io: TrainIo): Promise<number> {
   const { store, registry } = context;
   const runner = new FineTuneRunner({ store, installer: registry });
   const progress = new TrainProgress({ write: io.err, tty: io.tty });
@@ -183,7 +219,9 @@ export async function runTrain(
     void runner.close();
   };
   try {
-    const job = options.resume ? await runner.resume(options.resume) : await createJob(store, registry, runner, options);
+    const job = options.resume ? await runner.resume(options.resume) : await createJob(context, runner, options, io);
+    // The VLM is done once the job exists: its memory goes back before training takes the machine.
+    await context.pool?.dispose();
     progress.line(`${options.resume ? 'resuming' : 'created'} ${job.id} on ${job.model}`);
     runner.on('event', (_id, event) => progress.update(event));
     process.once('SIGINT', onSigint);
@@ -207,7 +245,7 @@ export async function runTrain(
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
-    await runner.close();
+    await Promise.all([runner.close(), context.pool?.dispose()]);
   }
 }
 
@@ -258,13 +296,16 @@ export function registerTrain(program: Command, deps: CliDeps): void {
     .option('--suffix <name>', 'part of the new model name (ft:<base>:<suffix>:<id>)')
     .option('--set <key=value>', 'raw config override, repeatable (e.g. train.grad_accum=2)', (v, all: string[]) => [...all, v], [])
     .option('--resume <job>', 'continue a paused job from its last checkpoint')
+    .option('--curate [vlm]', `curate the photos with a vision model first (default ${defaultCurationModel}): drops, class, captions`)
+    .option('--plan <file>', 'train from a curation plan (atelier curate --json, maybe edited)')
     .action(async (options: TrainOptions, command: Command) => {
       const { out, err } = writers(deps);
       const trainConfig = takeTrainConfig(command) ?? options.config;
       if (trainConfig !== undefined) options.config = trainConfig;
       await withContext(command, async (context) => {
         await deps.python.ensure((line) => err(`${line}\n`));
-        process.exitCode = await runTrain(context, options, { out, err, tty: process.stderr });
+        const pool = options.curate !== undefined ? chatPoolOf(deps, context) : undefined;
+        process.exitCode = await runTrain({ ...context, pool }, options, { out, err, tty: process.stderr });
       });
     });
 }

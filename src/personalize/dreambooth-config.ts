@@ -29,6 +29,8 @@ export interface DreamboothConfigInput {
   fileConfig?: WorkerConfig;
   /** Raw overrides (`method.dreambooth.config`), above the hyperparameters. */
   overrides?: WorkerConfig;
+  /** Train on per-photo captions (a curated job's `metadata.jsonl`) instead of the one instance prompt. */
+  captions?: boolean;
 }
 
 /** Default identifier: a rare token that the CLIP tokenizer splits into few pieces (the paper's choice). */
@@ -88,6 +90,7 @@ export function buildDreamboothConfig(input: DreamboothConfigInput): WorkerConfi
     preset: hp.preset,
     data: {
       instance_prompt: prompts.instance,
+      captions: input.captions || undefined,
       class_prompt: prompts.class,
       resolution: hp.resolution,
     },

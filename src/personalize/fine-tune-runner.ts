@@ -10,14 +10,18 @@ import { takeOverJob } from './job-owner.js';
 import { JobRecorder, type LiveProgress } from './job-recorder.js';
 import {
   checkJobConfig,
+  curatedImages,
+  curateJob,
   fineTuningKind,
   jobParams,
   jobPaths,
   prepareJob,
+  recordCuration,
   subjectSources,
 } from './job-request.js';
 import { assertTransition, isTerminal } from './job-state.js';
 import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
+import { writeCaptions, type CurationPlan, type PhotoJudge } from './curation/index.js';
 
 /** How the runner starts workers and registers results. */
 export interface FineTuneRunnerOptions {
@@ -28,6 +32,8 @@ export interface FineTuneRunnerOptions {
   worker?: Pick<WorkerClientOptions, 'python' | 'env' | 'killGraceMs'>;
   /** Where worker stderr and stray stdout go; default: dropped (they are in the job's events when they matter). */
   log?: (line: string) => void;
+  /** The VLM judge of a named chat model, for `method.dreambooth.curation`; none: curation requests get a 400. */
+  curationJudge?: (model: string) => Promise<PhotoJudge>;
 }
 
 /** Live notifications: `event` for every worker event of a job, `status` after each status change. */
@@ -87,11 +93,14 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
   /**
    * Validates and creates a job (status `validating_files`), then queues it. Throws OpenAI-shaped 4xx errors for bad
    * requests, including a raw `config` or `fileConfig` (CLI `--config`, layered under the hyperparameters) that
-   * breaks the worker's schema.
+   * breaks the worker's schema. A request with `curation` is curated first, by `plan` when given (an edited plan),
+   * else by the configured VLM judge; the plan goes into the job's events.
    */
-  async create(request: FineTuningJobCreate, fileConfig: WorkerConfig | null = null): Promise<JobRecord> {
+  async create(request: FineTuningJobCreate, fileConfig: WorkerConfig | null = null, plan: CurationPlan | null = null): Promise<JobRecord> {
     if (this.closed) throw new Error('the fine-tuning runner is closed');
     const prepared = await prepareJob(this.store, request, fileConfig);
+    const judge = this.options.curationJudge;
+    const curated = await curateJob(prepared, request, plan ? { plan } : judge ? { judge } : null);
     await checkJobConfig(this.store, this.schema, prepared);
     const job = this.store.jobs.create({
       id: prepared.id,
@@ -102,6 +111,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       params: prepared.params as unknown as Record<string, unknown>,
     });
     this.recorder(job.id).message(`Created fine-tuning job: ${job.id}`);
+    if (curated) recordCuration(this.recorder(job.id), curated);
     this.validate(job, () => Promise.resolve(prepared.images));
     return job;
   }
@@ -156,7 +166,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     }
     if (job.status === 'validating_files') {
       // The photos were only in memory when the process stopped: read them from the uploaded files again.
-      this.validate(job, () => readSubjectImages(this.store, subjectSources(jobParams(job))));
+      this.validate(job, async () => curatedImages(jobParams(job), await readSubjectImages(this.store, subjectSources(jobParams(job)))));
       return job;
     }
     if (job.status === 'running' && this.active?.jobId !== id) {
@@ -231,6 +241,8 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
         const photos = await images();
         if (!stillValidating()) return;
         await writeSubjectImages(photos, jobPaths(this.store, job.id).instanceDir);
+        const captions = jobParams(job).curation?.captions;
+        if (captions) await writeCaptions(jobPaths(this.store, job.id).instanceDir, captions);
         this.recorder(job.id).message(`Validated training files: ${photos.length} subject photos`, 'info', {
           images: photos.map((image) => image.name),
         });

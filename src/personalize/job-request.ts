@@ -13,7 +13,9 @@ import {
 import type { JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
 import type { WorkerConfigSchema } from './config-schema.js';
+import { applyCurationToJob, curationSummary, keptPhotos, type CurationPlan, type PlanSource } from './curation/index.js';
 import { buildDreamboothConfig, type JobPaths, type WorkerConfig } from './dreambooth-config.js';
+import type { JobRecorder } from './job-recorder.js';
 import { readSubjectImages, type SubjectImage } from './subject-images.js';
 
 /** The `kind` of fine-tuning rows in the shared `jobs` table. */
@@ -94,6 +96,44 @@ export async function prepareJob(
   };
 }
 
+/**
+ * Curates a prepared job when its request asks for it (`method.dreambooth.curation`, or a ready plan from
+ * `atelier train --plan`): keeps the plan's photos, fills in the class noun, keeps plan and captions in the params.
+ * Returns the plan, or null without curation.
+ */
+export async function curateJob(
+  prepared: PreparedJob,
+  request: FineTuningJobCreate,
+  source: PlanSource | null,
+): Promise<CurationPlan | null> {
+  if (!request.curation) return null;
+  if (!source) {
+    throw new InvalidRequestError('Curation needs a vision-language chat model, and this host runs no chat engines.', {
+      param: 'method.dreambooth.curation',
+      code: 'curation_unavailable',
+    });
+  }
+  const applied = await applyCurationToJob(prepared.images, prepared.hyperparameters, request.curation, source);
+  prepared.images = applied.images;
+  prepared.hyperparameters = applied.hyperparameters;
+  prepared.params.curation = { plan: applied.plan as unknown as Record<string, unknown>, captions: applied.captions };
+  return applied.plan;
+}
+
+/** Records a job's curation in its events: the summary with the whole plan, then one warning per dropped photo. */
+export function recordCuration(recorder: JobRecorder, plan: CurationPlan): void {
+  recorder.message(curationSummary(plan), 'info', { plan: plan as unknown as Record<string, unknown> });
+  for (const photo of plan.photos.filter((p) => !p.keep)) {
+    recorder.message(`Dropped photo ${photo.name}: ${photo.reasons.map((r) => r.message).join('; ')}`, 'warn');
+  }
+}
+
+/** A stored job's photos after its curation plan (all of them for a job without one). */
+export function curatedImages(params: DreamboothJobParams, images: SubjectImage[]): SubjectImage[] {
+  const plan = params.curation?.plan as CurationPlan | undefined;
+  return plan ? keptPhotos(images, plan, 'method.dreambooth.curation') : images;
+}
+
 /** The uploaded files holding a job's photos, each with the request field that named it (for error `param`s). */
 export function subjectSources(params: Pick<DreamboothJobParams, 'trainingFile' | 'instanceFiles'>) {
   return [
@@ -122,6 +162,7 @@ export function jobWorkerConfig(store: Store, job: JobRecord): { config: WorkerC
     paths,
     fileConfig: params.fileConfig ?? undefined,
     overrides: params.config ?? undefined,
+    captions: Boolean(params.curation?.captions),
   });
   const maxSteps = (config.train as { max_steps?: unknown } | undefined)?.max_steps;
   return { config, paths, maxSteps: typeof maxSteps === 'number' ? maxSteps : 0 };
@@ -141,6 +182,7 @@ export async function checkJobConfig(store: Store, schema: WorkerConfigSchema, p
     paths: jobPaths(store, prepared.id),
     fileConfig: prepared.params.fileConfig ?? undefined,
     overrides: prepared.params.config ?? undefined,
+    captions: Boolean(prepared.params.curation?.captions),
   });
   await schema.check(config, 'method.dreambooth.config').catch((error: unknown) => {
     if (error instanceof ApiError) throw error;

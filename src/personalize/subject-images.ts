@@ -32,7 +32,8 @@ function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 }
 
-function safeName(raw: string): string {
+/** A file name safe to write in a job folder: its base name, odd characters as `_`, no leading dots. */
+export function safeName(raw: string): string {
   const base = basename(raw).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '');
   return base === '' ? 'image' : base;
 }

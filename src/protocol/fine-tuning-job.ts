@@ -51,10 +51,24 @@ export interface FineTuningJobCreate {
   hyperparameters: DreamboothHyperparameters;
   /** Raw overrides for the worker's config (its own schema, keys as the worker spells them), or null. */
   config: Record<string, unknown> | null;
+  /** Photo curation before the job starts (`method.dreambooth.curation`), or null. */
+  curation: DreamboothCuration | null;
   /** null = pick one at random. */
   seed: number | null;
   suffix: string | null;
   metadata: Record<string, string> | null;
+}
+
+/** Curation settings of a job (`method.dreambooth.curation`, parsed). */
+export interface DreamboothCuration {
+  /** The vision-language chat model that judges the photos. */
+  model: string;
+  /** Whether the job trains on the plan's captions. */
+  captions: boolean;
+  /** Smallest accepted short side in px; null: half the training resolution, else 256. */
+  minSize: number | null;
+  /** Seed of the VLM's sampling. */
+  seed: number;
 }
 
 /** Why a job failed, OpenAI's `{code, message, param}`. */
@@ -75,6 +89,11 @@ export interface DreamboothJobParams {
   config: Record<string, unknown> | null;
   /** A config file's contents (CLI `--config`), kept so a resumed job trains with the same settings. */
   fileConfig: Record<string, unknown> | null;
+  /**
+   * The curation plan the job was made with (docs/curation-plan.schema.json) and the caption rows written beside
+   * its photos (null: no captioned training); absent on jobs made without curation.
+   */
+  curation?: { plan: Record<string, unknown>; captions: { file_name: string; text: string }[] | null } | null;
 }
 
 /** A DreamBooth job as the `fine_tuning.job` object renders it (personalize's stored job satisfies it). */
@@ -114,6 +133,8 @@ export type FineTuningEventData = {
   images?: string[];
   model?: string;
   code?: string;
+  /** The curation plan (its own snake_case schema, docs/curation-plan.schema.json). */
+  plan?: Readonly<Record<string, unknown>>;
 };
 
 /** A job event as the `fine_tuning.job.event` object renders it. */

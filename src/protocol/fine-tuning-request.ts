@@ -2,7 +2,7 @@
  * Validation of `POST /v1/fine_tuning/jobs` bodies: the wire's snake_case in, atelier's `FineTuningJobCreate` out.
  */
 import { InvalidRequestError } from './errors.js';
-import type { DreamboothHyperparameters, FineTuningJobCreate } from './fine-tuning-job.js';
+import type { DreamboothCuration, DreamboothHyperparameters, FineTuningJobCreate } from './fine-tuning-job.js';
 import { hyperparametersFromWire, hyperparameterWireNames } from './fine-tuning-wire.js';
 import { dreamboothModes, dreamboothPresets, type DreamboothHyperparametersWire } from './fine-tuning.js';
 
@@ -60,7 +60,7 @@ function optionalBoolean(object: Json, key: string, prefix: string): boolean | u
 
 const hyperparameterKeys: readonly string[] = Object.values(hyperparameterWireNames);
 
-function parseHyperparameters(raw: unknown): DreamboothHyperparameters {
+function parseHyperparameters(raw: unknown, curated: boolean): DreamboothHyperparameters {
   const p = 'method.dreambooth.hyperparameters.';
   if (raw === undefined || raw === null) return {};
   if (!isObject(raw)) fail(p.slice(0, -1), `'${p.slice(0, -1)}' must be an object.`);
@@ -91,13 +91,28 @@ function parseHyperparameters(raw: unknown): DreamboothHyperparameters {
   }
   if (hp.lora_rank !== undefined && hp.mode === 'full') fail(`${p}lora_rank`, "'lora_rank' needs mode 'lora'.");
   const hasPrompts = hp.instance_prompt !== undefined && (hp.class_prompt !== undefined || hp.prior_preservation === false);
-  if (hp.class_name === undefined && !hasPrompts) {
+  if (hp.class_name === undefined && !hasPrompts && !curated) {
     fail(`${p}class_name`, "DreamBooth needs the subject's class: set 'class_name' (e.g. 'dog') or both prompts.");
   }
   return hyperparametersFromWire(hp);
 }
 
-type ParsedMethod = Pick<FineTuningJobCreate, 'hyperparameters' | 'instanceFiles' | 'config'>;
+type ParsedMethod = Pick<FineTuningJobCreate, 'hyperparameters' | 'instanceFiles' | 'config' | 'curation'>;
+
+function parseCuration(raw: unknown): DreamboothCuration | null {
+  const p = 'method.dreambooth.curation.';
+  if (raw === undefined || raw === null) return null;
+  if (!isObject(raw)) fail(p.slice(0, -1), `'${p.slice(0, -1)}' must be an object naming the vision model: {"model": ...}.`);
+  rejectUnknown(raw, ['model', 'captions', 'min_size', 'seed'], p);
+  const model = optionalString(raw, 'model', p, 256);
+  if (model === undefined) fail(`${p}model`, `Missing required parameter: '${p}model' (a vision-language chat model).`);
+  return {
+    model,
+    captions: optionalBoolean(raw, 'captions', p) ?? true,
+    minSize: optionalNumber(raw, 'min_size', p, 1, 16_384, true) ?? null,
+    seed: optionalNumber(raw, 'seed', p, 0, 2 ** 31 - 1, true) ?? 0,
+  };
+}
 
 function parseMethod(raw: unknown): ParsedMethod {
   if (!isObject(raw)) fail('method', "'method' must be an object with type 'dreambooth'.");
@@ -107,16 +122,18 @@ function parseMethod(raw: unknown): ParsedMethod {
   }
   const db = raw.dreambooth;
   if (!isObject(db)) fail('method.dreambooth', "'method.dreambooth' must be an object holding 'hyperparameters'.");
-  rejectUnknown(db, ['hyperparameters', 'instance_files', 'config'], 'method.dreambooth.');
+  rejectUnknown(db, ['hyperparameters', 'instance_files', 'config', 'curation'], 'method.dreambooth.');
   const files = db.instance_files;
   if (files !== undefined && (!Array.isArray(files) || files.some((f) => typeof f !== 'string') || files.length > 200)) {
     fail('method.dreambooth.instance_files', "'instance_files' must be a list of at most 200 file ids.");
   }
   if (db.config !== undefined && !isObject(db.config)) fail('method.dreambooth.config', "'config' must be an object.");
+  const curation = parseCuration(db.curation);
   return {
-    hyperparameters: parseHyperparameters(db.hyperparameters),
+    hyperparameters: parseHyperparameters(db.hyperparameters, curation !== null),
     instanceFiles: (files as string[] | undefined) ?? [],
     config: (db.config as Json | undefined) ?? null,
+    curation,
   };
 }
 

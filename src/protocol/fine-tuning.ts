@@ -70,7 +70,24 @@ export interface DreamboothMethodWire {
     instance_files?: string[];
     /** Raw overrides for the worker's YAML config (validated by its schema), applied last. */
     config?: Record<string, unknown>;
+    /**
+     * atelier extension: curate the photos with a vision-language model before the job starts (docs/CURATION.md).
+     * `class_name` becomes optional: the majority class noun is used.
+     */
+    curation?: DreamboothCurationWire;
   };
+}
+
+/** `method.dreambooth.curation`: which VLM judges the photos, and what the plan is used for. */
+export interface DreamboothCurationWire {
+  /** An installed vision-language chat model, e.g. `atelier-demo-vlm`. */
+  model: string;
+  /** Train with the plan's per-photo captions (default true). */
+  captions?: boolean;
+  /** Smallest accepted short side in px (default: half the training resolution, else 256). */
+  min_size?: number;
+  /** Seed of the VLM's sampling (default 0). */
+  seed?: number;
 }
 
 /** Request body of `POST /v1/fine_tuning/jobs`. */

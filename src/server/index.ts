@@ -8,3 +8,4 @@ export { configSchema, envKeys, type AtelierConfig } from './config-schema.js';
 export { imageLimitsFromConfig } from './image-limits.js';
 export { documentOptionsFromConfig } from './document-options.js';
 export { PathScrubber } from './scrub-paths.js';
+export { vlmPhotoJudge, type PhotoJudgeOptions } from './photo-judge.js';
