@@ -8,7 +8,7 @@ import { ImageGenerator } from './images/index.js';
 import { demoModels } from './models/demo/index.js';
 import { FineTuneRunner } from './personalize/index.js';
 import { PythonEnv, WorkerClient } from './worker/index.js';
-import type { RoutePlugin } from './server/index.js';
+import { imageLimitsFromConfig, vlmPhotoJudge, type RoutePlugin } from './server/index.js';
 import { imageRoutes } from './server/routes/images.js';
 import { ChatModelPool } from './chat/index.js';
 import { GgufEngine, OnnxEngine } from './engines/index.js';
@@ -31,9 +31,13 @@ function routes(context: AppContext): RoutePlugin[] {
     worker: new WorkerClient({ env: threads }),
     outputDir: join(context.store.layout.root, 'images'),
   });
-  const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry });
   // One pool for both chat endpoints: they share loaded models and admission (chat completions disposes it).
   const pool = chatPool(context);
+  const imageLimits = imageLimitsFromConfig(context.config);
+  // Curation (`method.dreambooth.curation`) asks a VLM from the same pool about each subject photo.
+  const curationJudge = async (name: string, seed: number) =>
+    vlmPhotoJudge(await pool.get(context.registry.require(name)), { name, seed, imageLimits });
+  const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry, curationJudge });
   return [imageRoutes(images), chatCompletionsRoutes(pool), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), studioRoutes()];
 }
 

@@ -32,8 +32,11 @@ export interface FineTuneRunnerOptions {
   worker?: Pick<WorkerClientOptions, 'python' | 'env' | 'killGraceMs'>;
   /** Where worker stderr and stray stdout go; default: dropped (they are in the job's events when they matter). */
   log?: (line: string) => void;
-  /** The VLM judge of a named chat model, for `method.dreambooth.curation`; none: curation requests get a 400. */
-  curationJudge?: (model: string) => Promise<PhotoJudge>;
+  /**
+   * The VLM judge of a named chat model sampling with `seed`, for `method.dreambooth.curation`; none: curation
+   * requests get a 400.
+   */
+  curationJudge?: (model: string, seed: number) => Promise<PhotoJudge>;
 }
 
 /** Live notifications: `event` for every worker event of a job, `status` after each status change. */

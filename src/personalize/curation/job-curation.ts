@@ -20,7 +20,7 @@ export interface CurationApplied {
 }
 
 /** Where a job's plan comes from: a ready plan, or a VLM judge to make one. */
-export type PlanSource = { plan: CurationPlan } | { judge: (model: string) => Promise<PhotoJudge> };
+export type PlanSource = { plan: CurationPlan } | { judge: (model: string, seed: number) => Promise<PhotoJudge> };
 
 /**
  * Makes or takes the plan, keeps its photos and, when `hyperparameters` name no class, takes the plan's class noun
@@ -39,7 +39,7 @@ export async function applyCurationToJob(
       ? source.plan
       : await curatePhotos(images, {
           model: curation.model,
-          judge: await source.judge(curation.model),
+          judge: await source.judge(curation.model, curation.seed),
           className: hyperparameters.className ?? null,
           seed: curation.seed,
           minSize: curation.minSize ?? (hyperparameters.resolution ? Math.max(1, hyperparameters.resolution / 2) : 256),
