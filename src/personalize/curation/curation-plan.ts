@@ -6,7 +6,7 @@
 import { minSubjectImages } from '../subject-images.js';
 import { hashDistance, inspectPhoto, type DecodedPhoto } from './photo-checks.js';
 import type { reasonCodes } from './plan-schema.js';
-import { normalizeNoun, type JudgedPhoto, type PhotoJudge, type PhotoProblem, type PhotoVerdict } from './verdict.js';
+import { normalizeNoun, oneLine, type JudgedPhoto, type PhotoJudge, type PhotoProblem, type PhotoVerdict } from './verdict.js';
 
 /** A reason to drop a photo, or a warning kept beside it. */
 export interface PlanReason {
@@ -142,7 +142,7 @@ export async function curatePhotos(photos: readonly JudgedPhoto[], options: Cura
     if (options.judge) {
       const verdict = await options.judge(photo, given);
       line.verdict = { ...verdict, problems: [...new Set(verdict.problems)] };
-      line.caption = line.verdict.caption.trim();
+      line.caption = oneLine(verdict.caption) || null;
     }
   }
   applyFindings(planned);

@@ -7,6 +7,7 @@ export { differenceHash, hashDistance, inspectPhoto } from './photo-checks.js';
 export { photoExtensions, readPhotoSource } from './photo-source.js';
 export {
   normalizeNoun,
+  oneLine,
   photoProblems,
   photoVerdictSchema,
   verdictPrompt,

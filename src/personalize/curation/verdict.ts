@@ -48,9 +48,18 @@ export interface JudgedPhoto {
  */
 export type PhotoJudge = (photo: JudgedPhoto, classHint: string | null) => Promise<PhotoVerdict>;
 
-/** A class noun as the plan keeps it: trimmed, lower case, inner whitespace collapsed; null when nothing is left. */
+/**
+ * One line of text as the plan keeps it: control characters and runs of whitespace become one space, trimmed. A
+ * caption lands in a JSON-lines file and a table row; the decoder allows any string character, newlines included.
+ */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+  return text.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+/** A class noun as the plan keeps it: one line, lower case; null when nothing is left. */
 export function normalizeNoun(noun: string): string | null {
-  const clean = noun.trim().toLowerCase().replace(/\s+/g, ' ');
+  const clean = oneLine(noun).toLowerCase();
   return clean === '' ? null : clean;
 }
 
