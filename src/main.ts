@@ -38,7 +38,7 @@ function routes(context: AppContext): RoutePlugin[] {
   const curationJudge = async (name: string, seed: number) =>
     vlmPhotoJudge(await pool.get(context.registry.require(name)), { name, seed, imageLimits });
   const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry, curationJudge });
-  return [imageRoutes(images), chatCompletionsRoutes(pool), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), studioRoutes()];
+  return [imageRoutes(images), chatCompletionsRoutes(pool, images), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), studioRoutes()];
 }
 
 /** Chat models load lazily on first request, with the configured threads (0 = all cores), context sizes and KV cache. */

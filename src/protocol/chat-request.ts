@@ -5,6 +5,7 @@
  */
 import type { JsonValue } from './chat-wire.js';
 import { parseResponseFormat, parseToolChoice, parseTools } from './chat-request-tools.js';
+import { imageToolChoice, imageToolFunction, splitImageTool, type ImageToolOptions } from './image-tool.js';
 import { bool, fail, isObj, num, onlyKeys, optionalString, type Obj } from './request-fields.js';
 
 /**
@@ -85,6 +86,8 @@ export interface ChatRequest {
   logprobs: boolean;
   /** 0…20 alternatives per token (only with `logprobs: true`). */
   topLogprobs: number;
+  /** atelier's built-in `image_generation` tool (docs/RESPONSES.md); absent = none. Its function is in `tools`. */
+  imageTool?: ImageToolOptions;
 }
 
 const KNOWN_FIELDS = new Set([
@@ -167,12 +170,14 @@ export function parseChatRequest(body: unknown): ChatRequest {
   optionalString(body, 'user', '', 256);
   bool(body, 'store', false);
   checkMetadata(body.metadata);
-  const tools = parseTools(body.tools);
+  const n = num(body, 'n', 1, { min: 1, max: 16, integer: true });
+  const { rest, imageTool } = splitImageTool(body.tools, n);
+  const tools = imageTool ? [...parseTools(rest), imageToolFunction] : parseTools(rest);
   return {
     model: body.model,
     messages,
     maxTokens: maxTokensOf(body),
-    n: num(body, 'n', 1, { min: 1, max: 16, integer: true }),
+    n,
     stop: parseStop(body.stop),
     stream,
     includeUsage: includeUsageOf(body, stream),
@@ -188,10 +193,11 @@ export function parseChatRequest(body: unknown): ChatRequest {
     },
     responseFormat: parseResponseFormat(body.response_format),
     tools,
-    toolChoice: parseToolChoice(body.tool_choice, tools),
+    toolChoice: imageToolChoice(body.tool_choice, imageTool) ?? parseToolChoice(body.tool_choice, tools),
     parallelToolCalls: bool(body, 'parallel_tool_calls', true),
     logprobs,
     topLogprobs,
+    ...(imageTool && { imageTool }),
   };
 }
 

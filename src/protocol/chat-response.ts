@@ -37,7 +37,8 @@ export interface UsageCounts {
   cachedTokens: number;
 }
 
-const FINGERPRINT = 'fp_atelier';
+/** `system_fingerprint` of every chat answer. */
+export const FINGERPRINT = 'fp_atelier';
 
 /** A new response identity (`chatcmpl-…`, unix seconds). */
 export function newCompletionMeta(model: string): CompletionMeta {

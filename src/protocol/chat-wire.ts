@@ -2,6 +2,7 @@
  * OpenAI chat-completions wire types (snake_case, exactly as the official `openai` client sends and parses them).
  * Only the fields atelier supports are listed; anything else in a request is rejected by `parseChatRequest`.
  */
+import type { WireGeneratedImage } from './image-tool.js';
 
 /** A JSON value as it appears in a request body. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -85,6 +86,8 @@ export interface WireChatCompletion {
       refusal: null;
       tool_calls?: WireToolCall[];
       reasoning_content?: string;
+      /** atelier: images the built-in `image_generation` tool made for this answer. */
+      images?: WireGeneratedImage[];
     };
     logprobs: { content: WireTokenLogprob[] | null; refusal: null } | null;
     finish_reason: WireFinishReason;
@@ -115,6 +118,8 @@ export interface WireChatCompletionChunk {
       refusal?: null;
       tool_calls?: WireToolCallDelta[];
       reasoning_content?: string;
+      /** atelier: every image of the built-in tool's calls, in one delta once they are made. */
+      images?: WireGeneratedImage[];
     };
     logprobs: { content: WireTokenLogprob[]; refusal: null } | null;
     finish_reason: WireFinishReason | null;

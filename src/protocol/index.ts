@@ -11,6 +11,7 @@ export * from './chat-request.js';
 export * from './chat-response.js';
 export * from './images.js';
 export * from './models.js';
+export * from './image-tool.js';
 export * from './responses-input.js';
 export * from './responses-request.js';
 export * from './responses-wire.js';

@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { newToolCallId, type ChatOutputEvent, type UsageCounts } from './chat-response.js';
-import { IMAGE_TOOL_NAME, type ResponseItem } from './responses-input.js';
+import { IMAGE_TOOL_NAME } from './image-tool.js';
+import type { ResponseItem } from './responses-input.js';
 import type { ResponsesRequest } from './responses-request.js';
 import type { WireResponse, WireResponseEvent, WireResponseItem } from './responses-wire.js';
 

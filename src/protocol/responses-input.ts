@@ -4,13 +4,8 @@
  * so `previous_response_id` replays exactly what the model saw, in the same shape a client can send back.
  */
 import type { ChatContentPart, ChatMessage, ChatToolCall } from './chat-request.js';
+import { IMAGE_TOOL_NAME, IMAGE_TOOL_RESULT } from './image-tool.js';
 import { fail, isObj, type Obj } from './request-fields.js';
-
-/** Name the built-in `image_generation` tool has inside the model's prompt (a function tool it can call). */
-export const IMAGE_TOOL_NAME = 'image_generation';
-
-/** What the model is told after an image it asked for was made (the picture itself is never in the prompt). */
-export const IMAGE_TOOL_RESULT = 'The image was generated and is shown to the user.';
 
 /** One conversation item after validation. */
 export type ResponseItem =

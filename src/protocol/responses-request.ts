@@ -5,19 +5,9 @@
  */
 import type { ChatMessage, ChatRequest, ChatResponseFormat, ChatTool, ChatToolChoice } from './chat-request.js';
 import type { JsonValue } from './chat-wire.js';
-import { parseImageRequest, type ImageRequest } from './images.js';
-import { IMAGE_TOOL_NAME, parseResponseInput, type ResponseItem } from './responses-input.js';
-import { bool, checkJsonDepth, fail, isObj, num, onlyKeys, optionalString, type Obj } from './request-fields.js';
-
-/**
- * The built-in `image_generation` tool: OpenAI's fields (`model` names an atelier image model, e.g. a DreamBooth
- * result; `size`; `quality`, `background`, `moderation`, `output_format: "png"`, `partial_images` accepted and
- * ignored) plus atelier's `steps`, `guidance_scale`, `seed`, `negative_prompt`, `sampler`.
- */
-export interface ImageToolOptions {
-  /** The `/v1/images/generations` body the tool runs, minus `prompt` (which the model writes). */
-  body: Record<string, unknown>;
-}
+import { IMAGE_TOOL_NAME, imageToolFunction, parseImageTool, type ImageToolOptions } from './image-tool.js';
+import { parseResponseInput, type ResponseItem } from './responses-input.js';
+import { bool, checkJsonDepth, fail, isObj, num, onlyKeys, optionalString } from './request-fields.js';
 
 /** A validated Responses request. `echo` holds the wire fields a response repeats back verbatim. */
 export interface ResponsesRequest {
@@ -45,8 +35,6 @@ const KNOWN_FIELDS = new Set([
   'model', 'input', 'instructions', 'previous_response_id', 'store', 'stream', 'text', 'tools', 'tool_choice',
   'parallel_tool_calls', 'max_output_tokens', 'temperature', 'top_p', 'seed', 'metadata', 'user', 'truncation',
 ]);
-const IMAGE_TOOL_KEYS = ['type', 'model', 'size', 'quality', 'background', 'moderation', 'output_format',
-  'partial_images', 'steps', 'guidance_scale', 'seed', 'negative_prompt', 'sampler'];
 const namePattern = /^[a-zA-Z0-9_-]{1,64}$/;
 
 function schemaOf(v: unknown, param: string, fallback: Record<string, JsonValue>): Record<string, JsonValue> {
@@ -72,20 +60,6 @@ function parseFormat(text: unknown): ChatResponseFormat {
   }
   optionalString(f, 'description', 'text.format');
   return { type: 'json_schema', name: f.name, schema: schemaOf(f.schema, 'text.format.schema', {}), strict: bool(f, 'strict', false, 'text.format') };
-}
-
-function parseImageTool(t: Obj, at: string): ImageToolOptions {
-  onlyKeys(t, IMAGE_TOOL_KEYS, at);
-  if (t.output_format !== undefined && t.output_format !== 'png') fail("atelier makes PNGs only: output_format must be 'png'", `${at}.output_format`, 'invalid_value');
-  const { model, size, steps, guidance_scale, seed, negative_prompt, sampler } = t;
-  const body = Object.fromEntries(Object.entries({ model, size, steps, guidance_scale, seed, negative_prompt, sampler }).filter(([, v]) => v !== undefined));
-  try {
-    parseImageRequest({ ...body, prompt: 'check' });
-  } catch (error) {
-    const e = error as { param?: string | null; message: string };
-    fail(e.message, `${at}.${e.param ?? 'type'}`, 'invalid_value');
-  }
-  return { body };
 }
 
 /** `tools`: flat function tools (Responses shape; `strict` defaults to true) and at most one `image_generation`. */
@@ -183,24 +157,6 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
       text: (body.text ?? { format: { type: 'text' } }) as JsonValue,
     },
   };
-}
-
-/** The function tool the model calls to ask for an image: a prompt, constrained by the decoder like any call. */
-export const imageToolFunction: ChatTool = {
-  name: IMAGE_TOOL_NAME,
-  description: 'Draw an image from a text prompt; the image is shown to the user.',
-  parameters: {
-    type: 'object',
-    properties: { prompt: { type: 'string', minLength: 1, maxLength: 1000, description: 'What the image shows' } },
-    required: ['prompt'],
-    additionalProperties: false,
-  },
-  strict: true,
-};
-
-/** The image request the tool runs for `prompt` (validated as `/v1/images/generations` validates its body). */
-export function imageToolRequest(tool: ImageToolOptions, prompt: string): ImageRequest {
-  return parseImageRequest({ ...tool.body, prompt });
 }
 
 /** One model turn of `request` over `messages` as a chat request; `turn` overrides the tool choice and the cap. */

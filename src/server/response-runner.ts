@@ -4,11 +4,8 @@
  * model made, then a second turn in which the model continues — a caption — with calls switched off. Every event
  * goes through one `ResponseBuilder`, so the streamed and JSON answers are the same response.
  */
-import { readFile } from 'node:fs/promises';
 import { prepareChat, runChat, type ChatModel, type ImageLimits, type PreparedChat } from '../chat/index.js';
-import type { ImageGenerator } from '../images/index.js';
 import {
-  imageToolRequest,
   InvalidRequestError,
   itemsToMessages,
   outputItems,
@@ -20,13 +17,13 @@ import {
   type UsageCounts,
   type WireResponseEvent,
 } from '../protocol/index.js';
-import type { ModelRecord } from '../store/index.js';
+import { drawToolImage, toolPrompt, type ToolImageTarget } from './chat-image-tool.js';
 
 /** What a response needs besides its request. */
 export interface ResponseRunContext {
   model: ChatModel;
   /** The image tool's model (resolved and checked before the run) and generator; null without the tool. */
-  image: { generator: ImageGenerator; record: ModelRecord } | null;
+  image: ToolImageTarget | null;
   imageLimits: ImageLimits;
   /** Conversation items before this request's input (from `previous_response_id`). */
   history: ResponseItem[];
@@ -45,31 +42,15 @@ async function runTurn(prepared: PreparedChat, builder: ResponseBuilder, context
   return { usage, imageCalls };
 }
 
-function promptOf(call: ImageCallRequest): string {
-  try {
-    const { prompt } = JSON.parse(call.arguments) as { prompt?: unknown };
-    if (typeof prompt === 'string') return prompt;
-  } catch {
-    // An argument text cut by the token cap is not JSON: reported below as the model's failure to ask properly.
-  }
-  throw new InvalidRequestError('The model called image_generation without a complete prompt; raise max_output_tokens', { param: 'max_output_tokens' });
-}
-
 /** Generates the image of each call on the worker and completes its item. */
 async function runImageCalls(calls: ImageCallRequest[], request: ResponsesRequest, builder: ResponseBuilder, context: ResponseRunContext): Promise<void> {
   const { image } = context;
   if (!image || !request.imageTool) throw new InvalidRequestError('image_generation was called but not enabled', { param: 'tools' });
   for (const call of calls) {
-    const prompt = promptOf(call);
+    const prompt = toolPrompt(call.arguments);
     await context.emit(builder.imageGenerating(call.itemId, prompt));
-    const body = imageToolRequest(request.imageTool, prompt);
-    const resolved = image.generator.resolve(image.record, body);
-    const [made] = await image.generator.generate(image.record, { ...body, seed: resolved.seed }, { signal: context.signal });
-    if (!made) throw new InvalidRequestError('the image worker made no image', { param: 'tools' });
-    const b64Png = (await readFile(made.path)).toString('base64');
-    await context.emit(builder.imageCompleted(call.itemId, {
-      b64Png, width: resolved.width, height: resolved.height, seed: made.seed, model: image.record.name,
-    }));
+    const drawn = await drawToolImage(image, request.imageTool, prompt, context.signal);
+    await context.emit(builder.imageCompleted(call.itemId, drawn));
   }
 }
 

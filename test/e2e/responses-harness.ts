@@ -46,7 +46,7 @@ export async function startResponsesHarness(models: string[], options: { images?
     queue: 8,
   });
   const generator = options.images ? new ImageGenerator({ worker: new WorkerClient(), outputDir: join(home, 'images') }) : null;
-  const plugins: RoutePlugin[] = [chatCompletionsRoutes(pool), responsesRoutes(pool, generator)];
+  const plugins: RoutePlugin[] = [chatCompletionsRoutes(pool, generator), responsesRoutes(pool, generator)];
   if (generator) plugins.push(imageRoutes(generator));
   const config = { ...defaultConfig(), home, logLevel: 'warn' as const };
   const app = await createServer({ store, registry, config }, plugins);

@@ -88,6 +88,35 @@ describe('/v1/responses image_generation tool', () => {
     assert.deepEqual(pngPixels(Buffer.from(call.result, 'base64')), pngPixels(Buffer.from((json.output[0] as unknown as ImageCall).result, 'base64')));
   });
 
+  it('chat completions extension: the image in message.images (and delta.images when streamed), then a caption', async () => {
+    const body = {
+      model: MODEL, messages: [{ role: 'user', content: 'Draw my dog on the moon' }], seed: 3, max_completion_tokens: 120,
+      tools: [tool], tool_choice: { type: 'image_generation' },
+    } as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+    const r = await h.client.chat.completions.create(body);
+    const message = r.choices[0]!.message as typeof r.choices[0]['message'] & { images?: { b64_json: string; revised_prompt: string; tool_call_id: string; seed: number }[] };
+    assert.equal(message.tool_calls, undefined, 'atelier answered the call itself');
+    assert.equal(message.images?.length, 1);
+    const image = message.images![0]!;
+    assert.match(image.tool_call_id, /^call_/);
+    assert.equal(image.seed, 7);
+    const direct = await h.client.images.generate({
+      model: DOG, prompt: image.revised_prompt, size: '32x32', ...{ steps: 3, seed: 7, guidance_scale: 5, negative_prompt: 'blurry' },
+    } as unknown as OpenAI.Images.ImageGenerateParamsNonStreaming);
+    assert.deepEqual(pngPixels(Buffer.from(image.b64_json, 'base64')), pngPixels(Buffer.from(direct.data![0]!.b64_json!, 'base64')));
+    assert.ok(['stop', 'length'].includes(r.choices[0]!.finish_reason));
+    const stream = h.client.chat.completions.stream({ ...body, stream: true } as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming);
+    let streamed: typeof message.images;
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as { images?: typeof message.images } | undefined;
+      if (delta?.images) streamed = delta.images;
+    }
+    const final = (await stream.finalChatCompletion()).choices[0]!.message as typeof message;
+    assert.equal(streamed?.[0]?.b64_json, image.b64_json, 'same seed, same image, streamed');
+    assert.equal(final.images?.[0]?.b64_json, image.b64_json, "the SDK's accumulator keeps the extension field");
+    assert.equal(final.content ?? '', message.content ?? '', 'streamed and JSON captions agree');
+  });
+
   it('refuses a tool model that is not an image model, before generating', async () => {
     const err = await h.client.responses.create(request({ tools: [{ ...tool, model: MODEL } as unknown as OpenAI.Responses.Tool] })).catch((e: unknown) => e);
     assert.ok(err instanceof OpenAI.BadRequestError, String(err));

@@ -4,27 +4,44 @@
  * `data: [DONE]`. A client that disconnects aborts its generation at the next token.
  */
 import type { FastifyReply } from 'fastify';
-import { ChunkBuilder, CompletionBuilder, newCompletionMeta, parseChatRequest, type WireChatCompletion } from '../../protocol/index.js';
+import {
+  ChunkBuilder,
+  CompletionBuilder,
+  imagesChunk,
+  newCompletionMeta,
+  parseChatRequest,
+  type WireChatCompletion,
+  type WireGeneratedImage,
+} from '../../protocol/index.js';
 import { prepareChat, runChat, type ChatModelPool, type PreparedChat } from '../../chat/index.js';
+import type { ImageGenerator } from '../../images/index.js';
+import { runChatMaybeImages, toolImageTarget } from '../chat-image-tool.js';
 import type { RoutePlugin } from '../create-server.js';
 import { documentOptionsFromConfig } from '../document-options.js';
 import { imageLimitsFromConfig } from '../image-limits.js';
 import type { PathScrubber } from '../scrub-paths.js';
 import { openSse } from '../sse.js';
 
-async function respondJson(prepared: PreparedChat, signal: AbortSignal): Promise<WireChatCompletion> {
+/** Starts the generation of a prepared request; `onImages` receives what the built-in image tool made. */
+type Start = (signal: AbortSignal, onImages: (images: WireGeneratedImage[]) => Promise<void>) => ReturnType<typeof runChat>;
+
+async function respondJson(prepared: PreparedChat, start: Start, signal: AbortSignal): Promise<WireChatCompletion> {
   const { request } = prepared;
   const builder = new CompletionBuilder(newCompletionMeta(request.model), request.n, request.logprobs);
-  const run = runChat(prepared, signal);
+  let images: WireGeneratedImage[] = [];
+  const run = start(signal, async (made) => void (images = made));
   for await (const { choice, event } of run.events) builder.add(choice, event);
-  return builder.build(await run.usage);
+  const completion = builder.build(await run.usage);
+  if (images.length > 0) (completion.choices[0] as WireChatCompletion['choices'][number]).message.images = images;
+  return completion;
 }
 
-async function respondStream(prepared: PreparedChat, reply: FastifyReply, scrubber: PathScrubber): Promise<void> {
+async function respondStream(prepared: PreparedChat, start: Start, reply: FastifyReply, scrubber: PathScrubber): Promise<void> {
   const { request } = prepared;
-  const chunks = new ChunkBuilder(newCompletionMeta(request.model), request.includeUsage);
+  const meta = newCompletionMeta(request.model);
+  const chunks = new ChunkBuilder(meta, request.includeUsage);
   const sse = openSse(reply, scrubber);
-  const run = runChat(prepared, sse.signal);
+  const run = start(sse.signal, (images) => sse.send(imagesChunk(meta, images)));
   try {
     for await (const { choice, event } of run.events) {
       for (const chunk of chunks.add(choice, event)) await sse.send(chunk);
@@ -39,8 +56,11 @@ async function respondStream(prepared: PreparedChat, reply: FastifyReply, scrubb
   }
 }
 
-/** The chat-completions route over `pool` (which it disposes when the server closes). */
-export function chatCompletionsRoutes(pool: ChatModelPool): RoutePlugin {
+/**
+ * The chat-completions route over `pool` (which it disposes when the server closes); `images` runs atelier's
+ * built-in `image_generation` tool extension (null: a request with it is a 400).
+ */
+export function chatCompletionsRoutes(pool: ChatModelPool, images: ImageGenerator | null = null): RoutePlugin {
   return (app, deps) => {
     const imageLimits = imageLimitsFromConfig(deps.config);
     const documents = documentOptionsFromConfig(deps.config, deps.store);
@@ -48,16 +68,20 @@ export function chatCompletionsRoutes(pool: ChatModelPool): RoutePlugin {
     app.post('/v1/chat/completions', async (req, reply) => {
       const request = parseChatRequest(req.body);
       const record = deps.models.require(request.model);
+      const target = toolImageTarget(deps, request.imageTool, images);
       const release = pool.admit(record);
       try {
         const model = await pool.get(record);
         const prepared = await prepareChat(model, request, imageLimits, documents);
-        if (request.stream) return await respondStream(prepared, reply, deps.scrubber);
+        const start: Start = (signal, onImages) => runChatMaybeImages(prepared, {
+          model, target, signal, onImages, prepare: (m, r) => prepareChat(m, r, imageLimits, documents),
+        });
+        if (request.stream) return await respondStream(prepared, start, reply, deps.scrubber);
         const abort = new AbortController();
         reply.raw.on('close', () => {
           if (!reply.raw.writableFinished) abort.abort();
         });
-        return await respondJson(prepared, abort.signal);
+        return await respondJson(prepared, start, abort.signal);
       } finally {
         release();
       }

@@ -6,9 +6,8 @@
  */
 import type { FastifyReply } from 'fastify';
 import { prepareChat, type ChatModelPool } from '../../chat/index.js';
-import { isImageModel, type ImageGenerator } from '../../images/index.js';
+import type { ImageGenerator } from '../../images/index.js';
 import {
-  InvalidRequestError,
   itemsToMessages,
   newResponseId,
   NotFoundError,
@@ -18,12 +17,12 @@ import {
   type ResponseItem,
   type ResponsesRequest,
 } from '../../protocol/index.js';
-import { ResponseRepo, type ModelRecord } from '../../store/index.js';
+import { ResponseRepo } from '../../store/index.js';
+import { toolImageTarget } from '../chat-image-tool.js';
 import type { RoutePlugin, ServerDeps } from '../create-server.js';
 import { imageLimitsFromConfig } from '../image-limits.js';
 import { runResponse, type ResponseRunContext } from '../response-runner.js';
 import { openSse } from '../sse.js';
-import { imageModel } from './images.js';
 
 /** The conversation a `previous_response_id` continues (404 when it was never stored or was deleted). */
 function historyOf(repo: ResponseRepo, request: ResponsesRequest): ResponseItem[] {
@@ -31,17 +30,6 @@ function historyOf(repo: ResponseRepo, request: ResponsesRequest): ResponseItem[
   const previous = repo.get(request.previousResponseId);
   if (!previous) throw new NotFoundError(`Previous response with id '${request.previousResponseId}' not found.`, { param: 'previous_response_id' });
   return previous.items as ResponseItem[];
-}
-
-/** The image tool's model, checked to be an image model before anything runs. */
-function imageToolModel(deps: ServerDeps, request: ResponsesRequest): ModelRecord | null {
-  if (!request.imageTool) return null;
-  const name = request.imageTool.body.model as string | undefined;
-  const record = imageModel(deps, name);
-  if (!isImageModel(record)) {
-    throw new InvalidRequestError(`The model '${record.name}' is not an image model`, { param: 'tools.model', code: 'invalid_value' });
-  }
-  return record;
 }
 
 async function streamResponse(reply: FastifyReply, deps: ServerDeps, run: (context: Pick<ResponseRunContext, 'emit' | 'signal'>) => Promise<void>): Promise<void> {
@@ -72,8 +60,7 @@ export function responsesRoutes(pool: ChatModelPool, images: ImageGenerator | nu
       const request = parseResponsesRequest(req.body);
       const history = historyOf(repo, request);
       const record = deps.models.require(request.model);
-      const imageRecord = imageToolModel(deps, request);
-      if (imageRecord && !images) throw new InvalidRequestError('This server has no image generation', { param: 'tools' });
+      const image = toolImageTarget(deps, request.imageTool, images);
       const release = pool.admit(record);
       try {
         const model = await pool.get(record);
@@ -81,7 +68,6 @@ export function responsesRoutes(pool: ChatModelPool, images: ImageGenerator | nu
         const chat = turnChatRequest(request, messages, { toolChoice: request.toolChoice, maxTokens: request.maxOutputTokens });
         const first = await prepareChat(model, chat, imageLimits);
         const builder = new ResponseBuilder(newResponseId(), request);
-        const image = imageRecord && images ? { generator: images, record: imageRecord } : null;
         const run = async (io: Pick<ResponseRunContext, 'emit' | 'signal'>): Promise<void> => {
           const { items } = await runResponse(request, first, builder, { model, image, imageLimits, history, ...io });
           if (request.store && !io.signal.aborted) {
