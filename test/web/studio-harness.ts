@@ -178,6 +178,11 @@ export async function waitForModel(studio: Studio, model: string): Promise<void>
  * Polls `condition` until it holds. For waits the page's own waitForFunction cannot do: it evaluates strings with
  * `new Function`, which the studio's Content-Security-Policy (no 'unsafe-eval') rightly refuses.
  */
-export async function until(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await sleep(100);
+export async function until(condition: () => Promise<boolean>, limitMs = 300_000): Promise<void> {
+  // Bounded like the page's own waits, so a condition that never holds fails the test instead of hanging it.
+  const deadline = Date.now() + limitMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition still false after ${limitMs / 1000} s: ${condition.toString().slice(0, 200)}`);
+    await sleep(100);
+  }
 }

@@ -46,8 +46,9 @@ export async function listModels(): Promise<ModelInfo[]> {
 export function fillModelSelect(select: HTMLSelectElement, models: readonly ModelInfo[], kind: ModelKind, prefer?: string): number {
   const usable = models.filter((model) => kindOf(model) === kind);
   // A checkpoint (`…:ckpt-step-N`) is not listed by /v1/models but generates like one: it is kept when asked for.
-  if (prefer && /:ckpt-step-\d+$/.test(prefer) && !usable.some((model) => model.id === prefer)) {
-    usable.push({ id: prefer, object: 'model', created: 0, owned_by: 'user', format: 'checkpoint', capabilities: ['image'] });
+  const checkpoint = [prefer, select.value].find((id) => id && /:ckpt-step-\d+$/.test(id));
+  if (kind === 'image' && checkpoint && !usable.some((model) => model.id === checkpoint)) {
+    usable.push({ id: checkpoint, object: 'model', created: 0, owned_by: 'user', format: 'checkpoint', capabilities: ['image'] });
   }
   const keep = [prefer, select.value, select.dataset.wanted].find((id) => id && usable.some((model) => model.id === id));
   select.replaceChildren(...usable.map((model) => new Option(model.id, model.id)));
