@@ -52,7 +52,7 @@ export function openContext(command: Command, flags: Partial<AtelierConfig> = {}
     ...(globals.config ? { file: globals.config } : {}),
     flags: { ...flags, ...(globals.home ? { home: globals.home } : {}) },
   });
-  const store = openStore(config.home);
+  const store = openStore(config.home, { databaseUrl: config.databaseUrl, blobDir: config.blobDir });
   return { config, store, registry: new ModelRegistry(store) };
 }
 

@@ -65,6 +65,13 @@ export interface AtelierConfig {
    * run and serves the Python-made demo (`atelier-demo-sd`). False (`--no-python`) makes a chat-only host. Default true.
    */
   python: boolean;
+  /**
+   * `postgres://user:pass@host:port/db` keeps the tables in PostgreSQL, shared by the nodes of a fleet (docs/FLEET.md);
+   * empty (default) keeps them in SQLite under `home` (the `database.url` setting; config keys are flat here).
+   */
+  databaseUrl: string;
+  /** Blob folder shared by a fleet's nodes (an NFS mount); empty (default) means `<home>/blobs`. */
+  blobDir: string;
 }
 
 /** JSON Schema of a config layer (every key optional; unknown keys rejected). */
@@ -103,6 +110,8 @@ export const configSchema = {
     allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://[^\\s/@]+$' } },
     publicUrl: { type: 'string', pattern: '^(https?://[^\\s/@?#]+(/[^\\s?#]*)?)?$' },
     python: { type: 'boolean' },
+    databaseUrl: { type: 'string', pattern: '^(postgres(ql)?://\\S+)?$' },
+    blobDir: { type: 'string' },
   },
 } as const;
 
@@ -136,4 +145,6 @@ export const envKeys: Record<keyof AtelierConfig, string> = {
   allowedOrigins: 'ATELIER_ALLOWED_ORIGINS',
   publicUrl: 'ATELIER_PUBLIC_URL',
   python: 'ATELIER_USE_PYTHON',
+  databaseUrl: 'ATELIER_DATABASE_URL',
+  blobDir: 'ATELIER_BLOB_DIR',
 };

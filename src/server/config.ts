@@ -127,6 +127,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AtelierConf
     allowedOrigins: [],
     publicUrl: '',
     python: true,
+    databaseUrl: '',
+    blobDir: '',
   };
 }
 

@@ -3,7 +3,7 @@
  * snake_case; they are rewritten into the camelCase domain shapes the code now reads. Only keys are renamed: values
  * that belong to others keep their spelling (a job's worker config, user metadata, the worker's metric names).
  */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 
 type Json = Record<string, unknown>;
 
@@ -28,7 +28,7 @@ export function camelCaseEventData(type: string, data: Json): Json {
 }
 
 /** Rewrites one JSON column of every row `select` returns with `convert` (rows keyed by `key`). */
-function rewrite(db: Database.Database, table: string, column: string, key: string, where: string,
+function rewrite(db: SqlDatabase, table: string, column: string, key: string, where: string,
   convert: (value: Json, row: Json) => Json): void {
   const rows = db.prepare(`SELECT ${key} AS k, ${column} AS v, * FROM ${table} WHERE ${column} IS NOT NULL AND ${where}`)
     .all() as Json[];
@@ -41,9 +41,9 @@ function rewrite(db: Database.Database, table: string, column: string, key: stri
 }
 
 /** Converts fine-tuning jobs' hyperparameters and params, job events' data and checkpoints' metrics. */
-export function camelCaseFineTuningRows(db: Database.Database): void {
+export function camelCaseFineTuningRows(db: SqlDatabase): void {
   rewrite(db, 'jobs', 'hyperparameters', 'seq', "kind = 'fine_tuning'", camelCaseKeys);
   rewrite(db, 'jobs', 'params', 'seq', "kind = 'fine_tuning'", camelCaseKeys);
-  rewrite(db, 'job_events', 'data', 'seq', '1', (data, row) => camelCaseEventData(String(row.type), data));
-  rewrite(db, 'checkpoints', 'metrics', 'seq', '1', camelCaseKeys);
+  rewrite(db, 'job_events', 'data', 'seq', 'TRUE', (data, row) => camelCaseEventData(String(row.type), data));
+  rewrite(db, 'checkpoints', 'metrics', 'seq', 'TRUE', camelCaseKeys);
 }

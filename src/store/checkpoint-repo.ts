@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 import { newId } from '../util/index.js';
 
 /** A saved training checkpoint of a job. */
@@ -38,7 +38,7 @@ function fromRow(row: Row): CheckpointRecord {
 
 /** Rows of `checkpoints`. */
 export class CheckpointRepo {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Records a checkpoint and returns it. */
   add(checkpoint: Omit<CheckpointRecord, 'id' | 'createdAt'>): CheckpointRecord {

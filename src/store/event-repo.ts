@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 import { newId } from '../util/index.js';
 
 /** One line of a job's log, as stored. `seq` increases strictly in insertion order across all jobs. */
@@ -48,23 +48,19 @@ function fromRow(row: Row): EventRecord {
 
 /** Rows of `job_events`. */
 export class EventRepo {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Appends an event and returns it with its id and sequence number. */
   append(event: NewEvent): EventRecord {
     const id = newId('ftevent');
-    const result = this.db
+    this.db
       .prepare(
         `INSERT INTO job_events (id, job_id, level, type, message, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(id, event.jobId, event.level, event.type ?? 'message', event.message,
         event.data ? JSON.stringify(event.data) : null, Math.floor(Date.now() / 1000));
-    return this.getBySeq(Number(result.lastInsertRowid))!;
-  }
-
-  private getBySeq(seq: number): EventRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM job_events WHERE seq = ?').get(seq) as Row | undefined;
-    return row && fromRow(row);
+    // Read back by the id just made (not SQLite's last rowid, which PostgreSQL has no equivalent of).
+    return fromRow(this.db.prepare('SELECT * FROM job_events WHERE id = ?').get(id) as Row);
   }
 
   /**
@@ -76,7 +72,7 @@ export class EventRepo {
     const rows = this.db
       .prepare(
         `SELECT * FROM job_events WHERE job_id = @job
-           AND (@after IS NULL OR seq < (SELECT seq FROM job_events WHERE id = @after))
+           AND (CAST(@after AS TEXT) IS NULL OR seq < (SELECT seq FROM job_events WHERE id = @after))
          ORDER BY seq DESC LIMIT @limit`,
       )
       .all({ job: jobId, after: options.after ?? null, limit: limit + 1 }) as Row[];

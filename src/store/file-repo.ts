@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 
 /** An uploaded file (OpenAI Files API); its bytes live in the blob store under `sha256`. */
 export interface FileRecord {
@@ -43,7 +43,7 @@ function fromRow(row: Row): FileRecord {
 
 /** Rows of the `files` table. */
 export class FileRepo {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Inserts a new file row (ids are unique; inserting one twice throws). */
   insert(file: FileRecord): void {
@@ -72,12 +72,15 @@ export class FileRepo {
 
   /** Files, newest first, optionally of one purpose. */
   list(options: { purpose?: string; limit?: number } = {}): FileRecord[] {
+    // Ties within one second go to the later insert: SQLite's rowid, PostgreSQL's row position (files are never
+    // updated in place, so ctid follows insertion until space freed by deletes is reused).
+    const insertion = this.db.dialect === 'sqlite' ? 'rowid' : 'ctid';
     const rows = this.db
       .prepare(
-        `SELECT * FROM files WHERE (@purpose IS NULL OR purpose = @purpose)
-         ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
+        `SELECT * FROM files WHERE (CAST(@purpose AS TEXT) IS NULL OR purpose = @purpose)
+         ORDER BY created_at DESC, ${insertion} DESC LIMIT @limit`,
       )
-      .all({ purpose: options.purpose ?? null, limit: options.limit ?? -1 }) as Row[];
+      .all({ purpose: options.purpose ?? null, limit: options.limit ?? Number.MAX_SAFE_INTEGER }) as Row[];
     return rows.map(fromRow);
   }
 

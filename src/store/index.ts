@@ -1,4 +1,6 @@
-export { openStore, type Store } from './open-store.js';
+export { openStore, type Store, type StoreOptions } from './open-store.js';
+export { SqliteDatabase, type SqlDatabase, type SqlDialect, type SqlStatement } from './sql-database.js';
+export { PostgresDatabase, PostgresError } from './postgres-database.js';
 export { homeLayout, resolveHome, type HomeLayout } from './home.js';
 export { migrate, migrations, type Migration } from './migrations.js';
 export { BlobStore, type BlobRef } from './blob-store.js';

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 
 /** Lifecycle of a job, with OpenAI fine-tuning's names. */
 export type JobStatus = 'validating_files' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -71,7 +71,7 @@ const now = (): number => Math.floor(Date.now() / 1000);
 
 /** Rows of the `jobs` table. Listing is newest first with cursor pagination on the job id, as OpenAI does. */
 export class JobRepo {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Inserts a job (status `queued` unless given) and returns it. */
   create(job: NewJob): JobRecord {
@@ -101,7 +101,7 @@ export class JobRepo {
     const rows = this.db
       .prepare(
         `SELECT * FROM jobs WHERE kind = @kind
-           AND (@after IS NULL OR seq < (SELECT seq FROM jobs WHERE id = @after))
+           AND (CAST(@after AS TEXT) IS NULL OR seq < (SELECT seq FROM jobs WHERE id = @after))
          ORDER BY seq DESC LIMIT @limit`,
       )
       .all({ kind, after: options.after ?? null, limit: limit + 1 }) as Row[];

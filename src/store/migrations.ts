@@ -1,13 +1,17 @@
-import type Database from 'better-sqlite3';
 import { camelCaseFineTuningRows } from './camel-case-rows.js';
+import type { SqlDatabase } from './sql-database.js';
+import { toPostgresSchema } from './sql-dialect.js';
 
-/** One schema step. Versions are consecutive from 1; a released migration is never edited, only followed. */
+/**
+ * One schema step. Versions are consecutive from 1; a released migration is never edited, only followed. `sql` is the
+ * one schema definition, in SQLite's spelling; PostgreSQL runs it through `toPostgresSchema`.
+ */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
   /** Row rewrites SQL cannot say plainly, run after `sql` in the same transaction. */
-  run?: (db: Database.Database) => void;
+  run?: (db: SqlDatabase) => void;
 }
 
 /** Every migration, in order. Append new ones at the end. */
@@ -130,12 +134,26 @@ export const migrations: readonly Migration[] = [
   },
 ];
 
+/** Any number, fits in PostgreSQL's bigint: the advisory lock every atelier node takes while it migrates. */
+const MIGRATION_LOCK = 7_306_521_044;
+
 /**
  * Brings the database up to the newest schema. Each migration runs in its own transaction together with the bump of
  * `schema_version`, so a crash leaves the database at a whole version; running it again is a no-op. A database newer
- * than this code is refused rather than silently misread.
+ * than this code is refused rather than silently misread. On PostgreSQL the nodes of a fleet may start together: an
+ * advisory lock makes them migrate one after another (the later ones find nothing left to do).
  */
-export function migrate(db: Database.Database, list: readonly Migration[] = migrations): number {
+export function migrate(db: SqlDatabase, list: readonly Migration[] = migrations): number {
+  const postgres = db.dialect === 'postgres';
+  if (postgres) db.exec(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+  try {
+    return migrateLocked(db, list);
+  } finally {
+    if (postgres) db.exec(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
+  }
+}
+
+function migrateLocked(db: SqlDatabase, list: readonly Migration[]): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)');
   const current = (db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
   const newest = list.length === 0 ? 0 : list[list.length - 1]!.version;
@@ -145,13 +163,13 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
   for (const migration of list) {
     if (migration.version <= current) continue;
     db.transaction(() => {
-      db.exec(migration.sql);
+      if (migration.sql.trim() !== '') db.exec(db.dialect === 'postgres' ? toPostgresSchema(migration.sql) : migration.sql);
       migration.run?.(db);
       db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(
         migration.version,
         Math.floor(Date.now() / 1000),
       );
-    })();
+    });
   }
   return newest;
 }

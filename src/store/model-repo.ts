@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 
 /** Model formats atelier knows how to detect and serve. */
 export type ModelFormat = 'gguf' | 'onnx' | 'diffusers' | 'sd-checkpoint';
@@ -48,7 +48,7 @@ function fromRow(row: Row): ModelRecord {
 
 /** Rows of the `models` table. */
 export class ModelRepo {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Inserts or replaces a model by name. */
   put(model: ModelRecord): void {

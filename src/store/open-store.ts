@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BlobStore } from './blob-store.js';
 import { CheckpointRepo } from './checkpoint-repo.js';
 import { EventRepo } from './event-repo.js';
@@ -9,49 +8,63 @@ import { homeLayout, type HomeLayout } from './home.js';
 import { JobRepo } from './job-repo.js';
 import { migrate } from './migrations.js';
 import { ModelRepo } from './model-repo.js';
+import { PostgresDatabase } from './postgres-database.js';
+import { SqliteDatabase, type SqlDatabase } from './sql-database.js';
 
 /** Everything persistent under one ATELIER_HOME. Create with `openStore`, release with `close`. */
 export interface Store {
   readonly layout: HomeLayout;
-  /** The raw connection, for repositories added by other folders. */
-  readonly db: Database.Database;
+  /** The connection (SQLite or PostgreSQL behind one shape), for repositories added by other folders. */
+  readonly db: SqlDatabase;
   readonly blobs: BlobStore;
   readonly models: ModelRepo;
   readonly files: FileRepo;
   readonly jobs: JobRepo;
   readonly events: EventRepo;
   readonly checkpoints: CheckpointRepo;
-  /** Runs `fn` in one SQLite transaction (nested calls become savepoints); it commits only if `fn` returns. */
+  /** Runs `fn` in one database transaction (nested calls become savepoints); it commits only if `fn` returns. */
   transaction<T>(fn: () => T): T;
   /** Closes the database; any later use throws. Idempotent. */
   close(): void;
 }
 
+/** Where the store keeps what is not under ATELIER_HOME (fleet mode). */
+export interface StoreOptions {
+  /** `postgres://…` puts the tables in PostgreSQL (fleet mode); empty or absent keeps SQLite in the home (default). */
+  databaseUrl?: string;
+  /** Blob folder shared by the nodes of a fleet (an NFS mount); default `<home>/blobs`. */
+  blobDir?: string;
+}
+
+/** Opens and migrates the database `options` name (SQLite in the home by default), naming it in any error. */
+function openDatabase(layout: HomeLayout, options: StoreOptions): SqlDatabase {
+  const where = options.databaseUrl ? 'the PostgreSQL database' : `the atelier database at ${layout.database}`;
+  let db: SqlDatabase | undefined;
+  try {
+    db = options.databaseUrl ? new PostgresDatabase(options.databaseUrl) : SqliteDatabase.open(layout.database);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw new Error(`cannot open ${where}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /**
- * Opens (creating if needed) the store in `home`: makes the folders, opens SQLite in WAL mode with full fsync (a
- * committed transaction survives a crash or power loss), enforces foreign keys, migrates to the newest schema and
- * sweeps day-old temp files of interrupted blob writes.
+ * Opens (creating if needed) the store in `home`: makes the folders, opens the database (SQLite in the home by default,
+ * PostgreSQL when `databaseUrl` is set), migrates it to the newest schema and sweeps day-old temp files of
+ * interrupted blob writes.
  */
-export function openStore(home: string): Store {
+export function openStore(home: string, options: StoreOptions = {}): Store {
   const layout = homeLayout(home);
   for (const dir of [layout.root, layout.blobs, layout.models, layout.downloads, layout.tmp]) {
     mkdirSync(dir, { recursive: true });
   }
-  const db = new Database(layout.database);
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    // Another process (a CLI verb while the server runs) may hold the write lock briefly.
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-  } catch (error) {
-    db.close();
-    throw new Error(`cannot open the atelier database at ${layout.database}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const blobs = new BlobStore(layout.blobs, join(layout.tmp, 'blobs'));
+  const db = openDatabase(layout, options);
+  // Temp files live beside the blobs they become, so the final rename is atomic on a shared mount too.
+  const blobs = options.blobDir
+    ? new BlobStore(resolve(options.blobDir), join(resolve(options.blobDir), 'tmp'))
+    : new BlobStore(layout.blobs, join(layout.tmp, 'blobs'));
   blobs.sweepTemp();
   let closed = false;
   return {
@@ -63,7 +76,7 @@ export function openStore(home: string): Store {
     jobs: new JobRepo(db),
     events: new EventRepo(db),
     checkpoints: new CheckpointRepo(db),
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    transaction: <T>(fn: () => T): T => db.transaction(fn),
     close: () => {
       if (closed) return;
       closed = true;

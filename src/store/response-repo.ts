@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 
 /** A stored response of `/v1/responses`: the answer as sent (opaque JSON here) and the conversation it closes. */
 export interface StoredResponse {
@@ -31,7 +31,7 @@ const fromRow = (row: Row): StoredResponse => ({
 
 /** Rows of `responses`. */
 export class ResponseRepo {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Stores a response (its id is unique). */
   put(record: StoredResponse): void {

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 
 /** A conversation the web studio saved: its messages and chat settings as the page keeps them (opaque JSON here). */
 export interface StudioChat {
@@ -75,7 +75,7 @@ const imageColumns = 'id, model, prompt, seed, parameters, settings, created_at'
  * the user across browsers and survives restarts. Lists are newest first with an `after` cursor like the API's.
  */
 export class StudioRepo {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Chats, most recently updated first (without their messages' bodies being needed by the caller). */
   listChats(): StudioChat[] {

@@ -21,10 +21,18 @@ test('defaults are documented values', (t) => {
   assert.deepEqual(config, {
     host: '127.0.0.1', port: 8080, home, apiKeys: [], models: [], threads: 0,
     contextSize: 4096, modelContextSizes: {}, kvCacheType: 'F16', logLevel: 'info', bodyLimit: 100 * 1024 * 1024,
-    allowedHosts: [], allowedOrigins: [], publicUrl: '', python: true,
+    allowedHosts: [], allowedOrigins: [], publicUrl: '', python: true, databaseUrl: '', blobDir: '',
     imageFetch: 'public', imageFetchAllow: [], imageFetchTimeoutMs: 10_000, imageMaxBytes: 20 * 1024 * 1024,
     imageMaxRequestBytes: 50 * 1024 * 1024, imageMaxCount: 8, imageMaxSide: 8192, imageMaxPixels: 16_777_216, imageAllowVector: false,
   });
+});
+
+test('ATELIER_DATABASE_URL switches the store to PostgreSQL; anything but a postgres:// URL is refused', (t) => {
+  const home = tempDir(t);
+  const env = { ATELIER_HOME: home, ATELIER_DATABASE_URL: 'postgres://a:b@db:5432/atelier', ATELIER_BLOB_DIR: '/mnt/blobs' };
+  const config = loadConfig({ env });
+  assert.deepEqual([config.databaseUrl, config.blobDir], ['postgres://a:b@db:5432/atelier', '/mnt/blobs']);
+  assert.throws(() => loadConfig({ env: { ATELIER_HOME: home, ATELIER_DATABASE_URL: 'mysql://x' } }), /ATELIER_DATABASE_URL/);
 });
 
 test('image fetch policy and limits come from the environment; a bad allow-list entry stops the server at start', (t) => {

@@ -30,7 +30,7 @@ test('a process killed mid-write loses nothing it committed', async (t) => {
 
   const store = openStore(home);
   t.after(() => store.close());
-  assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
+  assert.deepEqual(store.db.prepare('PRAGMA integrity_check').get(), { integrity_check: 'ok' });
   for (let i = 0; i <= committed; i += 1) {
     const job = store.jobs.get(`ftjob-${i}`);
     assert.ok(job, `job ${i} was reported committed`);

@@ -10,13 +10,13 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { dreamboothJob } from '../../src/personalize/index.js';
 import { fineTuningCheckpointToWire, fineTuningEventToWire, fineTuningJobToWire } from '../../src/protocol/index.js';
-import { migrate, migrations, openStore } from '../../src/store/index.js';
+import { migrate, migrations, openStore, SqliteDatabase } from '../../src/store/index.js';
 
 /** A database at schema version 1 holding what the previous code wrote for one finished DreamBooth job. */
 function legacyHome(): string {
   const home = mkdtempSync(join(tmpdir(), 'atelier-legacy-'));
   const db = new Database(join(home, 'atelier.db'));
-  migrate(db, migrations.slice(0, 1));
+  migrate(new SqliteDatabase(db), migrations.slice(0, 1));
   const hp = { class_name: 'dog', n_steps: 4, batch_size: 2, mode: 'lora', prior_preservation: false };
   const params = {
     training_file: 'file-a', instance_files: ['file-b'], seed: 7, suffix: 'dog', metadata: { team_name: 'x' },
