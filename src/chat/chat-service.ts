@@ -6,6 +6,7 @@
 import { InvalidRequestError, type ChatContentPart, type ChatMessage, type ChatRequest } from '../protocol/index.js';
 import type { EnginePrompt, SamplingOptions } from '../engines/index.js';
 import { withRegexBudget } from '../structure/index.js';
+import { nextLoopTurn } from '../util/index.js';
 import type { ChatModel } from './chat-model.js';
 import { runChoice, type ChoiceEvent, type Constraint } from './choice-runner.js';
 import { compileConstraint } from './constraint.js';
@@ -69,6 +70,8 @@ export async function prepareChat(
   }
   // PDF parts become text and page images in template order (after the image parts, which are cheaper to refuse).
   const { messages, images } = await attachDocuments(model, request.messages, await loadImages(parts, limits), documents);
+  // Each step below is bounded, but steps of several requests back to back would add up: each takes a turn of its own.
+  await nextLoopTurn();
   const toolsOn = request.tools.length > 0 && request.toolChoice !== 'none';
   let text: string;
   try {
@@ -86,6 +89,7 @@ export async function prepareChat(
   checkPromptBytes(model, text);
   const prompt = { text, images };
   // Every pattern of the request's schemas and tools shares one work budget, so many cheap-enough ones cannot add up.
+  await nextLoopTurn();
   const constraint = withRegexBudget(() => compileConstraint(model, request));
   const promptTokens = await countPromptTokens(model, prompt);
   const contextSize = model.engine.info.contextSize;
