@@ -7,6 +7,7 @@ import { ObjectMachine } from './object-machine.js';
 import { buildObjectMachine } from './object-schema.js';
 import { applyUnevaluated } from './merge-applicators.js';
 import { rewriteConditional } from './conditional.js';
+import { buildContainsArray } from './contains-machine.js';
 import { finiteDomain, validMembers } from './finite-domain.js';
 import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, withDraftRefSemantics, type SchemaObject } from './schema-merge.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
@@ -251,6 +252,7 @@ export class SchemaBuilder {
   }
 
   private arrayMachine(s: SchemaObject, pointer: string): number {
+    if (Object.hasOwn(s, 'contains')) return buildContainsArray(this, s, pointer, this.ws);
     return buildArrayMachine(this, s, pointer, this.ws);
   }
 }

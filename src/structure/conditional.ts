@@ -48,7 +48,7 @@ function discriminator(cond: unknown): { name: string; value: unknown; required:
 const TYPES = ['null', 'boolean', 'object', 'array', 'number', 'string'];
 
 /** Every JSON value except `v` (a string, number, boolean or null). */
-function notConst(v: unknown): SchemaObject {
+export function notConst(v: unknown): SchemaObject {
   const kind = v === null ? 'null' : typeof v === 'number' ? 'number' : typeof v;
   const alternatives: unknown[] = [{ type: TYPES.filter((t) => t !== kind) }];
   if (typeof v === 'boolean') alternatives.push({ const: !v });

@@ -94,6 +94,9 @@ export function mergeSchemas(a: SchemaObject, b: SchemaObject, pointer: string):
   // A member's then/else belong to its own if: next to another member's if they would change meaning.
   const conditional = (s: SchemaObject): boolean => ['if', 'then', 'else'].some((k) => Object.hasOwn(s, k));
   if (conditional(a) && conditional(b)) throw new CompileError('if', pointer, 'allOf combines two members with if/then/else, which has no exact merged form');
+  // Likewise minContains/maxContains count only their own member's contains.
+  const counts = (s: SchemaObject): boolean => ['contains', 'minContains', 'maxContains'].some((k) => Object.hasOwn(s, k));
+  if (counts(a) && counts(b)) throw new CompileError('contains', pointer, 'allOf combines two members with contains counts, which has no exact merged form');
   const out = Object.assign(record(), a);
   const positional = hasPositional(a, b);
   for (const [key, value] of Object.entries(b)) {

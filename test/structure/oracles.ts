@@ -54,12 +54,12 @@ const SUBSCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'def
  * decoder refuses any `$ref` below a nested `$id`, so no instance it accepts depends on one. Fragment-only ids are
  * anchors and stay.
  */
-function withoutIds(schema: unknown): void {
+function withoutIds(schema: unknown, fragmentIdsAsDollar = false): void {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return;
   const root = schema as Record<string, unknown>;
   const id = root.$id ?? root.id;
   if (typeof id === 'string' && id.split('#')[0] !== '') localRefs(root, id.split('#')[0]!);
-  dropIds(root);
+  dropIds(root, fragmentIdsAsDollar);
 }
 
 function localRefs(node: unknown, base: string): void {
@@ -70,21 +70,26 @@ function localRefs(node: unknown, base: string): void {
   Object.values(s).forEach((v) => localRefs(v, base));
 }
 
-function dropIds(schema: unknown): void {
-  if (Array.isArray(schema)) return schema.forEach(dropIds);
+/** `dollar`: a fragment-only draft-04 `id` becomes `$id` (ajv 8 knows only that spelling). */
+function dropIds(schema: unknown, dollar: boolean): void {
+  if (Array.isArray(schema)) return schema.forEach((x) => dropIds(x, dollar));
   if (schema === null || typeof schema !== 'object') return;
   const s = schema as Record<string, unknown>;
   for (const k of ['$id', 'id']) if (typeof s[k] === 'string' && !(s[k] as string).startsWith('#')) delete s[k];
+  if (dollar && typeof s.id === 'string' && s.$id === undefined) {
+    s.$id = s.id;
+    delete s.id;
+  }
   for (const [k, v] of Object.entries(s)) {
-    if (SUBSCHEMA.has(k)) dropIds(v);
-    else if (SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object') Object.values(v).forEach(dropIds);
+    if (SUBSCHEMA.has(k)) dropIds(v, dollar);
+    else if (SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object') Object.values(v).forEach((x) => dropIds(x, dollar));
   }
 }
 
 function ajvCompile(schemaText: string, modern: boolean): ValidateFunction | null {
   try {
     const copy = JSON.parse(schemaText) as unknown;
-    withoutIds(copy);
+    withoutIds(copy, true);
     if (typeof copy === 'object' && copy !== null) for (const k of ['$schema', '$async']) delete (copy as Record<string, unknown>)[k];
     return (modern ? ajv2020 : ajv7).compile(copy as object);
   } catch {
@@ -92,36 +97,61 @@ function ajvCompile(schemaText: string, modern: boolean): ValidateFunction | nul
   }
 }
 
-const PROTO = '"__proto__"';
-/** Same length and character classes as `__proto__`, so length bounds and formats read it alike. */
-const STAND_IN = '"__protx__"';
+/**
+ * Names ajv misreads — `__proto__` (read through the accessor) and the empty name (`required: [""]` counts as met)
+ * — and stand-ins for them that no keyword used here can tell apart from them.
+ */
+const STAND_INS = new Map([['__proto__', '__protx__'], ['', '\u0001']]);
+const NAME_LISTS = new Set(['required']);
+const NAME_MAPS = new Set(['properties', 'dependentSchemas', 'dependentRequired', 'dependencies']);
+const DATA = new Set(['enum', 'const', 'default', 'examples']);
+
+/** Object keys renamed by STAND_INS, recursively (instance data). */
+function renameKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(renameKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, STAND_INS.get(k) ?? k, { value: renameKeys(x), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** The schema with every *name* (property names, required and dependency lists, data keys) renamed by STAND_INS. */
+function renameNames(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(renameNames);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  const put = (k: string, v: unknown): void => void Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(schema)) {
+    const rename = (n: unknown): unknown => (typeof n === 'string' ? STAND_INS.get(n) ?? n : n);
+    if (DATA.has(k)) put(k, renameKeys(v));
+    else if (NAME_LISTS.has(k) && Array.isArray(v)) put(k, v.map(rename));
+    else if (NAME_MAPS.has(k) && v !== null && typeof v === 'object') {
+      const map: Record<string, unknown> = {};
+      for (const [n, sub] of Object.entries(v)) Object.defineProperty(map, rename(n) as string, { value: Array.isArray(sub) ? sub.map(rename) : renameNames(sub), enumerable: true, writable: true, configurable: true });
+      put(k, map);
+    } else if (SUBSCHEMA.has(k) || SUBSCHEMA_MAPS.has(k)) put(k, SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([n, sub]) => [n, renameNames(sub)])) : renameNames(v));
+    else put(k, v);
+  }
+  return out;
+}
 
 /**
- * ajv's validator for `schema` in its declared draft (draft-07 when undeclared), or null. ajv reads a member named
- * `__proto__` through the accessor, so such an instance is judged with that name renamed to a stand-in in schema and
- * instance alike — sound only where no pattern or propertyNames can tell the two names apart; elsewhere ajv
- * abstains (null) on it.
+ * ajv's validator for `schema` in its declared draft (draft-07 when undeclared), or null. The names ajv misreads are
+ * renamed to stand-ins in schema and instance alike — sound where no patternProperties or propertyNames can tell
+ * them apart (ajv abstains, null, on such instances).
  */
 export function ajvOracle(schema: unknown): Verdict | null {
   const modern = /2019-09|2020-12/.test(declared(schema));
   const text = JSON.stringify(schema);
-  const fn = ajvCompile(text, modern);
+  const renamable = !/patternProperties|propertyNames|__protx__|\\u0001/.test(text);
+  const fn = ajvCompile(JSON.stringify(renamable ? renameNames(schema) : schema), modern);
   if (!fn) return null;
-  const renamable = !/pattern|propertyNames|__protx__/.test(text);
-  let renamed: ValidateFunction | null | undefined;
+  // Whether the schema names one of them at all (renaming would change its text).
+  const mentions = JSON.stringify(renameNames(schema)) !== text;
   return (v) => {
-    const instance = JSON.stringify(v);
-    let judge = fn;
-    let value = v;
-    if (instance.includes(PROTO)) {
-      if (!renamable || instance.includes(STAND_IN)) return null;
-      renamed ??= ajvCompile(text.replaceAll(PROTO, STAND_IN), modern);
-      if (!renamed) return null;
-      judge = renamed;
-      value = JSON.parse(instance.replaceAll(PROTO, STAND_IN));
-    }
+    if (!renamable && (mentions || JSON.stringify(v).includes('"__proto__":'))) return null;
     try {
-      return judge(value) === true;
+      return fn(renamable ? renameKeys(v) : v) === true;
     } catch {
       return false;
     }

@@ -71,6 +71,15 @@ export const schemaArb: fc.Arbitrary<unknown> = fc.letrec<{ schema: unknown }>((
     maxItems: fc.integer({ min: 1, max: 4 }),
     unevaluatedItems: fc.oneof(fc.boolean(), sub),
   }, { requiredKeys: ['type'] });
+  // Counted arrays: contains of the forms the decoder enforces (a scalar const, a type), over items.
+  const counted = fc.record({
+    type: fc.constant('array'),
+    items: sub,
+    contains: fc.oneof(fc.record({ const: fc.oneof(edge, fc.boolean(), fc.constant(null), smallString) }), fc.record({ type: fc.constantFrom('string', 'number', 'null', 'array') })),
+    minContains: fc.nat(2),
+    maxContains: fc.nat(3),
+    maxItems: fc.integer({ min: 1, max: 4 }),
+  }, { requiredKeys: ['type', 'contains'] });
   // Composition whose members carry sibling-relative keywords of their own.
   const allOf = fc.record({ allOf: fc.array(fc.oneof(object, array, sub), { minLength: 1, maxLength: 3 }) }).chain((s) =>
     fc.oneof(fc.constant(s as Record<string, unknown>), fc.record({ prefixItems: fc.array(sub, { minLength: 1, maxLength: 2 }), properties: fc.uniqueArray(fc.tuple(name, sub), { maxLength: 2, selector: ([k]) => k }).map(objectOf) }, { requiredKeys: [] }).map((extra) => ({ ...s, ...extra }))));
@@ -79,7 +88,7 @@ export const schemaArb: fc.Arbitrary<unknown> = fc.letrec<{ schema: unknown }>((
   const discriminator = fc.record({ name, value: fc.oneof(edge, fc.boolean(), fc.constant(null), smallString), required: fc.boolean() })
     .map(({ name: n, value, required }) => (required ? { properties: objectOf([[n, { const: value }]]), required: [n] } : { properties: objectOf([[n, { const: value }]]) }));
   const conditional = fc.record({ if: discriminator, then: sub, else: sub }, { requiredKeys: ['if'] });
-  return { schema: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafSchema, object, array, allOf, anyOf, conditional) };
+  return { schema: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafSchema, object, array, counted, allOf, anyOf, conditional) };
 }).schema;
 
 /** A whole schema document: declared 2020-12, so both oracles read it alike. */
