@@ -58,7 +58,8 @@ async function photoFolder(dir: string): Promise<string> {
 async function checkWithHyperjump(plan: unknown): Promise<boolean> {
   const id = 'https://atelier.local/schemas/curation-plan.schema.json';
   registerSchema(shippedSchema as Parameters<typeof registerSchema>[0], id);
-  return (await validate(id, plan as Parameters<typeof validate>[1])).valid;
+  const check = await validate(id);
+  return check(plan as Parameters<typeof check>[0]).valid;
 }
 
 describe('atelier curate', () => {

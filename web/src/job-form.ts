@@ -57,13 +57,14 @@ const wholeNumber = (input: HTMLInputElement, min: number): boolean => {
 
 /**
  * Checks every field the way the API would, so a typo is refused before any photo is uploaded (no stray files);
- * throws with what to fix. Returns the worker config overrides.
+ * throws with what to fix. Returns the worker config overrides. With `curated`, the class word may stay empty (the
+ * curation plan proposes one).
  */
-export function checkJobForm(form: JobForm, files: readonly File[]): Record<string, unknown> | undefined {
+export function checkJobForm(form: JobForm, files: readonly File[], curated = false): Record<string, unknown> | undefined {
   if (!form.model.value) throw new Error('Choose a base model (an image model must be installed).');
   const zip = files.some((file) => /\.zip$/i.test(file.name));
   if (!zip && files.length < 3) throw new Error(`Choose 3–5 photos of the subject (or one zip of them); ${files.length} chosen.`);
-  if (form.className.value.trim() === '') throw new Error('Class word: say what the subject is (dog, person, mug).');
+  if (!curated && form.className.value.trim() === '') throw new Error('Class word: say what the subject is (dog, person, mug).');
   if (!/^\S+$/.test(form.identifier.value.trim() || 'sks')) throw new Error('Identifier: one word, no spaces (sks).');
   const suffix = form.suffix.value.trim();
   if (suffix && !/^[A-Za-z0-9_-]{1,64}$/.test(suffix)) {

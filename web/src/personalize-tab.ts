@@ -1,8 +1,9 @@
 import { apiFetch, describeError, postJson } from './api.js';
-import { alertBox, el, field } from './dom.js';
+import { alertBox, el, field, numberOrUndefined } from './dom.js';
 import { rememberForm } from './form-memory.js';
 import { loadForm, saveForm } from './history.js';
 import { createJobDetail } from './job-detail.js';
+import { createCurationPanel } from './curation-panel.js';
 import { checkJobForm, classImageCost, cloneInto, createJobForm, jobBody } from './job-form.js';
 import type { Job } from './jobs.js';
 import { createJobsList } from './jobs-list.js';
@@ -36,6 +37,12 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
   const cost = el('small', { id: 'ft-class-cost' });
   const error = alertBox();
   const submit = el('button', { type: 'submit' }, 'Upload and start training');
+  const curation = createCurationPanel({
+    files: () => [...(form.photos.files ?? [])],
+    upload: uploadPhoto,
+    className: () => form.className.value.trim(),
+    resolution: () => numberOrUndefined(form.resolution),
+  });
   const showCost = (): void => {
     form.classImages.disabled = !form.prior.checked;
     cost.textContent = classImageCost(form, secondsPerImage);
@@ -71,7 +78,7 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
     let overrides: Record<string, unknown> | undefined;
     try {
       // Every field is checked before any upload, so a typo costs no orphaned files on the server.
-      overrides = checkJobForm(form, files);
+      overrides = checkJobForm(form, files, curation.using());
     } catch (failure) {
       error.show(describeError(failure));
       return;
@@ -84,7 +91,9 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
         ids.push(await uploadPhoto(file));
       }
       status.textContent = 'creating the job…';
-      const job = await postJson<Job>('/v1/fine_tuning/jobs', jobBody(form, ids, overrides));
+      const body = jobBody(form, ids, overrides);
+      curation.apply(body);
+      const job = await postJson<Job>('/v1/fine_tuning/jobs', body);
       status.textContent = `created ${job.id}`;
       await list.refresh();
       choose(job.id);
@@ -106,6 +115,7 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
       el('label', { class: 'check' }, form.prior, ' Train with class images (keeps the class general)'),
       field('Class images', form.classImages), cost),
     el('details', { class: 'options' }, el('summary', { text: 'Worker config overrides (JSON)' }), field('Config', form.config)),
+    curation.root,
     el('div', { class: 'buttons' }, submit, status), error.root);
   const root = el('section', { class: 'personalize' }, picker.alert, el('div', { class: 'columns' }, el('div', {}, formView, list.root), detail.root));
   showCost();
@@ -121,7 +131,7 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
           showCost();
         }
         restored = true;
-        await picker.refresh();
+        await Promise.all([picker.refresh(), curation.refresh()]);
       })();
       void list.refresh();
       clearInterval(listTimer); // activate runs again when the API key changes, without a deactivate between
