@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { JobRecorder, StageEta, fineTuningKind } from '../../src/personalize/index.js';
+import { JobRecorder, StageEta, TrainProgress, fineTuningKind } from '../../src/personalize/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { WorkerEvent } from '../../src/worker/index.js';
 
@@ -66,5 +66,21 @@ describe('StageEta', () => {
     assert.equal(eta.secondsPerItem(8), 2);
     assert.equal(eta.update('class_images', 10, 100, 42), 42);
     assert.equal(eta.update('train', 0, 6, null), null, 'a new stage restarts the clock');
+  });
+});
+
+describe('TrainProgress (CLI, no terminal)', () => {
+  it('prints class-image progress as lines with counts and, once measured, an ETA', () => {
+    let out = '';
+    const progressView = new TrainProgress({ write: (text) => { out += text; } });
+    for (let done = 1; done <= 40; done++) progressView.update(progress('class_images', done, 40));
+    progressView.update({ type: 'class_images', dir: '/x', count: 40, generated: 40, cacheHit: false, data: {} });
+    progressView.stop();
+    const lines = out.trim().split('\n');
+    assert.equal(lines[0], 'class images 1/40');
+    assert.ok(lines.slice(1, -1).every((line) => /^class images \d+\/40 ETA \d+s$/.test(line)), lines.join('\n'));
+    assert.ok(lines.length >= 10 && lines.length <= 23, `${lines.length} lines`);
+    assert.equal(lines.at(-2)!.split(' ')[2], '40/40');
+    assert.equal(lines.at(-1), 'class images ready: 40 (40 generated)');
   });
 });
