@@ -12,6 +12,11 @@ import type { ChatModel } from './chat-model.js';
 export const MAX_MESSAGES = 2048;
 /** Most tools one request may declare (OpenAI's own limit). */
 export const MAX_TOOLS = 128;
+/**
+ * Most characters of JSON all tool definitions of a request may take: templates print them with `tojson`, which the
+ * Jinja interpreter walks node by node (~0.2 s per MB), before any schema limit is checked.
+ */
+export const MAX_TOOLS_JSON = 512 * 1024;
 
 function tooLong(param: string, max: number, got: number): InvalidRequestError {
   return new InvalidRequestError(
@@ -20,10 +25,27 @@ function tooLong(param: string, max: number, got: number): InvalidRequestError {
   );
 }
 
-/** Refuses requests with more messages or tools than the template should interpret (400 `array_above_max_length`). */
+/**
+ * Refuses requests with more messages or tools than the template should interpret (400 `array_above_max_length`),
+ * or tool definitions too large to print (400 `invalid_value` on `tools`).
+ */
 export function checkRequestSize(request: ChatRequest): void {
   if (request.messages.length > MAX_MESSAGES) throw tooLong('messages', MAX_MESSAGES, request.messages.length);
   if (request.tools.length > MAX_TOOLS) throw tooLong('tools', MAX_TOOLS, request.tools.length);
+  if (request.tools.length === 0) return;
+  let size: number;
+  try {
+    // Native and linear in what the body already held; nesting too deep to print counts as too large.
+    size = JSON.stringify(request.tools).length;
+  } catch {
+    size = Infinity;
+  }
+  if (size > MAX_TOOLS_JSON) {
+    throw new InvalidRequestError(`Invalid 'tools': the tool definitions take more than ${MAX_TOOLS_JSON} characters of JSON.`, {
+      param: 'tools',
+      code: 'invalid_value',
+    });
+  }
 }
 
 function contextError(contextSize: number, detail: string): InvalidRequestError {

@@ -1,9 +1,9 @@
 /**
  * The event loop stays free: while hostile requests that each cost work proportional to their size run at once —
  * 10 MB prompts to the ONNX and the GGUF demo models, a zip bomb and an honest large zip, expensive regex patterns in
- * parallel, a schema of many patterns, too many messages and tools — `/health` is polled every 20 ms and must answer
- * with p99 latency under 100 ms (each sample counted from when it was due, so a blocked loop that delays sending is
- * caught too). Each attack must still get its OpenAI-shaped 4xx, and the server must answer normally afterwards.
+ * parallel, a schema of many patterns, too many messages and tools, a 1 MB tool definition — `/health` is polled
+ * every 20 ms and must answer with p99 latency under 100 ms (each sample counted from when it was due, so a blocked
+ * loop that delays sending is caught too). Each attack must still get its OpenAI-shaped 4xx, and the server must answer normally afterwards.
  *
  * The attacker's client shares this process's event loop, so its bodies are encoded before the clock starts and
  * written with node:http in one piece (fetch would spend ~70 ms of this loop copying each 10 MB body); the server is
@@ -159,11 +159,13 @@ describe('the event loop stays free under input-proportional attacks', () => {
     const bigSchema = Buffer.from(chat(GGUF, { response_format: { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object', properties: manyPatterns } } } }));
     const tools = Array.from({ length: 129 }, (_, i) => ({ type: 'function', function: { name: `t${i}`, parameters: { type: 'object' } } }));
     const manyTools = chat(GGUF, { tools });
+    const hugeParameters = { type: 'object', properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, { type: 'string', description: 'x'.repeat(40) }])) };
+    const hugeTool = Buffer.from(chat(GGUF, { tools: [{ type: 'function', function: { name: 'f', parameters: hugeParameters } }] }));
     const manyMessages = Buffer.from(JSON.stringify({ model: GGUF, messages: Array.from({ length: 3000 }, () => ({ role: 'user', content: 'x' })) }));
     await warmUp();
 
     const poller = pollHealth(url);
-    const [onnx, gguf, near, bombed, honestly, patterns, big, toolsAnswer, messagesAnswer] = await Promise.all([
+    const [onnx, gguf, near, bombed, honestly, patterns, big, toolsAnswer, messagesAnswer, hugeToolAnswer] = await Promise.all([
       post('/v1/chat/completions', bodies.onnx),
       post('/v1/chat/completions', bodies.gguf),
       post('/v1/chat/completions', nearBound),
@@ -173,6 +175,7 @@ describe('the event loop stays free under input-proportional attacks', () => {
       post('/v1/chat/completions', bigSchema),
       post('/v1/chat/completions', manyTools),
       post('/v1/chat/completions', manyMessages),
+      post('/v1/chat/completions', hugeTool),
     ]);
     const latencies = await poller.stop();
 
@@ -203,6 +206,8 @@ describe('the event loop stays free under input-proportional attacks', () => {
       assert.equal(answer.status, 400, answer.body);
       assert.deepEqual([errorOf(answer.body).code, errorOf(answer.body).param], ['array_above_max_length', param]);
     }
+    assert.equal(hugeToolAnswer.status, 400, hugeToolAnswer.body);
+    assert.deepEqual([errorOf(hugeToolAnswer.body).code, errorOf(hugeToolAnswer.body).param], ['invalid_value', 'tools']);
     const p99 = percentile(latencies, 99);
     assert.ok(latencies.length >= 50, `only ${latencies.length} polls`);
     assert.ok(p99 < 100, `/health p99 ${p99.toFixed(0)} ms over ${latencies.length} polls (max ${Math.max(...latencies).toFixed(0)} ms)`);
