@@ -125,6 +125,7 @@ describe('web studio: images, gallery and DreamBooth progress in headless Chromi
     const id = (await row.getAttribute('data-job'))!;
     await ft().locator('#job-summary[data-status="succeeded"]').waitFor({ timeout: 300_000 });
     await ft().locator('#job-phases [data-phase="class_images"] .phase-words', { hasText: '12/12' }).waitFor();
+    assert.match((await ft().locator('svg.loss-chart').getAttribute('aria-label')) ?? '', /^training loss from \d\.\d{4} to \d\.\d{4} over 2 steps$/);
 
     const events = (await studio.api<{ data: EventWire[] }>(`/v1/fine_tuning/jobs/${id}/events?limit=100`)).data.reverse();
     const progress = events.filter((e) => e.data.stage === 'class_images');

@@ -2,7 +2,7 @@ import { apiFetch, describeError, postJson } from './api.js';
 import { alertBox, el } from './dom.js';
 import { EventLog, type JobEvent } from './job-events.js';
 import { getJob, isActive, jobName, jobRequest, listCheckpoints, subjectPrompt, when, type Checkpoint, type Job } from './jobs.js';
-import { jobPhases, phaseBars, secondsPerClassImage } from './phase-bars.js';
+import { jobPhases, lossChart, phaseBars, secondsPerClassImage } from './phase-bars.js';
 
 /** What the detail view can ask of the rest of the studio. */
 export interface JobDetailActions {
@@ -96,7 +96,7 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
   };
   const renderJob = (job: Job): void => {
     head.replaceChildren(el('h3', { text: jobName(job), 'data-job': job.id }), summary(job));
-    bars.replaceChildren(phaseBars(jobPhases(job, log?.events ?? [])));
+    bars.replaceChildren(phaseBars(jobPhases(job, log?.events ?? [])), lossChart(log?.events ?? []) ?? '');
     const measured = secondsPerClassImage(log?.events ?? []);
     if (measured !== null) actions.measured(measured);
     if (shownPhotos !== job.id) {

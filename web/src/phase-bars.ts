@@ -77,3 +77,27 @@ export function secondsPerClassImage(events: readonly JobEvent[]): number | null
   const seconds = newest.created_at - oldest.created_at;
   return images > 0 && seconds > 0 ? seconds / images : null;
 }
+
+const svgNs = 'http://www.w3.org/2000/svg';
+
+/** A small line chart of the training loss per step (metrics events), or null before two steps. */
+export function lossChart(events: readonly JobEvent[]): SVGSVGElement | null {
+  const points = events.filter((e) => e.type === 'metrics' && num(e.data?.train_loss) !== null && num(e.data?.step) !== null)
+    .map((e) => [Number(e.data.step), Number(e.data.train_loss)] as const).sort((a, b) => a[0] - b[0]);
+  if (points.length < 2) return null;
+  const [width, height] = [300, 60];
+  const steps = points.map(([step]) => step);
+  const losses = points.map(([, loss]) => loss);
+  const [x0, x1, y0, y1] = [Math.min(...steps), Math.max(...steps), Math.min(...losses), Math.max(...losses)];
+  const x = (step: number): number => ((step - x0) / Math.max(1, x1 - x0)) * (width - 4) + 2;
+  const y = (loss: number): number => height - 2 - ((loss - y0) / Math.max(1e-9, y1 - y0)) * (height - 4);
+  const svg = document.createElementNS(svgNs, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('class', 'loss-chart');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `training loss from ${losses[0]!.toFixed(4)} to ${losses[losses.length - 1]!.toFixed(4)} over ${points.length} steps`);
+  const line = document.createElementNS(svgNs, 'polyline');
+  line.setAttribute('points', points.map(([step, loss]) => `${x(step).toFixed(1)},${y(loss).toFixed(1)}`).join(' '));
+  svg.append(line);
+  return svg;
+}
