@@ -83,6 +83,30 @@ export interface ChatImageContext {
   signal: AbortSignal;
 }
 
+/** What the first turn left: image calls held back (by the chat layer's index), other calls, its finish. */
+interface FirstTurn {
+  held: Map<number, { id: string; args: string }>;
+  calls: number;
+  finish: ChatEvent | null;
+}
+
+/** The first turn's events minus its image calls (kept in `turn`) and its finish; other calls renumbered from 0. */
+async function* holdImageCalls(events: AsyncIterable<ChatEvent>, turn: FirstTurn): AsyncGenerator<ChatEvent> {
+  const renumbered = new Map<number, number>();
+  for await (const e of events) {
+    const ev = e.event;
+    if (ev.type === 'tool_call' && ev.name === IMAGE_TOOL_NAME) turn.held.set(ev.index, { id: newToolCallId(), args: '' });
+    else if (ev.type === 'tool_arguments' && turn.held.has(ev.index)) turn.held.get(ev.index)!.args += ev.text;
+    else if (ev.type === 'finish') turn.finish = e;
+    else if (ev.type === 'tool_call') {
+      renumbered.set(ev.index, renumbered.size);
+      turn.calls = renumbered.size;
+      yield { choice: 0, event: { ...ev, index: renumbered.get(ev.index)! } };
+    } else if (ev.type === 'tool_arguments') yield { choice: 0, event: { ...ev, index: renumbered.get(ev.index)! } };
+    else yield e;
+  }
+}
+
 /**
  * `runChat` of a request with the image tool (n is 1): the first turn's image calls are held back from the events
  * (other calls keep their order, renumbered from 0), drawn, handed to `onImages`, then — when no function call waits
@@ -99,20 +123,9 @@ export function runChatWithImages(first: PreparedChat, context: ChatImageContext
   };
   async function* events(): AsyncGenerator<ChatEvent> {
     const run = runChat(first, context.signal);
-    const held = new Map<number, { id: string; args: string }>();
-    const renumbered = new Map<number, number>();
-    let finish: ChatEvent | null = null;
-    for await (const e of run.events) {
-      const ev = e.event;
-      if (ev.type === 'tool_call' && ev.name === IMAGE_TOOL_NAME) held.set(ev.index, { id: newToolCallId(), args: '' });
-      else if (ev.type === 'tool_arguments' && held.has(ev.index)) held.get(ev.index)!.args += ev.text;
-      else if (ev.type === 'finish') finish = e;
-      else if (ev.type === 'tool_call') {
-        renumbered.set(ev.index, renumbered.size);
-        yield { choice: 0, event: { ...ev, index: renumbered.get(ev.index)! } };
-      } else if (ev.type === 'tool_arguments') yield { choice: 0, event: { ...ev, index: renumbered.get(ev.index)! } };
-      else yield e;
-    }
+    const turn: FirstTurn = { held: new Map(), calls: 0, finish: null };
+    yield* holdImageCalls(run.events, turn);
+    const { held, finish } = turn;
     add(await run.usage);
     if (!finish || context.signal.aborted) return settle(usage);
     if (held.size === 0) {
@@ -129,8 +142,8 @@ export function runChatWithImages(first: PreparedChat, context: ChatImageContext
     const request = first.request;
     const cap = request.maxTokens === null ? null : request.maxTokens - usage.completionTokens;
     const ended = finish.event.type === 'finish' && finish.event.reason === 'length';
-    if (renumbered.size > 0 || ended || (cap !== null && cap <= 0)) {
-      yield renumbered.size > 0 ? finish : { choice: 0, event: { type: 'finish', reason: ended ? 'length' : 'stop', completionTokens: usage.completionTokens } };
+    if (turn.calls > 0 || ended || (cap !== null && cap <= 0)) {
+      yield turn.calls > 0 ? finish : { choice: 0, event: { type: 'finish', reason: ended ? 'length' : 'stop', completionTokens: usage.completionTokens } };
       return settle(usage);
     }
     const messages: ChatMessage[] = [
