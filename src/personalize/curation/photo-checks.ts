@@ -18,15 +18,22 @@ export interface DecodedPhoto {
 export type PhotoInspection = { ok: true; photo: DecodedPhoto } | { ok: false; code: 'decode_failed' | 'too_large'; message: string };
 
 /**
- * dHash: the photo as 9×8 greyscale, one bit per horizontally adjacent pair (left brighter than right). It ignores
- * scale, re-encoding and small colour shifts, which is what makes a near-duplicate; sharp does the resize, so
- * nothing but 72 bytes is ever compared. Hex, row-major, most significant bit first.
+ * Grey levels (of 255) by which a left pixel must be brighter for its bit to be set. Plain dHash sets it for any
+ * difference, so flat areas, whose neighbours differ by a level or two, hash as noise that a JPEG re-encode flips
+ * (11 of 64 bits on a tiny test photo); with the margin they hash as 0 every time.
+ */
+const dHashMargin = 3;
+
+/**
+ * dHash: the photo as 9×8 greyscale, one bit per horizontally adjacent pair (left brighter than right, by more than
+ * `dHashMargin`). It ignores scale, re-encoding and small colour shifts, which is what makes a near-duplicate; sharp
+ * does the resize, so nothing but 72 bytes is ever compared. Hex, row-major, most significant bit first.
  */
 export async function differenceHash(bytes: Uint8Array): Promise<string> {
   const grey = await sharp(bytes).greyscale().resize(9, 8, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
   let bits = 0n;
   for (let y = 0; y < 8; y++) {
-    for (let x = 0; x < 8; x++) bits = (bits << 1n) | (grey[y * 9 + x]! > grey[y * 9 + x + 1]! ? 1n : 0n);
+    for (let x = 0; x < 8; x++) bits = (bits << 1n) | (grey[y * 9 + x]! > grey[y * 9 + x + 1]! + dHashMargin ? 1n : 0n);
   }
   return bits.toString(16).padStart(16, '0');
 }
