@@ -16,4 +16,5 @@ export {
   type OutboundFailure,
   type OutboundOptions,
 } from './outbound/index.js';
-export { startModuleWorker } from './module-worker.js';
+export { lowerThreadPriority, startModuleWorker } from './module-worker.js';
+export { nextLoopTurn } from './loop-turn.js';
