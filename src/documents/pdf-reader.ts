@@ -26,6 +26,14 @@ export interface ReadPdfOptions {
 
 /** The reading thread's V8 heap cap; pixel buffers live outside it and are bounded by `render.maxPixels`. */
 const HEAP_MB = 512;
+/**
+ * The reading thread's stack: a document whose objects recurse (a form that draws itself) ends in a stack overflow,
+ * which pdf.js turns into a cascade of rejections costing time per frame; a smaller stack ends it sooner. Real
+ * documents nest a few dozen levels.
+ */
+const STACK_MB = 1;
+/** Limit on starting a reading thread and loading pdf.js (a second or two; far more on a saturated machine). */
+const START_MS = 60_000;
 
 /**
  * Reads every page of `bytes`: its text layer in reading order, and its image when `render` is set. Rejects with a
@@ -40,10 +48,13 @@ export function readPdf(bytes: Uint8Array, options: ReadPdfOptions): Promise<Pdf
   };
   const worker = startModuleWorker(import.meta.url, 'pdf-worker', {
     workerData: input,
-    resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
+    resourceLimits: { maxOldGenerationSizeMb: HEAP_MB, stackSizeMb: STACK_MB },
     stdout: true,
     stderr: true,
   });
+  // pdf.js reports what it recovered from on the console: the client's file is not the operator's log.
+  worker.stdout.resume();
+  worker.stderr.resume();
   return new Promise<PdfPage[]>((resolve, reject) => {
     let settled = false;
     const settle = (done: () => void): void => {
@@ -53,10 +64,15 @@ export function readPdf(bytes: Uint8Array, options: ReadPdfOptions): Promise<Pdf
       done();
       void worker.terminate();
     };
-    const timer = setTimeout(() => {
-      settle(() => reject(new DocumentError('timeout', `Reading the PDF took longer than ${options.timeoutMs / 1000} s`)));
-    }, options.timeoutMs);
-    worker.once('message', (reply: PdfWorkerReply) => {
+    const expire = (what: string, ms: number) => () => settle(() => reject(new DocumentError('timeout', `${what} took longer than ${ms / 1000} s`)));
+    // Starting the thread and loading pdf.js costs the same for every file; the document's own time starts after it.
+    let timer = setTimeout(expire('Starting the PDF reader', START_MS), START_MS);
+    worker.on('message', (reply: PdfWorkerReply) => {
+      if ('ready' in reply) {
+        clearTimeout(timer);
+        timer = setTimeout(expire('Reading the PDF', options.timeoutMs), options.timeoutMs);
+        return;
+      }
       settle(() => (reply.ok ? resolve(reply.pages) : reject(new DocumentError(reply.reason, reply.message, reply.page))));
     });
     worker.once('error', (error: Error) => {

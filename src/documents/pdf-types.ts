@@ -25,7 +25,8 @@ export interface PdfWorkerInput {
   render: { side: number; maxPixels: number } | null;
 }
 
-/** The thread's one answer. */
+/** The thread's messages: `ready` once pdf.js is loaded (the time limit starts then), then one answer. */
 export type PdfWorkerReply =
+  | { ready: true }
   | { ok: true; pages: PdfPage[] }
   | { ok: false; reason: DocumentFailure; message: string; page: number | null };

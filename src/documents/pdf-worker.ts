@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../util/index.js';
 import { DocumentError } from './document-error.js';
 import type { PageImage, PdfPage, PdfWorkerInput, PdfWorkerReply } from './pdf-types.js';
 import { readingOrder, type TextRun } from './text-layer.js';
@@ -135,6 +136,7 @@ async function readPages(doc: PdfDocument, input: PdfWorkerInput): Promise<PdfPa
 
 async function read(input: PdfWorkerInput): Promise<PdfPage[]> {
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  parentPort?.postMessage({ ready: true } satisfies PdfWorkerReply);
   const rawScript = rawHasScript(input.bytes);
   const doc = await openDocument(pdfjs, input);
   try {
@@ -149,11 +151,13 @@ async function read(input: PdfWorkerInput): Promise<PdfPage[]> {
   }
 }
 
-function reply(message: PdfWorkerReply): void {
+function reply(message: Exclude<PdfWorkerReply, { ready: true }>): void {
   const buffers = message.ok ? message.pages.flatMap((p) => (p.image ? [p.image.rgba.buffer as ArrayBuffer] : [])) : [];
   parentPort?.postMessage(message, buffers);
 }
 
+// Parsing and drawing are the client's work: below the event loop, so /health and other requests go first.
+lowerThreadPriority();
 read(workerData as PdfWorkerInput).then(
   (pages) => reply({ ok: true, pages }),
   (error: unknown) => {
