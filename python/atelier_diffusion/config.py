@@ -50,7 +50,8 @@ class DataConfig:
     dedupe: bool = spec(True, doc="reject exact and near-duplicate instance images")
     class_prompt: str | None = spec(None, doc='prompt of the class, e.g. "a photo of dog" (prior preservation)')
     class_dir: str | None = spec(None, doc="folder of class images; missing ones are generated into the cache")
-    resolution: int = spec(512, minimum=16, doc="training size in pixels (a multiple of the VAE's scale factor)")
+    resolution: int | None = spec(None, minimum=16, doc="training size in pixels (a multiple of 8); default: the "
+                                  "base model's native size (UNet sample_size × VAE scale: SD 1.5 512, SDXL 1024)")
     crop: str = spec("center", enum=["center", "random"], doc="crop after resizing the short side")
     flip_p: float = spec(0.0, minimum=0.0, maximum=1.0, doc="probability of a horizontal flip")
     min_size: int | None = spec(None, minimum=1, doc="smallest accepted image side; default resolution/2")

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import torch
 
-from .model import is_sdxl
+from .model import is_sdxl, native_resolution
 from .protocol import ConfigError, Problem
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
+
+#: Training size when neither the user nor the base model's configs give one (SD 1.x single files).
+FALLBACK_RESOLUTION = 512
 
 REQUIRED = ("model.base", "data.instance_dir", "output.dir")
 
@@ -63,6 +66,17 @@ def _paths(cfg) -> list[Problem]:
     if resume not in ("auto", "none") and not Path(resume).exists():
         out.append(Problem("checkpoint.resume", f'{resume} does not exist (use "auto", "none" or a checkpoint)'))
     return out
+
+
+def _resolve_resolution(cfg) -> None:
+    """Fills data.resolution from the base model's native size when unset: training a 32 px model at 512 px (or
+    SDXL at 512) wastes ~250× the compute and teaches a size the model never samples at."""
+    if cfg.data.resolution is not None:
+        return
+    native = native_resolution(cfg.model.base, cfg.model.base_config) if cfg.model.base else None
+    if native is None:
+        cfg.warnings.append(f"the base model's native size is unknown; training at {FALLBACK_RESOLUTION} px")
+    cfg.data.resolution = native or FALLBACK_RESOLUTION
 
 
 def _logic(cfg) -> list[Problem]:
@@ -113,6 +127,8 @@ def check_combinations(cfg, cuda: bool | None = None) -> None:
     """Validates cross-field rules in place; raises ConfigError with every problem found."""
     if cuda is None:
         cuda = torch.cuda.is_available()
-    problems = _required(cfg) + _paths(cfg) + _logic(cfg) + _hardware(cfg, cuda)
+    problems = _required(cfg) + _paths(cfg)
+    _resolve_resolution(cfg)
+    problems += _logic(cfg) + _hardware(cfg, cuda)
     if problems:
         raise ConfigError(f"invalid training config ({len(problems)} problem(s))", problems)

@@ -17,9 +17,10 @@ from typing import Any, Union
 import torch
 from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusionPipeline,
                        StableDiffusionXLPipeline, UNet2DConditionModel)
+from safetensors import SafetensorError, safe_open
 from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
-from .single_file import load_single_file
+from .single_file import META_CONFIG, load_single_file
 
 #: File written next to LoRA weights: which base they apply to and how they were made.
 ADAPTER_FILE = "atelier_adapter.json"
@@ -86,6 +87,36 @@ def model_index(base: str | Path) -> dict[str, Any]:
 def is_sdxl(base: str | Path) -> bool:
     """Whether `base` is a diffusers SDXL folder (model_index.json `_class_name`): the one SDXL test."""
     return model_index(base).get("_class_name") == SDXL_PIPELINE
+
+
+def _native_from_configs(unet: dict[str, Any], vae: dict[str, Any]) -> int | None:
+    """UNet latent sample_size × the VAE's downscale factor, or None when the UNet does not say."""
+    size = unet.get("sample_size")
+    if isinstance(size, (list, tuple)):
+        size = min(size)
+    if not isinstance(size, int):
+        return None
+    return size * 2 ** (len(vae.get("block_out_channels", [0] * 4)) - 1)
+
+
+def native_resolution(base: str | Path, base_config: str | Path | None = None) -> int | None:
+    """The size a base model was trained at, read from its configs without loading weights (SD 1.5 → 512, SDXL →
+    1024, the demo model → 32): a diffusers folder's, `base_config`'s for a single file, or a single file's atelier
+    metadata. None when nothing says (a bare single-file checkpoint)."""
+    base = Path(base)
+    folder = base if base.is_dir() else Path(base_config) if base_config else None
+    try:
+        if folder is not None:
+            unet, vae = (json.loads((folder / name / "config.json").read_text()) for name in ("unet", "vae"))
+            return _native_from_configs(unet, vae)
+        if base.suffix == ".safetensors":
+            with safe_open(str(base), framework="pt") as f:
+                meta = f.metadata() or {}
+            unet, vae = (json.loads(meta.get(META_CONFIG + name, "{}")) for name in ("unet", "vae"))
+            return _native_from_configs(unet, vae) if unet else None
+    except (OSError, ValueError, SafetensorError):
+        return None
+    return None
 
 
 def _load_folder(path: Path) -> ModelParts:

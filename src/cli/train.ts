@@ -285,7 +285,7 @@ export function registerTrain(program: Command, deps: CliDeps): void {
     .option('--mode <mode>', 'lora (default) | full')
     .option('--steps <n>', 'optimizer steps', integer)
     .option('--lr <rate>', 'learning rate', number)
-    .option('--resolution <px>', 'training resolution (multiple of 8)', integer)
+    .option('--resolution <px>', 'training resolution (multiple of 8; default: the base model\'s native size)', integer)
     .option('--identifier <token>', 'rare token naming the subject (default sks)')
     .option('--instance-prompt <text>', 'prompt for the subject photos')
     .option('--class-prompt <text>', 'prompt for the class images')
