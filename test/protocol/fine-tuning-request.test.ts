@@ -32,10 +32,29 @@ describe('parseFineTuningJobCreate', () => {
       instanceFiles: ['file-b'],
       hyperparameters: { className: 'dog', nSteps: 4, mode: 'lora', preset: '8gb' },
       config: null,
+      curation: null,
       seed: null,
       suffix: 'my-dog',
       metadata: null,
     });
+  });
+
+  it('takes method.dreambooth.curation (atelier extension), which makes class_name optional', () => {
+    const body = (curation: unknown, hyperparameters: object = {}) => ({
+      model: 'tiny-sd', training_file: 'file-a', method: { type: 'dreambooth', dreambooth: { hyperparameters, curation } },
+    });
+    const parsed = parseFineTuningJobCreate(body({ model: 'atelier-demo-vlm' }));
+    assert.deepEqual(parsed.curation, { model: 'atelier-demo-vlm', captions: true, minSize: null, seed: 0 });
+    assert.deepEqual(parsed.hyperparameters, {});
+    const full = parseFineTuningJobCreate(body({ model: 'v', captions: false, min_size: 64, seed: 7 }, { class_name: 'dog' }));
+    assert.deepEqual(full.curation, { model: 'v', captions: false, minSize: 64, seed: 7 });
+    const refused = (curation: unknown, param: string) =>
+      assert.throws(() => parseFineTuningJobCreate(body(curation)), (e: unknown) => e instanceof InvalidRequestError && e.param === param);
+    refused({}, 'method.dreambooth.curation.model');
+    refused({ model: 'v', min_size: 0 }, 'method.dreambooth.curation.min_size');
+    refused({ model: 'v', captions: 'yes' }, 'method.dreambooth.curation.captions');
+    refused('v', 'method.dreambooth.curation');
+    refused(undefined, 'method.dreambooth.hyperparameters.class_name');
   });
 
   const bad: [string, unknown, string][] = [
