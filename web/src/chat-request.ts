@@ -16,6 +16,8 @@ export interface ChatSettings {
   schema: string;
   maxTokens: number | undefined;
   temperature: number | undefined;
+  /** Image model each reply draws with (atelier's `image_generation` tool, forced); empty or absent = no drawing. */
+  draw?: string;
 }
 
 /** How a streamed reply ended. */
@@ -27,7 +29,8 @@ export interface ChatResult {
 type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
 function toMessage(turn: Turn): { role: string; content: string | Part[] } {
-  if (turn.images.length === 0) return { role: turn.role, content: turn.text };
+  // A reply's images were drawn by the server's tool: the model sees its text, as it did when it wrote it.
+  if (turn.images.length === 0 || turn.role === 'assistant') return { role: turn.role, content: turn.text };
   const parts: Part[] = turn.text ? [{ type: 'text', text: turn.text }] : [];
   for (const url of turn.images) parts.push({ type: 'image_url', image_url: { url } });
   return { role: turn.role, content: parts };
@@ -63,15 +66,28 @@ export function chatBody(turns: readonly Turn[], settings: ChatSettings): Record
   if (format) body.response_format = format;
   if (settings.maxTokens !== undefined) body.max_completion_tokens = settings.maxTokens;
   if (settings.temperature !== undefined) body.temperature = settings.temperature;
+  if (settings.draw) {
+    body.tools = [{ type: 'image_generation', model: settings.draw }];
+    body.tool_choice = { type: 'image_generation' };
+  }
   return body;
 }
 
-/** Streams a reply, calling `onText` with each content delta; resolves with how it ended. */
-export async function streamChat(body: Record<string, unknown>, signal: AbortSignal, onText: (delta: string) => void): Promise<ChatResult> {
+/**
+ * Streams a reply, calling `onText` with each content delta and `onImages` with the PNGs (data URLs) the image tool
+ * drew (`delta.images`, docs/RESPONSES.md); resolves with how it ended.
+ */
+export async function streamChat(
+  body: Record<string, unknown>,
+  signal: AbortSignal,
+  onText: (delta: string) => void,
+  onImages: (urls: string[]) => void = () => undefined,
+): Promise<ChatResult> {
   const result: ChatResult = { finishReason: null, completionTokens: null };
   for await (const chunk of postStream('/v1/chat/completions', body, signal)) {
-    const choices = (chunk.choices ?? []) as { delta?: { content?: string | null }; finish_reason?: string | null }[];
+    const choices = (chunk.choices ?? []) as { delta?: { content?: string | null; images?: { b64_json: string }[] }; finish_reason?: string | null }[];
     const choice = choices[0];
+    if (choice?.delta?.images) onImages(choice.delta.images.map((image) => `data:image/png;base64,${image.b64_json}`));
     if (choice?.delta?.content) onText(choice.delta.content);
     if (choice?.finish_reason) result.finishReason = choice.finish_reason;
     const usage = chunk.usage as { completion_tokens?: number } | null | undefined;

@@ -6,7 +6,7 @@ import { alertBox, el, field, numberOrUndefined } from './dom.js';
 import { rememberForm } from './form-memory.js';
 import { getChat, saveChat } from './history.js';
 import { describeEnd, messageView, type MessageView } from './message-view.js';
-import { capabilityBadges, createModelPicker, modelsListed } from './models.js';
+import { capabilityBadges, createModelPicker, kindOf, listModels, modelsListed } from './models.js';
 import type { Tab } from './tabs.js';
 
 /** The Chat tab, with a way for the Models tab to pick its model. */
@@ -37,6 +37,7 @@ export function createChatTab(): ChatTab {
   const badges = el('span', { class: 'model-badges', id: 'chat-model-badges' });
   const maxTokens = el('input', { type: 'number', id: 'chat-max-tokens', min: 1, value: 256 });
   const temperature = el('input', { type: 'number', id: 'chat-temperature', min: 0, max: 2, step: 0.1, placeholder: 'default' });
+  const draw = el('select', { id: 'chat-draw' }, new Option('off', ''));
   const system = el('textarea', { id: 'chat-system', rows: 2, placeholder: 'You are a helpful assistant.' });
   const schema = el('textarea', { id: 'chat-schema', rows: 6, spellcheck: false, placeholder: '{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}' });
   const transcript = el('ol', { class: 'transcript', id: 'chat-transcript', 'aria-live': 'polite' });
@@ -53,7 +54,15 @@ export function createChatTab(): ChatTab {
 
   const settings = (): SavedSettings => ({
     system: system.value, schema: schema.value, maxTokens: numberOrUndefined(maxTokens), temperature: numberOrUndefined(temperature),
+    draw: draw.value,
   });
+  /** The image models a reply can draw with; errors are the model picker's to show. */
+  const listDrawModels = async (): Promise<void> => {
+    const chosen = draw.value;
+    const names = (await listModels().catch(() => [])).filter((m) => kindOf(m) === 'image').map((m) => m.id);
+    draw.replaceChildren(new Option('off', ''), ...names.map((name) => new Option(name, name)));
+    draw.value = names.includes(chosen) ? chosen : '';
+  };
   /** Saves the conversation (a new chat the first time) and refreshes the sidebar. */
   const persist = async (): Promise<void> => {
     const title = (turns.find((turn) => turn.role === 'user')?.text ?? '').trim().slice(0, 60) || 'Image chat';
@@ -94,15 +103,20 @@ export function createChatTab(): ChatTab {
     running = controller;
     send.disabled = true;
     stop.disabled = false;
+    let drawn: string[] = [];
     try {
       const result = await streamChat(body, controller.signal, (delta) => {
         reply.content.textContent += delta;
         reply.root.scrollIntoView({ block: 'end' });
-      });
+      }, (urls) => (drawn = urls));
       const text = reply.content.textContent ?? '';
-      turns.push(userTurn, { role: 'assistant', text, images: [] });
-      views.push(shownUser, reply);
-      reply.finish(describeEnd(reply.meta, text, result, body.response_format !== undefined));
+      const turn: Turn = { role: 'assistant', text, images: drawn };
+      // A drawn picture shows inline like an attached one: the reply is rebuilt with it.
+      const shown = drawn.length > 0 ? messageView(turn) : reply;
+      if (shown !== reply) reply.root.replaceWith(shown.root);
+      turns.push(userTurn, turn);
+      views.push(shownUser, shown);
+      shown.finish(describeEnd(shown.meta, text, result, body.response_format !== undefined));
     } catch (failure) {
       if (controller.signal.aborted) {
         // A stopped reply stays in the conversation as far as it got.
@@ -172,6 +186,8 @@ export function createChatTab(): ChatTab {
       schema.value = saved.settings.schema ?? '';
       maxTokens.value = saved.settings.maxTokens === undefined ? '' : String(saved.settings.maxTokens);
       temperature.value = saved.settings.temperature === undefined ? '' : String(saved.settings.temperature);
+      await listDrawModels();
+      draw.value = saved.settings.draw ?? '';
       await picker.refresh(saved.model);
       render();
       error.clear();
@@ -189,7 +205,8 @@ export function createChatTab(): ChatTab {
     field('Message', input), attachments.root, el('div', { class: 'buttons' }, send, stop));
   attachments.acceptFrom(form);
   const main = el('div', { class: 'chat-main' },
-    el('div', { class: 'toolbar' }, field('Model', model), badges, field('Max tokens', maxTokens), field('Temperature', temperature), clear),
+    el('div', { class: 'toolbar' }, field('Model', model), badges, field('Max tokens', maxTokens), field('Temperature', temperature),
+      field('Draw with', draw, "Each reply calls atelier's image_generation tool with this image model and shows the picture."), clear),
     picker.alert,
     el('details', { class: 'options' }, el('summary', { text: 'System prompt and JSON schema' }),
       field('System prompt', system), field('JSON schema', schema, jsonHint)),
@@ -200,15 +217,14 @@ export function createChatTab(): ChatTab {
     id: 'chat', label: 'Chat', root,
     activate: () => {
       void (async () => {
-        if (!restored) await memory.restore();
-        restored = true;
+        if (!restored) restored = await memory.restore();
         await picker.refresh();
+        await listDrawModels();
         await history.refresh(chatId);
       })();
     },
     use: async (name) => {
-      if (!restored) await memory.restore();
-      restored = true;
+      if (!restored) restored = await memory.restore();
       await picker.refresh(name);
       model.dispatchEvent(new Event('change'));
     },

@@ -5,8 +5,11 @@ export type Remembered = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElem
 
 /** A remembered form: `restore()` refills it from the server, changes are saved there a moment after they happen. */
 export interface FormMemory {
-  /** Refills the controls (a `<select>` whose option is not there yet keeps the value in `data-wanted`). */
-  restore(): Promise<void>;
+  /**
+   * Refills the controls (a `<select>` whose option is not there yet keeps the value in `data-wanted`); false when
+   * the server could not be asked (no API key yet), so the caller tries again later.
+   */
+  restore(): Promise<boolean>;
   /** The saved values as last read or written. */
   values(): Record<string, string | boolean>;
 }
@@ -47,8 +50,13 @@ export function rememberForm(name: string, controls: Record<string, Remembered>)
   }
   return {
     restore: async () => {
-      const value = await loadForm<Record<string, string | boolean>>(name).catch(() => null);
-      if (!value) return;
+      let value: Record<string, string | boolean> | null;
+      try {
+        value = await loadForm<Record<string, string | boolean>>(name);
+      } catch {
+        return false;
+      }
+      if (!value) return true;
       saved = value;
       restoring = true;
       try {
@@ -56,6 +64,7 @@ export function rememberForm(name: string, controls: Record<string, Remembered>)
       } finally {
         restoring = false;
       }
+      return true;
     },
     values: () => saved,
   };

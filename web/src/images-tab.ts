@@ -186,15 +186,13 @@ export function createImagesTab(): ImagesTab {
     id: 'images', label: 'Images', root,
     activate: () => {
       void (async () => {
-        if (!restored) await memory.restore();
-        restored = true;
+        if (!restored) restored = await memory.restore();
         await picker.refresh();
         await gallery.load();
       })();
     },
     use: async (name, text) => {
-      if (!restored) await memory.restore();
-      restored = true;
+      if (!restored) restored = await memory.restore();
       await picker.refresh(name);
       model.dispatchEvent(new Event('change'));
       if (text) {

@@ -125,12 +125,11 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
     activate: () => {
       void (async () => {
         if (!restored) {
-          await memory.restore();
+          restored = await memory.restore();
           const measured = await loadForm<{ secondsPerClassImage?: number }>('measurements').catch(() => null);
           secondsPerImage = measured?.secondsPerClassImage ?? secondsPerImage;
           showCost();
         }
-        restored = true;
         await Promise.all([picker.refresh(), curation.refresh()]);
       })();
       void list.refresh();
