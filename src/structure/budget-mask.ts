@@ -24,6 +24,7 @@ interface Walk {
 export class BudgetMasks {
   private readonly sc: ShortestCompletion;
   private readonly reached: number[] = [];
+  private readonly tokenMost: number[] = [];
   private readonly exitScans = new Map<TokenTrie, Map<string, number>>();
   /** Per (leaf machine, leaf state, threshold): the tokens inside the lexeme that leave more than the threshold. */
   private readonly insideCuts = new Map<string, Uint32Array>();
@@ -42,9 +43,9 @@ export class BudgetMasks {
     const w: Walk = { trie: this.vocab.trie, mask, limit, removed: false };
     const configs = this.runtime.setConfigs[set]!;
     const lexeme = configs.length === 1 ? this.runtime.lexemeOf(configs[0]!) : null;
-    const inside = lexeme && this.sc.insideBound(configs[0]!) > limit ? this.sc.insideDistances(configs[0]!) : null;
+    const inside = lexeme && this.insideBound(configs[0]!) > limit ? this.sc.insideDistances(configs[0]!) : null;
     if (!lexeme) this.scan(w, 0, set);
-    else if (this.sc.insideBound(configs[0]!) <= limit) this.lexemeExits(w, lexeme);
+    else if (this.insideBound(configs[0]!) <= limit) this.lexemeExits(w, lexeme);
     else if (inside) {
       // One lexeme (a string body, a number, a key): which tokens inside it to drop depends only on its state and
       // the room left for it, so that cut is cached; the tokens that leave the lexeme are scanned as usual.
@@ -81,19 +82,51 @@ export class BudgetMasks {
     return cut;
   }
 
+  /**
+   * `ShortestCompletion.insideBound`, or where a value leaf has too many states for one (Infinity), the exact most
+   * over the tokens its state can read — a walk of the few tokens a number takes, cached per configuration.
+   */
+  private insideBound(c: number): number {
+    const bound = this.sc.insideBound(c);
+    const inside = bound < Infinity ? null : this.sc.insideDistances(c);
+    const lexeme = inside && this.runtime.machines[this.runtime.cMachine[c]!]!.leaf ? this.runtime.lexemeOf(c) : null;
+    if (!inside || !lexeme) return bound;
+    let most = this.tokenMost[c];
+    if (most === undefined) {
+      const w: Walk = { trie: this.vocab.trie, mask: null, limit: Infinity, removed: false };
+      most = this.inLeaf(w, 0, c, lexeme, lexeme.state, inside.distance);
+      this.tokenMost[c] = most;
+    }
+    return most;
+  }
+
   /** An upper bound on the shortest completion after any one allowed token from `set`. Cached per set. */
   reach(set: number): number {
     let bound = this.reached[set];
     if (bound !== undefined) return bound;
-    const configs = this.runtime.setConfigs[set]!;
     const w: Walk = { trie: this.vocab.trie, mask: null, limit: Infinity, removed: false };
-    if (configs.every((c) => this.runtime.lexemeOf(c))) {
-      // Each configuration reads a lexeme: a token stays inside one (bounded per lexeme) or leaves it at an exit.
-      bound = -Infinity;
-      for (const c of configs) bound = Math.max(bound, this.sc.insideBound(c), this.lexemeExits(w, this.runtime.lexemeOf(c)!));
-    } else bound = this.scan(w, 0, set);
+    bound = this.split(w, 0, set, (lexeme) => this.lexemeExits(w, lexeme));
     this.reached[set] = bound;
     return bound;
+  }
+
+  /**
+   * An upper bound over tokens below `node` read from `set`, taken apart as the runtime's masks are: a token read by a
+   * lexeme configuration stays inside it (its inside bound) or leaves at an exit (`exits`); one read by the rest
+   * is scanned on the set of the other configurations, which holds fewer ways (the parse after it is a superset).
+   */
+  private split(w: Walk, node: number, set: number, exits: (lexeme: Lexeme) => number): number {
+    const lexical = new Set<number>();
+    let best = -Infinity;
+    for (const c of this.runtime.setConfigs[set]!) {
+      const lexeme = this.runtime.lexemeOf(c);
+      if (!lexeme) continue;
+      lexical.add(c);
+      best = Math.max(best, this.insideBound(c), exits(lexeme));
+    }
+    if (lexical.size === 0) return this.scan(w, node, set);
+    const rest = this.runtime.structuralPart(set, lexical);
+    return rest === DEAD ? best : Math.max(best, this.scan(w, node, rest));
   }
 
   /** The tokens that end `lexeme` inside themselves (its leaf mask's exits): the rest is read by what follows. */
@@ -144,13 +177,14 @@ export class BudgetMasks {
    * need a look; one that does not fit is walked on the leaf's own table (no parse sets); else `scan`.
    */
   private below(w: Walk, node: number, set: number): number {
+    if (!w.mask) return this.split(w, node, set, (lexeme) => this.exitsBelow(w, node, lexeme, lexeme.state));
     const configs = this.runtime.setConfigs[set]!;
     if (configs.length === 1) {
       const c = configs[0]!;
       const lexeme = this.runtime.lexemeOf(c);
       if (lexeme) {
-        const inside = this.sc.insideBound(c);
-        if (!w.mask || inside <= w.limit) return Math.max(inside, this.exitsBelow(w, node, lexeme, lexeme.state));
+        const inside = this.insideBound(c);
+        if (inside <= w.limit) return Math.max(inside, this.exitsBelow(w, node, lexeme, lexeme.state));
         const distances = this.sc.insideDistances(c);
         if (distances) return this.inLeaf(w, node, c, lexeme, lexeme.state, distances.distance);
       }

@@ -3,6 +3,11 @@ import { MinHeap } from './min-heap.js';
 
 /** Leaf states one exploration may visit before it is given up (callers then fall back to exact walks). */
 const EXPLORE_CAP = 4096;
+/**
+ * Transitions one exploration may compute. Kept small because some leaves make costly states on paths no token
+ * takes (a number's exponent digits grow a BigInt power with each one): breadth-first, the cap stops short of them.
+ */
+const EXPLORE_STEPS = 32_768;
 
 /** The leaf states reachable from one state by any bytes, with the reverse edges on one-byte-token bytes. */
 export interface LexemeGraph {
@@ -17,7 +22,7 @@ export function exploreLexeme(leaf: Leaf, from: number, usableByte: Uint8Array):
   const index = new Map<number, number>([[from, 0]]);
   const preds: number[][] = [[]];
   for (let i = 0; i < states.length; i++) {
-    if (states.length > EXPLORE_CAP) return null;
+    if (states.length > EXPLORE_CAP || i * 256 > EXPLORE_STEPS) return null;
     for (let b = 0; b < 256; b++) {
       const y = leaf.next(states[i]!, b);
       if (y < 0) continue;

@@ -199,7 +199,7 @@ export class Runtime {
   }
 
   /** The configurations of `set` outside leaves and leaf views, as a set of their own (those use lexeme caches). */
-  private structuralPart(set: number, lexical: Set<number>): number {
+  structuralPart(set: number, lexical: Set<number>): number {
     let id = this.structural[set];
     if (id === undefined) {
       const keep = [...this.setConfigs[set]!].filter((c) => !lexical.has(c));

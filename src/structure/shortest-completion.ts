@@ -5,7 +5,7 @@ import type { Runtime } from './runtime.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** States one search may settle before the state it started from counts as unfinishable (stricter, never looser). */
-const SEARCH_CAP = 4096;
+const SEARCH_CAP = 2048;
 
 /** Machines whose minima are being settled together (tentative values), as a worklist with who uses whom. */
 interface Work {
@@ -110,9 +110,11 @@ export class ShortestCompletion {
     const view = machine.leaf ? null : machine.leafView?.(r.cState[c]!);
     if (machine.leaf) {
       // Every state of a value leaf is reachable from its start: one table per leaf serves all its configurations.
+      // Too many states: distances come from searches, and the bound is left to walks of the tokens (Infinity).
       const leaf = machine.leaf;
       known = this.leafDistances.get(leaf);
       if (known === undefined) this.leafDistances.set(leaf, (known = this.tabulate(leaf, leaf.start, () => 0)));
+      known ??= { distance: (y) => this.ofState(m, y), most: Infinity };
     } else if (!view) known = null;
     // A key's end routes to the object's next state: each name's end costs what the object then still needs.
     else known = this.tabulate(view.leaf, view.state, (x) => this.ofState(m, view.resume(x)));
