@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Ajv from 'ajv';
 import OpenAI from 'openai';
+import { invoiceSchema, scannedLetterPdf } from '../../scripts/make-invoice-pdf.js';
 import { demoModels } from '../../src/models/demo/index.js';
 import { ModelRegistry } from '../../src/models/index.js';
 import { openStore } from '../../src/store/index.js';
@@ -41,6 +42,23 @@ describe('atelier run / chat', () => {
     assert.equal(completion.object, 'chat.completion');
     const validate = new Ajv.default().compile(schema);
     assert.ok(validate(JSON.parse(completion.choices[0]!.message.content)));
+  });
+
+  it('run --file invoice.pdf --schema invoice.json (no prompt) answers with the schema; a scanned page is refused by name', async () => {
+    const pdf = join(home, 'invoice.pdf');
+    const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-invoice-pdf.ts', pdf], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const r = atelier(home, ['run', MODEL, '--file', pdf, '--schema', join(home, 'invoice.json'), '--json', '--seed', '3', '--max-tokens', '200']);
+    assert.equal(r.status, 0, r.stderr);
+    const completion = JSON.parse(r.stdout) as { choices: { message: { content: string } }[] };
+    const validate = new Ajv.default().compile(invoiceSchema);
+    assert.ok(validate(JSON.parse(completion.choices[0]!.message.content)), completion.choices[0]!.message.content);
+    const letter = join(home, 'letter.pdf');
+    writeFileSync(letter, await scannedLetterPdf());
+    const scan = atelier(home, ['run', MODEL, 'Summarise.', '--file', letter]);
+    assert.notEqual(scan.status, 0);
+    assert.match(scan.stderr, /letter\.pdf: page 2 has no text layer/);
+    assert.match(atelier(home, ['run', MODEL]).stderr, /missing required argument 'prompt'/);
   });
 
   it('run streams text, and rejects bad input with a message', () => {
