@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from .photos import open_rgb, preprocess_with_coords
 
 # Independent random streams per purpose, so adding class images never changes the instance crops.
-_INSTANCE, _CLASS, _AUGMENT, _CAPTION = 1, 2, 3, 4
+_INSTANCE, _CLASS, _AUGMENT, _CAPTION, _BUCKET = 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,13 @@ class StreamSpec:
     caption_dropout: float = 0.0
     #: SDXL: also yield each example's size conditioning (photos.preprocess_with_coords) as "time_ids".
     size_conditioning: bool = False
+    #: Aspect-ratio bucket (width, height) of each instance photo (buckets.py); None: every example square.
+    instance_buckets: tuple[tuple[int, int], ...] | None = None
 
 
 class DreamBoothStream(IterableDataset):
     """Infinite stream of collated micro-batches starting at micro-batch `start`, for data-parallel `rank` of
-    `world`. Items: {"pixels": (n, 3, R, R) in [-1, 1], "num_instance": int, "index": g}, plus "prompts" (one
+    `world`. Items: {"pixels": (n, 3, H, W) in [-1, 1] (R × R without buckets), "num_instance": int, "index": g}, plus "prompts" (one
     per instance example) when the spec has captions and "time_ids" (n, 6) with size conditioning."""
 
     def __init__(self, spec: StreamSpec, start: int = 0, rank: int = 0, world: int = 1):
@@ -63,32 +65,46 @@ class DreamBoothStream(IterableDataset):
         order = np.random.default_rng([self.spec.seed, stream, epoch]).permutation(len(paths))
         return paths[int(order[pos])]
 
-    def _caption(self, k: int) -> str:
-        """Caption of instance sample k, or "" with probability caption_dropout (keyed by k, like everything)."""
+    def _caption(self, index: int, k: int) -> str:
+        """Caption of instance photo `index` as sample k, or "" with probability caption_dropout (keyed by k)."""
         s = self.spec
-        path = self._pick(s.instance_paths, _INSTANCE, k)
         drop = s.caption_dropout and np.random.default_rng([s.seed, _CAPTION, k]).random() < s.caption_dropout
-        return "" if drop else s.instance_captions[s.instance_paths.index(path)]
+        return "" if drop else s.instance_captions[index]
 
-    def _example(self, paths: tuple[Path, ...], stream: int, k: int) -> tuple[torch.Tensor, tuple[int, ...]]:
-        path = self._pick(paths, stream, k)
+    def _instances(self, first: int) -> list[int]:
+        """Indices of the instance photos of the micro-batch starting at sample `first`. With buckets, the first
+        photo's bucket is the batch's and the others are drawn (seeded by `first`) among that bucket's photos."""
+        s = self.spec
+        picks = [s.instance_paths.index(self._pick(s.instance_paths, _INSTANCE, first + j))
+                 for j in range(s.batch_size)]
+        if s.instance_buckets is None or s.batch_size == 1:
+            return picks
+        same = [i for i, b in enumerate(s.instance_buckets) if b == s.instance_buckets[picks[0]]]
+        order = np.random.default_rng([s.seed, _BUCKET, first]).permutation(len(same))
+        return [picks[0]] + [same[int(order[j % len(same)])] for j in range(s.batch_size - 1)]
+
+    def _example(self, path: Path, stream: int, k: int, target: tuple[int, int]) -> tuple[torch.Tensor, tuple]:
         rng = np.random.default_rng([self.spec.seed, _AUGMENT, stream, k])
         flip = bool(rng.random() < self.spec.flip_p)
-        return preprocess_with_coords(self._image(path), self.spec.resolution, self.spec.crop, flip, rng)
+        return preprocess_with_coords(self._image(path), target, self.spec.crop, flip, rng)
 
     def batch(self, g: int) -> dict:
-        """Micro-batch `g` of this rank."""
-        bs = self.spec.batch_size
+        """Micro-batch `g` of this rank. Class examples take the instance examples' bucket (they are drawn square,
+        so a tall bucket crops them like a tall photo)."""
+        s, bs = self.spec, self.spec.batch_size
         first = (g * self.world + self.rank) * bs
-        examples = [self._example(self.spec.instance_paths, _INSTANCE, first + j) for j in range(bs)]
-        if self.spec.class_paths:
-            examples += [self._example(self.spec.class_paths, _CLASS, first + j) for j in range(bs)]
+        chosen = self._instances(first)
+        target = s.instance_buckets[chosen[0]] if s.instance_buckets else (s.resolution, s.resolution)
+        examples = [self._example(s.instance_paths[i], _INSTANCE, first + j, target) for j, i in enumerate(chosen)]
+        if s.class_paths:
+            examples += [self._example(self._pick(s.class_paths, _CLASS, first + j), _CLASS, first + j, target)
+                         for j in range(bs)]
         out = {"pixels": torch.stack([e[0] for e in examples]), "num_instance": bs,
                "index": g * self.world + self.rank}
         if self.spec.size_conditioning:
             out["time_ids"] = torch.tensor([e[1] for e in examples], dtype=torch.float32)
         if self.spec.instance_captions is not None:
-            out["prompts"] = [self._caption(first + j) for j in range(bs)]
+            out["prompts"] = [self._caption(i, first + j) for j, i in enumerate(chosen)]
         return out
 
     def __iter__(self):

@@ -52,7 +52,12 @@ class DataConfig:
     class_dir: str | None = spec(None, doc="folder of class images; missing ones are generated into the cache")
     resolution: int | None = spec(None, minimum=16, doc="training size in pixels (a multiple of 8); default: the "
                                   "base model's native size (UNet sample_size × VAE scale: SD 1.5 512, SDXL 1024)")
-    crop: str = spec("center", enum=["center", "random"], doc="crop after resizing the short side")
+    crop: str = spec("center", enum=["center", "random"], doc="crop after resizing to cover the bucket")
+    bucketing: bool = spec(True, doc="aspect-ratio buckets: each photo trains at the (w, h) of about resolution² "
+                           "area nearest its aspect ratio, batches within one bucket; false: square crops only")
+    bucket_step: int | None = spec(None, minimum=8, doc="bucket side step in px (a multiple of 8); default about "
+                                   "resolution/8 rounded to the model's size granularity (64 for SD 1.5)")
+    bucket_max_ratio: float = spec(2.0, minimum=1.0, doc="longest bucket side / shortest side")
     flip_p: float = spec(0.0, minimum=0.0, maximum=1.0, doc="probability of a horizontal flip")
     min_size: int | None = spec(None, minimum=1, doc="smallest accepted image side; default resolution/2")
     duplicate_distance: int = spec(10, minimum=0, maximum=63, doc="perceptual-hash bits up to which two photos "

@@ -84,6 +84,10 @@ def _logic(cfg) -> list[Problem]:
     out: list[Problem] = []
     if cfg.data.resolution % 8:
         out.append(Problem("data.resolution", "must be a multiple of 8"))
+    if cfg.data.bucket_step is not None and cfg.data.bucket_step % 8:
+        out.append(Problem("data.bucket_step", "must be a multiple of 8"))
+    if cfg.data.bucket_step is not None and not cfg.data.bucketing:
+        out.append(Problem("data.bucket_step", "is set but data.bucketing is false"))
     if cfg.prior.enabled and not cfg.data.class_prompt:
         out.append(Problem("data.class_prompt", "is required when prior.enabled is true"))
     if cfg.prior.enabled and cfg.data.class_prompt == cfg.data.instance_prompt:

@@ -64,6 +64,11 @@ class ModelParts:
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
     @property
+    def size_granularity(self) -> int:
+        """Pixels an image side must be a multiple of: VAE scale × 2 per UNet downsample (64 for SD 1.5)."""
+        return self.vae_scale_factor * 2 ** (len(self.unet.config.block_out_channels) - 1)
+
+    @property
     def noise_scheduler(self) -> DDPMScheduler:
         """The training (DDPM) schedule of the model, built once."""
         if self._noise_scheduler is None:

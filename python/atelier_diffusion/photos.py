@@ -138,26 +138,29 @@ def read_captions(folder: str | Path, paths: list[Path]) -> list[str]:
 def preprocess(img: Image.Image, resolution: int, crop: str, flip: bool, rng: np.random.Generator) -> torch.Tensor:
     """Resizes the short side to `resolution`, crops a square (center or at an `rng` offset), optionally mirrors,
     and returns a CHW float tensor in [-1, 1] (the VAE's input range)."""
-    return preprocess_with_coords(img, resolution, crop, flip, rng)[0]
+    return preprocess_with_coords(img, (resolution, resolution), crop, flip, rng)[0]
 
 
-def preprocess_with_coords(img: Image.Image, resolution: int, crop: str, flip: bool,
+def preprocess_with_coords(img: Image.Image, target: tuple[int, int], crop: str, flip: bool,
                            rng: np.random.Generator) -> tuple[torch.Tensor, tuple[int, int, int, int, int, int]]:
-    """`preprocess` plus SDXL's size conditioning of the example: (original height, original width, crop top,
-    crop left, target height, target width) in pixels — the crop's corner as seen in the mirrored image when
-    flipped, as diffusers' SDXL trainer (which flips before cropping) records it."""
+    """Scales `img` to cover `target` (width, height), crops it to that size (center or at an `rng` offset),
+    optionally mirrors, and returns a CHW tensor in [-1, 1] plus SDXL's size conditioning of the example:
+    (original height, original width, crop top, crop left, target height, target width) in pixels — the crop's
+    corner as seen in the mirrored image when flipped, as diffusers' SDXL trainer (which flips before cropping)
+    records it."""
+    tw, th = target
     w, h = img.size
-    scale = resolution / min(w, h)
-    size = (max(resolution, round(w * scale)), max(resolution, round(h * scale)))
+    scale = max(tw / w, th / h)
+    size = (max(tw, round(w * scale)), max(th, round(h * scale)))
     img = img.resize(size, Image.Resampling.BICUBIC)
     if crop == "random":
-        left = int(rng.integers(0, size[0] - resolution + 1))
-        top = int(rng.integers(0, size[1] - resolution + 1))
+        left = int(rng.integers(0, size[0] - tw + 1))
+        top = int(rng.integers(0, size[1] - th + 1))
     else:
-        left, top = (size[0] - resolution) // 2, (size[1] - resolution) // 2
-    img = img.crop((left, top, left + resolution, top + resolution))
+        left, top = (size[0] - tw) // 2, (size[1] - th) // 2
+    img = img.crop((left, top, left + tw, top + th))
     if flip:
         img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
-    coords = (h, w, top, size[0] - left - resolution if flip else left, resolution, resolution)
+    coords = (h, w, top, size[0] - left - tw if flip else left, th, tw)
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous(), coords

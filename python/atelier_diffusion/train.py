@@ -20,13 +20,15 @@ from typing import Any, Callable
 import torch
 
 from .batch_stream import StreamSpec
+from .buckets import default_step, make_buckets, nearest_bucket
 from .callbacks import CheckpointCallback, StopCallback
 from .class_images import ClassImageStep
 from .config import PRESETS, RECIPES, SCHEMA, Config, load_config, parse_override, to_dict
 from .distributed_launch import train_in_child
 from .lightning_setup import build_trainer, launch_rank
+from .model import ModelParts
 from .output import write_output
-from .photos import check_instance_images, read_captions
+from .photos import check_instance_images, open_rgb, read_captions
 from .protocol import AtelierError, CancelledError, ConfigError, Emitter, Problem, guard_stdout, null_emitter
 from .shutdown import WATCHDOG, install
 from .trainable import prepare_parts
@@ -49,6 +51,22 @@ def check_photos(cfg: Config) -> tuple[list[Path], tuple[str, ...] | None]:
                                      cfg.data.duplicate_distance if cfg.data.dedupe else None, cfg.data.captions)
     captions = tuple(read_captions(cfg.data.instance_dir, instance)) if cfg.data.captions else None
     return instance, captions
+
+
+def photo_buckets(cfg: Config, parts: ModelParts, photos: list[Path],
+                  emit: Emitter) -> tuple[tuple[int, int], ...] | None:
+    """The aspect-ratio bucket of each photo (None with bucketing off); logs how many photos each bucket holds."""
+    if not cfg.data.bucketing:
+        return None
+    step = cfg.data.bucket_step or default_step(cfg.data.resolution, parts.size_granularity)
+    if step % parts.size_granularity:
+        raise ConfigError("bucket step does not fit the model", [Problem(
+            "data.bucket_step", f"must be a multiple of {parts.size_granularity} px for this model")])
+    buckets = make_buckets(cfg.data.resolution, step, cfg.data.bucket_max_ratio)
+    chosen = tuple(nearest_bucket(open_rgb(p).size, buckets) for p in photos)
+    counts = {b: chosen.count(b) for b in dict.fromkeys(chosen)}
+    emit.log("buckets: " + ", ".join(f"{w}x{h}: {n}" for (w, h), n in counts.items()))
+    return chosen
 
 
 def start_job(cfg: Config, emit: Emitter, rank: int) -> Path:
@@ -78,7 +96,8 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
     # Class images are drawn inside fit (Lightning's prepare_data): once, on global rank 0, the others waiting.
     class_step = ClassImageStep(cfg, parts, emit, cancelled) if cfg.prior.enabled else None
     spec = StreamSpec(tuple(instance), (), cfg.data.resolution, cfg.data.crop, cfg.data.flip_p,
-                      cfg.train.batch_size, cfg.train.seed, captions, cfg.data.caption_dropout, parts.sdxl)
+                      cfg.train.batch_size, cfg.train.seed, captions, cfg.data.caption_dropout, parts.sdxl,
+                      photo_buckets(cfg, parts, instance, emit))
     trainer, module, ckpt_dir = build_trainer(cfg, parts, spec, emit, cancelled, class_step)
     ckpt = resume_path(cfg, ckpt_dir)
     if ckpt:

@@ -7,10 +7,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec
+from atelier_diffusion.buckets import default_step, make_buckets, nearest_bucket
 from atelier_diffusion.config import build_config
 from atelier_diffusion.model import native_resolution
+from atelier_diffusion.protocol import ConfigError
 from atelier_diffusion.train import run_training
 from train_helpers import Collector, job_config
 
@@ -60,3 +64,47 @@ def test_class_images_are_drawn_at_the_native_size(tiny_sd: Path, tmp_path: Path
     assert len(drawn) == 4 and {Image.open(p).size for p in drawn} == {(32, 32)}
     assert json.loads((tmp_path / "out" / "config.json").read_text())["data"]["resolution"] == 32
 
+
+
+def test_buckets_keep_area_and_aspect() -> None:
+    buckets = make_buckets(512, 64, 2.0)
+    assert (512, 512) in buckets and (384, 640) in buckets and (640, 384) in buckets
+    assert all(w % 64 == 0 and h % 64 == 0 and w * h <= 512 * 512 and max(w / h, h / w) <= 2.0 for w, h in buckets)
+    assert nearest_bucket((3000, 2000), buckets) == (640, 384)   # 3:2 landscape
+    assert nearest_bucket((900, 1600), buckets) == (384, 640)    # 9:16 portrait
+    assert nearest_bucket((800, 790), buckets) == (512, 512)
+    assert default_step(512, 64) == 64 and default_step(1024, 32) == 128 and default_step(32, 4) == 4
+
+
+def test_batches_are_drawn_within_one_bucket(tmp_path: Path) -> None:
+    sizes = [(60, 30), (64, 32), (62, 30), (30, 60), (32, 64), (40, 40)]
+    photos = sorted(_photos(tmp_path / "photos", sizes).glob("*.png"), key=lambda p: int(p.stem))
+    buckets = make_buckets(32, 4, 2.0)
+    chosen = tuple(nearest_bucket(s, buckets) for s in sizes)
+    assert chosen[0] == chosen[1] == chosen[2] and chosen[3] == chosen[4] and chosen[0] != chosen[3]
+    assert chosen[5] == (32, 32)
+    spec = StreamSpec(tuple(photos), tuple(photos[5:]), 32, "center", 0.5, 2, 3, instance_buckets=chosen)
+    stream = DreamBoothStream(spec)
+    seen = set()
+    for g in range(12):
+        pixels = stream.batch(g)["pixels"]
+        assert pixels.shape[0] == 4                             # 2 instance + 2 class examples, one shape
+        seen.add(tuple(pixels.shape[-2:]))
+    assert seen == {(h, w) for w, h in set(chosen)}             # every bucket used, (H, W) = bucket's (h, w)
+    assert DreamBoothStream(StreamSpec(tuple(photos), (), 32, "center", 0.0, 2, 3)).batch(0)["pixels"].shape[-2:] \
+        == (32, 32)                                              # bucketing off: square
+
+
+def test_training_with_buckets_on_mixed_aspect_photos(tiny_sd: Path, tmp_path: Path) -> None:
+    photos = _photos(tmp_path / "photos", [(60, 30), (30, 60), (40, 40)])
+    cfg = job_config(tiny_sd, photos, tmp_path / "out", tmp_path / "cache", train={"max_steps": 4, "batch_size": 1})
+    got = Collector()
+    result = run_training(build_config(cfg), got.emit)
+    log = " ".join(line["message"] for line in got.lines("log"))
+    assert "buckets: 40x24: 1, 24x40: 1, 32x32: 1" in log and result["steps"] == 4
+    off = job_config(tiny_sd, photos, tmp_path / "out2", tmp_path / "cache", data={"bucketing": False},
+                     train={"max_steps": 1})
+    with pytest.raises(ConfigError):
+        build_config(job_config(tiny_sd, photos, tmp_path / "o", tmp_path / "c",
+                                data={"bucketing": False, "bucket_step": 12}))
+    run_training(build_config(off), Collector().emit)
