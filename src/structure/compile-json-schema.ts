@@ -6,7 +6,7 @@ import { ArrayMachine, LeafMachine, UnionMachine, type Machine } from './machine
 import { ObjectMachine } from './object-machine.js';
 import { buildObjectMachine } from './object-schema.js';
 import { applyUnevaluated } from './merge-applicators.js';
-import { rewriteConditional } from './conditional.js';
+import { rewriteConditional, rewriteDependentSchemas } from './conditional.js';
 import { buildContainsArray } from './contains-machine.js';
 import { finiteDomain, validMembers } from './finite-domain.js';
 import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, withDraftRefSemantics, type SchemaObject } from './schema-merge.js';
@@ -181,6 +181,8 @@ export class SchemaBuilder {
       if (UNSUPPORTED.has(key)) throw new CompileError(key, pointer, 'this keyword is not enforced by the decoder');
     }
     if (Object.hasOwn(s, 'if') && (Object.hasOwn(s, 'then') || Object.hasOwn(s, 'else'))) return this.build(rewriteConditional(s, pointer), pointer);
+    const dependent = rewriteDependentSchemas(s, pointer);
+    if (dependent) return this.build(dependent, pointer);
     if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) return this.union(s, pointer);
     if ('const' in s || Array.isArray(s.enum)) return this.literals(s, pointer);
     const types = new Set(typeList(s.type));

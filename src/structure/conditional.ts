@@ -69,3 +69,39 @@ function otherStrings(v: string): string {
   alts.push(`${lit(chars)}[\\s\\S]+`);
   return `^(?:${alts.join('|')})$`;
 }
+
+/** Most schema-valued dependencies rewritten at once (each doubles the union's alternatives). */
+const MAX_DEPENDENT_SCHEMAS = 3;
+
+/**
+ * `dependentSchemas` (and draft-07 `dependencies` with schema values) as a union: for each name k, either k is
+ * absent (`properties: {k: false}`) or it is present and its schema holds — exact, and for non-objects both keywords
+ * are vacuous as they are in JSON Schema. Array-valued `dependencies` stay for the object machine. Returns null when
+ * the schema has none.
+ */
+export function rewriteDependentSchemas(s: SchemaObject, pointer: string): SchemaObject | null {
+  const entries: [string, unknown][] = [];
+  const rest = Object.assign(record(), s);
+  for (const keyword of ['dependentSchemas', 'dependencies'] as const) {
+    const map = s[keyword];
+    if (map === null || typeof map !== 'object') continue;
+    const kept = record();
+    for (const [name, value] of Object.entries(map)) {
+      if (keyword === 'dependencies' && Array.isArray(value)) kept[name] = value;
+      else entries.push([name, value]);
+    }
+    if (Object.keys(kept).length > 0) rest[keyword] = kept;
+    else delete rest[keyword];
+  }
+  if (entries.length === 0) return null;
+  if (entries.length > MAX_DEPENDENT_SCHEMAS) throw new CompileError('dependentSchemas', pointer, `at most ${MAX_DEPENDENT_SCHEMAS} schema-valued dependencies are enforced (each doubles the alternatives)`);
+  let tail: unknown = true;
+  for (const [name, sub] of entries.reverse()) {
+    const absent = { properties: Object.assign(record(), { [name]: false }) };
+    const present = { required: [name] };
+    tail = { anyOf: [{ allOf: [absent, tail] }, { allOf: [present, sub, tail] }] };
+  }
+  const out = record();
+  out.allOf = [rest, tail];
+  return out;
+}

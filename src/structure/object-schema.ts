@@ -11,7 +11,7 @@ import type { StringLeaf } from './string-leaf.js';
 
 /**
  * `dependentRequired` (and draft-07's `dependencies` in its array form) as name → names, or null when absent.
- * The schema form of `dependencies` (`dependentSchemas`) is refused: it would need a machine per key set.
+ * Schema-valued dependencies never get here: `rewriteDependentSchemas` turned them into a union first.
  */
 function dependencyMap(s: SchemaObject, pointer: string): Map<string, string[]> | null {
   const out = new Map<string, string[]>();

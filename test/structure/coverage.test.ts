@@ -69,6 +69,12 @@ const enforced: TableCase[] = [
   { name: 'contains in one allOf member, items in another', mustCompile: true,
     schema: { $schema: S, allOf: [{ contains: { const: 1 } }, { items: { type: 'integer' } }] },
     cases: [['[1]', true], ['[2]', false], ['[1,"a"]', false], ['[2,1]', true]] },
+  { name: 'dependentSchemas: absent, or present and its schema holds', mustCompile: true,
+    schema: { $schema: S, type: 'object', dependentSchemas: { a: { required: ['b'] }, c: { properties: { d: { type: 'integer' } } } } },
+    cases: [['{}', true], ['{"a":1}', false], ['{"a":1,"b":2}', true], ['{"c":1}', true], ['{"c":1,"d":"x"}', false], ['{"c":1,"d":2}', true], ['{"d":"x"}', true]] },
+  { name: 'draft-07 dependencies, schema form, on any instance type', mustCompile: true,
+    schema: { $schema: D7, dependencies: { error: { maxProperties: 1 } } },
+    cases: [['{"error":1}', true], ['{"error":1,"z":2}', false], ['{"z":2,"y":3}', true], ['"s"', true]] },
 ];
 
 const refused: [string, unknown, string, string][] = [
@@ -78,8 +84,7 @@ const refused: [string, unknown, string, string][] = [
   ['contains counts in two allOf members', { $schema: S, allOf: [{ contains: { const: 1 }, minContains: 2 }, { maxContains: 0 }] }, 'contains', ''],
   ['if/then/else on a condition other than a discriminating property', { $schema: S, type: 'object', if: { minProperties: 2 }, then: { required: ['x'] } }, 'if', ''],
   ['if/then/else in two allOf members', { $schema: S, allOf: [{ if: { properties: { k: { const: 1 } } }, then: { required: ['a'] } }, { if: { properties: { k: { const: 2 } } }, then: { required: ['b'] } }] }, 'if', ''],
-  ['dependentSchemas', { $schema: S, type: 'object', dependentSchemas: { a: { required: ['b'] } } }, 'dependentSchemas', ''],
-  ['draft-07 dependencies, schema form', { $schema: D7, type: 'object', dependencies: { a: { required: ['b'] } } }, 'dependencies', '/dependencies/a'],
+  ['more than three dependentSchemas', { $schema: S, type: 'object', dependentSchemas: { a: {}, b: {}, c: {}, d: {} } }, 'dependentSchemas', ''],
   ['$dynamicRef', { $schema: S, $dynamicAnchor: 'n', items: { $dynamicRef: '#n' } }, '$dynamicRef', '/items'],
   ['a $ref to another document', { $schema: S, $ref: 'other.json#/x' }, '$ref', ''],
   ['an anchor given twice', { $schema: S, $defs: { a: { $anchor: 'x' }, b: { $anchor: 'x' } }, $ref: '#x' }, '$ref', ''],

@@ -63,6 +63,12 @@ export const schemaArb: fc.Arbitrary<unknown> = fc.letrec<{ schema: unknown }>((
     dependentRequired: fc.uniqueArray(fc.tuple(name, fc.uniqueArray(name, { maxLength: 2 })), { maxLength: 2, selector: ([k]) => k }).map(objectOf),
     unevaluatedProperties: fc.oneof(fc.boolean(), sub),
   }, { requiredKeys: ['type'] });
+  // Schema-valued dependencies (without unevaluatedProperties, which is refused beside them).
+  const dependent = fc.record({
+    type: fc.constant('object'),
+    properties: fc.uniqueArray(fc.tuple(name, sub), { maxLength: 2, selector: ([k]) => k }).map(objectOf),
+    dependentSchemas: fc.uniqueArray(fc.tuple(name, sub), { minLength: 1, maxLength: 2, selector: ([k]) => k }).map(objectOf),
+  }, { requiredKeys: ['type', 'dependentSchemas'] });
   const array = fc.record({
     type: fc.constant('array'),
     prefixItems: fc.array(sub, { minLength: 1, maxLength: 3 }),
@@ -88,7 +94,7 @@ export const schemaArb: fc.Arbitrary<unknown> = fc.letrec<{ schema: unknown }>((
   const discriminator = fc.record({ name, value: fc.oneof(edge, fc.boolean(), fc.constant(null), smallString), required: fc.boolean() })
     .map(({ name: n, value, required }) => (required ? { properties: objectOf([[n, { const: value }]]), required: [n] } : { properties: objectOf([[n, { const: value }]]) }));
   const conditional = fc.record({ if: discriminator, then: sub, else: sub }, { requiredKeys: ['if'] });
-  return { schema: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafSchema, object, array, counted, allOf, anyOf, conditional) };
+  return { schema: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafSchema, object, dependent, array, counted, allOf, anyOf, conditional) };
 }).schema;
 
 /** A whole schema document: declared 2020-12, so both oracles read it alike. */

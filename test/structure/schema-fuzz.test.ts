@@ -24,6 +24,11 @@ function compileOrNull(schema: unknown): Grammar | null {
   }
 }
 
+function finite(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  return v === null || typeof v !== 'object' || Object.values(v).every(finite);
+}
+
 /** One document by random decoding on the byte vocabulary (at most `steps` bytes), or null if it did not finish. */
 function sample(grammar: Grammar, choices: readonly number[]): unknown {
   const m = new Matcher(grammar, byteVocab);
@@ -37,7 +42,12 @@ function sample(grammar: Grammar, choices: readonly number[]): unknown {
     // Take EOS whenever it is allowed half the time, so documents finish.
     const token = allowed.includes(256) && choice % 2 === 0 ? 256 : allowed[choice % allowed.length]!;
     assert.ok(m.accept(token), `mask allowed ${token} but accept refused`);
-    if (token === 256) return JSON.parse(decoder.decode(Uint8Array.from(bytes))) as unknown;
+    if (token === 256) {
+      const doc = JSON.parse(decoder.decode(Uint8Array.from(bytes))) as unknown;
+      // An unbounded number may be written past the double range (0.1e+001000): valid JSON, but JavaScript parses
+      // it to Infinity, which no oracle can judge as the number it is. Bounded numbers never take an exponent.
+      return finite(doc) ? doc : undefined;
+    }
     bytes.push(token);
   }
   return undefined;
