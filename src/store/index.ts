@@ -1,6 +1,8 @@
 export { openStore, type Store, type StoreOptions } from './open-store.js';
 export { SqliteDatabase, type SqlDatabase, type SqlDialect, type SqlStatement } from './sql-database.js';
 export { PostgresDatabase, PostgresError } from './postgres-database.js';
+export { FleetRepo, type FleetNode, type FleetRun, type NodeRole } from './fleet-repo.js';
+export { JobQueue, type JobQueueOptions, type QueuedJob, type QueueHandler } from './job-queue.js';
 export { homeLayout, resolveHome, type HomeLayout } from './home.js';
 export { migrate, migrations, type Migration } from './migrations.js';
 export { BlobStore, type BlobRef } from './blob-store.js';

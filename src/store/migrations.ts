@@ -132,6 +132,29 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'fleet mode: nodes with capabilities and heartbeats, queue runs and which node holds them',
+    sql: `
+      CREATE TABLE fleet_nodes (
+        id            TEXT PRIMARY KEY,
+        role          TEXT NOT NULL,
+        capabilities  TEXT NOT NULL DEFAULT '[]',
+        pid           INTEGER NOT NULL,
+        started_at    INTEGER NOT NULL,
+        heartbeat_at  INTEGER NOT NULL
+      );
+      CREATE TABLE fleet_runs (
+        queue_job_id      TEXT PRIMARY KEY,
+        queue             TEXT NOT NULL,
+        node              TEXT NOT NULL,
+        data              TEXT NOT NULL DEFAULT '{}',
+        started_at        INTEGER NOT NULL,
+        cancel_requested  INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX fleet_runs_by_node ON fleet_runs (node);
+    `,
+  },
 ];
 
 /** Any number, fits in PostgreSQL's bigint: the advisory lock every atelier node takes while it migrates. */

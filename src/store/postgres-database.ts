@@ -134,6 +134,11 @@ export class PostgresDatabase implements SqlDatabase {
     this.call({ text: sql });
   }
 
+  /** Runs PostgreSQL's own SQL (`$n` placeholders, no rendering) on this connection, inside any open transaction. */
+  rawQuery(text: string, values: unknown[]): Record<string, unknown>[] {
+    return this.call({ text, values }).rows.map(restoreBuffers);
+  }
+
   transaction<T>(fn: () => T): T {
     const savepoint = `atelier_sp${this.depth}`;
     this.exec(this.depth === 0 ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
