@@ -115,6 +115,10 @@ class TrainConfig:
     offset_noise: float = spec(0.0, minimum=0.0, doc="strength of per-channel offset noise (0.05–0.1 typical)")
     snr_gamma: float | None = spec(None, exclusive_minimum=0.0, doc="min-SNR weighting gamma (5 recommended)")
     num_workers: int = spec(0, minimum=0, doc="DataLoader worker processes")
+    ema: bool = spec(False, doc="keep an exponential moving average of the trained weights; the output model "
+                     "is the average (checkpoints hold it too, so resume is exact)")
+    ema_decay: float = spec(0.999, exclusive_minimum=0.0, doc="EMA decay (below 1; warms up as "
+                            "min(decay, (1+step)/(10+step)), diffusers' EMAModel)")
 
 
 @dataclass

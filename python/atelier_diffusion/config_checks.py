@@ -88,6 +88,8 @@ def _logic(cfg) -> list[Problem]:
         out.append(Problem("data.bucket_step", "must be a multiple of 8"))
     if cfg.data.bucket_step is not None and not cfg.data.bucketing:
         out.append(Problem("data.bucket_step", "is set but data.bucketing is false"))
+    if cfg.train.ema_decay >= 1.0:
+        out.append(Problem("train.ema_decay", "must be below 1 (1 would never move the average)"))
     if cfg.prior.enabled and not cfg.data.class_prompt:
         out.append(Problem("data.class_prompt", "is required when prior.enabled is true"))
     if cfg.prior.enabled and cfg.data.class_prompt == cfg.data.instance_prompt:

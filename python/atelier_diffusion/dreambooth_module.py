@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from diffusers.optimization import get_scheduler
+from diffusers.training_utils import EMAModel
 
 from .batch_stream import StreamSpec, make_loader
 from .config import Config, resume_conflicts, to_dict
@@ -80,6 +81,9 @@ class DreamBoothModule(L.LightningModule):
         self.resumed_world_size = None
         # Class images are drawn once per job, not once per node: the cache folder must be shared between nodes.
         self.prepare_data_per_node = False
+        #: diffusers EMAModel over the trained tensors (train.ema), built at fit start on the training device.
+        self.ema = None
+        self._ema_state = None  # restored from a checkpoint before the EMA exists
 
     def train(self, mode: bool = True) -> "DreamBoothModule":
         """Lightning puts the whole module in train mode at fit start; frozen parts must stay in eval."""
@@ -174,6 +178,30 @@ class DreamBoothModule(L.LightningModule):
         self.step_losses.append({"loss": loss.item(), **parts})
         return loss
 
+    # --- EMA ---------------------------------------------------------------------------------------------------
+    def trained_parameters(self) -> list[torch.nn.Parameter]:
+        """The tensors the optimizer updates, in a fixed order (what the EMA shadows)."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def on_fit_start(self) -> None:
+        """Creates the EMA from the current (possibly resumed) weights, then loads a resumed run's average."""
+        if not self.cfg.train.ema:
+            return
+        self.ema = EMAModel(self.trained_parameters(), decay=self.cfg.train.ema_decay)
+        if self._ema_state is not None:
+            self.ema.load_state_dict(self._ema_state)
+        self.ema.to(self.device)
+
+    def on_before_zero_grad(self, _optimizer) -> None:
+        """After each optimizer step (not each accumulated micro-batch): fold the new weights into the average."""
+        if self.ema is not None:
+            self.ema.step(self.trained_parameters())
+
+    def use_ema_weights(self) -> None:
+        """Copies the averaged weights into the model (the output is written from them)."""
+        if self.ema is not None:
+            self.ema.copy_to(self.trained_parameters())
+
     # --- optimisation ------------------------------------------------------------------------------------------
     def configure_optimizers(self):
         """AdamW (or bitsandbytes' 8-bit AdamW) on the trained tensors, stepped LR schedule with warmup."""
@@ -203,6 +231,8 @@ class DreamBoothModule(L.LightningModule):
             "next_micro_batch": self.trainer.global_step * self.cfg.train.grad_accum,
             "world_size": self.trainer.world_size, "rng": rng_state(),
         }
+        if self.ema is not None:  # plain tensors and numbers: loads with weights_only=True
+            checkpoint["atelier"]["ema"] = self.ema.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         """Refuses a checkpoint made with a different recipe, then restores RNG states (belt and braces: steps
@@ -213,6 +243,7 @@ class DreamBoothModule(L.LightningModule):
             raise ConfigError("the checkpoint to resume was made with different settings (set checkpoint.resume "
                               "to \"none\" or use another output.dir to start over)", conflicts)
         self.resumed_world_size = checkpoint.get("atelier", {}).get("world_size")
+        self._ema_state = checkpoint.get("atelier", {}).get("ema")
         rng = checkpoint.get("atelier", {}).get("rng")
         if rng:
             set_rng_state(rng)

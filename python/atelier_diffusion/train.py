@@ -109,6 +109,7 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
                              code="cancelled")
     if not trainer.is_global_zero:
         return {"steps": trainer.global_step, "rank": trainer.global_rank}
+    module.use_ema_weights()
     result = write_output(cfg, parts, out_dir)
     result.update(steps=trainer.global_step, seconds=round(time.monotonic() - started, 3),
                   checkpoint_dir=str(ckpt_dir), resumed_from=str(ckpt) if ckpt else None)

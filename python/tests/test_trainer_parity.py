@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec
@@ -108,3 +109,30 @@ def test_training_with_buckets_on_mixed_aspect_photos(tiny_sd: Path, tmp_path: P
         build_config(job_config(tiny_sd, photos, tmp_path / "o", tmp_path / "c",
                                 data={"bucketing": False, "bucket_step": 12}))
     run_training(build_config(off), Collector().emit)
+
+
+def _unet_weights(result: dict) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(Path(result["model_dir"]) / "unet" / "diffusion_pytorch_model.safetensors"))
+
+
+def test_ema_is_the_output_and_survives_an_exact_resume(tiny_sd: Path, tmp_path: Path) -> None:
+    photos = _photos(tmp_path / "photos", [(40, 40)] * 3)
+
+    def run(out: str, steps: int, ema: bool) -> dict:
+        cfg = job_config(tiny_sd, photos, tmp_path / out, tmp_path / "cache",
+                         train={"max_steps": steps, "ema": ema, "ema_decay": 0.5},
+                         checkpoint={"every_n_steps": 2})
+        return run_training(build_config(cfg), Collector().emit)
+
+    straight = _unet_weights(run("straight", 4, True))
+    run("resumed", 2, True)
+    resumed = run("resumed", 4, True)
+    assert resumed["resumed_from"]
+    plain = _unet_weights(run("plain", 4, False))
+    names = [k for k in straight if not torch.equal(straight[k], plain[k])]
+    assert names, "EMA output equals the raw weights"
+    assert all(torch.equal(straight[k], v) for k, v in _unet_weights(resumed).items())
+    with pytest.raises(ConfigError):
+        build_config(job_config(tiny_sd, photos, tmp_path / "o", tmp_path / "c", train={"ema_decay": 1.0}))
