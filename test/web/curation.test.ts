@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { subjectPhoto } from '../personalize/subject-photos.js';
-import { startStudio, waitForModel, type Studio } from './studio-harness.js';
+import { sidewaysOverflow, startStudio, waitForModel, type Studio } from './studio-harness.js';
 
 const SD = 'atelier-demo-sd';
 const VLM = 'atelier-demo-vlm';
@@ -55,6 +55,10 @@ describe('web studio: curation results before training, in headless Chromium', (
     assert.ok(rows.filter((r) => r[1] === 'keep').length >= 3, JSON.stringify(rows));
     assert.match(await ft().locator('.curation-summary').innerText(), /^Keeps \d of 6 photos\. Class noun: .+\(majority\)|none proposed/);
     assert.equal(await ft().locator('#ft-use-curation').isChecked(), true);
+    // Captions of a random-weight VLM are long unbroken strings: the table must still fit a phone.
+    await page.setViewportSize({ width: 390, height: 800 });
+    assert.deepEqual(await sidewaysOverflow(page), { scroll: 0, wide: [] });
+    await page.setViewportSize({ width: 1280, height: 720 });
     // Nothing was trained yet: the plan came before any job.
     assert.deepEqual((await studio.api<{ data: unknown[] }>('/v1/fine_tuning/jobs')).data, []);
 
