@@ -37,7 +37,7 @@ export function createChatTab(): ChatTab {
   const badges = el('span', { class: 'model-badges', id: 'chat-model-badges' });
   const maxTokens = el('input', { type: 'number', id: 'chat-max-tokens', min: 1, value: 256 });
   const temperature = el('input', { type: 'number', id: 'chat-temperature', min: 0, max: 2, step: 0.1, placeholder: 'default' });
-  const draw = el('select', { id: 'chat-draw' }, new Option('off', ''));
+  const draw = el('select', { id: 'chat-draw', title: "Each reply calls atelier's image_generation tool and shows the picture" }, new Option('off', ''));
   const system = el('textarea', { id: 'chat-system', rows: 2, placeholder: 'You are a helpful assistant.' });
   const schema = el('textarea', { id: 'chat-schema', rows: 6, spellcheck: false, placeholder: '{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}' });
   const transcript = el('ol', { class: 'transcript', id: 'chat-transcript', 'aria-live': 'polite' });
@@ -206,7 +206,7 @@ export function createChatTab(): ChatTab {
   attachments.acceptFrom(form);
   const main = el('div', { class: 'chat-main' },
     el('div', { class: 'toolbar' }, field('Model', model), badges, field('Max tokens', maxTokens), field('Temperature', temperature),
-      field('Draw with', draw, "Each reply calls atelier's image_generation tool with this image model and shows the picture."), clear),
+      field('Draw with', draw), clear),
     picker.alert,
     el('details', { class: 'options' }, el('summary', { text: 'System prompt and JSON schema' }),
       field('System prompt', system), field('JSON schema', schema, jsonHint)),
