@@ -80,6 +80,8 @@ export class ObjectMachine implements Machine {
   private readonly trieBelow: number[][] = [[]];
   private readonly required: number[];
   private readonly hasDependencies: boolean;
+  /** Declared properties after index i that may appear (schema order: what can still follow i). */
+  private readonly usableAfter: number[];
   private readonly keyTable: KeyTable;
   private readonly keyLeaf: KeyLeaf;
 
@@ -104,6 +106,7 @@ export class ObjectMachine implements Machine {
     });
     this.required = spec.properties.flatMap((p, i) => (p.required ? [i] : []));
     this.hasDependencies = spec.dependencies.some((d) => d.length > 0);
+    this.usableAfter = spec.properties.map((_, i) => spec.properties.filter((p, j) => j > i && p.value >= 0).length);
     this.keyTable = {
       trieNext: this.trieNext,
       trieEnd: this.trieEnd,
@@ -139,6 +142,8 @@ export class ObjectMachine implements Machine {
     if (deps.some((d) => s.seen[d] !== '1' && (this.spec.properties[d]!.value < 0 || (this.spec.order === 'schema' && d < i)))) return false;
     if (this.spec.order === 'any') return true;
     if (i <= s.last) return false;
+    // With only declared keys, taking i must leave enough declared ones after it to reach minProperties.
+    if (this.spec.additional === null && this.spec.patterns.length === 0 && s.count + 1 + this.usableAfter[i]! < this.spec.minProperties) return false;
     return !this.requiredNow(s).some((r) => s.seen[r] !== '1' && r > s.last && r < i);
   }
 
