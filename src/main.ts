@@ -18,6 +18,7 @@ import { filesRoutes } from './server/routes/files.js';
 import { fineTuningJobsRoutes } from './server/routes/fine-tuning-jobs.js';
 import { curationRoutes } from './server/routes/curation.js';
 import { studioRoutes } from './server/routes/studio.js';
+import { documentPagesRoutes } from './server/routes/document-pages.js';
 
 const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
 const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
@@ -39,7 +40,7 @@ function routes(context: AppContext): RoutePlugin[] {
   const curationJudge = async (name: string, seed: number) =>
     vlmPhotoJudge(await pool.get(context.registry.require(name)), { name, seed, imageLimits });
   const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry, curationJudge });
-  return [imageRoutes(images), chatCompletionsRoutes(pool, images), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), curationRoutes(curationJudge), studioRoutes()];
+  return [imageRoutes(images), chatCompletionsRoutes(pool, images), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), curationRoutes(curationJudge), studioRoutes(), documentPagesRoutes()];
 }
 
 /** Chat models load lazily on first request, with the configured threads (0 = all cores), context sizes and KV cache. */

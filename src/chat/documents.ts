@@ -76,30 +76,41 @@ interface DocumentBudget {
   pixels: number;
 }
 
-async function readDocument(model: ChatModel, part: ChatFilePart, param: string, options: DocumentOptions, budget: DocumentBudget): Promise<ReadDocument> {
+/** Reads the part's PDF (pages drawn at `side` px when set), turning every refusal into a 400 naming `param`. */
+async function readChecked(part: ChatFilePart, param: string, options: DocumentOptions, budget: DocumentBudget, side: number | null): Promise<ReadDocument> {
   const { filename, bytes } = await bytesOf(part, param, options);
   if (!Buffer.from(bytes.subarray(0, 1024)).toString('latin1').includes(PDF_MAGIC)) {
     refuse(param, filename, 'the file is not a PDF', 'invalid_document');
   }
-  const vision = model.engine.info.vision;
   try {
-    const pages = await readPdf(bytes, {
-      maxPages: budget.pages,
-      render: vision ? { side: model.engine.info.imageSide ?? 448, maxPixels: budget.pixels } : null,
-      timeoutMs: options.limits.timeoutMs,
-    });
+    const render = side === null ? null : { side, maxPixels: budget.pixels };
+    const pages = await readPdf(bytes, { maxPages: budget.pages, render, timeoutMs: options.limits.timeoutMs });
     budget.pages -= pages.length;
     for (const page of pages) budget.pixels -= page.image ? page.image.width * page.image.height : 0;
-    const blank = pages.find((p) => p.text === '');
-    if (!vision && blank) {
-      refuse(param, filename, `page ${blank.number} has no text layer (a scanned page?) and the model '${model.id}' does not accept images`, 'document_page_without_text');
-    }
     return { filename, pages };
   } catch (error) {
     if (!(error instanceof DocumentError)) throw error;
     const where = error.page === null ? '' : `page ${error.page}: `;
     return refuse(param, filename, `${where}${error.message}`, CODES[error.reason], error);
   }
+}
+
+async function readDocument(model: ChatModel, part: ChatFilePart, param: string, options: DocumentOptions, budget: DocumentBudget): Promise<ReadDocument> {
+  const vision = model.engine.info.vision;
+  const doc = await readChecked(part, param, options, budget, vision ? model.engine.info.imageSide ?? 448 : null);
+  const blank = doc.pages.find((p) => p.text === '');
+  if (!vision && blank) {
+    refuse(param, doc.filename, `page ${blank.number} has no text layer (a scanned page?) and the model '${model.id}' does not accept images`, 'document_page_without_text');
+  }
+  return doc;
+}
+
+/**
+ * Every page of one document drawn with its longest side `side` px, and its text layer: what the studio shows as
+ * thumbnails before sending. Same limits and 400s (naming `param`) as a chat request.
+ */
+export function previewDocument(part: ChatFilePart, side: number, param: string, options: DocumentOptions = defaultDocumentOptions): Promise<{ filename: string; pages: PdfPage[] }> {
+  return readChecked(part, param, options, { pages: options.limits.maxPages, pixels: options.limits.maxPixels }, side);
 }
 
 /** The text and image parts a document becomes, and its page images in order. */

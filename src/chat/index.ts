@@ -8,6 +8,6 @@ export { completeChat, type CompleteOptions } from './complete.js';
 export type { ChoiceEvent, Constraint, FinishReason, TokenLogprob } from './choice-runner.js';
 export { defaultImageLimits, loadImages, type ImageLimits, type ImagePart } from './images.js';
 export type { ImageFetchPolicy } from './image-source.js';
-export { defaultDocumentOptions, type DocumentFileSource, type DocumentOptions } from './documents.js';
+export { defaultDocumentOptions, previewDocument, type DocumentFileSource, type DocumentOptions } from './documents.js';
 export { OutputParser, type OutputEvent, type OutputParserOptions } from './output-parser.js';
 export { detectToolSyntax, type ToolCallSyntax } from './tool-syntax.js';

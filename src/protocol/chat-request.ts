@@ -233,14 +233,15 @@ function parseParts(v: unknown, param: string, imagesAllowed: boolean): ChatCont
  */
 export function parseFilePart(file: unknown, at: string): ChatFilePart {
   if (!isObj(file)) fail('a file part needs a `file` object', at, 'invalid_type');
+  const path = (key: string): string => (at ? `${at}.${key}` : key);
   onlyKeys(file, ['file_data', 'file_id', 'filename'], at);
   const filename = optionalString(file, 'filename', at, 256);
   const data = file.file_data ?? null;
   const fileId = file.file_id ?? null;
   if ((data === null) === (fileId === null)) fail('a file part needs exactly one of `file_data` and `file_id`', at, 'invalid_value');
-  if (fileId !== null && (typeof fileId !== 'string' || fileId === '')) fail('file_id must be a non-empty string', `${at}.file_id`, 'invalid_type');
+  if (fileId !== null && (typeof fileId !== 'string' || fileId === '')) fail('file_id must be a non-empty string', path('file_id'), 'invalid_type');
   if (data !== null && (typeof data !== 'string' || !/^data:application\/pdf;base64,/i.test(data))) {
-    fail('file_data must be a base64 data URL of a PDF (data:application/pdf;base64,…)', `${at}.file_data`, 'invalid_value');
+    fail('file_data must be a base64 data URL of a PDF (data:application/pdf;base64,…)', path('file_data'), 'invalid_value');
   }
   return { type: 'file', data: data as string | null, fileId: fileId as string | null, filename };
 }

@@ -1,3 +1,4 @@
+import { isPdf, pdfThumbnails } from './document-pages.js';
 import { el } from './dom.js';
 
 /** Reads a file as a `data:` URL (what chat image parts carry). */
@@ -10,10 +11,10 @@ export function readDataUrl(file: Blob): Promise<string> {
   });
 }
 
-/** An image picker: a file input plus thumbnails with remove buttons of what is attached so far. */
+/** An image and PDF picker: a file input plus thumbnails (a PDF's pages) with remove buttons of what is attached so far. */
 export interface Attachments {
   root: HTMLElement;
-  /** The attached images as data URLs, in order. */
+  /** The attached images and PDFs as data URLs, in order. */
   urls(): string[];
   /** Replaces what is attached (to put a failed message's images back). */
   set(urls: readonly string[]): void;
@@ -22,9 +23,9 @@ export interface Attachments {
   acceptFrom(target: HTMLElement): void;
 }
 
-/** The image files among pasted or dropped items. */
+/** The image and PDF files among pasted or dropped items. */
 function imageFiles(list: FileList | null | undefined): File[] {
-  return [...(list ?? [])].filter((file) => file.type.startsWith('image/'));
+  return [...(list ?? [])].filter((file) => file.type.startsWith('image/') || file.type === 'application/pdf');
 }
 
 /** Creates an image picker; `label` names its file input, `onError` hears of files that could not be read. */
@@ -32,8 +33,8 @@ export function createAttachments(label: string, onError: (message: string) => v
   let urls: string[] = [];
   const thumbs = el('div', { class: 'thumbs' });
   const render = (): void => {
-    thumbs.replaceChildren(...urls.map((url, i) => el('figure', { class: 'thumb' },
-      el('img', { src: url, alt: `attachment ${i + 1}` }),
+    thumbs.replaceChildren(...urls.map((url, i) => el('figure', { class: isPdf(url) ? 'thumb pdf' : 'thumb' },
+      isPdf(url) ? pdfThumbnails(url, `attachment ${i + 1}`) : el('img', { src: url, alt: `attachment ${i + 1}` }),
       el('button', { type: 'button', title: 'Remove', 'aria-label': `Remove attachment ${i + 1}`, onclick: () => { urls.splice(i, 1); render(); } }, '×'),
     )));
   };
@@ -44,7 +45,7 @@ export function createAttachments(label: string, onError: (message: string) => v
     }, (failure: unknown) => onError(`Could not read the image: ${failure instanceof Error ? failure.message : String(failure)}`));
   };
   const input = el('input', {
-    type: 'file', accept: 'image/*', multiple: true, 'aria-label': label,
+    type: 'file', accept: 'image/*,application/pdf', multiple: true, 'aria-label': label,
     onchange: () => {
       const files = [...(input.files ?? [])];
       input.value = '';
@@ -52,7 +53,7 @@ export function createAttachments(label: string, onError: (message: string) => v
     },
   });
   return {
-    root: el('div', { class: 'attachments' }, el('label', { class: 'file-button' }, 'Attach images', input), el('small', { class: 'muted', text: 'or paste / drop them here' }), thumbs),
+    root: el('div', { class: 'attachments' }, el('label', { class: 'file-button' }, 'Attach images or PDFs', input), el('small', { class: 'muted', text: 'or paste / drop them here' }), thumbs),
     urls: () => [...urls],
     set: (next) => {
       urls = [...next];

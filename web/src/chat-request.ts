@@ -1,10 +1,11 @@
 import { postStream } from './api.js';
+import { isPdf } from './document-pages.js';
 
 /** One message of the conversation as the studio keeps it. */
 export interface Turn {
   role: 'user' | 'assistant';
   text: string;
-  /** Attached images as data URLs (user turns only). */
+  /** Attached images and PDFs as data URLs (user turns only); a PDF is sent as a `file` part. */
   images: string[];
 }
 
@@ -26,13 +27,18 @@ export interface ChatResult {
   completionTokens: number | null;
 }
 
-type Part = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+type Part =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string } }
+  | { type: 'file'; file: { file_data: string; filename: string } };
 
 function toMessage(turn: Turn): { role: string; content: string | Part[] } {
   // A reply's images were drawn by the server's tool: the model sees its text, as it did when it wrote it.
   if (turn.images.length === 0 || turn.role === 'assistant') return { role: turn.role, content: turn.text };
   const parts: Part[] = turn.text ? [{ type: 'text', text: turn.text }] : [];
-  for (const url of turn.images) parts.push({ type: 'image_url', image_url: { url } });
+  turn.images.forEach((url, i) => parts.push(isPdf(url)
+    ? { type: 'file', file: { file_data: url, filename: `attachment-${i + 1}.pdf` } }
+    : { type: 'image_url', image_url: { url } }));
   return { role: turn.role, content: parts };
 }
 

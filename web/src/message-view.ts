@@ -1,4 +1,5 @@
 import type { ChatResult, Turn } from './chat-request.js';
+import { isPdf, pdfThumbnails } from './document-pages.js';
 import { el } from './dom.js';
 import { openLightbox } from './lightbox.js';
 import { renderMarkdown } from './markdown.js';
@@ -38,7 +39,7 @@ export function messageView(turn: Turn): MessageView {
   const content = el('pre', { class: 'content', text: turn.text });
   const meta = el('div', { class: 'meta' });
   const actions = el('div', { class: 'actions' });
-  const images = turn.images.map((url, i) => el('button', { type: 'button', class: 'thumb-button', 'aria-label': `Enlarge image ${i + 1}`, onclick: () => openLightbox(url, `image ${i + 1}`) },
+  const images = turn.images.map((url, i) => isPdf(url) ? pdfThumbnails(url, `document ${i + 1}`) : el('button', { type: 'button', class: 'thumb-button', 'aria-label': `Enlarge image ${i + 1}`, onclick: () => openLightbox(url, `image ${i + 1}`) },
     el('img', { src: url, alt: `image ${i + 1}`, class: 'thumb-image' })));
   const root = el('li', { class: `message ${turn.role}`, 'data-role': turn.role },
     el('div', { class: 'who', text: turn.role }), images.length ? el('div', { class: 'thumbs' }, ...images) : null, content, meta, actions);
