@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ChatModelPool } from '../chat/index.js';
-import { curatePhotos, readPhotoSource, type CurationPlan } from '../personalize/index.js';
-import { ApiError } from '../protocol/index.js';
+import { readFileSync } from 'node:fs';
+import { curatePhotos, parseCurationPlan, readPhotoSource, type CurationPlan } from '../personalize/index.js';
+import { ApiError, InvalidRequestError } from '../protocol/index.js';
 import { imageLimitsFromConfig, vlmPhotoJudge } from '../server/index.js';
 import { withContext, writers, type AppContext, type CliDeps } from './context.js';
 import { formatTable } from './models.js';
@@ -56,6 +57,41 @@ export function formatPlan(plan: CurationPlan): string {
     formatTable(['PHOTO', 'PLAN', 'SIZE', 'CAPTION / WHY DROPPED'], rows) +
     `\nkept ${plan.kept} of ${plan.photos.length}; class noun: ${noun}; votes: ${votes}\n`
   );
+}
+
+/** The flags of `atelier train` that choose a plan. */
+export interface TrainPlanFlags {
+  subject?: string;
+  class?: string;
+  seed?: number;
+  resolution?: number;
+  /** `--curate [vlm]`: true for the default VLM. */
+  curate?: boolean | string;
+  /** `--plan <file>`. */
+  plan?: string;
+}
+
+/**
+ * The plan `atelier train` uses: a `--plan` file (checked against the schema), or with `--curate` one made now on
+ * the VLM (its table printed to `log`; photos under half the training resolution are too small), or null.
+ */
+export async function planForTraining(
+  context: PlanContext & { pool?: ChatModelPool },
+  flags: TrainPlanFlags,
+  log: (text: string) => void,
+): Promise<CurationPlan | null> {
+  if (flags.plan !== undefined) return parseCurationPlan(JSON.parse(readFileSync(flags.plan, 'utf8')), '--plan');
+  if (flags.curate === undefined || flags.curate === false) return null;
+  if (!context.pool) throw new InvalidRequestError('--curate needs chat engines, and this build wires none');
+  const plan = await makePlan(context, context.pool, {
+    source: flags.subject!,
+    model: typeof flags.curate === 'string' ? flags.curate : defaultCurationModel,
+    className: flags.class ?? null,
+    seed: flags.seed ?? 0,
+    ...(flags.resolution !== undefined && { minSize: Math.max(1, flags.resolution / 2) }),
+  });
+  log(formatPlan(plan));
+  return plan;
 }
 
 function integer(value: string): number {

@@ -7,7 +7,6 @@ import {
   FineTuneRunner,
   formatDuration,
   mergeConfig,
-  parseCurationPlan,
   safeName,
   TrainProgress,
   type CurationPlan,
@@ -18,7 +17,7 @@ import { ApiError, InvalidRequestError, parseFineTuningJobCreate } from '../prot
 import type { Store } from '../store/index.js';
 import { newId } from '../util/index.js';
 import { withContext, writers, type AppContext, type CliDeps } from './context.js';
-import { defaultCurationModel, formatPlan, makePlan } from './curate.js';
+import { defaultCurationModel, planForTraining } from './curate.js';
 import { chatPoolOf } from './run.js';
 
 /** Options of `atelier train` as commander parses them. */
@@ -138,25 +137,6 @@ function resolveBase(store: Store, registry: ModelRegistry, model: string | unde
   throw new InvalidRequestError(`choose the base model with --model (Stable Diffusion models: ${names})`);
 }
 
-/**
- * The curation plan of `--plan` (checked against its schema) or of `--curate` (made now on the VLM, its table
- * printed), or null.
- */
-async function trainPlan(context: TrainContext, options: TrainOptions, io: TrainIo): Promise<CurationPlan | null> {
-  if (options.plan !== undefined) return parseCurationPlan(JSON.parse(readFileSync(options.plan, 'utf8')), '--plan');
-  if (options.curate === undefined || options.curate === false) return null;
-  if (!context.pool) throw new InvalidRequestError('--curate needs chat engines, and this build wires none');
-  const plan = await makePlan(context, context.pool, {
-    source: options.subject!,
-    model: typeof options.curate === 'string' ? options.curate : defaultCurationModel,
-    className: options.class ?? null,
-    seed: options.seed ?? 0,
-    ...(options.resolution !== undefined && { minSize: Math.max(1, options.resolution / 2) }),
-  });
-  io.err(formatPlan(plan));
-  return plan;
-}
-
 /** Builds and validates the job request from the flags, exactly as the HTTP API would receive it. */
 async function createJob(context: TrainContext, runner: FineTuneRunner, options: TrainOptions, io: TrainIo) {
   const { store, registry } = context;
@@ -164,7 +144,7 @@ async function createJob(context: TrainContext, runner: FineTuneRunner, options:
   const fileConfig = options.config ? readConfigFile(options.config) : null;
   const overrides = options.set.map(parseSet).reduce(mergeConfig, {});
   const model = resolveBase(store, registry, options.model);
-  const plan = await trainPlan(context, options, io);
+  const plan = await planForTraining(context, options, io.err);
   const [trainingFile, ...instanceFiles] = await uploadSubject(store, options.subject, plan);
   const hyperparameters = Object.fromEntries(
     Object.entries({

@@ -18,10 +18,11 @@ import {
   prepareJob,
   recordCuration,
   subjectSources,
+  writeJobPhotos,
 } from './job-request.js';
 import { assertTransition, isTerminal } from './job-state.js';
-import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
-import { writeCaptions, type CurationPlan, type PhotoJudge } from './curation/index.js';
+import { readSubjectImages, type SubjectImage } from './subject-images.js';
+import type { CurationPlan, JudgeFor } from './curation/index.js';
 
 /** How the runner starts workers and registers results. */
 export interface FineTuneRunnerOptions {
@@ -36,7 +37,7 @@ export interface FineTuneRunnerOptions {
    * The VLM judge of a named chat model sampling with `seed`, for `method.dreambooth.curation`; none: curation
    * requests get a 400.
    */
-  curationJudge?: (model: string, seed: number) => Promise<PhotoJudge>;
+  curationJudge?: JudgeFor;
 }
 
 /** Live notifications: `event` for every worker event of a job, `status` after each status change. */
@@ -102,8 +103,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
   async create(request: FineTuningJobCreate, fileConfig: WorkerConfig | null = null, plan: CurationPlan | null = null): Promise<JobRecord> {
     if (this.closed) throw new Error('the fine-tuning runner is closed');
     const prepared = await prepareJob(this.store, request, fileConfig);
-    const judge = this.options.curationJudge;
-    const curated = await curateJob(prepared, request, plan ? { plan } : judge ? { judge } : null);
+    const curated = await curateJob(prepared, request, plan ?? this.options.curationJudge ?? null);
     await checkJobConfig(this.store, this.schema, prepared);
     const job = this.store.jobs.create({
       id: prepared.id,
@@ -243,9 +243,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       try {
         const photos = await images();
         if (!stillValidating()) return;
-        await writeSubjectImages(photos, jobPaths(this.store, job.id).instanceDir);
-        const captions = jobParams(job).curation?.captions;
-        if (captions) await writeCaptions(jobPaths(this.store, job.id).instanceDir, captions);
+        await writeJobPhotos(jobPaths(this.store, job.id).instanceDir, photos, jobParams(job));
         this.recorder(job.id).message(`Validated training files: ${photos.length} subject photos`, 'info', {
           images: photos.map((image) => image.name),
         });

@@ -13,10 +13,18 @@ import {
 import type { JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
 import type { WorkerConfigSchema } from './config-schema.js';
-import { applyCurationToJob, curationSummary, keptPhotos, type CurationPlan, type PlanSource } from './curation/index.js';
+import {
+  applyCurationToJob,
+  curationSummary,
+  keptPhotos,
+  writeCaptions,
+  type CurationPlan,
+  type JudgeFor,
+  type PlanSource,
+} from './curation/index.js';
 import { buildDreamboothConfig, type JobPaths, type WorkerConfig } from './dreambooth-config.js';
 import type { JobRecorder } from './job-recorder.js';
-import { readSubjectImages, type SubjectImage } from './subject-images.js';
+import { readSubjectImages, writeSubjectImages, type SubjectImage } from './subject-images.js';
 
 /** The `kind` of fine-tuning rows in the shared `jobs` table. */
 export const fineTuningKind = 'fine_tuning';
@@ -104,9 +112,11 @@ export async function prepareJob(
 export async function curateJob(
   prepared: PreparedJob,
   request: FineTuningJobCreate,
-  source: PlanSource | null,
+  planOrJudge: CurationPlan | JudgeFor | null,
 ): Promise<CurationPlan | null> {
   if (!request.curation) return null;
+  const source: PlanSource | null =
+    planOrJudge === null ? null : typeof planOrJudge === 'function' ? { judge: planOrJudge } : { plan: planOrJudge };
   if (!source) {
     throw new InvalidRequestError('Curation needs a vision-language chat model, and this host runs no chat engines.', {
       param: 'method.dreambooth.curation',
@@ -126,6 +136,12 @@ export function recordCuration(recorder: JobRecorder, plan: CurationPlan): void 
   for (const photo of plan.photos.filter((p) => !p.keep)) {
     recorder.message(`Dropped photo ${photo.name}: ${photo.reasons.map((r) => r.message).join('; ')}`, 'warn');
   }
+}
+
+/** Writes a job's photos into its instance folder, with the caption rows (`metadata.jsonl`) of a curated job. */
+export async function writeJobPhotos(dir: string, photos: SubjectImage[], params: DreamboothJobParams): Promise<void> {
+  await writeSubjectImages(photos, dir);
+  if (params.curation?.captions) await writeCaptions(dir, params.curation.captions);
 }
 
 /** A stored job's photos after its curation plan (all of them for a job without one). */

@@ -19,8 +19,11 @@ export interface CurationApplied {
   captions: { file_name: string; text: string }[] | null;
 }
 
+/** Makes the judge of a named VLM sampling with `seed` (the server wires it to its chat pool). */
+export type JudgeFor = (model: string, seed: number) => Promise<PhotoJudge>;
+
 /** Where a job's plan comes from: a ready plan, or a VLM judge to make one. */
-export type PlanSource = { plan: CurationPlan } | { judge: (model: string, seed: number) => Promise<PhotoJudge> };
+export type PlanSource = { plan: CurationPlan } | { judge: JudgeFor };
 
 /**
  * Makes or takes the plan, keeps its photos and, when `hyperparameters` name no class, takes the plan's class noun
