@@ -3,6 +3,7 @@
  * the Llama 3 vocabulary:
  *  - far: each valid instance fed token by token as in bench:structure, once without a budget and once with a
  *    budget far away (1e6), in alternating order — the difference is the per-step overhead while the budget is far;
+ *    then both again with every cache warm (a second request with the same schema);
  *  - near: random tokens under the mask with a budget from the shortest instance up (as the MaskBench budget test
  *    does), timing every mask — the cost when the budget binds.
  *
@@ -67,6 +68,8 @@ function main(): void {
   const none: number[] = [];
   const far: number[] = [];
   const near: number[] = [];
+  const noneWarm: number[] = [];
+  const farWarm: number[] = [];
   let minimumMs = 0;
   picked.forEach((file, n) => {
     const c = JSON.parse(readFileSync(join(args.data, file), 'utf8')) as { schema: unknown; tests: { valid: boolean; data: unknown }[] };
@@ -85,10 +88,18 @@ function main(): void {
       const runs: [number | null, number[]][] = n % 2 === 0 ? [[null, none], [1e6, far]] : [[1e6, far], [null, none]];
       for (const [budget, times] of runs) feed(grammar, tok, tokens, budget, times);
     }
+    // Again with every cache warm (a second request with the same schema).
+    for (const test of c.tests.filter((x) => x.valid)) {
+      const tokens = tok.encode(JSON.stringify(test.data));
+      feed(grammar, tok, tokens, null, noneWarm);
+      feed(grammar, tok, tokens, 1e6, farWarm);
+    }
     if (Number.isFinite(minimum) && minimum <= 400) for (const extra of [0, 3, 30]) decode(grammar, tok, minimum + extra, n * 7 + extra, near);
   });
   console.log(summary('no budget', none));
   console.log(summary('budget far (1e6)', far));
+  console.log(summary('no budget, warm', noneWarm));
+  console.log(summary('budget far, warm', farWarm));
   console.log(summary('budget near (min..min+30)', near));
   console.log(`shortest completion of the start, all schemas: ${minimumMs.toFixed(0)} ms`);
 }

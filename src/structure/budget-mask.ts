@@ -1,3 +1,4 @@
+import type { Leaf } from './leaf.js';
 import { leafMask } from './leaf-masks.js';
 import { DEAD, type Lexeme, type Runtime } from './runtime.js';
 import { shortestCompletion, type ShortestCompletion } from './shortest-completion.js';
@@ -25,6 +26,7 @@ export class BudgetMasks {
   private readonly sc: ShortestCompletion;
   private readonly reached: number[] = [];
   private readonly tokenMost: number[] = [];
+  private readonly points = new Map<TokenTrie, Map<string, number[]>>();
   private readonly exitScans = new Map<TokenTrie, Map<string, number>>();
   /** Per (leaf machine, leaf state, threshold): the tokens inside the lexeme that leave more than the threshold. */
   private readonly insideCuts = new Map<string, Uint32Array>();
@@ -194,19 +196,39 @@ export class BudgetMasks {
 
   /** Walks the leaf from state `x` below `node` for the places where it may end mid-token, and scans what follows. */
   private exitsBelow(w: Walk, node: number, lexeme: Lexeme, x: number): number {
-    const { byte, end } = w.trie;
+    const points = this.exitPoints(w.trie, node, lexeme.leaf, x);
     let best = -Infinity;
-    for (let c = node + 1, stop = end[node]!; c < stop; c = end[c]!) {
-      if (end[c]! <= c + 1) continue;
-      const y = lexeme.leaf.next(x, byte[c]!);
-      if (y < 0) continue;
-      if (lexeme.leaf.isFinal(y)) {
-        const after = lexeme.after(y);
-        if (after !== DEAD) best = Math.max(best, this.scan(w, c, after));
-      }
-      best = Math.max(best, this.exitsBelow(w, c, lexeme, y));
+    for (let i = 0; i < points.length; i += 2) {
+      const after = lexeme.after(points[i + 1]!);
+      if (after !== DEAD) best = Math.max(best, this.exitScan(w, points[i]!, after, w));
     }
     return best;
+  }
+
+  /**
+   * Where below `node` the leaf, from state `x`, is final with longer tokens below: [node, final state, …]. It
+   * depends on the leaf alone, not on the parse around it, so it is found once per (trie, leaf, state, node).
+   */
+  private exitPoints(trie: TokenTrie, node: number, leaf: Leaf, x: number): number[] {
+    let byTrie = this.points.get(trie);
+    if (!byTrie) this.points.set(trie, (byTrie = new Map()));
+    const key = `${leaf.uid},${x},${node}`;
+    let out = byTrie.get(key);
+    if (out) return out;
+    const found: number[] = [];
+    const { byte, end } = trie;
+    const visit = (n: number, state: number): void => {
+      for (let c = n + 1, stop = end[n]!; c < stop; c = end[c]!) {
+        if (end[c]! <= c + 1) continue;
+        const y = leaf.next(state, byte[c]!);
+        if (y < 0) continue;
+        if (leaf.isFinal(y)) found.push(c, y);
+        visit(c, y);
+      }
+    };
+    visit(node, x);
+    byTrie.set(key, (out = found));
+    return out;
   }
 
   /** Exact walk inside lexeme configuration `c` from leaf state `x`: a token ending in y leaves distance(y) + the frames. */
