@@ -45,7 +45,7 @@ function summary(job: Job): HTMLElement {
 /** The subject photos the job trains on (a zip shows as its id). */
 function photos(job: Job): HTMLElement {
   const ids = [job.training_file, ...(job.method.dreambooth?.instance_files ?? [])];
-  const strip = el('div', { class: 'thumbs', id: 'job-photos', 'aria-label': 'Subject photos' });
+  const strip = el('div', { class: 'thumbs', id: 'job-photos', role: 'group', 'aria-label': 'Photos this job trains on' });
   for (const id of ids) {
     void apiFetch(`/v1/files/${encodeURIComponent(id)}/content`).then(async (response) => {
       const img = el('img', { src: URL.createObjectURL(await response.blob()), alt: 'subject photo', class: 'thumb-image' });
