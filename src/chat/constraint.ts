@@ -5,7 +5,15 @@
  * fallback to unconstrained output.
  */
 import { InvalidRequestError, type ChatRequest, type ChatTool } from '../protocol/index.js';
-import { CompileError, Matcher, Vocabulary, compileJsonSchema, type Grammar } from '../structure/index.js';
+import {
+  CompileError,
+  Matcher,
+  Vocabulary,
+  compileJsonSchema,
+  embedSchemaAt,
+  escapePointerToken,
+  type Grammar,
+} from '../structure/index.js';
 import type { ChatModel } from './chat-model.js';
 import type { Constraint } from './choice-runner.js';
 import { ToolCallConstraint, callMarkers } from './tool-constraint.js';
@@ -36,14 +44,41 @@ function compileOrReject(param: string, schema: unknown): Grammar {
 }
 
 /** The schema of one call object in the model's syntax: `{"<name key>": "<tool>", "<arguments key>": {...}}`. */
-function callSchema(model: ChatModel, tool: ChatTool): Record<string, unknown> {
+function callSchema(model: ChatModel, tool: ChatTool, at: string): Record<string, unknown> {
   const { nameKey, argumentsKey } = model.syntax;
+  // The parameters are a document of their own: their local `$ref`s are rebased to where they now sit.
+  const args = embedSchemaAt(tool.parameters, `${at}/properties/${escapePointerToken(argumentsKey)}`);
+  // Their draft moves to the wrapper's root (callsSchema), where `$schema` belongs.
+  if (isObject(args)) delete args.$schema;
   return {
     type: 'object',
-    properties: { [nameKey]: { const: tool.name }, [argumentsKey]: tool.parameters },
+    properties: { [nameKey]: { const: tool.name }, [argumentsKey]: args },
     required: [nameKey, argumentsKey],
     additionalProperties: false,
   };
+}
+
+/**
+ * The one grammar for the chosen tools' calls. A `$schema` the parameters declare (the draft their keywords follow)
+ * moves to the wrapper's root; tools declaring different drafts cannot share one document and are refused.
+ */
+function callsSchema(model: ChatModel, chosen: readonly ChatTool[]): Record<string, unknown> {
+  const drafts = new Set(chosen.map((t) => (isObject(t.parameters) ? t.parameters.$schema : undefined)));
+  if (drafts.size > 1) {
+    throw new InvalidRequestError('The chosen tools declare different $schema drafts; one request can use one draft.', {
+      param: 'tools',
+      code: 'invalid_value',
+    });
+  }
+  const [draft] = drafts;
+  const one = chosen.length === 1;
+  const calls = chosen.map((t, i) => callSchema(model, t, one ? '' : `/anyOf/${i}`));
+  const schema = one ? calls[0]! : { anyOf: calls };
+  return typeof draft === 'string' ? { $schema: draft, ...schema } : schema;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
@@ -68,8 +103,7 @@ function toolConstraint(model: ChatModel, request: ChatRequest): () => Constrain
   const chosen = typeof toolChoice === 'object' ? tools.filter((t) => t.name === toolChoice.name) : tools;
   // Each tool's parameters compile alone first, so an unsupported keyword is reported against its own tool.
   chosen.forEach((t) => compileOrReject(`tools[${tools.indexOf(t)}].function.parameters`, t.parameters));
-  const schemas = chosen.map((t) => callSchema(model, t));
-  const grammar = compileOrReject('tools', schemas.length === 1 ? schemas[0] : { anyOf: schemas });
+  const grammar = compileOrReject('tools', callsSchema(model, chosen));
   const vocabulary = decoderVocabulary(model);
   const parallel = request.parallelToolCalls && typeof toolChoice !== 'object';
   const markers = callMarkers(model.syntax, (text) => model.engine.tokenize(text, true), parallel);

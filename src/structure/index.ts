@@ -24,6 +24,7 @@ export { Vocabulary, type VocabularyOptions } from './vocabulary.js';
 export { compileJsonSchema, type CompileOptions } from './compile-json-schema.js';
 export { Grammar } from './grammar.js';
 export { Matcher } from './matcher.js';
+export { embedSchemaAt, escapePointerToken } from './embed-schema.js';
 export { CompileError, MatcherError } from './errors.js';
 export { MAX_REGEX_WORK, MAX_REQUEST_REGEX_WORK, withRegexBudget } from './char-dfa.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
