@@ -42,6 +42,7 @@ describe('fine-tuning with curation through the openai client', () => {
   let app: FastifyInstance;
   let client: OpenAI;
   let trainingFile: string;
+  const workerLog: string[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'atelier-e2e-curate-'));
@@ -52,7 +53,8 @@ describe('fine-tuning with curation through the openai client', () => {
     pool = new ChatModelPool({ engines: { onnx: async () => new OnnxEngine({ threads: 1 }) }, contextSize: 1024 });
     // Wired as src/main.ts wires it.
     const curationJudge = async (name: string, seed: number) => vlmPhotoJudge(await pool.get(registry.require(name)), { name, seed });
-    const runner = new FineTuneRunner({ store, installer: registry, curationJudge });
+    // The worker's stderr (tracebacks) goes into a failed assertion's message.
+    const runner = new FineTuneRunner({ store, installer: registry, curationJudge, log: (line) => workerLog.push(line) });
     app = await createServer({ store, registry, config: { ...defaultConfig(), home: join(dir, 'home'), logLevel: 'warn' } }, [filesRoutes(), fineTuningJobsRoutes(runner)]);
     client = new OpenAI({ baseURL: `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1`, apiKey: 'unused', maxRetries: 0 });
     const twin = await sharp(subjectPhoto(1)).modulate({ brightness: 1.05 }).jpeg({ quality: 90 }).toBuffer();
@@ -97,7 +99,7 @@ describe('fine-tuning with curation through the openai client', () => {
       const current = await client.fineTuning.jobs.retrieve(job.id);
       return terminal(current) ? current : undefined;
     });
-    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.status, 'succeeded', `${JSON.stringify(done.error)}\n${workerLog.slice(-30).join('\n')}`);
     const events = [];
     for await (const event of client.fineTuning.jobs.listEvents(job.id, { limit: 100 })) events.push(event);
     const curated = events.find((e) => e.message.startsWith(`Curated subject photos by ${VLM}: kept `));
