@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { buildProgram, type AppContext, type CliDeps } from './cli/index.js';
 import { ImageGenerator } from './images/index.js';
 import { demoModels } from './models/demo/index.js';
-import { FineTuneRunner } from './personalize/index.js';
+import { FineTuneRunner, fineTuningQueue } from './personalize/index.js';
+import { JobQueue } from './store/index.js';
 import { PythonEnv, WorkerClient } from './worker/index.js';
 import { imageLimitsFromConfig, vlmPhotoJudge, type RoutePlugin } from './server/index.js';
 import { imageRoutes } from './server/routes/images.js';
@@ -16,8 +17,10 @@ import { chatCompletionsRoutes } from './server/routes/chat-completions.js';
 import { responsesRoutes } from './server/routes/responses.js';
 import { filesRoutes } from './server/routes/files.js';
 import { fineTuningJobsRoutes } from './server/routes/fine-tuning-jobs.js';
+import { fineTuningJobDeleteRoutes } from './server/routes/fine-tuning-job-delete.js';
 import { curationRoutes } from './server/routes/curation.js';
 import { studioRoutes } from './server/routes/studio.js';
+import { fleetRoutes } from './server/routes/fleet.js';
 import { documentPagesRoutes } from './server/routes/document-pages.js';
 
 const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
@@ -27,7 +30,7 @@ const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: str
  * Route plugins of every resource beyond /health and /v1/models, built once the home is open. Wire new resources
  * here (chat completions, images, files, fine-tuning): one line each, e.g. `chatRoutes(engines)`.
  */
-function routes(context: AppContext): RoutePlugin[] {
+async function routes(context: AppContext): Promise<RoutePlugin[]> {
   const threads: Record<string, string> = context.config.threads > 0 ? { ATELIER_TORCH_THREADS: String(context.config.threads) } : {};
   const images = new ImageGenerator({
     worker: new WorkerClient({ env: threads }),
@@ -39,8 +42,21 @@ function routes(context: AppContext): RoutePlugin[] {
   // Curation (`method.dreambooth.curation`) asks a VLM from the same pool about each subject photo.
   const curationJudge = async (name: string, seed: number) =>
     vlmPhotoJudge(await pool.get(context.registry.require(name)), { name, seed, imageLimits });
-  const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry, curationJudge });
-  return [imageRoutes(images), chatCompletionsRoutes(pool, images), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), curationRoutes(curationJudge), studioRoutes(), documentPagesRoutes()];
+  const queue = context.config.databaseUrl ? await fleetQueue(context) : undefined;
+  const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry, curationJudge, ...(queue && { queue }) });
+  return [imageRoutes(images), chatCompletionsRoutes(pool, images), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), fineTuningJobDeleteRoutes(fineTuning), curationRoutes(curationJudge), studioRoutes(), documentPagesRoutes(), ...(queue ? [fleetRoutes(queue)] : [])];
+}
+
+/**
+ * Fleet mode (`databaseUrl` set): this node joins the job queue. Nodes that train (role `worker` or `all`, with the
+ * Python worker enabled) advertise the fine-tuning queue and claim only from it; `api` nodes only enqueue.
+ */
+function fleetQueue(context: AppContext): Promise<JobQueue> {
+  const { databaseUrl, role, python } = context.config;
+  const trains = role !== 'api' && python;
+  return JobQueue.start({
+    store: context.store, databaseUrl, role, capabilities: trains ? [fineTuningQueue] : [], queues: [fineTuningQueue],
+  });
 }
 
 /** Chat models load lazily on first request, with the configured threads (0 = all cores), context sizes and KV cache. */

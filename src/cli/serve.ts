@@ -13,6 +13,7 @@ interface ServeFlags {
   contextSize?: number;
   logLevel?: AtelierConfig['logLevel'];
   python?: boolean;
+  role?: AtelierConfig['role'];
 }
 
 function integer(name: string): (value: string) => number {
@@ -119,10 +120,11 @@ export function registerServe(program: Command, deps: CliDeps): void {
     .option('--context-size <tokens>', 'context window for chat models (default 4096)', integer('--context-size'))
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
     .option('--no-python', 'chat only: never install or start the Python diffusion worker (config key `python`)')
+    .option('--role <role>', 'fleet mode (databaseUrl set): api | worker | all (default all), docs/FLEET.md')
     .action(async (flags: ServeFlags, command: Command) => {
       const context = openContext(command, {
         host: flags.host, port: flags.port, apiKeys: flags.apiKey, models: flags.model,
-        threads: flags.threads, contextSize: flags.contextSize, logLevel: flags.logLevel,
+        threads: flags.threads, contextSize: flags.contextSize, logLevel: flags.logLevel, role: flags.role,
         // commander defaults a --no-x flag to true: only a given flag may override the config file and environment.
         python: command.getOptionValueSource('python') === 'cli' ? flags.python : undefined,
       });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreate } from '../protocol/index.js';
-import type { JobRecord, JobStatus, Store } from '../store/index.js';
+import type { JobQueue, JobRecord, JobStatus, QueuedJob, Store } from '../store/index.js';
 import type { WorkerClientOptions, WorkerEvent } from '../worker/index.js';
 import { WorkerConfigSchema } from './config-schema.js';
 import type { WorkerConfig } from './dreambooth-config.js';
@@ -38,7 +38,15 @@ export interface FineTuneRunnerOptions {
    * requests get a 400.
    */
   curationJudge?: JudgeFor;
+  /**
+   * Fleet mode (docs/FLEET.md): jobs go to this shared queue in the transaction that queues them, and this node
+   * trains the ones it claims (none with role `api`); without it jobs run here, one at a time.
+   */
+  queue?: JobQueue;
 }
+
+/** The fleet queue fine-tuning jobs travel on. */
+export const fineTuningQueue = 'fine_tuning';
 
 /** Live notifications: `event` for every worker event of a job, `status` after each status change. */
 export interface FineTuneRunnerEvents {
@@ -86,6 +94,9 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    const fleet = this.options.queue;
+    // In a fleet the queue owns unfinished jobs: a job whose node died is handed to another by the heartbeat check.
+    if (fleet) return fleet.work((claimed) => this.runClaimed(claimed));
     for (const job of this.store.jobs.listByStatus(['validating_files', 'queued', 'running'])) {
       if (job.kind !== fineTuningKind || this.closed) continue;
       await this.resume(job.id).catch((error: unknown) => {
@@ -253,10 +264,49 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
         return;
       }
       if (!stillValidating()) return;
-      this.setStatus(this.get(job.id), 'queued');
-      this.queue.push(job.id);
-      this.pump();
+      this.enqueue(job.id);
     })());
+  }
+
+  /** `validating_files` → `queued`: on this node's queue, or on the fleet's in the same transaction. */
+  private enqueue(id: string): void {
+    const fleet = this.options.queue;
+    if (!fleet) {
+      this.setStatus(this.get(id), 'queued');
+      this.queue.push(id);
+      this.pump();
+      return;
+    }
+    this.store.transaction(() => {
+      this.setStatus(this.get(id), 'queued');
+      fleet.enqueue(fineTuningQueue, { jobId: id });
+    });
+  }
+
+  /**
+   * Trains a job this node claimed from the fleet queue. A job found `running` lost its node: it resumes here from
+   * the newest checkpoint in the shared job folder. A cancel from any node is seen in the store within a second. If
+   * this node stops first, the job stays `running` and the thrown error puts it back in the queue for another node.
+   */
+  private async runClaimed(claimed: QueuedJob): Promise<void> {
+    const id = String(claimed.data.jobId);
+    const job = this.store.jobs.get(id);
+    if (!job || isTerminal(job.status)) return;
+    if (job.status === 'running') this.recorder(id).message('Its node stopped; resuming on another node from the last checkpoint');
+    const queued = job.status === 'running' ? this.setStatus(job, 'queued') : job;
+    const stop = (why: 'cancel' | 'shutdown'): void => {
+      if (this.active?.jobId !== id || this.active.stopping) return;
+      this.active.stopping = why;
+      void stopLaunch(this.active.launch);
+    };
+    claimed.signal.addEventListener('abort', () => stop('shutdown'));
+    const watch = setInterval(() => this.get(id).status === 'cancelled' && stop('cancel'), 1000);
+    try {
+      await this.run(queued);
+    } finally {
+      clearInterval(watch);
+    }
+    if (this.get(id).status === 'running') throw new Error(`job ${id} paused on this node; back to the queue`);
   }
 
   private pump(): void {

@@ -52,13 +52,14 @@ export interface PreparedJob {
 
 /** Folders of one job under `<home>/fine-tunes/<id>`, and the shared class-image cache. */
 export function jobPaths(store: Store, jobId: string): JobPaths {
-  const root = join(store.layout.root, 'fine-tunes', jobId);
+  // The shared folder (the home, or a fleet's blob mount) so any node can resume a job from its checkpoints.
+  const root = join(store.layout.shared, 'fine-tunes', jobId);
   return {
     root,
     instanceDir: join(root, 'instance'),
     outputDir: join(root, 'output'),
     checkpointDir: join(root, 'checkpoints'),
-    classImageCache: join(store.layout.root, 'cache', 'class-images'),
+    classImageCache: join(store.layout.shared, 'cache', 'class-images'),
   };
 }
 

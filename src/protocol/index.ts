@@ -16,3 +16,4 @@ export * from './responses-input.js';
 export * from './responses-request.js';
 export * from './responses-wire.js';
 export * from './responses-builder.js';
+export * from './fleet-wire.js';

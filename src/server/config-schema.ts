@@ -72,6 +72,11 @@ export interface AtelierConfig {
   databaseUrl: string;
   /** Blob folder shared by a fleet's nodes (an NFS mount); empty (default) means `<home>/blobs`. */
   blobDir: string;
+  /**
+   * In a fleet (`databaseUrl` set): `api` serves the API and queues jobs, `worker` also claims and trains queued
+   * fine-tuning jobs, `all` (default) both. Without `databaseUrl` the one node does everything.
+   */
+  role: 'api' | 'worker' | 'all';
 }
 
 /** JSON Schema of a config layer (every key optional; unknown keys rejected). */
@@ -112,6 +117,7 @@ export const configSchema = {
     python: { type: 'boolean' },
     databaseUrl: { type: 'string', pattern: '^(postgres(ql)?://\\S+)?$' },
     blobDir: { type: 'string' },
+    role: { enum: ['api', 'worker', 'all'] },
   },
 } as const;
 
@@ -147,4 +153,5 @@ export const envKeys: Record<keyof AtelierConfig, string> = {
   python: 'ATELIER_USE_PYTHON',
   databaseUrl: 'ATELIER_DATABASE_URL',
   blobDir: 'ATELIER_BLOB_DIR',
+  role: 'ATELIER_ROLE',
 };

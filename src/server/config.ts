@@ -129,6 +129,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AtelierConf
     python: true,
     databaseUrl: '',
     blobDir: '',
+    role: 'all',
   };
 }
 

@@ -15,6 +15,11 @@ export interface HomeLayout {
   downloads: string;
   /** Scratch space on the same filesystem as the rest, so renames out of it are atomic. */
   tmp: string;
+  /**
+   * What every node of a fleet must reach: fine-tune job folders (checkpoints, outputs) and the class-image cache.
+   * The home itself by default; the shared blob folder (`ATELIER_BLOB_DIR`) in fleet mode.
+   */
+  shared: string;
 }
 
 /**
@@ -34,5 +39,6 @@ export function homeLayout(root: string): HomeLayout {
     models: join(root, 'models'),
     downloads: join(root, 'downloads'),
     tmp: join(root, 'tmp'),
+    shared: root,
   };
 }

@@ -56,15 +56,14 @@ function openDatabase(layout: HomeLayout, options: StoreOptions): SqlDatabase {
  * interrupted blob writes.
  */
 export function openStore(home: string, options: StoreOptions = {}): Store {
-  const layout = homeLayout(home);
+  const blobDir = options.blobDir ? resolve(options.blobDir) : null;
+  const layout: HomeLayout = blobDir ? { ...homeLayout(home), blobs: blobDir, shared: blobDir } : homeLayout(home);
   for (const dir of [layout.root, layout.blobs, layout.models, layout.downloads, layout.tmp]) {
     mkdirSync(dir, { recursive: true });
   }
   const db = openDatabase(layout, options);
   // Temp files live beside the blobs they become, so the final rename is atomic on a shared mount too.
-  const blobs = options.blobDir
-    ? new BlobStore(resolve(options.blobDir), join(resolve(options.blobDir), 'tmp'))
-    : new BlobStore(layout.blobs, join(layout.tmp, 'blobs'));
+  const blobs = new BlobStore(layout.blobs, blobDir ? join(blobDir, 'tmp') : join(layout.tmp, 'blobs'));
   blobs.sweepTemp();
   let closed = false;
   return {

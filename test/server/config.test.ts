@@ -21,7 +21,7 @@ test('defaults are documented values', (t) => {
   assert.deepEqual(config, {
     host: '127.0.0.1', port: 8080, home, apiKeys: [], models: [], threads: 0,
     contextSize: 4096, modelContextSizes: {}, kvCacheType: 'F16', logLevel: 'info', bodyLimit: 100 * 1024 * 1024,
-    allowedHosts: [], allowedOrigins: [], publicUrl: '', python: true, databaseUrl: '', blobDir: '',
+    allowedHosts: [], allowedOrigins: [], publicUrl: '', python: true, databaseUrl: '', blobDir: '', role: 'all',
     imageFetch: 'public', imageFetchAllow: [], imageFetchTimeoutMs: 10_000, imageMaxBytes: 20 * 1024 * 1024,
     imageMaxRequestBytes: 50 * 1024 * 1024, imageMaxCount: 8, imageMaxSide: 8192, imageMaxPixels: 16_777_216, imageAllowVector: false,
   });
