@@ -79,15 +79,15 @@ const MAX_FOLD_SHARE = 1 / 8;
  */
 export function foldByClass(dfa: CharDfa, cpt: CodePointTrie): SymbolTrie | null {
   const count = cpt.parent.length;
-  const classCount = dfa.classCount;
-  const ascii = dfa.asciiClasses;
+  const classCount = dfa.classes.classCount;
+  const ascii = dfa.classes.asciiClasses;
   const nodeOf = new Int32Array(count);
   const parents = [-1];
   const symbols = [-1];
   let child = new Int32Array(classCount * 256).fill(-1);
   for (let n = 1; n < count; n++) {
     const cp = cpt.symbol[n]!;
-    const cls = cp < 128 ? ascii[cp]! : dfa.classOf(cp);
+    const cls = cp < 128 ? ascii[cp]! : dfa.classes.classOf(cp);
     const cell = nodeOf[cpt.parent[n]!]! * classCount + cls;
     let to = child[cell]!;
     if (to < 0) {

@@ -26,7 +26,7 @@ export { Grammar } from './grammar.js';
 export { Matcher } from './matcher.js';
 export { embedSchemaAt, escapePointerToken } from './embed-schema.js';
 export { CompileError, MatcherError } from './errors.js';
-export { MAX_REGEX_WORK, MAX_REQUEST_REGEX_WORK, withRegexBudget } from './char-dfa.js';
+export { MAX_REGEX_WORK, MAX_REQUEST_REGEX_WORK, withRegexBudget } from './regex-budget.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { conformanceMarkdown, conformanceMatrix, type ConformanceRow } from './conformance.js';
 export { KEYWORD_TABLE, type KeywordFamily, type KeywordStatus } from './keywords.js';

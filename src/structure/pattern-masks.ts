@@ -23,7 +23,7 @@ interface PatternWalks {
   trie: SymbolTrie;
   /** Symbol → class for symbols below its length (all of a class trie's; ASCII of a code point trie). */
   classes: Int32Array;
-  /** On the code point trie: the one class of every non-ASCII character, or -1 (see `CharDfa.nonAsciiClass`). */
+  /** On the code point trie: the one class of every non-ASCII character, or -1 (see `CharClasses.nonAsciiClass`). */
   nonAscii: number;
   foldTried: boolean;
   /** Code point trie nodes visited so far; past the trie's size, folding it by class pays for itself. */
@@ -75,7 +75,7 @@ function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int3
   let walks = byVocab.get(vocab);
   if (!walks) {
     const trie = plainCodePointTrie(vocab, chars);
-    byVocab.set(vocab, (walks = { groups: new Map(), trie, classes: dfa.asciiClasses, nonAscii: dfa.nonAsciiClass, foldTried: false, visited: 0 }));
+    byVocab.set(vocab, (walks = { groups: new Map(), trie, classes: dfa.classes.asciiClasses, nonAscii: dfa.classes.nonAsciiClass, foldTried: false, visited: 0 }));
   }
   let groups = walks.groups.get(state);
   if (!groups) {
@@ -85,7 +85,7 @@ function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int3
     if (!walks.foldTried && (walks.visited > walks.trie.symbol.length || broad(walks, dfa.liveSteps(state)))) {
       const trie = foldByClass(dfa, plainCodePointTrie(vocab, chars));
       walks.foldTried = true;
-      if (trie) Object.assign(walks, { trie, classes: Int32Array.from({ length: dfa.classCount }, (_, c) => c), nonAscii: -1 });
+      if (trie) Object.assign(walks, { trie, classes: Int32Array.from({ length: dfa.classes.classCount }, (_, c) => c), nonAscii: -1 });
     }
     groups = walkGroups(dfa, state, vocab, walks);
     walks.groups.set(state, groups);
@@ -130,7 +130,7 @@ function walkGroups(dfa: CharDfa, state: number, vocab: Vocabulary, walks: Patte
     }
     visited++;
     const sym = symbol[c]!;
-    const t = row[sym < classes.length ? classes[sym]! : nonAscii >= 0 ? nonAscii : dfa.classOf(sym)]!;
+    const t = row[sym < classes.length ? classes[sym]! : nonAscii >= 0 ? nonAscii : dfa.classes.classOf(sym)]!;
     const next = end[c]!;
     if (t < 0) {
       // Siblings come in code point order: past a dead non-ASCII one of the uniform class, all the rest are dead.

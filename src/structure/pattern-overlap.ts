@@ -1,5 +1,5 @@
 import type { CharDfa } from './char-dfa.js';
-import { MAX_REGEX_WORK } from './char-dfa.js';
+import { MAX_REGEX_WORK } from './regex-budget.js';
 import { CompileError } from './errors.js';
 import { patternDfa } from './leaf-factory.js';
 import type { Limits } from './limits.js';
@@ -32,7 +32,7 @@ export function refuseOverlappingPatterns(patterns: readonly string[], pointer: 
  * answers true.
  */
 function overlap(a: CharDfa, b: CharDfa): boolean {
-  const letters = [...new Set([...a.intervalStarts(), ...b.intervalStarts()])].filter((cp) => cp < 0xd800 || cp > 0xdfff);
+  const letters = [...new Set([...a.classes.intervalStarts(), ...b.classes.intervalStarts()])].filter((cp) => cp < 0xd800 || cp > 0xdfff);
   const seen = new Set([`${a.start},${b.start}`]);
   const queue: [number, number][] = [[a.start, b.start]];
   for (let i = 0; i < queue.length; i++) {

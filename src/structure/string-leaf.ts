@@ -191,7 +191,7 @@ export class StringLeaf extends Leaf {
     if (b < s.lo || b > s.hi) return -1;
     const fixed = s.acc < 0;
     const acc = fixed ? s.acc : (s.acc << 6) | (b & 0x3f);
-    if (s.count === 1) return this.char({ ...s, count: 0, acc: 0, lo: 0, hi: 0 }, fixed ? this.c.dfa!.classStart(-1 - acc) : acc);
+    if (s.count === 1) return this.char({ ...s, count: 0, acc: 0, lo: 0, hi: 0 }, fixed ? this.c.dfa!.classes.classStart(-1 - acc) : acc);
     const count = s.count - 1;
     const shift = 6 * count;
     const least = count === 1 ? 0x800 : 0x10000;
@@ -210,7 +210,7 @@ export class StringLeaf extends Leaf {
     if (!this.partialLive(next, lo, hi)) return -1;
     const dfa = this.c.dfa;
     if (!dfa) return this.add({ ...next, acc: 0 });
-    return this.add({ ...next, acc: dfa.oneClass(lo, hi) ? -1 - dfa.classOf(lo) : acc });
+    return this.add({ ...next, acc: dfa.classes.oneClass(lo, hi) ? -1 - dfa.classes.classOf(lo) : acc });
   }
 
   /**
@@ -261,7 +261,7 @@ export class StringLeaf extends Leaf {
       }
       const cs = dfa.step(s.cs, cp);
       if (cs >= 0 && this.canFinish(cs, len)) return true;
-      cp = dfa.nextIntervalStart(cp);
+      cp = dfa.classes.nextIntervalStart(cp);
     }
     return false;
   }

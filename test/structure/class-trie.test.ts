@@ -36,12 +36,12 @@ describe('class tries (Llama 3 vocabulary)', () => {
   it('folding by class puts each token at its class sequence, in far fewer nodes', () => {
     const dfa = CharDfa.fromPattern('^(?:\\S+\\s+){0,9}\\S+$', true, 10_000);
     // \S and \s are unions of many code point ranges; ranges in the same sets are one class (surrogates apart).
-    assert.equal(dfa.classCount, 3);
+    assert.equal(dfa.classes.classCount, 3);
     const folded = foldByClass(dfa, cpt)!;
     assert.ok(folded.symbol.length < cpt.symbol.length / 100, `${folded.symbol.length} nodes`);
     assert.equal(folded.tokenIds.length, plain.length);
     for (const id of plain.filter((_, i) => i % 89 === 0)) {
-      const classes = [...Buffer.from(vocab.tokens[id]!).toString('utf8')].map((ch) => dfa.classOf(ch.codePointAt(0)!));
+      const classes = [...Buffer.from(vocab.tokens[id]!).toString('utf8')].map((ch) => dfa.classes.classOf(ch.codePointAt(0)!));
       const node = follow(folded, classes);
       assert.ok(folded.tokenIds.subarray(folded.tokenStart[node]!, folded.tokenStart[node + 1]!).includes(id), `token ${id}`);
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CharDfa, MAX_REGEX_WORK, RegexSyntaxError } from '../../src/structure/char-dfa.js';
+import { CharDfa, RegexSyntaxError } from '../../src/structure/char-dfa.js';
+import { MAX_REGEX_WORK } from '../../src/structure/regex-budget.js';
 import { CompileError, compileJsonSchema, withRegexBudget } from '../../src/structure/index.js';
 
 /** Patterns whose automaton blows up (exponentially many DFA states, or huge class refinements). */
