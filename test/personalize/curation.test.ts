@@ -4,6 +4,8 @@
  * test/e2e/fine-tuning-curation.test.ts); photos are real PNGs decoded by sharp.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import {
@@ -23,6 +25,17 @@ const photos = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i
 const tableJudge = (verdicts: Record<string, PhotoVerdict>) => async (photo: { name: string }) => verdicts[photo.name]!;
 
 describe('curation plan', () => {
+  it('personalize/ (curation included) imports nothing above it: the VLM comes in as a PhotoJudge function', () => {
+    const root = join(import.meta.dirname, '..', '..', 'src', 'personalize');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.includes(join('curation', 'curation-plan.ts')));
+    for (const file of files) {
+      const imports = [...readFileSync(join(root, file), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
+      const upward = imports.filter((spec) => /\/(chat|engines|server|cli|structure)\//.test(spec));
+      assert.deepEqual(upward, [], file);
+    }
+  });
+
   it('dHash: a re-encoded, brightened copy is within a few bits; different photos are far apart', async () => {
     const a = await differenceHash(subjectPhoto(1));
     const copy = await differenceHash(await sharp(subjectPhoto(1)).modulate({ brightness: 1.05 }).jpeg().toBuffer());
