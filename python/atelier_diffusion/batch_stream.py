@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from .photos import open_rgb, preprocess_with_coords
+from .photos import fit_geometry, open_rgb, preprocess_with_coords
 
 # Independent random streams per purpose, so adding class images never changes the instance crops.
 _INSTANCE, _CLASS, _AUGMENT, _CAPTION, _BUCKET = 1, 2, 3, 4, 5
@@ -41,12 +42,29 @@ class StreamSpec:
     size_conditioning: bool = False
     #: Aspect-ratio bucket (width, height) of each instance photo (buckets.py); None: every example square.
     instance_buckets: tuple[tuple[int, int], ...] | None = None
+    #: Latents are cached (center crop only): yield each example's cache key instead of its pixels.
+    keys_only: bool = False
+
+
+#: What identifies an example's pixels under a center crop: (photo, (width, height), flipped).
+ExampleKey = tuple[Path, tuple[int, int], bool]
+
+
+def cache_keys(spec: StreamSpec) -> list[ExampleKey]:
+    """Every example key the stream can yield (center crop): each instance photo at its bucket, each class image at
+    every bucket in use, unflipped and — when flips happen — flipped."""
+    flips = (False, True) if spec.flip_p > 0 else (False,)
+    square = (spec.resolution, spec.resolution)
+    targets = spec.instance_buckets or (square,) * len(spec.instance_paths)
+    keys = [(p, t, f) for p, t in zip(spec.instance_paths, targets) for f in flips]
+    return keys + [(p, t, f) for t in dict.fromkeys(targets) for p in spec.class_paths for f in flips]
 
 
 class DreamBoothStream(IterableDataset):
     """Infinite stream of collated micro-batches starting at micro-batch `start`, for data-parallel `rank` of
-    `world`. Items: {"pixels": (n, 3, H, W) in [-1, 1] (R × R without buckets), "num_instance": int, "index": g}, plus "prompts" (one
-    per instance example) when the spec has captions and "time_ids" (n, 6) with size conditioning."""
+    `world`. Items: {"pixels": (n, 3, H, W) in [-1, 1] (R × R without buckets), "num_instance": int, "index": g},
+    "keys" (ExampleKeys) instead of pixels with keys_only, plus "prompts" (one per instance example) when the spec
+    has captions and "time_ids" (n, 6) with size conditioning."""
 
     def __init__(self, spec: StreamSpec, start: int = 0, rank: int = 0, world: int = 1):
         super().__init__()
@@ -83,9 +101,12 @@ class DreamBoothStream(IterableDataset):
         order = np.random.default_rng([s.seed, _BUCKET, first]).permutation(len(same))
         return [picks[0]] + [same[int(order[j % len(same)])] for j in range(s.batch_size - 1)]
 
-    def _example(self, path: Path, stream: int, k: int, target: tuple[int, int]) -> tuple[torch.Tensor, tuple]:
+    def _example(self, path: Path, stream: int, k: int, target: tuple[int, int]) -> tuple[Any, tuple]:
+        """(pixels, or the ExampleKey with keys_only; SDXL size conditioning) of one example."""
         rng = np.random.default_rng([self.spec.seed, _AUGMENT, stream, k])
         flip = bool(rng.random() < self.spec.flip_p)
+        if self.spec.keys_only:
+            return (path, target, flip), fit_geometry(self._image(path).size, target, self.spec.crop, flip, rng)[3]
         return preprocess_with_coords(self._image(path), target, self.spec.crop, flip, rng)
 
     def batch(self, g: int) -> dict:
@@ -99,8 +120,11 @@ class DreamBoothStream(IterableDataset):
         if s.class_paths:
             examples += [self._example(self._pick(s.class_paths, _CLASS, first + j), _CLASS, first + j, target)
                          for j in range(bs)]
-        out = {"pixels": torch.stack([e[0] for e in examples]), "num_instance": bs,
-               "index": g * self.world + self.rank}
+        out = {"num_instance": bs, "index": g * self.world + self.rank}
+        if s.keys_only:
+            out["keys"] = [e[0] for e in examples]
+        else:
+            out["pixels"] = torch.stack([e[0] for e in examples])
         if self.spec.size_conditioning:
             out["time_ids"] = torch.tensor([e[1] for e in examples], dtype=torch.float32)
         if self.spec.instance_captions is not None:

@@ -115,6 +115,8 @@ class TrainConfig:
     offset_noise: float = spec(0.0, minimum=0.0, doc="strength of per-channel offset noise (0.05–0.1 typical)")
     snr_gamma: float | None = spec(None, exclusive_minimum=0.0, doc="min-SNR weighting gamma (5 recommended)")
     num_workers: int = spec(0, minimum=0, doc="DataLoader worker processes")
+    cache_latents: bool = spec(True, doc="encode every training example with the VAE once before training "
+                               "(posterior mean/variance; needs data.crop center, else off with a warning)")
     ema: bool = spec(False, doc="keep an exponential moving average of the trained weights; the output model "
                      "is the average (checkpoints hold it too, so resume is exact)")
     ema_decay: float = spec(0.999, exclusive_minimum=0.0, doc="EMA decay (below 1; warms up as "
@@ -129,7 +131,8 @@ class HardwareConfig:
     devices: int | str = spec(1, doc='count or "auto"')
     num_nodes: int = spec(1, minimum=1)
     strategy: str = spec("auto", enum=["auto", "ddp", "ddp_spawn", "fsdp", "deepspeed"])
-    cpu_threads: int | None = spec(None, minimum=1, doc="torch CPU threads; default: torch's choice")
+    cpu_threads: int | None = spec(None, minimum=1, doc="torch CPU threads; default: torch's choice, "
+                                   "or the idle cores (≥ 1) when the load leaves fewer free on a CPU-only machine")
 
 
 @dataclass

@@ -123,6 +123,10 @@ def _hardware(cfg, cuda: bool) -> list[Problem]:
     if cfg.train.optimizer == "adamw8bit" and not (cuda and importlib.util.find_spec("bitsandbytes")):
         cfg.warnings.append("8-bit Adam needs bitsandbytes and CUDA; using AdamW (more optimizer memory)")
         cfg.train.optimizer = "adamw"
+    if cfg.train.cache_latents and cfg.data.crop == "random":
+        cfg.warnings.append("train.cache_latents needs data.crop center (a random crop changes every step); "
+                            "encoding each batch instead")
+        cfg.train.cache_latents = False
     if cfg.train.precision == "16-mixed" and not cuda:
         cfg.warnings.append("16-mixed precision needs CUDA; training in fp32 (use bf16-mixed on CPU)")
         cfg.train.precision = "32"

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
+from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 
-from .batch_stream import StreamSpec, make_loader
+from .batch_stream import StreamSpec, cache_keys, make_loader
 from .config import Config, resume_conflicts, to_dict
 from .model import Conditioning, ModelParts, encode_prompt
+from .photos import open_rgb, preprocess_with_coords
 from .protocol import ConfigError
 
 
@@ -83,6 +86,8 @@ class DreamBoothModule(L.LightningModule):
         self.prepare_data_per_node = False
         #: diffusers EMAModel over the trained tensors (train.ema), built at fit start on the training device.
         self.ema = None
+        #: ExampleKey → VAE posterior parameters, with train.cache_latents (built at fit start).
+        self.latent_cache: dict | None = None
         self._ema_state = None  # restored from a checkpoint before the EMA exists
 
     def train(self, mode: bool = True) -> "DreamBoothModule":
@@ -128,13 +133,38 @@ class DreamBoothModule(L.LightningModule):
                     torch.stack([self._prompt_cache[p][1] for p in prompts]))
         return torch.stack([self._prompt_cache[p] for p in prompts])
 
-    def diffusion_loss(self, pixels: torch.Tensor, embeds, gen: torch.Generator,
-                       time_ids: torch.Tensor | None = None) -> torch.Tensor:
-        """Per-example denoising loss (mean over C×H×W), min-SNR weighted when configured. SDXL: `embeds` is
-        (hidden, pooled) and `time_ids` the (n, 6) size conditioning (default: uncropped, at the pixels' size)."""
-        with torch.no_grad():
-            dist = self.vae.encode(pixels.to(self.vae.dtype)).latent_dist
-            latents = dist.sample(generator=gen).float() * self.vae.config.scaling_factor
+    @torch.no_grad()
+    def cache_latents(self) -> None:
+        """Encodes every example the stream can yield once (train.cache_latents): the VAE's posterior parameters
+        (mean, log-variance) per ExampleKey, so each step still draws a fresh latent sample from its keyed
+        generator — the same draw encoding the pixels would give — without running the VAE encoder."""
+        keys = cache_keys(self.spec)
+        self.latent_cache = {}
+        rng = np.random.default_rng(0)  # center crop: unused
+        for target in dict.fromkeys(k[1] for k in keys):
+            group = [k for k in keys if k[1] == target]
+            for at in range(0, len(group), 8):
+                chunk = group[at:at + 8]
+                pixels = torch.stack([preprocess_with_coords(open_rgb(p), t, "center", f, rng)[0] for p, t, f in chunk])
+                params = self.vae.encode(pixels.to(self.device, self.vae.dtype)).latent_dist.parameters
+                self.latent_cache.update(zip(chunk, params))
+
+    def cached_latents(self, keys: list, gen: torch.Generator) -> torch.Tensor:
+        """Scaled latent samples of the examples `keys` from the cache (see cache_latents)."""
+        # The DataLoader's conversion turns tuples into lists: rebuild the hashable keys.
+        keys = [(Path(p), (int(t[0]), int(t[1])), bool(f)) for p, t, f in keys]
+        dist = DiagonalGaussianDistribution(torch.stack([self.latent_cache[k] for k in keys]))
+        return dist.sample(generator=gen).float() * self.vae.config.scaling_factor
+
+    def diffusion_loss(self, pixels: torch.Tensor | None, embeds, gen: torch.Generator,
+                       time_ids: torch.Tensor | None = None, latents: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-example denoising loss (mean over C×H×W), min-SNR weighted when configured; `latents` (cached)
+        replace encoding `pixels`. SDXL: `embeds` is (hidden, pooled) and `time_ids` the (n, 6) size conditioning
+        (default: uncropped, at the examples' size)."""
+        if latents is None:
+            with torch.no_grad():
+                dist = self.vae.encode(pixels.to(self.vae.dtype)).latent_dist
+                latents = dist.sample(generator=gen).float() * self.vae.config.scaling_factor
         noise = torch.randn(latents.shape, generator=gen, device=latents.device, dtype=latents.dtype)
         if self.cfg.train.offset_noise:
             # Per-channel offsets let the model learn overall brightness, which zero-mean noise never teaches.
@@ -147,8 +177,8 @@ class DreamBoothModule(L.LightningModule):
         if isinstance(embeds, tuple):
             hidden, pooled = embeds
             if time_ids is None:
-                h, w = pixels.shape[-2:]
-                time_ids = torch.tensor([[h, w, 0, 0, h, w]] * pixels.shape[0], dtype=torch.float32)
+                h, w = (d * self.parts.vae_scale_factor for d in latents.shape[-2:])
+                time_ids = torch.tensor([[h, w, 0, 0, h, w]] * latents.shape[0], dtype=torch.float32)
             cond = {"text_embeds": pooled, "time_ids": time_ids.to(device=latents.device, dtype=pooled.dtype)}
             pred = self.unet(noisy, t, hidden, added_cond_kwargs=cond).sample
         else:
@@ -166,8 +196,11 @@ class DreamBoothModule(L.LightningModule):
         gen = torch.Generator(device=self.device).manual_seed(seed)
         n = int(batch["num_instance"])
         prompts = list(batch["prompts"]) if "prompts" in batch else [self.cfg.data.instance_prompt] * n
-        prompts += [self.cfg.data.class_prompt or ""] * (batch["pixels"].shape[0] - n)
-        per_example = self.diffusion_loss(batch["pixels"], self.encode_prompts(prompts), gen, batch.get("time_ids"))
+        size = len(batch["keys"]) if "keys" in batch else batch["pixels"].shape[0]
+        prompts += [self.cfg.data.class_prompt or ""] * (size - n)
+        latents = self.cached_latents(batch["keys"], gen) if "keys" in batch else None
+        per_example = self.diffusion_loss(batch.get("pixels"), self.encode_prompts(prompts), gen,
+                                          batch.get("time_ids"), latents)
         inst = per_example[:n].mean()
         loss = inst
         parts = {"loss_instance": inst.item()}
@@ -184,7 +217,13 @@ class DreamBoothModule(L.LightningModule):
         return [p for p in self.parameters() if p.requires_grad]
 
     def on_fit_start(self) -> None:
-        """Creates the EMA from the current (possibly resumed) weights, then loads a resumed run's average."""
+        """Encodes the latent cache (train.cache_latents); creates the EMA from the current (possibly resumed)
+        weights, then loads a resumed run's average."""
+        if self.spec.keys_only:
+            self.cache_latents()
+        if not self.cfg.train.train_text_encoder:  # frozen encoders: every prompt's embedding once, up front
+            prompts = list(self.spec.instance_captions or [self.cfg.data.instance_prompt])
+            self.encode_prompts(prompts + [self.cfg.data.class_prompt or "", ""])
         if not self.cfg.train.ema:
             return
         self.ema = EMAModel(self.trained_parameters(), decay=self.cfg.train.ema_decay)

@@ -141,6 +141,21 @@ def preprocess(img: Image.Image, resolution: int, crop: str, flip: bool, rng: np
     return preprocess_with_coords(img, (resolution, resolution), crop, flip, rng)[0]
 
 
+def fit_geometry(original: tuple[int, int], target: tuple[int, int], crop: str, flip: bool,
+                 rng: np.random.Generator) -> tuple[tuple[int, int], int, int, tuple[int, int, int, int, int, int]]:
+    """Where preprocess_with_coords resizes and crops, without touching pixels: (resized (w, h), crop left, crop
+    top, SDXL size conditioning). Draws from `rng` only for a random crop."""
+    (w, h), (tw, th) = original, target
+    scale = max(tw / w, th / h)
+    size = (max(tw, round(w * scale)), max(th, round(h * scale)))
+    if crop == "random":
+        left = int(rng.integers(0, size[0] - tw + 1))
+        top = int(rng.integers(0, size[1] - th + 1))
+    else:
+        left, top = (size[0] - tw) // 2, (size[1] - th) // 2
+    return size, left, top, (h, w, top, size[0] - left - tw if flip else left, th, tw)
+
+
 def preprocess_with_coords(img: Image.Image, target: tuple[int, int], crop: str, flip: bool,
                            rng: np.random.Generator) -> tuple[torch.Tensor, tuple[int, int, int, int, int, int]]:
     """Scales `img` to cover `target` (width, height), crops it to that size (center or at an `rng` offset),
@@ -148,19 +163,10 @@ def preprocess_with_coords(img: Image.Image, target: tuple[int, int], crop: str,
     (original height, original width, crop top, crop left, target height, target width) in pixels — the crop's
     corner as seen in the mirrored image when flipped, as diffusers' SDXL trainer (which flips before cropping)
     records it."""
+    size, left, top, coords = fit_geometry(img.size, target, crop, flip, rng)
     tw, th = target
-    w, h = img.size
-    scale = max(tw / w, th / h)
-    size = (max(tw, round(w * scale)), max(th, round(h * scale)))
-    img = img.resize(size, Image.Resampling.BICUBIC)
-    if crop == "random":
-        left = int(rng.integers(0, size[0] - tw + 1))
-        top = int(rng.integers(0, size[1] - th + 1))
-    else:
-        left, top = (size[0] - tw) // 2, (size[1] - th) // 2
-    img = img.crop((left, top, left + tw, top + th))
+    img = img.resize(size, Image.Resampling.BICUBIC).crop((left, top, left + tw, top + th))
     if flip:
         img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
-    coords = (h, w, top, size[0] - left - tw if flip else left, th, tw)
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous(), coords

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec
+from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec, cache_keys
 from atelier_diffusion.buckets import default_step, make_buckets, nearest_bucket
 from atelier_diffusion.config import build_config
 from atelier_diffusion.model import native_resolution
@@ -136,3 +136,31 @@ def test_ema_is_the_output_and_survives_an_exact_resume(tiny_sd: Path, tmp_path:
     assert all(torch.equal(straight[k], v) for k, v in _unet_weights(resumed).items())
     with pytest.raises(ConfigError):
         build_config(job_config(tiny_sd, photos, tmp_path / "o", tmp_path / "c", train={"ema_decay": 1.0}))
+
+
+def test_cpu_threads_follow_the_idle_cores() -> None:
+    from atelier_diffusion.train import idle_threads
+
+    assert idle_threads(2, 13.0, 2) == 1      # this shared box: oversubscribed → one thread
+    assert idle_threads(16, 4.2, 16) == 12    # some cores busy → the idle ones
+    assert idle_threads(16, 0.3, 16) is None  # idle machine → torch's own choice
+
+
+def test_cached_latents_train_like_encoding_each_batch(tiny_sd: Path, tmp_path: Path) -> None:
+    photos = _photos(tmp_path / "photos", [(60, 30), (30, 60), (40, 40)])
+
+    def losses(out: str, cache: bool) -> list[float]:
+        cfg = job_config(tiny_sd, photos, tmp_path / out, tmp_path / "cache", data={"flip_p": 0.5},
+                         train={"max_steps": 4, "cache_latents": cache})
+        got = Collector()
+        run_training(build_config(cfg), got.emit)
+        return [m["values"]["loss"] for m in got.lines("metric") if "loss" in m["values"]]
+
+    cached, encoded = losses("cached", True), losses("encoded", False)
+    assert len(cached) == 4 and cached == pytest.approx(encoded, rel=1e-4)
+    spec = StreamSpec(tuple(sorted(photos.glob("*.png"))), (photos / "1.png",), 32, "center", 0.5, 1, 0,
+                      instance_buckets=((40, 24), (24, 40), (32, 32)), keys_only=True)
+    assert len(cache_keys(spec)) == 3 * 2 + 3 * 2                 # photos × flips + class × buckets × flips
+    assert "pixels" not in DreamBoothStream(spec).batch(0)
+    warned = build_config(job_config(tiny_sd, photos, tmp_path / "o", tmp_path / "c", data={"crop": "random"}))
+    assert not warned.train.cache_latents and any("cache_latents" in w for w in warned.warnings)

@@ -1,7 +1,7 @@
 """Training benchmark: optimizer steps per second and peak memory of atelier's trainer, per method (and preset).
 
     python -m atelier_diffusion.bench.train_speed [--size tiny|sd15] [--methods full,lora] [--preset 8gb] [--steps 20]
-                                            [--resolution 32] [--threads N] [--json]
+                                            [--resolution 32] [--threads N] [--cache-latents on|off] [--json]
 
 `tiny` is the test fixture; `sd15` is a random-weight model with Stable Diffusion 1.5's shapes (UNet 860M, VAE
 84M, CLIP ViT-L/14 text encoder) for GPU machines, since no weights can be downloaded. Each method runs in its own
@@ -72,14 +72,15 @@ def write_sd15_random(out: Path, seed: int = 0) -> Path:
     return out
 
 
-def run_one(base: Path, method: str, preset: str | None, steps: int, resolution: int, work: Path) -> dict:
+def run_one(base: Path, method: str, preset: str | None, steps: int, resolution: int, work: Path,
+            cache_latents: bool = True) -> dict:
     """One timed training run in this process; returns its row."""
     write_subject(work / "photos", 4, size=max(resolution, 48))
     job = {"model": {"base": str(base)}, "recipe": method, "preset": preset,
            "data": {"instance_dir": str(work / "photos"), "instance_prompt": "a photo of sks box",
                     "class_prompt": "a photo of box", "resolution": resolution},
            "prior": {"num_class_images": 2, "sample_steps": 1, "cache_dir": str(work / "cache")},
-           "train": {"max_steps": steps}, "checkpoint": {"every_n_steps": steps + 1},
+           "train": {"max_steps": steps, "cache_latents": cache_latents}, "checkpoint": {"every_n_steps": steps + 1},
            "tracking": {"tensorboard": False}, "output": {"dir": str(work / "out")}}
     cfg = build_config({k: v for k, v in job.items() if v is not None})
     timer = _Timer()
@@ -92,7 +93,8 @@ def run_one(base: Path, method: str, preset: str | None, steps: int, resolution:
     return {"method": method, "preset": preset, "resolution": resolution, "steps": steps,
             "steps_per_s": round((len(timer.times) - 1) / span, 3), "peak_mib": round(peak / 2**20, 1),
             "memory": "cuda_max_allocated" if torch.cuda.is_available() else "max_rss",
-            "precision": cfg.train.precision, "optimizer": cfg.train.optimizer, "warnings": cfg.warnings}
+            "precision": cfg.train.precision, "optimizer": cfg.train.optimizer, "cache_latents": cache_latents,
+            "warnings": cfg.warnings}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--resolution", type=int)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--cache-latents", choices=["on", "off"], default="on", help="train.cache_latents (default on)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: "<base>|<method>|<workdir>"
     args = p.parse_args(argv)
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     resolution = args.resolution or (32 if args.size == "tiny" else 512)
     if args.one:
         base, method, work = args.one.split("|")
-        row = run_one(Path(base), method, args.preset, args.steps, resolution, Path(work))
+        row = run_one(Path(base), method, args.preset, args.steps, resolution, Path(work), args.cache_latents == "on")
         print(json.dumps(row), flush=True)
         return 0
     with tempfile.TemporaryDirectory(prefix="atelier-bench-") as tmp:
@@ -126,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             work = root / method
             shutil.rmtree(work, ignore_errors=True)
             cmd = [sys.executable, "-m", "atelier_diffusion.bench.train_speed", "--one", f"{base}|{method}|{work}",
-                   "--steps", str(args.steps), "--resolution", str(resolution), "--threads", str(args.threads)]
+                   "--steps", str(args.steps), "--resolution", str(resolution), "--threads", str(args.threads),
+                   "--cache-latents", args.cache_latents]
             cmd += ["--preset", args.preset] if args.preset else []
             out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ}, check=False)
             if out.returncode:
