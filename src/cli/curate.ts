@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { ChatModelPool } from '../chat/index.js';
 import { readFileSync } from 'node:fs';
+import type { ChatModelPool } from '../chat/index.js';
 import { curatePhotos, parseCurationPlan, readPhotoSource, type CurationPlan } from '../personalize/index.js';
 import { ApiError, InvalidRequestError } from '../protocol/index.js';
 import { imageLimitsFromConfig, vlmPhotoJudge } from '../server/index.js';
@@ -59,6 +59,15 @@ export function formatPlan(plan: CurationPlan): string {
   );
 }
 
+/** A plan file's JSON; a missing or malformed file is a plain error line, not a stack. */
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidRequestError(`--plan ${path}: ${(error as Error).message}`);
+  }
+}
+
 /** The flags of `atelier train` that choose a plan. */
 export interface TrainPlanFlags {
   subject?: string;
@@ -80,7 +89,7 @@ export async function planForTraining(
   flags: TrainPlanFlags,
   log: (text: string) => void,
 ): Promise<CurationPlan | null> {
-  if (flags.plan !== undefined) return parseCurationPlan(JSON.parse(readFileSync(flags.plan, 'utf8')), '--plan');
+  if (flags.plan !== undefined) return parseCurationPlan(readJson(flags.plan), '--plan');
   if (flags.curate === undefined || flags.curate === false) return null;
   if (!context.pool) throw new InvalidRequestError('--curate needs chat engines, and this build wires none');
   const plan = await makePlan(context, context.pool, {

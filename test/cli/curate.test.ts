@@ -132,6 +132,9 @@ describe('atelier curate', () => {
     plan.class_noun = null;
     writeFileSync(join(dir, 'edited.json'), JSON.stringify(plan));
     const common = ['--home', home, 'train', '--subject', photos, '--model', tiny, '--resolution', '32', '--steps', '1', '--no-prior'];
+    const notJson = await atelier(...common, '--plan', join(dir, 'photos', 'notes.txt'));
+    assert.equal(notJson.code, 1);
+    assert.match(notJson.err, /^error: --plan .*notes\.txt: Unexpected token/m);
     const noClass = await atelier(...common, '--plan', join(dir, 'edited.json'));
     assert.equal(noClass.code, 1);
     assert.match(noClass.err, /Curation proposed no class noun; set 'class_name'/);
