@@ -8,11 +8,12 @@ the whole budget is still loaded (alone) rather than refused.
 
 A model is named by a `source` object the TS side resolves from the store:
 
-    {"path": DIR_OR_FILE, "lora": FILE_OR_DIR?, "lora_scale": 1.0?, "config": DIR?}
+    {"path": DIR_OR_FILE, "lora": FILE_OR_DIR?, "lora_scale": 1.0?, "config": DIR?, "checkpoint": FILE?}
 
 `path` is a diffusers folder or a single-file checkpoint (original SD key names). A single file written by
 `atelier export` carries its configs and tokenizer in its metadata; any other needs `config`, a diffusers folder of
 the same architecture. `lora` is merged into the weights at load time, so a LoRA model runs at base-model speed.
+`checkpoint` is a DreamBooth training checkpoint of that base, applied on top (checkpoint_weights.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import torch
 
+from .checkpoint_weights import apply_checkpoint
 from .lora_files import merge_lora, module_names, read_lora
 from .model import ModelParts, load_parts
 from .pngmeta import ImageInfo, encode_png
@@ -43,6 +45,7 @@ class ModelSource:
     lora: str | None = None
     lora_scale: float = 1.0
     config: str | None = None
+    checkpoint: str | None = None
 
     @staticmethod
     def parse(raw: Any) -> "ModelSource":
@@ -50,14 +53,15 @@ class ModelSource:
         if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
             raise RequestError("model source must be an object with a string 'path'",
                                [Problem("model", "expected {\"path\": ..., \"lora\"?: ...}")])
-        unknown = set(raw) - {"path", "lora", "lora_scale", "config", "name"}
+        unknown = set(raw) - {"path", "lora", "lora_scale", "config", "checkpoint", "name"}
         if unknown:
             raise RequestError(f"unknown model source keys: {', '.join(sorted(unknown))}")
-        return ModelSource(raw["path"], raw.get("lora"), float(raw.get("lora_scale", 1.0)), raw.get("config"))
+        return ModelSource(raw["path"], raw.get("lora"), float(raw.get("lora_scale", 1.0)), raw.get("config"),
+                           raw.get("checkpoint"))
 
     @property
     def key(self) -> str:
-        return json.dumps([self.path, self.lora, self.lora_scale, self.config])
+        return json.dumps([self.path, self.lora, self.lora_scale, self.config, self.checkpoint])
 
 
 def _device() -> torch.device:
@@ -79,6 +83,8 @@ def load_source(source: ModelSource, device: torch.device | None = None) -> Mode
     if source.lora:
         layers = read_lora(source.lora, module_names(parts.unet, parts.text_encoder))
         merge_lora({"unet": parts.unet, "text_encoder": parts.text_encoder}, layers, source.lora_scale)
+    if source.checkpoint:
+        apply_checkpoint(parts, source.checkpoint)
     dtype = torch.float32 if device is not None else _dtype(device or _device())
     device = device or _device()
     # The VAE stays fp32 even on GPU: SD's VAE overflows in fp16 and the decode is a small share of the time.

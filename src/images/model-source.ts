@@ -13,6 +13,8 @@ export interface ModelSource {
   lora_scale?: number;
   /** A diffusers folder with configs, for single files that carry none (not written by atelier). */
   config?: string;
+  /** A DreamBooth training checkpoint of this base, applied on top (generation from a job's checkpoint). */
+  checkpoint?: string;
 }
 
 /** True for models the diffusion worker can generate with. */
@@ -29,10 +31,11 @@ export function modelSource(model: ModelRecord): ModelSource {
     );
   }
   const source: ModelSource = { path: model.path };
-  const { lora, lora_scale: scale, config } = model.metadata;
+  const { lora, lora_scale: scale, config, checkpoint } = model.metadata;
   if (typeof lora === 'string') source.lora = lora;
   if (typeof scale === 'number') source.lora_scale = scale;
   if (typeof config === 'string') source.config = config;
+  if (typeof checkpoint === 'string') source.checkpoint = checkpoint;
   return source;
 }
 

@@ -1,3 +1,4 @@
+export { checkpointModel, checkpointModelName } from './checkpoint-model.js';
 export { ModelRegistry, diskSize, validateModelName, type InstallOptions } from './registry.js';
 export { detectFormat, isGguf, safetensorsKeys, UnknownModelFormatError, type DetectedModel } from './detect-format.js';
 export { pull, type PullOptions } from './pull.js';

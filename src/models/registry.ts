@@ -3,6 +3,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { ConflictError, InvalidRequestError, ModelNotFoundError } from '../protocol/index.js';
 import type { ModelRecord, Store } from '../store/index.js';
 import { fsyncDir, newId } from '../util/index.js';
+import { checkpointModel } from './checkpoint-model.js';
 import { detectFormat } from './detect-format.js';
 
 /** How a model is registered from a staged file or folder. */
@@ -59,14 +60,14 @@ export class ModelRegistry {
     return this.store.models.list();
   }
 
-  /** A model by name, or undefined. */
+  /** A model by name (a fine-tuning checkpoint's `…:ckpt-step-N` name included), or undefined. */
   get(name: string): ModelRecord | undefined {
-    return this.store.models.get(name);
+    return this.store.models.get(name) ?? checkpointModel(this.store, name);
   }
 
   /** A model by name; throws the OpenAI 404 (`model_not_found`) when absent. */
   require(name: string): ModelRecord {
-    const model = this.store.models.get(name);
+    const model = this.get(name);
     if (!model) throw new ModelNotFoundError(name);
     return model;
   }
@@ -149,7 +150,9 @@ export class ModelRegistry {
 
   /** Unregisters a model and deletes its files (only ever files inside the models folder). */
   remove(name: string): ModelRecord {
-    const record = this.require(name);
+    // Only stored models: a checkpoint's name resolves to its base's files, which are not its to delete.
+    const record = this.store.models.get(name);
+    if (!record) throw new ModelNotFoundError(name);
     this.store.models.delete(name);
     this.deleteFiles(record);
     return record;

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { checkpointModelName } from '../../models/index.js';
 import { dreamboothJob, type FineTuneRunner } from '../../personalize/index.js';
 import {
   cursorPage,
@@ -13,11 +14,6 @@ import {
 } from '../../protocol/index.js';
 import type { EventRecord, JobRecord } from '../../store/index.js';
 import type { RoutePlugin } from '../create-server.js';
-
-/** The name generation loads a job's checkpoint by: `<fine-tuned model>:ckpt-step-<n>`. */
-function checkpointModelName(job: JobRecord, step: number): string {
-  return `${job.resultModel ?? `ft:${job.model}:${job.id}`}:ckpt-step-${step}`;
-}
 
 /**
  * `/v1/fine_tuning/jobs` in OpenAI's shapes with the `dreambooth` method: create, list (newest first, cursor
