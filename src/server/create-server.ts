@@ -6,6 +6,7 @@ import { registerAuth } from './auth.js';
 import { registerBrowserGuard } from './browser-guard.js';
 import type { AtelierConfig } from './config-schema.js';
 import { registerErrorHandling, toHttpError, writeClientError } from './error-handler.js';
+import { registerMetrics } from './metrics.js';
 import { publicBaseUrl } from './public-url.js';
 import { registerReplyHeaderCheck } from './reply-headers.js';
 import { PathScrubber } from './scrub-paths.js';
@@ -84,6 +85,7 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
   registerErrorHandling(app, full.scrubber);
   registerBrowserGuard(app, deps.config);
   registerAuth(app, deps.config.apiKeys);
+  registerMetrics(app, deps.store);
   for (const plugin of [healthRoutes, modelRoutes, ...plugins]) {
     await app.register(async (scope) => plugin(scope, full));
   }

@@ -115,6 +115,12 @@ export class JobRepo {
       .map(fromRow);
   }
 
+  /** How many jobs there are of each kind in each status (for `/metrics`). */
+  countByStatus(): { kind: string; status: JobStatus; count: number }[] {
+    return this.db.prepare('SELECT kind, status, COUNT(*) AS count FROM jobs GROUP BY kind, status ORDER BY kind, status')
+      .all() as { kind: string; status: JobStatus; count: number }[];
+  }
+
   /** Applies a patch and returns the updated job; throws if the job does not exist. */
   update(id: string, patch: JobPatch): JobRecord {
     const result = this.db
@@ -141,5 +147,18 @@ export class JobRepo {
       });
     if (result.changes === 0) throw new Error(`no job ${id}`);
     return this.get(id)!;
+  }
+
+  /**
+   * Deletes a job with its events and checkpoint rows (files on disk are the caller's); false when there was none.
+   * The child rows go first explicitly rather than through ON DELETE CASCADE alone, so a store opened without
+   * foreign-key enforcement keeps no orphans.
+   */
+  remove(id: string): boolean {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM job_events WHERE job_id = ?').run(id);
+      this.db.prepare('DELETE FROM checkpoints WHERE job_id = ?').run(id);
+      return this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id).changes > 0;
+    });
   }
 }
