@@ -1,4 +1,5 @@
 import { budgetMasks } from './budget-mask.js';
+import { completionPlan, longestToken } from './completion-plan.js';
 import { MatcherError } from './errors.js';
 import type { Grammar } from './grammar.js';
 import { DEAD } from './runtime.js';
@@ -41,7 +42,7 @@ export class Matcher {
     }
     try {
       this.grammar.runtime.fillMask(this.state, this.vocabulary, mask);
-      if (this.budgetEnd !== null) this.budgetShaped = budgetMasks(this.grammar.runtime, this.vocabulary).apply(this.state, mask, this.budgetEnd - this.tokens - 1) || this.budgetShaped;
+      if (this.budgetEnd !== null) this.budgetShaped = this.applyBudget(mask, this.budgetEnd - this.tokens) || this.budgetShaped;
     } catch (e) {
       mask.fill(0);
       this.fail(e);
@@ -87,7 +88,7 @@ export class Matcher {
       }
       // Under a budget a step must leave a completion that fits what is left (the budget mask keeps to this).
       const left = this.budgetEnd === null ? Infinity : this.budgetEnd - this.tokens - tokens;
-      if (left < Infinity && shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(set) > left) {
+      if (left < Infinity && shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(set) > left && this.tokensToFinish(set) > left) {
         return this.fail(new MatcherError(`${what} leaves too few tokens to finish the document within the budget`));
       }
     } catch (e) {
@@ -143,12 +144,29 @@ export class Matcher {
   }
 
   /**
-   * The fewest tokens that can finish the document from here, counted as bytes the vocabulary has one-byte tokens
-   * for (an upper bound on tokens; 0 when it may end now); Infinity when the vocabulary cannot spell a completion.
+   * How many tokens finish the document from here at least as the budget counts them: the shortest completion in
+   * bytes (using bytes the vocabulary has one-byte tokens for), split into the longest tokens — an upper bound on
+   * the fewest tokens; 0 when it may end now, Infinity when the vocabulary cannot spell a completion.
    */
   shortestCompletion(): number {
     if (this.isStopped()) return 0;
-    return shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(this.state);
+    return this.tokensToFinish(this.state);
+  }
+
+  /** Tokens of the shortest completion's plan from `set` (Infinity if none). */
+  private tokensToFinish(set: number): number {
+    return completionPlan(this.grammar.runtime, this.vocabulary, set)?.length ?? Infinity;
+  }
+
+  /** Cuts `mask` to what `left` tokens allow; true when a token was taken out. */
+  private applyBudget(mask: Uint32Array, left: number): boolean {
+    const runtime = this.grammar.runtime;
+    if (shortestCompletion(runtime, this.vocabulary).ofSet(this.state) <= left) return budgetMasks(runtime, this.vocabulary).apply(this.state, mask, left - 1);
+    // Fewer tokens left than the shortest completion has bytes: its own tokens, one by one, are what still fits.
+    const next = completionPlan(runtime, this.vocabulary, this.state)![0]!;
+    mask.fill(0);
+    mask[next >>> 5] = 1 << (next & 31);
+    return true;
   }
 
   /**
@@ -212,22 +230,14 @@ export class Matcher {
    * boundary), unless the forced bytes complete the document.
    */
   forcedTokens(): number[] {
+    // Following the shortest completion's tokens under a tight budget: forced bytes split on their own could cost more.
+    if (this.budgetEnd !== null && shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(this.state) > this.budgetEnd - this.tokens) return [];
     const bytes = this.forcedBytes();
     const trie = this.vocabulary.trie;
     const out: number[] = [];
     let i = 0;
     while (i < bytes.length) {
-      let node = 0;
-      let best = -1;
-      let bestLen = 0;
-      let bestNode = -1;
-      for (let j = i; j < bytes.length; j++) {
-        let child = node + 1;
-        while (child < trie.end[node]! && trie.byte[child] !== bytes[j]) child = trie.end[child]!;
-        if (child >= trie.end[node]!) break;
-        node = child;
-        if (trie.tokenStart[node + 1]! > trie.tokenStart[node]!) [best, bestLen, bestNode] = [trie.tokenIds[trie.tokenStart[node]!]!, j - i + 1, node];
-      }
+      const { token: best, length: bestLen, node: bestNode } = longestToken(trie, bytes, i);
       if (best < 0) break;
       const last = i + bestLen === bytes.length;
       if (last && trie.end[bestNode]! > bestNode + 1) {

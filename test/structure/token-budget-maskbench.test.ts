@@ -10,7 +10,7 @@ import { agreed, oraclesFor } from './oracles.js';
 const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data/maskbench');
 /** Schemas spread over the sorted files; each is decoded under several budgets. */
 const SAMPLE = 100;
-/** Shortest instances longer than this are left out (their runs would take most of the test's time). */
+/** Schemas whose shortest completion takes more tokens than this are left out (their runs would take most of the time). */
 const MAX_MINIMUM = 400;
 
 /** A small deterministic PRNG (mulberry32), so a failure replays. */
@@ -88,7 +88,7 @@ describe('token budget on a MaskBench sample (Llama 3 tokens)', () => {
         assert.notEqual(verdict, false, `${file} (budget ${budget}): the oracles reject ${text}`);
       }
     }
-    t.diagnostic(`${runs} runs, ${cut} ended by the budget, ${skipped} schemas with a shortest instance over ${MAX_MINIMUM} bytes (${unsettled} unsettled) left out`);
+    t.diagnostic(`${runs} runs, ${cut} ended by the budget, ${skipped} schemas with a shortest completion over ${MAX_MINIMUM} tokens (${unsettled} unsettled) left out`);
     assert.ok(runs >= SAMPLE * 2, `only ${runs} runs`);
     assert.ok(unsettled <= SAMPLE * 0.05, `${unsettled} schemas without a settled minimum`);
   });
