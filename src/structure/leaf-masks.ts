@@ -1,5 +1,5 @@
 import type { Leaf } from './leaf.js';
-import { charsPerToken } from './string-leaf.js';
+import { StringLeaf } from './string-leaf.js';
 import { addPatternedPlain } from './pattern-masks.js';
 import { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
@@ -186,4 +186,26 @@ export function plainChars(bytes: Uint8Array): number {
     chars++;
   }
   return chars;
+}
+
+/**
+ * The most characters a JSON string body can read from one token of `trie` that it accepts or closes on (a
+ * character or escape begun counts), for `boundFreeTwin`'s `reach`: a walk of the trie on a string that counts up
+ * to a length no token reaches.
+ */
+export function charsPerToken(trie: TokenTrie): number {
+  const leaf = new StringLeaf({ dfa: null, minLength: 0, maxLength: 1 << 20 }, 1 << 20);
+  let most = 0;
+  const visit = (node: number, state: number): void => {
+    for (let c = node + 1; c < trie.end[node]!; c = trie.end[c]!) {
+      const t = leaf.next(state, trie.byte[c]!);
+      if (t < 0) continue;
+      // Only where a token ends or the string closes does a length check change the mask (bytes that merely pass
+      // through on the way to a rejected token do not).
+      if (leaf.isFinal(t) || trie.tokenStart[c + 1]! > trie.tokenStart[c]!) most = Math.max(most, leaf.charsRead(t));
+      if (!leaf.isFinal(t)) visit(c, t);
+    }
+  };
+  visit(0, leaf.next(leaf.start, 0x22));
+  return most;
 }

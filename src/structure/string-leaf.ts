@@ -1,6 +1,6 @@
 import type { CharDfa } from './char-dfa.js';
 import { Leaf, type PlainPattern } from './leaf.js';
-import type { TokenTrie } from './token-trie.js';
+import { StringFinish } from './string-finish.js';
 
 /** What a JSON string's decoded text must satisfy. Lengths count code points, as JSON Schema (and ajv) do. */
 export interface StringConstraints {
@@ -47,14 +47,15 @@ const SHORT_FORM = new Set([8, 9, 10, 12, 13]);
 export class StringLeaf extends Leaf {
   private readonly states: S[] = [];
   private readonly lenCap: number;
-  private readonly finishMemo = new Map<string, boolean>();
+  private readonly finish: StringFinish;
 
   constructor(private readonly c: StringConstraints, maxStates: number) {
     super(maxStates);
+    this.finish = new StringFinish(c.dfa, c.minLength, c.maxLength);
     // Past max(minLength, maxLength) the count no longer changes any decision; without bounds it is not tracked.
     this.lenCap = c.maxLength !== undefined ? c.maxLength + 1 : c.minLength;
     this.add({ mode: START, count: 0, acc: 0, lo: 0, hi: 0, cs: c.dfa ? c.dfa.start : -1, len: 0 });
-    if (!this.canFinish(c.dfa ? c.dfa.start : -1, 0)) throw new RangeError('no string satisfies these constraints');
+    if (!this.finish.canFinish(c.dfa ? c.dfa.start : -1, 0)) throw new RangeError('no string satisfies these constraints');
   }
 
   /**
@@ -80,30 +81,9 @@ export class StringLeaf extends Leaf {
     const s = this.states[state]!;
     const { dfa, minLength, maxLength } = this.c;
     if ((minLength === 0 && maxLength === undefined) || s.mode !== BODY || s.count !== 0 || s.len < minLength) return null;
-    if (maxLength !== undefined && maxLength - s.len - reach < (dfa ? this.needWithin(s.cs, reach) : 0)) return null;
+    if (maxLength !== undefined && maxLength - s.len - reach < (dfa ? this.finish.needWithin(s.cs, reach) : 0)) return null;
     const twin = unboundedString(dfa, this.maxStates);
     return { leaf: twin, state: twin.add({ mode: BODY, count: 0, acc: 0, lo: 0, hi: 0, cs: s.cs, len: 0 }) };
-  }
-
-  /** The most characters any live pattern state within `steps` characters of `cs` still needs to accept. */
-  private needWithin(cs: number, steps: number): number {
-    const dfa = this.c.dfa!;
-    let layer = [cs];
-    const seen = new Set(layer);
-    let most = dfa.shortestAccept(cs);
-    for (let i = 0; i < steps && layer.length > 0; i++) {
-      const next: number[] = [];
-      for (const from of layer) {
-        for (const t of dfa.successors(from)) {
-          if (seen.has(t) || !dfa.isLive(t)) continue;
-          seen.add(t);
-          next.push(t);
-          most = Math.max(most, dfa.shortestAccept(t));
-        }
-      }
-      layer = next;
-    }
-    return most;
   }
 
   /** Characters read so far, counting a character (or escape) begun but not finished. */
@@ -126,7 +106,7 @@ export class StringLeaf extends Leaf {
       dfa,
       state: s.cs,
       unbounded: maxLength === undefined && s.len >= minLength,
-      fits: (end, chars) => this.canFinish(end, Math.min(s.len + chars, this.lenCap)),
+      fits: (end, chars) => this.finish.canFinish(end, Math.min(s.len + chars, this.lenCap)),
     };
   }
 
@@ -244,7 +224,7 @@ export class StringLeaf extends Leaf {
     const cs = s.cs < 0 ? -1 : this.c.dfa!.step(s.cs, cp);
     if (s.cs >= 0 && cs < 0) return -1;
     const len = Math.min(s.len + 1, this.lenCap);
-    if (!this.canFinish(cs, len)) return -1;
+    if (!this.finish.canFinish(cs, len)) return -1;
     return this.add({ ...s, mode: BODY, count: 0, acc: 0, lo: 0, hi: 0, cs, len });
   }
 
@@ -252,7 +232,7 @@ export class StringLeaf extends Leaf {
   private partialLive(s: S, lo: number, hi: number): boolean {
     const len = Math.min(s.len + 1, this.lenCap);
     const dfa = this.c.dfa;
-    if (!dfa) return this.canFinish(-1, len);
+    if (!dfa) return this.finish.canFinish(-1, len);
     const top = Math.min(hi, 0x10ffff);
     for (let cp = lo; cp <= top; ) {
       if (cp >= 0xd800 && cp <= 0xdfff) {
@@ -260,48 +240,12 @@ export class StringLeaf extends Leaf {
         continue;
       }
       const cs = dfa.step(s.cs, cp);
-      if (cs >= 0 && this.canFinish(cs, len)) return true;
+      if (cs >= 0 && this.finish.canFinish(cs, len)) return true;
       cp = dfa.classes.nextIntervalStart(cp);
     }
     return false;
   }
 
-  /** Whether, from DFA state `cs` with `len` code points read, some continuation closes the string validly. */
-  private canFinish(cs: number, len: number): boolean {
-    const { minLength, maxLength } = this.c;
-    if (maxLength !== undefined && len > maxLength) return false;
-    const dfa = this.c.dfa;
-    if (!dfa) return maxLength === undefined || maxLength >= minLength;
-    const key = `${cs},${len}`;
-    const memo = this.finishMemo.get(key);
-    if (memo !== undefined) return memo;
-    const need = Math.max(0, minLength - len);
-    const room = maxLength === undefined ? Infinity : maxLength - len;
-    let ok: boolean;
-    if (!dfa.isLive(cs)) ok = false;
-    else if (need === 0 && room === Infinity) ok = true;
-    else if (need === 0 && dfa.shortestAccept(cs) <= room) ok = true;
-    else ok = this.layeredSearch(cs, need, room);
-    this.finishMemo.set(key, ok);
-    return ok;
-  }
-
-  /** Breadth-first over (state, steps): is an accepting state reachable in a step count within [need, room]? */
-  private layeredSearch(cs: number, need: number, room: number): boolean {
-    const dfa = this.c.dfa!;
-    let layer = new Set([cs]);
-    for (let step = 0; layer.size > 0; step++) {
-      if (step >= need) {
-        for (const s of layer) if (dfa.shortestAccept(s) <= room - step) return true;
-        return false;
-      }
-      if (step >= room) return false;
-      const next = new Set<number>();
-      for (const s of layer) for (const t of dfa.successors(s)) next.add(t);
-      layer = next;
-    }
-    return false;
-  }
 }
 
 const unbounded = new Map<number, StringLeaf>();
@@ -316,28 +260,6 @@ function unboundedString(dfa: CharDfa | null, maxStates: number): StringLeaf {
     else unbounded.set(maxStates, leaf);
   }
   return leaf;
-}
-
-/**
- * The most characters a JSON string body can read from one token of `trie` that it accepts or closes on (a
- * character or escape begun counts), for `boundFreeTwin`'s `reach`: a walk of the trie on a string that counts up
- * to a length no token reaches.
- */
-export function charsPerToken(trie: TokenTrie): number {
-  const leaf = new StringLeaf({ dfa: null, minLength: 0, maxLength: 1 << 20 }, 1 << 20);
-  let most = 0;
-  const visit = (node: number, state: number): void => {
-    for (let c = node + 1; c < trie.end[node]!; c = trie.end[c]!) {
-      const t = leaf.next(state, trie.byte[c]!);
-      if (t < 0) continue;
-      // Only where a token ends or the string closes does a length check change the mask (bytes that merely pass
-      // through on the way to a rejected token do not).
-      if (leaf.isFinal(t) || trie.tokenStart[c + 1]! > trie.tokenStart[c]!) most = Math.max(most, leaf.charsRead(t));
-      if (!leaf.isFinal(t)) visit(c, t);
-    }
-  };
-  visit(0, leaf.next(leaf.start, 0x22));
-  return most;
 }
 
 function hexValue(b: number): number {
