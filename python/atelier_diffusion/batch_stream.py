@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from .photos import fit_geometry, open_rgb, preprocess_with_coords
+from .photos import apply_geometry, fit_geometry, mask_tensor, open_mask, open_rgb
 
 # Independent random streams per purpose, so adding class images never changes the instance crops.
 _INSTANCE, _CLASS, _AUGMENT, _CAPTION, _BUCKET = 1, 2, 3, 4, 5
@@ -44,6 +44,8 @@ class StreamSpec:
     instance_buckets: tuple[tuple[int, int], ...] | None = None
     #: Latents are cached (center crop only): yield each example's cache key instead of its pixels.
     keys_only: bool = False
+    #: Yield "masks" (n, 1, H, W): each instance photo's subject mask (photos.open_mask), 1 where it has none.
+    masks: bool = False
 
 
 #: What identifies an example's pixels under a center crop: (photo, (width, height), flipped).
@@ -64,12 +66,13 @@ class DreamBoothStream(IterableDataset):
     """Infinite stream of collated micro-batches starting at micro-batch `start`, for data-parallel `rank` of
     `world`. Items: {"pixels": (n, 3, H, W) in [-1, 1] (R × R without buckets), "num_instance": int, "index": g},
     "keys" (ExampleKeys) instead of pixels with keys_only, plus "prompts" (one per instance example) when the spec
-    has captions and "time_ids" (n, 6) with size conditioning."""
+    has captions, "time_ids" (n, 6) with size conditioning and "masks" (n, 1, H, W) with masks."""
 
     def __init__(self, spec: StreamSpec, start: int = 0, rank: int = 0, world: int = 1):
         super().__init__()
         self.spec, self.start, self.rank, self.world = spec, start, rank, world
         self._cache: dict[Path, Image.Image] = {}
+        self._masks: dict[Path, Image.Image | None] = {}
 
     def _image(self, path: Path) -> Image.Image:
         # Decoded photos are kept: DreamBooth sets are a handful of instance images and a few hundred class images.
@@ -101,13 +104,21 @@ class DreamBoothStream(IterableDataset):
         order = np.random.default_rng([s.seed, _BUCKET, first]).permutation(len(same))
         return [picks[0]] + [same[int(order[j % len(same)])] for j in range(s.batch_size - 1)]
 
-    def _example(self, path: Path, stream: int, k: int, target: tuple[int, int]) -> tuple[Any, tuple]:
-        """(pixels, or the ExampleKey with keys_only; SDXL size conditioning) of one example."""
+    def _mask(self, path: Path) -> Image.Image | None:
+        if path not in self._masks:
+            self._masks[path] = open_mask(path)
+        return self._masks[path]
+
+    def _example(self, path: Path, stream: int, k: int, target: tuple[int, int]) -> tuple[Any, tuple, Any]:
+        """(pixels, or the ExampleKey with keys_only; SDXL size conditioning; subject mask (1, H, W) or None)."""
         rng = np.random.default_rng([self.spec.seed, _AUGMENT, stream, k])
         flip = bool(rng.random() < self.spec.flip_p)
-        if self.spec.keys_only:
-            return (path, target, flip), fit_geometry(self._image(path).size, target, self.spec.crop, flip, rng)[3]
-        return preprocess_with_coords(self._image(path), target, self.spec.crop, flip, rng)
+        image = self._image(path)
+        geometry = fit_geometry(image.size, target, self.spec.crop, flip, rng)
+        pixels = (path, target, flip) if self.spec.keys_only else apply_geometry(image, target, geometry, flip)
+        mask = self._mask(path) if self.spec.masks and stream == _INSTANCE else None
+        weights = mask_tensor(mask, target, geometry[0], geometry[1], geometry[2], flip) if mask is not None else None
+        return pixels, geometry[3], weights
 
     def batch(self, g: int) -> dict:
         """Micro-batch `g` of this rank. Class examples take the instance examples' bucket (they are drawn square,
@@ -121,6 +132,9 @@ class DreamBoothStream(IterableDataset):
             examples += [self._example(self._pick(s.class_paths, _CLASS, first + j), _CLASS, first + j, target)
                          for j in range(bs)]
         out = {"num_instance": bs, "index": g * self.world + self.rank}
+        if s.masks:  # examples without a mask (and class examples) weigh 1 everywhere
+            out["masks"] = torch.stack([e[2] if e[2] is not None else torch.ones(1, target[1], target[0])
+                                        for e in examples])
         if s.keys_only:
             out["keys"] = [e[0] for e in examples]
         else:

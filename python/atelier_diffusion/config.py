@@ -58,6 +58,10 @@ class DataConfig:
     bucket_step: int | None = spec(None, minimum=8, doc="bucket side step in px (a multiple of 8); default about "
                                    "resolution/8 rounded to the model's size granularity (64 for SD 1.5)")
     bucket_max_ratio: float = spec(2.0, minimum=1.0, doc="longest bucket side / shortest side")
+    masks: bool = spec(True, doc="weight the loss by each photo's subject mask when it has one: a "
+                       "<name>.mask.png beside it (white = subject) or its alpha channel")
+    mask_floor: float = spec(0.1, minimum=0.0, maximum=1.0, doc="loss weight of the masked-out background "
+                             "(0: ignore it; 1: masks have no effect)")
     flip_p: float = spec(0.0, minimum=0.0, maximum=1.0, doc="probability of a horizontal flip")
     min_size: int | None = spec(None, minimum=1, doc="smallest accepted image side; default resolution/2")
     duplicate_distance: int = spec(10, minimum=0, maximum=63, doc="perceptual-hash bits up to which two photos "

@@ -23,6 +23,7 @@ from diffusers.training_utils import EMAModel
 
 from .batch_stream import StreamSpec, cache_keys, make_loader
 from .config import Config, resume_conflicts, to_dict
+from .loss_weights import masked_mean, snr_weights
 from .model import Conditioning, ModelParts, encode_prompt
 from .photos import open_rgb, preprocess_with_coords
 from .protocol import ConfigError
@@ -31,14 +32,6 @@ from .protocol import ConfigError
 def step_seed(seed: int, index: int) -> int:
     """64-bit seed of micro-batch `index` (already unique per data-parallel rank)."""
     return int(np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint64)[0] >> 1)
-
-
-def snr_weights(scheduler, timesteps: torch.Tensor, gamma: float, v_pred: bool) -> torch.Tensor:
-    """Min-SNR-γ loss weights (Hang et al. 2023): min(SNR, γ)/SNR for ε targets, min(SNR, γ)/(SNR+1) for v."""
-    alphas = scheduler.alphas_cumprod.to(timesteps.device)[timesteps].float()
-    snr = alphas / (1 - alphas)
-    clipped = torch.clamp(snr, max=gamma)
-    return clipped / (snr + 1) if v_pred else clipped / snr
 
 
 def rng_state() -> dict:
@@ -157,10 +150,11 @@ class DreamBoothModule(L.LightningModule):
         return dist.sample(generator=gen).float() * self.vae.config.scaling_factor
 
     def diffusion_loss(self, pixels: torch.Tensor | None, embeds, gen: torch.Generator,
-                       time_ids: torch.Tensor | None = None, latents: torch.Tensor | None = None) -> torch.Tensor:
+                       time_ids: torch.Tensor | None = None, latents: torch.Tensor | None = None,
+                       masks: torch.Tensor | None = None) -> torch.Tensor:
         """Per-example denoising loss (mean over C×H×W), min-SNR weighted when configured; `latents` (cached)
-        replace encoding `pixels`. SDXL: `embeds` is (hidden, pooled) and `time_ids` the (n, 6) size conditioning
-        (default: uncropped, at the examples' size)."""
+        replace encoding `pixels`; `masks` (n, 1, H, W) weight it (see masked_mean). SDXL: `embeds` is (hidden,
+        pooled) and `time_ids` the (n, 6) size conditioning (default: uncropped, at the examples' size)."""
         if latents is None:
             with torch.no_grad():
                 dist = self.vae.encode(pixels.to(self.vae.dtype)).latent_dist
@@ -183,7 +177,9 @@ class DreamBoothModule(L.LightningModule):
             pred = self.unet(noisy, t, hidden, added_cond_kwargs=cond).sample
         else:
             pred = self.unet(noisy, t, embeds).sample
-        per_example = F.mse_loss(pred.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
+        error = F.mse_loss(pred.float(), target.float(), reduction="none")
+        per_example = error.mean(dim=(1, 2, 3)) if masks is None else masked_mean(error, masks,
+                                                                                  self.cfg.data.mask_floor)
         if self.cfg.train.snr_gamma:
             per_example = per_example * snr_weights(self.noise_scheduler, t, self.cfg.train.snr_gamma, self.v_pred)
         return per_example
@@ -200,7 +196,7 @@ class DreamBoothModule(L.LightningModule):
         prompts += [self.cfg.data.class_prompt or ""] * (size - n)
         latents = self.cached_latents(batch["keys"], gen) if "keys" in batch else None
         per_example = self.diffusion_loss(batch.get("pixels"), self.encode_prompts(prompts), gen,
-                                          batch.get("time_ids"), latents)
+                                          batch.get("time_ids"), latents, batch.get("masks"))
         inst = per_example[:n].mean()
         loss = inst
         parts = {"loss_instance": inst.item()}

@@ -23,9 +23,53 @@ CAPTION_SUFFIXES = (".txt", ".jsonl")
 MIN_INSTANCE_IMAGES = 3
 
 
+#: A subject mask beside a photo: `<stem>.mask.png` (white = subject). Never a photo itself.
+MASK_SUFFIX = ".mask.png"
+
+
+def is_mask_file(path: Path) -> bool:
+    """Whether `path` is a mask file rather than a photo."""
+    return path.name.lower().endswith(MASK_SUFFIX)
+
+
+def open_mask(path: Path) -> Image.Image | None:
+    """The subject mask of photo `path` as greyscale ("L", upright like the photo): `<stem>.mask.png` beside it, else
+    the photo's own alpha channel; None when it has neither."""
+    side = path.with_name(path.stem + MASK_SUFFIX)
+    source = side if side.is_file() else path
+    with Image.open(source) as img:
+        img.load()
+        upright = ImageOps.exif_transpose(img)
+        if source == side:
+            return upright.convert("L")
+        if upright.mode in ("RGBA", "LA") or (upright.mode == "P" and "transparency" in upright.info):
+            return upright.convert("RGBA").getchannel("A")
+    return None
+
+
+def mask_problems(photos: list[Path]) -> list[Problem]:
+    """Mask files that cannot be used: unreadable, or not the size of their photo (it would mark the wrong
+    pixels). Checked with the photos, before any model loads."""
+    out = []
+    for path in photos:
+        side = path.with_name(path.stem + MASK_SUFFIX)
+        if not side.is_file():
+            continue
+        try:
+            mask = open_mask(path)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+            out.append(Problem(str(side), f"unreadable mask ({type(err).__name__}: {err})"))
+            continue
+        size = open_rgb(path).size
+        if mask.size != size:
+            out.append(Problem(str(side), f"mask is {mask.size[0]}x{mask.size[1]} px, its photo {size[0]}x{size[1]}"))
+    return out
+
+
 def list_images(folder: Path) -> list[Path]:
     """Image files (by suffix) directly inside `folder`, sorted by name so order never depends on the filesystem."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not is_mask_file(p))
 
 
 def open_rgb(path: Path) -> Image.Image:
@@ -83,7 +127,8 @@ def check_instance_images(folder: str | Path, min_size: int, duplicate_distance:
     seen: list[_Seen] = []
     skip = CAPTION_SUFFIXES if captions else ()
     files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in skip)
+                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in skip
+                   and not is_mask_file(p))
     for path in files:
         img, why = _inspect(path, min_size)
         if why:
@@ -156,6 +201,17 @@ def fit_geometry(original: tuple[int, int], target: tuple[int, int], crop: str, 
     return size, left, top, (h, w, top, size[0] - left - tw if flip else left, th, tw)
 
 
+def mask_tensor(mask: Image.Image, target: tuple[int, int], size: tuple[int, int], left: int, top: int,
+                flip: bool) -> torch.Tensor:
+    """`mask` resized to `size`, cropped at (left, top) to `target` and mirrored — what fit_geometry did to its
+    photo — as a (1, H, W) tensor in [0, 1]."""
+    tw, th = target
+    mask = mask.resize(size, Image.Resampling.BILINEAR).crop((left, top, left + tw, top + th))
+    if flip:
+        mask = mask.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return torch.from_numpy(np.asarray(mask, dtype=np.float32) / 255.0)[None]
+
+
 def preprocess_with_coords(img: Image.Image, target: tuple[int, int], crop: str, flip: bool,
                            rng: np.random.Generator) -> tuple[torch.Tensor, tuple[int, int, int, int, int, int]]:
     """Scales `img` to cover `target` (width, height), crops it to that size (center or at an `rng` offset),
@@ -163,10 +219,16 @@ def preprocess_with_coords(img: Image.Image, target: tuple[int, int], crop: str,
     (original height, original width, crop top, crop left, target height, target width) in pixels — the crop's
     corner as seen in the mirrored image when flipped, as diffusers' SDXL trainer (which flips before cropping)
     records it."""
-    size, left, top, coords = fit_geometry(img.size, target, crop, flip, rng)
+    geometry = fit_geometry(img.size, target, crop, flip, rng)
+    return apply_geometry(img, target, geometry, flip), geometry[3]
+
+
+def apply_geometry(img: Image.Image, target: tuple[int, int], geometry: tuple, flip: bool) -> torch.Tensor:
+    """The pixels of `img` placed by fit_geometry: resized, cropped to `target`, mirrored; CHW in [-1, 1]."""
+    size, left, top, _coords = geometry
     tw, th = target
     img = img.resize(size, Image.Resampling.BICUBIC).crop((left, top, left + tw, top + th))
     if flip:
         img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
-    return torch.from_numpy(arr).permute(2, 0, 1).contiguous(), coords
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()

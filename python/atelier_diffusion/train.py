@@ -29,8 +29,9 @@ from .distributed_launch import train_in_child
 from .lightning_setup import build_trainer, launch_rank
 from .model import ModelParts
 from .output import write_output
-from .photos import check_instance_images, open_rgb, read_captions
-from .protocol import AtelierError, CancelledError, ConfigError, Emitter, Problem, guard_stdout, null_emitter
+from .photos import check_instance_images, mask_problems, open_mask, open_rgb, read_captions
+from .protocol import (AtelierError, CancelledError, ConfigError, DataError, Emitter, Problem, guard_stdout,
+                       null_emitter)
 from .shutdown import WATCHDOG, install
 from .trainable import prepare_parts
 from .worker import Request, command
@@ -50,8 +51,22 @@ def check_photos(cfg: Config) -> tuple[list[Path], tuple[str, ...] | None]:
     min_size = cfg.data.min_size or cfg.data.resolution // 2
     instance = check_instance_images(cfg.data.instance_dir, min_size,
                                      cfg.data.duplicate_distance if cfg.data.dedupe else None, cfg.data.captions)
+    bad_masks = mask_problems(instance) if cfg.data.masks else []
+    if bad_masks:
+        raise DataError(f"subject masks in {cfg.data.instance_dir} cannot be used", bad_masks)
     captions = tuple(read_captions(cfg.data.instance_dir, instance)) if cfg.data.captions else None
     return instance, captions
+
+
+def has_masks(cfg: Config, photos: list[Path], emit: Emitter) -> bool:
+    """Whether any photo has a subject mask to weight the loss with (data.masks); logs how many do."""
+    if not cfg.data.masks:
+        return False
+    masked = sum(open_mask(p) is not None for p in photos)
+    if masked:
+        emit.log(f"masked loss: {masked} of {len(photos)} photo(s) have a subject mask "
+                 f"(background weight {cfg.data.mask_floor})")
+    return masked > 0
 
 
 def photo_buckets(cfg: Config, parts: ModelParts, photos: list[Path],
@@ -111,7 +126,8 @@ def run_training(cfg: Config, emit: Emitter, cancelled: Callable[[], bool] = lam
     class_step = ClassImageStep(cfg, parts, emit, cancelled) if cfg.prior.enabled else None
     spec = StreamSpec(tuple(instance), (), cfg.data.resolution, cfg.data.crop, cfg.data.flip_p,
                       cfg.train.batch_size, cfg.train.seed, captions, cfg.data.caption_dropout, parts.sdxl,
-                      photo_buckets(cfg, parts, instance, emit), cfg.train.cache_latents)
+                      photo_buckets(cfg, parts, instance, emit), cfg.train.cache_latents,
+                      has_masks(cfg, instance, emit))
     trainer, module, ckpt_dir = build_trainer(cfg, parts, spec, emit, cancelled, class_step)
     ckpt = resume_path(cfg, ckpt_dir)
     if ckpt:

@@ -14,8 +14,10 @@ from PIL import Image
 from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec, cache_keys
 from atelier_diffusion.buckets import default_step, make_buckets, nearest_bucket
 from atelier_diffusion.config import build_config
+from atelier_diffusion.loss_weights import masked_mean
 from atelier_diffusion.model import native_resolution
-from atelier_diffusion.protocol import ConfigError
+from atelier_diffusion.photos import check_instance_images, open_mask
+from atelier_diffusion.protocol import ConfigError, DataError
 from atelier_diffusion.train import run_training
 from train_helpers import Collector, job_config
 
@@ -164,3 +166,43 @@ def test_cached_latents_train_like_encoding_each_batch(tiny_sd: Path, tmp_path: 
     assert "pixels" not in DreamBoothStream(spec).batch(0)
     warned = build_config(job_config(tiny_sd, photos, tmp_path / "o", tmp_path / "c", data={"crop": "random"}))
     assert not warned.train.cache_latents and any("cache_latents" in w for w in warned.warnings)
+
+
+def test_masks_from_alpha_or_mask_file_weight_the_loss(tiny_sd: Path, tmp_path: Path) -> None:
+    photos = _photos(tmp_path / "photos", [(60, 30), (30, 60), (40, 40)])
+    rgba = Image.open(photos / "0.png").convert("RGBA")
+    alpha = Image.new("L", (60, 30), 0)
+    alpha.paste(255, (0, 0, 30, 30))                                  # subject: the left half
+    rgba.putalpha(alpha)
+    rgba.save(photos / "0.png")
+    side = Image.new("L", (30, 60), 0)
+    side.paste(255, (0, 30, 30, 60))                                  # subject: the bottom half
+    side.save(photos / "1.mask.png")
+    assert open_mask(photos / "0.png").getextrema() == (0, 255) and open_mask(photos / "2.png") is None
+    assert sorted(p.name for p in check_instance_images(photos, 16)) == ["0.png", "1.png", "2.png"]
+
+    spec = StreamSpec(tuple(sorted(photos.glob("[0-9].png"))), (), 32, "center", 0.0, 1, 0,
+                      instance_buckets=((40, 24), (24, 40), (32, 32)), masks=True)
+    stream = DreamBoothStream(spec)
+    by_shape = {tuple(b["pixels"].shape[-2:]): b["masks"] for b in (stream.batch(g) for g in range(9))}
+    wide, tall, square = by_shape[(24, 40)], by_shape[(40, 24)], by_shape[(32, 32)]
+    assert wide[0, 0, :, :15].min() > 0.9 and wide[0, 0, :, 25:].max() < 0.1       # left half kept
+    assert tall[0, 0, 25:, :].min() > 0.9 and tall[0, 0, :15, :].max() < 0.1       # bottom half kept
+    assert square.min() == 1.0                                                        # no mask: weight 1
+
+    error = torch.ones(1, 4, 2, 2)
+    error[..., 0] = 9.0                                                 # big error left, small right
+    left = torch.zeros(1, 1, 4, 4)
+    left[..., :2] = 1.0
+    assert masked_mean(error, left, 0.0).item() == pytest.approx(9.0)  # only the subject counts
+    assert masked_mean(error, left, 1.0).item() == pytest.approx(5.0)  # floor 1: plain mean
+
+    (photos / "2.mask.png").write_bytes(b"not a png")
+    with pytest.raises(DataError, match="subject masks"):
+        run_training(build_config(job_config(tiny_sd, photos, tmp_path / "o", tmp_path / "c")), Collector().emit)
+    (photos / "2.mask.png").unlink()
+    got = Collector()
+    cfg = job_config(tiny_sd, photos, tmp_path / "out", tmp_path / "cache", data={"mask_floor": 0.0},
+                     train={"max_steps": 2})
+    run_training(build_config(cfg), got.emit)
+    assert any("masked loss: 2 of 3 photo(s)" in line["message"] for line in got.lines("log"))
