@@ -1,5 +1,5 @@
 import { RegexSyntaxError } from './char-dfa.js';
-import type { SchemaBuilder } from './compile-json-schema.js';
+import type { SchemaBuilder } from './schema-builder.js';
 import { CompileError, MatcherError, childPointer } from './errors.js';
 import { FORMATS } from './formats.js';
 import { literalLeaf as cachedLiteral, numberLeaf, stringLeaf } from './leaf-factory.js';

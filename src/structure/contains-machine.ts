@@ -1,4 +1,4 @@
-import type { SchemaBuilder } from './compile-json-schema.js';
+import type { SchemaBuilder } from './schema-builder.js';
 import { tryBuild } from './compile-parts.js';
 import { notConst } from './conditional.js';
 import { CompileError, childPointer } from './errors.js';

@@ -1,5 +1,5 @@
 import { RegexSyntaxError } from './char-dfa.js';
-import type { SchemaBuilder } from './compile-json-schema.js';
+import type { SchemaBuilder } from './schema-builder.js';
 import { stringFromSchema, tryBuild } from './compile-parts.js';
 import { CompileError, childPointer } from './errors.js';
 import { stringLeaf } from './leaf-factory.js';
