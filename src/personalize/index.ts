@@ -9,4 +9,11 @@ export { canTransition, isTerminal } from './job-state.js';
 export { buildDreamboothConfig, dreamboothPrompts, mergeConfig, type JobPaths, type WorkerConfig } from './dreambooth-config.js';
 export { imageKind, minSubjectImages, readSubjectImages, safeName, type SubjectImage } from './subject-images.js';
 export { formatDuration, TrainProgress, type TrainProgressOptions } from './train-progress.js';
+export {
+  defaultDriftTolerance,
+  learningReport,
+  recommendCheckpoint,
+  type LearningReport,
+  type ReportEntry,
+} from './learning-report.js';
 export { WorkerConfigSchema, type ConfigProblem } from './config-schema.js';

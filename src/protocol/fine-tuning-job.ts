@@ -135,7 +135,21 @@ export type FineTuningEventData = {
   code?: string;
   /** The curation plan (its own snake_case schema, docs/curation-plan.schema.json). */
   plan?: Readonly<Record<string, unknown>>;
+  /** The judge's scores of the checkpoint at `step` (judge events). */
+  scores?: CheckpointScores;
 };
+
+/**
+ * The judge's four scores of one checkpoint's validation images (python/atelier_diffusion/judge.py): subject
+ * similarity to the instance photos, prompt agreement (null for image-only embedders), class drift relative to
+ * the base model's class images, and diversity among the class-prompt images.
+ */
+export interface CheckpointScores {
+  subject: number;
+  prompt: number | null;
+  drift: number;
+  diversity: number;
+}
 
 /** A job event as the `fine_tuning.job.event` object renders it. */
 export interface FineTuningEventSource {

@@ -3,6 +3,7 @@
  * ways. The only place where a fine-tuning field changes spelling.
  */
 import type {
+  CheckpointScores,
   DreamboothHyperparameters,
   FineTuningCheckpointSource,
   FineTuningEventSource,
@@ -14,6 +15,7 @@ import type {
   FineTuningJobCheckpointWire,
   FineTuningJobEventWire,
   FineTuningJobWire,
+  FineTuningReportWire,
 } from './fine-tuning.js';
 
 /** Each hyperparameter's wire name by its own (every key of `DreamboothHyperparameters`, in the API's order). */
@@ -136,10 +138,12 @@ export function fineTuningCheckpointToWire(
   checkpoint: FineTuningCheckpointSource,
   jobId: string,
   modelName: string,
+  scores?: CheckpointScores,
 ): FineTuningJobCheckpointWire {
   const metrics: FineTuningJobCheckpointWire['metrics'] = {};
   if (checkpoint.metrics.step !== undefined) metrics.step = checkpoint.metrics.step;
   if (checkpoint.metrics.trainLoss !== undefined) metrics.train_loss = checkpoint.metrics.trainLoss;
+  if (scores) Object.assign(metrics, scores);
   return {
     id: checkpoint.id,
     object: 'fine_tuning.job.checkpoint',
@@ -148,5 +152,26 @@ export function fineTuningCheckpointToWire(
     fine_tuning_job_id: jobId,
     metrics,
     step_number: checkpoint.step,
+  };
+}
+
+/** A job's learning report as the report route renders it; `modelName` names a step's checkpoint while kept. */
+export interface FineTuningReportSource {
+  jobId: string;
+  driftTolerance: number;
+  recommendedStep: number | null;
+  entries: readonly { step: number; scores: CheckpointScores; modelName: string | null }[];
+}
+
+/** The `fine_tuning.job.report` object. */
+export function fineTuningReportToWire(report: FineTuningReportSource): FineTuningReportWire {
+  const recommended = report.entries.find((e) => e.step === report.recommendedStep);
+  return {
+    object: 'fine_tuning.job.report',
+    fine_tuning_job_id: report.jobId,
+    drift_tolerance: report.driftTolerance,
+    recommended_step: report.recommendedStep,
+    recommended_checkpoint: recommended?.modelName ?? null,
+    data: report.entries.map((e) => ({ step_number: e.step, fine_tuned_model_checkpoint: e.modelName, ...e.scores })),
   };
 }

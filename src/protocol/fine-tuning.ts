@@ -151,6 +151,25 @@ export interface FineTuningJobCheckpointWire {
   created_at: number;
   fine_tuned_model_checkpoint: string;
   fine_tuning_job_id: string;
-  metrics: { step?: number; train_loss?: number };
+  /** `subject`, `prompt`, `drift`, `diversity`: the judge's scores, once the checkpoint is judged. */
+  metrics: { step?: number; train_loss?: number; subject?: number; prompt?: number | null; drift?: number; diversity?: number };
   step_number: number;
+}
+
+/** `GET /v1/fine_tuning/jobs/{id}/report` (atelier's): the judge's scores per judged step and the recommendation. */
+export interface FineTuningReportWire {
+  object: 'fine_tuning.job.report';
+  fine_tuning_job_id: string;
+  drift_tolerance: number;
+  recommended_step: number | null;
+  /** The recommended step's model name (`…:ckpt-step-<n>`), null when that checkpoint is no longer kept. */
+  recommended_checkpoint: string | null;
+  data: {
+    step_number: number;
+    fine_tuned_model_checkpoint: string | null;
+    subject: number;
+    prompt: number | null;
+    drift: number;
+    diversity: number;
+  }[];
 }

@@ -66,6 +66,13 @@ export interface ClassImagesEvent extends EventBase {
   cacheHit: boolean;
 }
 
+/** The judge's scores of the checkpoint at `step` (python/atelier_diffusion/judge.py; `prompt` null without texts). */
+export interface JudgeEvent extends EventBase {
+  type: 'judge';
+  step: number;
+  scores: { subject: number; prompt: number | null; drift: number; diversity: number };
+}
+
 /**
  * A command finished. For `train`, `path` is the output folder (a diffusers pipeline, or LoRA weights with
  * `atelier_adapter.json`) and `mode` says which (`full` | `lora`);
@@ -100,6 +107,7 @@ export type WorkerEvent =
   | CheckpointEvent
   | SampleEvent
   | ClassImagesEvent
+  | JudgeEvent
   | ResultEvent
   | ErrorEvent;
 
@@ -175,6 +183,12 @@ export function parseWorkerEvent(data: Record<string, unknown>): WorkerEvent | n
       if (count === null) return null;
       const generated = num(data.generated) ?? 0;
       return { type: 'class_images', dir: str(data.dir) ?? '', count, generated, cacheHit: data.cache_hit === true, data };
+    }
+    case 'judge': {
+      const s = (data.scores ?? {}) as Record<string, unknown>;
+      const [subject, drift, diversity] = [num(s.subject), num(s.drift), num(s.diversity)];
+      if (step === null || subject === null || drift === null || diversity === null) return null;
+      return { type: 'judge', step, scores: { subject, prompt: num(s.prompt), drift, diversity }, data };
     }
     case 'result': {
       // train answers {model_dir, kind: diffusers | lora, steps, ...} (python/atelier_diffusion/output.py).
