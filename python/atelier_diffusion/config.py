@@ -84,8 +84,11 @@ class PriorConfig:
 
 @dataclass
 class LoraConfig:
-    """LoRA adapter shape (used when train.method is lora)."""
+    """Adapter kind and shape (used when train.method is lora)."""
 
+    adapter: str = spec("lora", enum=["lora", "lokr", "loha"], doc="lora; lokr (LyCORIS Kronecker) or loha "
+                        "(LyCORIS Hadamard) through peft: the output is the merged model plus a kohya-style "
+                        "lycoris_kohya.safetensors for A1111/ComfyUI")
     rank: int = spec(4, minimum=1)
     alpha: float = spec(4.0, exclusive_minimum=0.0)
     dropout: float = spec(0.0, minimum=0.0, maximum=1.0)

@@ -98,6 +98,8 @@ def _logic(cfg) -> list[Problem]:
         out.append(Problem("train.lr_warmup_steps", "must be smaller than train.max_steps"))
     if cfg.train.text_encoder_lr is not None and not cfg.train.train_text_encoder:
         out.append(Problem("train.text_encoder_lr", "is set but train.train_text_encoder is false"))
+    if cfg.lora.adapter != "lora" and cfg.train.method != "lora":
+        out.append(Problem("lora.adapter", f"{cfg.lora.adapter} is an adapter: set train.method to lora"))
     if cfg.train.method == "lora" and cfg.hardware.strategy == "fsdp":
         out.append(Problem("hardware.strategy", "fsdp does not shard peft LoRA adapters here; use ddp for LoRA"))
     if cfg.train.train_text_encoder and cfg.model.base and is_sdxl(cfg.model.base):

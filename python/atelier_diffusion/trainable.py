@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
-from peft import LoraConfig, inject_adapter_in_model
+from peft import LoHaConfig, LoKrConfig, LoraConfig, inject_adapter_in_model
 
 from .config import Config
 from .model import ModelParts, load_parts
@@ -35,20 +35,30 @@ def set_attention(unet: Any, backend: str) -> None:
     unet.set_attn_processor(AttnProcessor2_0() if backend == "sdpa" else AttnProcessor())
 
 
-def add_lora(module: Any, rank: int, alpha: float, targets: list[str], dropout: float) -> None:
-    """Injects peft LoRA adapters (default adapter name) into the UNet or the CLIP text encoder and makes them the
-    only trainable parameters. Gaussian init of A with zero B keeps the model's output unchanged at step 0."""
+#: Parameter-name marks of each adapter kind's trained tensors.
+ADAPTER_MARKS = {"lora": "lora_", "lokr": "lokr_", "loha": "hada_"}
+
+
+def add_lora(module: Any, rank: int, alpha: float, targets: list[str], dropout: float, kind: str = "lora") -> None:
+    """Injects peft adapters (default adapter name) into the UNet or the CLIP text encoder and makes them the only
+    trainable parameters: LoRA (Gaussian A, zero B), or LyCORIS' LoKr (Kronecker product) / LoHa (Hadamard
+    product of two low-rank pairs), each initialised so the model's output is unchanged at step 0."""
     module.requires_grad_(False)
-    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, lora_dropout=dropout,
-                        init_lora_weights="gaussian")
-    if hasattr(module, "set_adapters"):  # diffusers models: keeps their adapter bookkeeping (set_adapters, fuse)
+    if kind == "lokr":
+        config = LoKrConfig(r=rank, alpha=alpha, target_modules=targets, module_dropout=dropout)
+    elif kind == "loha":
+        config = LoHaConfig(r=rank, alpha=alpha, target_modules=targets, module_dropout=dropout)
+    else:
+        config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, lora_dropout=dropout,
+                            init_lora_weights="gaussian")
+    if kind == "lora" and hasattr(module, "set_adapters"):  # diffusers: keeps its adapter bookkeeping (fuse)
         module.add_adapter(config)
     else:
         # transformers' own add_adapter demands a newer peft than the pinned one; peft's injection is what it
         # wraps anyway, and diffusers' load_lora_weights reads the resulting keys back.
         inject_adapter_in_model(config, module)
     for name, param in module.named_parameters():
-        param.requires_grad_("lora_" in name)
+        param.requires_grad_(ADAPTER_MARKS[kind] in name)
 
 
 def uses_cuda(cfg: Config) -> bool:
@@ -59,10 +69,11 @@ def uses_cuda(cfg: Config) -> bool:
 def _set_trained(cfg: Config, parts: ModelParts) -> None:
     """UNet in full or through LoRA adapters; the text encoder too when it trains."""
     if cfg.train.method == "lora":
-        add_lora(parts.unet, cfg.lora.rank, cfg.lora.alpha, cfg.lora.unet_targets, cfg.lora.dropout)
+        add_lora(parts.unet, cfg.lora.rank, cfg.lora.alpha, cfg.lora.unet_targets, cfg.lora.dropout,
+                 cfg.lora.adapter)
         if cfg.train.train_text_encoder:
             add_lora(parts.text_encoder, cfg.lora.rank, cfg.lora.alpha, cfg.lora.text_encoder_targets,
-                     cfg.lora.dropout)
+                     cfg.lora.dropout, cfg.lora.adapter)
     else:
         parts.unet.requires_grad_(True)
         if cfg.train.train_text_encoder:

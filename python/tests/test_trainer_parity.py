@@ -15,6 +15,7 @@ from atelier_diffusion.batch_stream import DreamBoothStream, StreamSpec, cache_k
 from atelier_diffusion.buckets import default_step, make_buckets, nearest_bucket
 from atelier_diffusion.config import build_config
 from atelier_diffusion.loss_weights import masked_mean
+from atelier_diffusion.lycoris_files import LYCORIS_FILE
 from atelier_diffusion.model import native_resolution
 from atelier_diffusion.photos import check_instance_images, open_mask
 from atelier_diffusion.protocol import ConfigError, DataError
@@ -206,3 +207,38 @@ def test_masks_from_alpha_or_mask_file_weight_the_loss(tiny_sd: Path, tmp_path: 
                      train={"max_steps": 2})
     run_training(build_config(cfg), got.emit)
     assert any("masked loss: 2 of 3 photo(s)" in line["message"] for line in got.lines("log"))
+
+
+def _kohya_delta(tensors: dict, key: str) -> torch.Tensor:
+    """A layer's weight delta as A1111/ComfyUI compute it from a kohya/LyCORIS file."""
+    t = {n.split(".", 1)[1]: v for n, v in tensors.items() if n.split(".", 1)[0] == key}
+    if "hada_w1_a" in t:
+        return (t["hada_w1_a"] @ t["hada_w1_b"]) * (t["hada_w2_a"] @ t["hada_w2_b"]) * t["alpha"] / t["hada_w1_b"].shape[0]
+    w1 = t["lokr_w1"] if "lokr_w1" in t else t["lokr_w1_a"] @ t["lokr_w1_b"]
+    w2 = t["lokr_w2"] if "lokr_w2" in t else t["lokr_w2_a"] @ t["lokr_w2_b"]
+    scale = t["alpha"] / t["lokr_w2_b"].shape[0] if "lokr_w2_b" in t else 1.0
+    return torch.kron(w1, w2) * scale
+
+
+@pytest.mark.parametrize("kind,mark", [("lokr", "lokr_w1"), ("loha", "hada_w1_a")])
+def test_lokr_and_loha_train_and_export_for_a1111_and_comfyui(tiny_sd: Path, tmp_path: Path, kind: str,
+                                                              mark: str) -> None:
+    from safetensors.torch import load_file
+
+    photos = _photos(tmp_path / "photos", [(40, 40)] * 3)
+    cfg = job_config(tiny_sd, photos, tmp_path / "out", tmp_path / "cache", recipe="lora",
+                     lora={"adapter": kind, "rank": 2, "alpha": 3.0}, train={"max_steps": 3, "lr": 1e-2})
+    result = run_training(build_config(cfg), Collector().emit)
+    assert result["kind"] == "diffusers"
+    tensors = load_file(str(Path(result["model_dir"]) / LYCORIS_FILE))
+    layers = sorted({k.split(".", 1)[0] for k in tensors})
+    assert layers and all(k.startswith("lora_unet_") for k in layers)
+    assert all(f"{k}.{mark}" in tensors and f"{k}.alpha" in tensors for k in layers)
+    base, merged = load_file(str(tiny_sd / "unet" / "diffusion_pytorch_model.safetensors")), _unet_weights(result)
+    key = next(k for k in layers if k.endswith("attn1_to_q"))
+    name = next(n for n in base if n.endswith(".weight") and n[:-7].replace(".", "_") == key[len("lora_unet_"):])
+    delta = merged[name] - base[name]
+    assert delta.abs().max() > 0 and torch.allclose(_kohya_delta(tensors, key), delta, atol=1e-6)
+    with pytest.raises(ConfigError):
+        build_config(job_config(tiny_sd, photos, tmp_path / "o", tmp_path / "c", lora={"adapter": kind},
+                                train={"method": "full"}))
