@@ -66,7 +66,10 @@ export async function prepareChat(
   const parts = imageParts(request.messages);
   // Before any fetch or decode: a text-only model never touches an image URL.
   if (parts.length > 0 && !model.engine.info.vision) {
-    throw new InvalidRequestError(`The model '${model.id}' does not accept image input`, { param: 'messages', code: 'invalid_value' });
+    throw new InvalidRequestError(`The model '${model.id}' does not accept image input`, {
+      param: parts[0]!.param.replace(/\.image_url\.url$/, ''),
+      code: 'invalid_value',
+    });
   }
   // PDF parts become text and page images in template order (after the image parts, which are cheaper to refuse).
   const { messages, images } = await attachDocuments(model, request.messages, await loadImages(parts, limits), documents);

@@ -111,11 +111,12 @@ describe('chat completions API (GGUF)', () => {
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'temperature');
     await assert.rejects(h.client.chat.completions.create({ model: MODEL, messages: user('x'), bogus: 1 } as never),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'bogus');
+    // A text-only model refuses an image part before looking at it (image formats are the vision tests' business).
     const image = (url: string) => [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url } }] }];
-    await assert.rejects(h.client.chat.completions.create({ model: MODEL, messages: image('data:text/plain;base64,aGVsbG8=') }),
-      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'messages[0].content[0].image_url.url');
-    await assert.rejects(h.client.chat.completions.create({ model: MODEL, messages: image('data:image/png;base64,bm90IGEgcG5n') }),
-      (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'invalid_image_format');
+    for (const url of ['data:text/plain;base64,aGVsbG8=', 'data:image/png;base64,bm90IGEgcG5n', 'http://127.0.0.1:9/x.png']) {
+      await assert.rejects(h.client.chat.completions.create({ model: MODEL, messages: image(url) }),
+        (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'messages[0].content[0]' && /does not accept image/.test(e.message));
+    }
     await assert.rejects(h.client.chat.completions.create({ model: MODEL, messages: user('word '.repeat(3000)) }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'context_length_exceeded');
     await assert.rejects(h.client.chat.completions.create({ model: MODEL, messages: user('x'), max_completion_tokens: 100_000 }),
