@@ -23,6 +23,7 @@ import yaml
 
 from .config_checks import check_combinations, missing_required
 from .config_schema import build_schema, from_dict, merge, schema_problems, spec
+from .judge_config import JudgeConfig
 from .protocol import ConfigError, Problem
 
 
@@ -185,6 +186,7 @@ class Config:
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     recipe: str | None = spec(None, enum=["full", "lora", None], doc="full: lr 5e-6, 800 steps; lora: lr 1e-4")
     preset: str | None = spec(None, enum=["8gb", "12gb", "24gb", None], doc="memory tier")

@@ -12,6 +12,7 @@ import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 
 from .callbacks import CheckpointCallback, ProtocolCallback, StopCallback, ValidationCallback
+from .judge_callback import JudgeCallback
 from .config import Config
 from .batch_stream import StreamSpec
 from .model import ModelParts
@@ -66,6 +67,7 @@ def build_trainer(cfg: Config, parts: ModelParts, spec: StreamSpec, emit: Emitte
         ProtocolCallback(emit, cfg.train.max_steps, cfg.tracking.log_every_n_steps),
         CheckpointCallback(ckpt_dir, cfg.checkpoint.every_n_steps, cfg.checkpoint.keep_last, emit),
         ValidationCallback(cfg, parts, out_dir / "samples", emit, cancelled),
+        JudgeCallback(cfg, parts, out_dir / "judge", emit, cancelled),
         StopCallback(cancelled),  # last: the step's metrics, checkpoint and samples come before the stop
     ]
     hw, t = cfg.hardware, cfg.train

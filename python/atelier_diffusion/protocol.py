@@ -7,6 +7,7 @@ stdout carries only protocol lines: one JSON object per line, each with a `type`
     metric        {"step", "values": {name: number}}                tracked scalars (loss, lr, grad_norm, ...)
     checkpoint    {"step", "path", "kept": [paths]}                 a resumable checkpoint was written
     sample        {"step", "prompt", "path"}                        a validation image was written
+    judge         {"step", "scores": {subject, prompt, drift, diversity}}  a checkpoint step was judged
     class_images  {"dir", "count", "generated", "cache_hit"}        prior-preservation images are ready
     result        {...}                                             a command finished; fields depend on the command
     error         {"code", "message", "details": [{"path", "message"}]}
@@ -27,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 #: Every message type the worker may write; anything else is a bug on this side.
-MESSAGE_TYPES = frozenset({"progress", "log", "metric", "checkpoint", "sample", "class_images", "result", "error"})
+MESSAGE_TYPES = frozenset({"progress", "log", "metric", "checkpoint", "sample", "judge", "class_images", "result",
+                           "error"})
 
 
 @dataclass

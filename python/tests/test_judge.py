@@ -48,3 +48,22 @@ def test_scores_follow_their_definitions(embedder: ClipEmbedder, tmp_path: Path)
 def test_dreambench_metrics_map_to_the_judge_names() -> None:
     exact = {"subject_fidelity": 0.5, "prompt_fidelity": 0.9, "class_drift": 0.1, "diversity": 0.7}
     assert from_dreambench(exact) == {"subject": 0.5, "prompt": 0.9, "drift": 0.1, "diversity": 0.7}
+
+
+def test_training_judges_every_checkpoint(tiny_sd: Path, tmp_path: Path) -> None:
+    from atelier_diffusion.config import build_config
+    from atelier_diffusion.train import run_training
+    from train_helpers import Collector, job_config
+
+    write_subject(tmp_path / "photos", 3)
+    clip = write_tiny_clip(tmp_path / "clip", seed=3)
+    cfg = build_config(job_config(tiny_sd, tmp_path / "photos", tmp_path / "out", tmp_path / "cache", recipe="lora",
+                                  train={"max_steps": 4, "lr": 1e-2}, checkpoint={"every_n_steps": 2},
+                                  judge={"model": str(clip), "contexts": ["on the moon"], "seeds": 2, "steps": 2}))
+    col = Collector()
+    run_training(cfg, col.emit)
+    judged = col.lines("judge")
+    assert [j["step"] for j in judged] == [2, 4]
+    assert all(tuple(j["scores"]) == SCORES and all(isinstance(v, float) for v in j["scores"].values())
+               for j in judged)
+    assert len(list((tmp_path / "out" / "judge").glob("base-*.png"))) == 2
