@@ -1,6 +1,7 @@
 import type { Leaf } from './leaf.js';
 import { leafMask } from './leaf-masks.js';
-import { DEAD, type Lexeme, type Runtime } from './runtime.js';
+import { DEAD, type Lexeme } from './parse-space.js';
+import type { Runtime } from './runtime.js';
 import { shortestCompletion, type ShortestCompletion } from './shortest-completion.js';
 import type { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';

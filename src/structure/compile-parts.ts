@@ -7,7 +7,8 @@ import type { LiteralLeaf } from './leaf.js';
 import type { Limits } from './limits.js';
 import { ArrayMachine } from './machine.js';
 import type { NumberConstraints } from './number-leaf.js';
-import { DEAD, Runtime } from './runtime.js';
+import { DEAD } from './parse-space.js';
+import { Runtime } from './runtime.js';
 import { flatten, hasValidation, typeList, Unsatisfiable, type SchemaObject } from './schema-merge.js';
 import type { StringLeaf } from './string-leaf.js';
 

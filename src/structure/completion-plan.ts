@@ -1,4 +1,5 @@
-import { DEAD, type Runtime } from './runtime.js';
+import { DEAD } from './parse-space.js';
+import type { Runtime } from './runtime.js';
 import { oneByteTokens, shortestCompletion } from './shortest-completion.js';
 import type { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';

@@ -2,7 +2,7 @@ import { budgetMasks } from './budget-mask.js';
 import { completionPlan, longestToken } from './completion-plan.js';
 import { MatcherError } from './errors.js';
 import type { Grammar } from './grammar.js';
-import { DEAD } from './runtime.js';
+import { DEAD } from './parse-space.js';
 import { shortestCompletion } from './shortest-completion.js';
 import type { Vocabulary } from './vocabulary.js';
 
