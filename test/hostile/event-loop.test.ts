@@ -5,29 +5,23 @@
  * every 20 ms and must answer with p99 latency under 100 ms (each sample counted from when it was due, so a blocked
  * loop that delays sending is caught too). Each attack must still get its OpenAI-shaped 4xx, and the server must answer normally afterwards.
  *
- * The attacker's client shares this process's event loop, so its bodies are encoded before the clock starts and
- * written with node:http in one piece (fetch would spend ~70 ms of this loop copying each 10 MB body); the server is
- * warmed with ordinary requests first, as a running server is, so one-time module loading and JIT are not counted.
+ * The server runs in a child process (`event-loop-server.ts`), alone on its event loop: the latency measured is its
+ * own, not that of this process, which encodes the attack bodies and polls. Bodies are still encoded before the clock
+ * starts and written with node:http in one piece, so the poller's timers here are not held up by the attacker; the
+ * server is warmed with ordinary requests first, as a running server is, so one-time module loading and JIT are not
+ * counted.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, get, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Zip, ZipDeflate, zipSync } from 'fflate';
-import { ChatModelPool } from '../../src/chat/index.js';
-import { GgufEngine, OnnxEngine } from '../../src/engines/index.js';
-import { demoModels } from '../../src/models/demo/index.js';
-import { ModelRegistry } from '../../src/models/index.js';
-import { FineTuneRunner } from '../../src/personalize/index.js';
-import { createServer, defaultConfig } from '../../src/server/index.js';
-import { chatCompletionsRoutes } from '../../src/server/routes/chat-completions.js';
-import { filesRoutes } from '../../src/server/routes/files.js';
-import { fineTuningJobsRoutes } from '../../src/server/routes/fine-tuning-jobs.js';
-import { openStore, type Store } from '../../src/store/index.js';
 import { errorOf, multipart } from './harness.js';
 
+// The demo models `event-loop-server.ts` serves.
 const GGUF = 'atelier-demo-gguf';
 const ONNX = 'atelier-demo-onnx';
 const POLL_MS = 20;
@@ -50,7 +44,7 @@ function pollHealth(url: string, minMs = 2000): { stop: () => Promise<number[]> 
     if (!running) return;
     const due = start + k * POLL_MS;
     latencies.push(new Promise((resolve, reject) => {
-      // node:http rather than fetch: the poller shares the loop it measures, and undici costs several times more.
+      // node:http rather than fetch: the poller shares its loop with the attacker, and undici costs several times more.
       get(`${url}/health`, { agent }, (res) => {
         res.resume();
         res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - due) : reject(new Error(`/health ${res.statusCode}`))));
@@ -75,37 +69,30 @@ function percentile(values: number[], p: number): number {
 
 describe('the event loop stays free under input-proportional attacks', () => {
   let home: string;
-  let store: Store;
+  let server: ChildProcess;
   let url: string;
   let close: () => Promise<void>;
 
   before(async () => {
     home = mkdtempSync(join(tmpdir(), 'atelier-event-loop-'));
-    store = openStore(home);
-    const registry = new ModelRegistry(store);
-    const pool = new ChatModelPool({
-      engines: { gguf: () => GgufEngine.create({ threads: 1 }), onnx: async () => new OnnxEngine({ threads: 1 }) },
-      contextSize: 1024,
-      parallel: 2,
-      queue: 16,
+    server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'event-loop-server.ts'), home], {
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
-    for (const name of [GGUF, ONNX]) {
-      const spec = demoModels.find((m) => m.name === name)!;
-      await pool.get(registry.addLocal(await spec.generate(join(home, 'demo-src', name), { seed: 1 }), { name }));
-    }
-    // A DreamBooth base model only needs to be installed for a job request to reach its training files.
-    mkdirSync(join(home, 'base-src'));
-    writeFileSync(join(home, 'base-src', 'model_index.json'), '{}');
-    registry.addLocal(join(home, 'base-src'), { name: 'base-sd' });
-    const runner = new FineTuneRunner({ store, installer: registry });
-    const config = { ...defaultConfig(), home, port: 0, logLevel: 'silent' as const };
-    const plugins = [chatCompletionsRoutes(pool), filesRoutes({ maxFileBytes: 64 << 20 }), fineTuningJobsRoutes(runner)];
-    const app = await createServer({ store, registry, config }, plugins);
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
     close = async () => {
-      await app.close();
-      store.close();
+      server.stdin!.end();
+      await exited;
     };
+    url = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      server.once('error', reject);
+      server.once('exit', (code) => reject(new Error(`event-loop server exited with ${code}`)));
+      server.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const match = /listening (\d+)\n/.exec(text);
+        if (match) resolve(`http://127.0.0.1:${match[1]}`);
+      });
+    });
   });
   after(async () => {
     await close();
