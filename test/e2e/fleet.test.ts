@@ -56,9 +56,16 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
     });
   }
 
+  /** Every event of a job, newest first, through the client's pagination. */
+  async function allEvents(client: OpenAI, id: string): Promise<{ type?: string; message: string; data?: unknown }[]> {
+    const events = [];
+    for await (const event of client.fineTuning.jobs.listEvents(id, { limit: 100 })) events.push(event);
+    return events;
+  }
+
   /** Train loss by step from a job's metrics events (the last one recorded for a step wins). */
   async function losses(client: OpenAI, id: string): Promise<Map<number, number>> {
-    const events = (await client.fineTuning.jobs.listEvents(id, { limit: 1000 })).data.filter((e) => e.type === 'metrics');
+    const events = (await allEvents(client, id)).filter((e) => e.type === 'metrics');
     const byStep = new Map<number, number>();
     for (const event of events.reverse()) {
       const data = event.data as { step: number; train_loss: number };
@@ -102,7 +109,7 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
     const c = await start('c', 'all');
     const job = await finished(api.client, created.id);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    const messages = (await api.client.fineTuning.jobs.listEvents(job.id, { limit: 1000 })).data.map((e) => e.message);
+    const messages = (await allEvents(api.client, job.id)).map((e) => e.message);
     assert.equal(messages.filter((m) => m.startsWith('Its node stopped; resuming on another node')).length, 1);
     const resumedAt = Number(/^Resuming from the checkpoint at step (\d+)$/.exec(messages.find((m) => m.startsWith('Resuming from')) ?? '')?.[1]);
     assert.ok(resumedAt >= 4, messages.join('\n'));
