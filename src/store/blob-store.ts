@@ -5,15 +5,14 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
-  renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import { fsyncDir, newId } from '../util/index.js';
+import { newId } from '../util/index.js';
 
 /** What a blob write returns: the content address and its length in bytes. */
 export interface BlobRef {
@@ -32,6 +31,21 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * `fsyncDir` (util) on the thread pool: an upload's directory fsync can take tens of milliseconds on a busy disk,
+ * which the event loop must not wait through.
+ */
+async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories (EISDIR/EINVAL); the rename is still atomic there.
+  } finally {
+    await handle.close();
   }
 }
 
@@ -105,13 +119,14 @@ export class BlobStore {
       await handle.sync().finally(() => handle.close());
       const sha256 = hash.digest('hex');
       const target = this.path(sha256);
-      mkdirSync(join(this.root, 'sha256', sha256.slice(0, 2)), { recursive: true });
+      const dir = join(this.root, 'sha256', sha256.slice(0, 2));
+      await mkdir(dir, { recursive: true });
       // Same content ⇒ same bytes, so replacing an existing blob is harmless and keeps this lock-free.
-      renameSync(temp, target);
-      fsyncDir(join(this.root, 'sha256', sha256.slice(0, 2)));
+      await rename(temp, target);
+      await fsyncDirAsync(dir);
       return { sha256, size };
     } finally {
-      rmSync(temp, { force: true });
+      await rm(temp, { force: true });
     }
   }
 
