@@ -1,13 +1,10 @@
-import type { Leaf } from './leaf.js';
 import { leafMask } from './leaf-masks.js';
+import { LexemeCuts } from './lexeme-cuts.js';
 import { DEAD, type Lexeme } from './parse-space.js';
 import type { Runtime } from './runtime.js';
 import { shortestCompletion, type ShortestCompletion } from './shortest-completion.js';
 import type { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
-
-/** Inside cuts kept per runtime and vocabulary. */
-const MAX_CUTS = 256;
 
 /** One walk of the token trie: with a mask, tokens whose shortest completion exceeds `limit` are cleared from it. */
 interface Walk {
@@ -25,15 +22,14 @@ interface Walk {
  */
 export class BudgetMasks {
   private readonly sc: ShortestCompletion;
+  private readonly cuts: LexemeCuts;
   private readonly reached: number[] = [];
   private readonly tokenMost: number[] = [];
-  private readonly points = new Map<TokenTrie, Map<string, number[]>>();
   private readonly exitScans = new Map<TokenTrie, Map<string, number>>();
-  /** Per (leaf machine, leaf state, threshold): the tokens inside the lexeme that leave more than the threshold. */
-  private readonly insideCuts = new Map<string, Uint32Array>();
 
   constructor(private readonly runtime: Runtime, private readonly vocab: Vocabulary) {
     this.sc = shortestCompletion(runtime, vocab);
+    this.cuts = new LexemeCuts(runtime, vocab);
   }
 
   /**
@@ -52,7 +48,7 @@ export class BudgetMasks {
     else if (inside) {
       // One lexeme (a string body, a number, a key): which tokens inside it to drop depends only on its state and
       // the room left for it, so that cut is cached; the tokens that leave the lexeme are scanned as usual.
-      const cut = this.insideCut(configs[0]!, lexeme, limit - this.sc.ofFrame(this.runtime.cFrame[configs[0]!]!), inside.distance);
+      const cut = this.cuts.insideCut(configs[0]!, lexeme, limit - this.sc.ofFrame(this.runtime.cFrame[configs[0]!]!), inside.distance);
       for (let i = 0; i < mask.length; i++) {
         if (mask[i]! & cut[i]!) w.removed = true;
         mask[i]! &= ~cut[i]!;
@@ -60,29 +56,6 @@ export class BudgetMasks {
       this.lexemeExits(w, lexeme);
     } else this.scan(w, 0, set);
     return w.removed;
-  }
-
-  /** The tokens read wholly inside lexeme configuration `c` after which it needs more than `room` bytes to end. */
-  private insideCut(c: number, lexeme: Lexeme, room: number, distance: (leafState: number) => number): Uint32Array {
-    const key = `${this.runtime.cMachine[c]!},${this.runtime.cState[c]!},${room}`;
-    let cut = this.insideCuts.get(key);
-    if (cut) return cut;
-    cut = new Uint32Array(this.vocab.maskWords);
-    const { byte, end, tokenStart, tokenIds } = this.vocab.trie;
-    const leaf = lexeme.leaf;
-    const visit = (node: number, x: number): void => {
-      for (let k = node + 1, stop = end[node]!; k < stop; k = end[k]!) {
-        const y = leaf.next(x, byte[k]!);
-        if (y < 0) continue;
-        if (distance(y) > room) for (let i = tokenStart[k]!; i < tokenStart[k + 1]!; i++) cut[tokenIds[i]! >>> 5]! |= 1 << (tokenIds[i]! & 31);
-        if (end[k]! > k + 1) visit(k, y);
-      }
-    };
-    visit(0, lexeme.state);
-    // Kept first in, first out: a few hundred cuts of 16 KB (Llama 3) bound the memory.
-    if (this.insideCuts.size >= MAX_CUTS) this.insideCuts.delete(this.insideCuts.keys().next().value!);
-    this.insideCuts.set(key, cut);
-    return cut;
   }
 
   /**
@@ -197,39 +170,13 @@ export class BudgetMasks {
 
   /** Walks the leaf from state `x` below `node` for the places where it may end mid-token, and scans what follows. */
   private exitsBelow(w: Walk, node: number, lexeme: Lexeme, x: number): number {
-    const points = this.exitPoints(w.trie, node, lexeme.leaf, x);
+    const points = this.cuts.exitPoints(w.trie, node, lexeme.leaf, x);
     let best = -Infinity;
     for (let i = 0; i < points.length; i += 2) {
       const after = lexeme.after(points[i + 1]!);
       if (after !== DEAD) best = Math.max(best, this.exitScan(w, points[i]!, after, w));
     }
     return best;
-  }
-
-  /**
-   * Where below `node` the leaf, from state `x`, is final with longer tokens below: [node, final state, …]. It
-   * depends on the leaf alone, not on the parse around it, so it is found once per (trie, leaf, state, node).
-   */
-  private exitPoints(trie: TokenTrie, node: number, leaf: Leaf, x: number): number[] {
-    let byTrie = this.points.get(trie);
-    if (!byTrie) this.points.set(trie, (byTrie = new Map()));
-    const key = `${leaf.uid},${x},${node}`;
-    let out = byTrie.get(key);
-    if (out) return out;
-    const found: number[] = [];
-    const { byte, end } = trie;
-    const visit = (n: number, state: number): void => {
-      for (let c = n + 1, stop = end[n]!; c < stop; c = end[c]!) {
-        if (end[c]! <= c + 1) continue;
-        const y = leaf.next(state, byte[c]!);
-        if (y < 0) continue;
-        if (leaf.isFinal(y)) found.push(c, y);
-        visit(c, y);
-      }
-    };
-    visit(node, x);
-    byTrie.set(key, (out = found));
-    return out;
   }
 
   /** Exact walk inside lexeme configuration `c` from leaf state `x`: a token ending in y leaves distance(y) + the frames. */
