@@ -18,6 +18,7 @@ import { responsesRoutes } from './server/routes/responses.js';
 import { filesRoutes } from './server/routes/files.js';
 import { fineTuningJobsRoutes } from './server/routes/fine-tuning-jobs.js';
 import { fineTuningJobDeleteRoutes } from './server/routes/fine-tuning-job-delete.js';
+import { fineTuningJobSampleRoutes } from './server/routes/fine-tuning-job-samples.js';
 import { curationRoutes } from './server/routes/curation.js';
 import { studioRoutes } from './server/routes/studio.js';
 import { fleetRoutes } from './server/routes/fleet.js';
@@ -44,7 +45,7 @@ async function routes(context: AppContext): Promise<RoutePlugin[]> {
     vlmPhotoJudge(await pool.get(context.registry.require(name)), { name, seed, imageLimits });
   const queue = context.config.databaseUrl ? await fleetQueue(context) : undefined;
   const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry, curationJudge, ...(queue && { queue }) });
-  return [imageRoutes(images), chatCompletionsRoutes(pool, images), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), fineTuningJobDeleteRoutes(fineTuning), curationRoutes(curationJudge), studioRoutes(), documentPagesRoutes(), ...(queue ? [fleetRoutes(queue)] : [])];
+  return [imageRoutes(images), chatCompletionsRoutes(pool, images), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), fineTuningJobDeleteRoutes(fineTuning), fineTuningJobSampleRoutes(fineTuning), curationRoutes(curationJudge), studioRoutes(), documentPagesRoutes(), ...(queue ? [fleetRoutes(queue)] : [])];
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 import type { ModelRecord } from '../store/index.js';
 import { newId } from '../util/index.js';
 import { WorkerError, type WorkerClient } from '../worker/index.js';
-import { modelSource, nativeSize } from './model-source.js';
+import { modelSource, nativeSize, type ModelSource } from './model-source.js';
 
 /** Defaults for fields a request leaves out. */
 export interface ImageDefaults {
@@ -116,7 +116,7 @@ export class ImageGenerator {
 
   /** Generates `request.n` images with `model`; resolves once every PNG is written. */
   async generate(model: ModelRecord, request: ImageRequest, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
-    const source = modelSource(model);
+    const source = withLoraScale(model, modelSource(model), request.loraScale);
     const maxQueue = this.options.maxQueue ?? 16;
     if (this.queued >= maxQueue) {
       throw new RateLimitError(`The image queue is full (${maxQueue} requests); retry shortly`, 5);
@@ -151,6 +151,19 @@ export class ImageGenerator {
       this.queued -= 1;
     }
   }
+}
+
+/**
+ * The source with the request's LoRA strength: the worker merges the adapter at that scale (and keys its resident
+ * model on it, so a new strength loads the model again). A strength for a model without a LoRA is a 400 rather than
+ * silently meaningless.
+ */
+function withLoraScale(model: ModelRecord, source: ModelSource, scale: number | undefined): ModelSource {
+  if (scale === undefined) return source;
+  if (!source.lora) {
+    throw new InvalidRequestError(`'lora_scale' applies to LoRA models; '${model.name}' is not one`, { param: 'lora_scale', code: 'invalid_value' });
+  }
+  return { ...source, lora_scale: scale };
 }
 
 function imagesOf(result: Record<string, unknown>): GeneratedImage[] {

@@ -3,6 +3,8 @@
  * All byte counts are absolute within the file (a resumed file starts at `resumedFrom`, not 0).
  */
 export interface PullReporter {
+  /** The files the pull will download (before the first starts), so totals and an ETA can be shown from the start. */
+  plan?(files: readonly { path: string; size: number }[]): void;
   /** A file starts downloading; `resumedFrom` bytes were already on disk from an earlier attempt. */
   fileStart(path: string, totalBytes: number, resumedFrom: number): void;
   /** Bytes of `path` now on disk. */

@@ -59,6 +59,7 @@ export async function pull(registry: ModelRegistry, options: PullOptions): Promi
     return installed;
   }
   const files = select(await listFiles(hub, repo, sha), options.include, repo);
+  reporter.plan?.(files);
   const folder = join(registry.downloadsDir, `${repo.replace('/', '--')}@${sha}`);
   mkdirSync(registry.downloadsDir, { recursive: true });
   // Two pulls of one commit would append to the same partial files.

@@ -17,10 +17,12 @@ export const imageLimits = {
   maxImages: 10,
   maxGuidance: 50,
   maxSeed: 2 ** 32 - 1,
+  /** `lora_scale` runs from 0 (the base model alone) to 2 (the adapter doubled), as A1111's LoRA weights do. */
+  maxLoraScale: 2,
   maxPromptChars: 4000,
 } as const;
 
-/** The request body: OpenAI's fields plus `negative_prompt`, `steps`, `guidance_scale`, `seed`, `sampler`. */
+/** The request body: OpenAI's fields plus `negative_prompt`, `steps`, `guidance_scale`, `seed`, `sampler`, `lora_scale`. */
 export interface ImageGenerateBody {
   prompt: string;
   model?: string;
@@ -35,6 +37,8 @@ export interface ImageGenerateBody {
   guidance_scale?: number;
   seed?: number;
   sampler?: ImageSampler;
+  /** A LoRA model's strength (atelier): 0 = the base model alone, 1 = as trained (the default), up to 2. */
+  lora_scale?: number;
   /** Server-sent events: `image_generation.progress` per step (atelier), `image_generation.completed` per image. */
   stream?: boolean | null;
 }
@@ -91,6 +95,8 @@ export interface ImageRequest {
   guidanceScale: number | undefined;
   seed: number | undefined;
   sampler: ImageSampler | undefined;
+  /** A LoRA model's strength; undefined: the strength it was installed with. */
+  loraScale?: number;
   /** Answer as server-sent events. */
   stream: boolean;
 }
@@ -151,6 +157,10 @@ export function parseImageRequest(raw: unknown): ImageRequest {
   }
   const stream = body.stream ?? false;
   if (typeof stream !== 'boolean') fail('stream', "'stream' must be a boolean");
+  const loraScale = body.lora_scale ?? undefined;
+  if (loraScale !== undefined && (typeof loraScale !== 'number' || !(loraScale >= 0 && loraScale <= imageLimits.maxLoraScale))) {
+    fail('lora_scale', `'lora_scale' must be a number between 0 and ${imageLimits.maxLoraScale}`);
+  }
   return {
     model,
     prompt,
@@ -163,6 +173,7 @@ export function parseImageRequest(raw: unknown): ImageRequest {
     guidanceScale: guidance as number | undefined,
     seed: optionalInt(body, 'seed', 0, imageLimits.maxSeed),
     sampler: sampler as ImageSampler | undefined,
+    ...(loraScale !== undefined && { loraScale: loraScale as number }),
     stream,
   };
 }

@@ -12,6 +12,7 @@ import { registerReplyHeaderCheck } from './reply-headers.js';
 import { PathScrubber } from './scrub-paths.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
+import { modelPullRoutes } from './routes/model-pulls.js';
 import { ServedModels } from './served-models.js';
 import { useChunkedJsonBodies } from './json-body.js';
 
@@ -86,7 +87,7 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
   registerBrowserGuard(app, deps.config);
   registerAuth(app, deps.config.apiKeys);
   registerMetrics(app, deps.store);
-  for (const plugin of [healthRoutes, modelRoutes, ...plugins]) {
+  for (const plugin of [healthRoutes, modelRoutes, modelPullRoutes, ...plugins]) {
     await app.register(async (scope) => plugin(scope, full));
   }
   return app;

@@ -32,7 +32,7 @@ function sizesFor(native: number): string[] {
 
 /**
  * The Images tab: model (native size shown, sizes offered from it), prompt, negative prompt, size, steps, guidance,
- * seed, sampler and count for `/v1/images/generations`, streamed so a bar follows the model load and each denoising
+ * seed, sampler, count and (for a LoRA model) its strength for `/v1/images/generations`, streamed so a bar follows the model load and each denoising
  * step; results are kept in the server-side gallery (reuse settings or seed, compare a fine-tune with its base on
  * one seed, lightbox, delete). The form's settings are remembered on the server too.
  */
@@ -51,18 +51,25 @@ export function createImagesTab(): ImagesTab {
   const count = el('input', { type: 'number', id: 'images-n', min: 1, max: 10, value: 1 });
   const sampler = el('select', { id: 'images-sampler' }, ...samplers.map((s) => new Option(s || 'default', s)));
   const badges = el('span', { class: 'model-badges' });
+  const loraScale = el('input', { type: 'range', id: 'images-lora-scale', min: 0, max: 2, step: 0.05, value: 1 });
+  const loraWords = el('output', { id: 'images-lora-words', for: 'images-lora-scale', text: '1.00' });
+  // Shown only for LoRA models: the API refuses a strength for any other model.
+  const loraField = el('div', { class: 'lora-strength', hidden: true }, field('LoRA strength', loraScale, '0 = the base model, 1 = as trained'), loraWords);
+  loraScale.addEventListener('input', () => { loraWords.textContent = Number(loraScale.value).toFixed(2); });
   const progress = el('progress', { id: 'images-progress', max: 1, value: 0, hidden: true });
   const status = el('span', { class: 'muted', id: 'images-status', 'aria-live': 'polite' });
   const compare = el('div', { class: 'compare', id: 'images-compare', hidden: true });
   const error = alertBox();
   const generate = el('button', { type: 'submit' }, 'Generate');
   const stop = el('button', { type: 'button', disabled: true, onclick: () => running?.abort() }, 'Stop');
-  const fields = { model, prompt, negative, size, steps, guidance, seed, n: count, sampler };
+  const fields = { model, prompt, negative, size, steps, guidance, seed, n: count, sampler, loraScale };
   const memory = rememberForm('images', fields);
 
   const showModel = (): void => {
     const info = picker.current();
     badges.replaceChildren(capabilityBadges(info));
+    loraField.hidden = !info?.capabilities?.includes('lora');
+    loraWords.textContent = Number(loraScale.value).toFixed(2);
     const native = info?.native_size;
     size.placeholder = native ? `native ${native}x${native}` : 'native';
     sizes.replaceChildren(...(native ? sizesFor(native) : []).map((s) => new Option(s)));
@@ -79,6 +86,7 @@ export function createImagesTab(): ImagesTab {
     if (negative.value.trim()) out.negative_prompt = negative.value;
     if (size.value.trim()) out.size = size.value.trim();
     if (sampler.value) out.sampler = sampler.value;
+    if (!loraField.hidden) out.lora_scale = Number(loraScale.value);
     for (const [key, input] of [['steps', steps], ['guidance_scale', guidance], ['seed', seed]] as const) {
       const value = numberOrUndefined(input);
       if (value !== undefined) out[key] = value;
@@ -149,7 +157,7 @@ export function createImagesTab(): ImagesTab {
     reuse: (settings, seedOnly) => {
       if (seedOnly) seed.value = String(settings.seed ?? '');
       else {
-        const wire: Record<string, keyof typeof fields> = { negative_prompt: 'negative', guidance_scale: 'guidance' };
+        const wire: Record<string, keyof typeof fields> = { negative_prompt: 'negative', guidance_scale: 'guidance', lora_scale: 'loraScale' };
         for (const key of Object.keys(fields) as (keyof typeof fields)[]) fields[key].value = '';
         count.value = '1';
         for (const [key, value] of Object.entries(settings)) {
@@ -164,7 +172,9 @@ export function createImagesTab(): ImagesTab {
       const base = baseModelOf(image.model);
       if (!base) return;
       const { batch: _batch, index: _index, ...settings } = image.settings;
-      const request = { ...settings, model: base, n: 1, seed: image.seed };
+      // The base has no LoRA to scale: the API would refuse the strength.
+      const { lora_scale: _strength, ...rest } = settings;
+      const request = { ...rest, model: base, n: 1, seed: image.seed };
       const baseImage = el('img', { alt: `${base}, seed ${String(image.seed)}` });
       compare.hidden = false;
       compare.replaceChildren(el('h3', { text: `Same prompt and seed ${String(image.seed)}` }),
@@ -175,7 +185,7 @@ export function createImagesTab(): ImagesTab {
   });
 
   const form = el('form', { class: 'image-form', onsubmit: (event) => { event.preventDefault(); void run(); } },
-    el('div', { class: 'row' }, field('Model', model), badges), field('Prompt', prompt), field('Negative prompt', negative),
+    el('div', { class: 'row' }, field('Model', model), badges), loraField, field('Prompt', prompt), field('Negative prompt', negative),
     el('div', { class: 'row' }, field('Size', size, undefined), sizes, field('Steps', steps, 'empty = default'),
       field('Guidance', guidance, 'CFG; empty = default'), field('Seed', seed, 'empty = random'), field('Images', count), field('Sampler', sampler)),
     sizeHint,

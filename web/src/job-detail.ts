@@ -1,6 +1,7 @@
-import { apiFetch, describeError, postJson } from './api.js';
+import { apiFetch, describeError, postJson, sendJson } from './api.js';
 import { alertBox, el } from './dom.js';
 import { EventLog, type JobEvent } from './job-events.js';
+import { createJobSamples } from './job-samples.js';
 import { getJob, isActive, jobName, jobRequest, listCheckpoints, subjectPrompt, when, type Checkpoint, type Job } from './jobs.js';
 import { jobPhases, lossChart, phaseBars, secondsPerClassImage } from './phase-bars.js';
 
@@ -14,6 +15,8 @@ export interface JobDetailActions {
   clone(job: Job): void;
   /** Class images were timed on this server: seconds per image. */
   measured(secondsPerImage: number): void;
+  /** The job was deleted: nothing is selected any more. */
+  deleted(id: string): void;
 }
 
 /** One job's live view. `show(id)` switches to a job; `stop()` ends polling (tab hidden). */
@@ -58,10 +61,11 @@ function photos(job: Job): HTMLElement {
 }
 
 /**
- * A job's status, a bar per long phase (class images, training, samples) with counts and ETA, its photos,
+ * A job's status, a bar per long phase (class images, training, samples) with counts and ETA, the validation
+ * samples drawn so far, its photos,
  * checkpoints (each usable as a model) and events, polled every 1.5 s while the job can still change; Cancel (after
- * a confirmation) while it runs, Retry once it failed or was cancelled, Clone always, "Generate with this model" once
- * it succeeded. Nothing but a hint shows before a job is picked.
+ * a confirmation) while it runs, Retry once it failed or was cancelled, Clone always, Delete (after a confirmation;
+ * the fine-tuned model stays) once it finished, "Generate with this model" once it succeeded. Nothing but a hint shows before a job is picked.
  */
 export function createJobDetail(actions: JobDetailActions): JobDetail {
   let jobId: string | null = null;
@@ -72,6 +76,7 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
   const head = el('div', { class: 'job-head' });
   const bars = el('div', { class: 'job-phases' });
   const photoSlot = el('div');
+  const samples = createJobSamples();
   const buttons = el('div', { class: 'buttons' });
   const checkpoints = el('tbody');
   const events = el('ol', { class: 'events', id: 'job-events' });
@@ -81,7 +86,7 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
     onclick: () => void log?.loadOlder().then(renderEvents, (failure: unknown) => error.show(describeError(failure))),
   }, 'Load older events');
   const hint = el('p', { class: 'muted', text: 'Select a job to see its progress.' });
-  const body = el('div', { hidden: true }, head, bars, photoSlot, error.root, buttons,
+  const body = el('div', { hidden: true }, head, bars, samples.root, photoSlot, error.root, buttons,
     el('h4', { text: 'Checkpoints' }), el('table', { id: 'job-checkpoints' }, el('thead', {}, el('tr', {}, el('th', { text: 'Step' }), el('th', { text: 'Loss' }), el('th', { text: 'Model name' }), el('th', { text: '' }))), checkpoints),
     el('h4', { text: 'Events' }), events, older);
   const renderEvents = (): void => {
@@ -108,10 +113,11 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
       ...(isActive(job) ? [button('Cancel job', () => void cancelJob(job))] : []),
       ...(job.status === 'failed' || job.status === 'cancelled' ? [button('Retry', () => void retry(job))] : []),
       button('Clone into the form', () => actions.clone(job)),
+      ...(isActive(job) ? [] : [button('Delete job', () => void deleteJob(job))]),
       ...(job.status === 'succeeded' && job.fine_tuned_model ? [button('Generate with this model', () => actions.generate(job.fine_tuned_model ?? '', subjectPrompt(job)), true)] : []));
   };
   const refresh = async (id: string): Promise<void> => {
-    const [job, , kept] = await Promise.all([getJob(id), log?.pollNewer(), listCheckpoints(id)]);
+    const [job, , kept] = await Promise.all([getJob(id), log?.pollNewer(), listCheckpoints(id), samples.update(id)]);
     if (id !== jobId) return;
     renderJob(job);
     renderEvents();
@@ -141,6 +147,21 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
     }
     clearTimeout(timer);
     await poll(job.id);
+  };
+  const deleteJob = async (job: Job): Promise<void> => {
+    const model = job.fine_tuned_model ? ` Its model ${job.fine_tuned_model} stays installed.` : '';
+    if (!confirm(`Delete the job "${jobName(job)}" with its events and checkpoint list?${model}`)) return;
+    try {
+      await sendJson('DELETE', `/v1/fine_tuning/jobs/${encodeURIComponent(job.id)}`);
+    } catch (failure) {
+      error.show(describeError(failure));
+      return;
+    }
+    clearTimeout(timer);
+    jobId = null;
+    hint.hidden = false;
+    body.hidden = true;
+    actions.deleted(job.id);
   };
   const retry = async (job: Job): Promise<void> => {
     if (!confirm(`Start the job "${jobName(job)}" again with the same photos and settings?`)) return;

@@ -48,7 +48,8 @@ export function createJobsList(onSelect: (id: string) => void): JobsList {
     try {
       const page = await listJobs();
       const fresh = new Set(page.data.map((job) => job.id));
-      const beyond = jobs.slice(page.data.length).filter((job) => !fresh.has(job.id));
+      // Older pages loaded earlier stay; when the first page is all there is, it is the whole list (deleted jobs go).
+      const beyond = page.has_more ? jobs.slice(page.data.length).filter((job) => !fresh.has(job.id)) : [];
       if (beyond.length === 0) hasMore = page.has_more;
       jobs = [...page.data, ...beyond];
       error.clear();

@@ -1,5 +1,6 @@
 import { describeError, sendJson } from './api.js';
 import { alertBox, el } from './dom.js';
+import { createModelPull } from './model-pull.js';
 import { capabilityBadges, kindOf, listModels, type ModelInfo } from './models.js';
 import type { Tab } from './tabs.js';
 
@@ -9,7 +10,7 @@ export type UseModel = (kind: 'chat' | 'image', model: string) => void;
 /**
  * The Models tab: every served model with its kind, format, what it takes (vision, tools, JSON; LoRA), owner and
  * install time; "Use in Chat/Images" opens that tab on it, Delete removes it (after a confirmation) through
- * `DELETE /v1/models/{id}`.
+ * `DELETE /v1/models/{id}`; "Pull from the hub" installs one with a progress bar (`/v1/pulls`).
  */
 export function createModelsTab(use: UseModel): Tab {
   const body = el('tbody');
@@ -52,7 +53,8 @@ export function createModelsTab(use: UseModel): Tab {
     el('div', { class: 'toolbar' }, el('h2', { text: 'Models' }), el('button', { type: 'button', onclick: () => void refresh() }, 'Refresh')),
     error.root,
     el('div', { class: 'table-wrap' }, el('table', { id: 'models-table' }, head, body)),
-    el('p', { class: 'muted', text: 'Add models with `atelier pull <repo>` (progress bars in the terminal) or `atelier models add <path>`; fine-tuned models appear here when their job succeeds.' }),
+    createModelPull(() => void refresh()),
+    el('p', { class: 'muted', text: 'Or add models with `atelier pull <repo>` / `atelier models add <path>` in a terminal; fine-tuned models appear here when their job succeeds.' }),
   );
   return { id: 'models', label: 'Models', root, activate: () => void refresh() };
 }

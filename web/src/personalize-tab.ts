@@ -51,6 +51,11 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
   form.prior.addEventListener('change', showCost);
   const detail = createJobDetail({
     changed: (id) => void list.refresh().then(() => { if (id) choose(id); }),
+    deleted: () => {
+      selected = null;
+      list.select(null);
+      void list.refresh();
+    },
     generate,
     clone: (job: Job) => {
       cloneInto(form, job);
