@@ -11,17 +11,17 @@ import { imageSizeProblem, readImageHeader, type ImageSizeLimits } from '../util
 export const subjectPhotoLimits: ImageSizeLimits = { maxSide: 16_384, maxPixels: 64 * 1024 * 1024 };
 
 /**
- * Throws a 400 naming `fileId` (and the photo, for a zip) when a photo's header is unreadable or declares more than
- * `limits`; decodes no pixels.
+ * Throws a 400 naming `fileId` (and the photo, for a zip) when the header of a photo's file is unreadable or
+ * declares more than `limits`; decodes no pixels, and reads no more of a file than its header.
  */
 export async function checkPhotoSizes(
-  photos: readonly { name: string; bytes: Uint8Array }[],
+  photos: readonly { name: string; path: string }[],
   fileId: string,
   param: string,
   limits: ImageSizeLimits = subjectPhotoLimits,
 ): Promise<void> {
   for (const photo of photos) {
-    const problem = await readImageHeader(photo.bytes).then(
+    const problem = await readImageHeader(photo.path).then(
       (header) => imageSizeProblem(header, limits),
       (error: unknown) => `its header is unreadable (${(error as Error).message})`,
     );

@@ -3,7 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { InvalidRequestError, NotFoundError } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
 import { checkPhotoSizes } from './photo-limits.js';
-import { unzipEntries, ZipRefusedError } from './zip-images.js';
+import { extractEntries, withTempDir, ZipRefusedError } from './zip-images.js';
 
 /** One subject photo: a safe file name (unique within the job) and its bytes. */
 export interface SubjectImage {
@@ -38,16 +38,23 @@ export function safeName(raw: string): string {
   return base === '' ? 'image' : base;
 }
 
-async function unzipImages(path: string, fileId: string, param: string): Promise<SubjectImage[]> {
-  let files: { name: string; bytes: Uint8Array }[];
+/** A photo found in the training files: its safe name, and the file holding its bytes (a blob or an extracted entry). */
+interface PhotoFile {
+  name: string;
+  path: string;
+}
+
+async function unzipImages(path: string, outDir: string, fileId: string, param: string): Promise<PhotoFile[]> {
+  let files: { name: string; path: string }[];
   try {
-    files = await unzipEntries(path, imageExtensions);
+    await mkdir(outDir);
+    files = await extractEntries(path, imageExtensions, outDir);
   } catch (error) {
     if (!(error instanceof ZipRefusedError)) throw error;
     const message = error.limit ? `Zip file ${fileId} ${error.message}.` : `File ${fileId} is not a readable zip: ${error.message}`;
     throw new InvalidRequestError(message, { param, code: 'invalid_file' });
   }
-  return files.sort((a, b) => a.name.localeCompare(b.name)).map(({ name, bytes }) => ({ name: safeName(name), bytes }));
+  return files.sort((a, b) => a.name.localeCompare(b.name)).map(({ name, path: file }) => ({ name: safeName(name), path: file }));
 }
 
 /** The first bytes of a file: enough to tell a zip from an image without reading it whole. */
@@ -65,12 +72,37 @@ async function fileHead(path: string): Promise<Uint8Array> {
 /**
  * Reads the subject photos of a job: each file id must be an uploaded `fine-tune` file holding one image (PNG, JPEG
  * or WebP) or a zip of them. Names are made unique. Throws OpenAI-shaped errors naming the parameter (`param`):
- * 404 for an unknown id, 400 for a wrong purpose, a file that is neither, or fewer than `minSubjectImages` photos.
- * Deeper checks (corrupt pixels, tiny or duplicate photos) are the worker's, before any compute.
+ * 404 for an unknown id, 400 for a wrong purpose, a file that is neither, a photo whose header is unreadable or too
+ * large, or fewer than `minSubjectImages` photos. Deeper checks (corrupt pixels, tiny or duplicate photos) are the
+ * worker's, before any compute.
+ *
+ * Zips are extracted to files on a worker thread and every check reads only headers from disk, so the bytes of
+ * refused files never reach this thread; only the accepted photos are read (asynchronously) into memory.
  */
 export async function readSubjectImages(store: Store, fileIds: { id: string; param: string }[]): Promise<SubjectImage[]> {
-  const images: SubjectImage[] = [];
-  for (const { id, param } of fileIds) {
+  return withTempDir(async (dir) => {
+    const photos = await findPhotos(store, fileIds, dir);
+    if (photos.length < minSubjectImages) {
+      throw new InvalidRequestError(
+        `DreamBooth needs at least ${minSubjectImages} subject photos; the training files hold ${photos.length}.`,
+        { param: fileIds[0]?.param ?? 'training_file', code: 'too_few_images' },
+      );
+    }
+    const seen = new Map<string, number>();
+    return Promise.all(photos.map(async ({ name, path }) => {
+      const count = seen.get(name) ?? 0;
+      seen.set(name, count + 1);
+      const ext = extname(name);
+      const unique = count === 0 ? name : `${name.slice(0, name.length - ext.length)}-${count}${ext}`;
+      return { name: unique, bytes: await readFile(path) };
+    }));
+  });
+}
+
+/** The photo files of the training files, zips extracted under `dir`, each file's headers checked. */
+async function findPhotos(store: Store, fileIds: { id: string; param: string }[], dir: string): Promise<PhotoFile[]> {
+  const photos: PhotoFile[] = [];
+  for (const [index, { id, param }] of fileIds.entries()) {
     const file = store.files.get(id);
     if (!file) throw new NotFoundError(`No such File object: ${id}`, { param, code: 'file_not_found' });
     if (file.purpose !== 'fine-tune') {
@@ -80,33 +112,20 @@ export async function readSubjectImages(store: Store, fileIds: { id: string; par
       });
     }
     const path = store.blobs.path(file.sha256);
-    const before = images.length;
-    // Archives are inflated on a worker thread, images read asynchronously: neither blocks the event loop.
     const head = await fileHead(path);
-    if (isZip(head)) images.push(...(await unzipImages(path, id, param)));
-    else if (imageKind(head)) images.push({ name: safeName(file.filename), bytes: await readFile(path) });
+    let found: PhotoFile[];
+    if (isZip(head)) found = await unzipImages(path, join(dir, String(index)), id, param);
+    else if (imageKind(head)) found = [{ name: safeName(file.filename), path }];
     else {
       throw new InvalidRequestError(`File ${id} (${file.filename}) is neither a PNG/JPEG/WebP image nor a zip of them.`, {
         param,
         code: 'invalid_file',
       });
     }
-    await checkPhotoSizes(images.slice(before), id, param);
+    await checkPhotoSizes(found, id, param);
+    photos.push(...found);
   }
-  if (images.length < minSubjectImages) {
-    throw new InvalidRequestError(
-      `DreamBooth needs at least ${minSubjectImages} subject photos; the training files hold ${images.length}.`,
-      { param: fileIds[0]?.param ?? 'training_file', code: 'too_few_images' },
-    );
-  }
-  const seen = new Map<string, number>();
-  return images.map((image) => {
-    const count = seen.get(image.name) ?? 0;
-    seen.set(image.name, count + 1);
-    if (count === 0) return image;
-    const ext = extname(image.name);
-    return { ...image, name: `${image.name.slice(0, image.name.length - ext.length)}-${count}${ext}` };
-  });
+  return photos;
 }
 
 /** Writes the photos into `dir`, replacing whatever was there (re-running validation must not accumulate copies). */

@@ -21,10 +21,13 @@ export interface ImageSizeLimits {
   maxPixels: number;
 }
 
-/** Reads the header; rejects with sharp's error when the bytes are no image it knows. */
-export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
+/**
+ * Reads the header of image bytes, or of the file at a path (sharp opens it on its thread pool and reads the header
+ * alone); rejects with sharp's error when the input is no image it knows.
+ */
+export async function readImageHeader(input: Uint8Array | string): Promise<ImageHeader> {
   // No pixel limit here: nothing is decoded, and the caller's check then names the actual size.
-  const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  const meta = await sharp(input, { limitInputPixels: false }).metadata();
   return { format: meta.format ?? 'unknown', width: meta.width ?? 0, height: meta.pageHeight ?? meta.height ?? 0 };
 }
 
