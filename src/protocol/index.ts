@@ -8,6 +8,7 @@ export * from './pagination.js';
 export * from './files.js';
 export * from './chat-wire.js';
 export * from './chat-request.js';
+export * from './chat-messages.js';
 export * from './chat-response.js';
 export * from './images.js';
 export * from './models.js';

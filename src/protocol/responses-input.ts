@@ -3,7 +3,7 @@
  * and their one conversion into the chat layer's messages. A stored response keeps its conversation as these items,
  * so `previous_response_id` replays exactly what the model saw, in the same shape a client can send back.
  */
-import type { ChatContentPart, ChatMessage, ChatToolCall } from './chat-request.js';
+import type { ChatContentPart, ChatMessage, ChatToolCall } from './chat-messages.js';
 import { IMAGE_TOOL_NAME, IMAGE_TOOL_RESULT } from './image-tool.js';
 import { fail, isObj, type Obj } from './request-fields.js';
 

@@ -3,7 +3,8 @@
  * turn of it runs as — the same `ChatRequest` that `/v1/chat/completions` builds, so both endpoints share one engine
  * path, one decoder and one set of guarantees. Unknown fields are a 400 naming them, as in chat.
  */
-import type { ChatMessage, ChatRequest, ChatResponseFormat, ChatTool, ChatToolChoice } from './chat-request.js';
+import type { ChatMessage } from './chat-messages.js';
+import type { ChatRequest, ChatResponseFormat, ChatTool, ChatToolChoice } from './chat-request.js';
 import type { JsonValue } from './chat-wire.js';
 import { IMAGE_TOOL_NAME, imageToolFunction, parseImageTool, type ImageToolOptions } from './image-tool.js';
 import { parseResponseInput, type ResponseItem } from './responses-input.js';
