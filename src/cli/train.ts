@@ -31,6 +31,8 @@ export interface TrainOptions {
   steps?: number;
   lr?: number;
   resolution?: number;
+  /** Adapter kind for LoRA mode: lora | lokr | loha (the worker's `lora.adapter`). */
+  adapter?: string;
   identifier?: string;
   instancePrompt?: string;
   classPrompt?: string;
@@ -142,7 +144,8 @@ async function createJob(context: TrainContext, runner: FineTuneRunner, options:
   const { store, registry } = context;
   if (!options.subject) throw new InvalidRequestError('--subject is required (a folder or zip of 3+ photos)');
   const fileConfig = options.config ? readConfigFile(options.config) : null;
-  const overrides = options.set.map(parseSet).reduce(mergeConfig, {});
+  const adapter = options.adapter === undefined ? [] : [{ lora: { adapter: options.adapter } }];
+  const overrides = [...adapter, ...options.set.map(parseSet)].reduce(mergeConfig, {});
   const model = resolveBase(store, registry, options.model);
   const plan = await planForTraining(context, options, io.err);
   const [trainingFile, ...instanceFiles] = await uploadSubject(store, options.subject, plan);
@@ -266,6 +269,7 @@ export function registerTrain(program: Command, deps: CliDeps): void {
     .option('--steps <n>', 'optimizer steps', integer)
     .option('--lr <rate>', 'learning rate', number)
     .option('--resolution <px>', 'training resolution (multiple of 8; default: the base model\'s native size)', integer)
+    .option('--adapter <kind>', 'lora (default) | lokr | loha: LyCORIS adapters through peft (LoRA mode)')
     .option('--identifier <token>', 'rare token naming the subject (default sks)')
     .option('--instance-prompt <text>', 'prompt for the subject photos')
     .option('--class-prompt <text>', 'prompt for the class images')

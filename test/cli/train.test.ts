@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildProgram, type CliDeps } from '../../src/cli/index.js';
@@ -68,5 +68,29 @@ describe('atelier train', () => {
     assert.match(good.err, /checkpoint saved at step 1: /);
     assert.match(good.err, /training 2\/2 loss \d+\.\d{4}/);
     assert.equal(store.models.get(name)?.metadata.base_model, 'tiny-sd');
+  });
+
+  it('passes --adapter to the worker and trains at the base model\'s native size without --resolution', async (t) => {
+    const dir = tempDir(t, 'cli-train-adapter');
+    const tiny = makeTinySd(dir);
+    const photos = join(dir, 'photos');
+    mkdirSync(photos);
+    for (let i = 0; i < 3; i++) writeFileSync(join(photos, `dog-${i}.png`), subjectPhoto(i));
+    const store = openStore(join(dir, 'home'));
+    t.after(() => store.close());
+    const common = { subject: photos, class: 'dog', model: tiny, classImages: 2, set: ['prior.sample_steps=2'] };
+
+    const bad = await train(store, { ...common, adapter: 'lokx' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /lora\.adapter/);
+
+    const good = await train(store, { ...common, adapter: 'lokr', steps: 2 });
+    assert.equal(good.code, 0, good.err);
+    const files = readdirSync(join(dir, 'home'), { recursive: true }).map(String);
+    assert.ok(files.some((f) => f.endsWith('lycoris_kohya.safetensors')), files.join('\n'));
+    const configs = files.filter((f) => f.endsWith('config.json') && f.includes('fine-tunes'));
+    const job = configs.map((f) => JSON.parse(readFileSync(join(dir, 'home', f), 'utf8')) as { data?: { resolution?: number } })
+      .find((c) => c.data?.resolution !== undefined);
+    assert.equal(job?.data?.resolution, 32);
   });
 });
