@@ -1,22 +1,8 @@
 import type { Leaf } from './leaf.js';
-import { distancesToEnd, exploreLexeme, finalsFrom, type LexemeGraph } from './lexeme-graph.js';
-import { MinHeap } from './min-heap.js';
+import { distancesToEnd, exploreLexeme, type LexemeGraph } from './lexeme-graph.js';
+import { MachineDistances } from './machine-distances.js';
 import type { Runtime } from './runtime.js';
 import type { Vocabulary } from './vocabulary.js';
-
-/** States one search may settle before the state it started from counts as unfinishable (stricter, never looser). */
-const SEARCH_CAP = 2048;
-
-/** Machines whose minima are being settled together (tentative values), as a worklist with who uses whom. */
-interface Work {
-  members: number[];
-  queue: number[];
-  queued: Set<number>;
-  dependents: Map<number, Set<number>>;
-  current: number;
-  /** Set when the current search met a machine never searched yet: it is redone after that one. */
-  blocked: boolean;
-}
 
 /**
  * Shortest completions over one grammar's parse states, in bytes that the vocabulary has one-byte tokens for — so a
@@ -26,9 +12,6 @@ interface Work {
  * docs/structure.md, "Valid JSON at any token budget".
  */
 export class ShortestCompletion {
-  private readonly minimum: number[] = [];
-  private readonly settled: boolean[] = [];
-  private readonly stateDist: (Map<number, number> | undefined)[] = [];
   private readonly frameDist: number[] = [0];
   private readonly configDist: number[] = [];
   private readonly setDist: number[] = [];
@@ -36,11 +19,13 @@ export class ShortestCompletion {
   private readonly leafDistances = new Map<Leaf, { distance: (leafState: number) => number; most: number } | null>();
   private readonly graphs = new Map<Leaf, Map<number, LexemeGraph | null>>();
   private readonly usableByte = new Uint8Array(256);
-  private readonly keyExits = new Map<Leaf, Map<number, number[]>>();
+  /** `D(m, s)` and machine minima (machine-distances.ts), which the parse-set distances here are sums of. */
+  private readonly dist: MachineDistances;
 
   /** @param usable bytes the vocabulary has a one-byte token for; completions use only these */
-  constructor(readonly runtime: Runtime, private readonly usable: readonly number[]) {
+  constructor(readonly runtime: Runtime, usable: readonly number[]) {
     for (const b of usable) this.usableByte[b] = 1;
+    this.dist = new MachineDistances(runtime.machines, usable);
   }
 
   /** Bytes of the shortest way from parse set `set` to a complete document (0: it may end now); Infinity if none. */
@@ -59,7 +44,7 @@ export class ShortestCompletion {
     let d = this.configDist[c];
     if (d === undefined) {
       const r = this.runtime;
-      d = this.ofState(r.cMachine[c]!, r.cState[c]!) + this.ofFrame(r.cFrame[c]!);
+      d = this.dist.ofState(r.cMachine[c]!, r.cState[c]!) + this.ofFrame(r.cFrame[c]!);
       this.configDist[c] = d;
     }
     return d;
@@ -70,24 +55,12 @@ export class ShortestCompletion {
     let d = this.frameDist[frame];
     if (d === undefined) {
       const r = this.runtime;
-      d = this.ofState(r.fMachine[frame]!, r.fRet[frame]!) + this.ofFrame(r.fParent[frame]!);
+      d = this.dist.ofState(r.fMachine[frame]!, r.fRet[frame]!) + this.ofFrame(r.fParent[frame]!);
       this.frameDist[frame] = d;
     }
     return d;
   }
 
-  /** `D(m, s)`: shortest bytes from state `s` of machine `m` to one of its final states, calls included. */
-  ofState(m: number, s: number): number {
-    let memo = this.stateDist[m];
-    if (!memo) this.stateDist[m] = memo = new Map();
-    return memo.get(s) ?? this.search(m, s, memo, null);
-  }
-
-  /** Bytes of the shortest complete instance of machine `m` (Infinity when it has none). */
-  minimumOf(m: number): number {
-    if (!this.settled[m]) this.settle(m);
-    return this.minimum[m]!;
-  }
 
   /**
    * An upper bound on `ofConfig` over every configuration that configuration `c` reaches without leaving the lexeme
@@ -114,10 +87,10 @@ export class ShortestCompletion {
       const leaf = machine.leaf;
       known = this.leafDistances.get(leaf);
       if (known === undefined) this.leafDistances.set(leaf, (known = this.tabulate(leaf, leaf.start, () => 0)));
-      known ??= { distance: (y) => this.ofState(m, y), most: Infinity };
+      known ??= { distance: (y) => this.dist.ofState(m, y), most: Infinity };
     } else if (!view) known = null;
     // A key's end routes to the object's next state: each name's end costs what the object then still needs.
-    else known = this.tabulate(view.leaf, view.state, (x) => this.ofState(m, view.resume(x)));
+    else known = this.tabulate(view.leaf, view.state, (x) => this.dist.ofState(m, view.resume(x)));
     this.inside[c] = known;
     return known;
   }
@@ -140,125 +113,6 @@ export class ShortestCompletion {
     return g;
   }
 
-  /**
-   * Settles the minimum of `m` and of every machine it needs: a worklist fixed point (values only decrease, so
-   * recursion converges), last in first out so callees found by a search are settled before it is redone.
-   */
-  private settle(m: number): void {
-    const work: Work = { members: [m], queue: [m], queued: new Set([m]), dependents: new Map(), current: m, blocked: false };
-    while (work.queue.length > 0) {
-      const x = work.queue.pop()!;
-      work.queued.delete(x);
-      work.current = x;
-      work.blocked = false;
-      const d = this.search(x, this.runtime.machines[x]!.start, null, work);
-      if (d >= (this.minimum[x] ?? Infinity)) continue;
-      this.minimum[x] = d;
-      for (const y of work.dependents.get(x) ?? []) this.enqueue(work, y);
-    }
-    for (const x of work.members) {
-      this.minimum[x] ??= Infinity;
-      this.settled[x] = true;
-    }
-  }
-
-  private enqueue(work: Work, x: number): void {
-    if (work.queued.has(x)) return;
-    work.queued.add(x);
-    work.queue.push(x);
-  }
-
-  /** A call's cost: the callee's minimum (tentative while settling, where the callee joins the worklist). */
-  private calleeCost(callee: number, work: Work | null): number {
-    if (this.settled[callee]) return this.minimum[callee]!;
-    if (!work) return this.minimumOf(callee);
-    let users = work.dependents.get(callee);
-    if (!users && callee !== work.current) {
-      // A search that went on with this callee unknown could explore every detour it has: stop, settle the
-      // callee first, then redo this one (queued under it, so it runs after).
-      work.dependents.set(callee, (users = new Set()));
-      work.members.push(callee);
-      work.blocked = true;
-      this.enqueue(work, work.current);
-      this.enqueue(work, callee);
-    }
-    users?.add(work.current);
-    return this.minimum[callee] ?? Infinity;
-  }
-
-  /**
-   * Inside an object key the machine mirrors its key leaf: the search jumps from the key's state straight to where
-   * each reachable name ends (cached per leaf state), instead of settling a machine state per name prefix.
-   */
-  private keyEnds(leaf: Leaf, from: number): number[] {
-    let byState = this.keyExits.get(leaf);
-    if (!byState) this.keyExits.set(leaf, (byState = new Map()));
-    let ends = byState.get(from);
-    if (!ends) byState.set(from, (ends = finalsFrom(leaf, from, this.usable)));
-    return ends;
-  }
-
-  /**
-   * Dijkstra over the states of machine `m` from `s`: a byte costs 1, a call costs the callee's minimum. States
-   * with a memoised distance end the path there. With `memo`, the states of the path found are memoised (a suffix
-   * of a shortest path is shortest); without it (fixed-point rounds, where minima are tentative) nothing is kept.
-   */
-  private search(m: number, s: number, memo: Map<number, number> | null, work: Work | null): number {
-    const machine = this.runtime.machines[m]!;
-    const cost = new Map<number, number>([[s, 0]]);
-    const parent = new Map<number, number>();
-    const heap = new MinHeap();
-    heap.push(0, s);
-    let best = Infinity;
-    let goal = -1;
-    let expanded = 0;
-    while (heap.size > 0) {
-      const [g, x] = heap.pop();
-      if (g >= best) break;
-      if (g > cost.get(x)!) continue;
-      const known = memo?.get(x);
-      if (known !== undefined) {
-        if (g + known < best) [best, goal] = [g + known, x];
-        continue;
-      }
-      if (machine.isFinal(x)) {
-        [best, goal] = [g, x];
-        break;
-      }
-      if (++expanded > SEARCH_CAP) {
-        [best, goal] = [Infinity, -1];
-        break;
-      }
-      const relax = (y: number, w: number): void => {
-        if (g + w < (cost.get(y) ?? Infinity)) {
-          cost.set(y, g + w);
-          parent.set(y, x);
-          heap.push(g + w, y);
-        }
-      };
-      const view = machine.leafView?.(x);
-      if (view) {
-        const ends = this.keyEnds(view.leaf, view.state);
-        for (let i = 0; i < ends.length; i += 2) relax(view.resume(ends[i]!), ends[i + 1]!);
-        continue;
-      }
-      for (const b of this.usable) {
-        const y = machine.next(x, b);
-        if (y >= 0) relax(y, 1);
-      }
-      const calls = machine.calls(x);
-      for (let i = 0; i < calls.length; i += 2) {
-        const w = this.calleeCost(calls[i]!, work);
-        if (w < Infinity) relax(calls[i + 1]!, w);
-      }
-      if (work?.blocked) return Infinity;
-    }
-    if (memo) {
-      if (goal < 0) memo.set(s, Infinity);
-      for (let y = goal; y >= 0; y = y === s ? -1 : parent.get(y)!) memo.set(y, best - cost.get(y)!);
-    }
-    return best;
-  }
 }
 
 const analyses = new WeakMap<Runtime, Map<string, ShortestCompletion>>();
