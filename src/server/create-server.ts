@@ -44,7 +44,7 @@ export type CreateServerDeps = Omit<ServerDeps, 'models' | 'version' | 'scrubber
  * Builds the HTTP app: structured request logs (pino, one JSON line per request with its id), `x-request-id` on
  * every response, the browser guard (Host allow-list, cross-site refusal), bearer auth on `/v1/*` when keys are
  * configured, OpenAI-shaped errors for everything (parser-level 400/408/431 included), `/health`, `/v1/models`,
- * then `plugins` in order. Call `listen` on the result; `close` drains in-flight requests.
+ * `/v1/pulls`, then `plugins` in order. Call `listen` on the result; `close` drains in-flight requests.
  */
 export async function createServer(deps: CreateServerDeps, plugins: readonly RoutePlugin[] = []): Promise<FastifyInstance> {
   const app = Fastify({
