@@ -17,3 +17,5 @@ class JudgeConfig:
                                doc="appended to the instance prompt for the subject prompts")
     seeds: int = spec(2, minimum=1, doc="images per prompt (fixed seeds)")
     steps: int = spec(10, minimum=1, doc="denoising steps per image")
+    output: str = spec("recommended", enum=["recommended", "last"],
+                       doc="the job's model: the checkpoint the learning report recommends, or the last step")

@@ -164,7 +164,7 @@ export class ModelRegistry {
    */
   private foldersOf(record: ModelRecord): string[] {
     const root = this.store.layout.models;
-    const paths = [record.path, record.metadata.lora].filter((p): p is string => typeof p === 'string');
+    const paths = [record.path, record.metadata.lora, record.metadata.checkpoint].filter((p): p is string => typeof p === 'string');
     return paths
       .filter((p) => p.startsWith(root + sep))
       .map((p) => join(root, relative(root, p).split(sep)[0]!));

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { JobRecord, ModelRecord, Store } from '../store/index.js';
+import type { CheckpointRecord, JobRecord, ModelRecord, Store } from '../store/index.js';
 import { newId } from '../util/index.js';
-import { dreamboothJob, jobPaths, requireBaseModel } from './job-request.js';
+import { dreamboothJob, jobPaths, jobWorkerConfig, requireBaseModel } from './job-request.js';
+import { learningReport } from './learning-report.js';
 import type { ResultEvent } from '../worker/index.js';
 
 /** The part of the model registry a finished job needs (`ModelRegistry` from src/models satisfies it). */
@@ -87,8 +88,52 @@ export function fineTunedModelName(base: string, suffix: string | null, jobId: s
   return `ft:${cleanBase}:${label}:${tail}`;
 }
 
-/** Registers what a succeeded job's worker reported (`result`) as the job's fine-tuned model. */
+/**
+ * The kept checkpoint the learning report recommends when it is not the last step, unless the job's config pins
+ * the last one (`judge.output: "last"`); undefined when the last step is the output.
+ */
+function recommendedCheckpoint(store: Store, job: JobRecord, lastStep: number | null): CheckpointRecord | undefined {
+  const judge = jobWorkerConfig(store, job).config.judge as { output?: unknown } | undefined;
+  const step = learningReport(store, job.id).recommendedStep;
+  if (judge?.output === 'last' || step === null || step === lastStep) return undefined;
+  return store.checkpoints.list(job.id).find((c) => c.step === step && existsSync(c.path));
+}
+
+/**
+ * Registers `checkpoint` as the job's model: the base with the checkpoint applied at load time (as its
+ * `…:ckpt-step-N` name loads it), the checkpoint file copied into the models folder so pruning cannot remove it.
+ */
+function installCheckpoint(store: Store, job: JobRecord, checkpoint: CheckpointRecord): ModelRecord {
+  const base = requireBaseModel(store, job.model);
+  const { params, hyperparameters } = dreamboothJob(job);
+  const name = fineTunedModelName(job.model, params.suffix, job.id);
+  const folder = join(store.layout.models, `${name.replace(/[/:]/g, '--')}-${newId('v', 8).slice(2)}`);
+  mkdirSync(folder, { recursive: true });
+  const copy = join(folder, basename(checkpoint.path));
+  copyFileSync(checkpoint.path, copy);
+  const config = typeof base.metadata.config === 'string' ? { config: base.metadata.config } : {};
+  const metadata = { base_model: base.name, fine_tuning_job: job.id, method: 'dreambooth', recommended: true };
+  const record: ModelRecord = {
+    name,
+    format: base.format,
+    path: base.path,
+    size: totalSize(base.path) + totalSize(copy),
+    source: `fine-tune:${job.id}`,
+    revision: null,
+    metadata: { ...metadata, mode: hyperparameters.mode ?? 'lora', step: checkpoint.step, checkpoint: copy, ...config },
+    createdAt: Math.floor(Date.now() / 1000),
+  };
+  store.models.put(record);
+  return record;
+}
+
+/**
+ * Registers a succeeded job's model: the checkpoint the learning report recommends (docs/dreambooth-training.md)
+ * when the job was judged and that is not its last step, else what the worker reported (`result`).
+ */
 export function installJobOutput(store: Store, installer: ModelInstaller, job: JobRecord, result: ResultEvent): ModelRecord {
+  const recommended = recommendedCheckpoint(store, job, result.step);
+  if (recommended) return installCheckpoint(store, job, recommended);
   return installFineTuneOutput(store, installer, {
     jobId: job.id,
     name: fineTunedModelName(job.model, dreamboothJob(job).params.suffix, job.id),
