@@ -3,16 +3,8 @@
  * all zero, so it deflates ~1000:1) and a truncated one (a valid header, then only the start of the pixel stream) that
  * a decoder can only fail on — if the server answers with the header's dimensions, it never decoded.
  */
-import { createDeflate, crc32 } from 'node:zlib';
-
-function chunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
+import { createDeflate } from 'node:zlib';
+import { pngChunk as chunk } from '../personalize/subject-photos.js';
 
 function header(width: number, height: number): Buffer {
   const ihdr = Buffer.alloc(13);
