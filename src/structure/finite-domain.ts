@@ -2,7 +2,7 @@ import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { CompileError } from './errors.js';
-import { resolveRef } from './schema-merge.js';
+import { resolveRef } from './schema-refs.js';
 
 /**
  * Schemas over a finite domain: when a schema (or one of its `allOf` members, or every alternative of an `anyOf`

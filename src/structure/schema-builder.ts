@@ -7,7 +7,8 @@ import { applyUnevaluated } from './merge-applicators.js';
 import { rewriteConditional, rewriteDependentSchemas } from './conditional.js';
 import { buildContainsArray } from './contains-machine.js';
 import { finiteDomain, validMembers } from './finite-domain.js';
-import { applyNot, flatten, hasValidation, resolveRef, typeList, Unsatisfiable, UNSUPPORTED, type SchemaObject } from './schema-merge.js';
+import { applyNot, flatten, hasValidation, typeList, Unsatisfiable, UNSUPPORTED, type SchemaObject } from './schema-merge.js';
+import { resolveRef } from './schema-refs.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
 import { assertDisjoint, buildArrayMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
 

@@ -1,7 +1,7 @@
-import { findAnchor } from './anchors.js';
 import { KEYWORD_TABLE, NO_EFFECT, REFUSED_ON_SIGHT } from './keywords.js';
 import { CompileError, childPointer } from './errors.js';
 import { conjoin, crossAdditional, hasPositional, mergePositional, refuseUnevaluatedMix } from './merge-applicators.js';
+import { resolveRef } from './schema-refs.js';
 import { record } from './schema-prepare.js';
 
 /** A JSON Schema object (boolean schemas are handled by the caller). */
@@ -49,36 +49,6 @@ export function withDraftRefSemantics(doc: unknown): unknown {
  * grammar. (`not`, `if`, `uniqueItems` and the partial families are refused case by case where they are built.)
  */
 export const UNSUPPORTED = REFUSED_ON_SIGHT;
-
-/**
- * Resolves a `$ref` within the document: `#`, `#/json/pointer`, `#anchor` (see anchors.ts), each optionally
- * prefixed by the root's own `$id`. Other documents are refused.
- */
-export function resolveRef(root: unknown, ref: string, pointer: string): { schema: unknown; pointer: string } {
-  const local = withoutBase(root, ref);
-  if (local === '#' || local === '') return { schema: root, pointer: '' };
-  if (!local.startsWith('#')) throw new CompileError('$ref', pointer, `only references within the document are supported, got ${JSON.stringify(ref)}`);
-  if (!local.startsWith('#/')) {
-    const found = findAnchor(root, decodeURIComponent(local.slice(1)));
-    if (!found) throw new CompileError('$ref', pointer, `no single subschema has the anchor ${JSON.stringify(local)}`);
-    return found;
-  }
-  let node: unknown = root;
-  for (const raw of local.slice(2).split('/')) {
-    const token = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, token)) throw new CompileError('$ref', pointer, `unresolvable reference ${ref}`);
-    node = (node as Record<string, unknown>)[token];
-  }
-  return { schema: node, pointer: local.slice(1) };
-}
-
-/** `ref` with the root's base URI (its `$id` without fragment) taken off the front, when it starts with it. */
-function withoutBase(root: unknown, ref: string): string {
-  const id = root !== null && typeof root === 'object' ? ((root as SchemaObject).$id ?? (root as SchemaObject).id) : undefined;
-  if (typeof id !== 'string') return ref;
-  const base = id.split('#')[0]!;
-  return base !== '' && ref.startsWith(base) && (ref.length === base.length || ref[base.length] === '#') ? ref.slice(base.length) : ref;
-}
 
 /** Whether a schema object carries any validation keyword (not only annotations). */
 export function hasValidation(s: SchemaObject): boolean {
