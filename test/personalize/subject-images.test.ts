@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import { imageKind, readSubjectImages } from '../../src/personalize/index.js';
 import { writeSubjectImages } from '../../src/personalize/subject-images.js';
-import { defaultZipLimits, unzipEntries, ZipRefusedError } from '../../src/personalize/zip-images.js';
+import { defaultZipLimits, extractEntries, unzipEntries, ZipRefusedError } from '../../src/personalize/zip-images.js';
 import { ApiError } from '../../src/protocol/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { newId } from '../../src/util/index.js';
@@ -86,6 +86,25 @@ describe('subject images', () => {
     await refused(write('many.zip', zipSync(many)), /more than 20 entries/);
     const fine = await unzipEntries(write('fine.zip', zipSync({ 'a/b.png': subjectPhoto(0), 'c.txt': new Uint8Array(3) })), ['.png'], limits);
     assert.deepEqual(fine.map((e) => [e.name, e.bytes.length]), [['a/b.png', subjectPhoto(0).length]]);
+  });
+
+  it('extracts entries to files and answers paths and sizes; a refused zip leaves no descriptor open', async (t) => {
+    const dir = tempDir(t, 'zip-files');
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    writeFileSync(join(dir, 'two.zip'), zipSync({ 'a.png': subjectPhoto(0), 'skip.txt': new Uint8Array(3), 'b/c.png': subjectPhoto(1) }));
+    const entries = await extractEntries(join(dir, 'two.zip'), ['.png'], out);
+    assert.deepEqual(entries, [
+      { name: 'a.png', path: join(out, '0'), size: subjectPhoto(0).length },
+      { name: 'b/c.png', path: join(out, '1'), size: subjectPhoto(1).length },
+    ]);
+    assert.deepEqual(readFileSync(join(out, '1')), Buffer.from(subjectPhoto(1)));
+    // Worker threads share the process's descriptors: an entry cut at its limit must still be closed.
+    const fds = readdirSync('/proc/self/fd').length;
+    writeFileSync(join(dir, 'big.zip'), zipSync({ 'x.png': new Uint8Array(2 << 20) }));
+    const limits = { ...defaultZipLimits, entryBytes: 1 << 20 };
+    await assert.rejects(extractEntries(join(dir, 'big.zip'), ['.png'], join(dir, 'out'), limits), ZipRefusedError);
+    assert.equal(readdirSync('/proc/self/fd').length, fds);
   });
 });
 
