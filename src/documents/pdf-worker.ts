@@ -1,12 +1,12 @@
 /**
- * The thread that reads one PDF (started by `readPdf`, ended after one answer or at the time limit). All of pdf.js
+ * A thread that reads PDFs, one at a time (started and kept by `readPdf`, ended at a time limit). All of pdf.js
  * runs here — parsing, text extraction and rendering are proportional to what the file declares, so none of it may
  * run on the event loop — and it is configured to fetch nothing: no system fonts, no `eval`, no XFA, the standard
  * fonts, CMaps and decoders read from pdfjs-dist's own folder.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { lowerThreadPriority } from '../util/index.js';
 import { DocumentError } from './document-error.js';
 import type { PageImage, PdfPage, PdfWorkerInput, PdfWorkerReply } from './pdf-types.js';
@@ -134,9 +134,7 @@ async function readPages(doc: PdfDocument, input: PdfWorkerInput): Promise<PdfPa
   return pages;
 }
 
-async function read(input: PdfWorkerInput): Promise<PdfPage[]> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  parentPort?.postMessage({ ready: true } satisfies PdfWorkerReply);
+async function read(pdfjs: Pdfjs, input: PdfWorkerInput): Promise<PdfPage[]> {
   const rawScript = rawHasScript(input.bytes);
   const doc = await openDocument(pdfjs, input);
   try {
@@ -158,11 +156,15 @@ function reply(message: Exclude<PdfWorkerReply, { ready: true }>): void {
 
 // Parsing and drawing are the client's work: below the event loop, so /health and other requests go first.
 lowerThreadPriority();
-read(workerData as PdfWorkerInput).then(
-  (pages) => reply({ ok: true, pages }),
-  (error: unknown) => {
-    if (error instanceof DocumentError) return reply({ ok: false, reason: error.reason, message: error.message, page: error.page });
-    // A stack overflow (objects nested without end) or anything pdf.js throws mid-page: the file is not readable.
-    return reply({ ok: false, reason: 'malformed', message: `The PDF could not be read: ${(error as Error).message}`, page: null });
-  },
-);
+const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+parentPort?.on('message', (input: PdfWorkerInput) => {
+  read(pdfjs, input).then(
+    (pages) => reply({ ok: true, pages }),
+    (error: unknown) => {
+      if (error instanceof DocumentError) return reply({ ok: false, reason: error.reason, message: error.message, page: error.page });
+      // A stack overflow (objects nested without end) or anything pdf.js throws mid-page: the file is not readable.
+      return reply({ ok: false, reason: 'malformed', message: `The PDF could not be read: ${(error as Error).message}`, page: null });
+    },
+  );
+});
+parentPort?.postMessage({ ready: true } satisfies PdfWorkerReply);

@@ -1,5 +1,5 @@
 /**
- * Hostile PDFs in chat `file` parts: encrypted, JavaScript-bearing (plain, hidden in a compressed object stream, in a
+ * Hostile PDFs in chat `file` parts: encrypted (with and without a user password), JavaScript-bearing (plain, hidden in a compressed object stream, in a
  * link), recursive objects (a page tree that contains itself, a form that draws itself, arrays nested 100,000 deep),
  * malformed, not a PDF, over the byte, page and pixel caps, and one that takes longer than the time limit — each
  * answered with an OpenAI-shaped 400 naming the part and the file, while `/health` keeps answering fast (all PDF work
@@ -104,6 +104,7 @@ describe('hostile PDFs', () => {
   async function cases(): Promise<Case[]> {
     return [
       { name: 'encrypted', model: GGUF, bytes: bombs.encryptedPdf(), code: 'document_encrypted', message: /encrypted/ },
+      { name: 'encrypted, empty user password', model: VLM, bytes: bombs.emptyPasswordEncryptedPdf(), code: 'document_encrypted', message: /encrypted/ },
       { name: 'OpenAction JavaScript', model: GGUF, bytes: bombs.javascriptPdf(), code: 'document_has_javascript', message: /JavaScript/ },
       { name: 'JavaScript in an object stream', model: GGUF, bytes: await bombs.hiddenJavascriptPdf(), code: 'document_has_javascript', message: /JavaScript/ },
       { name: 'JavaScript link', model: VLM, bytes: bombs.javascriptLinkPdf(), code: 'document_has_javascript', message: /JavaScript/ },

@@ -2,6 +2,7 @@
  * Hostile PDFs for test/hostile/documents.test.ts, written as raw bytes (pdf-lib refuses to make most of them): an
  * object table with correct offsets around whatever objects a case needs.
  */
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
 
@@ -35,6 +36,39 @@ export function encryptedPdf(): Buffer {
   const hex = (n: number) => Buffer.alloc(32, n).toString('hex');
   return rawPdf(['<< /Type /Catalog /Pages 2 0 R >>', PAGES, page(), `<< /Filter /Standard /V 1 /R 2 /O <${hex(7)}> /U <${hex(9)}> /P -4 >>`],
     `/Encrypt 4 0 R /ID [<${'ab'.repeat(16)}> <${'ab'.repeat(16)}>]`);
+}
+
+/** RC4, which OpenSSL 3 no longer offers by default; the PDF standard security handler (revision 2) is built on it. */
+function rc4(key: Buffer, data: Buffer): Buffer {
+  const box = Array.from({ length: 256 }, (_, i) => i);
+  for (let i = 0, j = 0; i < 256; i++) {
+    j = (j + box[i]! + key[i % key.length]!) & 255;
+    [box[i], box[j]] = [box[j]!, box[i]!];
+  }
+  const out = Buffer.alloc(data.length);
+  for (let n = 0, i = 0, j = 0; n < data.length; n++) {
+    i = (i + 1) & 255;
+    j = (j + box[i]!) & 255;
+    [box[i], box[j]] = [box[j]!, box[i]!];
+    out[n] = data[n]! ^ box[(box[i]! + box[j]!) & 255]!;
+  }
+  return out;
+}
+
+/**
+ * Encrypted with an empty user password (any reader opens it without asking): the standard handler, revision 2,
+ * owner password "owner" (PDF 32000-1 algorithms 2, 3 and 4).
+ */
+export function emptyPasswordEncryptedPdf(): Buffer {
+  const pad = Buffer.from('28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a', 'hex');
+  const id = Buffer.alloc(16, 0xab);
+  const owner = rc4(createHash('md5').update(Buffer.concat([Buffer.from('owner'), pad]).subarray(0, 32)).digest().subarray(0, 5), pad);
+  const p = Buffer.alloc(4);
+  p.writeInt32LE(-4);
+  const key = createHash('md5').update(Buffer.concat([pad, owner, p, id])).digest().subarray(0, 5);
+  const user = rc4(key, pad);
+  return rawPdf(['<< /Type /Catalog /Pages 2 0 R >>', PAGES, page(), `<< /Filter /Standard /V 1 /R 2 /O <${owner.toString('hex')}> /U <${user.toString('hex')}> /P -4 >>`],
+    `/Encrypt 4 0 R /ID [<${id.toString('hex')}> <${id.toString('hex')}>]`);
 }
 
 /** An /OpenAction that runs JavaScript, in plain objects. */
