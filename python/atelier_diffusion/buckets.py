@@ -13,8 +13,8 @@ import math
 
 def default_step(resolution: int, granularity: int) -> int:
     """Bucket side step in pixels: about resolution / 8 (64 at 512 as kohya's `bucket_reso_steps`), rounded to a
-    multiple of `granularity` — the pixels a UNet needs a side to be a multiple of (VAE scale × 2^(UNet levels − 1):
-    64 for SD 1.5, 32 for SDXL, 4 for the demo model)."""
+    multiple of `granularity` — the pixels a UNet needs a side to be a multiple of (VAE scale × 2^(UNet levels
+    − 1): 64 for SD 1.5, 32 for SDXL, 4 for the demo model)."""
     return granularity * max(1, round(resolution / 8 / granularity))
 
 

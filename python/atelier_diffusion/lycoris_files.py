@@ -47,7 +47,8 @@ def save_kohya_lycoris(parts: dict[str, torch.nn.Module], path: str, alpha: floa
     tensors: dict[str, torch.Tensor] = {}
     for role, module in parts.items():
         tensors.update(kohya_tensors(module, "lora_unet_" if role == "unet" else "lora_te_", alpha))
-    save_file(tensors, path, metadata={"ss_network_module": "lycoris.kohya", "ss_network_args": f'{{"algo": "{kind}"}}'})
+    meta = {"ss_network_module": "lycoris.kohya", "ss_network_args": f'{{"algo": "{kind}"}}'}
+    save_file(tensors, path, metadata=meta)
 
 
 @torch.no_grad()

@@ -213,7 +213,8 @@ def _kohya_delta(tensors: dict, key: str) -> torch.Tensor:
     """A layer's weight delta as A1111/ComfyUI compute it from a kohya/LyCORIS file."""
     t = {n.split(".", 1)[1]: v for n, v in tensors.items() if n.split(".", 1)[0] == key}
     if "hada_w1_a" in t:
-        return (t["hada_w1_a"] @ t["hada_w1_b"]) * (t["hada_w2_a"] @ t["hada_w2_b"]) * t["alpha"] / t["hada_w1_b"].shape[0]
+        scale = t["alpha"] / t["hada_w1_b"].shape[0]
+        return (t["hada_w1_a"] @ t["hada_w1_b"]) * (t["hada_w2_a"] @ t["hada_w2_b"]) * scale
     w1 = t["lokr_w1"] if "lokr_w1" in t else t["lokr_w1_a"] @ t["lokr_w1_b"]
     w2 = t["lokr_w2"] if "lokr_w2" in t else t["lokr_w2_a"] @ t["lokr_w2_b"]
     scale = t["alpha"] / t["lokr_w2_b"].shape[0] if "lokr_w2_b" in t else 1.0
