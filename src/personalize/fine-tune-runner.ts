@@ -1,59 +1,21 @@
 import { EventEmitter } from 'node:events';
-import { ApiError, ConflictError, NotFoundError, type FineTuningJobCreate } from '../protocol/index.js';
-import type { JobQueue, JobRecord, JobStatus, QueuedJob, Store } from '../store/index.js';
-import type { WorkerClientOptions, WorkerEvent } from '../worker/index.js';
+import { ConflictError, NotFoundError, type FineTuningJobCreate } from '../protocol/index.js';
+import type { JobRecord, JobStatus, QueuedJob, Store } from '../store/index.js';
 import { WorkerConfigSchema } from './config-schema.js';
 import type { WorkerConfig } from './dreambooth-config.js';
-import { installJobOutput, type ModelInstaller } from './fine-tune-output.js';
+import { installJobOutput } from './fine-tune-output.js';
+import { fineTuningQueue, type FineTuneRunnerEvents, type FineTuneRunnerOptions } from './fine-tune-runner-options.js';
+import { validateJobFiles } from './job-validation.js';
+import { runFleetClaim } from './fleet-claim.js';
 import { failedRunOutcome, launchJob, settleLaunch, stopLaunch, type JobLaunch } from './job-launch.js';
 import { takeOverJob } from './job-owner.js';
 import { JobRecorder, type LiveProgress } from './job-recorder.js';
-import {
-  checkJobConfig,
-  curatedImages,
-  curateJob,
-  fineTuningKind,
-  jobParams,
-  jobPaths,
-  prepareJob,
-  recordCuration,
-  subjectSources,
-  writeJobPhotos,
-} from './job-request.js';
+import { curatedImages, fineTuningKind, jobParams, jobPaths, subjectSources } from './job-request.js';
+import { createJob } from './job-create.js';
 import { assertTransition, isTerminal } from './job-state.js';
+import { LocalJobQueue } from './local-job-queue.js';
 import { readSubjectImages, type SubjectImage } from './subject-images.js';
-import type { CurationPlan, JudgeFor } from './curation/index.js';
-
-/** How the runner starts workers and registers results. */
-export interface FineTuneRunnerOptions {
-  store: Store;
-  /** Registers finished models (the model registry). */
-  installer: ModelInstaller;
-  /** Interpreter, extra env and kill grace for workers (defaults: the pinned venv, none, 10 s). */
-  worker?: Pick<WorkerClientOptions, 'python' | 'env' | 'killGraceMs'>;
-  /** Where worker stderr and stray stdout go; default: dropped (they are in the job's events when they matter). */
-  log?: (line: string) => void;
-  /**
-   * The VLM judge of a named chat model sampling with `seed`, for `method.dreambooth.curation`; none: curation
-   * requests get a 400.
-   */
-  curationJudge?: JudgeFor;
-  /**
-   * Fleet mode (docs/FLEET.md): jobs go to this shared queue in the transaction that queues them, and this node
-   * trains the ones it claims (none with role `api`); without it jobs run here, one at a time.
-   */
-  queue?: JobQueue;
-}
-
-/** The fleet queue fine-tuning jobs travel on. */
-export const fineTuningQueue = 'fine_tuning';
-
-/** Live notifications: `event` for every worker event of a job, `status` after each status change. */
-export interface FineTuneRunnerEvents {
-  event: [jobId: string, event: WorkerEvent];
-  status: [job: JobRecord];
-  closed: [];
-}
+import type { CurationPlan } from './curation/index.js';
 
 interface ActiveRun {
   jobId: string;
@@ -70,17 +32,27 @@ const now = (): number => Math.floor(Date.now() / 1000);
  * `start()` re-queues jobs left `running` and the worker resumes them from their newest checkpoint.
  */
 export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
-  private readonly queue: string[] = [];
+  private readonly queue: LocalJobQueue;
   private active: ActiveRun | null = null;
   private closed = false;
   private started = false;
-  private pumping: Promise<void> | null = null;
 
   private readonly schema: WorkerConfigSchema;
 
   constructor(private readonly options: FineTuneRunnerOptions) {
     super();
     this.schema = new WorkerConfigSchema(options.worker);
+    this.queue = new LocalJobQueue(
+      async (id) => {
+        const job = this.store.jobs.get(id);
+        if (job?.status === 'queued') await this.run(job);
+      },
+      (id, error) => {
+        process.stderr.write(`atelier: fine-tuning runner error on ${id}: ${(error as Error).stack ?? String(error)}\n`);
+        this.fail(id, 'internal_error', 'The fine-tuning runner failed; see the server log.');
+      },
+      () => this.closed,
+    );
   }
 
   private get store(): Store {
@@ -113,20 +85,9 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
    */
   async create(request: FineTuningJobCreate, fileConfig: WorkerConfig | null = null, plan: CurationPlan | null = null): Promise<JobRecord> {
     if (this.closed) throw new Error('the fine-tuning runner is closed');
-    const prepared = await prepareJob(this.store, request, fileConfig);
-    const curated = await curateJob(prepared, request, plan ?? this.options.curationJudge ?? null);
-    await checkJobConfig(this.store, this.schema, prepared);
-    const job = this.store.jobs.create({
-      id: prepared.id,
-      kind: fineTuningKind,
-      model: prepared.base.name,
-      status: 'validating_files',
-      hyperparameters: prepared.hyperparameters,
-      params: prepared.params as unknown as Record<string, unknown>,
-    });
-    this.recorder(job.id).message(`Created fine-tuning job: ${job.id}`);
-    if (curated) recordCuration(this.recorder(job.id), curated);
-    this.validate(job, () => Promise.resolve(prepared.images));
+    const curation = plan ?? this.options.curationJudge ?? null;
+    const { job, images } = await createJob(this.store, this.schema, request, fileConfig, curation);
+    this.validate(job, () => Promise.resolve(images));
     return job;
   }
 
@@ -157,8 +118,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     }
     const cancelled = this.setStatus(job, 'cancelled', { finishedAt: now() });
     this.recorder(id).message('The job was cancelled');
-    const index = this.queue.indexOf(id);
-    if (index >= 0) this.queue.splice(index, 1);
+    this.queue.remove(id);
     if (this.active?.jobId === id) {
       this.active.stopping = 'cancel';
       void stopLaunch(this.active.launch);
@@ -190,8 +150,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       job = this.setStatus(this.get(id), 'queued');
       this.recorder(id).message('The job will resume from its last checkpoint');
     }
-    if (!this.queue.includes(id) && job.status === 'queued') this.queue.push(id);
-    this.pump();
+    if (job.status === 'queued') this.queue.push(id);
     return job;
   }
 
@@ -212,7 +171,7 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
 
   /** Resolves once no worker is running and nothing is queued (tests; the CLI). */
   async idle(): Promise<void> {
-    while (this.pumping) await this.pumping;
+    await this.queue.idle();
   }
 
   /**
@@ -241,31 +200,13 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     return updated;
   }
 
-  /**
-   * `validating_files` → `queued` (or `failed`): writes the photos where the worker reads them. Deferred to the next
-   * turn of the event loop so a create request answers at once, with the job still `validating_files`.
-   */
+  /** `validating_files` → `queued` (or `failed`), once the photos are written where the worker reads them. */
   private validate(job: JobRecord, images: () => Promise<SubjectImage[]>): void {
-    const stillValidating = (): boolean => !this.closed && this.get(job.id).status === 'validating_files';
-    // Archives are extracted on a worker thread and photos written asynchronously, so this runs across awaits: the
-    // job may be cancelled meanwhile, and is then left as it is.
-    setImmediate(() => void (async () => {
-      if (!stillValidating()) return;
-      try {
-        const photos = await images();
-        if (!stillValidating()) return;
-        await writeJobPhotos(jobPaths(this.store, job.id).instanceDir, photos, jobParams(job));
-        this.recorder(job.id).message(`Validated training files: ${photos.length} subject photos`, 'info', {
-          images: photos.map((image) => image.name),
-        });
-      } catch (error) {
-        const param = error instanceof ApiError ? error.param : null;
-        if (stillValidating()) this.fail(job.id, 'invalid_training_file', (error as Error).message, param ?? 'training_file');
-        return;
-      }
-      if (!stillValidating()) return;
-      this.enqueue(job.id);
-    })());
+    validateJobFiles(this.store, job, images, {
+      stillValidating: () => !this.closed && this.get(job.id).status === 'validating_files',
+      valid: () => this.enqueue(job.id),
+      invalid: (message, param) => this.fail(job.id, 'invalid_training_file', message, param),
+    });
   }
 
   /** `validating_files` → `queued`: on this node's queue, or on the fleet's in the same transaction. */
@@ -274,7 +215,6 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     if (!fleet) {
       this.setStatus(this.get(id), 'queued');
       this.queue.push(id);
-      this.pump();
       return;
     }
     this.store.transaction(() => {
@@ -283,50 +223,18 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     });
   }
 
-  /**
-   * Trains a job this node claimed from the fleet queue. A job found `running` lost its node: it resumes here from
-   * the newest checkpoint in the shared job folder. A cancel from any node is seen in the store within a second. If
-   * this node stops first, the job stays `running` and the thrown error puts it back in the queue for another node.
-   */
+  /** Trains a job this node claimed from the fleet queue (fleet-claim.ts). */
   private async runClaimed(claimed: QueuedJob): Promise<void> {
-    const id = String(claimed.data.jobId);
-    const job = this.store.jobs.get(id);
-    if (!job || isTerminal(job.status)) return;
-    if (job.status === 'running') this.recorder(id).message('Its node stopped; resuming on another node from the last checkpoint');
-    const queued = job.status === 'running' ? this.setStatus(job, 'queued') : job;
-    const stop = (why: 'cancel' | 'shutdown'): void => {
-      if (this.active?.jobId !== id || this.active.stopping) return;
-      this.active.stopping = why;
-      void stopLaunch(this.active.launch);
-    };
-    claimed.signal.addEventListener('abort', () => stop('shutdown'));
-    const watch = setInterval(() => this.get(id).status === 'cancelled' && stop('cancel'), 1000);
-    try {
-      await this.run(queued);
-    } finally {
-      clearInterval(watch);
-    }
-    if (this.get(id).status === 'running') throw new Error(`job ${id} paused on this node; back to the queue`);
-  }
-
-  private pump(): void {
-    if (this.pumping || this.closed) return;
-    const drain = async (): Promise<void> => {
-      while (!this.closed && this.queue.length > 0) {
-        const id = this.queue.shift()!;
-        const job = this.store.jobs.get(id);
-        if (job?.status !== 'queued') continue;
-        // A bug in one run must not take the server down with an unhandled rejection, nor stall the queue.
-        await this.run(job).catch((error: unknown) => {
-          process.stderr.write(`atelier: fine-tuning runner error on ${id}: ${(error as Error).stack ?? String(error)}\n`);
-          this.fail(id, 'internal_error', 'The fine-tuning runner failed; see the server log.');
-        });
-      }
-    };
-    // `.finally` runs after this assignment even when the queue is empty, so `pumping` is never left stale.
-    this.pumping = drain().finally(() => {
-      this.pumping = null;
-      if (!this.closed && this.queue.length > 0) this.pump();
+    await runFleetClaim(claimed, {
+      get: (id) => this.store.jobs.get(id),
+      requeue: (job) => this.setStatus(job, 'queued'),
+      note: (id, message) => this.recorder(id).message(message),
+      run: (job) => this.run(job),
+      stop: (id, why) => {
+        if (this.active?.jobId !== id || this.active.stopping) return;
+        this.active.stopping = why;
+        void stopLaunch(this.active.launch);
+      },
     });
   }
 

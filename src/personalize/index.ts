@@ -1,5 +1,6 @@
 // Public face of src/personalize: DreamBooth jobs, their configs, progress and results (the worker is src/worker).
-export { FineTuneRunner, fineTuningQueue, type FineTuneRunnerEvents, type FineTuneRunnerOptions } from './fine-tune-runner.js';
+export { FineTuneRunner } from './fine-tune-runner.js';
+export { fineTuningQueue, type FineTuneRunnerEvents, type FineTuneRunnerOptions } from './fine-tune-runner-options.js';
 export { fineTunedModelName, installFineTuneOutput, installJobOutput, type ModelInstaller } from './fine-tune-output.js';
 export { dreamboothJob, fineTuningKind, jobPaths, type DreamboothJob } from './job-request.js';
 export * from './curation/index.js';
