@@ -24,6 +24,7 @@ test('defaults are documented values', (t) => {
     allowedHosts: [], allowedOrigins: [], publicUrl: '', python: true, databaseUrl: '', blobDir: '', role: 'all',
     imageFetch: 'public', imageFetchAllow: [], imageFetchTimeoutMs: 10_000, imageMaxBytes: 20 * 1024 * 1024,
     imageMaxRequestBytes: 50 * 1024 * 1024, imageMaxCount: 8, imageMaxSide: 8192, imageMaxPixels: 16_777_216, imageAllowVector: false,
+    documentMaxBytes: 32 * 1024 * 1024, documentMaxPages: 50, documentMaxPixels: 32 * 1024 * 1024, documentTimeoutMs: 20_000,
   });
 });
 
