@@ -38,7 +38,13 @@ const prompt = '<|im_start|>user\nList some words as JSON.<|im_end|>\n<|im_start
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const sampling = (model: EngineModel, seed: number): SamplingOptions => ({
-  temperature: 1, topP: 1, topK: 0, minP: 0, seed, frequencyPenalty: 0, presencePenalty: 0,
+  temperature: 1,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  seed,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
   // Both sides generate exactly `tokens` tokens: end-of-generation is banned here and ignored by the bare loop.
   logitBias: new Map(model.vocabulary().eog.map((id) => [id, -100])),
 });
@@ -52,7 +58,9 @@ interface Decoder {
 async function drain(model: EngineModel, seed: number, decoder?: Decoder): Promise<number> {
   let n = 0;
   const gen = model.generate({
-    prompt: { text: prompt, images: [] }, sampling: sampling(model, seed), maxTokens: tokens,
+    prompt: { text: prompt, images: [] },
+    sampling: sampling(model, seed),
+    maxTokens: tokens,
     ...(decoder && { mask: decoder.mask, forced: decoder.forced }),
   });
   for await (const t of gen) {
@@ -72,12 +80,21 @@ function jsonDecoder(model: EngineModel, jump: boolean): Decoder {
   const v = model.vocabulary();
   let vocab = vocabularies.get(model);
   if (!vocab) {
-    vocab = Vocabulary.fromTokenBytes(v.bytes.map((b, i) => (v.special[i] ? null : b)), { eosTokenIds: v.eog });
+    vocab = Vocabulary.fromTokenBytes(
+      v.bytes.map((b, i) => (v.special[i] ? null : b)),
+      { eosTokenIds: v.eog },
+    );
     vocabularies.set(model, vocab);
   }
   const item = {
-    type: 'object', additionalProperties: false, required: ['name', 'age', 'tags'],
-    properties: { name: { type: 'string', maxLength: 16 }, age: { type: 'integer', minimum: 0, maximum: 150 }, tags: { type: 'array', items: { enum: ['a', 'b'] }, maxItems: 3 } },
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'age', 'tags'],
+    properties: {
+      name: { type: 'string', maxLength: 16 },
+      age: { type: 'integer', minimum: 0, maximum: 150 },
+      tags: { type: 'array', items: { enum: ['a', 'b'] }, maxItems: 3 },
+    },
   };
   // minItems keeps the array open for the whole run (the grammar, not the EOS ban, decides when it may end).
   const matcher = new Matcher(compileJsonSchema({ type: 'array', items: item, minItems: 64 }), vocab);
@@ -103,9 +120,20 @@ interface BareGguf {
 
 /** Bare node-llama-cpp on `path`: a 4-sequence context like atelier's, `evaluate` loops, no atelier code. */
 async function bareGguf(path: string): Promise<BareGguf> {
-  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error, progressLogs: false });
+  const llama = await getLlama({
+    gpu: false,
+    build: 'never',
+    maxThreads: threads,
+    logLevel: LlamaLogLevel.error,
+    progressLogs: false,
+  });
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-  const context = await model.createContext({ sequences: 4, contextSize: 2048, threads: { ideal: threads, min: threads }, flashAttention: false });
+  const context = await model.createContext({
+    sequences: 4,
+    contextSize: 2048,
+    threads: { ideal: threads, min: threads },
+    flashAttention: false,
+  });
   const sequences = [0, 1, 2, 3].map(() => context.getSequence());
   const promptTokens = model.tokenize(prompt, true);
   // The same end-of-generation ban atelier applies (written into the bias map, as TokenBias.set skips EOG tokens).
@@ -145,7 +173,10 @@ interface RoundStats {
  * Interleaved rounds (every variant once per round), so load from other processes hits all variants alike. CPU time
  * per token is recorded too: on a shared machine it shows per-token overhead far more steadily than wall time.
  */
-async function interleaved(label: string, variants: Record<string, () => Promise<number>>): Promise<Record<string, RoundStats>> {
+async function interleaved(
+  label: string,
+  variants: Record<string, () => Promise<number>>,
+): Promise<Record<string, RoundStats>> {
   const stats: Record<string, RoundStats> = {};
   for (const name of Object.keys(variants)) stats[name] = { rates: [], cpu: [] };
   for (const fn of Object.values(variants)) await fn();
@@ -182,11 +213,24 @@ async function benchGguf(path: string): Promise<Record<string, number>> {
   const ratio = (a: string, b: string) => median(stats[a]!.rates.map((x, i) => x / stats[b]!.rates[i]!));
   const cpuRatio = (a: string, b: string) => median(stats[a]!.cpu.map((x, i) => stats[b]!.cpu[i]! / x));
   return {
-    bare: wall('bare'), ours: wall('ours'), masked: wall('masked'), constrained: wall('constrained'), four: wall('four'), bareFour: wall('bareFour'),
-    oursVsBare: ratio('ours', 'bare'), maskedVsUnconstrained: ratio('masked', 'ours'), constrainedVsUnconstrained: ratio('constrained', 'ours'),
-    fourStreamsVsOne: ratio('four', 'ours'), bareFourStreamsVsOne: ratio('bareFour', 'bare'),
-    bareCpuMs: cpu('bare'), oursCpuMs: cpu('ours'), maskedCpuMs: cpu('masked'), constrainedCpuMs: cpu('constrained'),
-    oursVsBareCpu: cpuRatio('ours', 'bare'), maskedVsUnconstrainedCpu: cpuRatio('masked', 'ours'), constrainedVsUnconstrainedCpu: cpuRatio('constrained', 'ours'),
+    bare: wall('bare'),
+    ours: wall('ours'),
+    masked: wall('masked'),
+    constrained: wall('constrained'),
+    four: wall('four'),
+    bareFour: wall('bareFour'),
+    oursVsBare: ratio('ours', 'bare'),
+    maskedVsUnconstrained: ratio('masked', 'ours'),
+    constrainedVsUnconstrained: ratio('constrained', 'ours'),
+    fourStreamsVsOne: ratio('four', 'ours'),
+    bareFourStreamsVsOne: ratio('bareFour', 'bare'),
+    bareCpuMs: cpu('bare'),
+    oursCpuMs: cpu('ours'),
+    maskedCpuMs: cpu('masked'),
+    constrainedCpuMs: cpu('constrained'),
+    oursVsBareCpu: cpuRatio('ours', 'bare'),
+    maskedVsUnconstrainedCpu: cpuRatio('masked', 'ours'),
+    constrainedVsUnconstrainedCpu: cpuRatio('constrained', 'ours'),
   };
 }
 
@@ -195,7 +239,12 @@ async function benchOnnx(path: string): Promise<Record<string, number>> {
   env.localModelPath = join(path, '..');
   const id = path.split('/').pop() as string;
   const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
-  const bareModel = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  const bareModel = await AutoModelForCausalLM.from_pretrained(id, {
+    local_files_only: true,
+    dtype: 'fp32',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  });
   const inputs = tokenizer(prompt, { add_special_tokens: false });
   const n = Math.min(tokens, 64);
   const engine = new OnnxEngine({ threads });
@@ -218,13 +267,23 @@ async function benchOnnx(path: string): Promise<Record<string, number>> {
       // generate() hands the streamer the prompt first, then each new token.
       let puts = 0;
       const streamer = { put: () => (puts++ > 0 ? tick() : undefined), end: () => undefined };
-      await bareModel.generate({ ...inputs, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer } as never);
+      await bareModel.generate({
+        ...inputs,
+        max_new_tokens: n,
+        min_new_tokens: n,
+        do_sample: false,
+        streamer,
+      } as never);
       return n;
     },
     ours: async () => {
       const tick = gaps(steps.ours);
       let k = 0;
-      const gen = model.generate({ prompt: { text: prompt, images: [] }, sampling: { ...sampling(model, 1), temperature: 0 }, maxTokens: n });
+      const gen = model.generate({
+        prompt: { text: prompt, images: [] },
+        sampling: { ...sampling(model, 1), temperature: 0 },
+        maxTokens: n,
+      });
       for await (const _ of gen) {
         tick();
         k++;
@@ -273,14 +332,21 @@ async function benchSizeGguf(): Promise<string> {
 
 const dir = mkdtempSync(join(tmpdir(), 'atelier-bench-chat-'));
 try {
-  const ggufPath = flags.gguf ?? (flags.size === 'bench'
-    ? await benchSizeGguf()
-    : await demoModels.find((m) => m.name === 'atelier-demo-gguf')!.generate(join(dir, 'gguf'), { seed: 1 }));
-  const onnxPath = flags.onnx ?? (await demoModels.find((m) => m.name === 'atelier-demo-onnx')!.generate(join(dir, 'onnx'), { seed: 1 }));
+  const ggufPath =
+    flags.gguf ??
+    (flags.size === 'bench'
+      ? await benchSizeGguf()
+      : await demoModels.find((m) => m.name === 'atelier-demo-gguf')!.generate(join(dir, 'gguf'), { seed: 1 }));
+  const onnxPath =
+    flags.onnx ??
+    (await demoModels.find((m) => m.name === 'atelier-demo-onnx')!.generate(join(dir, 'onnx'), { seed: 1 }));
   const g = await benchGguf(ggufPath);
   const o = await benchOnnx(onnxPath);
   const summary = {
-    threads, tokens, runs, size: flags.gguf ? 'custom' : flags.size,
+    threads,
+    tokens,
+    runs,
+    size: flags.gguf ? 'custom' : flags.size,
     gguf: g,
     onnx: o,
   };
@@ -291,14 +357,34 @@ try {
     const cpu = (ms: number, r?: number) => `${ms.toFixed(3)} cpu-ms/tok${r === undefined ? '' : ` = ${f(r)}x`}`;
     const rows: [string, string, string][] = [
       ['GGUF bare node-llama-cpp', `${f(g.bare!)} tok/s`, cpu(g.bareCpuMs!)],
-      ['GGUF atelier, unconstrained', `${f(g.ours!)} tok/s`, `${f(g.oursVsBare!)}x bare (target >= 0.95); ${cpu(g.oursCpuMs!, g.oursVsBareCpu)}`],
-      ['GGUF atelier, JSON mask only', `${f(g.masked!)} tok/s`, `${f(g.maskedVsUnconstrained!)}x unconstrained (target >= 0.95); ${cpu(g.maskedCpuMs!, g.maskedVsUnconstrainedCpu)}`],
-      ['GGUF atelier, JSON mask + jump-forward', `${f(g.constrained!)} tok/s`, `${f(g.constrainedVsUnconstrained!)}x unconstrained; ${cpu(g.constrainedCpuMs!, g.constrainedVsUnconstrainedCpu)}`],
+      [
+        'GGUF atelier, unconstrained',
+        `${f(g.ours!)} tok/s`,
+        `${f(g.oursVsBare!)}x bare (target >= 0.95); ${cpu(g.oursCpuMs!, g.oursVsBareCpu)}`,
+      ],
+      [
+        'GGUF atelier, JSON mask only',
+        `${f(g.masked!)} tok/s`,
+        `${f(g.maskedVsUnconstrained!)}x unconstrained (target >= 0.95); ${cpu(g.maskedCpuMs!, g.maskedVsUnconstrainedCpu)}`,
+      ],
+      [
+        'GGUF atelier, JSON mask + jump-forward',
+        `${f(g.constrained!)} tok/s`,
+        `${f(g.constrainedVsUnconstrained!)}x unconstrained; ${cpu(g.constrainedCpuMs!, g.constrainedVsUnconstrainedCpu)}`,
+      ],
       ['GGUF atelier, 4 streams total', `${f(g.four!)} tok/s`, `${f(g.fourStreamsVsOne!)}x one stream (target >= 1.6)`],
       ['GGUF bare, 4 streams total', `${f(g.bareFour!)} tok/s`, `${f(g.bareFourStreamsVsOne!)}x one bare stream`],
       ['ONNX bare transformers.js generate', `${f(o.bareMsPerToken!)} ms/tok`, cpu(o.bareCpuMs!)],
-      ['ONNX atelier step loop', `${f(o.oursMsPerToken!)} ms/tok`, `${f(o.oursVsBare!)}x bare speed (target >= 0.95); ${cpu(o.oursCpuMs!, o.oursVsBareCpu)}`],
-      ['ONNX median step, bare vs atelier', `${o.bareStepMs!.toFixed(3)} ms`, `atelier ${o.oursStepMs!.toFixed(3)} ms = ${f(o.oursVsBareStep!)}x bare speed`],
+      [
+        'ONNX atelier step loop',
+        `${f(o.oursMsPerToken!)} ms/tok`,
+        `${f(o.oursVsBare!)}x bare speed (target >= 0.95); ${cpu(o.oursCpuMs!, o.oursVsBareCpu)}`,
+      ],
+      [
+        'ONNX median step, bare vs atelier',
+        `${o.bareStepMs!.toFixed(3)} ms`,
+        `atelier ${o.oursStepMs!.toFixed(3)} ms = ${f(o.oursVsBareStep!)}x bare speed`,
+      ],
     ];
     process.stdout.write(`chat bench: ${summary.size} GGUF, ${tokens} tokens, ${threads} threads, median of ${runs}\n`);
     for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(40)} ${b.padStart(14)}  ${c}\n`);

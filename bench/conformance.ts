@@ -9,7 +9,9 @@
 import { parseArgs } from 'node:util';
 import { conformanceMarkdown, conformanceMatrix } from '../src/structure/index.js';
 
-const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { json: { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false } },
+});
 const rows = conformanceMatrix();
 const mismatches = rows.flatMap((r) => r.probes.filter((p) => p.mismatch).map((p) => `${r.family}: ${p.outcome}`));
 
@@ -22,9 +24,18 @@ else {
     for (const p of r.probes) console.log(`${' '.repeat(width)}    probe ${p.mismatch ? 'MISMATCH ' : ''}${p.outcome}`);
   }
   const count = (s: string) => rows.filter((r) => r.status === s).length;
-  console.log(`\nfamilies ${rows.length}: enforced ${count('enforced')}, partial ${count('partial')}, refused ${count('refused')}, annotation ${count('annotation')}; probe mismatches ${mismatches.length}`);
+  console.log(
+    `\nfamilies ${rows.length}: enforced ${count('enforced')}, partial ${count('partial')}, refused ${count('refused')}, annotation ${count('annotation')}; probe mismatches ${mismatches.length}`,
+  );
 }
-if (args.json) console.log(JSON.stringify({ families: rows.length, rows: rows.map((r) => ({ family: r.family, keywords: r.keywords, status: r.status, note: r.note })), mismatches }));
+if (args.json)
+  console.log(
+    JSON.stringify({
+      families: rows.length,
+      rows: rows.map((r) => ({ family: r.family, keywords: r.keywords, status: r.status, note: r.note })),
+      mismatches,
+    }),
+  );
 if (mismatches.length > 0) {
   console.error(mismatches.join('\n'));
   process.exitCode = 1;

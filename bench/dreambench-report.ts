@@ -90,13 +90,20 @@ export function checkTargets(means: Record<string, Metrics>, benchSeconds: numbe
       met: (db.diversity ?? 0) >= (noPrior.diversity ?? 1),
     });
   }
-  out.push({ name: 'whole benchmark ≤ 15 min (base cached)', measured: `${(benchSeconds / 60).toFixed(1)} min`, met: benchSeconds <= 900 });
+  out.push({
+    name: 'whole benchmark ≤ 15 min (base cached)',
+    measured: `${(benchSeconds / 60).toFixed(1)} min`,
+    met: benchSeconds <= 900,
+  });
   return out;
 }
 
 /** Target checks as a table. */
 export function targetTable(checks: TargetCheck[]): string {
-  return table(['Target (issue 7)', 'Measured', 'Met'], checks.map((c) => [c.name, c.measured, c.met ? 'yes' : 'no']));
+  return table(
+    ['Target (issue 7)', 'Measured', 'Met'],
+    checks.map((c) => [c.name, c.measured, c.met ? 'yes' : 'no']),
+  );
 }
 
 const startMark = '<!-- dreambench:start -->';
@@ -116,8 +123,9 @@ export function recordSection(path: string, body: string): void {
   const section = `${startMark}\n${body.trim()}\n${endMark}`;
   const start = text.indexOf(startMark);
   const end = text.indexOf(endMark);
-  const next = start >= 0 && end > start
-    ? text.slice(0, start) + section + text.slice(end + endMark.length)
-    : `${text.trimEnd()}\n\n${section}\n`;
+  const next =
+    start >= 0 && end > start
+      ? text.slice(0, start) + section + text.slice(end + endMark.length)
+      : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(path, next);
 }

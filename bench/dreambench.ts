@@ -19,12 +19,44 @@ import { join, resolve } from 'node:path';
 import { buildDreamboothConfig } from '../src/personalize/index.js';
 import { callOnce, ensurePythonEnv, WorkerClient, workerEnv } from '../src/worker/index.js';
 import type { DreamboothHyperparameters } from '../src/protocol/index.js';
-import { checkTargets, recordSection, table1, table3, targetTable, variantLabels, type Metrics } from './dreambench-report.js';
+import {
+  checkTargets,
+  recordSection,
+  table1,
+  table3,
+  targetTable,
+  variantLabels,
+  type Metrics,
+} from './dreambench-report.js';
 
-interface Prompt { kind: 'subject' | 'class'; text: string; background: string | null }
-interface Subject { name: string; cls: string; instance_dir: string; instance_prompt: string; class_prompt: string; prompts: Prompt[] }
-interface Prepared { base_model: string; size: number; subjects: Subject[]; measurer: { heldout_accuracy: Record<string, number> } }
-interface ManifestRow { model: string; subject: string; kind: string; prompt: string; background: string | null; seed: number; path: string }
+interface Prompt {
+  kind: 'subject' | 'class';
+  text: string;
+  background: string | null;
+}
+interface Subject {
+  name: string;
+  cls: string;
+  instance_dir: string;
+  instance_prompt: string;
+  class_prompt: string;
+  prompts: Prompt[];
+}
+interface Prepared {
+  base_model: string;
+  size: number;
+  subjects: Subject[];
+  measurer: { heldout_accuracy: Record<string, number> };
+}
+interface ManifestRow {
+  model: string;
+  subject: string;
+  kind: string;
+  prompt: string;
+  background: string | null;
+  seed: number;
+  path: string;
+}
 
 /** Fine-tuning recipes per variant. The paper's lr 5e-6 × 800 steps is for a pretrained SD; a small model trained
  *  from scratch moves in far fewer steps at a higher rate. Same steps for all variants so they compare fairly. Full
@@ -55,23 +87,44 @@ const interpreter = await ensurePythonEnv();
 
 function python(args: string[]): unknown {
   const run = spawnSync(interpreter, ['-m', 'atelier_diffusion.bench.dreambench', ...args], {
-    env: workerEnv(threadEnv), stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20,
+    env: workerEnv(threadEnv),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
   });
   if (run.status !== 0) throw new Error(`dreambench ${args[0]} failed (exit ${run.status ?? run.signal})`);
   return JSON.parse(run.stdout.toString('utf8'));
 }
 
-async function train(subject: Subject, variant: string, prepared: Prepared, out: string, scale: keyof typeof scales): Promise<{ path: string; mode: string | null }> {
+async function train(
+  subject: Subject,
+  variant: string,
+  prepared: Prepared,
+  out: string,
+  scale: keyof typeof scales,
+): Promise<{ path: string; mode: string | null }> {
   const root = join(out, 'runs', subject.name, variant);
   rmSync(root, { recursive: true, force: true });
   const hp: DreamboothHyperparameters = {
-    ...variants[variant], className: subject.cls, instancePrompt: subject.instance_prompt,
-    classPrompt: subject.class_prompt, nSteps: scales[scale].steps, batchSize: 2,
-    numClassImages: scales[scale].classImages, checkpointEvery: scales[scale].steps,
+    ...variants[variant],
+    className: subject.cls,
+    instancePrompt: subject.instance_prompt,
+    classPrompt: subject.class_prompt,
+    nSteps: scales[scale].steps,
+    batchSize: 2,
+    numClassImages: scales[scale].classImages,
+    checkpointEvery: scales[scale].steps,
   };
   const config = buildDreamboothConfig({
-    basePath: prepared.base_model, hyperparameters: hp, seed: 0,
-    paths: { root, instanceDir: subject.instance_dir, outputDir: join(root, 'output'), checkpointDir: join(root, 'checkpoints'), classImageCache: join(out, 'class-images') },
+    basePath: prepared.base_model,
+    hyperparameters: hp,
+    seed: 0,
+    paths: {
+      root,
+      instanceDir: subject.instance_dir,
+      outputDir: join(root, 'output'),
+      checkpointDir: join(root, 'checkpoints'),
+      classImageCache: join(out, 'class-images'),
+    },
     overrides: {
       data: { resolution: prepared.size },
       prior: { sample_steps: sampling.steps, guidance_scale: sampling.guidance_scale },
@@ -79,17 +132,31 @@ async function train(subject: Subject, variant: string, prepared: Prepared, out:
       tracking: { tensorboard: false, log_every_n_steps: 50 },
     },
   });
-  const result = await callOnce('train', { config }, {
-    env: threadEnv,
-    onEvent: (e) => { if (e.type === 'metric') process.stderr.write(`  ${subject.name} ${variant} ${JSON.stringify(e)}\n`); },
-  }).catch((error: unknown) => {
+  const result = await callOnce(
+    'train',
+    { config },
+    {
+      env: threadEnv,
+      onEvent: (e) => {
+        if (e.type === 'metric') process.stderr.write(`  ${subject.name} ${variant} ${JSON.stringify(e)}\n`);
+      },
+    },
+  ).catch((error: unknown) => {
     throw new Error(`training ${subject.name}/${variant} failed: ${(error as Error).message}`);
   });
   if (!result.path) throw new Error(`training ${subject.name}/${variant} answered without an output folder`);
   return { path: result.path, mode: result.mode };
 }
 
-async function sampleAll(images: WorkerClient, model: string, source: Record<string, unknown>, subject: Subject, dir: string, size: number, scale: keyof typeof scales): Promise<ManifestRow[]> {
+async function sampleAll(
+  images: WorkerClient,
+  model: string,
+  source: Record<string, unknown>,
+  subject: Subject,
+  dir: string,
+  size: number,
+  scale: keyof typeof scales,
+): Promise<ManifestRow[]> {
   mkdirSync(dir, { recursive: true });
   const rows: ManifestRow[] = [];
   for (const [p, prompt] of subject.prompts.entries()) {
@@ -97,11 +164,26 @@ async function sampleAll(images: WorkerClient, model: string, source: Record<str
     // Seeds differ per prompt index, but are the same for every model: models are compared on identical noise.
     const seed = 1000 * (p + 1);
     const result = await images.call('generate', {
-      model: source, out_dir: dir, prefix: `p${p}`, prompt: prompt.text, n, seed,
-      width: size, height: size, ...sampling,
+      model: source,
+      out_dir: dir,
+      prefix: `p${p}`,
+      prompt: prompt.text,
+      n,
+      seed,
+      width: size,
+      height: size,
+      ...sampling,
     });
     for (const image of result.data.images as { path: string; seed: number }[]) {
-      rows.push({ model, subject: subject.name, kind: prompt.kind, prompt: prompt.text, background: prompt.background, seed: image.seed, path: image.path });
+      rows.push({
+        model,
+        subject: subject.name,
+        kind: prompt.kind,
+        prompt: prompt.text,
+        background: prompt.background,
+        seed: image.seed,
+        path: image.path,
+      });
     }
   }
   return rows;
@@ -114,7 +196,14 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const t0 = performance.now();
   const base = arg('base');
-  const prepared = python(['prepare', '--out', out, '--scale', scale, ...(base ? ['--base', resolve(base)] : [])]) as Prepared;
+  const prepared = python([
+    'prepare',
+    '--out',
+    out,
+    '--scale',
+    scale,
+    ...(base ? ['--base', resolve(base)] : []),
+  ]) as Prepared;
   const tPrepared = performance.now();
   const subjects = prepared.subjects.slice(0, Number(arg('subjects') ?? prepared.subjects.length));
   const images = new WorkerClient({ env: { ...threadEnv, ATELIER_MODEL_CACHE_MB: '512' } });
@@ -122,11 +211,32 @@ async function main(): Promise<void> {
   try {
     for (const subject of subjects) {
       process.stderr.write(`dreambench: ${subject.name}\n`);
-      rows.push(...await sampleAll(images, 'base', { path: prepared.base_model }, subject, join(out, 'samples', subject.name, 'base'), prepared.size, scale));
+      rows.push(
+        ...(await sampleAll(
+          images,
+          'base',
+          { path: prepared.base_model },
+          subject,
+          join(out, 'samples', subject.name, 'base'),
+          prepared.size,
+          scale,
+        )),
+      );
       for (const variant of Object.keys(variants)) {
         const result = await train(subject, variant, prepared, out, scale);
-        const source = result.mode === 'lora' ? { path: prepared.base_model, lora: result.path } : { path: result.path };
-        rows.push(...await sampleAll(images, variant, source, subject, join(out, 'samples', subject.name, variant), prepared.size, scale));
+        const source =
+          result.mode === 'lora' ? { path: prepared.base_model, lora: result.path } : { path: result.path };
+        rows.push(
+          ...(await sampleAll(
+            images,
+            variant,
+            source,
+            subject,
+            join(out, 'samples', subject.name, variant),
+            prepared.size,
+            scale,
+          )),
+        );
       }
     }
   } finally {
@@ -135,26 +245,53 @@ async function main(): Promise<void> {
   const manifest = join(out, 'manifest.json');
   writeFileSync(manifest, JSON.stringify(rows, null, 1));
   const grid = join(out, 'grid.png');
-  const scored = python(['score', '--manifest', manifest, '--grid', grid]) as { results: Record<string, { mean: Metrics; subjects: Record<string, Metrics> }> };
+  const scored = python(['score', '--manifest', manifest, '--grid', grid]) as {
+    results: Record<string, { mean: Metrics; subjects: Record<string, Metrics> }>;
+  };
   const seconds = (performance.now() - tPrepared) / 1000;
   const means = Object.fromEntries(Object.entries(scored.results).map(([k, v]) => [k, v.mean]));
   const checks = checkTargets(means, seconds);
-  const extra = ['subjects', 'base', 'threads'].filter((k) => arg(k)).map((k) => ` --${k} ${arg(k)}`).join('');
+  const extra = ['subjects', 'base', 'threads']
+    .filter((k) => arg(k))
+    .map((k) => ` --${k} ${arg(k)}`)
+    .join('');
   const command = `npm run bench:dreambench -- --scale ${scale}${extra}`;
-  const accuracy = Object.entries(prepared.measurer.heldout_accuracy).map(([k, v]) => `${k} ${(100 * v).toFixed(1)} %`).join(', ');
+  const accuracy = Object.entries(prepared.measurer.heldout_accuracy)
+    .map(([k, v]) => `${k} ${(100 * v).toFixed(1)} %`)
+    .join(', ');
   const body = [
-    '## DreamBench-mini', '',
+    '## DreamBench-mini',
+    '',
     `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}, CPU; ${base ? `base model ${base}` : `base model cached (${scale} config)`}; ` +
       `${subjects.length} subject(s); ` +
       `${rows.length} images; prepare ${((tPrepared - t0) / 1000).toFixed(0)} s, fine-tune + sample + score ${seconds.toFixed(0)} s).`,
-    `Measurer held-out accuracy: ${accuracy}. Grid: \`${grid.replace(`${resolve('.')}/`, '')}\`. Definitions: docs/dreambench.md.`, '',
-    'Table 1 (paper: DINO / CLIP-I → subject fidelity, CLIP-T → prompt fidelity)', '', table1(means), '',
-    'Table 3 (prior preservation)', '', table3(means), '', targetTable(checks),
+    `Measurer held-out accuracy: ${accuracy}. Grid: \`${grid.replace(`${resolve('.')}/`, '')}\`. Definitions: docs/dreambench.md.`,
+    '',
+    'Table 1 (paper: DINO / CLIP-I → subject fidelity, CLIP-T → prompt fidelity)',
+    '',
+    table1(means),
+    '',
+    'Table 3 (prior preservation)',
+    '',
+    table3(means),
+    '',
+    targetTable(checks),
   ].join('\n');
   console.log(`\n${body}\n`);
   if (process.argv.includes('--record')) recordSection(resolve('docs/BENCHMARKS.md'), body);
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ scale, subjects: subjects.map((s) => s.name), seconds, means, per_subject: scored.results, targets: checks, grid, labels: variantLabels }));
+    console.log(
+      JSON.stringify({
+        scale,
+        subjects: subjects.map((s) => s.name),
+        seconds,
+        means,
+        per_subject: scored.results,
+        targets: checks,
+        grid,
+        labels: variantLabels,
+      }),
+    );
   }
 }
 

@@ -45,7 +45,14 @@ async function seconds<T>(fn: () => Promise<T>): Promise<number> {
 /** atelier end to end on the tiny model (CPU unless the worker finds CUDA). */
 async function endToEnd(tiny: string, out: string) {
   const model: ModelRecord = {
-    name: 'tiny-sd', format: 'diffusers', path: tiny, size: 0, source: 'bench', revision: null, metadata: {}, createdAt: 0,
+    name: 'tiny-sd',
+    format: 'diffusers',
+    path: tiny,
+    size: 0,
+    source: 'bench',
+    revision: null,
+    metadata: {},
+    createdAt: 0,
   };
   const env: Record<string, string> = threads > 0 ? { ATELIER_TORCH_THREADS: String(threads) } : {};
   const generator = new ImageGenerator({ worker: new WorkerClient({ env }), outputDir: out });
@@ -75,7 +82,12 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')).join('\n');
 }
 
-type Comparison = { skipped?: string; device?: string; latency?: Record<string, number>; throughput?: Record<string, number> };
+type Comparison = {
+  skipped?: string;
+  device?: string;
+  latency?: Record<string, number>;
+  throughput?: Record<string, number>;
+};
 
 function comparisonRows(label: string, c: Comparison): string[][] {
   if (c.skipped) return [[label, 'skipped', c.skipped, '', '']];
@@ -96,23 +108,58 @@ async function main(): Promise<void> {
     python(['-m', 'atelier_diffusion.fixtures.tiny', '--out', tiny, '--seed', '0']);
     const e2e = await endToEnd(tiny, join(dir, 'out'));
     const common = ['--steps', String(steps), '--repeats', '3', '--batch', '4', '--threads', String(threads)];
-    const tinyCmp = JSON.parse(python(['-m', 'atelier_diffusion.bench.sample_speed', '--model', 'tiny', '--tiny-path', tiny, ...common])) as Comparison;
-    const sd15 = JSON.parse(python(['-m', 'atelier_diffusion.bench.sample_speed', '--model', 'sd15', '--steps', '30', '--repeats', '3', '--batch', '4'])) as Comparison;
+    const tinyCmp = JSON.parse(
+      python(['-m', 'atelier_diffusion.bench.sample_speed', '--model', 'tiny', '--tiny-path', tiny, ...common]),
+    ) as Comparison;
+    const sd15 = JSON.parse(
+      python([
+        '-m',
+        'atelier_diffusion.bench.sample_speed',
+        '--model',
+        'sd15',
+        '--steps',
+        '30',
+        '--repeats',
+        '3',
+        '--batch',
+        '4',
+      ]),
+    ) as Comparison;
     if (flags.json) {
-      console.log(JSON.stringify({ steps, requests, threads, end_to_end_tiny: e2e, vs_diffusers_tiny: tinyCmp, vs_diffusers_sd15: sd15 }));
+      console.log(
+        JSON.stringify({
+          steps,
+          requests,
+          threads,
+          end_to_end_tiny: e2e,
+          vs_diffusers_tiny: tinyCmp,
+          vs_diffusers_sd15: sd15,
+        }),
+      );
       return;
     }
-    console.log(`atelier end to end, tiny model 32x32, ${steps} steps, Euler a, CFG 7.5, torch threads ${threads || 'default'}`);
-    console.log(table([
-      ['first request (load)', 'latency n=1', 'images/s n=1', 'images/s n=4'],
-      [`${e2e.cold_s.toFixed(2)} s`, `${e2e.latency_s.toFixed(3)} s`, e2e.images_per_s_n1.toFixed(2), e2e.images_per_s_n4.toFixed(2)],
-    ]));
+    console.log(
+      `atelier end to end, tiny model 32x32, ${steps} steps, Euler a, CFG 7.5, torch threads ${threads || 'default'}`,
+    );
+    console.log(
+      table([
+        ['first request (load)', 'latency n=1', 'images/s n=1', 'images/s n=4'],
+        [
+          `${e2e.cold_s.toFixed(2)} s`,
+          `${e2e.latency_s.toFixed(3)} s`,
+          e2e.images_per_s_n1.toFixed(2),
+          e2e.images_per_s_n4.toFixed(2),
+        ],
+      ]),
+    );
     console.log('\nsampling loop vs plain diffusers StableDiffusionPipeline (same weights; ratio ≤ 1.0 is the target)');
-    console.log(table([
-      ['run', 'atelier s', 'diffusers s', 'ratio', 'atelier images/s'],
-      ...comparisonRows(`tiny ${steps} steps`, tinyCmp),
-      ...comparisonRows('SD-1.5-sized 512px 30 steps', sd15),
-    ]));
+    console.log(
+      table([
+        ['run', 'atelier s', 'diffusers s', 'ratio', 'atelier images/s'],
+        ...comparisonRows(`tiny ${steps} steps`, tinyCmp),
+        ...comparisonRows('SD-1.5-sized 512px 30 steps', sd15),
+      ]),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

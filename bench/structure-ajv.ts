@@ -10,7 +10,8 @@ const draft2020 = new Ajv2020({ strict: false, validateSchema: false, allErrors:
 
 /** Compiles `schema` with the draft it declares; null when ajv cannot compile it. */
 export function ajvValidator(schema: unknown): ValidateFunction | null {
-  const declared = typeof schema === 'object' && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
+  const declared =
+    typeof schema === 'object' && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
   const ajv = /2019-09|2020-12/.test(declared) ? draft2020 : draft7;
   try {
     const copy = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;

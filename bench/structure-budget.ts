@@ -18,7 +18,10 @@ import { loadTokenizer, type BenchTokenizer } from './structure-tokenizers.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
-  options: { data: { type: 'string', default: resolve(repo, '../shared/data/maskbench') }, limit: { type: 'string', default: '100' } },
+  options: {
+    data: { type: 'string', default: resolve(repo, '../shared/data/maskbench') },
+    limit: { type: 'string', default: '100' },
+  },
 });
 
 /** Microseconds per fillMask+accept over the instance's tokens, with or without a far budget. */
@@ -38,7 +41,7 @@ function feed(grammar: Grammar, tok: BenchTokenizer, tokens: number[], budget: n
 /** Random tokens under a budget; microseconds per mask. */
 function decode(grammar: Grammar, tok: BenchTokenizer, budget: number, seed: number, times: number[]): void {
   let a = seed >>> 0;
-  const rand = (): number => ((a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296);
+  const rand = (): number => (a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296;
   const m = new Matcher(grammar, tok.vocabulary);
   m.setTokenBudget(budget);
   const mask = tok.vocabulary.allocateMask();
@@ -47,7 +50,8 @@ function decode(grammar: Grammar, tok: BenchTokenizer, budget: number, seed: num
     m.fillMask(mask);
     times.push((performance.now() - s) * 1000);
     const allowed: number[] = [];
-    for (let w = 0; w < mask.length; w++) for (let bits = mask[w]!; bits !== 0; bits &= bits - 1) allowed.push((w * 32 + Math.clz32(bits & -bits)) ^ 31);
+    for (let w = 0; w < mask.length; w++)
+      for (let bits = mask[w]!; bits !== 0; bits &= bits - 1) allowed.push((w * 32 + Math.clz32(bits & -bits)) ^ 31);
     const token = allowed.includes(tok.eos) && rand() < 0.5 ? tok.eos : allowed[Math.floor(rand() * allowed.length)]!;
     if (token === tok.eos || !m.accept(token)) return;
   }
@@ -61,9 +65,14 @@ function summary(name: string, times: number[]): string {
 }
 
 function main(): void {
-  const files = readdirSync(args.data).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(args.data)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const limit = Number(args.limit);
-  const picked = Array.from({ length: Math.min(limit, files.length) }, (_, i) => files[Math.floor((i * files.length) / limit)]!);
+  const picked = Array.from(
+    { length: Math.min(limit, files.length) },
+    (_, i) => files[Math.floor((i * files.length) / limit)]!,
+  );
   const tok = loadTokenizer('llama3');
   const none: number[] = [];
   const far: number[] = [];
@@ -72,7 +81,10 @@ function main(): void {
   const farWarm: number[] = [];
   let minimumMs = 0;
   picked.forEach((file, n) => {
-    const c = JSON.parse(readFileSync(join(args.data, file), 'utf8')) as { schema: unknown; tests: { valid: boolean; data: unknown }[] };
+    const c = JSON.parse(readFileSync(join(args.data, file), 'utf8')) as {
+      schema: unknown;
+      tests: { valid: boolean; data: unknown }[];
+    };
     let grammar: Grammar;
     try {
       grammar = compileJsonSchema(c.schema);
@@ -85,7 +97,16 @@ function main(): void {
     for (const test of c.tests.filter((x) => x.valid)) {
       const tokens = tok.encode(JSON.stringify(test.data));
       // Alternate which run goes first, so warm caches favour neither.
-      const runs: [number | null, number[]][] = n % 2 === 0 ? [[null, none], [1e6, far]] : [[1e6, far], [null, none]];
+      const runs: [number | null, number[]][] =
+        n % 2 === 0
+          ? [
+              [null, none],
+              [1e6, far],
+            ]
+          : [
+              [1e6, far],
+              [null, none],
+            ];
       for (const [budget, times] of runs) feed(grammar, tok, tokens, budget, times);
     }
     // Again with every cache warm (a second request with the same schema).
@@ -94,7 +115,8 @@ function main(): void {
       feed(grammar, tok, tokens, null, noneWarm);
       feed(grammar, tok, tokens, 1e6, farWarm);
     }
-    if (Number.isFinite(minimum) && minimum <= 400) for (const extra of [0, 3, 30]) decode(grammar, tok, minimum + extra, n * 7 + extra, near);
+    if (Number.isFinite(minimum) && minimum <= 400)
+      for (const extra of [0, 3, 30]) decode(grammar, tok, minimum + extra, n * 7 + extra, near);
   });
   console.log(summary('no budget', none));
   console.log(summary('budget far (1e6)', far));

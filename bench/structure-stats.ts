@@ -39,7 +39,8 @@ export class EngineStats {
   summary(): Record<string, number | string> {
     const tbm = Float64Array.from(this.tbm).sort();
     const ttfm = Float64Array.from(this.ttfm).sort();
-    const q = (a: Float64Array, p: number): number => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN);
+    const q = (a: Float64Array, p: number): number =>
+      a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN;
     const avg = tbm.length ? tbm.reduce((s, v) => s + v, 0) / tbm.length : NaN;
     const us = (ms: number): number => Math.round(ms * 1000 * 10) / 10;
     const ms = (v: number): number => Math.round(v * 100) / 100;

@@ -32,16 +32,29 @@ export function loadTokenizer(name: string): BenchTokenizer {
 }
 
 function llama3(): BenchTokenizer {
-  const json = tokenizerJSON as unknown as { model: { vocab: Record<string, number> }; added_tokens: { id: number; content: string }[] };
+  const json = tokenizerJSON as unknown as {
+    model: { vocab: Record<string, number> };
+    added_tokens: { id: number; content: string }[];
+  };
   const size = Math.max(...json.added_tokens.map((a) => a.id)) + 1;
   const strings: (string | null)[] = new Array<string | null>(size).fill(null);
   for (const [token, id] of Object.entries(json.model.vocab)) strings[id] = token;
   const byteLevel = strings.map((s) => s ?? '');
   for (const a of json.added_tokens) byteLevel[a.id] = a.content;
   const eos = json.added_tokens.find((a) => a.content === '<|eot_id|>')!.id;
-  const vocabulary = Vocabulary.fromByteLevelBpe(strings, { eosTokenIds: [eos], special: json.added_tokens.map((a) => a.id), cacheKey: 'bench:llama3' });
+  const vocabulary = Vocabulary.fromByteLevelBpe(strings, {
+    eosTokenIds: [eos],
+    special: json.added_tokens.map((a) => a.id),
+    cacheKey: 'bench:llama3',
+  });
   const tok = fromPreTrained();
-  return { name: 'llama3', vocabulary, byteLevel, eos, encode: (text) => tok.encode(text, { add_special_tokens: false }) as number[] };
+  return {
+    name: 'llama3',
+    vocabulary,
+    byteLevel,
+    eos,
+    encode: (text) => tok.encode(text, { add_special_tokens: false }) as number[],
+  };
 }
 
 function o200kTokenizer(): BenchTokenizer {

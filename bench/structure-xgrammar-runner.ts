@@ -21,7 +21,10 @@ interface Reply {
 export class XGrammarRunner {
   private worker!: Worker;
 
-  private constructor(private readonly tok: BenchTokenizer, private readonly timeoutMs: number) {}
+  private constructor(
+    private readonly tok: BenchTokenizer,
+    private readonly timeoutMs: number,
+  ) {}
 
   /** Starts the worker and builds xgrammar's tokenizer info. */
   static async start(tok: BenchTokenizer, timeoutMs: number): Promise<XGrammarRunner> {
@@ -58,7 +61,8 @@ export class XGrammarRunner {
       await this.spawn();
       return { kind: 'timeout' };
     }
-    if (reply.compileError !== undefined || reply.crash !== undefined) return { kind: 'error', message: reply.compileError ?? reply.crash! };
+    if (reply.compileError !== undefined || reply.crash !== undefined)
+      return { kind: 'error', message: reply.compileError ?? reply.crash! };
     return { kind: 'ok', ttfm: reply.ttfm!, tbm: reply.tbm!, verdicts: reply.verdicts! };
   }
 

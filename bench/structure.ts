@@ -42,7 +42,14 @@ function pick(files: string[], limit: number | undefined): string[] {
 }
 
 /** Runs our matcher over one case; returns per-test verdicts (true = accepted through EOS). */
-function runOurs(c: Case, file: string, tests: number[][], tok: BenchTokenizer, stats: EngineStats, order: 'any' | 'schema'): boolean[] | 'compile-error' | 'internal-error' {
+function runOurs(
+  c: Case,
+  file: string,
+  tests: number[][],
+  tok: BenchTokenizer,
+  stats: EngineStats,
+  order: 'any' | 'schema',
+): boolean[] | 'compile-error' | 'internal-error' {
   const vocab = tok.vocabulary;
   const mask = vocab.allocateMask();
   const t0 = performance.now();
@@ -94,8 +101,14 @@ async function main(): Promise<void> {
   const order = args['property-order'];
   if (order !== 'any' && order !== 'schema') throw new Error('--property-order must be any or schema');
   const limit = args.limit === undefined ? undefined : Number(args.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new Error('--limit must be a positive integer');
-  const files = pick(readdirSync(args.data).filter((f) => f.endsWith('.json')).sort(), limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0))
+    throw new Error('--limit must be a positive integer');
+  const files = pick(
+    readdirSync(args.data)
+      .filter((f) => f.endsWith('.json'))
+      .sort(),
+    limit,
+  );
   if (files.length === 0) throw new Error(`no .json files in ${args.data}`);
   const tok = loadTokenizer(args.tokenizer);
   const ours = new EngineStats('atelier');
@@ -104,7 +117,10 @@ async function main(): Promise<void> {
   for (const [n, file] of files.entries()) {
     const c = JSON.parse(readFileSync(join(args.data, file), 'utf8')) as Case;
     const tests = c.tests.map((t) => tok.encode(JSON.stringify(t.data)));
-    const ajvVerdicts = ajvFor(c.schema, c.tests.map((t) => t.data));
+    const ajvVerdicts = ajvFor(
+      c.schema,
+      c.tests.map((t) => t.data),
+    );
     ours.schemas++;
     const mine = runOurs(c, file, tests, tok, ours, order);
     if (mine === 'compile-error') ours.compileErrors++;
@@ -128,7 +144,16 @@ async function main(): Promise<void> {
   console.log(`data ${args.data} · ${files.length} schemas · tokenizer ${tok.name} · property order ${order}`);
   printTable(rows);
   for (const s of [ours, xgs]) if (s.examples.length) console.log(`${s.name} examples:\n  ${s.examples.join('\n  ')}`);
-  if (args.json) console.log(JSON.stringify({ data: args.data, schemas: files.length, tokenizer: tok.name, property_order: order, results: rows }));
+  if (args.json)
+    console.log(
+      JSON.stringify({
+        data: args.data,
+        schemas: files.length,
+        tokenizer: tok.name,
+        property_order: order,
+        results: rows,
+      }),
+    );
 }
 
 main().catch((e: unknown) => {

@@ -66,28 +66,46 @@ async function measure(label: string, base: string, work: string, steps: number,
     checkpointDir: join(root, 'checkpoints'),
     classImageCache: join(work, 'class-cache'),
   };
-  const config = buildDreamboothConfig({ basePath: base, hyperparameters: { className: 'dog', nSteps: steps }, seed: 0, paths, overrides: extra });
+  const config = buildDreamboothConfig({
+    basePath: base,
+    hyperparameters: { className: 'dog', nSteps: steps },
+    seed: 0,
+    paths,
+    overrides: extra,
+  });
   let rate: number | null = null;
   let peakRss: number | null = null;
   const started = performance.now();
   const worker = new WorkerClient();
-  const run = worker.call('train', { config }, {
-    onEvent: (event) => {
-      if (event.type === 'progress' && event.stage === 'train' && typeof event.data.steps_per_s === 'number') rate = event.data.steps_per_s;
+  const run = worker.call(
+    'train',
+    { config },
+    {
+      onEvent: (event) => {
+        if (event.type === 'progress' && event.stage === 'train' && typeof event.data.steps_per_s === 'number')
+          rate = event.data.steps_per_s;
+      },
     },
-  });
+  );
   const sampler = setInterval(() => {
     if (worker.pid === undefined) return;
     const rss = peakRssMiB(worker.pid);
     if (rss !== null) peakRss = Math.max(peakRss ?? 0, rss);
   }, 250);
-  const failure = await run.then(() => null, (error: unknown) => (error as Error).message.slice(-500));
+  const failure = await run.then(
+    () => null,
+    (error: unknown) => (error as Error).message.slice(-500),
+  );
   await worker.close();
   clearInterval(sampler);
   rmSync(root, { recursive: true, force: true });
   const result: RunResult = {
-    label, steps, steps_per_s: rate, wall_s: (performance.now() - started) / 1000,
-    peak_rss_mib: peakRss, peak_vram_mib: null,
+    label,
+    steps,
+    steps_per_s: rate,
+    wall_s: (performance.now() - started) / 1000,
+    peak_rss_mib: peakRss,
+    peak_vram_mib: null,
   };
   if (failure !== null) result.error = failure;
   return result;
@@ -104,16 +122,42 @@ const tinyConfig = (mode: string) => ({
 /** Full and LoRA on the SD-1.5-sized random model at 512 px for one preset, via the Python trainer's benchmark. */
 function gpuPreset(preset: string, steps: number): RunResult[] {
   // Not python(): a failed run (out of memory) exits 1 but still prints its row with an `error`.
-  const run = spawnSync(interpreter, ['-m', 'atelier_diffusion.bench.train_speed', '--size', 'sd15', '--methods', 'full,lora',
-    '--preset', preset, '--steps', String(steps), '--json'], { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 });
+  const run = spawnSync(
+    interpreter,
+    [
+      '-m',
+      'atelier_diffusion.bench.train_speed',
+      '--size',
+      'sd15',
+      '--methods',
+      'full,lora',
+      '--preset',
+      preset,
+      '--steps',
+      String(steps),
+      '--json',
+    ],
+    { env: workerEnv(), encoding: 'utf8', maxBuffer: 2 ** 24 },
+  );
   const last = run.stdout.trim().split('\n').at(-1) ?? '';
   if (!last.startsWith('{')) throw new Error(`bench_train --preset ${preset} failed:\n${run.stderr.slice(-2000)}`);
-  type Row = { method: string; steps_per_s?: number; peak_mib?: number; precision?: string; optimizer?: string; error?: string };
+  type Row = {
+    method: string;
+    steps_per_s?: number;
+    peak_mib?: number;
+    precision?: string;
+    optimizer?: string;
+    error?: string;
+  };
   const { rows } = JSON.parse(last) as { rows: Row[] };
   return rows.map((r) => ({
     // The optimizer shows whether 8-bit Adam ran (bitsandbytes present) or degraded to AdamW.
-    label: `sd15 ${r.method} ${preset}${r.optimizer ? ` (${r.precision}, ${r.optimizer})` : ''}`, steps,
-    steps_per_s: r.steps_per_s ?? null, wall_s: Number.NaN, peak_rss_mib: null, peak_vram_mib: r.peak_mib ?? null,
+    label: `sd15 ${r.method} ${preset}${r.optimizer ? ` (${r.precision}, ${r.optimizer})` : ''}`,
+    steps,
+    steps_per_s: r.steps_per_s ?? null,
+    wall_s: Number.NaN,
+    peak_rss_mib: null,
+    peak_vram_mib: r.peak_mib ?? null,
     ...(r.error ? { error: r.error } : {}),
   }));
 }
@@ -125,10 +169,19 @@ function table(rows: string[][]): string {
 
 function row(r: RunResult): string[] {
   const fmt = (x: number | null, digits: number) => (x === null ? 'n/a' : x.toFixed(digits));
-  const memory = r.peak_vram_mib !== null ? `${fmt(r.peak_vram_mib / 1024, 2)} GiB VRAM` : `${fmt(r.peak_rss_mib, 0)} MiB RSS`;
+  const memory =
+    r.peak_vram_mib !== null ? `${fmt(r.peak_vram_mib / 1024, 2)} GiB VRAM` : `${fmt(r.peak_rss_mib, 0)} MiB RSS`;
   const stepTime = r.steps_per_s ? `${(1000 / r.steps_per_s).toFixed(0)} ms` : 'n/a';
   const wall = Number.isNaN(r.wall_s) ? '' : r.wall_s.toFixed(1);
-  return [r.label, String(r.steps), fmt(r.steps_per_s, 2), stepTime, memory, wall, r.error ? `error: ${r.error.split('\n')[0]}` : ''];
+  return [
+    r.label,
+    String(r.steps),
+    fmt(r.steps_per_s, 2),
+    stepTime,
+    memory,
+    wall,
+    r.error ? `error: ${r.error.split('\n')[0]}` : '',
+  ];
 }
 
 async function main(): Promise<void> {
@@ -141,7 +194,9 @@ async function main(): Promise<void> {
     const steps = Number(flags.steps);
     const cpu: RunResult[] = [];
     for (const mode of ['lora', 'full']) {
-      cpu.push(await measure(`tiny ${mode} cpu`, tiny, work, steps, { ...tinyConfig(mode), hardware: { accelerator: 'cpu' } }));
+      cpu.push(
+        await measure(`tiny ${mode} cpu`, tiny, work, steps, { ...tinyConfig(mode), hardware: { accelerator: 'cpu' } }),
+      );
     }
     const cuda = python(['-c', 'import torch; print(torch.cuda.is_available())']).trim() === 'True';
     const gpu: RunResult[] = [];
@@ -154,7 +209,9 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ cpu_tiny: cpu, gpu_sd15: gpuSkipped ? { skipped: gpuSkipped } : gpu }));
       return;
     }
-    console.log('DreamBooth training through the worker (prior preservation on: 1 instance + 1 class example per step)');
+    console.log(
+      'DreamBooth training through the worker (prior preservation on: 1 instance + 1 class example per step)',
+    );
     const header = ['run', 'steps', 'steps/s', 'step time', 'peak memory', 'wall s', ''];
     console.log(table([header, ...cpu.map(row), ...gpu.map(row)]));
     if (gpuSkipped) console.log(`SD-1.5-sized GPU runs: skipped (${gpuSkipped})`);

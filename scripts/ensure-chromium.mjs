@@ -62,17 +62,20 @@ function fail(message) {
 
 const override = process.env.ATELIER_CHROMIUM;
 if (override) {
-  if (!executable(override) || !runs(override)) fail(`ATELIER_CHROMIUM=${override} is not a Chromium/Chrome that starts`);
+  if (!executable(override) || !runs(override))
+    fail(`ATELIER_CHROMIUM=${override} is not a Chromium/Chrome that starts`);
   console.log(override);
 } else {
   let found = find();
   if (!found) {
-    console.error('ensure-chromium: no Chromium or Chrome found; installing Debian\'s chromium package');
+    console.error("ensure-chromium: no Chromium or Chrome found; installing Debian's chromium package");
     found = install() ? find() : undefined;
   }
   if (!found) {
-    fail('no Chromium or Chrome found. Install one (Debian: `apt-get install chromium`; elsewhere Chrome or '
-      + 'Chromium from your package manager) or set ATELIER_CHROMIUM to its executable.');
+    fail(
+      'no Chromium or Chrome found. Install one (Debian: `apt-get install chromium`; elsewhere Chrome or ' +
+        'Chromium from your package manager) or set ATELIER_CHROMIUM to its executable.',
+    );
   }
   console.log(found);
 }

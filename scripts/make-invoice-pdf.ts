@@ -47,7 +47,13 @@ export async function scannedLetterPdf(text = 'Dear customer, your order 7 has s
   const font = await doc.embedFont(StandardFonts.Helvetica);
   doc.addPage([300, 200]).drawText(text, { x: 20, y: 150, size: 10, font });
   const scan = await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 230, g: 225, b: 210 } } })
-    .composite([{ input: { create: { width: 80, height: 8, channels: 3, background: { r: 20, g: 20, b: 20 } } }, top: 20, left: 20 }])
+    .composite([
+      {
+        input: { create: { width: 80, height: 8, channels: 3, background: { r: 20, g: 20, b: 20 } } },
+        top: 20,
+        left: 20,
+      },
+    ])
     .png()
     .toBuffer();
   const image = await doc.embedPng(scan);

@@ -23,7 +23,10 @@ if (files.length === 0) {
 // The web studio's tests drive a real Chromium: find (or install) it once, before any test starts.
 const env = { ...process.env };
 if (files.some((file) => /(^|[\\/])test[\\/]web[\\/]/.test(file))) {
-  const found = spawnSync(process.execPath, [join('scripts', 'ensure-chromium.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const found = spawnSync(process.execPath, [join('scripts', 'ensure-chromium.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (found.status !== 0) process.exit(found.status ?? 1);
   env.ATELIER_CHROMIUM = found.stdout.trim();
 }

@@ -32,7 +32,8 @@ const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: str
  * here (chat completions, images, files, fine-tuning): one line each, e.g. `chatRoutes(engines)`.
  */
 async function routes(context: AppContext): Promise<RoutePlugin[]> {
-  const threads: Record<string, string> = context.config.threads > 0 ? { ATELIER_TORCH_THREADS: String(context.config.threads) } : {};
+  const threads: Record<string, string> =
+    context.config.threads > 0 ? { ATELIER_TORCH_THREADS: String(context.config.threads) } : {};
   const images = new ImageGenerator({
     worker: new WorkerClient({ env: threads }),
     outputDir: join(context.store.layout.root, 'images'),
@@ -44,8 +45,25 @@ async function routes(context: AppContext): Promise<RoutePlugin[]> {
   const curationJudge = async (name: string, seed: number) =>
     vlmPhotoJudge(await pool.get(context.registry.require(name)), { name, seed, imageLimits });
   const queue = context.config.databaseUrl ? await fleetQueue(context) : undefined;
-  const fineTuning = new FineTuneRunner({ store: context.store, installer: context.registry, curationJudge, ...(queue && { queue }) });
-  return [imageRoutes(images), chatCompletionsRoutes(pool, images), responsesRoutes(pool, images), filesRoutes(), fineTuningJobsRoutes(fineTuning), fineTuningJobDeleteRoutes(fineTuning), fineTuningJobSampleRoutes(fineTuning), curationRoutes(curationJudge), studioRoutes(), documentPagesRoutes(), ...(queue ? [fleetRoutes(queue)] : [])];
+  const fineTuning = new FineTuneRunner({
+    store: context.store,
+    installer: context.registry,
+    curationJudge,
+    ...(queue && { queue }),
+  });
+  return [
+    imageRoutes(images),
+    chatCompletionsRoutes(pool, images),
+    responsesRoutes(pool, images),
+    filesRoutes(),
+    fineTuningJobsRoutes(fineTuning),
+    fineTuningJobDeleteRoutes(fineTuning),
+    fineTuningJobSampleRoutes(fineTuning),
+    curationRoutes(curationJudge),
+    studioRoutes(),
+    documentPagesRoutes(),
+    ...(queue ? [fleetRoutes(queue)] : []),
+  ];
 }
 
 /**
@@ -56,7 +74,11 @@ function fleetQueue(context: AppContext): Promise<JobQueue> {
   const { databaseUrl, role, python } = context.config;
   const trains = role !== 'api' && python;
   return JobQueue.start({
-    store: context.store, databaseUrl, role, capabilities: trains ? [fineTuningQueue] : [], queues: [fineTuningQueue],
+    store: context.store,
+    databaseUrl,
+    role,
+    capabilities: trains ? [fineTuningQueue] : [],
+    queues: [fineTuningQueue],
   });
 }
 

@@ -33,7 +33,10 @@ export class Admission {
   /** Admits one request or throws `RateLimitError` (429); call the returned function exactly once when done. */
   enter(): () => void {
     if (this.inFlight >= this.limit) {
-      throw new RateLimitError(`The model is busy (${this.inFlight} requests in flight); retry shortly`, this.retryAfter);
+      throw new RateLimitError(
+        `The model is busy (${this.inFlight} requests in flight); retry shortly`,
+        this.retryAfter,
+      );
     }
     this.inFlight++;
     let released = false;

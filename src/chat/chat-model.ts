@@ -38,7 +38,9 @@ export class ChatModel {
     const markers = new Set([this.syntax.open, this.syntax.close].map((m) => m.trim()).filter(Boolean));
     const decoder = new TextDecoder();
     this.markerTokens = new Set(
-      this.vocabulary.bytes.flatMap((b, id) => (this.vocabulary.special[id] && markers.has(decoder.decode(b)) ? [id] : [])),
+      this.vocabulary.bytes.flatMap((b, id) =>
+        this.vocabulary.special[id] && markers.has(decoder.decode(b)) ? [id] : [],
+      ),
     );
   }
 

@@ -49,7 +49,8 @@ function imageParts(messages: ChatMessage[]): ImagePart[] {
   messages.forEach((m, i) => {
     if (m.role !== 'user') return;
     m.content.forEach((part: ChatContentPart, j) => {
-      if (part.type === 'image') parts.push({ url: part.url, detail: part.detail, param: `messages[${i}].content[${j}].image_url.url` });
+      if (part.type === 'image')
+        parts.push({ url: part.url, detail: part.detail, param: `messages[${i}].content[${j}].image_url.url` });
     });
   });
   return parts;
@@ -72,7 +73,12 @@ export async function prepareChat(
     });
   }
   // PDF parts become text and page images in template order (after the image parts, which are cheaper to refuse).
-  const { messages, images } = await attachDocuments(model, request.messages, await loadImages(parts, limits), documents);
+  const { messages, images } = await attachDocuments(
+    model,
+    request.messages,
+    await loadImages(parts, limits),
+    documents,
+  );
   // Each step below is bounded, but steps of several requests back to back would add up: each takes a turn of its own.
   await nextLoopTurn();
   const toolsOn = request.tools.length > 0 && request.toolChoice !== 'none';
@@ -115,7 +121,12 @@ export async function prepareChat(
     logitBias: effectiveBias(model, request, toolsOn),
     constraint,
     // Reasoning templates (Qwen3, DeepSeek-R1) may open `<think>` in the generation prompt itself.
-    parser: { syntax: model.syntax, tools: toolsOn, thinking: model.thinks, startInThink: model.thinks && /<think>\s*$/.test(text) },
+    parser: {
+      syntax: model.syntax,
+      tools: toolsOn,
+      thinking: model.thinks,
+      startInThink: model.thinks && /<think>\s*$/.test(text),
+    },
   };
 }
 
@@ -136,7 +147,10 @@ function effectiveBias(model: ChatModel, request: ChatRequest, toolsOn: boolean)
 }
 
 /** Generates every choice; `usage` resolves once all have finished. Aborting `signal` stops them all. */
-export function runChat(prepared: PreparedChat, signal?: AbortSignal): { events: AsyncIterable<ChatEvent>; usage: Promise<ChatUsage> } {
+export function runChat(
+  prepared: PreparedChat,
+  signal?: AbortSignal,
+): { events: AsyncIterable<ChatEvent>; usage: Promise<ChatUsage> } {
   const { request, model } = prepared;
   const usage: ChatUsage = { promptTokens: prepared.promptTokens, completionTokens: 0, cachedTokens: 0 };
   let finish: (u: ChatUsage) => void = () => undefined;
@@ -173,7 +187,10 @@ export function runChat(prepared: PreparedChat, signal?: AbortSignal): { events:
 async function* interleave<T>(iterators: AsyncIterator<T>[]): AsyncGenerator<[number, T]> {
   const pending = new Map<number, Promise<[number, IteratorResult<T>]>>();
   const pull = (i: number): void => {
-    pending.set(i, (iterators[i] as AsyncIterator<T>).next().then((r) => [i, r]));
+    pending.set(
+      i,
+      (iterators[i] as AsyncIterator<T>).next().then((r) => [i, r]),
+    );
   };
   iterators.forEach((_, i) => pull(i));
   try {

@@ -128,5 +128,9 @@ export async function* runChoice(options: ChoiceOptions): AsyncGenerator<ChoiceE
   yield* parser.push(stop.push(decoder.decode()) + stop.end());
   yield* parser.end();
   const reason = ended ?? 'length';
-  yield { type: 'finish', reason: reason === 'stop' && parser.toolCalls > 0 ? 'tool_calls' : reason, completionTokens: count };
+  yield {
+    type: 'finish',
+    reason: reason === 'stop' && parser.toolCalls > 0 ? 'tool_calls' : reason,
+    completionTokens: count,
+  };
 }

@@ -20,7 +20,11 @@ export interface CompleteOptions {
 }
 
 /** Runs `body` (a `/v1/chat/completions` request body) on `model` and returns the `chat.completion`. */
-export async function completeChat(model: ChatModel, body: unknown, options: CompleteOptions = {}): Promise<WireChatCompletion> {
+export async function completeChat(
+  model: ChatModel,
+  body: unknown,
+  options: CompleteOptions = {},
+): Promise<WireChatCompletion> {
   const request = parseChatRequest(body);
   const prepared = await prepareChat(model, request, options.imageLimits, options.documents);
   const builder = new CompletionBuilder(newCompletionMeta(request.model), request.n, request.logprobs);

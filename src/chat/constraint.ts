@@ -25,7 +25,10 @@ export function decoderVocabulary(model: ChatModel): Vocabulary {
   let v = vocabularies.get(model);
   if (!v) {
     const { bytes, special, eog } = model.vocabulary;
-    v = Vocabulary.fromTokenBytes(bytes.map((b, i) => (special[i] ? null : b)), { eosTokenIds: eog });
+    v = Vocabulary.fromTokenBytes(
+      bytes.map((b, i) => (special[i] ? null : b)),
+      { eosTokenIds: eog },
+    );
     vocabularies.set(model, v);
   }
   return v;
@@ -37,7 +40,11 @@ function compileOrReject(param: string, schema: unknown): Grammar {
   } catch (error) {
     if (error instanceof CompileError) {
       const at = error.pointer === '' ? '' : `.${error.pointer.slice(1).replaceAll('/', '.')}`;
-      throw new InvalidRequestError(`Unsupported schema: ${error.message}`, { param: `${param}${at}`, code: 'invalid_value', cause: error });
+      throw new InvalidRequestError(`Unsupported schema: ${error.message}`, {
+        param: `${param}${at}`,
+        code: 'invalid_value',
+        cause: error,
+      });
     }
     throw error;
   }
@@ -110,7 +117,11 @@ function toolConstraint(model: ChatModel, request: ChatRequest): () => Constrain
   // Under "auto" the answer may be content instead: free text, or the response_format's JSON.
   const free = toolChoice === 'auto';
   const content = free ? contentGrammar(request) : null;
-  const call = markers.open.length + new Matcher(grammar, vocabulary).shortestCompletion() + markers.close.length + markers.finish.length;
+  const call =
+    markers.open.length +
+    new Matcher(grammar, vocabulary).shortestCompletion() +
+    markers.close.length +
+    markers.finish.length;
   // Under "auto" the answer may be free text (any length) or the response format's JSON instead of a call.
   const minimum = !free ? call : content ? Math.min(call, new Matcher(content, vocabulary).shortestCompletion()) : 0;
   const budget = budgetFor(request, minimum, free ? 'answer' : 'tool call valid under its parameters schema');
@@ -155,6 +166,10 @@ export function compileConstraint(model: ChatModel, request: ChatRequest): (() =
   const content = contentGrammar(request);
   if (!content) return null;
   const vocabulary = decoderVocabulary(model);
-  const budget = budgetFor(request, new Matcher(content, vocabulary).shortestCompletion(), 'JSON valid under the response format');
+  const budget = budgetFor(
+    request,
+    new Matcher(content, vocabulary).shortestCompletion(),
+    'JSON valid under the response format',
+  );
   return matcherConstraint(content, vocabulary, budget);
 }

@@ -6,7 +6,13 @@
  * the model's own chat template renders them in its own format.
  */
 import { InvalidRequestError, type ChatContentPart, type ChatFilePart, type ChatMessage } from '../protocol/index.js';
-import { defaultDocumentLimits, DocumentError, readPdf, type DocumentLimits, type PdfPage } from '../documents/index.js';
+import {
+  defaultDocumentLimits,
+  DocumentError,
+  readPdf,
+  type DocumentLimits,
+  type PdfPage,
+} from '../documents/index.js';
 import type { EngineImage } from '../engines/index.js';
 import { formatBytes } from '../util/index.js';
 import type { ChatModel } from './chat-model.js';
@@ -54,9 +60,14 @@ function refuse(param: string, name: string, message: string, code: string, caus
   throw new InvalidRequestError(`${name}: ${message}`, { param, code, cause });
 }
 
-async function bytesOf(part: ChatFilePart, param: string, options: DocumentOptions): Promise<{ filename: string; bytes: Uint8Array }> {
+async function bytesOf(
+  part: ChatFilePart,
+  param: string,
+  options: DocumentOptions,
+): Promise<{ filename: string; bytes: Uint8Array }> {
   const { maxBytes } = options.limits;
-  const tooBig = (): never => refuse(param, part.filename ?? 'document', `the PDF is larger than ${formatBytes(maxBytes)}`, 'document_too_large');
+  const tooBig = (): never =>
+    refuse(param, part.filename ?? 'document', `the PDF is larger than ${formatBytes(maxBytes)}`, 'document_too_large');
   if (part.data !== null) {
     const body = part.data.slice(part.data.indexOf(',') + 1);
     if (Math.floor((body.length * 3) / 4) > maxBytes + 2) tooBig();
@@ -64,8 +75,11 @@ async function bytesOf(part: ChatFilePart, param: string, options: DocumentOptio
     if (bytes.length > maxBytes) tooBig();
     return { filename: part.filename ?? 'document.pdf', bytes };
   }
-  if (!options.files) refuse(`${param}.file.file_id`, 'file_id', 'this server takes documents inline only (file_data)', 'invalid_value');
-  const file = await options.files.read(part.fileId ?? '', maxBytes).catch((error: unknown) => refuse(param, part.fileId ?? '', (error as Error).message, 'document_too_large'));
+  if (!options.files)
+    refuse(`${param}.file.file_id`, 'file_id', 'this server takes documents inline only (file_data)', 'invalid_value');
+  const file = await options.files
+    .read(part.fileId ?? '', maxBytes)
+    .catch((error: unknown) => refuse(param, part.fileId ?? '', (error as Error).message, 'document_too_large'));
   if (!file) refuse(`${param}.file.file_id`, part.fileId ?? '', 'no such file', 'file_not_found');
   return { filename: part.filename ?? file.filename, bytes: file.bytes };
 }
@@ -77,7 +91,13 @@ interface DocumentBudget {
 }
 
 /** Reads the part's PDF (pages drawn at `side` px when set), turning every refusal into a 400 naming `param`. */
-async function readChecked(part: ChatFilePart, param: string, options: DocumentOptions, budget: DocumentBudget, side: number | null): Promise<ReadDocument> {
+async function readChecked(
+  part: ChatFilePart,
+  param: string,
+  options: DocumentOptions,
+  budget: DocumentBudget,
+  side: number | null,
+): Promise<ReadDocument> {
   const { filename, bytes } = await bytesOf(part, param, options);
   if (!Buffer.from(bytes.subarray(0, 1024)).toString('latin1').includes(PDF_MAGIC)) {
     refuse(param, filename, 'the file is not a PDF', 'invalid_document');
@@ -95,12 +115,23 @@ async function readChecked(part: ChatFilePart, param: string, options: DocumentO
   }
 }
 
-async function readDocument(model: ChatModel, part: ChatFilePart, param: string, options: DocumentOptions, budget: DocumentBudget): Promise<ReadDocument> {
+async function readDocument(
+  model: ChatModel,
+  part: ChatFilePart,
+  param: string,
+  options: DocumentOptions,
+  budget: DocumentBudget,
+): Promise<ReadDocument> {
   const vision = model.engine.info.vision;
-  const doc = await readChecked(part, param, options, budget, vision ? model.engine.info.imageSide ?? 448 : null);
+  const doc = await readChecked(part, param, options, budget, vision ? (model.engine.info.imageSide ?? 448) : null);
   const blank = doc.pages.find((p) => p.text === '');
   if (!vision && blank) {
-    refuse(param, doc.filename, `page ${blank.number} has no text layer (a scanned page?) and the model '${model.id}' does not accept images`, 'document_page_without_text');
+    refuse(
+      param,
+      doc.filename,
+      `page ${blank.number} has no text layer (a scanned page?) and the model '${model.id}' does not accept images`,
+      'document_page_without_text',
+    );
   }
   return doc;
 }
@@ -109,14 +140,21 @@ async function readDocument(model: ChatModel, part: ChatFilePart, param: string,
  * Every page of one document drawn with its longest side `side` px, and its text layer: what the studio shows as
  * thumbnails before sending. Same limits and 400s (naming `param`) as a chat request.
  */
-export function previewDocument(part: ChatFilePart, side: number, param: string, options: DocumentOptions = defaultDocumentOptions): Promise<{ filename: string; pages: PdfPage[] }> {
+export function previewDocument(
+  part: ChatFilePart,
+  side: number,
+  param: string,
+  options: DocumentOptions = defaultDocumentOptions,
+): Promise<{ filename: string; pages: PdfPage[] }> {
   return readChecked(part, param, options, { pages: options.limits.maxPages, pixels: options.limits.maxPixels }, side);
 }
 
 /** The text and image parts a document becomes, and its page images in order. */
 function documentParts(doc: ReadDocument): { parts: ChatContentPart[]; images: EngineImage[] } {
   const count = doc.pages.length;
-  const parts: ChatContentPart[] = [{ type: 'text', text: `[Document ${doc.filename}, ${count} page${count === 1 ? '' : 's'}]\n` }];
+  const parts: ChatContentPart[] = [
+    { type: 'text', text: `[Document ${doc.filename}, ${count} page${count === 1 ? '' : 's'}]\n` },
+  ];
   const images: EngineImage[] = [];
   for (const page of doc.pages) {
     parts.push({ type: 'text', text: `[Page ${page.number} of ${count}]\n` });

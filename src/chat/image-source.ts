@@ -39,7 +39,12 @@ export interface ImageSourceLimits {
  * The single answer for any failed remote image. It depends only on the configuration, and says what an image URL
  * must satisfy, so an honest client can still tell what to fix.
  */
-export function remoteImageError(param: string, policy: ImageFetchPolicy, rules: string, cause?: unknown): InvalidRequestError {
+export function remoteImageError(
+  param: string,
+  policy: ImageFetchPolicy,
+  rules: string,
+  cause?: unknown,
+): InvalidRequestError {
   return new InvalidRequestError(
     `Could not use the image at this URL. Image URLs must be http(s), allowed by the server's fetch policy, and answer ` +
       `200 within ${policy.timeoutMs / 1000} s with ${rules}. Send the image as a base64 data URL for a precise error.`,
@@ -48,16 +53,22 @@ export function remoteImageError(param: string, policy: ImageFetchPolicy, rules:
 }
 
 function tooLarge(param: string, limit: number, perRequest: boolean): InvalidRequestError {
-  const what = perRequest ? `The images of this request are larger than ${formatBytes(limit)} in total` : `Image is larger than ${formatBytes(limit)}`;
+  const what = perRequest
+    ? `The images of this request are larger than ${formatBytes(limit)} in total`
+    : `Image is larger than ${formatBytes(limit)}`;
   return new InvalidRequestError(what, { param, code: 'image_too_large' });
 }
 
 /** Decodes a base64 data URL of at most `cap` bytes; `tooBig` is the error past it. */
 function fromDataUrl(url: string, cap: number, tooBig: () => InvalidRequestError, param: string): Buffer {
   const match = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(url);
-  if (!match || !match[2]) throw new InvalidRequestError('Image data URLs must be base64 encoded', { param, code: 'invalid_image_url' });
+  if (!match || !match[2])
+    throw new InvalidRequestError('Image data URLs must be base64 encoded', { param, code: 'invalid_image_url' });
   if (!(match[1] ?? '').startsWith('image/')) {
-    throw new InvalidRequestError(`Data URL media type '${match[1]}' is not an image`, { param, code: 'invalid_image_format' });
+    throw new InvalidRequestError(`Data URL media type '${match[1]}' is not an image`, {
+      param,
+      code: 'invalid_image_format',
+    });
   }
   const body = match[3] ?? '';
   // Padding makes the estimate up to 2 bytes high; the exact length is checked after decoding.
@@ -94,7 +105,12 @@ export async function readImageBytes(
     });
   }
   try {
-    const response = await outboundFetch(url, { policy: policy.addresses, maxBytes: cap, timeoutMs: policy.timeoutMs, maxRedirects: policy.maxRedirects });
+    const response = await outboundFetch(url, {
+      policy: policy.addresses,
+      maxBytes: cap,
+      timeoutMs: policy.timeoutMs,
+      maxRedirects: policy.maxRedirects,
+    });
     if (response.status !== 200) {
       await response.body?.cancel();
       throw new Error(`HTTP ${response.status}`);

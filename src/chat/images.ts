@@ -61,7 +61,11 @@ function formatRules(limits: ImageLimits): string {
 
 /** Text that starts with `<` (after a BOM or blanks) is markup: SVG or something posing as it. */
 function looksLikeMarkup(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, 256).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const head = bytes
+    .subarray(0, 256)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   return head.startsWith('<');
 }
 
@@ -71,7 +75,9 @@ async function checkHeader(bytes: Buffer, limits: ImageLimits): Promise<void> {
   const header = await readImageHeader(bytes);
   const vector = header.format === 'svg';
   if (!(rasterFormats.has(header.format) || (vector && limits.allowVector))) {
-    throw new Error(vector ? 'SVG and other vector images are not accepted' : `format '${header.format}' is not accepted`);
+    throw new Error(
+      vector ? 'SVG and other vector images are not accepted' : `format '${header.format}' is not accepted`,
+    );
   }
   const problem = imageSizeProblem(header, { maxSide: limits.maxPixelsPerSide, maxPixels: limits.maxPixels });
   if (problem) throw new Error(problem);
@@ -105,12 +111,18 @@ async function loadImage(part: ImagePart, limits: ImageLimits, budget: ImageByte
  * Loads the image parts of one request in order, one at a time (so at most one image is being decoded per request),
  * after checking their count. Throws `InvalidRequestError` (400) naming the first part that breaks a limit.
  */
-export async function loadImages(parts: readonly ImagePart[], limits: ImageLimits = defaultImageLimits): Promise<EngineImage[]> {
+export async function loadImages(
+  parts: readonly ImagePart[],
+  limits: ImageLimits = defaultImageLimits,
+): Promise<EngineImage[]> {
   if (parts.length > limits.maxImages) {
-    throw new InvalidRequestError(`A request may carry at most ${limits.maxImages} images; this one has ${parts.length}`, {
-      param: 'messages',
-      code: 'too_many_images',
-    });
+    throw new InvalidRequestError(
+      `A request may carry at most ${limits.maxImages} images; this one has ${parts.length}`,
+      {
+        param: 'messages',
+        code: 'too_many_images',
+      },
+    );
   }
   const budget: ImageByteBudget = { left: limits.maxRequestBytes };
   const images: EngineImage[] = [];

@@ -60,7 +60,10 @@ export class ChatModelPool {
     if (existing) return existing;
     const format = source.format;
     if (format !== 'gguf' && format !== 'onnx') {
-      throw new InvalidRequestError(`The model '${source.name}' (${format}) is not a chat model`, { param: 'model', code: 'model_not_supported' });
+      throw new InvalidRequestError(`The model '${source.name}' (${format}) is not a chat model`, {
+        param: 'model',
+        code: 'model_not_supported',
+      });
     }
     const factory = this.options.engines[format];
     if (!factory) throw new InvalidRequestError(`No engine for ${format} models is configured`, { param: 'model' });
@@ -70,7 +73,8 @@ export class ChatModelPool {
       this.engines.set(format, engine);
     }
     const sizes = this.options.contextSizes ?? {};
-    const contextSize = (Object.hasOwn(sizes, source.name) ? sizes[source.name] : undefined) ?? this.options.contextSize ?? 4096;
+    const contextSize =
+      (Object.hasOwn(sizes, source.name) ? sizes[source.name] : undefined) ?? this.options.contextSize ?? 4096;
     const load: LoadOptions = { contextSize, parallel: this.options.parallel ?? 4 };
     const model = engine.then(async (e) => new ChatModel(source.name, await e.load(source.path, load)));
     // A failed load is not cached: the next request retries (the file may have been fixed or re-pulled).
@@ -82,11 +86,23 @@ export class ChatModelPool {
 
   /** Disposes every loaded model, then the engines. */
   async dispose(): Promise<void> {
-    const models = [...this.entries.values()].map((e) => e.model.then((m) => m.dispose(), () => undefined));
+    const models = [...this.entries.values()].map((e) =>
+      e.model.then(
+        (m) => m.dispose(),
+        () => undefined,
+      ),
+    );
     this.entries.clear();
     await Promise.all(models);
     const engines = [...this.engines.values()];
     this.engines.clear();
-    await Promise.all(engines.map((e) => e.then((x) => x.dispose(), () => undefined)));
+    await Promise.all(
+      engines.map((e) =>
+        e.then(
+          (x) => x.dispose(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

@@ -58,7 +58,8 @@ export class OutputParser {
     const out: OutputEvent[] = [];
     const rest = this.whitespace + this.buffer;
     // Whitespace between or after tool calls is the syntax's separator, not content.
-    if (this.mode === 'text' && rest && !(this.calls > 0 && rest.trim() === '')) out.push({ type: 'content', text: rest });
+    if (this.mode === 'text' && rest && !(this.calls > 0 && rest.trim() === ''))
+      out.push({ type: 'content', text: rest });
     if (this.mode === 'think' && this.buffer) out.push({ type: 'reasoning', text: this.buffer });
     this.buffer = '';
     this.whitespace = '';
@@ -167,8 +168,12 @@ function merge(events: OutputEvent[]): OutputEvent[] {
   const out: OutputEvent[] = [];
   for (const e of events) {
     const last = out[out.length - 1];
-    if (last && e.type !== 'tool_call' && last.type === e.type &&
-      (e.type !== 'tool_arguments' || (last as { index: number }).index === e.index)) {
+    if (
+      last &&
+      e.type !== 'tool_call' &&
+      last.type === e.type &&
+      (e.type !== 'tool_arguments' || (last as { index: number }).index === e.index)
+    ) {
       (last as { text: string }).text += e.text;
     } else {
       out.push({ ...e });

@@ -41,10 +41,13 @@ export function checkRequestSize(request: ChatRequest): void {
     size = Infinity;
   }
   if (size > MAX_TOOLS_JSON) {
-    throw new InvalidRequestError(`Invalid 'tools': the tool definitions take more than ${MAX_TOOLS_JSON} characters of JSON.`, {
-      param: 'tools',
-      code: 'invalid_value',
-    });
+    throw new InvalidRequestError(
+      `Invalid 'tools': the tool definitions take more than ${MAX_TOOLS_JSON} characters of JSON.`,
+      {
+        param: 'tools',
+        code: 'invalid_value',
+      },
+    );
   }
 }
 

@@ -23,7 +23,11 @@ export interface CallMarkers {
 }
 
 /** Tokenizes the markers of `syntax`; `parallel` allows more than one call. */
-export function callMarkers(syntax: ToolCallSyntax, tokenize: (text: string) => number[], parallel: boolean): CallMarkers {
+export function callMarkers(
+  syntax: ToolCallSyntax,
+  tokenize: (text: string) => number[],
+  parallel: boolean,
+): CallMarkers {
   const array = syntax.parallel === 'array';
   const multi = parallel && syntax.parallel !== 'single';
   return {
@@ -162,8 +166,10 @@ export class ToolCallConstraint implements Constraint {
     }
     if (s.kind === 'choose') {
       const { again, finish } = this.markers;
-      if (again && token === again[0]) this.state = this.advance({ kind: 'literal', tokens: again, at: 1, then: 'json' });
-      else if (finish.length > 0 && token === finish[0]) this.state = this.advance({ kind: 'literal', tokens: finish, at: 1, then: 'eos' });
+      if (again && token === again[0])
+        this.state = this.advance({ kind: 'literal', tokens: again, at: 1, then: 'json' });
+      else if (finish.length > 0 && token === finish[0])
+        this.state = this.advance({ kind: 'literal', tokens: finish, at: 1, then: 'eos' });
       else if (!this.vocabulary.eosTokenIds.includes(token)) throw new Error(`token ${token} is not a call separator`);
       return;
     }
@@ -200,7 +206,14 @@ export class ToolCallConstraint implements Constraint {
   /** Leaves a finished literal for what follows it. */
   private advance(s: State): State {
     if (s.kind !== 'literal' || s.at < s.tokens.length) return s;
-    if (s.then === 'json') return { kind: 'json', matcher: this.withBudget(new Matcher(this.grammar, this.vocabulary), this.markers.close.length + this.markers.finish.length) };
+    if (s.then === 'json')
+      return {
+        kind: 'json',
+        matcher: this.withBudget(
+          new Matcher(this.grammar, this.vocabulary),
+          this.markers.close.length + this.markers.finish.length,
+        ),
+      };
     if (s.then === 'eos') return { kind: 'eos' };
     return { kind: 'choose' };
   }

@@ -21,20 +21,40 @@ export interface ToolCallSyntax {
 }
 
 const HERMES: ToolCallSyntax = {
-  family: 'hermes', open: '<tool_call>\n', close: '\n</tool_call>', parallel: 'regions', separator: '\n',
-  nameKey: 'name', argumentsKey: 'arguments',
+  family: 'hermes',
+  open: '<tool_call>\n',
+  close: '\n</tool_call>',
+  parallel: 'regions',
+  separator: '\n',
+  nameKey: 'name',
+  argumentsKey: 'arguments',
 };
 const LLAMA3: ToolCallSyntax = {
-  family: 'llama3', open: '<|python_tag|>', close: '', parallel: 'single', separator: '',
-  nameKey: 'name', argumentsKey: 'parameters',
+  family: 'llama3',
+  open: '<|python_tag|>',
+  close: '',
+  parallel: 'single',
+  separator: '',
+  nameKey: 'name',
+  argumentsKey: 'parameters',
 };
 const MISTRAL: ToolCallSyntax = {
-  family: 'mistral', open: '[TOOL_CALLS]', close: '', parallel: 'array', separator: '',
-  nameKey: 'name', argumentsKey: 'arguments',
+  family: 'mistral',
+  open: '[TOOL_CALLS]',
+  close: '',
+  parallel: 'array',
+  separator: '',
+  nameKey: 'name',
+  argumentsKey: 'arguments',
 };
 const GEMMA: ToolCallSyntax = {
-  family: 'gemma', open: '```tool_call\n', close: '\n```', parallel: 'regions', separator: '\n',
-  nameKey: 'name', argumentsKey: 'arguments',
+  family: 'gemma',
+  open: '```tool_call\n',
+  close: '\n```',
+  parallel: 'regions',
+  separator: '\n',
+  nameKey: 'name',
+  argumentsKey: 'arguments',
 };
 
 /**

@@ -57,12 +57,16 @@ export function registerChat(program: Command, deps: CliDeps): void {
             images = [];
             history.push({ role: 'user', content });
             try {
-              const completion = await completeChat(model, { model: modelName, messages: history, max_completion_tokens: Number(flags.maxTokens) }, {
-                imageLimits,
-                onEvent: (_c, e) => {
-                  if (e.type === 'content') out(e.text);
+              const completion = await completeChat(
+                model,
+                { model: modelName, messages: history, max_completion_tokens: Number(flags.maxTokens) },
+                {
+                  imageLimits,
+                  onEvent: (_c, e) => {
+                    if (e.type === 'content') out(e.text);
+                  },
                 },
-              });
+              );
               out('\n');
               history.push({ role: 'assistant', content: completion.choices[0]?.message.content ?? '' });
             } catch (error) {

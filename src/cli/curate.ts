@@ -128,7 +128,7 @@ export function registerCurate(program: Command, deps: CliDeps): void {
     .description('check subject photos for DreamBooth with a vision model: class noun, captions, photos to drop')
     .argument('<photos>', 'folder (or zip) of subject photos')
     .option('-m, --model <name>', 'vision-language chat model', defaultCurationModel)
-    .option('--class <noun>', 'the subject\'s class (default: the VLM\'s majority answer)')
+    .option('--class <noun>', "the subject's class (default: the VLM's majority answer)")
     .option('--json', 'print the plan as JSON (docs/curation-plan.schema.json)')
     .option('--seed <n>', 'sampling seed of the VLM', integer, 0)
     .option('--min-size <px>', 'smallest accepted short side', integer)
@@ -146,7 +146,7 @@ export function registerCurate(program: Command, deps: CliDeps): void {
           });
           out(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
         } catch (error) {
-          err(`error: ${error instanceof ApiError ? error.message : (error as Error).stack ?? String(error)}\n`);
+          err(`error: ${error instanceof ApiError ? error.message : ((error as Error).stack ?? String(error))}\n`);
           process.exitCode = 1;
         } finally {
           await pool.dispose();

@@ -44,8 +44,13 @@ export function registerGenerate(program: Command, deps: CliDeps): void {
       const { out, err } = writers(deps);
       // Validated exactly like the HTTP API, so the CLI and the server accept and reject the same requests.
       const request = parseImageRequest({
-        prompt, n: int(flags.n), seed: int(flags.seed), size: flags.size, steps: int(flags.steps),
-        guidance_scale: flags.guidance === undefined ? undefined : Number(flags.guidance), sampler: flags.sampler,
+        prompt,
+        n: int(flags.n),
+        seed: int(flags.seed),
+        size: flags.size,
+        steps: int(flags.steps),
+        guidance_scale: flags.guidance === undefined ? undefined : Number(flags.guidance),
+        sampler: flags.sampler,
         negative_prompt: flags.negative,
       });
       await withContext(command, async ({ registry }) => {
@@ -60,10 +65,17 @@ export function registerGenerate(program: Command, deps: CliDeps): void {
         );
         bar.start(resolved.steps, 0, { stage: 'loading ' });
         try {
-          const images = await generator.generate(model, { ...request, seed: resolved.seed }, {
-            prefix: `atelier-${resolved.seed}`,
-            onProgress: (p) => bar.update(p.stage === 'generate' ? p.step : 0, { stage: p.stage === 'generate' ? 'denoise ' : 'loading ' }),
-          });
+          const images = await generator.generate(
+            model,
+            { ...request, seed: resolved.seed },
+            {
+              prefix: `atelier-${resolved.seed}`,
+              onProgress: (p) =>
+                bar.update(p.stage === 'generate' ? p.step : 0, {
+                  stage: p.stage === 'generate' ? 'denoise ' : 'loading ',
+                }),
+            },
+          );
           bar.stop();
           for (const image of images) {
             const target = join(dir, `${image.seed}.png`);

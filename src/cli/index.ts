@@ -22,7 +22,9 @@ export { formatTable } from './models.js';
 export function buildProgram(deps: CliDeps): Command {
   const program = new Command('atelier')
     .version(deps.version)
-    .description('self-hosted OpenAI-compatible chat with guaranteed JSON, and DreamBooth personalisation of Stable Diffusion')
+    .description(
+      'self-hosted OpenAI-compatible chat with guaranteed JSON, and DreamBooth personalisation of Stable Diffusion',
+    )
     .option('--home <dir>', 'ATELIER_HOME: database, blobs and models (default ~/.atelier)')
     .option('--config <file>', 'config file, YAML or JSON (default ATELIER_CONFIG, else <home>/config.yaml if present)')
     .showHelpAfterError();

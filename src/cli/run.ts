@@ -17,12 +17,21 @@ interface RunFlags {
   temperature?: string;
 }
 
-const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif' };
+const IMAGE_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+};
 
 /** A local image file as an OpenAI `image_url` content part (data URL). */
 export function imagePart(path: string): { type: 'image_url'; image_url: { url: string } } {
   const type = IMAGE_TYPES[extname(path).toLowerCase()] ?? 'image/png';
-  return { type: 'image_url', image_url: { url: `data:${type};base64,${readFileSync(resolve(path)).toString('base64')}` } };
+  return {
+    type: 'image_url',
+    image_url: { url: `data:${type};base64,${readFileSync(resolve(path)).toString('base64')}` },
+  };
 }
 
 /** A local PDF as an OpenAI `file` content part (base64 data URL, named after the file). */
@@ -34,7 +43,11 @@ export function filePart(path: string): { type: 'file'; file: { file_data: strin
 /** A JSON Schema file as `response_format` (strict json_schema named after the file). */
 function schemaFormat(path: string): object {
   const schema: unknown = JSON.parse(readFileSync(resolve(path), 'utf8'));
-  const name = (path.split('/').pop() ?? 'output').replace(/\.json$/, '').replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64) || 'output';
+  const name =
+    (path.split('/').pop() ?? 'output')
+      .replace(/\.json$/, '')
+      .replace(/[^a-zA-Z0-9_-]/g, '_')
+      .slice(0, 64) || 'output';
   return { type: 'json_schema', json_schema: { name, schema, strict: true } };
 }
 
@@ -60,7 +73,12 @@ export function registerRun(program: Command, deps: CliDeps): void {
     .argument('<model>', 'model name as `atelier models` shows it')
     .argument('[prompt]', 'the user message (optional with --file: then the document is to be read into the answer)')
     .option('--image <file>', 'attach an image (repeatable)', collect, [])
-    .option('--file <pdf>', 'attach a PDF document (repeatable): page images for vision models, its text for others', collect, [])
+    .option(
+      '--file <pdf>',
+      'attach a PDF document (repeatable): page images for vision models, its text for others',
+      collect,
+      [],
+    )
     .option('--schema <file>', 'JSON Schema the answer must match (enforced while decoding)')
     .option('--json', 'print the full chat.completion object as JSON')
     .option('--system <text>', 'system message')
@@ -69,7 +87,7 @@ export function registerRun(program: Command, deps: CliDeps): void {
     .option('--temperature <t>', 'sampling temperature (0 = greedy; default 1)')
     .action(async (modelName: string, given: string | undefined, flags: RunFlags, command: Command) => {
       const { out } = writers(deps);
-      if (given === undefined && flags.file.length === 0) command.error('error: missing required argument \'prompt\'');
+      if (given === undefined && flags.file.length === 0) command.error("error: missing required argument 'prompt'");
       const prompt = given ?? DOCUMENT_PROMPT;
       const attached = [...flags.file.map(filePart), ...flags.image.map(imagePart)];
       const content = attached.length === 0 ? prompt : [{ type: 'text', text: prompt }, ...attached];

@@ -48,7 +48,9 @@ async function prepareModels(
     return async () => {};
   }
   if (config.models.length === 0 && installed.length === 0) {
-    app.log.info(`no model configured and none installed in ${config.home}: generating the demo models (${[...demoNames].join(', ')})`);
+    app.log.info(
+      `no model configured and none installed in ${config.home}: generating the demo models (${[...demoNames].join(', ')})`,
+    );
   }
   await installDemoModels(registry, deps, { log, only: (spec) => !spec.needsPython });
   const later = deps.demoModels.filter((spec) => spec.needsPython && !registry.get(spec.name)).map((spec) => spec.name);
@@ -56,7 +58,8 @@ async function prepareModels(
   if (stillMissing.length > 0) throw notInstalled(stillMissing);
   if (later.length === 0) return async () => {};
   if (!config.python) {
-    for (const name of later) log(`skipping ${name}: needs the Python environment; this host is chat-only (--no-python)`);
+    for (const name of later)
+      log(`skipping ${name}: needs the Python environment; this host is chat-only (--no-python)`);
     return async () => {};
   }
   return (signal) => installPythonDemos(context, deps, later, log, signal);
@@ -79,7 +82,9 @@ async function installPythonDemos(
 }
 
 function notInstalled(names: string[]): Error {
-  return new Error(`configured models not installed: ${names.join(', ')} — run \`atelier pull <repo>\` or \`atelier models add <path>\`, or change \`models\` in the config`);
+  return new Error(
+    `configured models not installed: ${names.join(', ')} — run \`atelier pull <repo>\` or \`atelier models add <path>\`, or change \`models\` in the config`,
+  );
 }
 
 /** Closes the server (draining requests) and the store on SIGTERM/SIGINT; a second signal exits at once. */
@@ -92,7 +97,8 @@ function handleSignals(app: FastifyInstance, context: AppContext): void {
     }
     stopping = true;
     app.log.info(`${signal}: shutting down (finishing in-flight requests)`);
-    app.close()
+    app
+      .close()
       .then(() => {
         context.store.close();
         app.log.info('stopped');
@@ -123,8 +129,14 @@ export function registerServe(program: Command, deps: CliDeps): void {
     .option('--role <role>', 'fleet mode (databaseUrl set): api | worker | all (default all), docs/FLEET.md')
     .action(async (flags: ServeFlags, command: Command) => {
       const context = openContext(command, {
-        host: flags.host, port: flags.port, apiKeys: flags.apiKey, models: flags.model,
-        threads: flags.threads, contextSize: flags.contextSize, logLevel: flags.logLevel, role: flags.role,
+        host: flags.host,
+        port: flags.port,
+        apiKeys: flags.apiKey,
+        models: flags.model,
+        threads: flags.threads,
+        contextSize: flags.contextSize,
+        logLevel: flags.logLevel,
+        role: flags.role,
         // commander defaults a --no-x flag to true: only a given flag may override the config file and environment.
         python: command.getOptionValueSource('python') === 'cli' ? flags.python : undefined,
       });
@@ -139,12 +151,18 @@ export function registerServe(program: Command, deps: CliDeps): void {
         const address = await app.listen({ host: context.config.host, port: context.config.port });
         const names = context.registry.list().map((m) => m.name);
         const served = context.config.models.length > 0 ? context.config.models : names;
-        app.log.info({ address, models: served }, `atelier ${deps.version} listening on ${address}/v1 — ${served.length} model(s): ${served.join(', ')}`);
-        if (app.hasRoute({ method: 'GET', url: '/' })) app.log.info({ studio: `${address}/` }, `web studio: ${address}/`);
+        app.log.info(
+          { address, models: served },
+          `atelier ${deps.version} listening on ${address}/v1 — ${served.length} model(s): ${served.join(', ')}`,
+        );
+        if (app.hasRoute({ method: 'GET', url: '/' }))
+          app.log.info({ studio: `${address}/` }, `web studio: ${address}/`);
         if (context.config.apiKeys.length === 0 && !['127.0.0.1', 'localhost', '::1'].includes(context.config.host)) {
           app.log.warn(`listening on ${context.config.host} without API keys: anyone who can reach it can use it`);
         }
-        background(stopBackground.signal).catch((error: unknown) => app.log.error({ err: error }, 'background demo generation failed'));
+        background(stopBackground.signal).catch((error: unknown) =>
+          app.log.error({ err: error }, 'background demo generation failed'),
+        );
       } catch (error) {
         context.store.close();
         throw error;

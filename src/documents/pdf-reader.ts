@@ -116,15 +116,27 @@ function run(worker: Worker, input: PdfWorkerInput, timeoutMs: number): Promise<
     };
     const onMessage = (reply: Exclude<PdfWorkerReply, { ready: true }>): void => {
       if (reply.ok) finish(true, () => resolve(reply.pages));
-      else finish(CLEAN_REFUSALS.has(reply.reason), () => reject(new DocumentError(reply.reason, reply.message, reply.page)));
+      else
+        finish(CLEAN_REFUSALS.has(reply.reason), () =>
+          reject(new DocumentError(reply.reason, reply.message, reply.page)),
+        );
     };
     const onError = (error: Error): void => {
       const heap = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
-      finish(false, () => reject(new DocumentError('malformed', heap ? 'The PDF needs too much memory to read' : `The PDF could not be read: ${error.message}`)));
+      finish(false, () =>
+        reject(
+          new DocumentError(
+            'malformed',
+            heap ? 'The PDF needs too much memory to read' : `The PDF could not be read: ${error.message}`,
+          ),
+        ),
+      );
     };
     const onExit = (): void => finish(false, () => reject(new DocumentError('malformed', 'The PDF could not be read')));
     const timer = setTimeout(() => {
-      finish(false, () => reject(new DocumentError('timeout', `Reading the PDF took longer than ${timeoutMs / 1000} s`)));
+      finish(false, () =>
+        reject(new DocumentError('timeout', `Reading the PDF took longer than ${timeoutMs / 1000} s`)),
+      );
     }, timeoutMs);
     worker.on('message', onMessage);
     worker.on('error', onError);

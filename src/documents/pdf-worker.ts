@@ -23,7 +23,10 @@ type PdfDocument = Awaited<ReturnType<Pdfjs['getDocument']>['promise']>;
 type PdfPageProxy = Awaited<ReturnType<PdfDocument['getPage']>>;
 /** pdf.js's Node canvas factory (over @napi-rs/canvas), as far as rendering into pixels needs it. */
 interface CanvasFactory {
-  create(width: number, height: number): { context: { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+  create(
+    width: number,
+    height: number,
+  ): { context: { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
   destroy(target: unknown): void;
 }
 
@@ -68,7 +71,9 @@ async function checkEncryption(doc: PdfDocument): Promise<void> {
 async function pageHasScript(page: PdfPageProxy): Promise<boolean> {
   if (await page.getJSActions()) return true;
   const annotations = (await page.getAnnotations()) as { actions?: object; unsafeUrl?: string }[];
-  return annotations.some((a) => (a.actions && Object.keys(a.actions).length > 0) || /^\s*javascript:/i.test(a.unsafeUrl ?? ''));
+  return annotations.some(
+    (a) => (a.actions && Object.keys(a.actions).length > 0) || /^\s*javascript:/i.test(a.unsafeUrl ?? ''),
+  );
 }
 
 /** Scripts in the raw bytes; read before pdf.js takes the buffer (it transfers it to its parser). */
@@ -93,7 +98,11 @@ async function plan(doc: PdfDocument, side: number, maxPixels: number): Promise<
     const [w, h] = [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
     total += w * h;
     if (total > maxPixels) {
-      throw new DocumentError('too_many_pixels', `Rendering the pages at ${side} px needs more than ${maxPixels} pixels`, n);
+      throw new DocumentError(
+        'too_many_pixels',
+        `Rendering the pages at ${side} px needs more than ${maxPixels} pixels`,
+        n,
+      );
     }
     scales.push(scale);
   }
@@ -124,7 +133,8 @@ async function readPages(doc: PdfDocument, input: PdfWorkerInput): Promise<PdfPa
   const pages: PdfPage[] = [];
   for (let n = 1; n <= doc.numPages; n++) {
     const page = await doc.getPage(n);
-    if (await pageHasScript(page)) throw new DocumentError('javascript', 'The PDF carries JavaScript actions, which are not accepted', n);
+    if (await pageHasScript(page))
+      throw new DocumentError('javascript', 'The PDF carries JavaScript actions, which are not accepted', n);
     const content = await page.getTextContent();
     const text = readingOrder(content.items.filter((item) => 'str' in item) as TextRun[]);
     const scale = scales[n - 1];
@@ -139,7 +149,10 @@ async function read(pdfjs: Pdfjs, input: PdfWorkerInput): Promise<PdfPage[]> {
   const doc = await openDocument(pdfjs, input);
   try {
     if (doc.numPages > input.maxPages) {
-      throw new DocumentError('too_many_pages', `The PDF has ${doc.numPages} pages; at most ${input.maxPages} are accepted`);
+      throw new DocumentError(
+        'too_many_pages',
+        `The PDF has ${doc.numPages} pages; at most ${input.maxPages} are accepted`,
+      );
     }
     await checkEncryption(doc);
     await checkScripts(doc, rawScript);
@@ -161,9 +174,15 @@ parentPort?.on('message', (input: PdfWorkerInput) => {
   read(pdfjs, input).then(
     (pages) => reply({ ok: true, pages }),
     (error: unknown) => {
-      if (error instanceof DocumentError) return reply({ ok: false, reason: error.reason, message: error.message, page: error.page });
+      if (error instanceof DocumentError)
+        return reply({ ok: false, reason: error.reason, message: error.message, page: error.page });
       // A stack overflow (objects nested without end) or anything pdf.js throws mid-page: the file is not readable.
-      return reply({ ok: false, reason: 'malformed', message: `The PDF could not be read: ${(error as Error).message}`, page: null });
+      return reply({
+        ok: false,
+        reason: 'malformed',
+        message: `The PDF could not be read: ${(error as Error).message}`,
+        page: null,
+      });
     },
   );
 });

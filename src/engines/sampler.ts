@@ -47,7 +47,8 @@ export class Sampler {
     const o = this.options;
     if (o.frequencyPenalty !== 0 || o.presencePenalty !== 0) {
       for (const [token, n] of this.counts) {
-        if (token < logits.length) logits[token] = (logits[token] as number) - n * o.frequencyPenalty - o.presencePenalty;
+        if (token < logits.length)
+          logits[token] = (logits[token] as number) - n * o.frequencyPenalty - o.presencePenalty;
       }
     }
     for (const [token, bias] of o.logitBias) {
@@ -55,12 +56,16 @@ export class Sampler {
       if (token < logits.length) logits[token] = bias <= -100 ? -1e9 : (logits[token] as number) + bias;
     }
     if (allowed) {
-      for (let i = 0; i < logits.length; i++) if ((((allowed[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 0) logits[i] = -Infinity;
+      for (let i = 0; i < logits.length; i++)
+        if ((((allowed[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 0) logits[i] = -Infinity;
     }
     const token = o.temperature === 0 ? argmax(logits) : this.draw(logits);
     if (topLogprobs < 0) return { token, logprob: Number.NaN, top: [] };
     const logZ = logSumExp(logits, 1);
-    const top = topLogprobs > 0 ? topK(logits, topLogprobs).map((t) => ({ token: t, logprob: (logits[t] as number) - logZ })) : [];
+    const top =
+      topLogprobs > 0
+        ? topK(logits, topLogprobs).map((t) => ({ token: t, logprob: (logits[t] as number) - logZ }))
+        : [];
     return { token, logprob: (logits[token] as number) - logZ, top };
   }
 
@@ -112,5 +117,8 @@ function logSumExp(values: Float32Array, temperature: number): number {
 }
 
 function topK(values: Float32Array, k: number): number[] {
-  return [...values.keys()].filter((i) => values[i] !== -Infinity).sort((a, b) => (values[b] as number) - (values[a] as number)).slice(0, k);
+  return [...values.keys()]
+    .filter((i) => values[i] !== -Infinity)
+    .sort((a, b) => (values[b] as number) - (values[a] as number))
+    .slice(0, k);
 }

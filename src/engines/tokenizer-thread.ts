@@ -45,10 +45,12 @@ export class TokenizerThread {
   static async start(source: TokenizerSource): Promise<TokenizerThread> {
     const worker = startModuleWorker(import.meta.url, 'tokenizer-worker', { workerData: source });
     const thread = new TokenizerThread(worker);
-    await new Promise<number[]>((resolve, reject) => thread.pending.set(-1, { resolve, reject })).catch(async (error: unknown) => {
-      await worker.terminate();
-      throw error;
-    });
+    await new Promise<number[]>((resolve, reject) => thread.pending.set(-1, { resolve, reject })).catch(
+      async (error: unknown) => {
+        await worker.terminate();
+        throw error;
+      },
+    );
     worker.unref();
     return thread;
   }

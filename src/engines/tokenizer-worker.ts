@@ -17,7 +17,13 @@ interface Tokenizer {
 
 async function loadGguf(path: string): Promise<Tokenizer> {
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 1, logLevel: LlamaLogLevel.error, progressLogs: false });
+  const llama = await getLlama({
+    gpu: false,
+    build: 'never',
+    maxThreads: 1,
+    logLevel: LlamaLogLevel.error,
+    progressLogs: false,
+  });
   const model = await llama.loadModel({ modelPath: path, vocabOnly: true, gpuLayers: 0 });
   return {
     tokenize: (text, special) => model.tokenize(text, special),
@@ -47,7 +53,10 @@ async function main(): Promise<void> {
   try {
     tokenizer = source.kind === 'gguf' ? await loadGguf(source.path) : await loadOnnx(source.path);
   } catch (error) {
-    port.postMessage({ id: -1, error: `cannot load the tokenizer: ${(error as Error).message}` } satisfies TokenizerResponse);
+    port.postMessage({
+      id: -1,
+      error: `cannot load the tokenizer: ${(error as Error).message}`,
+    } satisfies TokenizerResponse);
     return;
   }
   port.postMessage({ id: -1, tokens: new Int32Array(0) } satisfies TokenizerResponse);

@@ -27,7 +27,9 @@ export async function exportModel(
   options: Pick<WorkerClientOptions, 'python' | 'onOutput'> = {},
 ): Promise<ExportResult> {
   if (!(exportFormats as readonly string[]).includes(format)) {
-    throw new InvalidRequestError(`unknown export format '${format}'; use one of ${exportFormats.join(', ')}`, { param: 'format' });
+    throw new InvalidRequestError(`unknown export format '${format}'; use one of ${exportFormats.join(', ')}`, {
+      param: 'format',
+    });
   }
   const source = modelSource(model);
   if (format.startsWith('lora-') && !source.lora) {

@@ -124,26 +124,31 @@ export class ImageGenerator {
     const resolved = this.resolve(model, request);
     this.queued += 1;
     try {
-      const result = await this.options.worker.call('generate', {
-        model: source,
-        model_name: model.name,
-        out_dir: this.options.outputDir,
-        prefix: options.prefix ?? newId('img', 16),
-        prompt: resolved.prompt,
-        negative_prompt: resolved.negativePrompt,
-        n: resolved.n,
-        width: resolved.width,
-        height: resolved.height,
-        steps: resolved.steps,
-        guidance_scale: resolved.guidanceScale,
-        sampler: resolved.sampler,
-        seed: resolved.seed,
-      }, {
-        signal: options.signal,
-        onEvent: (event) => {
-          if (event.type === 'progress') options.onProgress?.({ stage: event.stage, step: event.step, total: event.total });
+      const result = await this.options.worker.call(
+        'generate',
+        {
+          model: source,
+          model_name: model.name,
+          out_dir: this.options.outputDir,
+          prefix: options.prefix ?? newId('img', 16),
+          prompt: resolved.prompt,
+          negative_prompt: resolved.negativePrompt,
+          n: resolved.n,
+          width: resolved.width,
+          height: resolved.height,
+          steps: resolved.steps,
+          guidance_scale: resolved.guidanceScale,
+          sampler: resolved.sampler,
+          seed: resolved.seed,
         },
-      });
+        {
+          signal: options.signal,
+          onEvent: (event) => {
+            if (event.type === 'progress')
+              options.onProgress?.({ stage: event.stage, step: event.step, total: event.total });
+          },
+        },
+      );
       return imagesOf(result.data);
     } catch (error) {
       throw toImageError(error);
@@ -161,7 +166,10 @@ export class ImageGenerator {
 function withLoraScale(model: ModelRecord, source: ModelSource, scale: number | undefined): ModelSource {
   if (scale === undefined) return source;
   if (!source.lora) {
-    throw new InvalidRequestError(`'lora_scale' applies to LoRA models; '${model.name}' is not one`, { param: 'lora_scale', code: 'invalid_value' });
+    throw new InvalidRequestError(`'lora_scale' applies to LoRA models; '${model.name}' is not one`, {
+      param: 'lora_scale',
+      code: 'invalid_value',
+    });
   }
   return { ...source, lora_scale: scale };
 }

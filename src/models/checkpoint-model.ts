@@ -14,7 +14,8 @@ export function checkpointModelName(job: Pick<JobRecord, 'id' | 'model' | 'resul
 /** The job a checkpoint name's prefix names: a fine-tuned model's job, else the prefix's last `:` field as a job id. */
 function jobOf(store: Store, prefix: string): JobRecord | undefined {
   const model = store.models.get(prefix);
-  const id = typeof model?.metadata.fine_tuning_job === 'string' ? model.metadata.fine_tuning_job : prefix.split(':').at(-1);
+  const id =
+    typeof model?.metadata.fine_tuning_job === 'string' ? model.metadata.fine_tuning_job : prefix.split(':').at(-1);
   return id === undefined ? undefined : store.jobs.get(id);
 }
 

@@ -69,7 +69,9 @@ function detectFile(path: string): DetectedModel {
 }
 
 function filesIn(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name);
 }
 
 /**
@@ -84,8 +86,11 @@ export function detectFormat(path: string): DetectedModel {
   if (!statSync(path).isDirectory()) return detectFile(path);
   if (existsSync(join(path, 'model_index.json'))) return { format: 'diffusers', path };
   const onnxDir = join(path, 'onnx');
-  if (existsSync(join(path, 'config.json')) && existsSync(onnxDir) &&
-    filesIn(onnxDir).some((name) => name.endsWith('.onnx'))) {
+  if (
+    existsSync(join(path, 'config.json')) &&
+    existsSync(onnxDir) &&
+    filesIn(onnxDir).some((name) => name.endsWith('.onnx'))
+  ) {
     return { format: 'onnx', path };
   }
   const files = filesIn(path);

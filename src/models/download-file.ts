@@ -19,7 +19,10 @@ export interface DownloadRequest {
   maxAttempts?: number;
 }
 
-function expectedHash(file: HubFile, response: Response | undefined): { kind: 'sha256' | 'git-sha1'; value: string } | undefined {
+function expectedHash(
+  file: HubFile,
+  response: Response | undefined,
+): { kind: 'sha256' | 'git-sha1'; value: string } | undefined {
   if (file.sha256) return { kind: 'sha256', value: file.sha256 };
   // LFS files without tree info: the hub puts the sha256 in X-Linked-Etag; git files carry the blob sha1 as ETag.
   const linked = response?.headers.get('x-linked-etag')?.replace(/^W\/|"/g, '');
@@ -39,12 +42,22 @@ async function verify(partial: string, request: DownloadRequest, response: Respo
   const expected = expectedHash(request.file, response);
   if (!expected) return;
   const actual = expected.kind === 'sha256' ? await sha256File(partial) : await gitBlobSha1File(partial, size);
-  if (actual !== expected.value) fail(`${expected.kind} ${actual} does not match the hub's ${expected.value} (corrupted)`);
+  if (actual !== expected.value)
+    fail(`${expected.kind} ${actual} does not match the hub's ${expected.value} (corrupted)`);
 }
 
 /** Sends the ranged request for the bytes still missing and checks that the server honoured the range. */
-async function requestFrom(options: HubOptions, request: DownloadRequest, offset: number): Promise<{ response: Response; append: boolean }> {
-  const response = await hubFetch(options, request.url, offset > 0 ? { range: `bytes=${offset}-` } : {}, request.file.size);
+async function requestFrom(
+  options: HubOptions,
+  request: DownloadRequest,
+  offset: number,
+): Promise<{ response: Response; append: boolean }> {
+  const response = await hubFetch(
+    options,
+    request.url,
+    offset > 0 ? { range: `bytes=${offset}-` } : {},
+    request.file.size,
+  );
   if (response.status === 206) {
     const start = Number(/bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1]);
     if (start !== offset) {
@@ -61,7 +74,13 @@ async function requestFrom(options: HubOptions, request: DownloadRequest, offset
  * Appends the response body to the partial file chunk by chunk, reporting progress; rejects if the connection drops.
  * Each chunk is written before the next is read, so everything received before a drop stays on disk for the resume.
  */
-async function receive(response: Response, partial: string, append: boolean, start: number, onBytes: (n: number) => void): Promise<void> {
+async function receive(
+  response: Response,
+  partial: string,
+  append: boolean,
+  start: number,
+  onBytes: (n: number) => void,
+): Promise<void> {
   if (!response.body) throw new HubHttpError('empty response body', response.status);
   const handle = await open(partial, append ? 'a' : 'w');
   let done = start;
@@ -83,7 +102,11 @@ async function receive(response: Response, partial: string, append: boolean, sta
  * starting over. The complete file is checked against the hub's size and hash (LFS sha256, or the git blob sha1 of
  * small files) and only then renamed to `dest`.
  */
-export async function downloadFile(options: HubOptions, request: DownloadRequest, reporter: PullReporter): Promise<void> {
+export async function downloadFile(
+  options: HubOptions,
+  request: DownloadRequest,
+  reporter: PullReporter,
+): Promise<void> {
   const partial = `${request.dest}.partial`;
   mkdirSync(dirname(request.dest), { recursive: true });
   const maxAttempts = request.maxAttempts ?? 5;
@@ -99,7 +122,9 @@ export async function downloadFile(options: HubOptions, request: DownloadRequest
       if (offset < request.file.size || request.file.size === 0) {
         const sent = await requestFrom(options, request, offset);
         response = sent.response;
-        await receive(response, partial, sent.append, sent.append ? offset : 0, (n) => reporter.fileProgress(request.file.path, n));
+        await receive(response, partial, sent.append, sent.append ? offset : 0, (n) =>
+          reporter.fileProgress(request.file.path, n),
+        );
         // A body that ended cleanly but short (no Content-Length to catch it) is an interruption, not corruption.
         const have = statSync(partial).size;
         if (have < request.file.size) throw new Error(`connection closed after ${have} of ${request.file.size} bytes`);
@@ -108,12 +133,15 @@ export async function downloadFile(options: HubOptions, request: DownloadRequest
     } catch (error) {
       // A refused address or redirect, or a body over the file's size, will not change on a retry.
       const refused = error instanceof OutboundError && error.reason !== 'network' && error.reason !== 'timeout';
-      const transient = !(error instanceof HubHttpError && error.status < 500) && !(error instanceof IntegrityError) && !refused;
+      const transient =
+        !(error instanceof HubHttpError && error.status < 500) && !(error instanceof IntegrityError) && !refused;
       if (!transient || attempt >= maxAttempts) throw error;
       // A hub that stopped answering gets a moment (0.25 s, doubling, at most 4 s); a dropped transfer resumes at once.
       if (error instanceof HubOfflineError) await sleep(Math.min(250 * 2 ** (attempt - 1), 4000));
       const have = existsSync(partial) ? statSync(partial).size : 0;
-      reporter.note(`${request.file.path}: transfer interrupted at ${have} bytes (${(error as Error).message}); resuming (attempt ${attempt + 1}/${maxAttempts})`);
+      reporter.note(
+        `${request.file.path}: transfer interrupted at ${have} bytes (${(error as Error).message}); resuming (attempt ${attempt + 1}/${maxAttempts})`,
+      );
     }
   }
   await verify(partial, request, response);

@@ -42,7 +42,9 @@ export function parseRepoSpec(spec: string): { repo: string; revision: string } 
   const repo = at > 0 ? spec.slice(0, at) : spec;
   const revision = at > 0 ? spec.slice(at + 1) : 'main';
   if (!/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(repo) || revision === '') {
-    throw new Error(`invalid repo ${JSON.stringify(spec)}: expected <org>/<name>[@revision], e.g. HuggingFaceTB/SmolLM2-135M-Instruct`);
+    throw new Error(
+      `invalid repo ${JSON.stringify(spec)}: expected <org>/<name>[@revision], e.g. HuggingFaceTB/SmolLM2-135M-Instruct`,
+    );
   }
   return { repo, revision };
 }

@@ -12,4 +12,9 @@ export {
   type HubFile,
   type HubOptions,
 } from './hub-client.js';
-export { installDemos, type DemoModelSpec, type InstallDemosOptions, type InstallDemosResult } from './install-demos.js';
+export {
+  installDemos,
+  type DemoModelSpec,
+  type InstallDemosOptions,
+  type InstallDemosResult,
+} from './install-demos.js';

@@ -56,7 +56,8 @@ export async function installDemos(
       continue;
     }
     if (spec.needsPython && !options.pythonReady) {
-      const reason = 'needs the Python environment: `atelier serve` installs it in the background, or run `atelier demo-models --python`';
+      const reason =
+        'needs the Python environment: `atelier serve` installs it in the background, or run `atelier demo-models --python`';
       log(`skipping ${spec.name}: ${reason}`);
       result.skipped.push({ name: spec.name, reason });
       continue;
@@ -65,7 +66,15 @@ export async function installDemos(
     try {
       log(`generating ${spec.name} (${spec.format})`);
       const entry = await spec.generate(staged, { seed: options.seed ?? 0, log });
-      result.installed.push(registry.install({ name: spec.name, staged, entry, source: 'demo', metadata: { seed: options.seed ?? 0, ...(spec.description ? { description: spec.description } : {}) } }));
+      result.installed.push(
+        registry.install({
+          name: spec.name,
+          staged,
+          entry,
+          source: 'demo',
+          metadata: { seed: options.seed ?? 0, ...(spec.description ? { description: spec.description } : {}) },
+        }),
+      );
       log(`installed ${spec.name}`);
     } catch (error) {
       const reason = `generation failed: ${(error as Error).message}`;

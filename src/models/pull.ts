@@ -4,7 +4,15 @@ import picomatch from 'picomatch';
 import type { ModelRecord } from '../store/index.js';
 import { acquirePidLock } from '../util/index.js';
 import { downloadFile } from './download-file.js';
-import { hubOptionsFromEnv, listFiles, parseRepoSpec, resolveRevision, resolveUrl, type HubFile, type HubOptions } from './hub-client.js';
+import {
+  hubOptionsFromEnv,
+  listFiles,
+  parseRepoSpec,
+  resolveRevision,
+  resolveUrl,
+  type HubFile,
+  type HubOptions,
+} from './hub-client.js';
 import { silentReporter, type PullReporter } from './pull-reporter.js';
 import type { ModelRegistry } from './registry.js';
 
@@ -28,8 +36,13 @@ function select(files: HubFile[], include: string[] | undefined, repo: string): 
   const match = picomatch(include, { dot: true, basename: true });
   const chosen = files.filter((file) => match(file.path));
   if (chosen.length === 0) {
-    const shown = files.slice(0, 20).map((f) => `  ${f.path}`).join('\n');
-    throw new Error(`--include ${include.join(' ')} matches no file of ${repo}; it has:\n${shown}${files.length > 20 ? '\n  …' : ''}`);
+    const shown = files
+      .slice(0, 20)
+      .map((f) => `  ${f.path}`)
+      .join('\n');
+    throw new Error(
+      `--include ${include.join(' ')} matches no file of ${repo}; it has:\n${shown}${files.length > 20 ? '\n  …' : ''}`,
+    );
   }
   return chosen;
 }
@@ -91,7 +104,12 @@ async function downloadAndInstall(registry: ModelRegistry, plan: PullPlan): Prom
     const dest = join(folder, ...file.path.split('/'));
     // A file finished by an earlier, interrupted pull is re-verified rather than trusted.
     if (existsSync(dest)) renameSync(dest, `${dest}.partial`);
-    const request = { url: resolveUrl(hub, repo, sha, file.path), file, dest, ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}) };
+    const request = {
+      url: resolveUrl(hub, repo, sha, file.path),
+      file,
+      dest,
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    };
     await downloadFile(hub, request, reporter);
   }
   try {

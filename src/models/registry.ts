@@ -164,10 +164,10 @@ export class ModelRegistry {
    */
   private foldersOf(record: ModelRecord): string[] {
     const root = this.store.layout.models;
-    const paths = [record.path, record.metadata.lora, record.metadata.checkpoint].filter((p): p is string => typeof p === 'string');
-    return paths
-      .filter((p) => p.startsWith(root + sep))
-      .map((p) => join(root, relative(root, p).split(sep)[0]!));
+    const paths = [record.path, record.metadata.lora, record.metadata.checkpoint].filter(
+      (p): p is string => typeof p === 'string',
+    );
+    return paths.filter((p) => p.startsWith(root + sep)).map((p) => join(root, relative(root, p).split(sep)[0]!));
   }
 
   /** Deletes a removed record's folders, except those another model still uses (a LoRA shares its base's). */

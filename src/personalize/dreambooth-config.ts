@@ -84,7 +84,7 @@ export function buildDreamboothConfig(input: DreamboothConfigInput): WorkerConfi
   const hp = input.hyperparameters;
   const prompts = dreamboothPrompts(hp);
   const fromFile = input.fileConfig ?? {};
-  const fileHasRecipe = fromFile.recipe !== undefined || isPlainObject(fromFile.train) && fromFile.train.method;
+  const fileHasRecipe = fromFile.recipe !== undefined || (isPlainObject(fromFile.train) && fromFile.train.method);
   const fromApi = prune({
     recipe: hp.mode ?? (fileHasRecipe ? undefined : defaultMode),
     preset: hp.preset,

@@ -9,12 +9,7 @@ import type { ResultEvent } from '../worker/index.js';
 /** The part of the model registry a finished job needs (`ModelRegistry` from src/models satisfies it). */
 export interface ModelInstaller {
   /** Moves a staged folder into the models folder and registers it under `name` (format detected there). */
-  install(options: {
-    name: string;
-    staged: string;
-    source: string;
-    metadata?: Record<string, unknown>;
-  }): ModelRecord;
+  install(options: { name: string; staged: string; source: string; metadata?: Record<string, unknown> }): ModelRecord;
 }
 
 /** What the finished job produced. */
@@ -84,7 +79,10 @@ export function fineTunedModelName(base: string, suffix: string | null, jobId: s
   const tail = jobId.slice(-8);
   const label = suffix ?? 'dreambooth';
   const room = 128 - `ft::${label}:${tail}`.length;
-  const cleanBase = base.replace(/[^A-Za-z0-9._/-]/g, '-').replace(/\/{2,}/g, '/').slice(0, Math.max(room, 1));
+  const cleanBase = base
+    .replace(/[^A-Za-z0-9._/-]/g, '-')
+    .replace(/\/{2,}/g, '/')
+    .slice(0, Math.max(room, 1));
   return `ft:${cleanBase}:${label}:${tail}`;
 }
 
@@ -131,7 +129,12 @@ function installCheckpoint(store: Store, job: JobRecord, checkpoint: CheckpointR
  * Registers a succeeded job's model: the checkpoint the learning report recommends (docs/dreambooth-training.md)
  * when the job was judged and that is not its last step, else what the worker reported (`result`).
  */
-export function installJobOutput(store: Store, installer: ModelInstaller, job: JobRecord, result: ResultEvent): ModelRecord {
+export function installJobOutput(
+  store: Store,
+  installer: ModelInstaller,
+  job: JobRecord,
+  result: ResultEvent,
+): ModelRecord {
   const recommended = recommendedCheckpoint(store, job, result.step);
   if (recommended) return installCheckpoint(store, job, recommended);
   return installFineTuneOutput(store, installer, {

@@ -48,7 +48,9 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
         if (job?.status === 'queued') await this.run(job);
       },
       (id, error) => {
-        process.stderr.write(`atelier: fine-tuning runner error on ${id}: ${(error as Error).stack ?? String(error)}\n`);
+        process.stderr.write(
+          `atelier: fine-tuning runner error on ${id}: ${(error as Error).stack ?? String(error)}\n`,
+        );
         this.fail(id, 'internal_error', 'The fine-tuning runner failed; see the server log.');
       },
       () => this.closed,
@@ -83,7 +85,11 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
    * breaks the worker's schema. A request with `curation` is curated first, by `plan` when given (an edited plan),
    * else by the configured VLM judge; the plan goes into the job's events.
    */
-  async create(request: FineTuningJobCreate, fileConfig: WorkerConfig | null = null, plan: CurationPlan | null = null): Promise<JobRecord> {
+  async create(
+    request: FineTuningJobCreate,
+    fileConfig: WorkerConfig | null = null,
+    plan: CurationPlan | null = null,
+  ): Promise<JobRecord> {
     if (this.closed) throw new Error('the fine-tuning runner is closed');
     const curation = plan ?? this.options.curationJudge ?? null;
     const { job, images } = await createJob(this.store, this.schema, request, fileConfig, curation);
@@ -140,12 +146,16 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     }
     if (job.status === 'validating_files') {
       // The photos were only in memory when the process stopped: read them from the uploaded files again.
-      this.validate(job, async () => curatedImages(jobParams(job), await readSubjectImages(this.store, subjectSources(jobParams(job)))));
+      this.validate(job, async () =>
+        curatedImages(jobParams(job), await readSubjectImages(this.store, subjectSources(jobParams(job)))),
+      );
       return job;
     }
     if (job.status === 'running' && this.active?.jobId !== id) {
       if (!(await takeOverJob(jobPaths(this.store, id).root, this.options.worker?.killGraceMs))) {
-        throw new ConflictError(`Job ${id} is being trained by another atelier process.`, { param: 'fine_tuning_job_id' });
+        throw new ConflictError(`Job ${id} is being trained by another atelier process.`, {
+          param: 'fine_tuning_job_id',
+        });
       }
       job = this.setStatus(this.get(id), 'queued');
       this.recorder(id).message('The job will resume from its last checkpoint');
@@ -240,14 +250,22 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
 
   private async run(queued: JobRecord): Promise<void> {
     const job = this.setStatus(queued, 'running', queued.startedAt === null ? { startedAt: now() } : {});
-    const launch = launchJob(this.store, job, { ...this.options, onEvent: (event) => this.emit('event', job.id, event) });
+    const launch = launchJob(this.store, job, {
+      ...this.options,
+      onEvent: (event) => this.emit('event', job.id, event),
+    });
     if (!('worker' in launch)) return this.fail(job.id, launch.code, launch.message);
     const active: ActiveRun = (this.active = { jobId: job.id, launch, stopping: null });
     const settled = await settleLaunch(launch);
     this.active = null;
     const { recorder } = launch;
     if ('error' in settled) {
-      const outcome = failedRunOutcome(settled.error, active.stopping, this.get(job.id).status === 'cancelled', recorder);
+      const outcome = failedRunOutcome(
+        settled.error,
+        active.stopping,
+        this.get(job.id).status === 'cancelled',
+        recorder,
+      );
       if (outcome.kind === 'failed') this.fail(job.id, outcome.code, outcome.message, outcome.param);
       return;
     }
@@ -257,7 +275,11 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
       this.setStatus(this.get(job.id), 'succeeded', { resultModel: model.name, finishedAt: now() });
       recorder.message('The job has successfully completed');
     } catch (error) {
-      this.fail(job.id, 'output_invalid', `training finished but its output could not be registered: ${(error as Error).message}`);
+      this.fail(
+        job.id,
+        'output_invalid',
+        `training finished but its output could not be registered: ${(error as Error).message}`,
+      );
     }
   }
 

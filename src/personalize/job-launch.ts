@@ -59,7 +59,10 @@ export function launchJob(store: Store, job: JobRecord, options: JobLaunchOption
   try {
     launch = jobWorkerConfig(store, job);
   } catch (error) {
-    return { code: error instanceof ApiError ? (error.code ?? 'invalid_request') : 'internal_error', message: (error as Error).message };
+    return {
+      code: error instanceof ApiError ? (error.code ?? 'invalid_request') : 'internal_error',
+      message: (error as Error).message,
+    };
   }
   const last = store.checkpoints.list(job.id).find((checkpoint) => existsSync(checkpoint.path));
   const recorder = new JobRecorder(store, job.id, last?.step ?? null, launch.maxSteps);
@@ -91,7 +94,10 @@ export async function stopLaunch(launch: JobLaunch): Promise<void> {
  * status changes only once its worker is gone, so a finished job never has a live one.
  */
 export async function settleLaunch(launch: JobLaunch): Promise<{ result: ResultEvent } | { error: unknown }> {
-  const settled = await launch.run.then((result) => ({ result }), (error: unknown) => ({ error }));
+  const settled = await launch.run.then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
   await launch.worker.close();
   releaseJob(launch.root);
   return settled;

@@ -21,7 +21,11 @@ export interface LiveProgress {
 const levelOf = { debug: 'info', info: 'info', warning: 'warn', error: 'error' } as const;
 
 /** How a stage's start and progress read in the event log. */
-const stageNames: Record<string, string> = { class_images: 'Generating class images', train: 'Training', sample: 'Drawing validation samples' };
+const stageNames: Record<string, string> = {
+  class_images: 'Generating class images',
+  train: 'Training',
+  sample: 'Drawing validation samples',
+};
 
 /**
  * Turns one job's worker events into what is persisted: `job_events` rows (OpenAI's `message` and `metrics` events,
@@ -138,7 +142,11 @@ export class JobRecorder {
   private stageStarted(stage: string, step: number, total: number): void {
     this.live.stage = stage;
     this.lastStoredStep = step === 0 ? -1 : step;
-    this.message(`${stageNames[stage] ?? stage}: ${total} ${stage === 'train' ? 'steps' : 'to go'}`, 'info', { stage, step: 0, total });
+    this.message(`${stageNames[stage] ?? stage}: ${total} ${stage === 'train' ? 'steps' : 'to go'}`, 'info', {
+      stage,
+      step: 0,
+      total,
+    });
   }
 
   private metric(step: number, values: Record<string, number>): void {

@@ -168,7 +168,10 @@ export function jobParams(job: JobRecord): DreamboothJobParams {
  * The `train` command config of a stored job (base model resolved now, so a removed base fails the job with a 404
  * message), its folders (created), and the step count for progress. Rebuilt identically on every resume.
  */
-export function jobWorkerConfig(store: Store, job: JobRecord): { config: WorkerConfig; paths: JobPaths; maxSteps: number } {
+export function jobWorkerConfig(
+  store: Store,
+  job: JobRecord,
+): { config: WorkerConfig; paths: JobPaths; maxSteps: number } {
   const { params, hyperparameters } = dreamboothJob(job);
   const paths = jobPaths(store, job.id);
   mkdirSync(paths.outputDir, { recursive: true });

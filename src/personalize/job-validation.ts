@@ -34,9 +34,13 @@ export function validateJobFiles(
           const photos = await images();
           if (!hooks.stillValidating()) return;
           await writeJobPhotos(jobPaths(store, job.id).instanceDir, photos, jobParams(job));
-          new JobRecorder(store, job.id, null).message(`Validated training files: ${photos.length} subject photos`, 'info', {
-            images: photos.map((image) => image.name),
-          });
+          new JobRecorder(store, job.id, null).message(
+            `Validated training files: ${photos.length} subject photos`,
+            'info',
+            {
+              images: photos.map((image) => image.name),
+            },
+          );
         } catch (error) {
           const param = error instanceof ApiError ? error.param : null;
           if (hooks.stillValidating()) hooks.invalid((error as Error).message, param ?? 'training_file');

@@ -26,7 +26,10 @@ export async function checkPhotoSizes(
       (error: unknown) => `its header is unreadable (${(error as Error).message})`,
     );
     if (problem) {
-      throw new InvalidRequestError(`File ${fileId}: photo ${photo.name}: ${problem}.`, { param, code: 'invalid_file' });
+      throw new InvalidRequestError(`File ${fileId}: photo ${photo.name}: ${problem}.`, {
+        param,
+        code: 'invalid_file',
+      });
     }
   }
 }

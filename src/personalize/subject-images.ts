@@ -34,7 +34,9 @@ function isZip(bytes: Uint8Array): boolean {
 
 /** A file name safe to write in a job folder: its base name, odd characters as `_`, no leading dots. */
 export function safeName(raw: string): string {
-  const base = basename(raw).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '');
+  const base = basename(raw)
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^\.+/, '');
   return base === '' ? 'image' : base;
 }
 
@@ -51,10 +53,14 @@ async function unzipImages(path: string, outDir: string, fileId: string, param: 
     files = await extractEntries(path, imageExtensions, outDir);
   } catch (error) {
     if (!(error instanceof ZipRefusedError)) throw error;
-    const message = error.limit ? `Zip file ${fileId} ${error.message}.` : `File ${fileId} is not a readable zip: ${error.message}`;
+    const message = error.limit
+      ? `Zip file ${fileId} ${error.message}.`
+      : `File ${fileId} is not a readable zip: ${error.message}`;
     throw new InvalidRequestError(message, { param, code: 'invalid_file' });
   }
-  return files.sort((a, b) => a.name.localeCompare(b.name)).map(({ name, path: file }) => ({ name: safeName(name), path: file }));
+  return files
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map(({ name, path: file }) => ({ name: safeName(name), path: file }));
 }
 
 /** The first bytes of a file: enough to tell a zip from an image without reading it whole. */
@@ -79,7 +85,10 @@ async function fileHead(path: string): Promise<Uint8Array> {
  * Zips are extracted to files on a worker thread and every check reads only headers from disk, so the bytes of
  * refused files never reach this thread; only the accepted photos are read (asynchronously) into memory.
  */
-export async function readSubjectImages(store: Store, fileIds: { id: string; param: string }[]): Promise<SubjectImage[]> {
+export async function readSubjectImages(
+  store: Store,
+  fileIds: { id: string; param: string }[],
+): Promise<SubjectImage[]> {
   return withTempDir(async (dir) => {
     const photos = await findPhotos(store, fileIds, dir);
     if (photos.length < minSubjectImages) {
@@ -89,13 +98,15 @@ export async function readSubjectImages(store: Store, fileIds: { id: string; par
       );
     }
     const seen = new Map<string, number>();
-    return Promise.all(photos.map(async ({ name, path }) => {
-      const count = seen.get(name) ?? 0;
-      seen.set(name, count + 1);
-      const ext = extname(name);
-      const unique = count === 0 ? name : `${name.slice(0, name.length - ext.length)}-${count}${ext}`;
-      return { name: unique, bytes: await readFile(path) };
-    }));
+    return Promise.all(
+      photos.map(async ({ name, path }) => {
+        const count = seen.get(name) ?? 0;
+        seen.set(name, count + 1);
+        const ext = extname(name);
+        const unique = count === 0 ? name : `${name.slice(0, name.length - ext.length)}-${count}${ext}`;
+        return { name: unique, bytes: await readFile(path) };
+      }),
+    );
   });
 }
 
@@ -117,10 +128,13 @@ async function findPhotos(store: Store, fileIds: { id: string; param: string }[]
     if (isZip(head)) found = await unzipImages(path, join(dir, String(index)), id, param);
     else if (imageKind(head)) found = [{ name: safeName(file.filename), path }];
     else {
-      throw new InvalidRequestError(`File ${id} (${file.filename}) is neither a PNG/JPEG/WebP image nor a zip of them.`, {
-        param,
-        code: 'invalid_file',
-      });
+      throw new InvalidRequestError(
+        `File ${id} (${file.filename}) is neither a PNG/JPEG/WebP image nor a zip of them.`,
+        {
+          param,
+          code: 'invalid_file',
+        },
+      );
     }
     await checkPhotoSizes(found, id, param);
     photos.push(...found);

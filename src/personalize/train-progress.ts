@@ -94,7 +94,8 @@ export class TrainProgress {
   private info(stage: string, eta: number | null, rate: unknown): string {
     const parts: string[] = [];
     if (stage === 'train' && this.loss !== null) parts.push(`loss ${this.loss.toFixed(4)}`);
-    if (typeof rate === 'number' && rate > 0) parts.push(rate >= 1 ? `${rate.toFixed(2)} step/s` : `${(1 / rate).toFixed(1)} s/step`);
+    if (typeof rate === 'number' && rate > 0)
+      parts.push(rate >= 1 ? `${rate.toFixed(2)} step/s` : `${(1 / rate).toFixed(1)} s/step`);
     if (eta !== null) parts.push(`ETA ${formatDuration(eta)}`);
     if (stage === 'train' && this.checkpoints > 0) parts.push(`${this.checkpoints} ckpt`);
     return parts.join(' · ');

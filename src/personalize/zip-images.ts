@@ -63,8 +63,15 @@ export class ZipRefusedError extends Error {
  * `extensions` (lower case, with the dot), skipping folders, `__MACOSX/` and dot files, in archive order. Rejects
  * with `ZipRefusedError`, leaving partial files in `outDir` for the caller to remove with the folder.
  */
-export function extractEntries(path: string, extensions: readonly string[], outDir: string, limits: ZipLimits = defaultZipLimits): Promise<ZipEntryFile[]> {
-  const worker = startModuleWorker(import.meta.url, 'zip-worker', { workerData: { path, outDir, limits, extensions: [...extensions] } });
+export function extractEntries(
+  path: string,
+  extensions: readonly string[],
+  outDir: string,
+  limits: ZipLimits = defaultZipLimits,
+): Promise<ZipEntryFile[]> {
+  const worker = startModuleWorker(import.meta.url, 'zip-worker', {
+    workerData: { path, outDir, limits, extensions: [...extensions] },
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new ZipRefusedError(`takes longer than ${limits.timeoutMs / 1000} s to extract`, true));
@@ -101,7 +108,11 @@ export async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<
 }
 
 /** `extractEntries` read into memory, for callers that need every photo's bytes at once (curation from a path). */
-export function unzipEntries(path: string, extensions: readonly string[], limits: ZipLimits = defaultZipLimits): Promise<{ name: string; bytes: Uint8Array }[]> {
+export function unzipEntries(
+  path: string,
+  extensions: readonly string[],
+  limits: ZipLimits = defaultZipLimits,
+): Promise<{ name: string; bytes: Uint8Array }[]> {
   return withTempDir(async (dir) => {
     const entries = await extractEntries(path, extensions, dir, limits);
     return Promise.all(entries.map(async (entry) => ({ name: entry.name, bytes: await readFile(entry.path) })));

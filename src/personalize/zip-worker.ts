@@ -35,7 +35,8 @@ function extract(job: ZipJob): { entries: ZipEntryFile[] } {
     file.ondata = (error, chunk, final) => {
       if (error) throw error;
       entry.size += chunk.length;
-      if (entry.size > limits.entryBytes) throw new LimitError(`has an entry (${file.name}) that inflates to more than ${limits.entryBytes} bytes`);
+      if (entry.size > limits.entryBytes)
+        throw new LimitError(`has an entry (${file.name}) that inflates to more than ${limits.entryBytes} bytes`);
       total += chunk.length;
       if (total > limits.totalBytes) throw new LimitError(`inflates to more than ${limits.totalBytes} bytes`);
       writeSync(fd, chunk);
@@ -70,7 +71,13 @@ const extensions = new Set(job.extensions);
 const wanted = (name: string): boolean => {
   const base = name.split('/').pop() ?? '';
   const dot = base.lastIndexOf('.');
-  return !name.endsWith('/') && !name.includes('__MACOSX/') && !base.startsWith('.') && dot > 0 && extensions.has(base.slice(dot).toLowerCase());
+  return (
+    !name.endsWith('/') &&
+    !name.includes('__MACOSX/') &&
+    !base.startsWith('.') &&
+    dot > 0 &&
+    extensions.has(base.slice(dot).toLowerCase())
+  );
 };
 try {
   const result = extract({ ...job, wanted });

@@ -56,7 +56,11 @@ function parseParts(v: unknown, param: string, imagesAllowed: boolean): ChatCont
       return { type: 'image', url: img.url, detail };
     }
     if (isObj(p) && p.type === 'file' && imagesAllowed) return parseFilePart(p.file, `${at}.file`);
-    return fail(`unsupported content part${isObj(p) ? ` type '${String(p.type)}'` : ''}`, `${at}.type`, 'invalid_value');
+    return fail(
+      `unsupported content part${isObj(p) ? ` type '${String(p.type)}'` : ''}`,
+      `${at}.type`,
+      'invalid_value',
+    );
   });
 }
 
@@ -71,10 +75,16 @@ export function parseFilePart(file: unknown, at: string): ChatFilePart {
   const filename = optionalString(file, 'filename', at, 256);
   const data = file.file_data ?? null;
   const fileId = file.file_id ?? null;
-  if ((data === null) === (fileId === null)) fail('a file part needs exactly one of `file_data` and `file_id`', at, 'invalid_value');
-  if (fileId !== null && (typeof fileId !== 'string' || fileId === '')) fail('file_id must be a non-empty string', path('file_id'), 'invalid_type');
+  if ((data === null) === (fileId === null))
+    fail('a file part needs exactly one of `file_data` and `file_id`', at, 'invalid_value');
+  if (fileId !== null && (typeof fileId !== 'string' || fileId === ''))
+    fail('file_id must be a non-empty string', path('file_id'), 'invalid_type');
   if (data !== null && (typeof data !== 'string' || !/^data:application\/pdf;base64,/i.test(data))) {
-    fail('file_data must be a base64 data URL of a PDF (data:application/pdf;base64,…)', path('file_data'), 'invalid_value');
+    fail(
+      'file_data must be a base64 data URL of a PDF (data:application/pdf;base64,…)',
+      path('file_data'),
+      'invalid_value',
+    );
   }
   return { type: 'file', data: data as string | null, fileId: fileId as string | null, filename };
 }
@@ -102,9 +112,18 @@ export function parseMessage(m: unknown, at: string): ChatMessage {
       if (!Array.isArray(calls)) fail("'tool_calls' must be an array", `${at}.tool_calls`, 'invalid_type');
       const toolCalls = calls.map((c: unknown, i: number): ChatToolCall => {
         const f = isObj(c) ? c.function : undefined;
-        if (!isObj(c) || typeof c.id !== 'string' || !isObj(f) || typeof f.name !== 'string' ||
-          typeof f.arguments !== 'string') {
-          fail('tool calls need id, function.name and function.arguments (strings)', `${at}.tool_calls[${i}]`, 'invalid_type');
+        if (
+          !isObj(c) ||
+          typeof c.id !== 'string' ||
+          !isObj(f) ||
+          typeof f.name !== 'string' ||
+          typeof f.arguments !== 'string'
+        ) {
+          fail(
+            'tool calls need id, function.name and function.arguments (strings)',
+            `${at}.tool_calls[${i}]`,
+            'invalid_type',
+          );
         }
         return { id: c.id as string, name: f.name as string, arguments: f.arguments as string };
       });

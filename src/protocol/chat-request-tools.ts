@@ -24,7 +24,8 @@ export function parseTools(v: unknown): ChatTool[] {
   return v.map((t, i): ChatTool => {
     const at = `tools[${i}].function`;
     const f = isObj(t) ? t.function : undefined;
-    if (!isObj(t) || t.type !== 'function' || !isObj(f)) fail('tools must be {type: "function", function}', `tools[${i}]`);
+    if (!isObj(t) || t.type !== 'function' || !isObj(f))
+      fail('tools must be {type: "function", function}', `tools[${i}]`);
     if (typeof f.name !== 'string' || !namePattern.test(f.name)) {
       fail('function.name must match ^[a-zA-Z0-9_-]{1,64}$', `${at}.name`, 'invalid_value');
     }

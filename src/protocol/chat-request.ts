@@ -62,9 +62,30 @@ export interface ChatRequest {
 }
 
 const KNOWN_FIELDS = new Set([
-  'model', 'messages', 'max_tokens', 'max_completion_tokens', 'n', 'stop', 'stream', 'stream_options',
-  'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias',
-  'logprobs', 'top_logprobs', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'store',
+  'model',
+  'messages',
+  'max_tokens',
+  'max_completion_tokens',
+  'n',
+  'stop',
+  'stream',
+  'stream_options',
+  'temperature',
+  'top_p',
+  'top_k',
+  'min_p',
+  'seed',
+  'frequency_penalty',
+  'presence_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'user',
+  'store',
   'metadata',
 ]);
 

@@ -20,7 +20,15 @@ export type ChatOutputEvent =
   | { type: 'reasoning'; text: string }
   | { type: 'tool_call'; index: number; name: string }
   | { type: 'tool_arguments'; index: number; text: string }
-  | { type: 'logprobs'; content: { token: string; bytes: number[]; logprob: number; top: { token: string; bytes: number[]; logprob: number }[] }[] }
+  | {
+      type: 'logprobs';
+      content: {
+        token: string;
+        bytes: number[];
+        logprob: number;
+        top: { token: string; bytes: number[]; logprob: number }[];
+      }[];
+    }
   | { type: 'finish'; reason: WireFinishReason; completionTokens: number };
 
 /** Identity of one response, shared by all its chunks. */
@@ -97,7 +105,8 @@ export class CompletionBuilder {
     const c = this.choices[index] as ChoiceState;
     if (e.type === 'content') c.content += e.text;
     else if (e.type === 'reasoning') c.reasoning += e.text;
-    else if (e.type === 'tool_call') c.calls[e.index] = { id: newToolCallId(), type: 'function', function: { name: e.name, arguments: '' } };
+    else if (e.type === 'tool_call')
+      c.calls[e.index] = { id: newToolCallId(), type: 'function', function: { name: e.name, arguments: '' } };
     else if (e.type === 'tool_arguments') (c.calls[e.index] as WireToolCall).function.arguments += e.text;
     else if (e.type === 'logprobs') c.logprobs?.push(...wireLogprobs(e.content));
     else c.finish = e.reason;
@@ -139,7 +148,11 @@ export class ChunkBuilder {
     private readonly includeUsage: boolean,
   ) {}
 
-  private chunk(index: number, delta: WireChatCompletionChunk['choices'][number]['delta'], finish: WireFinishReason | null): WireChatCompletionChunk {
+  private chunk(
+    index: number,
+    delta: WireChatCompletionChunk['choices'][number]['delta'],
+    finish: WireFinishReason | null,
+  ): WireChatCompletionChunk {
     const logprobs = this.pendingLogprobs.get(index);
     this.pendingLogprobs.delete(index);
     return {
@@ -148,7 +161,9 @@ export class ChunkBuilder {
       created: this.meta.created,
       model: this.meta.model,
       system_fingerprint: FINGERPRINT,
-      choices: [{ index, delta, logprobs: logprobs ? { content: logprobs, refusal: null } : null, finish_reason: finish }],
+      choices: [
+        { index, delta, logprobs: logprobs ? { content: logprobs, refusal: null } : null, finish_reason: finish },
+      ],
       ...(this.includeUsage && { usage: null }),
     };
   }
@@ -168,9 +183,17 @@ export class ChunkBuilder {
         if (e.text !== '') out.push(this.chunk(index, { reasoning_content: e.text }, null));
         break;
       case 'tool_call':
-        out.push(this.chunk(index, {
-          tool_calls: [{ index: e.index, id: newToolCallId(), type: 'function', function: { name: e.name, arguments: '' } }],
-        }, null));
+        out.push(
+          this.chunk(
+            index,
+            {
+              tool_calls: [
+                { index: e.index, id: newToolCallId(), type: 'function', function: { name: e.name, arguments: '' } },
+              ],
+            },
+            null,
+          ),
+        );
         break;
       case 'tool_arguments':
         out.push(this.chunk(index, { tool_calls: [{ index: e.index, function: { arguments: e.text } }] }, null));

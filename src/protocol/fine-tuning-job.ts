@@ -109,7 +109,8 @@ export interface FineTuningJobSource {
   finishedAt: number | null;
   error: FineTuningJobError | null;
   hyperparameters: DreamboothHyperparameters;
-  params: Pick<DreamboothJobParams, 'trainingFile' | 'instanceFiles' | 'seed' | 'metadata'> & Partial<Pick<DreamboothJobParams, 'suffix'>>;
+  params: Pick<DreamboothJobParams, 'trainingFile' | 'instanceFiles' | 'seed' | 'metadata'> &
+    Partial<Pick<DreamboothJobParams, 'suffix'>>;
 }
 
 /**

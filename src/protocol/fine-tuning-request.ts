@@ -37,7 +37,10 @@ function optionalNumber(object: Json, key: string, prefix: string, min: number, 
   const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
   if (!ok || (integer && !Number.isInteger(value))) {
     const kind = integer ? 'an integer' : 'a number';
-    fail(`${prefix}${key}`, `'${prefix}${key}' must be ${kind} between ${min} and ${max}; got ${JSON.stringify(value)}.`);
+    fail(
+      `${prefix}${key}`,
+      `'${prefix}${key}' must be ${kind} between ${min} and ${max}; got ${JSON.stringify(value)}.`,
+    );
   }
   return value;
 }
@@ -90,7 +93,8 @@ function parseHyperparameters(raw: unknown, curated: boolean): DreamboothHyperpa
     fail(`${p}resolution`, 'The resolution must be a multiple of 8 (the VAE downsamples by 8).');
   }
   if (hp.lora_rank !== undefined && hp.mode === 'full') fail(`${p}lora_rank`, "'lora_rank' needs mode 'lora'.");
-  const hasPrompts = hp.instance_prompt !== undefined && (hp.class_prompt !== undefined || hp.prior_preservation === false);
+  const hasPrompts =
+    hp.instance_prompt !== undefined && (hp.class_prompt !== undefined || hp.prior_preservation === false);
   if (hp.class_name === undefined && !hasPrompts && !curated) {
     fail(`${p}class_name`, "DreamBooth needs the subject's class: set 'class_name' (e.g. 'dog') or both prompts.");
   }
@@ -102,7 +106,8 @@ type ParsedMethod = Pick<FineTuningJobCreate, 'hyperparameters' | 'instanceFiles
 function parseCuration(raw: unknown): DreamboothCuration | null {
   const p = 'method.dreambooth.curation.';
   if (raw === undefined || raw === null) return null;
-  if (!isObject(raw)) fail(p.slice(0, -1), `'${p.slice(0, -1)}' must be an object naming the vision model: {"model": ...}.`);
+  if (!isObject(raw))
+    fail(p.slice(0, -1), `'${p.slice(0, -1)}' must be an object naming the vision model: {"model": ...}.`);
   rejectUnknown(raw, ['model', 'captions', 'min_size', 'seed'], p);
   const model = optionalString(raw, 'model', p, 256);
   if (model === undefined) fail(`${p}model`, `Missing required parameter: '${p}model' (a vision-language chat model).`);
@@ -118,13 +123,19 @@ function parseMethod(raw: unknown): ParsedMethod {
   if (!isObject(raw)) fail('method', "'method' must be an object with type 'dreambooth'.");
   rejectUnknown(raw, ['type', 'dreambooth'], 'method.');
   if (raw.type !== 'dreambooth') {
-    fail('method.type', `atelier fine-tunes image models with method type 'dreambooth'; got ${JSON.stringify(raw.type)}.`);
+    fail(
+      'method.type',
+      `atelier fine-tunes image models with method type 'dreambooth'; got ${JSON.stringify(raw.type)}.`,
+    );
   }
   const db = raw.dreambooth;
   if (!isObject(db)) fail('method.dreambooth', "'method.dreambooth' must be an object holding 'hyperparameters'.");
   rejectUnknown(db, ['hyperparameters', 'instance_files', 'config', 'curation'], 'method.dreambooth.');
   const files = db.instance_files;
-  if (files !== undefined && (!Array.isArray(files) || files.some((f) => typeof f !== 'string') || files.length > 200)) {
+  if (
+    files !== undefined &&
+    (!Array.isArray(files) || files.some((f) => typeof f !== 'string') || files.length > 200)
+  ) {
     fail('method.dreambooth.instance_files', "'instance_files' must be a list of at most 200 file ids.");
   }
   if (db.config !== undefined && !isObject(db.config)) fail('method.dreambooth.config', "'config' must be an object.");
@@ -161,7 +172,11 @@ export function parseFineTuningJobCreate(body: unknown): FineTuningJobCreate {
   const trainingFile = optionalString(body, 'training_file', '', 256);
   if (trainingFile === undefined) fail('training_file', "Missing required parameter: 'training_file'.");
   if (body.method === undefined) fail('method', "Missing required parameter: 'method' (type 'dreambooth').");
-  if (body.integrations !== undefined && body.integrations !== null && !(Array.isArray(body.integrations) && body.integrations.length === 0)) {
+  if (
+    body.integrations !== undefined &&
+    body.integrations !== null &&
+    !(Array.isArray(body.integrations) && body.integrations.length === 0)
+  ) {
     fail('integrations', 'Integrations are not supported; configure Weights & Biases in the worker config instead.');
   }
   if (body.validation_file !== undefined && body.validation_file !== null) {

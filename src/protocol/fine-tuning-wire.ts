@@ -63,7 +63,10 @@ export function hyperparametersFromWire(wire: DreamboothHyperparametersWire): Dr
  * learning-rate multiplier); the real ones are under `method.dreambooth`. `estimatedFinish` (Unix seconds) comes from
  * the live worker and is shown while the job runs.
  */
-export function fineTuningJobToWire(job: FineTuningJobSource, estimatedFinish: number | null = null): FineTuningJobWire {
+export function fineTuningJobToWire(
+  job: FineTuningJobSource,
+  estimatedFinish: number | null = null,
+): FineTuningJobWire {
   const hp = job.hyperparameters;
   const dreambooth: DreamboothMethodWire['dreambooth'] = { hyperparameters: hyperparametersToWire(hp) };
   // Rows written by hand (tests, older versions) may lack params; the object keeps OpenAI's types regardless.

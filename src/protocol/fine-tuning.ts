@@ -116,7 +116,11 @@ export interface FineTuningJobWire {
   error: FineTuningJobErrorWire | null;
   fine_tuned_model: string | null;
   finished_at: number | null;
-  hyperparameters: { batch_size: number | 'auto' | null; learning_rate_multiplier: 'auto' | number; n_epochs: 'auto' | number };
+  hyperparameters: {
+    batch_size: number | 'auto' | null;
+    learning_rate_multiplier: 'auto' | number;
+    n_epochs: 'auto' | number;
+  };
   model: string;
   organization_id: string;
   result_files: string[];
@@ -152,7 +156,14 @@ export interface FineTuningJobCheckpointWire {
   fine_tuned_model_checkpoint: string;
   fine_tuning_job_id: string;
   /** `subject`, `prompt`, `drift`, `diversity`: the judge's scores, once the checkpoint is judged. */
-  metrics: { step?: number; train_loss?: number; subject?: number; prompt?: number | null; drift?: number; diversity?: number };
+  metrics: {
+    step?: number;
+    train_loss?: number;
+    subject?: number;
+    prompt?: number | null;
+    drift?: number;
+    diversity?: number;
+  };
   step_number: number;
 }
 

@@ -37,7 +37,11 @@ export interface FleetNodeWire {
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 /** The fleet list: every node with the jobs it holds. */
-export function fleetToWire(nodes: FleetNodeSource[], runs: FleetRunSource[], now = Date.now()): { object: 'list'; data: FleetNodeWire[] } {
+export function fleetToWire(
+  nodes: FleetNodeSource[],
+  runs: FleetRunSource[],
+  now = Date.now(),
+): { object: 'list'; data: FleetNodeWire[] } {
   return {
     object: 'list',
     data: nodes.map((node) => ({
@@ -49,11 +53,13 @@ export function fleetToWire(nodes: FleetNodeSource[], runs: FleetRunSource[], no
       started_at: seconds(node.startedAt),
       heartbeat_at: seconds(node.heartbeatAt),
       heartbeat_age_s: Math.max(0, Math.round((now - node.heartbeatAt) / 1000)),
-      running: runs.filter((run) => run.node === node.id).map((run) => ({
-        queue: run.queue,
-        job_id: typeof run.data.jobId === 'string' ? run.data.jobId : null,
-        started_at: seconds(run.startedAt),
-      })),
+      running: runs
+        .filter((run) => run.node === node.id)
+        .map((run) => ({
+          queue: run.queue,
+          job_id: typeof run.data.jobId === 'string' ? run.data.jobId : null,
+          started_at: seconds(run.startedAt),
+        })),
     })),
   };
 }

@@ -25,15 +25,33 @@ export interface ImageToolOptions {
   body: Record<string, unknown>;
 }
 
-const IMAGE_TOOL_KEYS = ['type', 'model', 'size', 'quality', 'background', 'moderation', 'output_format',
-  'partial_images', 'steps', 'guidance_scale', 'seed', 'negative_prompt', 'sampler'];
+const IMAGE_TOOL_KEYS = [
+  'type',
+  'model',
+  'size',
+  'quality',
+  'background',
+  'moderation',
+  'output_format',
+  'partial_images',
+  'steps',
+  'guidance_scale',
+  'seed',
+  'negative_prompt',
+  'sampler',
+];
 
 /** Validates the tool object at `at` (`tools[i]`) exactly as `/v1/images/generations` validates its body. */
 export function parseImageTool(t: Obj, at: string): ImageToolOptions {
   onlyKeys(t, IMAGE_TOOL_KEYS, at);
-  if (t.output_format !== undefined && t.output_format !== 'png') fail("atelier makes PNGs only: output_format must be 'png'", `${at}.output_format`, 'invalid_value');
+  if (t.output_format !== undefined && t.output_format !== 'png')
+    fail("atelier makes PNGs only: output_format must be 'png'", `${at}.output_format`, 'invalid_value');
   const { model, size, steps, guidance_scale, seed, negative_prompt, sampler } = t;
-  const body = Object.fromEntries(Object.entries({ model, size, steps, guidance_scale, seed, negative_prompt, sampler }).filter(([, v]) => v !== undefined));
+  const body = Object.fromEntries(
+    Object.entries({ model, size, steps, guidance_scale, seed, negative_prompt, sampler }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
   try {
     parseImageRequest({ ...body, prompt: 'check' });
   } catch (error) {
@@ -51,7 +69,8 @@ export function splitImageTool(tools: unknown, n: number): { rest: unknown; imag
   if (!Array.isArray(tools)) return { rest: tools, imageTool: null };
   const at = tools.findIndex((t) => isObj(t) && t.type === IMAGE_TOOL_NAME);
   if (at < 0) return { rest: tools, imageTool: null };
-  if (tools.findIndex((t, i) => i > at && isObj(t) && t.type === IMAGE_TOOL_NAME) >= 0) fail('at most one image_generation tool', 'tools', 'invalid_value');
+  if (tools.findIndex((t, i) => i > at && isObj(t) && t.type === IMAGE_TOOL_NAME) >= 0)
+    fail('at most one image_generation tool', 'tools', 'invalid_value');
   if (tools.some((t) => isObj(t) && isObj(t.function) && t.function.name === IMAGE_TOOL_NAME)) {
     fail(`a function may not be named '${IMAGE_TOOL_NAME}' next to the built-in tool`, 'tools', 'invalid_value');
   }

@@ -62,7 +62,12 @@ export interface ImageCompletedEvent {
   output_format: 'png';
   quality: 'auto';
   size: string;
-  usage: { input_tokens: number; output_tokens: number; total_tokens: number; input_tokens_details: { image_tokens: number; text_tokens: number } };
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    total_tokens: number;
+    input_tokens_details: { image_tokens: number; text_tokens: number };
+  };
   index: number;
   seed: number;
 }
@@ -118,7 +123,8 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') fail(key, `'${key}' must be a string`);
-  if (value.length > imageLimits.maxPromptChars) fail(key, `'${key}' is longer than ${imageLimits.maxPromptChars} characters`);
+  if (value.length > imageLimits.maxPromptChars)
+    fail(key, `'${key}' is longer than ${imageLimits.maxPromptChars} characters`);
   return value;
 }
 
@@ -138,13 +144,15 @@ export function parseImageSize(size: string): { width: number; height: number } 
 
 /** Validates a request body; every rejection is a 400 InvalidRequestError naming the field in `param`. */
 export function parseImageRequest(raw: unknown): ImageRequest {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('body', 'the request body must be a JSON object');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    fail('body', 'the request body must be a JSON object');
   const body = raw as Record<string, unknown>;
   const prompt = optionalString(body, 'prompt');
   if (prompt === undefined || prompt.trim() === '') fail('prompt', "'prompt' is required and must not be empty");
   const model = optionalString(body, 'model');
   const format = body.response_format ?? 'b64_json';
-  if (format !== 'b64_json' && format !== 'url') fail('response_format', "'response_format' must be 'b64_json' or 'url'");
+  if (format !== 'b64_json' && format !== 'url')
+    fail('response_format', "'response_format' must be 'b64_json' or 'url'");
   const size = optionalString(body, 'size');
   const dims = size === undefined || size === 'auto' ? undefined : parseImageSize(size);
   const sampler = body.sampler ?? undefined;
@@ -152,13 +160,19 @@ export function parseImageRequest(raw: unknown): ImageRequest {
     fail('sampler', `'sampler' must be one of ${imageSamplers.join(', ')}, got ${JSON.stringify(sampler)}`);
   }
   const guidance = body.guidance_scale ?? undefined;
-  if (guidance !== undefined && (typeof guidance !== 'number' || !(guidance >= 0 && guidance <= imageLimits.maxGuidance))) {
+  if (
+    guidance !== undefined &&
+    (typeof guidance !== 'number' || !(guidance >= 0 && guidance <= imageLimits.maxGuidance))
+  ) {
     fail('guidance_scale', `'guidance_scale' must be a number between 0 and ${imageLimits.maxGuidance}`);
   }
   const stream = body.stream ?? false;
   if (typeof stream !== 'boolean') fail('stream', "'stream' must be a boolean");
   const loraScale = body.lora_scale ?? undefined;
-  if (loraScale !== undefined && (typeof loraScale !== 'number' || !(loraScale >= 0 && loraScale <= imageLimits.maxLoraScale))) {
+  if (
+    loraScale !== undefined &&
+    (typeof loraScale !== 'number' || !(loraScale >= 0 && loraScale <= imageLimits.maxLoraScale))
+  ) {
     fail('lora_scale', `'lora_scale' must be a number between 0 and ${imageLimits.maxLoraScale}`);
   }
   return {
@@ -187,7 +201,11 @@ export interface GeneratedImageView {
 }
 
 /** OpenAI's `ImagesResponse` for images made from `prompt`; `created` in Unix seconds. */
-export function imagesResponseToWire(prompt: string, images: readonly GeneratedImageView[], created: number): ImagesResponse {
+export function imagesResponseToWire(
+  prompt: string,
+  images: readonly GeneratedImageView[],
+  created: number,
+): ImagesResponse {
   const data = images.map((image): ImageObject => {
     const out: ImageObject = { revised_prompt: prompt, seed: image.seed };
     if (image.url !== undefined) out.url = image.url;

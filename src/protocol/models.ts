@@ -45,7 +45,13 @@ export interface ModelView {
 
 /** The `model` object. */
 export function modelToWire(model: ModelView): ModelObject {
-  const wire: ModelObject = { id: model.name, object: 'model', created: model.createdAt, owned_by: model.ownedBy, format: model.format };
+  const wire: ModelObject = {
+    id: model.name,
+    object: 'model',
+    created: model.createdAt,
+    owned_by: model.ownedBy,
+    format: model.format,
+  };
   if (model.capabilities) wire.capabilities = model.capabilities;
   if (model.nativeSize !== undefined) wire.native_size = model.nativeSize;
   return wire;

@@ -33,7 +33,8 @@ export function num(obj: Obj, key: string, def: number, field: NumberField): num
   if (v === undefined || v === null) return def;
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(`'${param}' must be a number`, param, 'invalid_type');
   if (field.integer && !Number.isInteger(v)) fail(`'${param}' must be an integer`, param, 'invalid_type');
-  if (v < field.min || v > field.max) fail(`'${param}' must be between ${field.min} and ${field.max}, got ${v}`, param, 'invalid_value');
+  if (v < field.min || v > field.max)
+    fail(`'${param}' must be between ${field.min} and ${field.max}, got ${v}`, param, 'invalid_value');
   return v;
 }
 
@@ -59,7 +60,8 @@ export function optionalString(obj: Obj, key: string, at: string, maxLength = In
 /** Refuses keys of `obj` outside `known`, naming the first as `at.key`. */
 export function onlyKeys(obj: Obj, known: readonly string[], at: string): void {
   for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) fail(`Unrecognized argument supplied: ${pathOf(at, key)}`, pathOf(at, key), 'unknown_parameter');
+    if (!known.includes(key))
+      fail(`Unrecognized argument supplied: ${pathOf(at, key)}`, pathOf(at, key), 'unknown_parameter');
   }
 }
 
@@ -77,6 +79,7 @@ export function checkJsonDepth(value: unknown, param: string): void {
     const { value: next, depth } = stack.pop()!;
     if (typeof next !== 'object' || next === null) continue;
     if (depth >= MAX_JSON_DEPTH) fail(`'${param}' nests deeper than ${MAX_JSON_DEPTH} levels`, param, 'invalid_value');
-    for (const child of Array.isArray(next) ? next : Object.values(next)) stack.push({ value: child, depth: depth + 1 });
+    for (const child of Array.isArray(next) ? next : Object.values(next))
+      stack.push({ value: child, depth: depth + 1 });
   }
 }

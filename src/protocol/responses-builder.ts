@@ -47,12 +47,30 @@ export class ResponseBuilder {
 
   constructor(id: string, request: ResponsesRequest, createdAt = Math.floor(Date.now() / 1000)) {
     this.response = {
-      id, object: 'response', created_at: createdAt, completed_at: null, status: 'in_progress', error: null,
-      incomplete_details: null, instructions: request.instructions, max_output_tokens: request.maxOutputTokens,
-      model: request.model, output: [], output_text: '', parallel_tool_calls: request.parallelToolCalls,
-      previous_response_id: request.previousResponseId, store: request.store, temperature: request.temperature,
-      top_p: request.topP, text: request.echo.text, tool_choice: request.echo.toolChoice, tools: request.echo.tools,
-      truncation: 'disabled', background: false, metadata: request.metadata, usage: null,
+      id,
+      object: 'response',
+      created_at: createdAt,
+      completed_at: null,
+      status: 'in_progress',
+      error: null,
+      incomplete_details: null,
+      instructions: request.instructions,
+      max_output_tokens: request.maxOutputTokens,
+      model: request.model,
+      output: [],
+      output_text: '',
+      parallel_tool_calls: request.parallelToolCalls,
+      previous_response_id: request.previousResponseId,
+      store: request.store,
+      temperature: request.temperature,
+      top_p: request.topP,
+      text: request.echo.text,
+      tool_choice: request.echo.toolChoice,
+      tools: request.echo.tools,
+      truncation: 'disabled',
+      background: false,
+      metadata: request.metadata,
+      usage: null,
     };
   }
 
@@ -63,7 +81,10 @@ export class ResponseBuilder {
 
   /** `response.created` and `response.in_progress`. */
   start(): WireResponseEvent[] {
-    return [this.event('response.created', { response: this.response }), this.event('response.in_progress', { response: this.response })];
+    return [
+      this.event('response.created', { response: this.response }),
+      this.event('response.in_progress', { response: this.response }),
+    ];
   }
 
   private addItem(item: WireResponseItem): number {
@@ -78,25 +99,59 @@ export class ResponseBuilder {
       return;
     }
     if (!this.message) {
-      const item: WireResponseItem = { type: 'message', id: itemId('msg'), role: 'assistant', status: 'in_progress', content: [] };
+      const item: WireResponseItem = {
+        type: 'message',
+        id: itemId('msg'),
+        role: 'assistant',
+        status: 'in_progress',
+        content: [],
+      };
       const index = this.addItem(item);
       out.push(this.event('response.output_item.added', { output_index: index, item }));
       const part = { type: 'output_text' as const, text: '', annotations: [], logprobs: [] };
       item.content.push(part);
-      out.push(this.event('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part }));
+      out.push(
+        this.event('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part }),
+      );
       this.message = { index, item };
       text = this.heldSpace + text;
       this.heldSpace = '';
     }
     const { index, item } = this.message;
     (item.content[0] as { text: string }).text += text;
-    out.push(this.event('response.output_text.delta', { item_id: item.id, output_index: index, content_index: 0, delta: text, logprobs: [] }));
+    out.push(
+      this.event('response.output_text.delta', {
+        item_id: item.id,
+        output_index: index,
+        content_index: 0,
+        delta: text,
+        logprobs: [],
+      }),
+    );
   }
 
   private call(callIndex: number, name: string, out: WireResponseEvent[]): void {
-    const item: WireResponseItem = name === IMAGE_TOOL_NAME
-      ? { type: 'image_generation_call', id: itemId('ig'), status: 'in_progress', result: null, revised_prompt: '', output_format: 'png', size: null, seed: null, model: null }
-      : { type: 'function_call', id: itemId('fc'), call_id: newToolCallId(), name, arguments: '', status: 'in_progress' };
+    const item: WireResponseItem =
+      name === IMAGE_TOOL_NAME
+        ? {
+            type: 'image_generation_call',
+            id: itemId('ig'),
+            status: 'in_progress',
+            result: null,
+            revised_prompt: '',
+            output_format: 'png',
+            size: null,
+            seed: null,
+            model: null,
+          }
+        : {
+            type: 'function_call',
+            id: itemId('fc'),
+            call_id: newToolCallId(),
+            name,
+            arguments: '',
+            status: 'in_progress',
+          };
     const index = this.addItem(item);
     this.calls.set(callIndex, { index, item, args: '' });
     out.push(this.event('response.output_item.added', { output_index: index, item }));
@@ -116,7 +171,13 @@ export class ResponseBuilder {
       call.args += e.text;
       if (call.item.type === 'function_call') {
         call.item.arguments += e.text;
-        out.push(this.event('response.function_call_arguments.delta', { item_id: call.item.id, output_index: call.index, delta: e.text }));
+        out.push(
+          this.event('response.function_call_arguments.delta', {
+            item_id: call.item.id,
+            output_index: call.index,
+            delta: e.text,
+          }),
+        );
       }
     } else if (e.type === 'finish' && e.reason === 'length') this.truncated = true;
     return out;
@@ -129,8 +190,18 @@ export class ResponseBuilder {
     if (this.message) {
       const { index, item } = this.message;
       const part = item.content[0]!;
-      out.push(this.event('response.output_text.done', { item_id: item.id, output_index: index, content_index: 0, text: part.text, logprobs: [] }));
-      out.push(this.event('response.content_part.done', { item_id: item.id, output_index: index, content_index: 0, part }));
+      out.push(
+        this.event('response.output_text.done', {
+          item_id: item.id,
+          output_index: index,
+          content_index: 0,
+          text: part.text,
+          logprobs: [],
+        }),
+      );
+      out.push(
+        this.event('response.content_part.done', { item_id: item.id, output_index: index, content_index: 0, part }),
+      );
       item.status = status;
       out.push(this.event('response.output_item.done', { output_index: index, item }));
     }
@@ -141,7 +212,14 @@ export class ResponseBuilder {
         continue;
       }
       if (item.type !== 'function_call') continue;
-      out.push(this.event('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: item.arguments, name: item.name }));
+      out.push(
+        this.event('response.function_call_arguments.done', {
+          item_id: item.id,
+          output_index: index,
+          arguments: item.arguments,
+          name: item.name,
+        }),
+      );
       item.status = status;
       out.push(this.event('response.output_item.done', { output_index: index, item }));
     }
@@ -167,7 +245,13 @@ export class ResponseBuilder {
   /** The PNG is made: `response.image_generation_call.completed` and the item's `output_item.done`. */
   imageCompleted(id: string, image: ImageCallResult): WireResponseEvent[] {
     const { index, item } = this.imageItem(id);
-    Object.assign(item, { status: 'completed', result: image.b64Png, size: `${image.width}x${image.height}`, seed: image.seed, model: image.model });
+    Object.assign(item, {
+      status: 'completed',
+      result: image.b64Png,
+      size: `${image.width}x${image.height}`,
+      seed: image.seed,
+      model: image.model,
+    });
     return [
       this.event('response.image_generation_call.completed', { item_id: id, output_index: index }),
       this.event('response.output_item.done', { output_index: index, item }),
@@ -200,8 +284,10 @@ export class ResponseBuilder {
 /** A response's output as conversation items (what `previous_response_id` replays after the input). */
 export function outputItems(response: WireResponse): ResponseItem[] {
   return response.output.map((item): ResponseItem => {
-    if (item.type === 'message') return { type: 'message', role: 'assistant', content: item.content.map((c) => ({ type: 'text', text: c.text })) };
-    if (item.type === 'function_call') return { type: 'function_call', callId: item.call_id, name: item.name, arguments: item.arguments };
+    if (item.type === 'message')
+      return { type: 'message', role: 'assistant', content: item.content.map((c) => ({ type: 'text', text: c.text })) };
+    if (item.type === 'function_call')
+      return { type: 'function_call', callId: item.call_id, name: item.name, arguments: item.arguments };
     return { type: 'image_generation_call', id: item.id, prompt: item.revised_prompt };
   });
 }

@@ -29,7 +29,11 @@ function parsePart(p: unknown, at: string, role: string): ChatContentPart {
   if (p.type === 'input_image' && role === 'user') {
     const url = p.image_url;
     if (typeof url !== 'string' || !/^(data:|https?:\/\/)/i.test(url)) {
-      fail('input_image.image_url must be a data: URL or an http(s) URL (file_id is not supported)', `${at}.image_url`, 'invalid_image_url');
+      fail(
+        'input_image.image_url must be a data: URL or an http(s) URL (file_id is not supported)',
+        `${at}.image_url`,
+        'invalid_image_url',
+      );
     }
     const detail = p.detail ?? 'auto';
     if (detail !== 'low' && detail !== 'high' && detail !== 'auto') {
@@ -42,20 +46,29 @@ function parsePart(p: unknown, at: string, role: string): ChatContentPart {
 
 function parseMessageItem(item: Obj, at: string): ResponseItem {
   const role = item.role;
-  if (typeof role !== 'string' || !roles.has(role)) fail(`unknown role '${String(role)}'`, `${at}.role`, 'invalid_value');
+  if (typeof role !== 'string' || !roles.has(role))
+    fail(`unknown role '${String(role)}'`, `${at}.role`, 'invalid_value');
   const content = item.content;
-  if (typeof content === 'string') return { type: 'message', role: role as 'user', content: [{ type: 'text', text: content }] };
-  if (!Array.isArray(content)) fail('content must be a string or an array of content parts', `${at}.content`, 'invalid_type');
-  return { type: 'message', role: role as 'user', content: content.map((p, i) => parsePart(p, `${at}.content[${i}]`, role)) };
+  if (typeof content === 'string')
+    return { type: 'message', role: role as 'user', content: [{ type: 'text', text: content }] };
+  if (!Array.isArray(content))
+    fail('content must be a string or an array of content parts', `${at}.content`, 'invalid_type');
+  return {
+    type: 'message',
+    role: role as 'user',
+    content: content.map((p, i) => parsePart(p, `${at}.content[${i}]`, role)),
+  };
 }
 
 function outputText(v: unknown, at: string): string {
   if (typeof v === 'string') return v;
   if (!Array.isArray(v)) fail("'output' must be a string or an array of input_text parts", at, 'invalid_type');
-  return v.map((p, i) => {
-    const part = parsePart(p, `${at}[${i}]`, 'tool');
-    return part.type === 'text' ? part.text : '';
-  }).join('');
+  return v
+    .map((p, i) => {
+      const part = parsePart(p, `${at}[${i}]`, 'tool');
+      return part.type === 'text' ? part.text : '';
+    })
+    .join('');
 }
 
 function parseItem(item: unknown, at: string): ResponseItem {
@@ -64,11 +77,24 @@ function parseItem(item: unknown, at: string): ResponseItem {
     case 'message':
       return parseMessageItem(item, at);
     case 'function_call':
-      return { type: 'function_call', callId: requireString(item, 'call_id', at), name: requireString(item, 'name', at), arguments: requireString(item, 'arguments', at) };
+      return {
+        type: 'function_call',
+        callId: requireString(item, 'call_id', at),
+        name: requireString(item, 'name', at),
+        arguments: requireString(item, 'arguments', at),
+      };
     case 'function_call_output':
-      return { type: 'function_call_output', callId: requireString(item, 'call_id', at), output: outputText(item.output, `${at}.output`) };
+      return {
+        type: 'function_call_output',
+        callId: requireString(item, 'call_id', at),
+        output: outputText(item.output, `${at}.output`),
+      };
     case 'image_generation_call':
-      return { type: 'image_generation_call', id: requireString(item, 'id', at), prompt: typeof item.revised_prompt === 'string' ? item.revised_prompt : '' };
+      return {
+        type: 'image_generation_call',
+        id: requireString(item, 'id', at),
+        prompt: typeof item.revised_prompt === 'string' ? item.revised_prompt : '',
+      };
     default:
       return fail(`unsupported input item type '${String(item.type)}'`, `${at}.type`, 'invalid_value');
   }
@@ -77,7 +103,8 @@ function parseItem(item: unknown, at: string): ResponseItem {
 /** `input`: a string (one user message) or a non-empty array of items. */
 export function parseResponseInput(v: unknown): ResponseItem[] {
   if (typeof v === 'string') return [{ type: 'message', role: 'user', content: [{ type: 'text', text: v }] }];
-  if (!Array.isArray(v) || v.length === 0) fail("'input' must be a string or a non-empty array of items", 'input', 'invalid_type');
+  if (!Array.isArray(v) || v.length === 0)
+    fail("'input' must be a string or a non-empty array of items", 'input', 'invalid_type');
   return v.map((item, i) => parseItem(item, `input[${i}]`));
 }
 
@@ -95,7 +122,13 @@ export function itemsToMessages(instructions: string | null, items: readonly Res
   for (const item of items) {
     if (item.type === 'message') {
       if (item.role !== 'assistant') out.push({ role: item.role, content: item.content });
-      else out.push({ role: 'assistant', content: item.content.map((p) => (p.type === 'text' ? p.text : '')).join(''), toolCalls: [], reasoning: null });
+      else
+        out.push({
+          role: 'assistant',
+          content: item.content.map((p) => (p.type === 'text' ? p.text : '')).join(''),
+          toolCalls: [],
+          reasoning: null,
+        });
     } else if (item.type === 'function_call') {
       addCall({ id: item.callId, name: item.name, arguments: item.arguments });
     } else if (item.type === 'function_call_output') {

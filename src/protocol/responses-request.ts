@@ -33,8 +33,23 @@ export interface ResponsesRequest {
 }
 
 const KNOWN_FIELDS = new Set([
-  'model', 'input', 'instructions', 'previous_response_id', 'store', 'stream', 'text', 'tools', 'tool_choice',
-  'parallel_tool_calls', 'max_output_tokens', 'temperature', 'top_p', 'seed', 'metadata', 'user', 'truncation',
+  'model',
+  'input',
+  'instructions',
+  'previous_response_id',
+  'store',
+  'stream',
+  'text',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'max_output_tokens',
+  'temperature',
+  'top_p',
+  'seed',
+  'metadata',
+  'user',
+  'truncation',
 ]);
 const namePattern = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -54,13 +69,19 @@ function parseFormat(text: unknown): ChatResponseFormat {
   if (f === undefined || f === null) return { type: 'text' };
   if (!isObj(f)) fail("'text.format' must be an object", 'text.format', 'invalid_type');
   if (f.type === 'text' || f.type === 'json_object') return { type: f.type };
-  if (f.type !== 'json_schema') fail(`unsupported text.format type '${String(f.type)}'`, 'text.format.type', 'invalid_value');
+  if (f.type !== 'json_schema')
+    fail(`unsupported text.format type '${String(f.type)}'`, 'text.format.type', 'invalid_value');
   onlyKeys(f, ['type', 'name', 'schema', 'strict', 'description'], 'text.format');
   if (typeof f.name !== 'string' || !namePattern.test(f.name)) {
     fail('text.format.name is required and must match ^[a-zA-Z0-9_-]{1,64}$', 'text.format.name', 'invalid_value');
   }
   optionalString(f, 'description', 'text.format');
-  return { type: 'json_schema', name: f.name, schema: schemaOf(f.schema, 'text.format.schema', {}), strict: bool(f, 'strict', false, 'text.format') };
+  return {
+    type: 'json_schema',
+    name: f.name,
+    schema: schemaOf(f.schema, 'text.format.schema', {}),
+    strict: bool(f, 'strict', false, 'text.format'),
+  };
 }
 
 /** `tools`: flat function tools (Responses shape; `strict` defaults to true) and at most one `image_generation`. */
@@ -76,10 +97,19 @@ function parseResponseTools(v: unknown): { tools: ChatTool[]; imageTool: ImageTo
       imageTool = parseImageTool(t, at);
       return;
     }
-    if (!isObj(t) || t.type !== 'function') fail("tools must be {type: 'function', name, parameters} or {type: 'image_generation'}", `${at}.type`, 'invalid_value');
+    if (!isObj(t) || t.type !== 'function')
+      fail(
+        "tools must be {type: 'function', name, parameters} or {type: 'image_generation'}",
+        `${at}.type`,
+        'invalid_value',
+      );
     onlyKeys(t, ['type', 'name', 'description', 'parameters', 'strict'], at);
     if (typeof t.name !== 'string' || !namePattern.test(t.name) || t.name === IMAGE_TOOL_NAME) {
-      fail(`tools[].name must match ^[a-zA-Z0-9_-]{1,64}$ and not be '${IMAGE_TOOL_NAME}'`, `${at}.name`, 'invalid_value');
+      fail(
+        `tools[].name must match ^[a-zA-Z0-9_-]{1,64}$ and not be '${IMAGE_TOOL_NAME}'`,
+        `${at}.name`,
+        'invalid_value',
+      );
     }
     if (tools.some((x) => x.name === t.name)) fail(`duplicate tool name '${t.name}'`, `${at}.name`, 'invalid_value');
     tools.push({
@@ -101,19 +131,24 @@ function parseChoice(v: unknown, tools: ChatTool[], image: boolean): ChatToolCho
     return v;
   }
   if (isObj(v) && v.type === 'image_generation') {
-    if (!image) fail("tool_choice image_generation requires an image_generation tool", 'tool_choice', 'invalid_value');
+    if (!image) fail('tool_choice image_generation requires an image_generation tool', 'tool_choice', 'invalid_value');
     return { name: IMAGE_TOOL_NAME };
   }
   if (!isObj(v) || v.type !== 'function' || typeof v.name !== 'string') {
-    fail("tool_choice must be 'none', 'auto', 'required', {type: 'function', name} or {type: 'image_generation'}", 'tool_choice');
+    fail(
+      "tool_choice must be 'none', 'auto', 'required', {type: 'function', name} or {type: 'image_generation'}",
+      'tool_choice',
+    );
   }
-  if (!tools.some((t) => t.name === v.name)) fail(`tool_choice names unknown tool '${String(v.name)}'`, 'tool_choice.name', 'invalid_value');
+  if (!tools.some((t) => t.name === v.name))
+    fail(`tool_choice names unknown tool '${String(v.name)}'`, 'tool_choice.name', 'invalid_value');
   return { name: v.name as string };
 }
 
 function metadataOf(v: unknown): Record<string, string> {
   if (v === undefined || v === null) return {};
-  if (!isObj(v) || Object.keys(v).length > 16) fail("'metadata' must be an object of at most 16 string values", 'metadata', 'invalid_type');
+  if (!isObj(v) || Object.keys(v).length > 16)
+    fail("'metadata' must be an object of at most 16 string values", 'metadata', 'invalid_type');
   for (const [key, value] of Object.entries(v)) {
     if (key.length > 64 || typeof value !== 'string' || value.length > 512) {
       fail(`'metadata.${key}': keys ≤ 64 and values ≤ 512 characters (strings)`, `metadata.${key}`, 'invalid_value');

@@ -14,8 +14,21 @@ export interface WireOutputText {
 
 /** An output item. `image_generation_call` carries atelier's `seed` and `model` besides OpenAI's fields. */
 export type WireResponseItem =
-  | { type: 'message'; id: string; role: 'assistant'; status: 'in_progress' | 'completed' | 'incomplete'; content: WireOutputText[] }
-  | { type: 'function_call'; id: string; call_id: string; name: string; arguments: string; status: 'in_progress' | 'completed' | 'incomplete' }
+  | {
+      type: 'message';
+      id: string;
+      role: 'assistant';
+      status: 'in_progress' | 'completed' | 'incomplete';
+      content: WireOutputText[];
+    }
+  | {
+      type: 'function_call';
+      id: string;
+      call_id: string;
+      name: string;
+      arguments: string;
+      status: 'in_progress' | 'completed' | 'incomplete';
+    }
   | {
       type: 'image_generation_call';
       id: string;

@@ -54,7 +54,10 @@ export function registerBrowserGuard(app: FastifyInstance, config: AtelierConfig
     if (checkHost) {
       const name = hostName(host);
       if (name === null || !hostAccepted(name, hosts)) {
-        refuse(`Host '${name ?? 'invalid'}' is not allowed. Add it to allowedHosts (ATELIER_ALLOWED_HOSTS) to serve it.`, 'host_not_allowed');
+        refuse(
+          `Host '${name ?? 'invalid'}' is not allowed. Add it to allowedHosts (ATELIER_ALLOWED_HOSTS) to serve it.`,
+          'host_not_allowed',
+        );
       }
     }
     if (!stateChanging.has(request.method)) return;
@@ -62,7 +65,10 @@ export function registerBrowserGuard(app: FastifyInstance, config: AtelierConfig
     const site = request.headers['sec-fetch-site'];
     const allowedOrigin = origin !== undefined && origins.has(originOf(origin) ?? '');
     if (origin !== undefined && !allowedOrigin && !isSameOrigin(origin, host)) {
-      refuse('Cross-origin requests are not allowed. Add the origin to allowedOrigins (ATELIER_ALLOWED_ORIGINS) to allow it.', 'cross_origin_refused');
+      refuse(
+        'Cross-origin requests are not allowed. Add the origin to allowedOrigins (ATELIER_ALLOWED_ORIGINS) to allow it.',
+        'cross_origin_refused',
+      );
     }
     if ((site === 'cross-site' || site === 'same-site') && !allowedOrigin) {
       refuse(`Cross-site requests (Sec-Fetch-Site: ${site}) are not allowed.`, 'cross_origin_refused');

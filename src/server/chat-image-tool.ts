@@ -31,12 +31,19 @@ export interface ToolImageTarget {
  * The image model a request's tool names (or the first served one), checked before anything runs: a 400 when it is
  * not an image model or the server has no image generation. Null when the request has no image tool.
  */
-export function toolImageTarget(deps: ServerDeps, tool: ImageToolOptions | null | undefined, generator: ImageGenerator | null): ToolImageTarget | null {
+export function toolImageTarget(
+  deps: ServerDeps,
+  tool: ImageToolOptions | null | undefined,
+  generator: ImageGenerator | null,
+): ToolImageTarget | null {
   if (!tool) return null;
   if (!generator) throw new InvalidRequestError('This server has no image generation', { param: 'tools' });
   const record = imageModel(deps, tool.body.model as string | undefined);
   if (!isImageModel(record)) {
-    throw new InvalidRequestError(`The model '${record.name}' is not an image model`, { param: 'tools.model', code: 'invalid_value' });
+    throw new InvalidRequestError(`The model '${record.name}' is not an image model`, {
+      param: 'tools.model',
+      code: 'invalid_value',
+    });
   }
   return { generator, record };
 }
@@ -58,11 +65,18 @@ export function toolPrompt(args: string): string {
   } catch {
     // Reported below: the arguments were cut before their end.
   }
-  throw new InvalidRequestError('The model called image_generation without a complete prompt; raise the token limit', { param: 'max_output_tokens' });
+  throw new InvalidRequestError('The model called image_generation without a complete prompt; raise the token limit', {
+    param: 'max_output_tokens',
+  });
 }
 
 /** Draws `prompt` with the tool's settings, exactly as `/v1/images/generations` would (same seed, same pixels). */
-export async function drawToolImage(target: ToolImageTarget, tool: ImageToolOptions, prompt: string, signal: AbortSignal): Promise<ToolImage> {
+export async function drawToolImage(
+  target: ToolImageTarget,
+  tool: ImageToolOptions,
+  prompt: string,
+  signal: AbortSignal,
+): Promise<ToolImage> {
   const body = imageToolRequest(tool, prompt);
   const resolved = target.generator.resolve(target.record, body);
   const [made] = await target.generator.generate(target.record, { ...body, seed: resolved.seed }, { signal });
@@ -95,7 +109,8 @@ async function* holdImageCalls(events: AsyncIterable<ChatEvent>, turn: FirstTurn
   const renumbered = new Map<number, number>();
   for await (const e of events) {
     const ev = e.event;
-    if (ev.type === 'tool_call' && ev.name === IMAGE_TOOL_NAME) turn.held.set(ev.index, { id: newToolCallId(), args: '' });
+    if (ev.type === 'tool_call' && ev.name === IMAGE_TOOL_NAME)
+      turn.held.set(ev.index, { id: newToolCallId(), args: '' });
     else if (ev.type === 'tool_arguments' && turn.held.has(ev.index)) turn.held.get(ev.index)!.args += ev.text;
     else if (ev.type === 'finish') turn.finish = e;
     else if (ev.type === 'tool_call') {
@@ -112,7 +127,10 @@ async function* holdImageCalls(events: AsyncIterable<ChatEvent>, turn: FirstTurn
  * (other calls keep their order, renumbered from 0), drawn, handed to `onImages`, then — when no function call waits
  * for the client and the cap left room — a second turn continues with calls switched off.
  */
-export function runChatWithImages(first: PreparedChat, context: ChatImageContext): { events: AsyncIterable<ChatEvent>; usage: Promise<ChatUsage> } {
+export function runChatWithImages(
+  first: PreparedChat,
+  context: ChatImageContext,
+): { events: AsyncIterable<ChatEvent>; usage: Promise<ChatUsage> } {
   const usage: ChatUsage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
   let settle: (u: ChatUsage) => void = () => undefined;
   const done = new Promise<ChatUsage>((resolve) => (settle = resolve));
@@ -136,19 +154,36 @@ export function runChatWithImages(first: PreparedChat, context: ChatImageContext
     const images: WireGeneratedImage[] = [];
     for (const call of calls) {
       const image = await drawToolImage(context.target, context.tool, call.prompt, context.signal);
-      images.push({ b64_json: image.b64Png, revised_prompt: call.prompt, tool_call_id: call.id, model: image.model, size: `${image.width}x${image.height}`, seed: image.seed });
+      images.push({
+        b64_json: image.b64Png,
+        revised_prompt: call.prompt,
+        tool_call_id: call.id,
+        model: image.model,
+        size: `${image.width}x${image.height}`,
+        seed: image.seed,
+      });
     }
     await context.onImages(images);
     const request = first.request;
     const cap = request.maxTokens === null ? null : request.maxTokens - usage.completionTokens;
     const ended = finish.event.type === 'finish' && finish.event.reason === 'length';
     if (turn.calls > 0 || ended || (cap !== null && cap <= 0)) {
-      yield turn.calls > 0 ? finish : { choice: 0, event: { type: 'finish', reason: ended ? 'length' : 'stop', completionTokens: usage.completionTokens } };
+      yield turn.calls > 0
+        ? finish
+        : {
+            choice: 0,
+            event: { type: 'finish', reason: ended ? 'length' : 'stop', completionTokens: usage.completionTokens },
+          };
       return settle(usage);
     }
     const messages: ChatMessage[] = [
       ...request.messages,
-      { role: 'assistant', content: null, toolCalls: calls.map((c) => ({ id: c.id, name: IMAGE_TOOL_NAME, arguments: c.args })), reasoning: null },
+      {
+        role: 'assistant',
+        content: null,
+        toolCalls: calls.map((c) => ({ id: c.id, name: IMAGE_TOOL_NAME, arguments: c.args })),
+        reasoning: null,
+      },
       ...calls.map((c): ChatMessage => ({ role: 'tool', content: IMAGE_TOOL_RESULT, toolCallId: c.id })),
     ];
     const second = await context.prepare(context.model, { ...request, messages, toolChoice: 'none', maxTokens: cap });

@@ -92,7 +92,8 @@ export const configSchema = {
     threads: { type: 'integer', minimum: 0, maximum: 1024 },
     contextSize: { type: 'integer', minimum: 128, maximum: 1048576 },
     modelContextSizes: {
-      type: 'object', propertyNames: { minLength: 1 },
+      type: 'object',
+      propertyNames: { minLength: 1 },
       additionalProperties: { type: 'integer', minimum: 128, maximum: 1048576 },
     },
     kvCacheType: { enum: ['F16', 'Q8_0', 'Q4_0'] },

@@ -46,7 +46,9 @@ function readFileLayer(path: string): Partial<AtelierConfig> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`config file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(
+      `config file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   let parsed: unknown;
   try {
@@ -68,10 +70,14 @@ function envInteger(raw: string): number | string {
 
 /** `a=1,b=2` → `{ a: 1, b: 2 }` (values as in envInteger; a pair without `=` maps to '', which the schema rejects). */
 function envMap(raw: string): Record<string, number | string> {
-  const pairs = raw.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => {
-    const at = pair.lastIndexOf('=');
-    return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), envInteger(pair.slice(at + 1))];
-  });
+  const pairs = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.lastIndexOf('=');
+      return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), envInteger(pair.slice(at + 1))];
+    });
   return Object.fromEntries(pairs);
 }
 
@@ -81,15 +87,25 @@ function envLayer(env: NodeJS.ProcessEnv): Partial<AtelierConfig> {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const type = (configSchema.properties as Record<string, { type?: string }>)[key]?.type;
-    const value = type === 'integer' ? envInteger(raw)
-      : type === 'boolean' ? ({ true: true, false: false } as Record<string, boolean>)[raw.trim()] ?? raw
-      : type === 'array' ? raw.split(',').map((s) => s.trim()).filter(Boolean)
-      : type === 'object' ? envMap(raw)
-      : raw;
+    const value =
+      type === 'integer'
+        ? envInteger(raw)
+        : type === 'boolean'
+          ? (({ true: true, false: false } as Record<string, boolean>)[raw.trim()] ?? raw)
+          : type === 'array'
+            ? raw
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : type === 'object'
+              ? envMap(raw)
+              : raw;
     try {
       checkLayer({ [key]: value }, name);
     } catch (error) {
-      throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)}: ${(error as Error).message.replace(`${name}: `, '')}`);
+      throw new ConfigError(
+        `environment variable ${name}=${JSON.stringify(raw)}: ${(error as Error).message.replace(`${name}: `, '')}`,
+      );
     }
     layer[key] = value;
   }
@@ -141,7 +157,10 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AtelierConf
 export function loadConfig(options: LoadConfigOptions = {}): AtelierConfig {
   const env = options.env ?? process.env;
   const fromEnv = envLayer(env);
-  const flags = checkLayer(Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, v]) => v !== undefined)), 'command-line flags');
+  const flags = checkLayer(
+    Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, v]) => v !== undefined)),
+    'command-line flags',
+  );
   const explicitFile = options.file ?? env.ATELIER_CONFIG;
   const homeBeforeFile = resolve(flags.home ?? fromEnv.home ?? defaultConfig(env).home);
   const file = explicitFile ?? join(homeBeforeFile, 'config.yaml');

@@ -38,7 +38,8 @@ export interface ServerDeps {
 export type RoutePlugin = (app: FastifyInstance, deps: ServerDeps) => void | Promise<void>;
 
 /** What createServer needs; `models` and `version` are derived when omitted. */
-export type CreateServerDeps = Omit<ServerDeps, 'models' | 'version' | 'scrubber' | 'publicUrl'> & Partial<Pick<ServerDeps, 'models' | 'version'>>;
+export type CreateServerDeps = Omit<ServerDeps, 'models' | 'version' | 'scrubber' | 'publicUrl'> &
+  Partial<Pick<ServerDeps, 'models' | 'version'>>;
 
 /**
  * Builds the HTTP app: structured request logs (pino, one JSON line per request with its id), `x-request-id` on
@@ -46,7 +47,10 @@ export type CreateServerDeps = Omit<ServerDeps, 'models' | 'version' | 'scrubber
  * configured, OpenAI-shaped errors for everything (parser-level 400/408/431 included), `/health`, `/v1/models`,
  * `/v1/pulls`, then `plugins` in order. Call `listen` on the result; `close` drains in-flight requests.
  */
-export async function createServer(deps: CreateServerDeps, plugins: readonly RoutePlugin[] = []): Promise<FastifyInstance> {
+export async function createServer(
+  deps: CreateServerDeps,
+  plugins: readonly RoutePlugin[] = [],
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.config.logLevel },
     bodyLimit: deps.config.bodyLimit,
@@ -54,7 +58,9 @@ export async function createServer(deps: CreateServerDeps, plugins: readonly Rou
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : `req_${randomBytes(12).toString('hex')}`;
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given)
+        ? given
+        : `req_${randomBytes(12).toString('hex')}`;
     },
     // Keep-alive sockets with no request in flight are closed on shutdown instead of holding it up.
     forceCloseConnections: 'idle',

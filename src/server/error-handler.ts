@@ -1,15 +1,25 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { ApiError, InternalServerError, InvalidRequestError, NotFoundError, PayloadTooLargeError } from '../protocol/index.js';
+import {
+  ApiError,
+  InternalServerError,
+  InvalidRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from '../protocol/index.js';
 import type { PathScrubber } from './scrub-paths.js';
 
 /** The request field a fastify schema-validation error is about, in OpenAI's dotted form (`messages[0].role`). */
 function paramOf(error: FastifyError): string | null {
   const first = error.validation?.[0];
   if (!first) return null;
-  const path = first.instancePath.replace(/^\//, '').split('/').filter(Boolean)
-    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : `${i === 0 ? '' : '.'}${part}`)).join('');
+  const path = first.instancePath
+    .replace(/^\//, '')
+    .split('/')
+    .filter(Boolean)
+    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : `${i === 0 ? '' : '.'}${part}`))
+    .join('');
   const missing = (first.params as { missingProperty?: string }).missingProperty;
   return missing ? (path ? `${path}.${missing}` : missing) : path || null;
 }
@@ -19,10 +29,14 @@ export function toHttpError(error: FastifyError | Error): ApiError {
   if (error instanceof ApiError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    return new InvalidRequestError(`Invalid request: ${fastifyError.message}`, { param: paramOf(fastifyError), cause: error });
+    return new InvalidRequestError(`Invalid request: ${fastifyError.message}`, {
+      param: paramOf(fastifyError),
+      cause: error,
+    });
   }
   const status = fastifyError.statusCode ?? 500;
-  if (status === 413) return new PayloadTooLargeError('Request body is larger than this server accepts (see bodyLimit).');
+  if (status === 413)
+    return new PayloadTooLargeError('Request body is larger than this server accepts (see bodyLimit).');
   if (status === 404) return new NotFoundError(fastifyError.message);
   if (status >= 400 && status < 500) {
     // Fastify's own client errors (invalid JSON, empty body, unsupported media type) keep their status and message.
@@ -34,10 +48,17 @@ export function toHttpError(error: FastifyError | Error): ApiError {
 /** What Node's HTTP parser reports before any request exists, as OpenAI-shaped errors. */
 function clientErrorOf(error: NodeJS.ErrnoException): ApiError {
   if (error.code === 'HPE_HEADER_OVERFLOW') {
-    return new ApiError(431, 'invalid_request_error', 'Request headers are larger than this server accepts (16 KiB in all).', { code: 'request_header_fields_too_large' });
+    return new ApiError(
+      431,
+      'invalid_request_error',
+      'Request headers are larger than this server accepts (16 KiB in all).',
+      { code: 'request_header_fields_too_large' },
+    );
   }
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return new ApiError(408, 'invalid_request_error', 'The request was not received in time.', { code: 'request_timeout' });
+    return new ApiError(408, 'invalid_request_error', 'The request was not received in time.', {
+      code: 'request_timeout',
+    });
   }
   return new InvalidRequestError('Malformed HTTP request.', { code: 'bad_request' });
 }
@@ -66,8 +87,13 @@ class RouteTable {
   private readonly routes: { method: string; pattern: RegExp }[] = [];
 
   add(methods: string | string[], url: string): void {
-    const source = url.replace(/\/+$/, '').split(/(:[^/]+|\*)/).map((part) =>
-      part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('');
+    const source = url
+      .replace(/\/+$/, '')
+      .split(/(:[^/]+|\*)/)
+      .map((part) =>
+        part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'),
+      )
+      .join('');
     for (const method of [methods].flat()) this.routes.push({ method, pattern: new RegExp(`^${source}/?$`) });
   }
 
@@ -97,7 +123,12 @@ export function registerErrorHandling(app: FastifyInstance, scrub: PathScrubber)
     const path = request.url.split('?')[0]!;
     const allowed = table.methodsFor(path).filter((method) => method !== request.method);
     if (allowed.length > 0) {
-      const error = new ApiError(405, 'invalid_request_error', `Method not allowed (${request.method} ${path}); use ${allowed.join(', ')}.`, { code: 'method_not_allowed' });
+      const error = new ApiError(
+        405,
+        'invalid_request_error',
+        `Method not allowed (${request.method} ${path}); use ${allowed.join(', ')}.`,
+        { code: 'method_not_allowed' },
+      );
       return reply.code(405).header('allow', allowed.join(', ')).send(error.toBody());
     }
     const error = new NotFoundError(`Invalid URL (${request.method} ${path})`);

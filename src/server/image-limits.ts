@@ -11,13 +11,17 @@ const maxImageRedirects = 3;
  * an IP address or CIDR), so a typo stops the server at start instead of silently allowing nothing.
  */
 export function imageLimitsFromConfig(config: AtelierConfig): ImageLimits {
-  const fetch = config.imageFetch === 'off'
-    ? null
-    : {
-        addresses: createAddressPolicy({ allow: config.imageFetchAllow, publicInternet: config.imageFetch === 'public' }),
-        timeoutMs: config.imageFetchTimeoutMs,
-        maxRedirects: maxImageRedirects,
-      };
+  const fetch =
+    config.imageFetch === 'off'
+      ? null
+      : {
+          addresses: createAddressPolicy({
+            allow: config.imageFetchAllow,
+            publicInternet: config.imageFetch === 'public',
+          }),
+          timeoutMs: config.imageFetchTimeoutMs,
+          maxRedirects: maxImageRedirects,
+        };
   return {
     maxBytes: config.imageMaxBytes,
     maxRequestBytes: config.imageMaxRequestBytes,

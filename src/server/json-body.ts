@@ -16,51 +16,58 @@ const LARGE_BODY = 256 * 1024;
 
 /** Replaces the `application/json` parser of `app` (call before routes are added). */
 export function useChunkedJsonBodies(app: FastifyInstance): void {
-  const parse = app.getDefaultJsonParser('error', 'error') as (request: FastifyRequest, body: string, done: Done) => void;
+  const parse = app.getDefaultJsonParser('error', 'error') as (
+    request: FastifyRequest,
+    body: string,
+    done: Done,
+  ) => void;
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', (request: FastifyRequest, payload: NodeJS.ReadableStream, done: Done) => {
-    const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? Infinity;
-    const declared = Number(request.headers['content-length']);
-    if (declared > limit) {
-      done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-      return;
-    }
-    const decoder = new StringDecoder('utf8');
-    const pieces: string[] = [];
-    let received = 0;
-    const finish = (error: Error | null): void => {
-      payload.removeListener('data', onData);
-      payload.removeListener('end', onEnd);
-      payload.removeListener('error', onEnd);
-      if (error) done(error);
-    };
-    const onData = (chunk: Buffer | string): void => {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      received += bytes.length;
-      if (received > limit) {
-        finish(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+  app.addContentTypeParser(
+    'application/json',
+    (request: FastifyRequest, payload: NodeJS.ReadableStream, done: Done) => {
+      const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? Infinity;
+      const declared = Number(request.headers['content-length']);
+      if (declared > limit) {
+        done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
         return;
       }
-      pieces.push(decoder.write(bytes));
-    };
-    const onEnd = (error?: Error & { statusCode?: number }): void => {
-      if (error) {
-        if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
-        finish(error);
-        return;
-      }
-      finish(null);
-      if (!Number.isNaN(declared) && received !== declared) {
-        done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-        return;
-      }
-      pieces.push(decoder.end());
-      if (received <= LARGE_BODY) parse(request, pieces.join(''), done);
-      else void nextLoopTurn().then(() => parse(request, pieces.join(''), done));
-    };
-    payload.on('data', onData);
-    payload.on('end', onEnd);
-    payload.on('error', onEnd);
-    payload.resume();
-  });
+      const decoder = new StringDecoder('utf8');
+      const pieces: string[] = [];
+      let received = 0;
+      const finish = (error: Error | null): void => {
+        payload.removeListener('data', onData);
+        payload.removeListener('end', onEnd);
+        payload.removeListener('error', onEnd);
+        if (error) done(error);
+      };
+      const onData = (chunk: Buffer | string): void => {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        received += bytes.length;
+        if (received > limit) {
+          finish(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+          return;
+        }
+        pieces.push(decoder.write(bytes));
+      };
+      const onEnd = (error?: Error & { statusCode?: number }): void => {
+        if (error) {
+          if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
+          finish(error);
+          return;
+        }
+        finish(null);
+        if (!Number.isNaN(declared) && received !== declared) {
+          done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+          return;
+        }
+        pieces.push(decoder.end());
+        if (received <= LARGE_BODY) parse(request, pieces.join(''), done);
+        else void nextLoopTurn().then(() => parse(request, pieces.join(''), done));
+      };
+      payload.on('data', onData);
+      payload.on('end', onEnd);
+      payload.on('error', onEnd);
+      payload.resume();
+    },
+  );
 }

@@ -14,7 +14,12 @@ export function registerMetrics(app: FastifyInstance, store: Store): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status_code'] as const;
-  const requests = new Counter({ name: 'atelier_http_requests_total', help: 'HTTP requests answered, by route pattern', labelNames, registers: [registry] });
+  const requests = new Counter({
+    name: 'atelier_http_requests_total',
+    help: 'HTTP requests answered, by route pattern',
+    labelNames,
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'atelier_http_request_duration_seconds',
     help: 'Time from request to the end of the response, by route pattern (streams included)',

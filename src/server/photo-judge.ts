@@ -25,7 +25,11 @@ const judgeSide = 448;
 /** A `PhotoJudge` asking `model` (which must take images) about each photo. */
 export function vlmPhotoJudge(model: ChatModel, options: PhotoJudgeOptions): PhotoJudge {
   return async (photo, classHint) => {
-    const small = await sharp(photo.bytes).rotate().resize(judgeSide, judgeSide, { fit: 'inside', withoutEnlargement: true }).png().toBuffer();
+    const small = await sharp(photo.bytes)
+      .rotate()
+      .resize(judgeSide, judgeSide, { fit: 'inside', withoutEnlargement: true })
+      .png()
+      .toBuffer();
     const body = {
       model: options.name,
       messages: [
@@ -37,7 +41,10 @@ export function vlmPhotoJudge(model: ChatModel, options: PhotoJudgeOptions): Pho
           ],
         },
       ],
-      response_format: { type: 'json_schema', json_schema: { name: 'photo_verdict', schema: photoVerdictSchema, strict: true } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'photo_verdict', schema: photoVerdictSchema, strict: true },
+      },
       seed: options.seed ?? 0,
       max_completion_tokens: options.maxTokens ?? 160,
     };
@@ -47,7 +54,9 @@ export function vlmPhotoJudge(model: ChatModel, options: PhotoJudgeOptions): Pho
       return JSON.parse(content) as PhotoVerdict;
     } catch {
       // Only reachable if the decoder's guarantee broke: say so plainly rather than guess a verdict.
-      throw new Error(`${options.name} gave no JSON verdict for ${photo.name}: ${JSON.stringify(content.slice(0, 200))}`);
+      throw new Error(
+        `${options.name} gave no JSON verdict for ${photo.name}: ${JSON.stringify(content.slice(0, 200))}`,
+      );
     }
   };
 }

@@ -33,7 +33,11 @@ export interface ResponseRunContext {
 }
 
 /** Runs one prepared model turn into `builder`; returns its token counts. */
-async function runTurn(prepared: PreparedChat, builder: ResponseBuilder, context: ResponseRunContext): Promise<{ usage: UsageCounts; imageCalls: ImageCallRequest[] }> {
+async function runTurn(
+  prepared: PreparedChat,
+  builder: ResponseBuilder,
+  context: ResponseRunContext,
+): Promise<{ usage: UsageCounts; imageCalls: ImageCallRequest[] }> {
   const run = runChat(prepared, context.signal);
   for await (const { event } of run.events) await context.emit(builder.add(event));
   const usage = await run.usage;
@@ -43,9 +47,15 @@ async function runTurn(prepared: PreparedChat, builder: ResponseBuilder, context
 }
 
 /** Generates the image of each call on the worker and completes its item. */
-async function runImageCalls(calls: ImageCallRequest[], request: ResponsesRequest, builder: ResponseBuilder, context: ResponseRunContext): Promise<void> {
+async function runImageCalls(
+  calls: ImageCallRequest[],
+  request: ResponsesRequest,
+  builder: ResponseBuilder,
+  context: ResponseRunContext,
+): Promise<void> {
   const { image } = context;
-  if (!image || !request.imageTool) throw new InvalidRequestError('image_generation was called but not enabled', { param: 'tools' });
+  if (!image || !request.imageTool)
+    throw new InvalidRequestError('image_generation was called but not enabled', { param: 'tools' });
   for (const call of calls) {
     const prompt = toolPrompt(call.arguments);
     await context.emit(builder.imageGenerating(call.itemId, prompt));

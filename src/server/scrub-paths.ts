@@ -3,8 +3,32 @@ import { homedir, tmpdir } from 'node:os';
 import type { OpenAIErrorBody } from '../protocol/index.js';
 
 // Top-level folders of the usual Unix layouts: a path under one of them names a server file, never an API route.
-const systemRoots = ['/home', '/root', '/tmp', '/var', '/usr', '/opt', '/etc', '/srv', '/mnt', '/media', '/run', '/proc',
-  '/lib', '/lib64', '/bin', '/sbin', '/nix', '/snap', '/private', '/Users', '/Volumes', '/workspace', '/app', '/data'];
+const systemRoots = [
+  '/home',
+  '/root',
+  '/tmp',
+  '/var',
+  '/usr',
+  '/opt',
+  '/etc',
+  '/srv',
+  '/mnt',
+  '/media',
+  '/run',
+  '/proc',
+  '/lib',
+  '/lib64',
+  '/bin',
+  '/sbin',
+  '/nix',
+  '/snap',
+  '/private',
+  '/Users',
+  '/Volumes',
+  '/workspace',
+  '/app',
+  '/data',
+];
 
 // An absolute path starts after a quote, bracket, space, `=` or the start: never inside a URL (`http://h/x`).
 const absolutePath = /(?<![\w.:/\\~%-])(?:[A-Za-z]:\\|\/)[^\s'"`<>|]*/g;
@@ -39,7 +63,10 @@ export class PathScrubber {
         // A folder that does not exist yet cannot appear in a message as its real path either.
       }
     }
-    const alternatives = [...all].filter((root) => root.length > 1).sort((a, b) => b.length - a.length).map(escape);
+    const alternatives = [...all]
+      .filter((root) => root.length > 1)
+      .sort((a, b) => b.length - a.length)
+      .map(escape);
     this.rootPattern = new RegExp(`^(?:[A-Za-z]:\\\\|(?:${alternatives.join('|')})(?:/|$))`);
   }
 

@@ -54,7 +54,10 @@ export function openSse(reply: FastifyReply, scrubber: PathScrubber): SseStream 
       else raw.once('drain', () => resolve()).once('close', () => resolve());
     });
   const send = (data: unknown, options: { event?: string; id?: string } = {}): Promise<void> => {
-    const text = (options.event ? field('event', options.event) : '') + (options.id ? field('id', options.id) : '') + `data: ${JSON.stringify(data)}\n\n`;
+    const text =
+      (options.event ? field('event', options.event) : '') +
+      (options.id ? field('id', options.id) : '') +
+      `data: ${JSON.stringify(data)}\n\n`;
     return write(text);
   };
   const close = (): void => {

@@ -1,13 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -188,7 +180,8 @@ export class BlobStore {
     for (const prefix of readdirSync(top)) {
       for (const name of readdirSync(join(top, prefix))) {
         const path = join(top, prefix, name);
-        if (!shaPattern.test(name) || this.isHeld(name) || statSync(path).mtimeMs >= cutoff || isReferenced(name)) continue;
+        if (!shaPattern.test(name) || this.isHeld(name) || statSync(path).mtimeMs >= cutoff || isReferenced(name))
+          continue;
         rmSync(path, { force: true });
         removed += 1;
       }

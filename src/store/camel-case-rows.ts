@@ -28,9 +28,16 @@ export function camelCaseEventData(type: string, data: Json): Json {
 }
 
 /** Rewrites one JSON column of every row `select` returns with `convert` (rows keyed by `key`). */
-function rewrite(db: SqlDatabase, table: string, column: string, key: string, where: string,
-  convert: (value: Json, row: Json) => Json): void {
-  const rows = db.prepare(`SELECT ${key} AS k, ${column} AS v, * FROM ${table} WHERE ${column} IS NOT NULL AND ${where}`)
+function rewrite(
+  db: SqlDatabase,
+  table: string,
+  column: string,
+  key: string,
+  where: string,
+  convert: (value: Json, row: Json) => Json,
+): void {
+  const rows = db
+    .prepare(`SELECT ${key} AS k, ${column} AS v, * FROM ${table} WHERE ${column} IS NOT NULL AND ${where}`)
     .all() as Json[];
   const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
   for (const row of rows) {

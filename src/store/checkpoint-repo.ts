@@ -51,7 +51,8 @@ export class CheckpointRepo {
 
   /** A job's checkpoints, newest step first. */
   list(jobId: string): CheckpointRecord[] {
-    return (this.db.prepare('SELECT * FROM checkpoints WHERE job_id = ? ORDER BY step DESC, seq DESC').all(jobId) as Row[])
-      .map(fromRow);
+    return (
+      this.db.prepare('SELECT * FROM checkpoints WHERE job_id = ? ORDER BY step DESC, seq DESC').all(jobId) as Row[]
+    ).map(fromRow);
   }
 }

@@ -57,8 +57,15 @@ export class EventRepo {
       .prepare(
         `INSERT INTO job_events (id, job_id, level, type, message, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, event.jobId, event.level, event.type ?? 'message', event.message,
-        event.data ? JSON.stringify(event.data) : null, Math.floor(Date.now() / 1000));
+      .run(
+        id,
+        event.jobId,
+        event.level,
+        event.type ?? 'message',
+        event.message,
+        event.data ? JSON.stringify(event.data) : null,
+        Math.floor(Date.now() / 1000),
+      );
     // Read back by the id just made (not SQLite's last rowid, which PostgreSQL has no equivalent of).
     return fromRow(this.db.prepare('SELECT * FROM job_events WHERE id = ?').get(id) as Row);
   }
@@ -81,7 +88,10 @@ export class EventRepo {
 
   /** A job's events with `seq > afterSeq`, oldest first: what a live follower polls for. */
   since(jobId: string, afterSeq = 0): EventRecord[] {
-    return (this.db.prepare('SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq').all(jobId, afterSeq) as Row[])
-      .map(fromRow);
+    return (
+      this.db
+        .prepare('SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq')
+        .all(jobId, afterSeq) as Row[]
+    ).map(fromRow);
   }
 }

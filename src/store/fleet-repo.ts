@@ -63,11 +63,20 @@ export class FleetRepo {
   /** Every node, newest heartbeat first. */
   nodes(): FleetNode[] {
     const rows = this.db.prepare('SELECT * FROM fleet_nodes ORDER BY heartbeat_at DESC, id').all() as {
-      id: string; role: NodeRole; capabilities: string; pid: number; started_at: number; heartbeat_at: number;
+      id: string;
+      role: NodeRole;
+      capabilities: string;
+      pid: number;
+      started_at: number;
+      heartbeat_at: number;
     }[];
     return rows.map((row) => ({
-      id: row.id, role: row.role, capabilities: JSON.parse(row.capabilities) as string[], pid: row.pid,
-      startedAt: row.started_at, heartbeatAt: row.heartbeat_at,
+      id: row.id,
+      role: row.role,
+      capabilities: JSON.parse(row.capabilities) as string[],
+      pid: row.pid,
+      startedAt: row.started_at,
+      heartbeatAt: row.heartbeat_at,
     }));
   }
 
@@ -85,7 +94,8 @@ export class FleetRepo {
 
   /** Every run, or one node's. */
   runs(node?: string): FleetRun[] {
-    const rows = this.db.prepare('SELECT * FROM fleet_runs WHERE CAST(? AS TEXT) IS NULL OR node = ? ORDER BY started_at')
+    const rows = this.db
+      .prepare('SELECT * FROM fleet_runs WHERE CAST(? AS TEXT) IS NULL OR node = ? ORDER BY started_at')
       .all(node ?? null, node ?? null) as RunRow[];
     return rows.map(runOf);
   }
@@ -95,12 +105,16 @@ export class FleetRepo {
    * that deletes the row is the one that may settle the queue job, so a job is settled once.
    */
   releaseRun(queueJobId: string, node: string): boolean {
-    return this.db.prepare('DELETE FROM fleet_runs WHERE queue_job_id = ? AND node = ?').run(queueJobId, node).changes > 0;
+    return (
+      this.db.prepare('DELETE FROM fleet_runs WHERE queue_job_id = ? AND node = ?').run(queueJobId, node).changes > 0
+    );
   }
 
   /** Asks the node running a queue job to stop it; false when no node runs it. */
   requestCancel(queueJobId: string): boolean {
-    return this.db.prepare('UPDATE fleet_runs SET cancel_requested = 1 WHERE queue_job_id = ?').run(queueJobId).changes > 0;
+    return (
+      this.db.prepare('UPDATE fleet_runs SET cancel_requested = 1 WHERE queue_job_id = ?').run(queueJobId).changes > 0
+    );
   }
 
   /** Runs held by nodes whose last heartbeat is older than `before` (or that have no node row any more). */

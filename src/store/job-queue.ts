@@ -60,7 +60,10 @@ export class JobQueue {
   private loop: Promise<void> | null = null;
   private closed = false;
 
-  private constructor(private readonly boss: PgBoss, private readonly options: JobQueueOptions) {
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly options: JobQueueOptions,
+  ) {
     if (!(options.store.db instanceof PostgresDatabase)) {
       throw new Error('the job queue needs the store on PostgreSQL (ATELIER_DATABASE_URL)');
     }
@@ -79,9 +82,11 @@ export class JobQueue {
     const queue = new JobQueue(boss, options);
     for (const name of options.queues) {
       // Nodes starting together may race to create a queue: only a queue still missing after an error is one.
-      await boss.createQueue(name, { name, retryLimit: options.retryLimit ?? 5, retryDelay: 0 }).catch(async (error: Error) => {
-        if (!(await boss.getQueue(name))) throw error;
-      });
+      await boss
+        .createQueue(name, { name, retryLimit: options.retryLimit ?? 5, retryDelay: 0 })
+        .catch(async (error: Error) => {
+          if (!(await boss.getQueue(name))) throw error;
+        });
     }
     queue.tick();
     queue.timer = setInterval(() => queue.tick(), options.heartbeatMs ?? 2000);
@@ -142,7 +147,12 @@ export class JobQueue {
     }
   }
 
-  private async run(queue: string, queueJobId: string, data: Record<string, unknown>, handler: QueueHandler): Promise<void> {
+  private async run(
+    queue: string,
+    queueJobId: string,
+    data: Record<string, unknown>,
+    handler: QueueHandler,
+  ): Promise<void> {
     const controller = new AbortController();
     this.fleet.addRun({ queueJobId, queue, node: this.nodeId, data, startedAt: Date.now() });
     this.running.set(queueJobId, controller);
@@ -178,7 +188,8 @@ export class JobQueue {
     }
     for (const run of this.fleet.orphanedRuns(Date.now() - (this.options.staleMs ?? 15_000))) {
       if (!this.fleet.releaseRun(run.queueJobId, run.node)) continue;
-      this.boss.fail(run.queue, run.queueJobId, { message: `node ${run.node} stopped heartbeating` })
+      this.boss
+        .fail(run.queue, run.queueJobId, { message: `node ${run.node} stopped heartbeating` })
         .catch((error: Error) => (this.options.log ?? console.error)(`job queue: ${error.message}`));
     }
   }

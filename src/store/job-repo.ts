@@ -81,8 +81,16 @@ export class JobRepo {
         `INSERT INTO jobs (id, kind, status, model, hyperparameters, params, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(job.id, job.kind, job.status ?? 'queued', job.model, JSON.stringify(job.hyperparameters),
-        JSON.stringify(job.params), t, t);
+      .run(
+        job.id,
+        job.kind,
+        job.status ?? 'queued',
+        job.model,
+        JSON.stringify(job.hyperparameters),
+        JSON.stringify(job.params),
+        t,
+        t,
+      );
     return this.get(job.id)!;
   }
 
@@ -111,13 +119,15 @@ export class JobRepo {
   /** Jobs in any of the given statuses, oldest first (what a scheduler resumes after a restart). */
   listByStatus(statuses: JobStatus[]): JobRecord[] {
     const marks = statuses.map(() => '?').join(', ');
-    return (this.db.prepare(`SELECT * FROM jobs WHERE status IN (${marks}) ORDER BY seq`).all(...statuses) as Row[])
-      .map(fromRow);
+    return (
+      this.db.prepare(`SELECT * FROM jobs WHERE status IN (${marks}) ORDER BY seq`).all(...statuses) as Row[]
+    ).map(fromRow);
   }
 
   /** How many jobs there are of each kind in each status (for `/metrics`). */
   countByStatus(): { kind: string; status: JobStatus; count: number }[] {
-    return this.db.prepare('SELECT kind, status, COUNT(*) AS count FROM jobs GROUP BY kind, status ORDER BY kind, status')
+    return this.db
+      .prepare('SELECT kind, status, COUNT(*) AS count FROM jobs GROUP BY kind, status ORDER BY kind, status')
       .all() as { kind: string; status: JobStatus; count: number }[];
   }
 

@@ -186,7 +186,8 @@ function migrateLocked(db: SqlDatabase, list: readonly Migration[]): number {
   for (const migration of list) {
     if (migration.version <= current) continue;
     db.transaction(() => {
-      if (migration.sql.trim() !== '') db.exec(db.dialect === 'postgres' ? toPostgresSchema(migration.sql) : migration.sql);
+      if (migration.sql.trim() !== '')
+        db.exec(db.dialect === 'postgres' ? toPostgresSchema(migration.sql) : migration.sql);
       migration.run?.(db);
       db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(
         migration.version,

@@ -53,7 +53,10 @@ interface Reply {
 
 /** A PostgreSQL error as thrown to callers; `code` is the SQLSTATE (`23505` unique violation, `23503` foreign key). */
 export class PostgresError extends Error {
-  constructor(message: string, readonly code: string | undefined) {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
     super(message);
   }
 }

@@ -110,7 +110,9 @@ export class StudioRepo {
   /** A page of images, newest first, after the image `after` (exclusive). */
   listImages(options: { after?: string; limit: number }): { data: StudioImage[]; hasMore: boolean } {
     const cursor = options.after
-      ? (this.db.prepare('SELECT seq FROM studio_images WHERE id = ?').get(options.after) as { seq: number } | undefined)
+      ? (this.db.prepare('SELECT seq FROM studio_images WHERE id = ?').get(options.after) as
+          | { seq: number }
+          | undefined)
       : undefined;
     const rows = this.db
       .prepare(`SELECT ${imageColumns} FROM studio_images WHERE seq < ? ORDER BY seq DESC LIMIT ?`)
@@ -120,7 +122,9 @@ export class StudioRepo {
 
   /** One image's record, or null. */
   getImage(id: string): StudioImage | null {
-    const row = this.db.prepare(`SELECT ${imageColumns} FROM studio_images WHERE id = ?`).get(id) as ImageRow | undefined;
+    const row = this.db.prepare(`SELECT ${imageColumns} FROM studio_images WHERE id = ?`).get(id) as
+      | ImageRow
+      | undefined;
     return row ? imageOf(row) : null;
   }
 
@@ -137,7 +141,16 @@ export class StudioRepo {
         `INSERT INTO studio_images (id, model, prompt, seed, parameters, settings, png, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(image.id, image.model, image.prompt, image.seed, image.parameters, JSON.stringify(image.settings), png, image.createdAt);
+      .run(
+        image.id,
+        image.model,
+        image.prompt,
+        image.seed,
+        image.parameters,
+        JSON.stringify(image.settings),
+        png,
+        image.createdAt,
+      );
     return image;
   }
 
@@ -148,14 +161,18 @@ export class StudioRepo {
 
   /** A saved form's value (any JSON), or null when never saved. */
   getForm(name: string): unknown {
-    const row = this.db.prepare('SELECT value FROM studio_forms WHERE name = ?').get(name) as { value: string } | undefined;
+    const row = this.db.prepare('SELECT value FROM studio_forms WHERE name = ?').get(name) as
+      | { value: string }
+      | undefined;
     return row ? (JSON.parse(row.value) as unknown) : null;
   }
 
   /** Saves a form's value. */
   saveForm(name: string, value: unknown, now: number): void {
     this.db
-      .prepare('INSERT INTO studio_forms (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO studio_forms (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      )
       .run(name, JSON.stringify(value), now);
   }
 }

@@ -27,7 +27,10 @@ export class BudgetMasks {
   private readonly tokenMost: number[] = [];
   private readonly exitScans = new Map<TokenTrie, Map<string, number>>();
 
-  constructor(private readonly runtime: Runtime, private readonly vocab: Vocabulary) {
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly vocab: Vocabulary,
+  ) {
     this.sc = shortestCompletion(runtime, vocab);
     this.cuts = new LexemeCuts(runtime, vocab);
   }
@@ -48,7 +51,12 @@ export class BudgetMasks {
     else if (inside) {
       // One lexeme (a string body, a number, a key): which tokens inside it to drop depends only on its state and
       // the room left for it, so that cut is cached; the tokens that leave the lexeme are scanned as usual.
-      const cut = this.cuts.insideCut(configs[0]!, lexeme, limit - this.sc.ofFrame(this.runtime.cFrame[configs[0]!]!), inside.distance);
+      const cut = this.cuts.insideCut(
+        configs[0]!,
+        lexeme,
+        limit - this.sc.ofFrame(this.runtime.cFrame[configs[0]!]!),
+        inside.distance,
+      );
       for (let i = 0; i < mask.length; i++) {
         if (mask[i]! & cut[i]!) w.removed = true;
         mask[i]! &= ~cut[i]!;
@@ -180,7 +188,14 @@ export class BudgetMasks {
   }
 
   /** Exact walk inside lexeme configuration `c` from leaf state `x`: a token ending in y leaves distance(y) + the frames. */
-  private inLeaf(w: Walk, node: number, c: number, lexeme: Lexeme, x: number, distance: (leafState: number) => number): number {
+  private inLeaf(
+    w: Walk,
+    node: number,
+    c: number,
+    lexeme: Lexeme,
+    x: number,
+    distance: (leafState: number) => number,
+  ): number {
     const { byte, end, tokenStart } = w.trie;
     const rest = this.sc.ofFrame(this.runtime.cFrame[c]!);
     let best = -Infinity;

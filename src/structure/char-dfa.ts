@@ -45,7 +45,8 @@ export class CharDfa {
   /** Compiles an ECMAScript pattern (u flag). Throws RegexSyntaxError or RangeError (too large or too costly). */
   static fromPattern(pattern: string, search: boolean, maxStates: number, maxWork = MAX_REGEX_WORK): CharDfa {
     // Parsing is linear in the source; the budget refuses a source too long to be worth parsing at all.
-    if (pattern.length > maxWork) throw new RangeError(`regex automaton exceeds its work budget (${pattern.length} characters)`);
+    if (pattern.length > maxWork)
+      throw new RangeError(`regex automaton exceeds its work budget (${pattern.length} characters)`);
     return new CharDfa(parseRegex(pattern), search, maxStates, maxWork);
   }
 
@@ -119,14 +120,16 @@ export class CharDfa {
 
   /** Whether no usable character leads from `state` to the dead state. */
   private neverDead(state: number): boolean {
-    for (let c = 0; c < this.classes.classCount; c++) if (this.classes.usableClass(c) && this.stepClass(state, c) < 0) return false;
+    for (let c = 0; c < this.classes.classCount; c++)
+      if (this.classes.usableClass(c) && this.stepClass(state, c) < 0) return false;
     return true;
   }
 
   /** Whether `state` accepts and every character keeps it there (the rest of the text cannot matter). */
   isUniversal(state: number): boolean {
     if (!this.accepting[state]) return false;
-    for (let c = 0; c < this.classes.classCount; c++) if (this.classes.usableClass(c) && this.stepClass(state, c) !== state) return false;
+    for (let c = 0; c < this.classes.classCount; c++)
+      if (this.classes.usableClass(c) && this.stepClass(state, c) !== state) return false;
     return true;
   }
 

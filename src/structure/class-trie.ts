@@ -60,7 +60,14 @@ export function plainCodePointTrie(vocab: Vocabulary, chars: Int32Array): CodePo
   while (path.length > 0) end[path.pop()!] = parent.length;
   const { tokenStart, tokenIds } = groupTokens(parent.length, Int32Array.from(tokens), Int32Array.from(tokenNode));
   // Tokens arrive in byte order, which is preorder, so grouping by node kept their order: tokenNode still lines up.
-  trie = { parent: Int32Array.from(parent), symbol: Int32Array.from(codePoint), end: Int32Array.from(end), tokenStart, tokenIds, tokenNode: Int32Array.from(tokenNode) };
+  trie = {
+    parent: Int32Array.from(parent),
+    symbol: Int32Array.from(codePoint),
+    end: Int32Array.from(end),
+    tokenStart,
+    tokenIds,
+    tokenNode: Int32Array.from(tokenNode),
+  };
   codePointTries.set(vocab, trie);
   return trie;
 }
@@ -109,7 +116,12 @@ export function foldByClass(dfa: CharDfa, cpt: CodePointTrie): SymbolTrie | null
 }
 
 /** Lays out a parent-linked tree (parents before children) in preorder; `nodeOf` maps code point nodes to it. */
-function preorder(parents: readonly number[], symbols: readonly number[], cpt: CodePointTrie, nodeOf: Int32Array): SymbolTrie {
+function preorder(
+  parents: readonly number[],
+  symbols: readonly number[],
+  cpt: CodePointTrie,
+  nodeOf: Int32Array,
+): SymbolTrie {
   const n = parents.length;
   const childStart = new Int32Array(n + 1);
   for (let v = 1; v < n; v++) childStart[parents[v]! + 1]!++;
@@ -141,7 +153,11 @@ function preorder(parents: readonly number[], symbols: readonly number[], cpt: C
 }
 
 /** Token ids grouped by node (CSR), from each token's node. */
-function groupTokens(nodes: number, tokens: Int32Array, node: Int32Array): { tokenStart: Int32Array; tokenIds: Int32Array } {
+function groupTokens(
+  nodes: number,
+  tokens: Int32Array,
+  node: Int32Array,
+): { tokenStart: Int32Array; tokenIds: Int32Array } {
   const tokenStart = new Int32Array(nodes + 1);
   for (let i = 0; i < node.length; i++) tokenStart[node[i]! + 1]!++;
   for (let p = 0; p < nodes; p++) tokenStart[p + 1]! += tokenStart[p]!;

@@ -29,21 +29,27 @@ export function compileJsonSchema(schema: unknown, options: CompileOptions = {})
   const limits = resolveLimits(options.limits);
   // Limits first, without recursion: the cache key's JSON.stringify would overflow the stack on a 10,000-deep schema.
   const prepared = prepareSchema(schema, limits);
-  const key = createHash('sha256').update(JSON.stringify([prepared, options])).digest('hex');
+  const key = createHash('sha256')
+    .update(JSON.stringify([prepared, options]))
+    .digest('hex');
   const hit = cache.get(key);
   if (hit) return hit;
   checkMetaSchema(prepared);
-  const ws = options.whitespace === undefined || options.whitespace === 'compact' ? 0 : options.whitespace.maxWhitespace;
-  if (!Number.isInteger(ws) || ws < 0) throw new RangeError(`whitespace.maxWhitespace must be a non-negative integer, got ${ws}`);
+  const ws =
+    options.whitespace === undefined || options.whitespace === 'compact' ? 0 : options.whitespace.maxWhitespace;
+  if (!Number.isInteger(ws) || ws < 0)
+    throw new RangeError(`whitespace.maxWhitespace must be a non-negative integer, got ${ws}`);
   const order = options.propertyOrder ?? 'schema';
-  if (order !== 'schema' && order !== 'any') throw new RangeError(`propertyOrder must be 'schema' or 'any', got ${String(order)}`);
+  if (order !== 'schema' && order !== 'any')
+    throw new RangeError(`propertyOrder must be 'schema' or 'any', got ${String(order)}`);
   const doc = withDraftRefSemantics(prepared);
   const builder = new SchemaBuilder(doc, ws, order, limits);
   let root: number;
   try {
     root = builder.build(doc, '');
   } catch (e) {
-    if (e instanceof Unsatisfiable) throw new CompileError('schema', '', `no JSON value satisfies this schema (${e.message})`);
+    if (e instanceof Unsatisfiable)
+      throw new CompileError('schema', '', `no JSON value satisfies this schema (${e.message})`);
     throw e;
   }
   const grammar = Grammar.create(builder.finish(), root, limits);

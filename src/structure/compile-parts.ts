@@ -14,7 +14,14 @@ import type { StringLeaf } from './string-leaf.js';
 
 /** String formats JSON Schema or ajv-formats define that FORMATS does not implement: refused, never ignored. */
 const UNENFORCED_STRING_FORMATS = new Set([
-  'uri-template', 'regex', 'iso-time', 'iso-date-time', 'iri', 'iri-reference', 'idn-email', 'idn-hostname',
+  'uri-template',
+  'regex',
+  'iso-time',
+  'iso-date-time',
+  'iri',
+  'iri-reference',
+  'idn-email',
+  'idn-hostname',
 ]);
 
 /** Literal leaf for JSON texts. */
@@ -61,12 +68,18 @@ export function numberFromSchema(s: SchemaObject, integer: boolean, pointer: str
   // Draft-04's boolean exclusive bounds were put in the numeric form by prepareSchema.
   if (s.minimum !== undefined) c.minimum = dec(s.minimum, 'minimum');
   if (s.maximum !== undefined) c.maximum = dec(s.maximum, 'maximum');
-  if (typeof s.exclusiveMinimum === 'number') c.exclusiveMinimum = tighterLow(c.exclusiveMinimum, dec(s.exclusiveMinimum, 'exclusiveMinimum'));
-  if (typeof s.exclusiveMaximum === 'number') c.exclusiveMaximum = tighterHigh(c.exclusiveMaximum, dec(s.exclusiveMaximum, 'exclusiveMaximum'));
+  if (typeof s.exclusiveMinimum === 'number')
+    c.exclusiveMinimum = tighterLow(c.exclusiveMinimum, dec(s.exclusiveMinimum, 'exclusiveMinimum'));
+  if (typeof s.exclusiveMaximum === 'number')
+    c.exclusiveMaximum = tighterHigh(c.exclusiveMaximum, dec(s.exclusiveMaximum, 'exclusiveMaximum'));
   if (s.multipleOf !== undefined) {
     const m = s.multipleOf;
     if (typeof m !== 'number' || !Number.isInteger(m) || m <= 0) {
-      throw new CompileError('multipleOf', pointer, 'only positive integer divisors are enforced (validators disagree on fractional ones)');
+      throw new CompileError(
+        'multipleOf',
+        pointer,
+        'only positive integer divisors are enforced (validators disagree on fractional ones)',
+      );
     }
     c.integer = true;
     if (m > 1) c.multipleOf = BigInt(m);
@@ -106,23 +119,36 @@ export function tryBuild(builder: SchemaBuilder, schema: unknown, pointer: strin
 
 /** Array machine: positional items, rest items and counts. */
 export function buildArrayMachine(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number): number {
-  const tuple = Array.isArray(s.prefixItems) ? (s.prefixItems as unknown[]) : Array.isArray(s.items) ? (s.items as unknown[]) : [];
+  const tuple = Array.isArray(s.prefixItems)
+    ? (s.prefixItems as unknown[])
+    : Array.isArray(s.items)
+      ? (s.items as unknown[])
+      : [];
   const restSchema = Array.isArray(s.prefixItems) ? s.items : Array.isArray(s.items) ? s.additionalItems : s.items;
   let maxItems = typeof s.maxItems === 'number' ? s.maxItems : undefined;
   const minItems = typeof s.minItems === 'number' ? s.minItems : 0;
-  if (s.uniqueItems === true && (maxItems === undefined || maxItems > 1)) throw new CompileError('uniqueItems', pointer, 'uniqueness across items is not enforced by the decoder');
+  if (s.uniqueItems === true && (maxItems === undefined || maxItems > 1))
+    throw new CompileError('uniqueItems', pointer, 'uniqueness across items is not enforced by the decoder');
   const prefix: number[] = [];
   let items: number | null = null;
   let truncated = false;
   for (let i = 0; i < tuple.length && !truncated; i++) {
-    const id = tryBuild(builder, tuple[i], childPointer(childPointer(pointer, Array.isArray(s.prefixItems) ? 'prefixItems' : 'items'), i));
+    const id = tryBuild(
+      builder,
+      tuple[i],
+      childPointer(childPointer(pointer, Array.isArray(s.prefixItems) ? 'prefixItems' : 'items'), i),
+    );
     if (id < 0) {
       truncated = true;
       maxItems = Math.min(maxItems ?? i, i);
     } else prefix.push(id);
   }
   if (!truncated && restSchema !== false) {
-    const id = tryBuild(builder, restSchema ?? true, childPointer(pointer, Array.isArray(s.items) ? 'additionalItems' : 'items'));
+    const id = tryBuild(
+      builder,
+      restSchema ?? true,
+      childPointer(pointer, Array.isArray(s.items) ? 'additionalItems' : 'items'),
+    );
     if (id >= 0) items = id;
   }
   const most = items === null ? prefix.length : Infinity;
@@ -131,7 +157,13 @@ export function buildArrayMachine(builder: SchemaBuilder, s: SchemaObject, point
 }
 
 /** Keeps the enum/const members that also satisfy the schema's other keywords, checked by running a grammar. */
-export function filterByRest(builder: SchemaBuilder, values: unknown[], rest: SchemaObject, pointer: string, limits: Limits): unknown[] {
+export function filterByRest(
+  builder: SchemaBuilder,
+  values: unknown[],
+  rest: SchemaObject,
+  pointer: string,
+  limits: Limits,
+): unknown[] {
   if (!hasValidation(rest)) return values;
   const id = tryBuild(builder, rest, pointer);
   if (id < 0) return [];
@@ -139,7 +171,8 @@ export function filterByRest(builder: SchemaBuilder, values: unknown[], rest: Sc
   try {
     runtime = new Runtime(builder.snapshot(), id, limits);
   } catch (e) {
-    if (e instanceof MatcherError || e instanceof PendingError) throw new CompileError('enum', pointer, 'cannot check members against a recursive schema');
+    if (e instanceof MatcherError || e instanceof PendingError)
+      throw new CompileError('enum', pointer, 'cannot check members against a recursive schema');
     throw e;
   }
   const enc = new TextEncoder();
@@ -148,7 +181,8 @@ export function filterByRest(builder: SchemaBuilder, values: unknown[], rest: Sc
     try {
       for (const b of enc.encode(JSON.stringify(v))) if ((set = runtime.step(set, b)) === DEAD) return false;
     } catch (e) {
-      if (e instanceof PendingError) throw new CompileError('enum', pointer, 'cannot check members against a recursive schema');
+      if (e instanceof PendingError)
+        throw new CompileError('enum', pointer, 'cannot check members against a recursive schema');
       throw e;
     }
     return runtime.isAccepting(set);
@@ -171,7 +205,11 @@ export function assertDisjoint(root: unknown, options: unknown[], rest: SchemaOb
   for (let i = 0; i < flat.length; i++) {
     for (let j = i + 1; j < flat.length; j++) {
       if (!disjoint(root, flat[i]!, flat[j]!, rest)) {
-        throw new CompileError('oneOf', childPointer(childPointer(pointer, 'oneOf'), j), `alternatives ${i} and ${j} may both match; oneOf is enforced only for provably disjoint alternatives`);
+        throw new CompileError(
+          'oneOf',
+          childPointer(childPointer(pointer, 'oneOf'), j),
+          `alternatives ${i} and ${j} may both match; oneOf is enforced only for provably disjoint alternatives`,
+        );
       }
     }
   }

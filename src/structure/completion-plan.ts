@@ -5,7 +5,11 @@ import type { TokenTrie } from './token-trie.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** The longest vocabulary token that `bytes` starts with at `from`: its id, byte length and trie node (-1 if none). */
-export function longestToken(trie: TokenTrie, bytes: ArrayLike<number>, from: number): { token: number; length: number; node: number } {
+export function longestToken(
+  trie: TokenTrie,
+  bytes: ArrayLike<number>,
+  from: number,
+): { token: number; length: number; node: number } {
   let node = 0;
   let best = { token: -1, length: 0, node: -1 };
   for (let j = from; j < bytes.length; j++) {
@@ -13,7 +17,8 @@ export function longestToken(trie: TokenTrie, bytes: ArrayLike<number>, from: nu
     while (child < trie.end[node]! && trie.byte[child] !== bytes[j]) child = trie.end[child]!;
     if (child >= trie.end[node]!) break;
     node = child;
-    if (trie.tokenStart[node + 1]! > trie.tokenStart[node]!) best = { token: trie.tokenIds[trie.tokenStart[node]!]!, length: j - from + 1, node };
+    if (trie.tokenStart[node + 1]! > trie.tokenStart[node]!)
+      best = { token: trie.tokenIds[trie.tokenStart[node]!]!, length: j - from + 1, node };
   }
   return best;
 }

@@ -13,12 +13,21 @@ type SchemaObject = Record<string, unknown>;
 export function rewriteConditional(s: SchemaObject, pointer: string): SchemaObject {
   const { if: cond, then: yes, else: no, ...rest } = s;
   const d = discriminator(cond);
-  if (!d) throw new CompileError('if', pointer, 'if/then/else is enforced only when if is {properties: {k: {const: v}}, required: [k]} (a discriminating property)');
+  if (!d)
+    throw new CompileError(
+      'if',
+      pointer,
+      'if/then/else is enforced only when if is {properties: {k: {const: v}}, required: [k]} (a discriminating property)',
+    );
   const holds = record();
   holds.properties = Object.assign(record(), { [d.name]: { const: d.value } });
   if (d.required) holds.required = [d.name];
   // Fails only for objects: k present with another value, or (when required) k absent.
-  const other = Object.assign(record(), { type: 'object', required: [d.name], properties: Object.assign(record(), { [d.name]: notConst(d.value) }) });
+  const other = Object.assign(record(), {
+    type: 'object',
+    required: [d.name],
+    properties: Object.assign(record(), { [d.name]: notConst(d.value) }),
+  });
   const absent = Object.assign(record(), { type: 'object', properties: Object.assign(record(), { [d.name]: false }) });
   const fails = d.required ? { anyOf: [other, absent] } : other;
   const union = record();
@@ -37,8 +46,15 @@ function discriminator(cond: unknown): { name: string; value: unknown; required:
   const [name, sub] = Object.entries(props)[0]!;
   if (sub === null || typeof sub !== 'object' || Array.isArray(sub)) return null;
   const keys = Object.keys(sub);
-  const value = keys.length === 1 && keys[0] === 'const' ? (sub as SchemaObject).const
-    : keys.length === 1 && keys[0] === 'enum' && Array.isArray((sub as SchemaObject).enum) && ((sub as SchemaObject).enum as unknown[]).length === 1 ? ((sub as SchemaObject).enum as unknown[])[0] : undefined;
+  const value =
+    keys.length === 1 && keys[0] === 'const'
+      ? (sub as SchemaObject).const
+      : keys.length === 1 &&
+          keys[0] === 'enum' &&
+          Array.isArray((sub as SchemaObject).enum) &&
+          ((sub as SchemaObject).enum as unknown[]).length === 1
+        ? ((sub as SchemaObject).enum as unknown[])[0]
+        : undefined;
   if (value === undefined || (value !== null && typeof value === 'object')) return null;
   const required = c.required;
   if (required !== undefined && !(Array.isArray(required) && required.every((r) => r === name))) return null;
@@ -52,7 +68,8 @@ export function notConst(v: unknown): SchemaObject {
   const kind = v === null ? 'null' : typeof v === 'number' ? 'number' : typeof v;
   const alternatives: unknown[] = [{ type: TYPES.filter((t) => t !== kind) }];
   if (typeof v === 'boolean') alternatives.push({ const: !v });
-  if (typeof v === 'number') alternatives.push({ type: 'number', exclusiveMaximum: v }, { type: 'number', exclusiveMinimum: v });
+  if (typeof v === 'number')
+    alternatives.push({ type: 'number', exclusiveMaximum: v }, { type: 'number', exclusiveMinimum: v });
   if (typeof v === 'string') alternatives.push({ type: 'string', pattern: otherStrings(v) });
   return { anyOf: alternatives };
 }
@@ -94,7 +111,12 @@ export function rewriteDependentSchemas(s: SchemaObject, pointer: string): Schem
     else delete rest[keyword];
   }
   if (entries.length === 0) return null;
-  if (entries.length > MAX_DEPENDENT_SCHEMAS) throw new CompileError('dependentSchemas', pointer, `at most ${MAX_DEPENDENT_SCHEMAS} schema-valued dependencies are enforced (each doubles the alternatives)`);
+  if (entries.length > MAX_DEPENDENT_SCHEMAS)
+    throw new CompileError(
+      'dependentSchemas',
+      pointer,
+      `at most ${MAX_DEPENDENT_SCHEMAS} schema-valued dependencies are enforced (each doubles the alternatives)`,
+    );
   let tail: unknown = true;
   for (const [name, sub] of entries.reverse()) {
     const absent = { properties: Object.assign(record(), { [name]: false }) };

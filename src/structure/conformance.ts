@@ -39,6 +39,9 @@ export function conformanceMatrix(): ConformanceRow[] {
 export function conformanceMarkdown(rows: readonly ConformanceRow[] = conformanceMatrix()): string {
   const cell = (s: string): string => s.replace(/\|/g, '\\|');
   const lines = ['| family | keywords | status | what is enforced / why refused |', '| --- | --- | --- | --- |'];
-  for (const r of rows) lines.push(`| ${cell(r.family)} | ${r.keywords.map((k) => `\`${k}\``).join(' ')} | ${r.status} | ${cell(r.note)} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${cell(r.family)} | ${r.keywords.map((k) => `\`${k}\``).join(' ')} | ${r.status} | ${cell(r.note)} |`,
+    );
   return lines.join('\n');
 }

@@ -80,7 +80,8 @@ export class ContainsArrayMachine implements Machine {
     if (phase === OPEN) return b === 0x5b ? this.pack(FIRST, 0, 0, 0) : -1;
     if (phase === END) return -1;
     if (isJsonSpace(b)) return ws < this.spec.maxWhitespace ? this.pack(phase, count, hits, ws + 1) : -1;
-    if (b === 0x5d) return (phase === FIRST || phase === AFTER) && this.closable(count, hits) ? this.pack(END, count, hits, 0) : -1;
+    if (b === 0x5d)
+      return (phase === FIRST || phase === AFTER) && this.closable(count, hits) ? this.pack(END, count, hits, 0) : -1;
     if (b === 0x2c && phase === AFTER && this.itemCalls(count, hits).length > 0) return this.pack(ITEM, count, hits, 0);
     return -1;
   }
@@ -92,8 +93,10 @@ export class ContainsArrayMachine implements Machine {
   /** [callee, return state] pairs for the next item. */
   private itemCalls(count: number, hits: number): number[] {
     const out: number[] = [];
-    if (this.spec.hit >= 0 && this.reachable(count + 1, hits + 1)) out.push(this.spec.hit, this.pack(AFTER, count + 1, hits + 1, 0));
-    if (this.spec.miss >= 0 && this.reachable(count + 1, hits)) out.push(this.spec.miss, this.pack(AFTER, count + 1, hits, 0));
+    if (this.spec.hit >= 0 && this.reachable(count + 1, hits + 1))
+      out.push(this.spec.hit, this.pack(AFTER, count + 1, hits + 1, 0));
+    if (this.spec.miss >= 0 && this.reachable(count + 1, hits))
+      out.push(this.spec.miss, this.pack(AFTER, count + 1, hits, 0));
     return out;
   }
 
@@ -115,30 +118,51 @@ const TYPES = ['null', 'boolean', 'object', 'array', 'number', 'string', 'intege
 
 /** The exact complement of a `contains` schema of the forms enforced: a scalar `const` (or one-member enum), or types. */
 function complement(c: unknown, at: string): unknown {
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new CompileError('contains', at, 'contains is enforced for a const or a type only');
+  if (c === null || typeof c !== 'object' || Array.isArray(c))
+    throw new CompileError('contains', at, 'contains is enforced for a const or a type only');
   const s = c as SchemaObject;
   const keys = Object.keys(s);
-  const literal = keys.length === 1 && keys[0] === 'const' ? s.const : keys.length === 1 && keys[0] === 'enum' && Array.isArray(s.enum) && s.enum.length === 1 ? (s.enum as unknown[])[0] : undefined;
+  const literal =
+    keys.length === 1 && keys[0] === 'const'
+      ? s.const
+      : keys.length === 1 && keys[0] === 'enum' && Array.isArray(s.enum) && s.enum.length === 1
+        ? (s.enum as unknown[])[0]
+        : undefined;
   if (literal !== undefined && (literal === null || typeof literal !== 'object')) return notConst(literal);
   if (keys.length === 1 && keys[0] === 'type') {
     const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
     // Numbers that are not integers have no grammar here (the same limit as not {type: integer}).
-    if (types.includes('integer') && !types.includes('number')) throw new CompileError('contains', at, 'the complement of integer among numbers has no exact grammar here');
+    if (types.includes('integer') && !types.includes('number'))
+      throw new CompileError('contains', at, 'the complement of integer among numbers has no exact grammar here');
     return { type: TYPES.filter((t) => !types.includes(t) && !(t === 'integer' && types.includes('number'))) };
   }
-  throw new CompileError('contains', at, 'contains is enforced for a const or a type only (its complement must be exact)');
+  throw new CompileError(
+    'contains',
+    at,
+    'contains is enforced for a const or a type only (its complement must be exact)',
+  );
 }
 
 /** A counted array for `contains` with `minContains`/`maxContains`, over `items` (prefixItems beside it are refused). */
 export function buildContainsArray(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number): number {
-  if (Object.hasOwn(s, 'prefixItems')) throw new CompileError('contains', pointer, 'contains beside prefixItems is not enforced by the decoder');
-  if (s.uniqueItems === true) throw new CompileError('uniqueItems', pointer, 'uniqueness across items is not enforced by the decoder');
+  if (Object.hasOwn(s, 'prefixItems'))
+    throw new CompileError('contains', pointer, 'contains beside prefixItems is not enforced by the decoder');
+  if (s.uniqueItems === true)
+    throw new CompileError('uniqueItems', pointer, 'uniqueness across items is not enforced by the decoder');
   const at = childPointer(pointer, 'contains');
   const items = s.items ?? true;
   const hit = tryBuild(builder, { allOf: [items, s.contains] }, at);
   const miss = tryBuild(builder, { allOf: [items, complement(s.contains, at)] }, at);
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-  return builder.add(new ContainsArrayMachine({
-    hit, miss, minItems: num(s.minItems) ?? 0, maxItems: num(s.maxItems), minContains: num(s.minContains) ?? 1, maxContains: num(s.maxContains), maxWhitespace: ws,
-  }));
+  return builder.add(
+    new ContainsArrayMachine({
+      hit,
+      miss,
+      minItems: num(s.minItems) ?? 0,
+      maxItems: num(s.maxItems),
+      minContains: num(s.minContains) ?? 1,
+      maxContains: num(s.maxContains),
+      maxWhitespace: ws,
+    }),
+  );
 }

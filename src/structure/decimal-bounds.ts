@@ -84,7 +84,11 @@ export function ceilInt(x: Dec): bigint {
 }
 
 /** The tighter of an inclusive and an exclusive bound (`dir` 1 for lower bounds, -1 for upper), on the digit grid. */
-export function tighter(inclusive: string | undefined, exclusive: string | undefined, dir: number): [Dec | undefined, boolean] {
+export function tighter(
+  inclusive: string | undefined,
+  exclusive: string | undefined,
+  dir: number,
+): [Dec | undefined, boolean] {
   const i = inclusive === undefined ? undefined : parseDec(inclusive);
   const e = exclusive === undefined ? undefined : parseDec(exclusive);
   const [bound, strict] = !i ? [e, e !== undefined] : !e ? [i, false] : cmp(e, i) * dir >= 0 ? [e, true] : [i, false];
@@ -106,7 +110,9 @@ function onGrid(d: Dec, strict: boolean, dir: number): [Dec, boolean] {
   if (drop <= 0) return [d, strict];
   const p = 10n ** BigInt(drop);
   let q = n / p; // truncates toward zero
-  if (q * p !== n && (dir > 0) === (n > 0n)) q += dir > 0 ? 1n : -1n;
+  if (q * p !== n && dir > 0 === n > 0n) q += dir > 0 ? 1n : -1n;
   // n has no trailing zero, so the bound moved: the grid number itself is inside, hence inclusive.
-  return scale - drop >= 0 ? [{ n: q, scale: scale - drop }, false] : [{ n: q * 10n ** BigInt(drop - scale), scale: 0 }, false];
+  return scale - drop >= 0
+    ? [{ n: q, scale: scale - drop }, false]
+    : [{ n: q * 10n ** BigInt(drop - scale), scale: 0 }, false];
 }

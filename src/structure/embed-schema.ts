@@ -8,7 +8,14 @@
 /** Keywords whose value is data, never a schema: nothing inside them is a reference. */
 const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'example']);
 /** Keywords whose value maps names to schemas: the names are data, the values schemas. */
-const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas', 'dependencies']);
+const SCHEMA_MAPS = new Set([
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+  'dependencies',
+]);
 
 /** RFC 6901 escaping of one reference token. */
 export function escapePointerToken(token: string): string {
@@ -47,7 +54,8 @@ export function embedSchemaAt(schema: unknown, pointer: string): unknown {
       else if (!map && key === '$ref' && typeof value === 'string' && (value === '#' || value.startsWith('#/'))) {
         out[key] = `#${pointer}${value.slice(1)}`;
       } else {
-        const childIsMap = !map && SCHEMA_MAPS.has(key) && value !== null && typeof value === 'object' && !Array.isArray(value);
+        const childIsMap =
+          !map && SCHEMA_MAPS.has(key) && value !== null && typeof value === 'object' && !Array.isArray(value);
         stack.push({ from: value, put: (v) => (out[key] = v), map: childIsMap });
       }
     }

@@ -62,21 +62,29 @@ function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
 
 /** Compiles `schema` with the root's definitions in reach of its `#/…` references. */
 function validatorFor(root: unknown, schema: unknown, pointer: string): ValidateFunction {
-  const doc: Record<string, unknown> = isObject(schema) ? (plainCopy(schema) as Record<string, unknown>) : { allOf: [plainCopy(schema)] };
+  const doc: Record<string, unknown> = isObject(schema)
+    ? (plainCopy(schema) as Record<string, unknown>)
+    : { allOf: [plainCopy(schema)] };
   for (const key of ['definitions', '$defs'] as const) {
     if (!isObject(root) || !Object.hasOwn(root, key) || root === schema) continue;
-    if (Object.hasOwn(doc, key)) throw new CompileError('enum', pointer, `a subschema with its own ${key} cannot be decided value by value`);
+    if (Object.hasOwn(doc, key))
+      throw new CompileError('enum', pointer, `a subschema with its own ${key} cannot be decided value by value`);
     doc[key] = plainCopy(root[key]);
   }
   // Even with ownProperties, ajv's generated code reads `data.__proto__` through the accessor: it cannot decide.
-  if (JSON.stringify(doc).includes('"__proto__"')) throw new CompileError('enum', pointer, 'a schema naming __proto__ cannot be decided value by value');
+  if (JSON.stringify(doc).includes('"__proto__"'))
+    throw new CompileError('enum', pointer, 'a schema naming __proto__ cannot be decided value by value');
   delete doc.$id;
   delete doc.id;
   delete doc.$schema;
   delete doc.$async;
   // Copied out of the root, `#` and pointers outside the definitions would resolve against the copy instead.
   if (root !== schema && refsIn(doc).some((r) => !/^#\/(definitions|\$defs)\//.test(r))) {
-    throw new CompileError('enum', pointer, 'a subschema referring outside the definitions cannot be decided value by value');
+    throw new CompileError(
+      'enum',
+      pointer,
+      'a subschema referring outside the definitions cannot be decided value by value',
+    );
   }
   const ajv = ajvFor(root);
   try {
@@ -96,7 +104,8 @@ function plainCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plainCopy);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: plainCopy(v), enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(value))
+    Object.defineProperty(out, k, { value: plainCopy(v), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -104,7 +113,9 @@ function plainCopy(value: unknown): unknown {
 function refsIn(schema: unknown): string[] {
   if (Array.isArray(schema)) return schema.flatMap(refsIn);
   if (!isObject(schema)) return [];
-  return Object.entries(schema).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [v] : k === 'enum' || k === 'const' ? [] : refsIn(v)));
+  return Object.entries(schema).flatMap(([k, v]) =>
+    k === '$ref' && typeof v === 'string' ? [v] : k === 'enum' || k === 'const' ? [] : refsIn(v),
+  );
 }
 
 /** The target of a local `$ref`, or undefined when it does not resolve. */

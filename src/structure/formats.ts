@@ -45,7 +45,10 @@ export const FORMATS: Readonly<Record<string, readonly [string, number | undefin
   time: [`^${TIME}$`, undefined],
   'date-time': [`^${DATE}[Tt]${TIME}$`, undefined],
   duration: [`^P(?:${DUR_DATE}(?:T${DUR_TIME})?|T${DUR_TIME}|\\d+W)$`, undefined],
-  email: [`^[a-zA-Z0-9!#$%&'*+/=?^_\`{|}~-]+(?:\\.[a-zA-Z0-9!#$%&'*+/=?^_\`{|}~-]+)*@(?:${LABEL}\\.)+${LABEL}$`, undefined],
+  email: [
+    `^[a-zA-Z0-9!#$%&'*+/=?^_\`{|}~-]+(?:\\.[a-zA-Z0-9!#$%&'*+/=?^_\`{|}~-]+)*@(?:${LABEL}\\.)+${LABEL}$`,
+    undefined,
+  ],
   hostname: [`^${LABEL}(?:\\.${LABEL})*$`, 253],
   ipv4: [`^${OCTET}(?:\\.${OCTET}){3}$`, undefined],
   ipv6: [`^(?:${IPV6})$`, undefined],
@@ -53,7 +56,10 @@ export const FORMATS: Readonly<Record<string, readonly [string, number | undefin
   uuid: ['^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$', undefined],
   uri: [`^${SCHEME}(?:${HIER})${QUERY_FRAGMENT}$`, undefined],
   'uri-reference': [`^(?:${SCHEME}(?:${HIER})?|(?:${RELATIVE})?)${QUERY_FRAGMENT}$`, undefined],
-  url: [`^(?:https?|ftp)://${URL_LABEL}(?:\\.${URL_LABEL})*\\.[a-zA-Z\\u00a1-\\uffff]{2,}(?::[0-9]{2,5})?(?:/\\S*)?$`, undefined],
+  url: [
+    `^(?:https?|ftp)://${URL_LABEL}(?:\\.${URL_LABEL})*\\.[a-zA-Z\\u00a1-\\uffff]{2,}(?::[0-9]{2,5})?(?:/\\S*)?$`,
+    undefined,
+  ],
   'json-pointer': [`^${JSON_POINTER}$`, undefined],
   'relative-json-pointer': [`^(?:0|[1-9][0-9]*)(?:#|${JSON_POINTER})$`, undefined],
   'json-pointer-uri-fragment': [`^#(?:/(?:[a-zA-Z0-9_.!$&'()*+,;:=@-]|${PCT}|~0|~1)*)*$`, undefined],

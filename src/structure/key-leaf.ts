@@ -15,7 +15,10 @@ export interface KeyTable {
 }
 
 /** Where a finished key goes: a declared index, a pattern index, or the additional schema. */
-export type KeyRoute = { kind: 'declared'; index: number } | { kind: 'pattern'; index: number } | { kind: 'additional' };
+export type KeyRoute =
+  | { kind: 'declared'; index: number }
+  | { kind: 'pattern'; index: number }
+  | { kind: 'additional' };
 
 /**
  * A key leaf state: the declared-name trie node (-1 once off it) with the allowed names below it, the pattern
@@ -43,7 +46,10 @@ export class KeyLeaf extends Leaf {
   private readonly parts: Part[] = [];
 
   /** State 0 is the start with every declared name allowed. */
-  constructor(private readonly keys: KeyTable, stateLimit: number) {
+  constructor(
+    private readonly keys: KeyTable,
+    stateLimit: number,
+  ) {
     super(stateLimit);
     this.startFor(keys.trieBelow[0]!.map(() => true));
   }
@@ -51,7 +57,12 @@ export class KeyLeaf extends Leaf {
   /** The start state (before the opening quote) when `allowed[i]` says which declared names may come. */
   startFor(allowed: readonly boolean[]): number {
     const allow = this.keys.trieBelow[0]!.filter((i) => allowed[i]);
-    return this.add({ trie: 0, allow, pat: this.keys.patterns.map((p) => p.start), add: this.keys.additional ? this.keys.additional.start : -1 });
+    return this.add({
+      trie: 0,
+      allow,
+      pat: this.keys.patterns.map((p) => p.start),
+      add: this.keys.additional ? this.keys.additional.start : -1,
+    });
   }
 
   private add(p: Part): number {
@@ -74,7 +85,9 @@ export class KeyLeaf extends Leaf {
   override quoteFreeTwin(state: number): { leaf: Leaf; state: number } | null {
     const add = this.parts[state]!.add;
     const additional = this.keys.additional;
-    return add >= 0 && additional instanceof StringLeaf && additional.unconstrained ? { leaf: additional, state: add } : null;
+    return add >= 0 && additional instanceof StringLeaf && additional.unconstrained
+      ? { leaf: additional, state: add }
+      : null;
   }
 
   /** The destination of a final state. */
@@ -106,7 +119,10 @@ export class KeyLeaf extends Leaf {
       add: p.add >= 0 ? this.keys.additional!.next(p.add, b) : -1,
     };
     if (q.allow.length === 0 && !q.pat.some((s) => s >= 0) && q.add < 0) return -1;
-    const closed = (q.trie >= 0 && this.keys.trieEnd[q.trie]! >= 0) || q.pat.some((s, i) => s >= 0 && this.keys.patterns[i]!.isFinal(s)) || (q.add >= 0 && this.keys.additional!.isFinal(q.add));
+    const closed =
+      (q.trie >= 0 && this.keys.trieEnd[q.trie]! >= 0) ||
+      q.pat.some((s, i) => s >= 0 && this.keys.patterns[i]!.isFinal(s)) ||
+      (q.add >= 0 && this.keys.additional!.isFinal(q.add));
     // After the closing quote every component has finished or died; a key without a single destination is dead.
     if (closed && this.routeOf(q) === null) return -1;
     return this.add(q);

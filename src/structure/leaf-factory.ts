@@ -31,7 +31,12 @@ function cached<T extends Leaf>(key: string, make: () => T): T {
  * A JSON string leaf. `regex` is an ECMAScript pattern with JSON Schema's search semantics (anchor it to match the
  * whole text). Throws RegexSyntaxError for unsupported patterns, RangeError when unsatisfiable or too large.
  */
-export function stringLeaf(regex: string | null, minLength: number, maxLength: number | undefined, limits: Limits): StringLeaf {
+export function stringLeaf(
+  regex: string | null,
+  minLength: number,
+  maxLength: number | undefined,
+  limits: Limits,
+): StringLeaf {
   return cached(`s\u0000${regex}\u0000${minLength}\u0000${maxLength}\u0000${limits.maxAutomatonStates}`, () => {
     const dfa = regex === null ? null : patternDfa(regex, limits);
     return new StringLeaf({ dfa, minLength, maxLength }, limits.maxAutomatonStates);
@@ -40,7 +45,9 @@ export function stringLeaf(regex: string | null, minLength: number, maxLength: n
 
 /** The search automaton of a `pattern` (shared by every leaf and check that uses that pattern). */
 export function patternDfa(regex: string, limits: Limits): CharDfa {
-  return remember(patterns, `${regex}\u0000${limits.maxAutomatonStates}`, () => CharDfa.fromPattern(regex, true, limits.maxAutomatonStates));
+  return remember(patterns, `${regex}\u0000${limits.maxAutomatonStates}`, () =>
+    CharDfa.fromPattern(regex, true, limits.maxAutomatonStates),
+  );
 }
 
 /** A JSON number leaf; throws RangeError when no number satisfies the constraints. */
@@ -53,5 +60,12 @@ export function numberLeaf(c: NumberConstraints, limits: Limits): NumberLeaf {
 export function literalLeaf(texts: readonly string[], limits: Limits): LiteralLeaf {
   const unique = [...new Set(texts)].sort();
   const enc = new TextEncoder();
-  return cached(`l\u0000${limits.maxAutomatonStates}\u0000${JSON.stringify(unique)}`, () => new LiteralLeaf(unique.map((t) => enc.encode(t)), limits.maxAutomatonStates));
+  return cached(
+    `l\u0000${limits.maxAutomatonStates}\u0000${JSON.stringify(unique)}`,
+    () =>
+      new LiteralLeaf(
+        unique.map((t) => enc.encode(t)),
+        limits.maxAutomatonStates,
+      ),
+  );
 }

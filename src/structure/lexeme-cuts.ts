@@ -17,7 +17,10 @@ export class LexemeCuts {
   /** Per (leaf machine, leaf state, threshold): the tokens inside the lexeme that leave more than the threshold. */
   private readonly insideCuts = new Map<string, Uint32Array>();
 
-  constructor(private readonly runtime: Runtime, private readonly vocab: Vocabulary) {}
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly vocab: Vocabulary,
+  ) {}
 
   /** The tokens read wholly inside lexeme configuration `c` after which it needs more than `room` bytes to end. */
   insideCut(c: number, lexeme: Lexeme, room: number, distance: (leafState: number) => number): Uint32Array {
@@ -31,7 +34,9 @@ export class LexemeCuts {
       for (let k = node + 1, stop = end[node]!; k < stop; k = end[k]!) {
         const y = leaf.next(x, byte[k]!);
         if (y < 0) continue;
-        if (distance(y) > room) for (let i = tokenStart[k]!; i < tokenStart[k + 1]!; i++) cut[tokenIds[i]! >>> 5]! |= 1 << (tokenIds[i]! & 31);
+        if (distance(y) > room)
+          for (let i = tokenStart[k]!; i < tokenStart[k + 1]!; i++)
+            cut[tokenIds[i]! >>> 5]! |= 1 << (tokenIds[i]! & 31);
         if (end[k]! > k + 1) visit(k, y);
       }
     };

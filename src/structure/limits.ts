@@ -40,7 +40,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {
   const out = { ...DEFAULT_LIMITS, ...partial };
   for (const [key, value] of Object.entries(out)) {
-    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`limits.${key} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new RangeError(`limits.${key} must be a positive integer, got ${value}`);
   }
   return out;
 }

@@ -30,7 +30,10 @@ export class MachineDistances {
   private readonly keyExits = new Map<Leaf, Map<number, number[]>>();
 
   /** @param usable bytes the vocabulary has a one-byte token for; distances use only these */
-  constructor(private readonly machines: readonly Machine[], private readonly usable: readonly number[]) {}
+  constructor(
+    private readonly machines: readonly Machine[],
+    private readonly usable: readonly number[],
+  ) {}
 
   /** `D(m, s)`: shortest bytes from state `s` of machine `m` to one of its final states, calls included. */
   ofState(m: number, s: number): number {
@@ -50,7 +53,14 @@ export class MachineDistances {
    * recursion converges), last in first out so callees found by a search are settled before it is redone.
    */
   private settle(m: number): void {
-    const work: Work = { members: [m], queue: [m], queued: new Set([m]), dependents: new Map(), current: m, blocked: false };
+    const work: Work = {
+      members: [m],
+      queue: [m],
+      queued: new Set([m]),
+      dependents: new Map(),
+      current: m,
+      blocked: false,
+    };
     while (work.queue.length > 0) {
       const x = work.queue.pop()!;
       work.queued.delete(x);

@@ -130,7 +130,8 @@ export class ArrayMachine implements Machine {
     if (phase === A_OPEN) return b === 0x5b ? this.pack(A_FIRST, 0, 0) : -1;
     if (phase === A_END) return -1;
     if (isJsonSpace(b)) return ws < maxWhitespace ? this.pack(phase, count, ws + 1) : -1;
-    if (b === 0x5d) return (phase === A_FIRST || phase === A_AFTER) && count >= minItems ? this.pack(A_END, count, 0) : -1;
+    if (b === 0x5d)
+      return (phase === A_FIRST || phase === A_AFTER) && count >= minItems ? this.pack(A_END, count, 0) : -1;
     if (b === 0x2c && phase === A_AFTER && this.canAdd(count)) return this.pack(A_ITEM, count, 0);
     return -1;
   }

@@ -25,7 +25,10 @@ export class Matcher {
   private budgetEnd: number | null = null;
   private budgetShaped = false;
 
-  constructor(readonly grammar: Grammar, readonly vocabulary: Vocabulary) {
+  constructor(
+    readonly grammar: Grammar,
+    readonly vocabulary: Vocabulary,
+  ) {
     this.state = grammar.runtime.initial;
   }
 
@@ -35,14 +38,16 @@ export class Matcher {
    * mask is empty.
    */
   fillMask(mask: Uint32Array): void {
-    if (mask.length < this.vocabulary.maskWords) throw new RangeError(`mask needs ${this.vocabulary.maskWords} words, got ${mask.length}`);
+    if (mask.length < this.vocabulary.maskWords)
+      throw new RangeError(`mask needs ${this.vocabulary.maskWords} words, got ${mask.length}`);
     if (this.stopped || this.failure) {
       mask.fill(0);
       return;
     }
     try {
       this.grammar.runtime.fillMask(this.state, this.vocabulary, mask);
-      if (this.budgetEnd !== null) this.budgetShaped = this.applyBudget(mask, this.budgetEnd - this.tokens) || this.budgetShaped;
+      if (this.budgetEnd !== null)
+        this.budgetShaped = this.applyBudget(mask, this.budgetEnd - this.tokens) || this.budgetShaped;
     } catch (e) {
       mask.fill(0);
       this.fail(e);
@@ -52,7 +57,8 @@ export class Matcher {
   /** Consumes one token; false (and `error` set) if the grammar does not allow it. EOS stops the matcher. */
   accept(token: number): boolean {
     if (this.failure) return false;
-    if (!Number.isInteger(token) || token < 0 || token >= this.vocabulary.size) return this.fail(new MatcherError(`token ${token} is outside the vocabulary`));
+    if (!Number.isInteger(token) || token < 0 || token >= this.vocabulary.size)
+      return this.fail(new MatcherError(`token ${token} is outside the vocabulary`));
     if (this.stopped) return this.fail(new MatcherError(`token ${token} after the end of the document`));
     if (this.vocabulary.eosTokenIds.includes(token)) {
       if (!this.isAccepting()) return this.fail(new MatcherError('end of text before the document is complete'));
@@ -79,16 +85,22 @@ export class Matcher {
   }
 
   private consume(bytes: Uint8Array, what: string, tokens: number): boolean {
-    if (this.bytes + bytes.length > this.grammar.limits.maxDocumentBytes) return this.fail(new MatcherError(`document exceeds ${this.grammar.limits.maxDocumentBytes} bytes`));
+    if (this.bytes + bytes.length > this.grammar.limits.maxDocumentBytes)
+      return this.fail(new MatcherError(`document exceeds ${this.grammar.limits.maxDocumentBytes} bytes`));
     let set = this.state;
     try {
       for (let i = 0; i < bytes.length; i++) {
         set = this.grammar.runtime.step(set, bytes[i]!);
-        if (set === DEAD) return this.fail(new MatcherError(`${what} is not allowed here (byte ${i} of ${bytes.length})`));
+        if (set === DEAD)
+          return this.fail(new MatcherError(`${what} is not allowed here (byte ${i} of ${bytes.length})`));
       }
       // Under a budget a step must leave a completion that fits what is left (the budget mask keeps to this).
       const left = this.budgetEnd === null ? Infinity : this.budgetEnd - this.tokens - tokens;
-      if (left < Infinity && shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(set) > left && this.tokensToFinish(set) > left) {
+      if (
+        left < Infinity &&
+        shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(set) > left &&
+        this.tokensToFinish(set) > left
+      ) {
         return this.fail(new MatcherError(`${what} leaves too few tokens to finish the document within the budget`));
       }
     } catch (e) {
@@ -133,7 +145,8 @@ export class Matcher {
 
   /** Undoes the last `n` accepted steps (tokens, byte runs or EOS). Does not clear an error. */
   rollback(n: number): void {
-    if (!Number.isInteger(n) || n < 0 || n > this.history.length) throw new RangeError(`can roll back 0..${this.history.length} steps, not ${n}`);
+    if (!Number.isInteger(n) || n < 0 || n > this.history.length)
+      throw new RangeError(`can roll back 0..${this.history.length} steps, not ${n}`);
     for (let i = 0; i < n; i++) {
       const h = this.history.pop()!;
       this.state = h.set;
@@ -161,7 +174,8 @@ export class Matcher {
   /** Cuts `mask` to what `left` tokens allow; true when a token was taken out. */
   private applyBudget(mask: Uint32Array, left: number): boolean {
     const runtime = this.grammar.runtime;
-    if (shortestCompletion(runtime, this.vocabulary).ofSet(this.state) <= left) return budgetMasks(runtime, this.vocabulary).apply(this.state, mask, left - 1);
+    if (shortestCompletion(runtime, this.vocabulary).ofSet(this.state) <= left)
+      return budgetMasks(runtime, this.vocabulary).apply(this.state, mask, left - 1);
     // Fewer tokens left than the shortest completion has bytes: its own tokens, one by one, are what still fits.
     const next = completionPlan(runtime, this.vocabulary, this.state)![0]!;
     mask.fill(0);
@@ -180,7 +194,8 @@ export class Matcher {
       return;
     }
     const need = this.shortestCompletion();
-    if (!Number.isInteger(tokens) || tokens < need) throw new RangeError(`a token budget of ${tokens} is below the ${need} tokens the shortest completion needs`);
+    if (!Number.isInteger(tokens) || tokens < need)
+      throw new RangeError(`a token budget of ${tokens} is below the ${need} tokens the shortest completion needs`);
     this.budgetEnd = this.tokens + tokens;
   }
 
@@ -231,7 +246,11 @@ export class Matcher {
    */
   forcedTokens(): number[] {
     // Following the shortest completion's tokens under a tight budget: forced bytes split on their own could cost more.
-    if (this.budgetEnd !== null && shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(this.state) > this.budgetEnd - this.tokens) return [];
+    if (
+      this.budgetEnd !== null &&
+      shortestCompletion(this.grammar.runtime, this.vocabulary).ofSet(this.state) > this.budgetEnd - this.tokens
+    )
+      return [];
     const bytes = this.forcedBytes();
     const trie = this.vocabulary.trie;
     const out: number[] = [];

@@ -44,7 +44,9 @@ export function mergePositional(out: SchemaObject, a: SchemaObject, b: SchemaObj
   const restA = Object.hasOwn(a, 'items') ? a.items : true;
   const restB = Object.hasOwn(b, 'items') ? b.items : true;
   const at = (prefix: unknown[], rest: unknown, i: number): unknown => (i < prefix.length ? prefix[i] : rest);
-  out.prefixItems = Array.from({ length: Math.max(pa.length, pb.length) }, (_, i) => conjoin(at(pa, restA, i), at(pb, restB, i)));
+  out.prefixItems = Array.from({ length: Math.max(pa.length, pb.length) }, (_, i) =>
+    conjoin(at(pa, restA, i), at(pb, restB, i)),
+  );
   const rest = conjoin(restA, restB);
   if (isTrivial(rest)) delete out.items;
   else out.items = rest;
@@ -64,16 +66,27 @@ export function crossAdditional(out: SchemaObject, a: SchemaObject, b: SchemaObj
   const merged = out.properties;
   const props = Object.assign(record(), merged !== null && typeof merged === 'object' ? merged : {});
   let changed = false;
-  for (const [side, other] of [[a, b], [b, a]] as const) {
+  for (const [side, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
     if (!Object.hasOwn(side, 'additionalProperties')) continue;
     if (namesOf(other, 'patternProperties').length > 0) {
-      throw new CompileError('additionalProperties', pointer, 'allOf mixing one member\'s additionalProperties with another\'s patternProperties has no exact merged form');
+      throw new CompileError(
+        'additionalProperties',
+        pointer,
+        "allOf mixing one member's additionalProperties with another's patternProperties has no exact merged form",
+      );
     }
     const own = new Set(namesOf(side, 'properties'));
     const extra = namesOf(other, 'properties').filter((name) => !own.has(name));
     if (extra.length === 0) continue;
     if (namesOf(side, 'patternProperties').length > 0) {
-      throw new CompileError('additionalProperties', pointer, 'allOf mixing additionalProperties and patternProperties has no exact merged form');
+      throw new CompileError(
+        'additionalProperties',
+        pointer,
+        'allOf mixing additionalProperties and patternProperties has no exact merged form',
+      );
     }
     for (const name of extra) props[name] = conjoin(props[name], side.additionalProperties);
     changed = true;
@@ -83,8 +96,33 @@ export function crossAdditional(out: SchemaObject, a: SchemaObject, b: SchemaObj
 
 /** Keywords whose evaluation an `unevaluatedProperties` / `unevaluatedItems` beside them sees. */
 const EVALUATORS: Record<'unevaluatedProperties' | 'unevaluatedItems', readonly string[]> = {
-  unevaluatedProperties: ['properties', 'patternProperties', 'additionalProperties', 'unevaluatedProperties', 'dependentSchemas', 'anyOf', 'oneOf', 'if', 'then', 'else', 'allOf', '$ref'],
-  unevaluatedItems: ['prefixItems', 'items', 'contains', 'unevaluatedItems', 'anyOf', 'oneOf', 'if', 'then', 'else', 'allOf', '$ref'],
+  unevaluatedProperties: [
+    'properties',
+    'patternProperties',
+    'additionalProperties',
+    'unevaluatedProperties',
+    'dependentSchemas',
+    'anyOf',
+    'oneOf',
+    'if',
+    'then',
+    'else',
+    'allOf',
+    '$ref',
+  ],
+  unevaluatedItems: [
+    'prefixItems',
+    'items',
+    'contains',
+    'unevaluatedItems',
+    'anyOf',
+    'oneOf',
+    'if',
+    'then',
+    'else',
+    'allOf',
+    '$ref',
+  ],
 };
 
 /**
@@ -94,9 +132,16 @@ const EVALUATORS: Record<'unevaluatedProperties' | 'unevaluatedItems', readonly 
  */
 export function refuseUnevaluatedMix(a: SchemaObject, b: SchemaObject, pointer: string): void {
   for (const keyword of ['unevaluatedProperties', 'unevaluatedItems'] as const) {
-    for (const [x, y] of [[a, b], [b, a]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       if (Object.hasOwn(x, keyword) && EVALUATORS[keyword].some((k) => Object.hasOwn(y, k))) {
-        throw new CompileError(keyword, pointer, `allOf: the ${keyword} of one member would see what another member evaluates`);
+        throw new CompileError(
+          keyword,
+          pointer,
+          `allOf: the ${keyword} of one member would see what another member evaluates`,
+        );
       }
     }
   }
@@ -114,10 +159,14 @@ export function applyUnevaluated(s: SchemaObject, pointer: string): SchemaObject
   const items = Object.hasOwn(s, 'unevaluatedItems');
   if ((!props && !items) || Object.hasOwn(s, 'anyOf') || Object.hasOwn(s, 'oneOf')) return s;
   const out = Object.assign(record(), s);
-  for (const [keyword, rest, blockers] of [['unevaluatedProperties', 'additionalProperties', ['dependentSchemas', 'if', 'then', 'else']], ['unevaluatedItems', 'items', ['contains', 'if', 'then', 'else']]] as const) {
+  for (const [keyword, rest, blockers] of [
+    ['unevaluatedProperties', 'additionalProperties', ['dependentSchemas', 'if', 'then', 'else']],
+    ['unevaluatedItems', 'items', ['contains', 'if', 'then', 'else']],
+  ] as const) {
     if (!Object.hasOwn(out, keyword)) continue;
     const blocker = blockers.find((k) => Object.hasOwn(out, k));
-    if (blocker) throw new CompileError(keyword, pointer, `${keyword} beside ${blocker} is not enforced by the decoder`);
+    if (blocker)
+      throw new CompileError(keyword, pointer, `${keyword} beside ${blocker} is not enforced by the decoder`);
     if (!Object.hasOwn(out, rest)) out[rest] = out[keyword];
     delete out[keyword];
   }

@@ -19,8 +19,16 @@ export function checkMetaSchema(prepared: unknown): void {
   const error = validate.errors?.[0];
   const path = error?.instancePath ?? '';
   const cut = path.lastIndexOf('/');
-  const keyword = cut < 0 ? 'schema' : path.slice(cut + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+  const keyword =
+    cut < 0
+      ? 'schema'
+      : path
+          .slice(cut + 1)
+          .replace(/~1/g, '/')
+          .replace(/~0/g, '~');
   const pointer = cut < 0 ? '' : path.slice(0, cut);
-  const detail = error ? `${error.message ?? 'invalid'}${error.params && Object.keys(error.params).length > 0 ? ` ${JSON.stringify(error.params)}` : ''}` : 'invalid';
+  const detail = error
+    ? `${error.message ?? 'invalid'}${error.params && Object.keys(error.params).length > 0 ? ` ${JSON.stringify(error.params)}` : ''}`
+    : 'invalid';
   throw new CompileError(keyword, pointer, `invalid value for this keyword (JSON Schema meta-schema: ${detail})`);
 }

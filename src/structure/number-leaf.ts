@@ -1,4 +1,16 @@
-import { ceilInt, cmp, floorInt, integersOf, MAX_CONSTRAINED_DIGITS, negate, parseDec, tighter, zero, type Dec, type Interval } from './decimal-bounds.js';
+import {
+  ceilInt,
+  cmp,
+  floorInt,
+  integersOf,
+  MAX_CONSTRAINED_DIGITS,
+  negate,
+  parseDec,
+  tighter,
+  zero,
+  type Dec,
+  type Interval,
+} from './decimal-bounds.js';
 import { Leaf } from './leaf.js';
 
 /** Numeric constraints, bounds as exact decimal strings (the schema's own spelling). */
@@ -38,15 +50,23 @@ export class NumberLeaf extends Leaf {
   private readonly loStrict: boolean;
   private readonly hiStrict: boolean;
 
-  constructor(private readonly c: NumberConstraints, maxStates: number) {
+  constructor(
+    private readonly c: NumberConstraints,
+    maxStates: number,
+  ) {
     super(maxStates);
-    this.constrained = [c.minimum, c.maximum, c.exclusiveMinimum, c.exclusiveMaximum, c.multipleOf].some((v) => v !== undefined);
+    this.constrained = [c.minimum, c.maximum, c.exclusiveMinimum, c.exclusiveMaximum, c.multipleOf].some(
+      (v) => v !== undefined,
+    );
     [this.lo, this.loStrict] = tighter(c.minimum, c.exclusiveMinimum, 1);
     [this.hi, this.hiStrict] = tighter(c.maximum, c.exclusiveMaximum, -1);
     this.add('', START);
     // Some first digit must lead somewhere: intervals of a digit prefix only reach numbers of at most
     // MAX_CONSTRAINED_DIGITS digits, so bounds beyond 10^15 or an empty grid range leave nothing to write.
-    const empty = this.lo && this.hi && (cmp(this.lo, this.hi) > 0 || (cmp(this.lo, this.hi) === 0 && (this.loStrict || this.hiStrict)));
+    const empty =
+      this.lo &&
+      this.hi &&
+      (cmp(this.lo, this.hi) > 0 || (cmp(this.lo, this.hi) === 0 && (this.loStrict || this.hiStrict)));
     const startable = [...'0123456789'].some((d) => this.feasible(d) || this.feasible(`-${d}`));
     if (empty || !startable) throw new RangeError('no number of at most 15 significant digits satisfies these bounds');
   }
@@ -68,13 +88,18 @@ export class NumberLeaf extends Leaf {
     else if (ch === '-') next = phase === START ? MINUS : phase === EXP ? EXP_SIGN : -1;
     else if (ch === '+') next = phase === EXP ? EXP_SIGN : -1;
     else if (ch === '.') next = (phase === ZERO || phase === INT) && !this.c.integer ? DOT : -1;
-    else if (ch === 'e' || ch === 'E') next = FINAL.has(phase) && phase !== EXP_DIGITS && !this.c.integer && !this.constrained ? EXP : -1;
+    else if (ch === 'e' || ch === 'E')
+      next = FINAL.has(phase) && phase !== EXP_DIGITS && !this.c.integer && !this.constrained ? EXP : -1;
     else next = -1;
     if (next === INT && b === 0x30 && (phase === START || phase === MINUS)) next = ZERO;
     if (next < 0) return -1;
     const grown = text + ch;
     // Trailing zeros are not significant: 1e20 written out has one significant digit.
-    if (this.constrained && (significantDigits(grown.replace(/0+$/, '')) > MAX_CONSTRAINED_DIGITS || !this.feasible(grown))) return -1;
+    if (
+      this.constrained &&
+      (significantDigits(grown.replace(/0+$/, '')) > MAX_CONSTRAINED_DIGITS || !this.feasible(grown))
+    )
+      return -1;
     return this.add(grown, next);
   }
 
@@ -130,7 +155,10 @@ export class NumberLeaf extends Leaf {
   private intervalsOf(text: string): Interval[] {
     const neg = text.startsWith('-');
     const body = neg ? text.slice(1) : text;
-    if (body === '') return neg ? [{ a: null, openA: false, b: zero(), closedB: true }] : [{ a: null, openA: false, b: null, closedB: false }];
+    if (body === '')
+      return neg
+        ? [{ a: null, openA: false, b: zero(), closedB: true }]
+        : [{ a: null, openA: false, b: null, closedB: false }];
     const [int, frac] = body.split('.');
     const intervals: Interval[] = [];
     if (frac !== undefined) {
@@ -196,4 +224,3 @@ function phaseOf(text: string): number {
 function significantDigits(text: string): number {
   return text.replace(/[^0-9]/g, '').replace(/^0+/, '').length;
 }
-

@@ -85,7 +85,10 @@ export class ObjectMachine implements Machine {
   private readonly keyTable: KeyTable;
   private readonly keyLeaf: KeyLeaf;
 
-  constructor(private readonly spec: ObjectSpec, private readonly maxStates: number) {
+  constructor(
+    private readonly spec: ObjectSpec,
+    private readonly maxStates: number,
+  ) {
     const enc = new TextEncoder();
     spec.properties.forEach((p, i) => {
       let node = 0;
@@ -139,11 +142,21 @@ export class ObjectMachine implements Machine {
   private allowed(s: St, i: number): boolean {
     if (s.seen[i] === '1' || this.spec.properties[i]!.value < 0) return false;
     const deps = this.spec.dependencies[i] ?? [];
-    if (deps.some((d) => s.seen[d] !== '1' && (this.spec.properties[d]!.value < 0 || (this.spec.order === 'schema' && d < i)))) return false;
+    if (
+      deps.some(
+        (d) => s.seen[d] !== '1' && (this.spec.properties[d]!.value < 0 || (this.spec.order === 'schema' && d < i)),
+      )
+    )
+      return false;
     if (this.spec.order === 'any') return true;
     if (i <= s.last) return false;
     // With only declared keys, taking i must leave enough declared ones after it to reach minProperties.
-    if (this.spec.additional === null && this.spec.patterns.length === 0 && s.count + 1 + this.usableAfter[i]! < this.spec.minProperties) return false;
+    if (
+      this.spec.additional === null &&
+      this.spec.patterns.length === 0 &&
+      s.count + 1 + this.usableAfter[i]! < this.spec.minProperties
+    )
+      return false;
     return !this.requiredNow(s).some((r) => s.seen[r] !== '1' && r > s.last && r < i);
   }
 
@@ -184,16 +197,23 @@ export class ObjectMachine implements Machine {
         return -1;
     }
     if (isJsonSpace(b)) return s.ws < this.spec.maxWhitespace ? this.intern({ ...s, ws: s.ws + 1 }) : -1;
-    if (b === 0x7d && (s.phase === O_FIRST || s.phase === O_AFTER)) return this.closable(s) ? this.intern({ ...blank(s), phase: O_END }) : -1;
-    if (b === 0x22 && (s.phase === O_FIRST || s.phase === O_NEXT) && this.roomForMore(s)) return this.startKey(blank(s));
-    if (b === 0x2c && s.phase === O_AFTER) return this.roomForMore(s) && this.canAddKey(s) ? this.intern({ ...blank(s), phase: O_NEXT }) : -1;
+    if (b === 0x7d && (s.phase === O_FIRST || s.phase === O_AFTER))
+      return this.closable(s) ? this.intern({ ...blank(s), phase: O_END }) : -1;
+    if (b === 0x22 && (s.phase === O_FIRST || s.phase === O_NEXT) && this.roomForMore(s))
+      return this.startKey(blank(s));
+    if (b === 0x2c && s.phase === O_AFTER)
+      return this.roomForMore(s) && this.canAddKey(s) ? this.intern({ ...blank(s), phase: O_NEXT }) : -1;
     if (b === 0x3a && s.phase === O_COLON) return this.intern({ ...s, phase: O_VALUE, ws: 0 });
     return -1;
   }
 
   /** Whether some key may still be added (a declared one allowed now, or any other key). */
   private canAddKey(s: St): boolean {
-    return this.spec.additional !== null || this.spec.patterns.length > 0 || this.spec.properties.some((_, i) => this.allowed(s, i));
+    return (
+      this.spec.additional !== null ||
+      this.spec.patterns.length > 0 ||
+      this.spec.properties.some((_, i) => this.allowed(s, i))
+    );
   }
 
   private startKey(s: St): number {
@@ -212,7 +232,8 @@ export class ObjectMachine implements Machine {
   private routed(s: St, ks: number): number {
     const route = this.keyLeaf.route(ks);
     const done = { ...s, phase: O_COLON, ws: 0, ks: -1 };
-    if (route.kind === 'declared') return this.intern({ ...done, target: this.spec.properties[route.index]!.value, filled: route.index });
+    if (route.kind === 'declared')
+      return this.intern({ ...done, target: this.spec.properties[route.index]!.value, filled: route.index });
     const value = route.kind === 'pattern' ? this.spec.patterns[route.index]!.value : this.spec.additional!.value;
     return value < 0 ? -1 : this.intern({ ...done, target: value, filled: -1 });
   }
@@ -233,7 +254,16 @@ export class ObjectMachine implements Machine {
       const seen = s.filled >= 0 ? s.seen.slice(0, s.filled) + '1' + s.seen.slice(s.filled + 1) : s.seen;
       const last = s.filled >= 0 && this.spec.order === 'schema' ? s.filled : s.last;
       const cap = Math.max(this.spec.minProperties, this.spec.maxProperties ?? 0);
-      const ret = this.intern({ ...s, phase: O_AFTER, seen, last, count: Math.min(s.count + 1, cap), ws: 0, target: -1, filled: -1 });
+      const ret = this.intern({
+        ...s,
+        phase: O_AFTER,
+        seen,
+        last,
+        count: Math.min(s.count + 1, cap),
+        ws: 0,
+        target: -1,
+        filled: -1,
+      });
       out.push(s.target, ret);
     }
     this.callCache[state] = out;

@@ -19,7 +19,12 @@ function dependencyMap(s: SchemaObject, pointer: string): Map<string, string[]> 
     const map = s[keyword];
     if (map === undefined) continue;
     for (const [name, names] of Object.entries(map as SchemaObject)) {
-      if (!Array.isArray(names)) throw new CompileError(keyword, childPointer(childPointer(pointer, keyword), name), 'a schema-valued dependency (dependentSchemas) is not enforced by the decoder');
+      if (!Array.isArray(names))
+        throw new CompileError(
+          keyword,
+          childPointer(childPointer(pointer, keyword), name),
+          'a schema-valued dependency (dependentSchemas) is not enforced by the decoder',
+        );
       out.set(name, [...new Set([...(out.get(name) ?? []), ...(names as string[])])]);
     }
   }
@@ -47,32 +52,49 @@ function closure(deps: Map<string, string[]>): Map<string, Set<string>> {
  * Object machine: declared, required-but-undeclared, dependent, pattern and additional properties. Names are
  * looked up as own members only: `valueOf` or `__proto__` in `required` is a name like any other.
  */
-export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, pointer: string, ws: number, order: 'schema' | 'any'): number {
+export function buildObjectMachine(
+  builder: SchemaBuilder,
+  s: SchemaObject,
+  pointer: string,
+  ws: number,
+  order: 'schema' | 'any',
+): number {
   const props = (s.properties ?? {}) as SchemaObject;
   const deps = dependencyMap(s, pointer);
   const reach = deps ? closure(deps) : new Map<string, Set<string>>();
   const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
   for (const name of [...required]) for (const d of reach.get(name) ?? []) required.add(d);
   const maxProperties = typeof s.maxProperties === 'number' ? s.maxProperties : undefined;
-  if (deps && maxProperties !== undefined) throw new CompileError('dependentRequired', pointer, 'dependentRequired together with maxProperties is not enforced by the decoder');
+  if (deps && maxProperties !== undefined)
+    throw new CompileError(
+      'dependentRequired',
+      pointer,
+      'dependentRequired together with maxProperties is not enforced by the decoder',
+    );
   const patternEntries = Object.entries((s.patternProperties ?? {}) as SchemaObject);
   const namesAt = childPointer(pointer, 'propertyNames');
   const constraints = nameConstraints(builder.root, s.propertyNames, namesAt);
   const keyNames = constraints ? stringFromSchema(constraints, namesAt, builder.limits) : constraints;
   // A pattern key under propertyNames would need the intersection of two patterns; no name at all needs none.
-  if (keyNames && patternEntries.length > 0) throw new CompileError('propertyNames', namesAt, 'propertyNames together with patternProperties is not supported');
-  const nameAllowed = (name: string): boolean => keyNames === null || (keyNames !== false && leafAccepts(keyNames, JSON.stringify(name)));
+  if (keyNames && patternEntries.length > 0)
+    throw new CompileError('propertyNames', namesAt, 'propertyNames together with patternProperties is not supported');
+  const nameAllowed = (name: string): boolean =>
+    keyNames === null || (keyNames !== false && leafAccepts(keyNames, JSON.stringify(name)));
   const additional = s.additionalProperties;
   const matching = (name: string): unknown[] =>
-    patternEntries.filter(([pat]) => {
-      try {
-        return new RegExp(pat, 'u').test(name);
-      } catch {
-        throw new CompileError('patternProperties', pointer, `invalid pattern ${JSON.stringify(pat)}`);
-      }
-    }).map(([, sub]) => sub);
+    patternEntries
+      .filter(([pat]) => {
+        try {
+          return new RegExp(pat, 'u').test(name);
+        } catch {
+          throw new CompileError('patternProperties', pointer, `invalid pattern ${JSON.stringify(pat)}`);
+        }
+      })
+      .map(([, sub]) => sub);
   const declared = (name: string): boolean => Object.hasOwn(props, name);
-  const extraNames = [...required, ...(deps ? [...deps.keys(), ...[...deps.values()].flat()] : [])].filter((n) => !declared(n));
+  const extraNames = [...required, ...(deps ? [...deps.keys(), ...[...deps.values()].flat()] : [])].filter(
+    (n) => !declared(n),
+  );
   const names = [...Object.keys(props), ...new Set(extraNames)];
   const properties: PropertySpec[] = names.map((name) => {
     const pats = matching(name);
@@ -89,26 +111,45 @@ export function buildObjectMachine(builder: SchemaBuilder, s: SchemaObject, poin
   });
   const index = new Map(names.map((n, i) => [n, i]));
   const dependencies = names.map((n) => [...(reach.get(n) ?? [])].map((d) => index.get(d)!));
-  const patterns = (keyNames === false ? [] : patternEntries).map(([pat, sub]) => patternProperty(builder, pointer, pat, sub));
-  refuseOverlappingPatterns(patternEntries.map(([pat]) => pat), pointer, builder.limits);
+  const patterns = (keyNames === false ? [] : patternEntries).map(([pat, sub]) =>
+    patternProperty(builder, pointer, pat, sub),
+  );
+  refuseOverlappingPatterns(
+    patternEntries.map(([pat]) => pat),
+    pointer,
+    builder.limits,
+  );
   let extra: { key: StringLeaf; value: number } | null = null;
   if (additional !== false && keyNames !== false) {
     const value = tryBuild(builder, additional ?? true, childPointer(pointer, 'additionalProperties'));
     if (value >= 0) extra = { key: keyNames ?? stringLeaf(null, 0, undefined, builder.limits), value };
   }
   const minProperties = typeof s.minProperties === 'number' ? s.minProperties : 0;
-  if (maxProperties !== undefined && (maxProperties < required.size || maxProperties < minProperties)) throw new Unsatisfiable('maxProperties too small');
-  if (extra === null && patterns.length === 0 && properties.filter((p) => p.value >= 0).length < minProperties) throw new Unsatisfiable('minProperties unreachable');
-  return builder.add(new ObjectMachine({ properties, dependencies, patterns, additional: extra, minProperties, maxProperties, order, maxWhitespace: ws }, builder.limits.maxAutomatonStates));
+  if (maxProperties !== undefined && (maxProperties < required.size || maxProperties < minProperties))
+    throw new Unsatisfiable('maxProperties too small');
+  if (extra === null && patterns.length === 0 && properties.filter((p) => p.value >= 0).length < minProperties)
+    throw new Unsatisfiable('minProperties unreachable');
+  return builder.add(
+    new ObjectMachine(
+      { properties, dependencies, patterns, additional: extra, minProperties, maxProperties, order, maxWhitespace: ws },
+      builder.limits.maxAutomatonStates,
+    ),
+  );
 }
 
-function patternProperty(builder: SchemaBuilder, pointer: string, pat: string, sub: unknown): { key: StringLeaf; value: number } {
+function patternProperty(
+  builder: SchemaBuilder,
+  pointer: string,
+  pat: string,
+  sub: unknown,
+): { key: StringLeaf; value: number } {
   const at = childPointer(childPointer(pointer, 'patternProperties'), pat);
   let key;
   try {
     key = stringLeaf(pat, 0, undefined, builder.limits);
   } catch (e) {
-    if (e instanceof RegexSyntaxError || e instanceof RangeError) throw new CompileError('patternProperties', at, e.message);
+    if (e instanceof RegexSyntaxError || e instanceof RangeError)
+      throw new CompileError('patternProperties', at, e.message);
     throw e;
   }
   return { key, value: tryBuild(builder, sub, at) };

@@ -39,7 +39,11 @@ export class ParseSpace {
   /** Set id of the initial state. */
   readonly initial: number;
 
-  constructor(readonly machines: readonly Machine[], root: number, private readonly limits: Limits) {
+  constructor(
+    readonly machines: readonly Machine[],
+    root: number,
+    private readonly limits: Limits,
+  ) {
     this.initial = this.closure([this.config(root, machines[root]!.start, 0)]);
   }
 
@@ -62,7 +66,11 @@ export class ParseSpace {
     const after = (final: number): number => {
       let id = afterSets.get(final);
       if (id === undefined) {
-        id = view ? this.closure([this.config(m, view.resume(final), frame)]) : frame === 0 ? DEAD : this.returnSet(frame);
+        id = view
+          ? this.closure([this.config(m, view.resume(final), frame)])
+          : frame === 0
+            ? DEAD
+            : this.returnSet(frame);
         afterSets.set(final, id);
       }
       return id;
@@ -144,7 +152,8 @@ export class ParseSpace {
       }
       if (f !== 0 && machine.isFinal(s)) stack.push(this.config(this.fMachine[f]!, this.fRet[f]!, this.fParent[f]!));
     }
-    if (out.size > this.limits.maxParallelStacks) throw new MatcherError(`more than ${this.limits.maxParallelStacks} parallel parse stacks`);
+    if (out.size > this.limits.maxParallelStacks)
+      throw new MatcherError(`more than ${this.limits.maxParallelStacks} parallel parse stacks`);
     return this.intern([...out]);
   }
 
@@ -155,7 +164,9 @@ export class ParseSpace {
     if (id === undefined) {
       id = this.setConfigs.length;
       this.setConfigs.push(Int32Array.from(configs));
-      this.setAccepting.push(configs.some((c) => this.cFrame[c] === 0 && this.machines[this.cMachine[c]!]!.isFinal(this.cState[c]!)));
+      this.setAccepting.push(
+        configs.some((c) => this.cFrame[c] === 0 && this.machines[this.cMachine[c]!]!.isFinal(this.cState[c]!)),
+      );
       this.setIds.set(key, id);
     }
     return id;

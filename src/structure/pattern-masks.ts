@@ -75,7 +75,17 @@ function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int3
   let walks = byVocab.get(vocab);
   if (!walks) {
     const trie = plainCodePointTrie(vocab, chars);
-    byVocab.set(vocab, (walks = { groups: new Map(), trie, classes: dfa.classes.asciiClasses, nonAscii: dfa.classes.nonAsciiClass, foldTried: false, visited: 0 }));
+    byVocab.set(
+      vocab,
+      (walks = {
+        groups: new Map(),
+        trie,
+        classes: dfa.classes.asciiClasses,
+        nonAscii: dfa.classes.nonAsciiClass,
+        foldTried: false,
+        visited: 0,
+      }),
+    );
   }
   let groups = walks.groups.get(state);
   if (!groups) {
@@ -85,7 +95,12 @@ function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int3
     if (!walks.foldTried && (walks.visited > walks.trie.symbol.length || broad(walks, dfa.liveSteps(state)))) {
       const trie = foldByClass(dfa, plainCodePointTrie(vocab, chars));
       walks.foldTried = true;
-      if (trie) Object.assign(walks, { trie, classes: Int32Array.from({ length: dfa.classes.classCount }, (_, c) => c), nonAscii: -1 });
+      if (trie)
+        Object.assign(walks, {
+          trie,
+          classes: Int32Array.from({ length: dfa.classes.classCount }, (_, c) => c),
+          nonAscii: -1,
+        });
     }
     groups = walkGroups(dfa, state, vocab, walks);
     walks.groups.set(state, groups);
@@ -97,7 +112,8 @@ function plainGroups(dfa: CharDfa, state: number, vocab: Vocabulary, chars: Int3
 function broad(walks: PatternWalks, row: Int32Array): boolean {
   const { symbol, end } = walks.trie;
   let below = 0;
-  for (let c = 1; c < end[0]! && symbol[c]! < 128; c = end[c]!) if (row[walks.classes[symbol[c]!]!]! >= 0) below += end[c]! - c;
+  for (let c = 1; c < end[0]! && symbol[c]! < 128; c = end[c]!)
+    if (row[walks.classes[symbol[c]!]!]! >= 0) below += end[c]! - c;
   return below * 8 > symbol.length;
 }
 

@@ -20,7 +20,11 @@ export function refuseOverlappingPatterns(patterns: readonly string[], pointer: 
   for (let i = 0; i < dfas.length; i++) {
     for (let j = i + 1; j < dfas.length; j++) {
       if (overlap(dfas[i]!, dfas[j]!)) {
-        throw new CompileError('patternProperties', pointer, `patterns ${JSON.stringify(patterns[i])} and ${JSON.stringify(patterns[j])} can match the same key (each key is routed to one schema)`);
+        throw new CompileError(
+          'patternProperties',
+          pointer,
+          `patterns ${JSON.stringify(patterns[i])} and ${JSON.stringify(patterns[j])} can match the same key (each key is routed to one schema)`,
+        );
       }
     }
   }
@@ -32,7 +36,9 @@ export function refuseOverlappingPatterns(patterns: readonly string[], pointer: 
  * answers true.
  */
 function overlap(a: CharDfa, b: CharDfa): boolean {
-  const letters = [...new Set([...a.classes.intervalStarts(), ...b.classes.intervalStarts()])].filter((cp) => cp < 0xd800 || cp > 0xdfff);
+  const letters = [...new Set([...a.classes.intervalStarts(), ...b.classes.intervalStarts()])].filter(
+    (cp) => cp < 0xd800 || cp > 0xdfff,
+  );
   const seen = new Set([`${a.start},${b.start}`]);
   const queue: [number, number][] = [[a.start, b.start]];
   for (let i = 0; i < queue.length; i++) {

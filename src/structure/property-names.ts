@@ -15,7 +15,12 @@ export function nameConstraints(root: unknown, schema: unknown, at: string): Sch
   const flat = flatten(root, schema, at);
   if (flat === true || flat === false) return flat ? null : false;
   const other = Object.keys(flat).find((k) => hasValidation({ [k]: flat[k] }) && !NAME_KEYWORDS.has(k));
-  if (other) throw new CompileError('propertyNames', at, `only pattern, length and format constraints on property names are enforced (not ${other})`);
+  if (other)
+    throw new CompileError(
+      'propertyNames',
+      at,
+      `only pattern, length and format constraints on property names are enforced (not ${other})`,
+    );
   if ('type' in flat && !typeList(flat.type).includes('string')) return false;
   if (!Object.keys(flat).some((k) => k !== 'type' && hasValidation({ [k]: flat[k] }))) return null;
   return flat;

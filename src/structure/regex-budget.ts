@@ -44,7 +44,8 @@ export class WorkMeter {
   /** Charges `steps` of work; throws RangeError past a budget (the message says `exceeds`, as size limits do). */
   spend(steps: number): void {
     this.work += steps;
-    if (this.work > this.maxWork) throw new RangeError(`regex automaton exceeds its work budget of ${this.maxWork} steps`);
+    if (this.work > this.maxWork)
+      throw new RangeError(`regex automaton exceeds its work budget of ${this.maxWork} steps`);
     if (shared && (shared.left -= steps) < 0) {
       throw new RangeError(`regex automaton exceeds the work budget its request shares (${shared.total} steps)`);
     }

@@ -183,7 +183,8 @@ class Parser {
       if (this.peek() === '-' && this.chars[this.pos + 1] !== ']' && this.chars[this.pos + 1] !== undefined) {
         this.pos++;
         const hi = this.classAtom();
-        if (lo.length !== 2 || hi.length !== 2 || lo[0] !== lo[1] || hi[0] !== hi[1]) this.fail('class escape in a range');
+        if (lo.length !== 2 || hi.length !== 2 || lo[0] !== lo[1] || hi[0] !== hi[1])
+          this.fail('class escape in a range');
         if (hi[0]! < lo[0]!) this.fail('character class range out of order');
         pairs.push(lo[0]!, hi[0]!);
       } else pairs.push(...lo);
@@ -205,35 +206,52 @@ class Parser {
     const c = this.chars[this.pos++];
     const one = (cp: number): Ranges => [cp, cp];
     switch (c) {
-      case 'd': return DIGIT;
-      case 'D': return complement(DIGIT);
-      case 'w': return WORD;
-      case 'W': return complement(WORD);
-      case 's': return SPACE;
-      case 'S': return complement(SPACE);
-      case 't': return one(9);
-      case 'n': return one(10);
-      case 'v': return one(11);
-      case 'f': return one(12);
-      case 'r': return one(13);
+      case 'd':
+        return DIGIT;
+      case 'D':
+        return complement(DIGIT);
+      case 'w':
+        return WORD;
+      case 'W':
+        return complement(WORD);
+      case 's':
+        return SPACE;
+      case 'S':
+        return complement(SPACE);
+      case 't':
+        return one(9);
+      case 'n':
+        return one(10);
+      case 'v':
+        return one(11);
+      case 'f':
+        return one(12);
+      case 'r':
+        return one(13);
       case '0':
         if (/[0-9]/.test(this.peek() ?? '')) this.fail('octal escape');
         return one(0);
       case 'b':
         if (inClass) return one(8);
         return this.fail('word boundary \\b is not regular');
-      case 'B': return this.fail('\\B is not regular');
+      case 'B':
+        return this.fail('\\B is not regular');
       case 'c': {
         const letter = this.chars[this.pos++] ?? '';
         if (!/^[A-Za-z]$/.test(letter)) this.fail('bad \\c escape');
         return one(letter.charCodeAt(0) % 32);
       }
-      case 'x': return one(this.hex(2));
-      case 'u': return one(this.unicodeEscape());
+      case 'x':
+        return one(this.hex(2));
+      case 'u':
+        return one(this.unicodeEscape());
       case 'p':
-      case 'P': return this.fail('unicode property escapes are not supported');
-      case 'k': return this.fail('named backreferences are not regular');
-      case undefined: return this.fail('trailing backslash');
+      case 'P':
+        return this.fail('unicode property escapes are not supported');
+      case 'k':
+        return this.fail('named backreferences are not regular');
+      case undefined:
+        return this.fail('trailing backslash');
       default:
         if (/[1-9]/.test(c)) return this.fail('backreferences are not regular');
         // Escaped ASCII punctuation is that character in every regex dialect a schema author may have meant

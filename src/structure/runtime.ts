@@ -82,7 +82,8 @@ export class Runtime extends ParseSpace {
     if (rest !== DEAD) this.walk(vocab.trie, 0, rest, out, added);
     if (this.setAccepting[set]) for (const id of vocab.eosTokenIds) mark(out, id, added);
     // A token list beats a copy while it is shorter than the mask's words.
-    if ((lexemes.length === 0 || base) && added.length < out.length) return new CachedMask(base, Int32Array.from(added));
+    if ((lexemes.length === 0 || base) && added.length < out.length)
+      return new CachedMask(base, Int32Array.from(added));
     return new CachedMask(out.slice(), null);
   }
 
@@ -108,7 +109,14 @@ export class Runtime extends ParseSpace {
    * creates no parse sets until the lexeme ends — an object key reached mid-token (`,"name`) would otherwise make
    * one set per key prefix for every token that starts a key.
    */
-  private walkInLeaf(trie: TokenTrie, node: number, sole: Lexeme, state: number, mask: Uint32Array, added: number[]): void {
+  private walkInLeaf(
+    trie: TokenTrie,
+    node: number,
+    sole: Lexeme,
+    state: number,
+    mask: Uint32Array,
+    added: number[],
+  ): void {
     const { byte, end, tokenStart, tokenIds } = trie;
     const leaf = sole.leaf;
     const stop = end[node]!;
@@ -130,5 +138,4 @@ export class Runtime extends ParseSpace {
     const configs = this.setConfigs[set]!;
     return configs.length === 1 ? this.lexemeOf(configs[0]!) : null;
   }
-
 }

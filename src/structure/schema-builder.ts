@@ -7,10 +7,26 @@ import { applyUnevaluated } from './merge-applicators.js';
 import { rewriteConditional, rewriteDependentSchemas } from './conditional.js';
 import { buildContainsArray } from './contains-machine.js';
 import { finiteDomain, validMembers } from './finite-domain.js';
-import { applyNot, flatten, hasValidation, typeList, Unsatisfiable, UNSUPPORTED, type SchemaObject } from './schema-merge.js';
+import {
+  applyNot,
+  flatten,
+  hasValidation,
+  typeList,
+  Unsatisfiable,
+  UNSUPPORTED,
+  type SchemaObject,
+} from './schema-merge.js';
 import { resolveRef } from './schema-refs.js';
 import { numberLeaf, stringLeaf } from './leaf-factory.js';
-import { assertDisjoint, buildArrayMachine, filterByRest, literalLeaf, numberFromSchema, PendingError, stringFromSchema } from './compile-parts.js';
+import {
+  assertDisjoint,
+  buildArrayMachine,
+  filterByRest,
+  literalLeaf,
+  numberFromSchema,
+  PendingError,
+  stringFromSchema,
+} from './compile-parts.js';
 
 /** Deepest nesting of subschemas built inline. */
 const MAX_SCHEMA_DEPTH = 200;
@@ -53,7 +69,12 @@ export class SchemaBuilder {
   /** Machine id for `schema` at `pointer`; throws Unsatisfiable when no value fits. */
   build(schema: unknown, pointer: string): number {
     // Recursion through allOf/anyOf merges (not through $ref machines) would otherwise unroll without end.
-    if (++this.depth > MAX_SCHEMA_DEPTH) throw new CompileError('$ref', pointer, `schema nests deeper than ${MAX_SCHEMA_DEPTH} levels (recursion through allOf/anyOf?)`);
+    if (++this.depth > MAX_SCHEMA_DEPTH)
+      throw new CompileError(
+        '$ref',
+        pointer,
+        `schema nests deeper than ${MAX_SCHEMA_DEPTH} levels (recursion through allOf/anyOf?)`,
+      );
     try {
       return this.buildAt(schema, pointer);
     } catch (e) {
@@ -117,8 +138,24 @@ export class SchemaBuilder {
     if (this.anyValue >= 0) return this.anyValue;
     const id = this.add(new UnionMachine([]));
     this.anyValue = id;
-    const obj = this.add(new ObjectMachine({ properties: [], dependencies: [], patterns: [], additional: { key: stringLeaf(null, 0, undefined, this.limits), value: id }, minProperties: 0, maxProperties: undefined, order: this.order, maxWhitespace: this.ws }, this.limits.maxAutomatonStates));
-    const arr = this.add(new ArrayMachine({ prefix: [], items: id, minItems: 0, maxItems: undefined, maxWhitespace: this.ws }));
+    const obj = this.add(
+      new ObjectMachine(
+        {
+          properties: [],
+          dependencies: [],
+          patterns: [],
+          additional: { key: stringLeaf(null, 0, undefined, this.limits), value: id },
+          minProperties: 0,
+          maxProperties: undefined,
+          order: this.order,
+          maxWhitespace: this.ws,
+        },
+        this.limits.maxAutomatonStates,
+      ),
+    );
+    const arr = this.add(
+      new ArrayMachine({ prefix: [], items: id, minItems: 0, maxItems: undefined, maxWhitespace: this.ws }),
+    );
     const scalars = [
       stringLeaf(null, 0, undefined, this.limits),
       numberLeaf({ integer: false }, this.limits),
@@ -133,7 +170,8 @@ export class SchemaBuilder {
     for (const key of Object.keys(s)) {
       if (UNSUPPORTED.has(key)) throw new CompileError(key, pointer, 'this keyword is not enforced by the decoder');
     }
-    if (Object.hasOwn(s, 'if') && (Object.hasOwn(s, 'then') || Object.hasOwn(s, 'else'))) return this.build(rewriteConditional(s, pointer), pointer);
+    if (Object.hasOwn(s, 'if') && (Object.hasOwn(s, 'then') || Object.hasOwn(s, 'else')))
+      return this.build(rewriteConditional(s, pointer), pointer);
     const dependent = rewriteDependentSchemas(s, pointer);
     if (dependent) return this.build(dependent, pointer);
     if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) return this.union(s, pointer);
@@ -193,13 +231,22 @@ export class SchemaBuilder {
   private literals(s: SchemaObject, pointer: string): number {
     // Both can meet in a merged allOf: the values are then the const, if the enum lists it.
     const listed = Array.isArray(s.enum) ? new Set((s.enum as unknown[]).map((v) => JSON.stringify(v))) : null;
-    const values = Object.hasOwn(s, 'const') ? [s.const].filter((v) => !listed || listed.has(JSON.stringify(v))) : (s.enum as unknown[]);
+    const values = Object.hasOwn(s, 'const')
+      ? [s.const].filter((v) => !listed || listed.has(JSON.stringify(v)))
+      : (s.enum as unknown[]);
     const { const: _c, enum: _e, ...rest } = s;
     void _c;
     void _e;
     const keep = filterByRest(this, values, rest, pointer, this.limits);
     if (keep.length === 0) throw new Unsatisfiable('no enum member satisfies the other keywords');
-    return this.add(new LeafMachine(literalLeaf(keep.map((v) => JSON.stringify(v)), this.limits)));
+    return this.add(
+      new LeafMachine(
+        literalLeaf(
+          keep.map((v) => JSON.stringify(v)),
+          this.limits,
+        ),
+      ),
+    );
   }
 
   private objectMachine(s: SchemaObject, pointer: string): number {
@@ -227,7 +274,10 @@ const PENDING: Machine = {
 /** The keyword whose automaton a RangeError most likely comes from, for the CompileError naming it. */
 function limitKeyword(schema: unknown): string {
   if (schema === null || typeof schema !== 'object') return 'schema';
-  return ['enum', 'const', 'pattern', 'format', 'properties', 'patternProperties'].find((k) => Object.hasOwn(schema, k)) ?? 'schema';
+  return (
+    ['enum', 'const', 'pattern', 'format', 'properties', 'patternProperties'].find((k) => Object.hasOwn(schema, k)) ??
+    'schema'
+  );
 }
 
 function withoutRef(s: SchemaObject): SchemaObject {

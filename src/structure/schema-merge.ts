@@ -16,7 +16,9 @@ export class Unsatisfiable extends Error {
 export const ANNOTATIONS = NO_EFFECT;
 
 /** Every keyword JSON Schema gives a validation meaning (drafts 04 to 2020-12), from the keyword table. */
-const VALIDATION: ReadonlySet<string> = new Set(KEYWORD_TABLE.filter((f) => f.status !== 'annotation').flatMap((f) => f.keywords));
+const VALIDATION: ReadonlySet<string> = new Set(
+  KEYWORD_TABLE.filter((f) => f.status !== 'annotation').flatMap((f) => f.keywords),
+);
 
 /** Members holding JSON data rather than subschemas: never rewritten. */
 const DATA_MEMBERS = new Set(['enum', 'const', 'default', 'examples', 'example']);
@@ -63,10 +65,21 @@ export function mergeSchemas(a: SchemaObject, b: SchemaObject, pointer: string):
   refuseUnevaluatedMix(a, b, pointer);
   // A member's then/else belong to its own if: next to another member's if they would change meaning.
   const conditional = (s: SchemaObject): boolean => ['if', 'then', 'else'].some((k) => Object.hasOwn(s, k));
-  if (conditional(a) && conditional(b)) throw new CompileError('if', pointer, 'allOf combines two members with if/then/else, which has no exact merged form');
+  if (conditional(a) && conditional(b))
+    throw new CompileError(
+      'if',
+      pointer,
+      'allOf combines two members with if/then/else, which has no exact merged form',
+    );
   // Likewise minContains/maxContains count only their own member's contains.
-  const counts = (s: SchemaObject): boolean => ['contains', 'minContains', 'maxContains'].some((k) => Object.hasOwn(s, k));
-  if (counts(a) && counts(b)) throw new CompileError('contains', pointer, 'allOf combines two members with contains counts, which has no exact merged form');
+  const counts = (s: SchemaObject): boolean =>
+    ['contains', 'minContains', 'maxContains'].some((k) => Object.hasOwn(s, k));
+  if (counts(a) && counts(b))
+    throw new CompileError(
+      'contains',
+      pointer,
+      'allOf combines two members with contains counts, which has no exact merged form',
+    );
   const out = Object.assign(record(), a);
   const positional = hasPositional(a, b);
   for (const [key, value] of Object.entries(b)) {
@@ -92,7 +105,8 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
       const xs = new Set(typeList(x));
       const ys = typeList(y);
       const both = ys.filter((t) => xs.has(t) || (t === 'integer' && xs.has('number')));
-      for (const t of xs) if (t === 'integer' && ys.includes('number') && !both.includes('integer')) both.push('integer');
+      for (const t of xs)
+        if (t === 'integer' && ys.includes('number') && !both.includes('integer')) both.push('integer');
       if (both.length === 0) throw new Unsatisfiable('allOf: no common type');
       return both;
     }
@@ -100,7 +114,8 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
       return [...new Set([...(x as string[]), ...(y as string[])])];
     case 'properties': {
       const props = Object.assign(record(), x as SchemaObject);
-      for (const [name, sub] of Object.entries(y as SchemaObject)) props[name] = Object.hasOwn(props, name) ? conjoin(props[name], sub) : sub;
+      for (const [name, sub] of Object.entries(y as SchemaObject))
+        props[name] = Object.hasOwn(props, name) ? conjoin(props[name], sub) : sub;
       return props;
     }
     case 'items':
@@ -108,9 +123,15 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
     case 'propertyNames':
       if (Array.isArray(x) || Array.isArray(y)) break;
       return conjoin(x, y);
-    case 'minimum': case 'minLength': case 'minItems': case 'minProperties':
+    case 'minimum':
+    case 'minLength':
+    case 'minItems':
+    case 'minProperties':
       return Math.max(num(x), num(y));
-    case 'maximum': case 'maxLength': case 'maxItems': case 'maxProperties':
+    case 'maximum':
+    case 'maxLength':
+    case 'maxItems':
+    case 'maxProperties':
       return Math.min(num(x), num(y));
     case 'exclusiveMinimum':
       if (typeof x === 'number' && typeof y === 'number') return Math.max(x, y);
@@ -135,7 +156,12 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
       const out = Object.assign(record(), x as SchemaObject);
       for (const [name, names] of Object.entries(y as SchemaObject)) {
         const prev = Object.hasOwn(out, name) ? out[name] : [];
-        if (!Array.isArray(prev) || !Array.isArray(names)) throw new CompileError(key, pointer, 'allOf combines schema-valued dependencies, which has no exact merged form');
+        if (!Array.isArray(prev) || !Array.isArray(names))
+          throw new CompileError(
+            key,
+            pointer,
+            'allOf combines schema-valued dependencies, which has no exact merged form',
+          );
         out[name] = [...new Set([...(prev as unknown[]), ...(names as unknown[])])];
       }
       return out;
@@ -143,7 +169,11 @@ function mergeKeyword(key: string, x: unknown, y: unknown, a: SchemaObject, b: S
   }
   void a;
   void b;
-  throw new CompileError(key, pointer, 'allOf combines two different values of this keyword, which has no exact merged form');
+  throw new CompileError(
+    key,
+    pointer,
+    'allOf combines two different values of this keyword, which has no exact merged form',
+  );
 }
 
 /**
@@ -161,11 +191,16 @@ export function applyNot(root: unknown, s: SchemaObject, pointer: string): Schem
   if (keys.length === 1 && keys[0] === 'type') {
     const banned = new Set(typeList(n.type).flatMap((t) => (t === 'number' ? ['number', 'integer'] : [t])));
     const kept = typeList(rest.type).filter((t) => !banned.has(t));
-    if (kept.includes('number') && banned.has('integer')) throw new CompileError('not', pointer, 'numbers that are not integers have no exact grammar here');
+    if (kept.includes('number') && banned.has('integer'))
+      throw new CompileError('not', pointer, 'numbers that are not integers have no exact grammar here');
     if (kept.length === 0) throw new Unsatisfiable('not removes every type');
     return { ...rest, type: kept };
   }
-  throw new CompileError('not', pointer, 'only not {} and not {type} are enforced by the decoder (and any not beside enum/const)');
+  throw new CompileError(
+    'not',
+    pointer,
+    'only not {} and not {type} are enforced by the decoder (and any not beside enum/const)',
+  );
 }
 
 /** The `type` keyword as a list (all types when absent). */
@@ -189,7 +224,8 @@ const flattened = new WeakMap<object, WeakMap<object, SchemaObject | boolean>>()
 export function flatten(root: unknown, schema: unknown, pointer: string, depth = 0): SchemaObject | boolean {
   if (depth > 32) throw new CompileError('$ref', pointer, 'reference chain too deep to merge (recursive allOf?)');
   if (typeof schema === 'boolean') return schema;
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new CompileError('schema', pointer, 'a schema must be an object or a boolean');
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema))
+    throw new CompileError('schema', pointer, 'a schema must be an object or a boolean');
   let byDocument = root !== null && typeof root === 'object' ? flattened.get(root) : undefined;
   if (!byDocument && root !== null && typeof root === 'object') flattened.set(root, (byDocument = new WeakMap()));
   const known = byDocument?.get(schema);
@@ -207,7 +243,10 @@ function flattenOnce(root: unknown, schema: SchemaObject, pointer: string, depth
   if (unevaluatedProperties === undefined && unevaluatedItems === undefined) return merged;
   if (merged === false) return false;
   const out = Object.assign(record(), merged === true ? {} : merged);
-  for (const [keyword, value] of [['unevaluatedProperties', unevaluatedProperties], ['unevaluatedItems', unevaluatedItems]] as const) {
+  for (const [keyword, value] of [
+    ['unevaluatedProperties', unevaluatedProperties],
+    ['unevaluatedItems', unevaluatedItems],
+  ] as const) {
     if (value !== undefined) out[keyword] = Object.hasOwn(out, keyword) ? conjoin(out[keyword], value) : value;
   }
   return out;

@@ -22,7 +22,20 @@ export function record(): Record<string, unknown> {
 }
 
 /** Subschema-valued keywords. */
-const ONE = new Set(['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'unevaluatedItems', 'unevaluatedProperties', 'contentSchema']);
+const ONE = new Set([
+  'items',
+  'additionalItems',
+  'additionalProperties',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'propertyNames',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  'contentSchema',
+]);
 /** Keywords holding an array of subschemas. */
 const LIST = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items']);
 /** Keywords holding a map from names to subschemas (`dependencies` values may also be name lists). */
@@ -54,7 +67,10 @@ export type Dialect = 'modern' | 'legacy' | 'undeclared';
 
 /** The dialect `doc` declares through `$schema`. */
 export function dialectOf(doc: unknown): Dialect {
-  const declared = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>).$schema : undefined;
+  const declared =
+    doc !== null && typeof doc === 'object' && !Array.isArray(doc)
+      ? (doc as Record<string, unknown>).$schema
+      : undefined;
   if (typeof declared !== 'string') return 'undeclared';
   return /2020-12/.test(declared) ? 'modern' : 'legacy';
 }
@@ -62,43 +78,81 @@ export function dialectOf(doc: unknown): Dialect {
 /** Checks the limits and returns the null-prototype, normalised copy described above. */
 export function prepareSchema(schema: unknown, limits: Limits): unknown {
   const dialect = dialectOf(schema);
-  const draft4 = typeof (schema as { $schema?: unknown } | null)?.$schema === 'string' && /draft-0[34]\b/.test((schema as { $schema: string }).$schema);
+  const draft4 =
+    typeof (schema as { $schema?: unknown } | null)?.$schema === 'string' &&
+    /draft-0[34]\b/.test((schema as { $schema: string }).$schema);
   const holder: unknown[] = [];
   let size = 0;
-  const stack: Task[] = [{ value: schema, role: 'schema', parent: null, key: '0', depth: 0, nested: false, into: holder }];
+  const stack: Task[] = [
+    { value: schema, role: 'schema', parent: null, key: '0', depth: 0, nested: false, into: holder },
+  ];
   while (stack.length > 0) {
     const task = stack.pop()!;
     const { value, depth } = task;
-    if (depth > limits.maxSchemaDepth) throw new CompileError('schema', pointerOf(task), `the schema nests deeper than ${limits.maxSchemaDepth} levels`);
+    if (depth > limits.maxSchemaDepth)
+      throw new CompileError('schema', pointerOf(task), `the schema nests deeper than ${limits.maxSchemaDepth} levels`);
     size += shallowSize(value);
-    if (size > limits.maxSchemaSize) throw new CompileError('schema', pointerOf(task), `the schema is larger than ${limits.maxSchemaSize} characters of JSON`);
+    if (size > limits.maxSchemaSize)
+      throw new CompileError(
+        'schema',
+        pointerOf(task),
+        `the schema is larger than ${limits.maxSchemaSize} characters of JSON`,
+      );
     const role = task.role === 'list' && !Array.isArray(value) ? 'data' : task.role;
     if (value === null || typeof value !== 'object' || role === 'data' || (role !== 'list' && Array.isArray(value))) {
       place(task, value);
       if (value !== null && typeof value === 'object') {
-        for (const [key, child] of Object.entries(value)) stack.push({ value: child, role: 'data', parent: task, key, depth: depth + 1, nested: false, into: null });
+        for (const [key, child] of Object.entries(value))
+          stack.push({ value: child, role: 'data', parent: task, key, depth: depth + 1, nested: false, into: null });
       }
       continue;
     }
     if (role === 'list') {
       const out: unknown[] = [];
       place(task, out);
-      (value as unknown[]).forEach((item, i) => stack.push({ value: item, role: 'schema', parent: task, key: String(i), depth: depth + 1, nested: task.nested, into: out }));
+      (value as unknown[]).forEach((item, i) =>
+        stack.push({
+          value: item,
+          role: 'schema',
+          parent: task,
+          key: String(i),
+          depth: depth + 1,
+          nested: task.nested,
+          into: out,
+        }),
+      );
       continue;
     }
     const out = record();
     place(task, out);
-    const nested = task.nested || (role === 'schema' && depth > 0 && setsBase(value as Record<string, unknown>, draft4 || dialect === 'undeclared'));
+    const nested =
+      task.nested ||
+      (role === 'schema' &&
+        depth > 0 &&
+        setsBase(value as Record<string, unknown>, draft4 || dialect === 'undeclared'));
     if (nested && role === 'schema' && Object.hasOwn(value, '$ref')) {
-      throw new CompileError('$ref', pointerOf(task), 'a $ref below a subschema with its own $id resolves against that $id, which is not supported');
+      throw new CompileError(
+        '$ref',
+        pointerOf(task),
+        'a $ref below a subschema with its own $id resolves against that $id, which is not supported',
+      );
     }
-    const entries = role === 'map' ? Object.entries(value) : schemaEntries(value as Record<string, unknown>, dialect, draft4, task);
+    const entries =
+      role === 'map' ? Object.entries(value) : schemaEntries(value as Record<string, unknown>, dialect, draft4, task);
     // Members are filled in as the stack pops them (last first): placing each key now keeps the schema's order,
     // which is the order properties are written in.
     for (const [key] of entries) out[key] = undefined;
     for (const [key, child] of entries) {
       if (role === 'schema') checkLiteral(key, child, task, limits);
-      stack.push({ value: child, role: role === 'map' ? 'schema' : roleOf(key, child), parent: task, key, depth: depth + 1, nested, into: out });
+      stack.push({
+        value: child,
+        role: role === 'map' ? 'schema' : roleOf(key, child),
+        parent: task,
+        key,
+        depth: depth + 1,
+        nested,
+        into: out,
+      });
     }
   }
   return holder[0];
@@ -127,7 +181,11 @@ function schemaEntries(s: Record<string, unknown>, dialect: Dialect, draft4: boo
   const out: [string, unknown][] = [];
   const tuple = Array.isArray(s.items);
   if (tuple && dialect === 'undeclared' && Object.hasOwn(s, 'prefixItems')) {
-    throw new CompileError('items', pointerOf(task), 'items as an array (drafts up to 2019-09) beside prefixItems (2020-12) has no single meaning');
+    throw new CompileError(
+      'items',
+      pointerOf(task),
+      'items as an array (drafts up to 2019-09) beside prefixItems (2020-12) has no single meaning',
+    );
   }
   for (const [key, value] of Object.entries(s)) {
     if (key === 'additionalItems') {
@@ -135,12 +193,27 @@ function schemaEntries(s: Record<string, unknown>, dialect: Dialect, draft4: boo
       continue;
     }
     if (key === 'items' && tuple && dialect !== 'modern') out.push(['prefixItems', value]);
-    else if ((key === '$id' || (key === 'id' && (draft4 || dialect === 'undeclared'))) && dialect !== 'modern' && typeof value === 'string' && value.startsWith('#')) out.push(['$anchor', value.slice(1)]);
+    else if (
+      (key === '$id' || (key === 'id' && (draft4 || dialect === 'undeclared'))) &&
+      dialect !== 'modern' &&
+      typeof value === 'string' &&
+      value.startsWith('#')
+    )
+      out.push(['$anchor', value.slice(1)]);
     else if (key === 'prefixItems' && dialect === 'legacy') continue;
-    else if ((key === 'exclusiveMinimum' || key === 'exclusiveMaximum') && typeof value === 'boolean' && (draft4 || dialect === 'undeclared')) {
+    else if (
+      (key === 'exclusiveMinimum' || key === 'exclusiveMaximum') &&
+      typeof value === 'boolean' &&
+      (draft4 || dialect === 'undeclared')
+    ) {
       const bound = key === 'exclusiveMinimum' ? 'minimum' : 'maximum';
       if (value && typeof s[bound] === 'number') out.push([key, s[bound]]);
-    } else if ((key === 'minimum' || key === 'maximum') && (draft4 || dialect === 'undeclared') && s[key === 'minimum' ? 'exclusiveMinimum' : 'exclusiveMaximum'] === true) continue;
+    } else if (
+      (key === 'minimum' || key === 'maximum') &&
+      (draft4 || dialect === 'undeclared') &&
+      s[key === 'minimum' ? 'exclusiveMinimum' : 'exclusiveMaximum'] === true
+    )
+      continue;
     else out.push([key, value]);
   }
   return out;
@@ -150,7 +223,11 @@ function schemaEntries(s: Record<string, unknown>, dialect: Dialect, draft4: boo
 function checkLiteral(key: string, value: unknown, schema: Task, limits: Limits): void {
   if (key !== 'enum' && key !== 'const') return;
   if (key === 'enum' && Array.isArray(value) && value.length > limits.maxEnumMembers) {
-    throw new CompileError('enum', pointerOf(schema), `enum has ${value.length} members; at most ${limits.maxEnumMembers} are compiled`);
+    throw new CompileError(
+      'enum',
+      pointerOf(schema),
+      `enum has ${value.length} members; at most ${limits.maxEnumMembers} are compiled`,
+    );
   }
   // Measured without recursion: JSON.stringify of a deeply nested value would itself overflow the stack.
   let total = 0;
@@ -158,7 +235,12 @@ function checkLiteral(key: string, value: unknown, schema: Task, limits: Limits)
   while (pending.length > 0) {
     const v = pending.pop();
     total += shallowSize(v);
-    if (total > limits.maxLiteralSize) throw new CompileError(key, pointerOf(schema), `${key} is larger than ${limits.maxLiteralSize} characters of JSON`);
+    if (total > limits.maxLiteralSize)
+      throw new CompileError(
+        key,
+        pointerOf(schema),
+        `${key} is larger than ${limits.maxLiteralSize} characters of JSON`,
+      );
     if (v !== null && typeof v === 'object') for (const member of Object.values(v)) pending.push(member);
   }
 }

@@ -23,7 +23,10 @@ export class ShortestCompletion {
   private readonly dist: MachineDistances;
 
   /** @param usable bytes the vocabulary has a one-byte token for; completions use only these */
-  constructor(readonly runtime: Runtime, usable: readonly number[]) {
+  constructor(
+    readonly runtime: Runtime,
+    usable: readonly number[],
+  ) {
     for (const b of usable) this.usableByte[b] = 1;
     this.dist = new MachineDistances(runtime.machines, usable);
   }
@@ -61,7 +64,6 @@ export class ShortestCompletion {
     return d;
   }
 
-
   /**
    * An upper bound on `ofConfig` over every configuration that configuration `c` reaches without leaving the lexeme
    * it reads (a value leaf or an object key): the most a token that stays inside can leave to do.
@@ -96,7 +98,11 @@ export class ShortestCompletion {
   }
 
   /** Distances to the end from every leaf state reachable from `from`, as a dense table by leaf state. */
-  private tabulate(leaf: Leaf, from: number, finalCost: (final: number) => number): { distance: (leafState: number) => number; most: number } | null {
+  private tabulate(
+    leaf: Leaf,
+    from: number,
+    finalCost: (final: number) => number,
+  ): { distance: (leafState: number) => number; most: number } | null {
     const graph = this.graph(leaf, from);
     if (!graph) return null;
     const dist = distancesToEnd(leaf, graph, finalCost);
@@ -112,7 +118,6 @@ export class ShortestCompletion {
     if (g === undefined) byState.set(from, (g = exploreLexeme(leaf, from, this.usableByte)));
     return g;
   }
-
 }
 
 const analyses = new WeakMap<Runtime, Map<string, ShortestCompletion>>();

@@ -41,7 +41,8 @@ export class StaticMachine implements Machine {
       else if (existing === -1) this.edge(s, b, this.state());
       s = this.trans[s]![b]!;
     });
-    if (bytes.length === 0 && to !== undefined && to !== from) throw new RangeError('an empty literal cannot join two states');
+    if (bytes.length === 0 && to !== undefined && to !== from)
+      throw new RangeError('an empty literal cannot join two states');
     return s;
   }
 

@@ -34,7 +34,15 @@ interface S {
 }
 
 /** Escape letter → code point, for the escapes JSON.stringify writes (so not `\/`). */
-const SIMPLE_ESCAPES = new Map([[0x22, 0x22], [0x5c, 0x5c], [0x62, 8], [0x66, 12], [0x6e, 10], [0x72, 13], [0x74, 9]]);
+const SIMPLE_ESCAPES = new Map([
+  [0x22, 0x22],
+  [0x5c, 0x5c],
+  [0x62, 8],
+  [0x66, 12],
+  [0x6e, 10],
+  [0x72, 13],
+  [0x74, 9],
+]);
 /** Control characters that have a short escape and so never take the `\u` form. */
 const SHORT_FORM = new Set([8, 9, 10, 12, 13]);
 
@@ -49,13 +57,17 @@ export class StringLeaf extends Leaf {
   private readonly lenCap: number;
   private readonly finish: StringFinish;
 
-  constructor(private readonly c: StringConstraints, maxStates: number) {
+  constructor(
+    private readonly c: StringConstraints,
+    maxStates: number,
+  ) {
     super(maxStates);
     this.finish = new StringFinish(c.dfa, c.minLength, c.maxLength);
     // Past max(minLength, maxLength) the count no longer changes any decision; without bounds it is not tracked.
     this.lenCap = c.maxLength !== undefined ? c.maxLength + 1 : c.minLength;
     this.add({ mode: START, count: 0, acc: 0, lo: 0, hi: 0, cs: c.dfa ? c.dfa.start : -1, len: 0 });
-    if (!this.finish.canFinish(c.dfa ? c.dfa.start : -1, 0)) throw new RangeError('no string satisfies these constraints');
+    if (!this.finish.canFinish(c.dfa ? c.dfa.start : -1, 0))
+      throw new RangeError('no string satisfies these constraints');
   }
 
   /**
@@ -80,8 +92,10 @@ export class StringLeaf extends Leaf {
   override boundFreeTwin(state: number, reach: number): { leaf: Leaf; state: number } | null {
     const s = this.states[state]!;
     const { dfa, minLength, maxLength } = this.c;
-    if ((minLength === 0 && maxLength === undefined) || s.mode !== BODY || s.count !== 0 || s.len < minLength) return null;
-    if (maxLength !== undefined && maxLength - s.len - reach < (dfa ? this.finish.needWithin(s.cs, reach) : 0)) return null;
+    if ((minLength === 0 && maxLength === undefined) || s.mode !== BODY || s.count !== 0 || s.len < minLength)
+      return null;
+    if (maxLength !== undefined && maxLength - s.len - reach < (dfa ? this.finish.needWithin(s.cs, reach) : 0))
+      return null;
     const twin = unboundedString(dfa, this.maxStates);
     return { leaf: twin, state: twin.add({ mode: BODY, count: 0, acc: 0, lo: 0, hi: 0, cs: s.cs, len: 0 }) };
   }
@@ -125,7 +139,8 @@ export class StringLeaf extends Leaf {
       case BODY:
         return s.count > 0 ? this.continuation(s, b) : this.bodyByte(s, b);
       case ESCAPE: {
-        if (b === 0x75) return this.unicodeEscapeLive(s, 0, 0x1f) ? this.add({ ...s, mode: HEX, count: 0, acc: 0 }) : -1;
+        if (b === 0x75)
+          return this.unicodeEscapeLive(s, 0, 0x1f) ? this.add({ ...s, mode: HEX, count: 0, acc: 0 }) : -1;
         const cp = SIMPLE_ESCAPES.get(b);
         return cp === undefined ? -1 : this.char(s, cp);
       }
@@ -164,14 +179,23 @@ export class StringLeaf extends Leaf {
     } else return -1;
     // Overlong forms are invalid, so an n-byte character is at least 0x80 / 0x800 / 0x10000.
     const least = [0, 0x80, 0x800, 0x10000][count]!;
-    return this.partial({ ...s, count, lo, hi }, acc, Math.max(least, acc << (6 * count)), ((acc + 1) << (6 * count)) - 1);
+    return this.partial(
+      { ...s, count, lo, hi },
+      acc,
+      Math.max(least, acc << (6 * count)),
+      ((acc + 1) << (6 * count)) - 1,
+    );
   }
 
   private continuation(s: S, b: number): number {
     if (b < s.lo || b > s.hi) return -1;
     const fixed = s.acc < 0;
     const acc = fixed ? s.acc : (s.acc << 6) | (b & 0x3f);
-    if (s.count === 1) return this.char({ ...s, count: 0, acc: 0, lo: 0, hi: 0 }, fixed ? this.c.dfa!.classes.classStart(-1 - acc) : acc);
+    if (s.count === 1)
+      return this.char(
+        { ...s, count: 0, acc: 0, lo: 0, hi: 0 },
+        fixed ? this.c.dfa!.classes.classStart(-1 - acc) : acc,
+      );
     const count = s.count - 1;
     const shift = 6 * count;
     const least = count === 1 ? 0x800 : 0x10000;
@@ -245,7 +269,6 @@ export class StringLeaf extends Leaf {
     }
     return false;
   }
-
 }
 
 const unbounded = new Map<number, StringLeaf>();

@@ -32,7 +32,9 @@ export class TypedPool {
   private take(bytes: number): number {
     if (this.used + bytes > this.chunk.byteLength) {
       // Twice the last chunk, within the cap, and at least what is asked for.
-      this.chunk = new ArrayBuffer(Math.max(bytes, Math.min(Math.max(4096, this.chunk.byteLength * 2), this.maxChunkBytes)));
+      this.chunk = new ArrayBuffer(
+        Math.max(bytes, Math.min(Math.max(4096, this.chunk.byteLength * 2), this.maxChunkBytes)),
+      );
       this.used = 0;
     }
     this.used += bytes;

@@ -32,7 +32,8 @@ export class Vocabulary {
   private constructor(tokens: readonly (Uint8Array | null)[], options: VocabularyOptions) {
     if (tokens.length === 0) throw new RangeError('a vocabulary needs at least one token');
     for (const id of options.eosTokenIds) {
-      if (!Number.isInteger(id) || id < 0 || id >= tokens.length) throw new RangeError(`EOS token id ${id} is outside the vocabulary`);
+      if (!Number.isInteger(id) || id < 0 || id >= tokens.length)
+        throw new RangeError(`EOS token id ${id} is outside the vocabulary`);
       if (tokens[id]) throw new RangeError(`EOS token id ${id} must be a special token (no bytes)`);
     }
     this.size = tokens.length;
@@ -57,7 +58,10 @@ export class Vocabulary {
    * `tokenizer.json`). `special` ids (and `null` entries) get no bytes; a string using a character outside the
    * mapping is an error, since guessing its bytes would make masks lie.
    */
-  static fromByteLevelBpe(tokens: readonly (string | null)[], options: VocabularyOptions & { special?: Iterable<number> }): Vocabulary {
+  static fromByteLevelBpe(
+    tokens: readonly (string | null)[],
+    options: VocabularyOptions & { special?: Iterable<number> },
+  ): Vocabulary {
     return cached(options, () => {
       const special = new Set(options.special ?? []);
       const table = byteLevelDecodeTable();
@@ -80,7 +84,10 @@ export class Vocabulary {
    * From SentencePiece pieces with byte fallback (Llama 2, Gemma): `▁` is a space, `<0xNN>` is the raw byte NN,
    * other pieces are UTF-8 text. `special` ids (control/unknown pieces) get no bytes.
    */
-  static fromSentencePiece(pieces: readonly (string | null)[], options: VocabularyOptions & { special?: Iterable<number> }): Vocabulary {
+  static fromSentencePiece(
+    pieces: readonly (string | null)[],
+    options: VocabularyOptions & { special?: Iterable<number> },
+  ): Vocabulary {
     return cached(options, () => {
       const special = new Set(options.special ?? []);
       const bytes = pieces.map((piece, id) => {

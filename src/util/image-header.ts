@@ -34,7 +34,8 @@ export async function readImageHeader(input: Uint8Array | string): Promise<Image
 /** Why `header` breaks `limits` (`image is 1x60000000, over 8192 px a side`), or null when it fits. */
 export function imageSizeProblem(header: ImageHeader, limits: ImageSizeLimits): string | null {
   const { width, height } = header;
-  if (width > limits.maxSide || height > limits.maxSide) return `image is ${width}x${height}, over ${limits.maxSide} px a side`;
+  if (width > limits.maxSide || height > limits.maxSide)
+    return `image is ${width}x${height}, over ${limits.maxSide} px a side`;
   if (width * height > limits.maxPixels) return `image is ${width}x${height}, over ${limits.maxPixels} pixels`;
   return null;
 }

@@ -75,7 +75,9 @@ export class PythonEnv {
 
   private async install(log: PythonEnvLog, signal: AbortSignal | undefined): Promise<string> {
     const staging = `${this.dir}.partial-${process.pid}`;
-    const wanted = readFileSync(this.requirements, 'utf8').split('\n').filter((l) => /^\s*[^#\s-]/.test(l)).length;
+    const wanted = readFileSync(this.requirements, 'utf8')
+      .split('\n')
+      .filter((l) => /^\s*[^#\s-]/.test(l)).length;
     log(`python env: installing the diffusion worker's environment into ${this.dir}`);
     log(`python env: ${wanted} pinned packages (torch, diffusers, transformers, ...); first time only, minutes`);
     await mkdir(dirname(this.dir), { recursive: true });
@@ -135,14 +137,16 @@ export function runPython(python: string, args: string[], options: RunPythonOpti
     const env = options.env ?? process.env;
     const child = spawn(python, args, { env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
     const tail: string[] = [];
-    const take = (decoder: JsonLineDecoder) => (chunk: Buffer): void => {
-      for (const line of decoder.push(chunk)) {
-        const text = line.kind === 'text' ? line.text : JSON.stringify(line.value);
-        tail.push(text);
-        if (tail.length > 20) tail.shift();
-        options.onLine?.(text);
-      }
-    };
+    const take =
+      (decoder: JsonLineDecoder) =>
+      (chunk: Buffer): void => {
+        for (const line of decoder.push(chunk)) {
+          const text = line.kind === 'text' ? line.text : JSON.stringify(line.value);
+          tail.push(text);
+          if (tail.length > 20) tail.shift();
+          options.onLine?.(text);
+        }
+      };
     child.stdout.on('data', take(new JsonLineDecoder()));
     child.stderr.on('data', take(new JsonLineDecoder()));
     child.on('error', (error) => reject(new Error(`could not run ${python}: ${error.message}`)));

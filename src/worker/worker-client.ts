@@ -86,11 +86,13 @@ export class WorkerClient {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => send(child, { cmd: 'cancel', id });
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = <T>(fn: (value: T) => void) => (value: T): void => {
-        options.signal?.removeEventListener('abort', onAbort);
-        this.pending.delete(id);
-        fn(value);
-      };
+      const settle =
+        <T>(fn: (value: T) => void) =>
+        (value: T): void => {
+          options.signal?.removeEventListener('abort', onAbort);
+          this.pending.delete(id);
+          fn(value);
+        };
       this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), onEvent: options.onEvent });
       send(child, { ...fields, cmd: command, id });
     });

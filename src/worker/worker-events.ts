@@ -182,7 +182,14 @@ export function parseWorkerEvent(data: Record<string, unknown>): WorkerEvent | n
       const count = num(data.count);
       if (count === null) return null;
       const generated = num(data.generated) ?? 0;
-      return { type: 'class_images', dir: str(data.dir) ?? '', count, generated, cacheHit: data.cache_hit === true, data };
+      return {
+        type: 'class_images',
+        dir: str(data.dir) ?? '',
+        count,
+        generated,
+        cacheHit: data.cache_hit === true,
+        data,
+      };
     }
     case 'judge': {
       const s = (data.scores ?? {}) as Record<string, unknown>;

@@ -9,7 +9,16 @@ import { runChoice } from '../../src/chat/choice-runner.js';
 import { GgufEngine, type EngineModel } from '../../src/engines/index.js';
 import { demoModels } from '../../src/models/demo/index.js';
 
-const sampling = { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 3, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map<number, number>() };
+const sampling = {
+  temperature: 1,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  seed: 3,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  logitBias: new Map<number, number>(),
+};
 
 describe('runChoice', () => {
   let dir: string;
@@ -29,10 +38,17 @@ describe('runChoice', () => {
   async function run(constraint: Constraint | null, stop: string[] = [], maxTokens = 30): Promise<ChoiceEvent[]> {
     const events: ChoiceEvent[] = [];
     for await (const e of runChoice({
-      model, vocabulary: model.vocabulary(), prompt: { text: '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n', images: [] },
-      sampling, maxTokens, constraint, stop, topLogprobs: -1,
+      model,
+      vocabulary: model.vocabulary(),
+      prompt: { text: '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n', images: [] },
+      sampling,
+      maxTokens,
+      constraint,
+      stop,
+      topLogprobs: -1,
       parser: new OutputParser({ syntax: detectToolSyntax(null), tools: false, thinking: false }),
-    })) events.push(e);
+    }))
+      events.push(e);
     return events;
   }
 
@@ -47,15 +63,27 @@ describe('runChoice', () => {
       accept: () => void steps++,
     };
     const events = await run(constraint);
-    assert.deepEqual(events.filter((e) => e.type === 'content').map((e) => (e as { text: string }).text).join(''), 'aaa');
+    assert.deepEqual(
+      events
+        .filter((e) => e.type === 'content')
+        .map((e) => (e as { text: string }).text)
+        .join(''),
+      'aaa',
+    );
     assert.deepEqual(events.at(-1), { type: 'finish', reason: 'length', completionTokens: 4 });
   });
 
   it('cuts at a stop sequence even when it spans tokens', async () => {
-    const free = (await run(null, [], 30)).filter((e) => e.type === 'content').map((e) => (e as { text: string }).text).join('');
+    const free = (await run(null, [], 30))
+      .filter((e) => e.type === 'content')
+      .map((e) => (e as { text: string }).text)
+      .join('');
     const stop = free.slice(3, 7);
     const events = await run(null, [stop], 30);
-    const text = events.filter((e) => e.type === 'content').map((e) => (e as { text: string }).text).join('');
+    const text = events
+      .filter((e) => e.type === 'content')
+      .map((e) => (e as { text: string }).text)
+      .join('');
     assert.equal(text, free.slice(0, free.indexOf(stop)));
     assert.equal((events.at(-1) as { reason: string }).reason, 'stop');
   });

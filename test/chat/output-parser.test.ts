@@ -22,7 +22,8 @@ function parse(text: string, size: number, template = '<tool_call>', thinking = 
 }
 
 describe('OutputParser', () => {
-  const hermes = 'Sure.<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris \\"}\\" x", "n": [1, {"a": 2}]}}\n</tool_call>\n' +
+  const hermes =
+    'Sure.<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris \\"}\\" x", "n": [1, {"a": 2}]}}\n</tool_call>\n' +
     '<tool_call>\n{"name": "noop", "arguments": {}}\n</tool_call>';
   for (const size of [1, 2, 3, 7, 1000]) {
     it(`splits Hermes calls from content in ${size}-char pieces`, () => {
@@ -49,19 +50,26 @@ describe('OutputParser', () => {
 
   it('reads Mistral arrays and a missing arguments key', () => {
     const r = parse('[TOOL_CALLS][{"name": "a", "arguments": {"k": "v"}}, {"name": "b"}]', 4, '[TOOL_CALLS]');
-    assert.deepEqual(r.calls, [{ name: 'a', arguments: '{"k": "v"}' }, { name: 'b', arguments: '{}' }]);
+    assert.deepEqual(r.calls, [
+      { name: 'a', arguments: '{"k": "v"}' },
+      { name: 'b', arguments: '{}' },
+    ]);
     assert.equal(r.content, '');
   });
 
   const gemma = '<start_of_turn>model\n```tool_call\n';
   for (const size of [1, 3, 1000]) {
     it(`reads Gemma fenced calls in ${size}-char pieces and leaves other code fences in content`, () => {
-      const text = 'Run:\n```python\nprint(1)\n```\n```tool_call\n{"name": "f", "arguments": {"q": "`"}}\n```\n' +
+      const text =
+        'Run:\n```python\nprint(1)\n```\n```tool_call\n{"name": "f", "arguments": {"q": "`"}}\n```\n' +
         '```tool_call\n{"name": "g", "arguments": {}}\n```';
       const r = parse(text, size, gemma);
       assert.equal(detectToolSyntax(gemma).family, 'gemma');
       assert.equal(r.content, 'Run:\n```python\nprint(1)\n```\n');
-      assert.deepEqual(r.calls, [{ name: 'f', arguments: '{"q": "`"}' }, { name: 'g', arguments: '{}' }]);
+      assert.deepEqual(r.calls, [
+        { name: 'f', arguments: '{"q": "`"}' },
+        { name: 'g', arguments: '{}' },
+      ]);
     });
   }
 

@@ -17,10 +17,17 @@ it('a template that opens <think> sends the model text to reasoning_content', as
   const engine = await GgufEngine.create({ threads: 1 });
   try {
     const path = await demoModels.find((m) => m.name === 'atelier-demo-gguf')!.generate(dir, { seed: 1 });
-    const model = new ChatModel('thinker', await engine.load(path, { contextSize: 512, parallel: 1 }), thinkingTemplate);
+    const model = new ChatModel(
+      'thinker',
+      await engine.load(path, { contextSize: 512, parallel: 1 }),
+      thinkingTemplate,
+    );
     assert.equal(model.thinks, true);
     const r = await completeChat(model, {
-      model: 'thinker', seed: 2, max_completion_tokens: 40, messages: [{ role: 'user', content: 'Why?' }],
+      model: 'thinker',
+      seed: 2,
+      max_completion_tokens: 40,
+      messages: [{ role: 'user', content: 'Why?' }],
       logit_bias: Object.fromEntries(model.vocabulary.eog.map((id) => [String(id), -100])),
     });
     const message = r.choices[0]!.message;

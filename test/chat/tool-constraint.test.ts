@@ -22,7 +22,7 @@ const vocab = Vocabulary.fromTokenBytes(
 
 function tokenize(text: string): number[] {
   const out: number[] = [];
-  for (let i = 0; i < text.length;) {
+  for (let i = 0; i < text.length; ) {
     const marker = [128, 129, 131].find((id) => text.startsWith(texts[id] as string, i));
     if (marker !== undefined) {
       out.push(marker);
@@ -34,13 +34,28 @@ function tokenize(text: string): number[] {
   return out;
 }
 
-const params = { type: 'object', properties: { q: { type: 'string', maxLength: 4 }, n: { type: 'integer', minimum: 0, maximum: 9 } }, required: ['q', 'n'], additionalProperties: false };
+const params = {
+  type: 'object',
+  properties: { q: { type: 'string', maxLength: 4 }, n: { type: 'integer', minimum: 0, maximum: 9 } },
+  required: ['q', 'n'],
+  additionalProperties: false,
+};
 const validate = new Ajv.default().compile(params);
 
 function walk(template: string, seed: number, parallel: boolean): { name: string; arguments: string }[] {
   const syntax = detectToolSyntax(template);
-  const call = { type: 'object', properties: { name: { const: 'find' }, [syntax.argumentsKey]: params }, required: ['name', syntax.argumentsKey], additionalProperties: false };
-  const constraint = new ToolCallConstraint(compileJsonSchema(call), vocab, callMarkers(syntax, tokenize, parallel), false);
+  const call = {
+    type: 'object',
+    properties: { name: { const: 'find' }, [syntax.argumentsKey]: params },
+    required: ['name', syntax.argumentsKey],
+    additionalProperties: false,
+  };
+  const constraint = new ToolCallConstraint(
+    compileJsonSchema(call),
+    vocab,
+    callMarkers(syntax, tokenize, parallel),
+    false,
+  );
   const parser = new OutputParser({ syntax, tools: true, thinking: false });
   const random = seededRandom(seed);
   const calls: { name: string; arguments: string }[] = [];
@@ -51,7 +66,8 @@ function walk(template: string, seed: number, parallel: boolean): { name: string
     const allowed = [...Array(vocab.size).keys()].filter((id) => ((words[id >>> 5] ?? 0) >>> (id & 31)) & 1);
     assert.ok(allowed.length > 0, 'mask allows nothing');
     // Prefer ending when allowed half of the time, so walks finish.
-    const token = allowed.includes(EOS) && random() < 0.5 ? EOS : (allowed[Math.floor(random() * allowed.length)] as number);
+    const token =
+      allowed.includes(EOS) && random() < 0.5 ? EOS : (allowed[Math.floor(random() * allowed.length)] as number);
     constraint.accept(token);
     if (token === EOS) break;
     // Odd seeds also jump forward over whatever the decoder forces, as the engines do.
@@ -66,7 +82,15 @@ function walk(template: string, seed: number, parallel: boolean): { name: string
 }
 
 const weatherTools = [
-  { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } },
+  {
+    name: 'get_weather',
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string' } },
+      required: ['city'],
+      additionalProperties: false,
+    },
+  },
   { name: 'get_time', parameters: { type: 'object', properties: {}, additionalProperties: false } },
 ];
 
@@ -100,7 +124,7 @@ function accepts(constraint: ToolCallConstraint, text: string): boolean {
 }
 
 describe('ToolCallConstraint', () => {
-  it('auto: free text, then optionally parallel calls, each with its own tool\'s arguments', () => {
+  it("auto: free text, then optionally parallel calls, each with its own tool's arguments", () => {
     const auto = () => toolDecoder('<tool_call>', { free: true, parallel: true });
     const weather = '<tool_call>\n{"name":"get_weather","arguments":{"city":"Oslo"}}\n</tool_call>';
     const time = '<tool_call>\n{"name":"get_time","arguments":{}}\n</tool_call>';
@@ -114,7 +138,8 @@ describe('ToolCallConstraint', () => {
 
   it('required and named allow no text; named allows exactly that call, once when not parallel', () => {
     const time = '<tool_call>\n{"name":"get_time","arguments":{}}\n</tool_call>';
-    const weather = (city: string) => `<tool_call>\n{"name":"get_weather","arguments":{"city":"${city}"}}\n</tool_call>`;
+    const weather = (city: string) =>
+      `<tool_call>\n{"name":"get_weather","arguments":{"city":"${city}"}}\n</tool_call>`;
     assert.equal(accepts(toolDecoder('<tool_call>', { free: false, parallel: false }), 'text'), false);
     assert.equal(accepts(toolDecoder('<tool_call>', { free: false, parallel: false }), time), true);
     const named = () => toolDecoder('<tool_call>', { free: false, parallel: false, only: 'get_weather' });
@@ -123,7 +148,10 @@ describe('ToolCallConstraint', () => {
     assert.equal(accepts(named(), `${weather('A')}\n${weather('B')}`), false);
     const forced = named();
     const text = (tokens: number[]) => tokens.map((t) => texts[t] as string).join('');
-    assert.equal(text(forced.forced()) + text(forced.forced()), '<tool_call>\n{"name":"get_weather","arguments":{"city":"');
+    assert.equal(
+      text(forced.forced()) + text(forced.forced()),
+      '<tool_call>\n{"name":"get_weather","arguments":{"city":"',
+    );
   });
 
   it('array syntax (Mistral) puts parallel calls in one JSON array', () => {
@@ -135,7 +163,12 @@ describe('ToolCallConstraint', () => {
   });
 
   const gemma = '<start_of_turn>user\n{{ tools }}<end_of_turn>\n<start_of_turn>model\n```tool_call\n';
-  for (const [family, template] of [['hermes', '<tool_call>'], ['mistral', '[TOOL_CALLS]'], ['llama3', '<|python_tag|>'], ['gemma', gemma]] as const) {
+  for (const [family, template] of [
+    ['hermes', '<tool_call>'],
+    ['mistral', '[TOOL_CALLS]'],
+    ['llama3', '<|python_tag|>'],
+    ['gemma', gemma],
+  ] as const) {
     it(`${family}: every random walk yields valid calls`, () => {
       let most = 0;
       for (let seed = 1; seed <= 40; seed++) {

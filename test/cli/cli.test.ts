@@ -27,15 +27,31 @@ async function run(home: string, ...args: string[]): Promise<{ out: string; err:
   const deps: CliDeps = {
     version: '1.2.3',
     demoModels: [demo, pythonDemo],
-    python: { isReady: () => false, ensure: () => { throw new Error('not in tests'); } },
+    python: {
+      isReady: () => false,
+      ensure: () => {
+        throw new Error('not in tests');
+      },
+    },
     routes: () => [],
-    out: (text) => { out += text; },
-    err: (text) => { err += text; },
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
   };
   const program = buildProgram(deps);
   // Commander copies these settings only to commands created later, so apply them to every verb.
   const quiet = (command: typeof program): void => {
-    command.exitOverride().configureOutput({ writeOut: (s) => { out += s; }, writeErr: (s) => { err += s; } });
+    command.exitOverride().configureOutput({
+      writeOut: (s) => {
+        out += s;
+      },
+      writeErr: (s) => {
+        err += s;
+      },
+    });
     command.commands.forEach(quiet);
   };
   quiet(program);
@@ -77,7 +93,9 @@ test('demo-models, models, models add and rm work on a home', async (t) => {
 
 test('pull installs from HF_ENDPOINT and reports the model', async (t) => {
   const home = tempDir(t);
-  const hub = await startHubServer({ 'org/tiny': { sha: 'a'.repeat(40), files: { 'model.gguf': Buffer.from('GGUF\x03\0\0\0weights') } } });
+  const hub = await startHubServer({
+    'org/tiny': { sha: 'a'.repeat(40), files: { 'model.gguf': Buffer.from('GGUF\x03\0\0\0weights') } },
+  });
   const saved = process.env.HF_ENDPOINT;
   process.env.HF_ENDPOINT = hub.endpoint;
   t.after(async () => {

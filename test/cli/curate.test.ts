@@ -22,7 +22,9 @@ import { makeTinySd } from '../personalize/fixtures.js';
 import { subjectPhoto } from '../personalize/subject-photos.js';
 
 const VLM = 'atelier-demo-vlm';
-const shippedSchema = JSON.parse(readFileSync(new URL('../../docs/curation-plan.schema.json', import.meta.url), 'utf8')) as object;
+const shippedSchema = JSON.parse(
+  readFileSync(new URL('../../docs/curation-plan.schema.json', import.meta.url), 'utf8'),
+) as object;
 
 /** Runs a whole `atelier …` command line in-process with real ONNX chat engines; returns output and exit status. */
 async function atelier(...args: string[]): Promise<{ out: string; err: string; code: number }> {
@@ -33,7 +35,8 @@ async function atelier(...args: string[]): Promise<{ out: string; err: string; c
     demoModels: [],
     python: { isReady: () => true, ensure: async () => undefined },
     routes: () => [],
-    chatPool: () => new ChatModelPool({ engines: { onnx: async () => new OnnxEngine({ threads: 1 }) }, contextSize: 1024 }),
+    chatPool: () =>
+      new ChatModelPool({ engines: { onnx: async () => new OnnxEngine({ threads: 1 }) }, contextSize: 1024 }),
     out: (text) => void (out += text),
     err: (text) => void (err += text),
   };
@@ -50,7 +53,10 @@ async function photoFolder(dir: string): Promise<string> {
   mkdirSync(photos);
   for (let i = 0; i < 4; i++) writeFileSync(join(photos, `dog-${i}.png`), subjectPhoto(i));
   writeFileSync(join(photos, 'dog-9.png'), subjectPhoto(4).subarray(0, 90));
-  writeFileSync(join(photos, 'dog-1b.jpg'), await sharp(subjectPhoto(1)).modulate({ brightness: 1.05 }).jpeg({ quality: 90 }).toBuffer());
+  writeFileSync(
+    join(photos, 'dog-1b.jpg'),
+    await sharp(subjectPhoto(1)).modulate({ brightness: 1.05 }).jpeg({ quality: 90 }).toBuffer(),
+  );
   writeFileSync(join(photos, 'notes.txt'), 'not a photo');
   return photos;
 }
@@ -90,9 +96,15 @@ describe('atelier curate', () => {
     const ajv = new Ajv2020({ strict: false }).compile(shippedSchema);
     assert.ok(ajv(plan), JSON.stringify(ajv.errors));
     assert.ok(await checkWithHyperjump(plan));
-    assert.deepEqual(plan.photos.map((p) => p.name), ['dog-0.png', 'dog-1.png', 'dog-1b.jpg', 'dog-2.png', 'dog-3.png', 'dog-9.png']);
+    assert.deepEqual(
+      plan.photos.map((p) => p.name),
+      ['dog-0.png', 'dog-1.png', 'dog-1b.jpg', 'dog-2.png', 'dog-3.png', 'dog-9.png'],
+    );
     const byName = new Map(plan.photos.map((p) => [p.name, p]));
-    assert.deepEqual(byName.get('dog-9.png')!.reasons.map((r) => r.code), ['decode_failed']);
+    assert.deepEqual(
+      byName.get('dog-9.png')!.reasons.map((r) => r.code),
+      ['decode_failed'],
+    );
     assert.equal(byName.get('dog-9.png')!.keep, false);
     const twin = byName.get('dog-1b.jpg')!;
     assert.equal(twin.keep, false);
@@ -131,7 +143,20 @@ describe('atelier curate', () => {
     plan.photos.find((p) => p.keep)!.caption = 'on a blue rug';
     plan.class_noun = null;
     writeFileSync(join(dir, 'edited.json'), JSON.stringify(plan));
-    const common = ['--home', home, 'train', '--subject', photos, '--model', tiny, '--resolution', '32', '--steps', '1', '--no-prior'];
+    const common = [
+      '--home',
+      home,
+      'train',
+      '--subject',
+      photos,
+      '--model',
+      tiny,
+      '--resolution',
+      '32',
+      '--steps',
+      '1',
+      '--no-prior',
+    ];
     const notJson = await atelier(...common, '--plan', join(dir, 'photos', 'notes.txt'));
     assert.equal(notJson.code, 1);
     assert.match(notJson.err, /^error: --plan .*notes\.txt: Unexpected token/m);
@@ -144,8 +169,14 @@ describe('atelier curate', () => {
     const jobId = /\(job (ftjob-\w+),/.exec(run.out)![1]!;
     const instance = join(home, 'fine-tunes', jobId, 'instance');
     const kept = plan.photos.filter((p) => p.keep).map((p) => p.name);
-    const rows = readFileSync(join(instance, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file_name: string; text: string });
-    assert.deepEqual(rows.map((r) => r.file_name), kept);
+    const rows = readFileSync(join(instance, 'metadata.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file_name: string; text: string });
+    assert.deepEqual(
+      rows.map((r) => r.file_name),
+      kept,
+    );
     assert.equal(rows[0]!.text, 'a photo of sks dog, on a blue rug');
     const store = openStore(home);
     try {
@@ -160,8 +191,24 @@ describe('atelier curate', () => {
   });
 
   it('atelier train --curate makes the plan on the VLM, prints it, and trains', async () => {
-    const run = await atelier('--home', home, 'train', '--subject', photos, '--model', tiny, '--resolution', '32',
-      '--steps', '1', '--no-prior', '--curate', VLM, '--class', 'dog');
+    const run = await atelier(
+      '--home',
+      home,
+      'train',
+      '--subject',
+      photos,
+      '--model',
+      tiny,
+      '--resolution',
+      '32',
+      '--steps',
+      '1',
+      '--no-prior',
+      '--curate',
+      VLM,
+      '--class',
+      'dog',
+    );
     assert.equal(run.code, 0, run.err);
     assert.match(run.err, /dog-1b\.jpg +drop +48x48 +near_duplicate: /);
     assert.match(run.err, /class noun: dog \(given\)/);

@@ -65,21 +65,31 @@ test('a first `atelier serve` serves chat at once, installs Python in the backgr
   assert.ok(before.includes('atelier-demo-gguf'), before.join(', '));
   assert.ok(!before.includes('atelier-demo-sd'), 'the Python demo comes later');
   const chat = await client.chat.completions.create({
-    model: 'atelier-demo-gguf', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4,
+    model: 'atelier-demo-gguf',
+    messages: [{ role: 'user', content: 'hi' }],
+    max_tokens: 4,
   });
   assert.equal(chat.choices.length, 1);
 
   await running.waitFor(/^installed atelier-demo-sd$/);
   const messages = running.logs.map((l) => l.msg);
   const env = new PythonEnv({ cacheDir: cache, requirements });
-  assert.ok(messages.includes(`python env: installing the diffusion worker's environment into ${env.dir}`), messages.join('\n'));
+  assert.ok(
+    messages.includes(`python env: installing the diffusion worker's environment into ${env.dir}`),
+    messages.join('\n'),
+  );
   assert.ok(messages.includes('python env: [1/1] atelier_link-0.0.0-py3-none-any.whl'));
   assert.ok(messages.indexOf('python env: ready') < messages.indexOf('generating atelier-demo-sd (diffusers)'));
   assert.ok(env.isReady());
   const after = (await client.models.list()).data.map((m) => m.id);
   assert.ok(after.includes('atelier-demo-sd'), after.join(', '));
   // The new env runs the resident image worker too.
-  const image = await client.images.generate({ model: 'atelier-demo-sd', prompt: 'a red square', n: 1, response_format: 'b64_json' });
+  const image = await client.images.generate({
+    model: 'atelier-demo-sd',
+    prompt: 'a red square',
+    n: 1,
+    response_format: 'b64_json',
+  });
   assert.ok(Buffer.from(image.data![0]!.b64_json!, 'base64').subarray(1, 4).toString() === 'PNG');
 });
 

@@ -52,15 +52,34 @@ describe('atelier train', () => {
 
     // Through the real program: `--config` after the verb is the training config, not the server's config file.
     writeFileSync(join(dir, 'bad.yaml'), 'train:\n  learning_rat: 0.1\n');
-    const bad = await atelier('--home', join(dir, 'home'), 'train', '--subject', photos, '--class', 'dog', '--model', tiny,
-      '--resolution', '32', '--config', join(dir, 'bad.yaml'));
+    const bad = await atelier(
+      '--home',
+      join(dir, 'home'),
+      'train',
+      '--subject',
+      photos,
+      '--class',
+      'dog',
+      '--model',
+      tiny,
+      '--resolution',
+      '32',
+      '--config',
+      join(dir, 'bad.yaml'),
+    );
     assert.equal(process.exitCode, 1);
     process.exitCode = 0;
     assert.match(bad.err, /invalid training config/);
     assert.match(bad.err, /train\.learning_rat: unknown key \(.*\blr\b/);
 
     writeFileSync(join(dir, 'good.yaml'), 'prior:\n  sample_steps: 2\ntracking:\n  tensorboard: false\n');
-    const good = await train(store, { ...common, model: 'tiny-sd', steps: 2, checkpointEvery: 1, config: join(dir, 'good.yaml') });
+    const good = await train(store, {
+      ...common,
+      model: 'tiny-sd',
+      steps: 2,
+      checkpointEvery: 1,
+      config: join(dir, 'good.yaml'),
+    });
     assert.equal(good.code, 0, good.err);
     const name = /^fine-tuned model: (ft:tiny-sd:dreambooth:\w+) \(job ftjob-\w+, [\dhms]+\)\n$/.exec(good.out)?.[1];
     assert.ok(name, good.out);
@@ -70,7 +89,7 @@ describe('atelier train', () => {
     assert.equal(store.models.get(name)?.metadata.base_model, 'tiny-sd');
   });
 
-  it('passes --adapter to the worker and trains at the base model\'s native size without --resolution', async (t) => {
+  it("passes --adapter to the worker and trains at the base model's native size without --resolution", async (t) => {
     const dir = tempDir(t, 'cli-train-adapter');
     const tiny = makeTinySd(dir);
     const photos = join(dir, 'photos');
@@ -87,9 +106,13 @@ describe('atelier train', () => {
     const good = await train(store, { ...common, adapter: 'lokr', steps: 2 });
     assert.equal(good.code, 0, good.err);
     const files = readdirSync(join(dir, 'home'), { recursive: true }).map(String);
-    assert.ok(files.some((f) => f.endsWith('lycoris_kohya.safetensors')), files.join('\n'));
+    assert.ok(
+      files.some((f) => f.endsWith('lycoris_kohya.safetensors')),
+      files.join('\n'),
+    );
     const configs = files.filter((f) => f.endsWith('config.json') && f.includes('fine-tunes'));
-    const job = configs.map((f) => JSON.parse(readFileSync(join(dir, 'home', f), 'utf8')) as { data?: { resolution?: number } })
+    const job = configs
+      .map((f) => JSON.parse(readFileSync(join(dir, 'home', f), 'utf8')) as { data?: { resolution?: number } })
       .find((c) => c.data?.resolution !== undefined);
     assert.equal(job?.data?.resolution, 32);
   });

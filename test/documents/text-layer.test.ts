@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readingOrder, type TextRun } from '../../src/documents/index.js';
 
-const run = (str: string, x: number, y: number, width = str.length * 5, size = 10): TextRun => ({ str, transform: [size, 0, 0, size, x, y], width, height: size });
+const run = (str: string, x: number, y: number, width = str.length * 5, size = 10): TextRun => ({
+  str,
+  transform: [size, 0, 0, size, x, y],
+  width,
+  height: size,
+});
 
 describe('readingOrder', () => {
   it('sorts runs drawn out of order into lines, top to bottom', () => {

@@ -16,7 +16,10 @@ const MODEL = 'atelier-demo-gguf';
 
 function atelier(home: string, args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--home', home, ...args], {
-    input, encoding: 'utf8', env: { ...process.env, ATELIER_THREADS: '1', ATELIER_CONTEXT_SIZE: '1024' }, timeout: 90_000,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, ATELIER_THREADS: '1', ATELIER_CONTEXT_SIZE: '1024' },
+    timeout: 90_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -33,10 +36,26 @@ describe('atelier run / chat', () => {
   after(() => rmSync(home, { recursive: true, force: true }));
 
   it('run --schema --json prints a completion whose content matches the schema', () => {
-    const schema = { type: 'object', properties: { ok: { type: 'boolean' }, n: { type: 'integer', minimum: 0, maximum: 9 } }, required: ['ok', 'n'], additionalProperties: false };
+    const schema = {
+      type: 'object',
+      properties: { ok: { type: 'boolean' }, n: { type: 'integer', minimum: 0, maximum: 9 } },
+      required: ['ok', 'n'],
+      additionalProperties: false,
+    };
     const file = join(home, 'answer.json');
     writeFileSync(file, JSON.stringify(schema));
-    const r = atelier(home, ['run', MODEL, 'Is it ok?', '--schema', file, '--json', '--seed', '4', '--max-tokens', '60']);
+    const r = atelier(home, [
+      'run',
+      MODEL,
+      'Is it ok?',
+      '--schema',
+      file,
+      '--json',
+      '--seed',
+      '4',
+      '--max-tokens',
+      '60',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const completion = JSON.parse(r.stdout) as { object: string; choices: { message: { content: string } }[] };
     assert.equal(completion.object, 'chat.completion');
@@ -46,9 +65,23 @@ describe('atelier run / chat', () => {
 
   it('run --file invoice.pdf --schema invoice.json (no prompt) answers with the schema; a scanned page is refused by name', async () => {
     const pdf = join(home, 'invoice.pdf');
-    const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-invoice-pdf.ts', pdf], { encoding: 'utf8' });
+    const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-invoice-pdf.ts', pdf], {
+      encoding: 'utf8',
+    });
     assert.equal(made.status, 0, made.stderr);
-    const r = atelier(home, ['run', MODEL, '--file', pdf, '--schema', join(home, 'invoice.json'), '--json', '--seed', '3', '--max-tokens', '200']);
+    const r = atelier(home, [
+      'run',
+      MODEL,
+      '--file',
+      pdf,
+      '--schema',
+      join(home, 'invoice.json'),
+      '--json',
+      '--seed',
+      '3',
+      '--max-tokens',
+      '200',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const completion = JSON.parse(r.stdout) as { choices: { message: { content: string } }[] };
     const validate = new Ajv.default().compile(invoiceSchema);
@@ -79,7 +112,8 @@ describe('atelier run / chat', () => {
 
   it('atelier serve answers chat completions with enforced JSON (composition root wiring)', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--home', home, 'serve', '--port', '0'], {
-      env: { ...process.env, ATELIER_THREADS: '1', ATELIER_CONTEXT_SIZE: '1024', ATELIER_LOG_LEVEL: 'info' }, stdio: 'pipe',
+      env: { ...process.env, ATELIER_THREADS: '1', ATELIER_CONTEXT_SIZE: '1024', ATELIER_LOG_LEVEL: 'info' },
+      stdio: 'pipe',
     });
     try {
       const address = await new Promise<string>((resolve, reject) => {
@@ -92,9 +126,17 @@ describe('atelier run / chat', () => {
         child.on('exit', (code) => reject(new Error(`serve exited ${String(code)}: ${buffer}`)));
       });
       const client = new OpenAI({ baseURL: `${address}/v1`, apiKey: 'unused', maxRetries: 0 });
-      const schema = { type: 'object', properties: { yes: { type: 'boolean' } }, required: ['yes'], additionalProperties: false };
+      const schema = {
+        type: 'object',
+        properties: { yes: { type: 'boolean' } },
+        required: ['yes'],
+        additionalProperties: false,
+      };
       const r = await client.chat.completions.create({
-        model: MODEL, seed: 1, max_completion_tokens: 30, messages: [{ role: 'user', content: 'Yes?' }],
+        model: MODEL,
+        seed: 1,
+        max_completion_tokens: 30,
+        messages: [{ role: 'user', content: 'Yes?' }],
         response_format: { type: 'json_schema', json_schema: { name: 'yes', schema, strict: true } },
       });
       assert.equal(typeof (JSON.parse(r.choices[0]?.message.content ?? '') as { yes: unknown }).yes, 'boolean');

@@ -24,7 +24,10 @@ const pdfPart = (bytes: Uint8Array, filename: string) => ({
   file: { file_data: `data:application/pdf;base64,${Buffer.from(bytes).toString('base64')}`, filename },
 });
 
-const schemaFormat = { type: 'json_schema' as const, json_schema: { name: 'invoice', schema: invoiceSchema, strict: true } };
+const schemaFormat = {
+  type: 'json_schema' as const,
+  json_schema: { name: 'invoice', schema: invoiceSchema, strict: true },
+};
 
 describe('PDF documents in chat completions', () => {
   let h: ChatHarness;
@@ -45,22 +48,46 @@ describe('PDF documents in chat completions', () => {
   }
 
   it('the VLM gets both pages as images at its processor size, and the text layer beside page 1', async () => {
-    const messages = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Read this letter.' }, pdfPart(letter, 'letter.pdf')] }];
-    const completion = await h.client.chat.completions.create({ model: VLM, messages, seed: 1, max_completion_tokens: 8 });
+    const messages = [
+      {
+        role: 'user' as const,
+        content: [{ type: 'text' as const, text: 'Read this letter.' }, pdfPart(letter, 'letter.pdf')],
+      },
+    ];
+    const completion = await h.client.chat.completions.create({
+      model: VLM,
+      messages,
+      seed: 1,
+      max_completion_tokens: 8,
+    });
     assert.equal(completion.choices.length, 1);
-    const withoutDoc = await h.client.chat.completions.create({ model: VLM, messages: [{ role: 'user', content: 'Read this letter.' }], max_completion_tokens: 1 });
-    assert.ok((completion.usage?.prompt_tokens ?? 0) > (withoutDoc.usage?.prompt_tokens ?? 0) + 2 * 16, 'two pages of image tokens');
+    const withoutDoc = await h.client.chat.completions.create({
+      model: VLM,
+      messages: [{ role: 'user', content: 'Read this letter.' }],
+      max_completion_tokens: 1,
+    });
+    assert.ok(
+      (completion.usage?.prompt_tokens ?? 0) > (withoutDoc.usage?.prompt_tokens ?? 0) + 2 * 16,
+      'two pages of image tokens',
+    );
     const prompt = await promptFor(0, messages);
     assert.equal(prompt.images.length, 2);
-    for (const image of prompt.images) assert.equal(Math.max(image.width, image.height), 64, 'the demo processor works at 64 px');
+    for (const image of prompt.images)
+      assert.equal(Math.max(image.width, image.height), 64, 'the demo processor works at 64 px');
     assert.equal(prompt.text.split('<start_of_image>').length - 1, 2);
     assert.ok(prompt.text.includes(LETTER_TEXT));
-    assert.match(prompt.text, /\[Page 1 of 2\][\s\S]*<start_of_image>[\s\S]*\[Text layer of page 1\]\n.*order 7[\s\S]*\[Page 2 of 2\][\s\S]*<start_of_image>/);
+    assert.match(
+      prompt.text,
+      /\[Page 1 of 2\][\s\S]*<start_of_image>[\s\S]*\[Text layer of page 1\]\n.*order 7[\s\S]*\[Page 2 of 2\][\s\S]*<start_of_image>/,
+    );
   });
 
   it('the text-only GGUF model gets a 400 naming the scanned page', async () => {
     const err = await h.client.chat.completions
-      .create({ model: GGUF, messages: [{ role: 'user', content: [{ type: 'text', text: 'Read it.' }, pdfPart(letter, 'letter.pdf')] }] })
+      .create({
+        model: GGUF,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Read it.' }, pdfPart(letter, 'letter.pdf')] }],
+      })
       .catch((e: unknown) => e);
     assert.ok(err instanceof OpenAI.BadRequestError, String(err));
     assert.equal(err.param, 'messages[0].content[1]');
@@ -72,27 +99,50 @@ describe('PDF documents in chat completions', () => {
     const validate = new Ajv.default().compile(invoiceSchema);
     for (const model of [VLM, GGUF]) {
       const completion = await h.client.chat.completions.create({
-        model, seed: 3, max_completion_tokens: 200, response_format: schemaFormat,
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'Extract the invoice.' }, pdfPart(invoice, 'invoice.pdf')] }],
+        model,
+        seed: 3,
+        max_completion_tokens: 200,
+        response_format: schemaFormat,
+        messages: [
+          { role: 'user', content: [{ type: 'text', text: 'Extract the invoice.' }, pdfPart(invoice, 'invoice.pdf')] },
+        ],
       });
       const content = completion.choices[0]?.message.content ?? '';
       assert.ok(validate(JSON.parse(content)), `${model}: ${content}`);
     }
     const prompt = await promptFor(1, [{ role: 'user', content: [pdfPart(invoice, 'invoice.pdf')] }]);
     assert.equal(prompt.images.length, 0);
-    assert.match(prompt.text, /\[Document invoice\.pdf, 1 page\]\n\[Page 1 of 1\]\nInvoice INV-2026-042\nBill to: Atelier Studio GmbH\n[\s\S]*Total: 1234\.50 EUR/);
+    assert.match(
+      prompt.text,
+      /\[Document invoice\.pdf, 1 page\]\n\[Page 1 of 1\]\nInvoice INV-2026-042\nBill to: Atelier Studio GmbH\n[\s\S]*Total: 1234\.50 EUR/,
+    );
   });
 
   it('takes an uploaded file (purpose user_data) by file_id, and refuses unknown ids', async () => {
-    const file = await h.client.files.create({ file: await toFile(Buffer.from(invoice), 'invoice.pdf'), purpose: 'user_data' });
+    const file = await h.client.files.create({
+      file: await toFile(Buffer.from(invoice), 'invoice.pdf'),
+      purpose: 'user_data',
+    });
     assert.equal(file.purpose, 'user_data');
     const completion = await h.client.chat.completions.create({
-      model: GGUF, max_completion_tokens: 4,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'Total?' }, { type: 'file', file: { file_id: file.id } }] }],
+      model: GGUF,
+      max_completion_tokens: 4,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Total?' },
+            { type: 'file', file: { file_id: file.id } },
+          ],
+        },
+      ],
     });
     assert.equal(completion.choices.length, 1);
     const err = await h.client.chat.completions
-      .create({ model: GGUF, messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-nope' } }] }] })
+      .create({
+        model: GGUF,
+        messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-nope' } }] }],
+      })
       .catch((e: unknown) => e);
     assert.ok(err instanceof OpenAI.BadRequestError);
     assert.equal(err.param, 'messages[0].content[0].file.file_id');

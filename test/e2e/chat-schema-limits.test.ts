@@ -18,20 +18,28 @@ describe('schema limits over HTTP (GGUF)', () => {
   after(() => h.close());
 
   async function rejected(schema: unknown): Promise<InstanceType<typeof OpenAI.BadRequestError>> {
-    const err = await h.client.chat.completions.create({
-      model: MODEL, messages: user, max_completion_tokens: 4,
-      response_format: { type: 'json_schema', json_schema: { name: 's', schema: schema as Record<string, unknown> } },
-    }).catch((e: unknown) => e);
+    const err = await h.client.chat.completions
+      .create({
+        model: MODEL,
+        messages: user,
+        max_completion_tokens: 4,
+        response_format: { type: 'json_schema', json_schema: { name: 's', schema: schema as Record<string, unknown> } },
+      })
+      .catch((e: unknown) => e);
     assert.ok(err instanceof OpenAI.BadRequestError, `expected a 400, got ${String(err)}`);
     assert.match(String(err.param), /^response_format\.json_schema\.schema/);
     return err;
   }
 
-  it('a schema nested 10,000 deep is a 400 in OpenAI\'s error shape', async () => {
+  it("a schema nested 10,000 deep is a 400 in OpenAI's error shape", async () => {
     // Built as text: JSON.stringify (in the client too) would overflow the stack on it.
     const schema = '{"type":"object","properties":{"a":'.repeat(10_000) + '{"type":"string"}' + '}}'.repeat(10_000);
     const body = `{"model":${JSON.stringify(MODEL)},"messages":[{"role":"user","content":"x"}],"max_completion_tokens":4,"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":${schema}}}}`;
-    const res = await fetch(`${h.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${h.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     const text = await res.text();
     assert.equal(res.status, 400, text.slice(0, 300));
     const { error } = JSON.parse(text) as { error: { message: string; type: string; param: string | null } };
@@ -41,7 +49,10 @@ describe('schema limits over HTTP (GGUF)', () => {
   });
 
   it('an enum of 100k strings and a const of 200,001 characters are 400s naming the keyword', async () => {
-    const e = await rejected({ type: 'object', properties: { x: { enum: Array.from({ length: 100_000 }, (_, i) => `s${i}`) } } });
+    const e = await rejected({
+      type: 'object',
+      properties: { x: { enum: Array.from({ length: 100_000 }, (_, i) => `s${i}`) } },
+    });
     assert.equal(e.param, 'response_format.json_schema.schema.properties.x');
     assert.match(e.message, /enum/);
     const c = await rejected({ const: 'x'.repeat(200_001) });
@@ -49,17 +60,30 @@ describe('schema limits over HTTP (GGUF)', () => {
   });
 
   it('invalid keyword values are 400s naming the keyword', async () => {
-    for (const [schema, keyword] of [[{ type: 'string', minLength: -1 }, 'minLength'], [{ type: 'string', minLength: 1.5 }, 'minLength'], [{ type: 'object', required: 'a' }, 'required'], [{ type: 'strng' }, 'type']] as const) {
+    for (const [schema, keyword] of [
+      [{ type: 'string', minLength: -1 }, 'minLength'],
+      [{ type: 'string', minLength: 1.5 }, 'minLength'],
+      [{ type: 'object', required: 'a' }, 'required'],
+      [{ type: 'strng' }, 'type'],
+    ] as const) {
       const err = await rejected(schema);
       assert.match(err.message, new RegExp(`${keyword} at #`));
     }
   });
 
   it('required ["valueOf"] is enforced: every answer carries the member', async () => {
-    const schema = { type: 'object', properties: { valueOf: { type: 'integer', minimum: 0, maximum: 9 } }, required: ['valueOf'], additionalProperties: false };
+    const schema = {
+      type: 'object',
+      properties: { valueOf: { type: 'integer', minimum: 0, maximum: 9 } },
+      required: ['valueOf'],
+      additionalProperties: false,
+    };
     for (let seed = 0; seed < 4; seed++) {
       const r = await h.client.chat.completions.create({
-        model: MODEL, messages: user, seed, max_completion_tokens: 30,
+        model: MODEL,
+        messages: user,
+        seed,
+        max_completion_tokens: 30,
         response_format: { type: 'json_schema', json_schema: { name: 'v', schema, strict: true } },
       });
       const value = JSON.parse(r.choices[0]?.message.content ?? '') as Record<string, unknown>;

@@ -23,7 +23,8 @@ async function pixels(client: OpenAI, model: string): Promise<Buffer> {
 /** Writes the judge's tiny random-weight CLIP folder (python/atelier_diffusion/fixtures/tiny_clip.py) under `dir`. */
 async function makeTinyClip(dir: string): Promise<string> {
   const out = join(dir, 'tiny-clip');
-  const code = 'import sys; from atelier_diffusion.fixtures.tiny_clip import write_tiny_clip; write_tiny_clip(sys.argv[1])';
+  const code =
+    'import sys; from atelier_diffusion.fixtures.tiny_clip import write_tiny_clip; write_tiny_clip(sys.argv[1])';
   const result = spawnSync(await ensurePythonEnv(), ['-c', code, out], { env: workerEnv(), encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`tiny CLIP fixture failed: ${result.stderr}`);
   return out;
@@ -70,16 +71,30 @@ describe('checkpoints: judged, reported and generated with, through the official
     });
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     const checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data;
-    assert.deepEqual(checkpoints.map((c) => c.step_number), [4, 2]);
+    assert.deepEqual(
+      checkpoints.map((c) => c.step_number),
+      [4, 2],
+    );
     const [last, early] = checkpoints.map((c) => c.fine_tuned_model_checkpoint);
     assert.equal(early, `${job.fine_tuned_model}:ckpt-step-2`);
     for (const checkpoint of checkpoints) {
-      assert.deepEqual(Object.keys(checkpoint.metrics).sort(), ['diversity', 'drift', 'prompt', 'step', 'subject', 'train_loss']);
+      assert.deepEqual(Object.keys(checkpoint.metrics).sort(), [
+        'diversity',
+        'drift',
+        'prompt',
+        'step',
+        'subject',
+        'train_loss',
+      ]);
     }
     const report = (await client.get(`/fine_tuning/jobs/${job.id}/report`)) as ReportWire;
-    assert.deepEqual(report.data.map((d) => d.step_number), [2, 4]);
+    assert.deepEqual(
+      report.data.map((d) => d.step_number),
+      [2, 4],
+    );
     for (const scores of report.data) {
-      for (const name of ['subject', 'prompt', 'drift', 'diversity'] as const) assert.equal(typeof scores[name], 'number');
+      for (const name of ['subject', 'prompt', 'drift', 'diversity'] as const)
+        assert.equal(typeof scores[name], 'number');
     }
     assert.ok(report.recommended_step === 2 || report.recommended_step === 4);
     assert.equal(report.recommended_checkpoint, `${job.fine_tuned_model}:ckpt-step-${report.recommended_step}`);

@@ -44,7 +44,10 @@ export async function stopServer(server: Server): Promise<void> {
 }
 
 /** The client's types only know OpenAI's methods; atelier's DreamBooth method rides in the same field. */
-export function dreambooth(hyperparameters: Record<string, unknown>, config: object = tinyRun.config): JobCreateParams['method'] {
+export function dreambooth(
+  hyperparameters: Record<string, unknown>,
+  config: object = tinyRun.config,
+): JobCreateParams['method'] {
   return { type: 'dreambooth', dreambooth: { hyperparameters, config } } as unknown as JobCreateParams['method'];
 }
 

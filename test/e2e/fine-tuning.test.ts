@@ -43,7 +43,10 @@ describe('fine-tuning API through the official openai client', () => {
     assert.deepEqual(content, zip);
     assert.equal((await client.files.retrieve(single.id)).filename, 'one.png');
     const page1 = await client.files.list({ limit: 1, purpose: 'fine-tune' });
-    assert.deepEqual(page1.data.map((f) => f.id), [single.id]);
+    assert.deepEqual(
+      page1.data.map((f) => f.id),
+      [single.id],
+    );
     assert.ok(page1.hasNextPage());
     const ids: string[] = [];
     for await (const file of client.files.list({ limit: 1 })) ids.push(file.id);
@@ -60,12 +63,18 @@ describe('fine-tuning API through the official openai client', () => {
     const cases: [JobCreateParams, number, string][] = [
       [{ model: 'no-such-model', training_file: trainingFile, method: dreambooth(hp) }, 404, 'model'],
       [{ model: 'tiny-sd', training_file: 'file-missing', method: dreambooth(hp) }, 404, 'training_file'],
-      [{ model: 'tiny-sd', training_file: trainingFile, method: dreambooth({ ...hp, class_name: undefined }) }, 400,
-        'method.dreambooth.hyperparameters.class_name'],
+      [
+        { model: 'tiny-sd', training_file: trainingFile, method: dreambooth({ ...hp, class_name: undefined }) },
+        400,
+        'method.dreambooth.hyperparameters.class_name',
+      ],
       [{ model: 'tiny-sd', training_file: trainingFile, method: { type: 'supervised' } }, 400, 'method.type'],
       // Raw worker config is checked against the worker's own schema before the job exists.
-      [{ model: 'tiny-sd', training_file: trainingFile, method: dreambooth(hp, { train: { learning_rat: 1 } }) }, 400,
-        'method.dreambooth.config.train.learning_rat'],
+      [
+        { model: 'tiny-sd', training_file: trainingFile, method: dreambooth(hp, { train: { learning_rat: 1 } }) },
+        400,
+        'method.dreambooth.config.train.learning_rat',
+      ],
     ];
     for (const [body, status, param] of cases) {
       await assert.rejects(
@@ -118,7 +127,10 @@ describe('fine-tuning API through the official openai client', () => {
     }
     assert.equal(new Set(ids).size, ids.length, 'pages neither repeat nor skip events');
     assert.equal(messages[0], 'The job has successfully completed');
-    assert.ok(messages.some((m) => /^Resuming from the checkpoint at step [2-5]$/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /^Resuming from the checkpoint at step [2-5]$/.test(m)),
+      messages.join('\n'),
+    );
     assert.equal(messages.at(-1), `Created fine-tuning job: ${job.id}`);
     const metrics = (await server.client.fineTuning.jobs.listEvents(job.id, { limit: 100 })).data.filter(
       (e) => e.type === 'metrics',
@@ -134,7 +146,14 @@ describe('fine-tuning API through the official openai client', () => {
   });
 
   it('generates images with the fine-tuned LoRA model', async () => {
-    const params = { model: fineTuned, prompt: 'a photo of sks dog', size: '32x32', steps: 2, seed: 1, response_format: 'b64_json' };
+    const params = {
+      model: fineTuned,
+      prompt: 'a photo of sks dog',
+      size: '32x32',
+      steps: 2,
+      seed: 1,
+      response_format: 'b64_json',
+    };
     const result = await server.client.images.generate(params as Parameters<OpenAI['images']['generate']>[0]);
     const png = Buffer.from((result as { data: { b64_json: string }[] }).data[0]!.b64_json, 'base64');
     assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');

@@ -16,8 +16,13 @@ const [databaseUrl, home, blobDir, role] = process.argv.slice(2) as [string, str
 const store = openStore(home, { databaseUrl, blobDir });
 const registry = new ModelRegistry(store);
 const queue = await JobQueue.start({
-  store, databaseUrl, role, capabilities: role === 'api' ? [] : [fineTuningQueue], queues: [fineTuningQueue],
-  heartbeatMs: 500, staleMs: 4000,
+  store,
+  databaseUrl,
+  role,
+  capabilities: role === 'api' ? [] : [fineTuningQueue],
+  queues: [fineTuningQueue],
+  heartbeatMs: 500,
+  staleMs: 4000,
 });
 const runner = new FineTuneRunner({ store, installer: registry, queue });
 const config = { ...defaultConfig(), home, logLevel: 'warn' as const, databaseUrl, blobDir, role };

@@ -33,8 +33,11 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
   const nodes: Node[] = [];
 
   async function start(name: string, role: 'api' | 'worker' | 'all'): Promise<Node> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fleet-node.ts'), url,
-      join(dir, name), join(dir, 'blobs'), role], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'fleet-node.ts'), url, join(dir, name), join(dir, 'blobs'), role],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -44,7 +47,12 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
       child.once('exit', (code) => reject(new Error(`node ${name} exited with ${code}`)));
     });
     const { address, nodeId } = JSON.parse(line) as { address: string; nodeId: string };
-    const node = { child, address, nodeId, client: new OpenAI({ baseURL: `${address}/v1`, apiKey: 'unused', maxRetries: 0 }) };
+    const node = {
+      child,
+      address,
+      nodeId,
+      client: new OpenAI({ baseURL: `${address}/v1`, apiKey: 'unused', maxRetries: 0 }),
+    };
     nodes.push(node);
     return node;
   }
@@ -75,7 +83,11 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
   }
 
   async function fleet(node: Node): Promise<{ id: string; role: string; running: { job_id: string }[] }[]> {
-    return ((await (await fetch(`${node.address}/v1/fleet`)).json()) as { data: { id: string; role: string; running: { job_id: string }[] }[] }).data;
+    return (
+      (await (await fetch(`${node.address}/v1/fleet`)).json()) as {
+        data: { id: string; role: string; running: { job_id: string }[] }[];
+      }
+    ).data;
   }
 
   let api: Node;
@@ -87,7 +99,8 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
     store = openStore(join(dir, 'setup'), { databaseUrl: url, blobDir: join(dir, 'blobs') });
     new ModelRegistry(store).addLocal(makeTinySd(dir), { name: 'tiny-sd' });
     api = await start('a', 'api');
-    trainingFile = (await api.client.files.create({ file: await toFile(subjectZip(3), 'p.zip'), purpose: 'fine-tune' })).id;
+    trainingFile = (await api.client.files.create({ file: await toFile(subjectZip(3), 'p.zip'), purpose: 'fine-tune' }))
+      .id;
   });
   after(async () => {
     for (const node of nodes) node.child.kill('SIGKILL');
@@ -100,9 +113,16 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
 
   it('a job whose node is SIGKILLed mid-training resumes on another node with the losses of an uninterrupted run', async () => {
     const b = await start('b', 'worker');
-    const created = await api.client.fineTuning.jobs.create({ model: 'tiny-sd', training_file: trainingFile, seed: 5, suffix: 'dog',
-      method: dreambooth(hyperparameters) });
-    await waitFor(async () => (await api.client.fineTuning.jobs.checkpoints.list(created.id)).data.find((c) => c.step_number >= 4));
+    const created = await api.client.fineTuning.jobs.create({
+      model: 'tiny-sd',
+      training_file: trainingFile,
+      seed: 5,
+      suffix: 'dog',
+      method: dreambooth(hyperparameters),
+    });
+    await waitFor(async () =>
+      (await api.client.fineTuning.jobs.checkpoints.list(created.id)).data.find((c) => c.step_number >= 4),
+    );
     const running = (await fleet(api)).find((n) => n.running.some((r) => r.job_id === created.id));
     assert.equal(running?.id, b.nodeId, 'the worker node, not the API node, trains the job');
     b.child.kill('SIGKILL');
@@ -111,19 +131,38 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     const messages = (await allEvents(api.client, job.id)).map((e) => e.message);
     assert.equal(messages.filter((m) => m.startsWith('Its node stopped; resuming on another node')).length, 1);
-    const resumedAt = Number(/^Resuming from the checkpoint at step (\d+)$/.exec(messages.find((m) => m.startsWith('Resuming from')) ?? '')?.[1]);
+    const resumedAt = Number(
+      /^Resuming from the checkpoint at step (\d+)$/.exec(
+        messages.find((m) => m.startsWith('Resuming from')) ?? '',
+      )?.[1],
+    );
     assert.ok(resumedAt >= 4, messages.join('\n'));
     assert.equal(messages.filter((m) => m === 'The job has successfully completed').length, 1);
 
-    const again = await api.client.fineTuning.jobs.create({ model: 'tiny-sd', training_file: trainingFile, seed: 5, suffix: 'dog2',
-      method: dreambooth(hyperparameters) });
+    const again = await api.client.fineTuning.jobs.create({
+      model: 'tiny-sd',
+      training_file: trainingFile,
+      seed: 5,
+      suffix: 'dog2',
+      method: dreambooth(hyperparameters),
+    });
     assert.equal((await finished(c.client, again.id)).status, 'succeeded');
     const [interrupted, uninterrupted] = [await losses(api.client, job.id), await losses(api.client, again.id)];
-    assert.deepEqual([...interrupted.keys()].sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(
+      [...interrupted.keys()].sort((x, y) => x - y),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    );
     for (let step = resumedAt + 1; step <= 10; step += 1) {
       assert.equal(interrupted.get(step), uninterrupted.get(step), `train loss at step ${step}`);
     }
-    const params = { model: job.fine_tuned_model!, prompt: 'a photo of sks dog', size: '32x32', steps: 2, seed: 1, response_format: 'b64_json' };
+    const params = {
+      model: job.fine_tuned_model!,
+      prompt: 'a photo of sks dog',
+      size: '32x32',
+      steps: 2,
+      seed: 1,
+      response_format: 'b64_json',
+    };
     for (const node of [api, c]) {
       const result = await node.client.images.generate(params as Parameters<OpenAI['images']['generate']>[0]);
       const png = Buffer.from((result as { data: { b64_json: string }[] }).data[0]!.b64_json, 'base64');
@@ -132,8 +171,11 @@ describe('a fleet of atelier nodes on one PostgreSQL', () => {
   });
 
   it('a cancel on the API node stops the training on the node running it', async () => {
-    const created = await api.client.fineTuning.jobs.create({ model: 'tiny-sd', training_file: trainingFile,
-      method: dreambooth({ ...tinyRun.hyperparameters, n_steps: 500 }) });
+    const created = await api.client.fineTuning.jobs.create({
+      model: 'tiny-sd',
+      training_file: trainingFile,
+      method: dreambooth({ ...tinyRun.hyperparameters, n_steps: 500 }),
+    });
     await waitFor(async () => (await api.client.fineTuning.jobs.checkpoints.list(created.id)).data[0]);
     assert.equal((await api.client.fineTuning.jobs.cancel(created.id)).status, 'cancelled');
     await waitFor(async () => {

@@ -51,8 +51,14 @@ describe('/v1/images/generations through the official openai client', () => {
     assert.equal(first.data![0]!.revised_prompt, 'a photo of sks dog on the moon');
     const params = parseA1111Parameters(readPngText(png(1)).parameters ?? '');
     assert.deepEqual(params, {
-      prompt: 'a photo of sks dog on the moon', negative_prompt: 'blurry', Steps: '3', Sampler: 'DPM++ 2M Karras',
-      'CFG scale': '7.5', Seed: '6', Size: '32x24', Model: 'tiny-sd',
+      prompt: 'a photo of sks dog on the moon',
+      negative_prompt: 'blurry',
+      Steps: '3',
+      Sampler: 'DPM++ 2M Karras',
+      'CFG scale': '7.5',
+      Seed: '6',
+      Size: '32x24',
+      Model: 'tiny-sd',
     });
     const second = await generate(body);
     assert.deepEqual(png(0, second), png(0));
@@ -75,15 +81,29 @@ describe('/v1/images/generations through the official openai client', () => {
 
   it('streams progress per denoising step, then one completed event per image', async () => {
     const body = { model: 'tiny-sd', prompt: 'a red ball', seed: 9, steps: 3, n: 2 };
-    const stream = await client.images.generate({ ...body, stream: true } as unknown as OpenAI.Images.ImageGenerateParamsStreaming);
+    const stream = await client.images.generate({
+      ...body,
+      stream: true,
+    } as unknown as OpenAI.Images.ImageGenerateParamsStreaming);
     const events: Record<string, unknown>[] = [];
     for await (const event of stream) events.push(event as unknown as Record<string, unknown>);
-    const steps = events.filter((e) => e.type === 'image_generation.progress' && e.stage === 'generate').map((e) => e.step);
+    const steps = events
+      .filter((e) => e.type === 'image_generation.progress' && e.stage === 'generate')
+      .map((e) => e.step);
     assert.deepEqual(steps, [1, 2, 3]);
     const done = events.filter((e) => e.type === 'image_generation.completed');
-    assert.deepEqual(done.map((e) => [e.index, e.seed, e.size, e.output_format]), [[0, 9, '32x32', 'png'], [1, 10, '32x32', 'png']]);
+    assert.deepEqual(
+      done.map((e) => [e.index, e.seed, e.size, e.output_format]),
+      [
+        [0, 9, '32x32', 'png'],
+        [1, 10, '32x32', 'png'],
+      ],
+    );
     const plain = await client.images.generate(body as Params);
-    assert.deepEqual(done.map((e) => e.b64_json), plain.data!.map((d) => d.b64_json));
+    assert.deepEqual(
+      done.map((e) => e.b64_json),
+      plain.data!.map((d) => d.b64_json),
+    );
   });
 
   for (const [param, body] of [

@@ -41,8 +41,24 @@ describe('image_generation on a DreamBooth result matches atelier generate', () 
     const photos = join(h.home, 'photos');
     mkdirSync(photos);
     for (let i = 0; i < 3; i++) writeFileSync(join(photos, `dog-${i}.png`), subjectPhoto(i));
-    const out = await atelier('--home', h.home, 'train', '--subject', photos, '--class', 'dog', '--model', 'tiny-sd',
-      '--resolution', '32', '--steps', '2', '--no-prior', '--suffix', 'sks-dog');
+    const out = await atelier(
+      '--home',
+      h.home,
+      'train',
+      '--subject',
+      photos,
+      '--class',
+      'dog',
+      '--model',
+      'tiny-sd',
+      '--resolution',
+      '32',
+      '--steps',
+      '2',
+      '--no-prior',
+      '--suffix',
+      'sks-dog',
+    );
     model = /fine-tuned model: (ft:tiny-sd:sks-dog:\S+)/.exec(out)?.[1] ?? '';
     assert.ok(model, out);
   });
@@ -50,15 +66,42 @@ describe('image_generation on a DreamBooth result matches atelier generate', () 
 
   it('draws the fine-tuned model with the same pixels as the CLI', async () => {
     const r = await h.client.responses.create({
-      model: 'atelier-demo-gguf', input: 'Draw my dog on the moon', max_output_tokens: 120,
-      tools: [{ type: 'image_generation', model, size: '32x32', steps: 3, seed: 7, guidance_scale: 5 } as unknown as OpenAI.Responses.Tool],
+      model: 'atelier-demo-gguf',
+      input: 'Draw my dog on the moon',
+      max_output_tokens: 120,
+      tools: [
+        {
+          type: 'image_generation',
+          model,
+          size: '32x32',
+          steps: 3,
+          seed: 7,
+          guidance_scale: 5,
+        } as unknown as OpenAI.Responses.Tool,
+      ],
       tool_choice: { type: 'image_generation' },
     });
     const call = r.output.find((i) => i.type === 'image_generation_call') as unknown as ImageCall;
     assert.equal(call.seed, 7);
     const out = join(h.home, 'cli-out');
-    const printed = await atelier('--home', h.home, 'generate', '--seed', '7', '--size', '32x32', '--steps', '3', '--guidance', '5',
-      '--out', out, '--', model, call.revised_prompt);
+    const printed = await atelier(
+      '--home',
+      h.home,
+      'generate',
+      '--seed',
+      '7',
+      '--size',
+      '32x32',
+      '--steps',
+      '3',
+      '--guidance',
+      '5',
+      '--out',
+      out,
+      '--',
+      model,
+      call.revised_prompt,
+    );
     assert.match(printed, /7\.png/);
     const cli = readFileSync(join(out, '7.png'));
     assert.deepEqual(pngPixels(Buffer.from(call.result, 'base64')), pngPixels(cli));

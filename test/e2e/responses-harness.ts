@@ -30,7 +30,10 @@ export interface ResponsesHarness {
 }
 
 /** Starts the server with `models` (demo names) installed; `images` adds the image routes on a resident worker. */
-export async function startResponsesHarness(models: string[], options: { images?: boolean } = {}): Promise<ResponsesHarness> {
+export async function startResponsesHarness(
+  models: string[],
+  options: { images?: boolean } = {},
+): Promise<ResponsesHarness> {
   const home = mkdtempSync(join(tmpdir(), 'atelier-responses-e2e-'));
   const store = openStore(home);
   const registry = new ModelRegistry(store);
@@ -45,7 +48,9 @@ export async function startResponsesHarness(models: string[], options: { images?
     parallel: 2,
     queue: 8,
   });
-  const generator = options.images ? new ImageGenerator({ worker: new WorkerClient(), outputDir: join(home, 'images') }) : null;
+  const generator = options.images
+    ? new ImageGenerator({ worker: new WorkerClient(), outputDir: join(home, 'images') })
+    : null;
   const plugins: RoutePlugin[] = [chatCompletionsRoutes(pool, generator), responsesRoutes(pool, generator)];
   if (generator) plugins.push(imageRoutes(generator));
   const config = { ...defaultConfig(), home, logLevel: 'warn' as const };

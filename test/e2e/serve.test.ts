@@ -17,7 +17,10 @@ interface Running {
 }
 
 function atelier(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+  });
   const logs: Running['logs'] = [];
   let buffer = '';
   let stderr = '';
@@ -27,7 +30,9 @@ function atelier(args: string[], env: NodeJS.ProcessEnv): Running {
     buffer = lines.pop()!;
     for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line) as Running['logs'][number]);
   });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, logs, stderr: () => stderr, exited };
 }
@@ -37,7 +42,8 @@ async function waitForLog(running: Running, pattern: RegExp): Promise<Running['l
     const found = running.logs.find((l) => pattern.test(l.msg));
     if (found) return found;
     const code = await Promise.race([running.exited, new Promise((r) => setTimeout(r, 50, 'wait'))]);
-    if (code !== 'wait') throw new Error(`atelier exited (${String(code)}) before logging ${pattern}: ${running.stderr()}`);
+    if (code !== 'wait')
+      throw new Error(`atelier exited (${String(code)}) before logging ${pattern}: ${running.stderr()}`);
   }
 }
 
@@ -69,9 +75,14 @@ test('atelier serve on an empty home generates the demo models and serves them t
   const unknown = await client.models.retrieve('no-such-model').catch((e: unknown) => e);
   assert.ok(unknown instanceof OpenAI.NotFoundError);
   assert.equal(unknown.code, 'model_not_found');
-  const wrongKey = await new OpenAI({ baseURL, apiKey: 'sk-wrong-000000', maxRetries: 0 }).models.list().catch((e: unknown) => e);
+  const wrongKey = await new OpenAI({ baseURL, apiKey: 'sk-wrong-000000', maxRetries: 0 }).models
+    .list()
+    .catch((e: unknown) => e);
   assert.ok(wrongKey instanceof OpenAI.AuthenticationError);
-  assert.ok(running.logs.some((l) => l.msg === 'request completed'), 'requests are logged');
+  assert.ok(
+    running.logs.some((l) => l.msg === 'request completed'),
+    'requests are logged',
+  );
 
   running.child.kill('SIGTERM');
   assert.equal(await running.exited, 0);
@@ -83,5 +94,10 @@ test('a malformed config stops serve with a message naming the key', async (t) =
   writeFileSync(join(home, 'config.yaml'), 'port: 8080\napi_keys: [sk-abcdefgh]\n');
   const running = atelier(['--home', home, 'serve'], {});
   assert.equal(await running.exited, 1);
-  assert.match(running.stderr(), new RegExp(`atelier: config file ${join(home, 'config.yaml')}: unknown key 'api_keys' \\(known keys: host, port, home, apiKeys`));
+  assert.match(
+    running.stderr(),
+    new RegExp(
+      `atelier: config file ${join(home, 'config.yaml')}: unknown key 'api_keys' \\(known keys: host, port, home, apiKeys`,
+    ),
+  );
 });

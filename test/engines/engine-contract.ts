@@ -15,10 +15,21 @@ export interface ContractSubject {
 }
 
 const sampling = (over: Partial<SamplingOptions> = {}): SamplingOptions => ({
-  temperature: 1, topP: 1, topK: 0, minP: 0, seed: 7, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map(), ...over,
+  temperature: 1,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  seed: 7,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  logitBias: new Map(),
+  ...over,
 });
 
-async function collect(model: EngineModel, request: Partial<GenerateRequest> & { prompt: GenerateRequest['prompt'] }): Promise<GeneratedToken[]> {
+async function collect(
+  model: EngineModel,
+  request: Partial<GenerateRequest> & { prompt: GenerateRequest['prompt'] },
+): Promise<GeneratedToken[]> {
   const out: GeneratedToken[] = [];
   for await (const t of model.generate({ sampling: sampling(), maxTokens: 12, ...request })) out.push(t);
   return out;
@@ -45,7 +56,10 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
     after(() => subject.dispose());
 
     it('gives each generation the requested context (512 tokens in these subjects), not a multiple of it', () => {
-      assert.ok(model.info.contextSize >= 512 && model.info.contextSize < 1024, `contextSize ${model.info.contextSize}`);
+      assert.ok(
+        model.info.contextSize >= 512 && model.info.contextSize < 1024,
+        `contextSize ${model.info.contextSize}`,
+      );
       assert.ok(model.info.trainContextSize >= model.info.contextSize);
     });
 
@@ -77,7 +91,9 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
     it('masks end-of-generation tokens too, and ends when only they are allowed', async () => {
       const { eog } = model.vocabulary();
       const banned = await collect(model, {
-        prompt, maxTokens: 30, sampling: sampling({ logitBias: new Map(eog.map((id) => [id, 100])) }),
+        prompt,
+        maxTokens: 30,
+        sampling: sampling({ logitBias: new Map(eog.map((id) => [id, 100])) }),
         mask: allowOnly([5, 6]),
       });
       assert.equal(banned.length, 30);
@@ -90,21 +106,51 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
     it('feeds forced tokens without sampling (jump-forward) and keeps counting them', async () => {
       let calls = 0;
       const out = await collect(model, {
-        prompt, maxTokens: 6, mask: allowOnly([5]),
+        prompt,
+        maxTokens: 6,
+        mask: allowOnly([5]),
         forced: () => (calls++ === 0 ? [40, 41] : []),
       });
-      assert.deepEqual(out.map((t) => [t.token, t.forced ?? false]), [[5, false], [40, true], [41, true], [5, false], [5, false], [5, false]]);
-      const greedy = async (forced: number[]) => (await collect(model, {
-        prompt, maxTokens: 4, sampling: sampling({ temperature: 0 }), forced: (() => { let once = true; return () => (once ? ((once = false), forced) : []); })(),
-      })).map((t) => t.token);
+      assert.deepEqual(
+        out.map((t) => [t.token, t.forced ?? false]),
+        [
+          [5, false],
+          [40, true],
+          [41, true],
+          [5, false],
+          [5, false],
+          [5, false],
+        ],
+      );
+      const greedy = async (forced: number[]) =>
+        (
+          await collect(model, {
+            prompt,
+            maxTokens: 4,
+            sampling: sampling({ temperature: 0 }),
+            forced: (() => {
+              let once = true;
+              return () => (once ? ((once = false), forced) : []);
+            })(),
+          })
+        ).map((t) => t.token);
       // Feeding the forced tokens in one batch gives the same next token as feeding them one by one would.
       const batched = await greedy([40, 41]);
       const first = batched[0] as number;
       const stepwise = await collect(model, {
-        prompt: { text: subject.prompt, images: [] }, maxTokens: 4, sampling: sampling({ temperature: 0 }),
-        mask: (() => { const plan = [first, 40, 41]; let i = 0; return (words: Uint32Array) => (i < plan.length ? allowOnly([plan[i++] as number])(words) : false); })(),
+        prompt: { text: subject.prompt, images: [] },
+        maxTokens: 4,
+        sampling: sampling({ temperature: 0 }),
+        mask: (() => {
+          const plan = [first, 40, 41];
+          let i = 0;
+          return (words: Uint32Array) => (i < plan.length ? allowOnly([plan[i++] as number])(words) : false);
+        })(),
       });
-      assert.deepEqual(batched, stepwise.map((t) => t.token));
+      assert.deepEqual(
+        batched,
+        stepwise.map((t) => t.token),
+      );
     });
 
     it('applies logit bias and greedy decoding', async () => {
@@ -112,7 +158,11 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
       const first = greedy[0]?.token as number;
       const again = await collect(model, { prompt, sampling: sampling({ temperature: 0, seed: 99 }), maxTokens: 1 });
       assert.equal(again[0]?.token, first);
-      const banned = await collect(model, { prompt, sampling: sampling({ temperature: 0, logitBias: new Map([[first, -100]]) }), maxTokens: 1 });
+      const banned = await collect(model, {
+        prompt,
+        sampling: sampling({ temperature: 0, logitBias: new Map([[first, -100]]) }),
+        maxTokens: 1,
+      });
       assert.notEqual(banned[0]?.token, first);
     });
 
@@ -122,7 +172,10 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
         assert.ok(t.logprob !== undefined && t.logprob <= 0);
         assert.equal(t.top?.length, 3);
         const lps = (t.top ?? []).map((a) => a.logprob);
-        assert.deepEqual(lps, [...lps].sort((x, y) => y - x));
+        assert.deepEqual(
+          lps,
+          [...lps].sort((x, y) => y - x),
+        );
       }
     });
 
@@ -130,7 +183,13 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
       assert.equal((await collect(model, { prompt, maxTokens: 3, mask: allowOnly([5]) })).length, 3);
       const abort = new AbortController();
       const out: GeneratedToken[] = [];
-      for await (const t of model.generate({ prompt, sampling: sampling(), maxTokens: 50, mask: allowOnly([5]), signal: abort.signal })) {
+      for await (const t of model.generate({
+        prompt,
+        sampling: sampling(),
+        maxTokens: 50,
+        mask: allowOnly([5]),
+        signal: abort.signal,
+      })) {
         out.push(t);
         if (out.length === 2) abort.abort();
       }
@@ -151,7 +210,10 @@ export function runEngineContract(name: string, makeSubject: () => Promise<Contr
         collect(model, { prompt, sampling: sampling({ seed: 3 }) }),
         collect(model, { prompt: { text: `${subject.prompt} again`, images: [] }, sampling: sampling({ seed: 4 }) }),
       ]);
-      assert.deepEqual(x.map((t) => t.token), solo);
+      assert.deepEqual(
+        x.map((t) => t.token),
+        solo,
+      );
       assert.ok(y.length > 0);
     });
   });

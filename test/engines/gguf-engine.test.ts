@@ -49,8 +49,18 @@ interface KvContext {
 async function maskedTokens(model: EngineModel, allowed: number[]): Promise<number[]> {
   const tokens: number[] = [];
   const generation = model.generate({
-    prompt: { text: '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n', images: [] }, maxTokens: 16,
-    sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map() },
+    prompt: { text: '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n', images: [] },
+    maxTokens: 16,
+    sampling: {
+      temperature: 1,
+      topP: 1,
+      topK: 0,
+      minP: 0,
+      seed: 1,
+      frequencyPenalty: 0,
+      presencePenalty: 0,
+      logitBias: new Map(),
+    },
     mask: (words) => (allowed.forEach((id) => (words[id >>> 5]! |= 1 << (id & 31))), true),
   });
   for await (const t of generation) tokens.push(t.token);
@@ -63,14 +73,23 @@ for (const kvCacheType of ['Q8_0', 'Q4_0'] as const) {
     const engine = await GgufEngine.create({ threads: 1, kvCacheType });
     try {
       // 32-wide attention heads (64 wide, 2 heads): llama.cpp quantizes the cache per head, in blocks of 32.
-      const model = await engine.load(await generateLlamaGguf(join(dir, 'wide-heads'), 1, { shape: { heads: 2, kvHeads: 1 } }), { contextSize: 256, parallel: 2 });
+      const model = await engine.load(
+        await generateLlamaGguf(join(dir, 'wide-heads'), 1, { shape: { heads: 2, kvHeads: 1 } }),
+        { contextSize: 256, parallel: 2 },
+      );
       const context = (model as unknown as { context: KvContext }).context;
-      assert.deepEqual([context.kvCacheKeyType, context.kvCacheValueType, context.flashAttention], [GgmlType[kvCacheType], GgmlType[kvCacheType], true]);
+      assert.deepEqual(
+        [context.kvCacheKeyType, context.kvCacheValueType, context.flashAttention],
+        [GgmlType[kvCacheType], GgmlType[kvCacheType], true],
+      );
       const tokens = await maskedTokens(model, [5, 40, 41, 300]);
       assert.equal(tokens.length, 16);
       assert.ok(tokens.every((t) => [5, 40, 41, 300].includes(t)));
       // The stock demo model's 16-wide heads cannot be quantized: it keeps an F16 cache instead of failing to load.
-      const narrow = await engine.load(await generateLlamaGguf(join(dir, 'narrow-heads'), 1), { contextSize: 256, parallel: 1 });
+      const narrow = await engine.load(await generateLlamaGguf(join(dir, 'narrow-heads'), 1), {
+        contextSize: 256,
+        parallel: 1,
+      });
       const f16 = (narrow as unknown as { context: KvContext }).context;
       assert.deepEqual([f16.kvCacheKeyType, f16.flashAttention], [GgmlType.F16, false]);
       assert.equal((await maskedTokens(narrow, [5])).length, 16);

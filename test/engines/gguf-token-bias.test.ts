@@ -14,7 +14,15 @@ import { demoModels } from '../../src/models/demo/index.js';
 
 const prompt = { text: '<|im_start|>user\nWrite a JSON object.<|im_end|>\n<|im_start|>assistant\n', images: [] };
 const sampling = (over: Partial<SamplingOptions> = {}): SamplingOptions => ({
-  temperature: 1, topP: 1, topK: 0, minP: 0, seed: 3, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map(), ...over,
+  temperature: 1,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  seed: 3,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  logitBias: new Map(),
+  ...over,
 });
 
 /** A mask hook allowing exactly `ids`. */
@@ -43,7 +51,13 @@ describe('gguf mask listing', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'atelier-gguf-bias-'));
     path = await demoModels.find((m) => m.name === 'atelier-demo-gguf')!.generate(dir, { seed: 1 });
-    llama = await getLlama({ gpu: false, build: 'never', maxThreads: 1, logLevel: LlamaLogLevel.error, progressLogs: false });
+    llama = await getLlama({
+      gpu: false,
+      build: 'never',
+      maxThreads: 1,
+      logLevel: LlamaLogLevel.error,
+      progressLogs: false,
+    });
     raw = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
     engine = await GgufEngine.create({ threads: 1 });
     model = await engine.load(path, { contextSize: 512, parallel: 1 });
@@ -65,16 +79,26 @@ describe('gguf mask listing', () => {
     const vocab = model.info.vocabSize;
     const options = { temperature: 1, penalties: false };
     const few = entriesOf(new StepBias(raw, vocab, new Map(), allowOnly([5, 40, 300]), options));
-    assert.deepEqual(few.map(([t]) => t), [5, 40, 300]);
+    assert.deepEqual(
+      few.map(([t]) => t),
+      [5, 40, 300],
+    );
     assert.ok(few.every(([, b]) => b > 1000));
     const all = Array.from({ length: vocab }, (_, i) => i).filter((i) => i !== 7 && i !== 9);
     const many = entriesOf(new StepBias(raw, vocab, new Map([[5, 2]]), allowOnly(all), options));
-    assert.deepEqual(many, [[5, 2], [7, -Infinity], [9, -Infinity]]);
+    assert.deepEqual(many, [
+      [5, 2],
+      [7, -Infinity],
+      [9, -Infinity],
+    ]);
   });
 
   it('lists forbidden tokens at −∞ when penalties or a high temperature could outgrow the lift', () => {
     const vocab = model.info.vocabSize;
-    for (const options of [{ temperature: 1, penalties: true }, { temperature: 3, penalties: false }]) {
+    for (const options of [
+      { temperature: 1, penalties: true },
+      { temperature: 3, penalties: false },
+    ]) {
       const entries = entriesOf(new StepBias(raw, vocab, new Map(), allowOnly([5, 6]), options));
       assert.equal(entries.length, vocab - 2);
       assert.ok(entries.every(([t, b]) => t !== 5 && t !== 6 && b === -Infinity));
@@ -91,17 +115,27 @@ describe('gguf mask listing', () => {
   });
 
   it('keeps lifted steps inside the mask against request biases: banned allowed tokens lose, forbidden ones never win', async () => {
-    const bias = new Map([[5, -100], [7, 100], [8, 100]]);
+    const bias = new Map([
+      [5, -100],
+      [7, 100],
+      [8, 100],
+    ]);
     const greedy = await collect({ sampling: sampling({ temperature: 0, logitBias: bias }), mask: allowOnly([5, 6]) });
     assert.ok(greedy.every((t) => t.token === 6));
     const hot = await collect({ sampling: sampling({ temperature: 2, logitBias: bias }), mask: allowOnly([5, 6, 40]) });
     assert.ok(hot.every((t) => t.token === 6 || t.token === 40));
     const only = await collect({ sampling: sampling({ logitBias: bias }), mask: allowOnly([5]), maxTokens: 5 });
-    assert.deepEqual(only.map((t) => t.token), [5, 5, 5, 5, 5]);
+    assert.deepEqual(
+      only.map((t) => t.token),
+      [5, 5, 5, 5, 5],
+    );
   });
 
   it('keeps penalised steps inside the mask', async () => {
-    const out = await collect({ sampling: sampling({ frequencyPenalty: 2, presencePenalty: 2 }), mask: allowOnly([5, 6, 40]) });
+    const out = await collect({
+      sampling: sampling({ frequencyPenalty: 2, presencePenalty: 2 }),
+      mask: allowOnly([5, 6, 40]),
+    });
     assert.equal(out.length, 40);
     assert.ok(out.every((t) => [5, 6, 40].includes(t.token)));
   });

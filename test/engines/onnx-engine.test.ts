@@ -41,15 +41,37 @@ for (const name of ['atelier-demo-vlm', 'atelier-demo-smolvlm', 'atelier-demo-qw
       const model = await engine.load(path, { contextSize: 1024 });
       assert.equal(model.info.vision, true);
       const image = async (r: number, g: number, b: number) => {
-        const { data, info } = await sharp({ create: { width: 32, height: 24, channels: 4, background: { r, g, b, alpha: 1 } } }).raw().toBuffer({ resolveWithObject: true });
+        const { data, info } = await sharp({
+          create: { width: 32, height: 24, channels: 4, background: { r, g, b, alpha: 1 } },
+        })
+          .raw()
+          .toBuffer({ resolveWithObject: true });
         return { width: info.width, height: info.height, rgba: new Uint8Array(data), maxSide: null };
       };
       const template = new ChatTemplate(model.info.chatTemplate ?? '');
       const text = template.render(
-        [{ role: 'user', content: [{ type: 'image', url: '', detail: 'auto' }, { type: 'image', url: '', detail: 'auto' }, { type: 'text', text: 'Compare.' }] }],
+        [
+          {
+            role: 'user',
+            content: [
+              { type: 'image', url: '', detail: 'auto' },
+              { type: 'image', url: '', detail: 'auto' },
+              { type: 'text', text: 'Compare.' },
+            ],
+          },
+        ],
         { bosToken: model.info.bosToken, eosToken: model.info.eosToken, tools: [] },
       );
-      const sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 1, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map() };
+      const sampling = {
+        temperature: 0,
+        topP: 1,
+        topK: 0,
+        minP: 0,
+        seed: 1,
+        frequencyPenalty: 0,
+        presencePenalty: 0,
+        logitBias: new Map(),
+      };
       const answer = async (images: Awaited<ReturnType<typeof image>>[]) => {
         const gen = model.generate({ prompt: { text, images }, sampling, maxTokens: 6, topLogprobs: 0 });
         const out: number[] = [];
@@ -83,13 +105,30 @@ for (const name of ['atelier-demo-vlm', 'atelier-demo-smolvlm', 'atelier-demo-qw
       const model = await engine.load(path, { contextSize: 1024 });
       const template = new ChatTemplate(model.info.chatTemplate ?? '');
       const text = template.render([{ role: 'user', content: [{ type: 'text', text: 'Write a JSON object.' }] }], {
-        bosToken: model.info.bosToken, eosToken: model.info.eosToken, tools: [],
+        bosToken: model.info.bosToken,
+        eosToken: model.info.eosToken,
+        tools: [],
       });
-      const sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 1, frequencyPenalty: 0, presencePenalty: 0, logitBias: new Map() };
+      const sampling = {
+        temperature: 0,
+        topP: 1,
+        topK: 0,
+        minP: 0,
+        seed: 1,
+        frequencyPenalty: 0,
+        presencePenalty: 0,
+        logitBias: new Map(),
+      };
       const forcedTokens = model.tokenize('{"a":', false);
       const run = async (request: Pick<GenerateRequest, 'forced' | 'mask'>) => {
         const out: { token: number; logprob: number }[] = [];
-        const gen = model.generate({ prompt: { text, images: [] }, sampling, maxTokens: 3 + forcedTokens.length, topLogprobs: 0, ...request });
+        const gen = model.generate({
+          prompt: { text, images: [] },
+          sampling,
+          maxTokens: 3 + forcedTokens.length,
+          topLogprobs: 0,
+          ...request,
+        });
         for await (const t of gen) out.push({ token: t.token, logprob: t.logprob ?? 0 });
         return out;
       };
@@ -106,7 +145,10 @@ for (const name of ['atelier-demo-vlm', 'atelier-demo-smolvlm', 'atelier-demo-qw
           return true;
         },
       });
-      assert.deepEqual(batched.map((t) => t.token), stepwise.map((t) => t.token));
+      assert.deepEqual(
+        batched.map((t) => t.token),
+        stepwise.map((t) => t.token),
+      );
       // Tokens after the batch depend on its positions (M-RoPE for Qwen2-VL): their log-probabilities must agree.
       for (const [i, t] of batched.entries()) {
         if (i > forcedTokens.length) assert.ok(Math.abs(t.logprob - stepwise[i]!.logprob) < 1e-4, `${name} step ${i}`);
@@ -119,12 +161,21 @@ for (const name of ['atelier-demo-vlm', 'atelier-demo-smolvlm', 'atelier-demo-qw
 }
 
 /** Greedy tokens from transformers.js `generate` itself on the same prompt and images. */
-async function transformersGreedy(path: string, text: string, pictures: { width: number; height: number; rgba: Uint8Array }[], count: number): Promise<number[]> {
+async function transformersGreedy(
+  path: string,
+  text: string,
+  pictures: { width: number; height: number; rgba: Uint8Array }[],
+  count: number,
+): Promise<number[]> {
   env.allowRemoteModels = false;
   env.localModelPath = dirname(path);
   const id = basename(path);
   const processor = await AutoProcessor.from_pretrained(id, { local_files_only: true });
-  const model = await AutoModelForImageTextToText.from_pretrained(id, { local_files_only: true, dtype: 'fp32', device: 'cpu' });
+  const model = await AutoModelForImageTextToText.from_pretrained(id, {
+    local_files_only: true,
+    dtype: 'fp32',
+    device: 'cpu',
+  });
   try {
     const images = pictures.map((p) => new RawImage(new Uint8ClampedArray(p.rgba), p.width, p.height, 4));
     // One image per processor call where transformers.js drops the rest (Qwen2-VL): see processor-inputs.ts.

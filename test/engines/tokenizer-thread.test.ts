@@ -21,7 +21,10 @@ const texts = [
   Array.from({ length: 3000 }, (_, i) => `word${i} `).join('') + '<|im_end|>',
 ];
 
-for (const [kind, name] of [['gguf', 'atelier-demo-gguf'], ['onnx', 'atelier-demo-onnx']] as const) {
+for (const [kind, name] of [
+  ['gguf', 'atelier-demo-gguf'],
+  ['onnx', 'atelier-demo-onnx'],
+] as const) {
   describe(`tokenizer thread: ${kind}`, () => {
     let dir: string;
     let path: string;
@@ -43,7 +46,8 @@ for (const [kind, name] of [['gguf', 'atelier-demo-gguf'], ['onnx', 'atelier-dem
     });
 
     it('gives the same tokens as a whole-text tokenisation on the main thread', async () => {
-      for (const text of texts) assert.deepEqual(await thread.tokenize(text, true), model.tokenize(text, true), text.slice(0, 40));
+      for (const text of texts)
+        assert.deepEqual(await thread.tokenize(text, true), model.tokenize(text, true), text.slice(0, 40));
     });
 
     it('agrees on random text, and its tokens never spell more than promptBytesPerToken bytes each', async () => {

@@ -43,13 +43,17 @@ function pollHealth(url: string, minMs = 2000): { stop: () => Promise<number[]> 
   const tick = (k: number): void => {
     if (!running) return;
     const due = start + k * POLL_MS;
-    latencies.push(new Promise((resolve, reject) => {
-      // node:http rather than fetch: the poller shares its loop with the attacker, and undici costs several times more.
-      get(`${url}/health`, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - due) : reject(new Error(`/health ${res.statusCode}`))));
-      }).on('error', reject);
-    }));
+    latencies.push(
+      new Promise((resolve, reject) => {
+        // node:http rather than fetch: the poller shares its loop with the attacker, and undici costs several times more.
+        get(`${url}/health`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve(performance.now() - due) : reject(new Error(`/health ${res.statusCode}`)),
+          );
+        }).on('error', reject);
+      }),
+    );
     setTimeout(() => tick(k + 1), Math.max(0, start + (k + 1) * POLL_MS - performance.now()));
   };
   tick(0);
@@ -115,7 +119,10 @@ describe('the event loop stays free under input-proportional attacks', () => {
   const chat = (model: string, extra: Record<string, unknown>, content = 'Hi'): string =>
     JSON.stringify({ model, messages: [{ role: 'user', content }], max_completion_tokens: 4, ...extra });
   const upload = async (name: string, bytes: Uint8Array): Promise<string> => {
-    const form = multipart([{ field: 'purpose', value: 'fine-tune' }, { file: name, bytes: Buffer.from(bytes) }]);
+    const form = multipart([
+      { field: 'purpose', value: 'fine-tune' },
+      { file: name, bytes: Buffer.from(bytes) },
+    ]);
     const answer = await post('/v1/files', form.body, form.type);
     assert.equal(answer.status, 200, answer.body);
     return (JSON.parse(answer.body) as { id: string }).id;
@@ -124,12 +131,22 @@ describe('the event loop stays free under input-proportional attacks', () => {
   const warmUp = async (): Promise<void> => {
     for (const model of [GGUF, ONNX]) assert.equal((await post('/v1/chat/completions', chat(model, {}))).status, 200);
     const schema = { type: 'object', properties: { d: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}$' } } };
-    const constrained = await post('/v1/chat/completions', chat(GGUF, { response_format: { type: 'json_schema', json_schema: { name: 's', schema } } }));
+    const constrained = await post(
+      '/v1/chat/completions',
+      chat(GGUF, { response_format: { type: 'json_schema', json_schema: { name: 's', schema } } }),
+    );
     assert.equal(constrained.status, 200, constrained.body);
     assert.equal((await trainOn('one.zip', zipSync({ 'a.png': new Uint8Array(1000) }))).status, 400);
   };
   const trainOn = async (name: string, zip: Uint8Array): Promise<Answer> =>
-    post('/v1/fine_tuning/jobs', JSON.stringify({ model: 'base-sd', training_file: await upload(name, zip), method: { type: 'dreambooth', dreambooth: {} } }));
+    post(
+      '/v1/fine_tuning/jobs',
+      JSON.stringify({
+        model: 'base-sd',
+        training_file: await upload(name, zip),
+        method: { type: 'dreambooth', dreambooth: {} },
+      }),
+    );
 
   it('answers /health with p99 < 100 ms while every attack runs, and each attack gets its 4xx', async () => {
     // Payloads are built before the clock starts: the test's own work shares this event loop.
@@ -139,38 +156,78 @@ describe('the event loop stays free under input-proportional attacks', () => {
     // 80 MiB that claims 100 bytes (cut at the 64 MiB entry limit), and 2 × 30 MiB that say what they are.
     const bomb = repeatedZip([['a.png', 0, 80]]);
     declareSize(bomb, 100);
-    const honest = repeatedZip([['a.png', 1, 30], ['b.png', 2, 30]]);
+    const honest = repeatedZip([
+      ['a.png', 1, 30],
+      ['b.png', 2, 30],
+    ]);
     const pattern = (c: string): Buffer =>
-      Buffer.from(chat(GGUF, { response_format: { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object', properties: { v: { type: 'string', pattern: `^.*${c}.{30}$` } } } } } }));
-    const manyPatterns = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`p${i}`, { type: 'string', pattern: `^.*${String.fromCodePoint(0x4e00 + i)}.{10}$` }]));
-    const bigSchema = Buffer.from(chat(GGUF, { response_format: { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object', properties: manyPatterns } } } }));
-    const tools = Array.from({ length: 129 }, (_, i) => ({ type: 'function', function: { name: `t${i}`, parameters: { type: 'object' } } }));
+      Buffer.from(
+        chat(GGUF, {
+          response_format: {
+            type: 'json_schema',
+            json_schema: {
+              name: 's',
+              schema: { type: 'object', properties: { v: { type: 'string', pattern: `^.*${c}.{30}$` } } },
+            },
+          },
+        }),
+      );
+    const manyPatterns = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [
+        `p${i}`,
+        { type: 'string', pattern: `^.*${String.fromCodePoint(0x4e00 + i)}.{10}$` },
+      ]),
+    );
+    const bigSchema = Buffer.from(
+      chat(GGUF, {
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 's', schema: { type: 'object', properties: manyPatterns } },
+        },
+      }),
+    );
+    const tools = Array.from({ length: 129 }, (_, i) => ({
+      type: 'function',
+      function: { name: `t${i}`, parameters: { type: 'object' } },
+    }));
     const manyTools = chat(GGUF, { tools });
-    const hugeParameters = { type: 'object', properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, { type: 'string', description: 'x'.repeat(40) }])) };
-    const hugeTool = Buffer.from(chat(GGUF, { tools: [{ type: 'function', function: { name: 'f', parameters: hugeParameters } }] }));
-    const manyMessages = Buffer.from(JSON.stringify({ model: GGUF, messages: Array.from({ length: 3000 }, () => ({ role: 'user', content: 'x' })) }));
+    const hugeParameters = {
+      type: 'object',
+      properties: Object.fromEntries(
+        Array.from({ length: 20_000 }, (_, i) => [`p${i}`, { type: 'string', description: 'x'.repeat(40) }]),
+      ),
+    };
+    const hugeTool = Buffer.from(
+      chat(GGUF, { tools: [{ type: 'function', function: { name: 'f', parameters: hugeParameters } }] }),
+    );
+    const manyMessages = Buffer.from(
+      JSON.stringify({ model: GGUF, messages: Array.from({ length: 3000 }, () => ({ role: 'user', content: 'x' })) }),
+    );
     await warmUp();
 
     const poller = pollHealth(url);
-    const [onnx, gguf, near, bombed, honestly, patterns, big, toolsAnswer, messagesAnswer, hugeToolAnswer] = await Promise.all([
-      post('/v1/chat/completions', bodies.onnx),
-      post('/v1/chat/completions', bodies.gguf),
-      post('/v1/chat/completions', nearBound),
-      trainOn('bomb.zip', bomb),
-      trainOn('honest.zip', honest),
-      Promise.all(['b', 'c', 'd', 'e'].map((c) => post('/v1/chat/completions', pattern(c)))),
-      post('/v1/chat/completions', bigSchema),
-      post('/v1/chat/completions', manyTools),
-      post('/v1/chat/completions', manyMessages),
-      post('/v1/chat/completions', hugeTool),
-    ]);
+    const [onnx, gguf, near, bombed, honestly, patterns, big, toolsAnswer, messagesAnswer, hugeToolAnswer] =
+      await Promise.all([
+        post('/v1/chat/completions', bodies.onnx),
+        post('/v1/chat/completions', bodies.gguf),
+        post('/v1/chat/completions', nearBound),
+        trainOn('bomb.zip', bomb),
+        trainOn('honest.zip', honest),
+        Promise.all(['b', 'c', 'd', 'e'].map((c) => post('/v1/chat/completions', pattern(c)))),
+        post('/v1/chat/completions', bigSchema),
+        post('/v1/chat/completions', manyTools),
+        post('/v1/chat/completions', manyMessages),
+        post('/v1/chat/completions', hugeTool),
+      ]);
     const latencies = await poller.stop();
-
 
     for (const answer of [onnx, gguf, near]) {
       assert.equal(answer.status, 400, answer.body.slice(0, 300));
       const error = errorOf(answer.body);
-      assert.deepEqual([error.type, error.code, error.param], ['invalid_request_error', 'context_length_exceeded', 'messages']);
+      assert.deepEqual(
+        [error.type, error.code, error.param],
+        ['invalid_request_error', 'context_length_exceeded', 'messages'],
+      );
       assert.match(error.message, /maximum context length is 1024 tokens/);
     }
     assert.match(errorOf(onnx.body).message, /bytes long/);
@@ -189,15 +246,24 @@ describe('the event loop stays free under input-proportional attacks', () => {
     }
     assert.equal(big.status, 400, big.body);
     assert.match(errorOf(big.body).message, /work budget its request shares/);
-    for (const [answer, param] of [[toolsAnswer, 'tools'], [messagesAnswer, 'messages']] as const) {
+    for (const [answer, param] of [
+      [toolsAnswer, 'tools'],
+      [messagesAnswer, 'messages'],
+    ] as const) {
       assert.equal(answer.status, 400, answer.body);
       assert.deepEqual([errorOf(answer.body).code, errorOf(answer.body).param], ['array_above_max_length', param]);
     }
     assert.equal(hugeToolAnswer.status, 400, hugeToolAnswer.body);
-    assert.deepEqual([errorOf(hugeToolAnswer.body).code, errorOf(hugeToolAnswer.body).param], ['invalid_value', 'tools']);
+    assert.deepEqual(
+      [errorOf(hugeToolAnswer.body).code, errorOf(hugeToolAnswer.body).param],
+      ['invalid_value', 'tools'],
+    );
     const p99 = percentile(latencies, 99);
     assert.ok(latencies.length >= 50, `only ${latencies.length} polls`);
-    assert.ok(p99 < 100, `/health p99 ${p99.toFixed(0)} ms over ${latencies.length} polls (max ${Math.max(...latencies).toFixed(0)} ms)`);
+    assert.ok(
+      p99 < 100,
+      `/health p99 ${p99.toFixed(0)} ms over ${latencies.length} polls (max ${Math.max(...latencies).toFixed(0)} ms)`,
+    );
   });
 
   it('still generates on both models afterwards', async () => {
@@ -235,5 +301,6 @@ function repeatedZip(entries: [name: string, fill: number, mib: number][]): Uint
 function declareSize(zip: Uint8Array, size: number): void {
   const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
   view.setUint32(22, size, true);
-  for (let at = 0; at + 4 <= zip.length; at++) if (view.getUint32(at, true) === 0x02014b50) view.setUint32(at + 24, size, true);
+  for (let at = 0; at + 4 <= zip.length; at++)
+    if (view.getUint32(at, true) === 0x02014b50) view.setUint32(at + 24, size, true);
 }

@@ -7,17 +7,32 @@ import { openSse, type RoutePlugin } from '../../src/server/index.js';
 import { errorOf, multipart, raw, startHostile } from './harness.js';
 
 // A stream that fails after its first chunk, the way a generation or a worker can once the status line is sent.
-const failingStream = (error: () => Error): RoutePlugin => (app, deps) => {
-  app.post('/v1/chat/completions', async (_request, reply) => {
-    const sse = openSse(reply, deps.scrubber);
-    await sse.send({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content: 'a' }, finish_reason: null }] });
-    await sse.fail(error());
-  });
-};
+const failingStream =
+  (error: () => Error): RoutePlugin =>
+  (app, deps) => {
+    app.post('/v1/chat/completions', async (_request, reply) => {
+      const sse = openSse(reply, deps.scrubber);
+      await sse.send({
+        id: 'c1',
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: 'm',
+        choices: [{ index: 0, delta: { content: 'a' }, finish_reason: null }],
+      });
+      await sse.fail(error());
+    });
+  };
 
 async function upload(url: string, filename: string, bytes: Buffer): Promise<{ id: string }> {
-  const form = multipart([{ field: 'purpose', value: 'fine-tune' }, { file: filename, bytes }]);
-  const response = await fetch(`${url}/v1/files`, { method: 'POST', headers: { 'content-type': form.type }, body: form.body });
+  const form = multipart([
+    { field: 'purpose', value: 'fine-tune' },
+    { file: filename, bytes },
+  ]);
+  const response = await fetch(`${url}/v1/files`, {
+    method: 'POST',
+    headers: { 'content-type': form.type },
+    body: form.body,
+  });
   assert.equal(response.status, 200, await response.clone().text());
   return (await response.json()) as { id: string };
 }
@@ -86,24 +101,40 @@ test('unknown routes are 404 and known routes with another method 405, both in O
 
 test('an oversized upload is a 413 in OpenAI shape', async (t) => {
   const { url } = await startHostile(t);
-  const form = multipart([{ field: 'purpose', value: 'fine-tune' }, { file: 'big.bin', bytes: Buffer.alloc(100 * 1024) }]);
-  const response = await fetch(`${url}/v1/files`, { method: 'POST', headers: { 'content-type': form.type }, body: form.body });
+  const form = multipart([
+    { field: 'purpose', value: 'fine-tune' },
+    { file: 'big.bin', bytes: Buffer.alloc(100 * 1024) },
+  ]);
+  const response = await fetch(`${url}/v1/files`, {
+    method: 'POST',
+    headers: { 'content-type': form.type },
+    body: form.body,
+  });
   assert.equal(response.status, 413);
   assert.equal(errorOf(await response.text()).code, 'payload_too_large');
 });
 
 test('an error raised mid-stream is an OpenAI error event, then the stream ends', async (t) => {
-  const { url, home } = await startHostile(t, {}, [failingStream(() => new InvalidRequestError(`cannot read ${home}/tmp/x/p0.png`, { param: 'messages' }))]);
+  const { url, home } = await startHostile(t, {}, [
+    failingStream(() => new InvalidRequestError(`cannot read ${home}/tmp/x/p0.png`, { param: 'messages' })),
+  ]);
   const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   const events = text.split('\n\n').filter(Boolean);
   assert.equal(events.length, 2, text);
   assert.ok(events[1]!.startsWith('event: error\ndata: '), text);
   assert.deepEqual(errorOf(events[1]!.slice('event: error\ndata: '.length)), {
-    message: 'cannot read p0.png', type: 'invalid_request_error', param: 'messages', code: null,
+    message: 'cannot read p0.png',
+    type: 'invalid_request_error',
+    param: 'messages',
+    code: null,
   });
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
-  const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true });
+  const stream = await client.chat.completions.create({
+    model: 'm',
+    messages: [{ role: 'user', content: 'hi' }],
+    stream: true,
+  });
   const seen: string[] = [];
   const failure = await (async () => {
     for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? '');
@@ -115,22 +146,43 @@ test('an error raised mid-stream is an OpenAI error event, then the stream ends'
 
 test('a crash mid-stream is a generic server_error event: the cause stays in the log', async (t) => {
   const { url } = await startHostile(t, {}, [failingStream(() => new Error('secret at /usr/lib/x.so'))]);
-  const text = await (await fetch(`${url}/v1/chat/completions`, { method: 'POST', signal: AbortSignal.timeout(10_000) })).text();
+  const text = await (
+    await fetch(`${url}/v1/chat/completions`, { method: 'POST', signal: AbortSignal.timeout(10_000) })
+  ).text();
   const last = text.split('\n\n').filter(Boolean).at(-1)!;
   assert.deepEqual(errorOf(last.slice('event: error\ndata: '.length)), {
-    message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null,
+    message: 'The server had an error while processing your request.',
+    type: 'server_error',
+    param: null,
+    code: null,
   });
 });
 
-test('job errors and events name the user\'s file, never a server folder', async (t) => {
+test("job errors and events name the user's file, never a server folder", async (t) => {
   const { url, home, store } = await startHostile(t);
-  const job = store.jobs.create({ id: 'ftjob-hostile', kind: 'fine_tuning', model: 'sd', hyperparameters: {}, params: {} });
+  const job = store.jobs.create({
+    id: 'ftjob-hostile',
+    kind: 'fine_tuning',
+    model: 'sd',
+    hyperparameters: {},
+    params: {},
+  });
   const photo = `${home}/tmp/ftjob-hostile/subject/p0.png`;
   store.jobs.update(job.id, {
-    status: 'failed', finishedAt: 1,
-    error: { code: 'invalid_images', message: `subject photos rejected\n${photo}: not an image (PIL: cannot identify '${photo}')`, param: 'training_file' },
+    status: 'failed',
+    finishedAt: 1,
+    error: {
+      code: 'invalid_images',
+      message: `subject photos rejected\n${photo}: not an image (PIL: cannot identify '${photo}')`,
+      param: 'training_file',
+    },
   });
-  store.events.append({ jobId: job.id, level: 'error', message: `Traceback: File "/usr/lib/python3/dist-packages/PIL/Image.py", line 3, reading ${photo}`, data: { path: photo } });
+  store.events.append({
+    jobId: job.id,
+    level: 'error',
+    message: `Traceback: File "/usr/lib/python3/dist-packages/PIL/Image.py", line 3, reading ${photo}`,
+    data: { path: photo },
+  });
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
   const fetched = await client.fineTuning.jobs.retrieve(job.id);
   assert.equal(fetched.error?.message, "subject photos rejected\np0.png: not an image (PIL: cannot identify 'p0.png')");

@@ -21,10 +21,21 @@ describe('image limits are enforced before decoding', () => {
   });
   after(async () => h?.close());
 
-  const ask = (urls: string[]) => h.client.chat.completions.create({
-    model: VLM, max_completion_tokens: 2, seed: 1,
-    messages: [{ role: 'user', content: [{ type: 'text', text: 'What is shown?' }, ...urls.map((url) => ({ type: 'image_url' as const, image_url: { url } }))] }],
-  });
+  const ask = (urls: string[]) =>
+    h.client.chat.completions.create({
+      model: VLM,
+      max_completion_tokens: 2,
+      seed: 1,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is shown?' },
+            ...urls.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
+          ],
+        },
+      ],
+    });
   const refusal = async (urls: string[]): Promise<InstanceType<typeof OpenAI.BadRequestError>> => {
     const err = await ask(urls).catch((e: unknown) => e);
     assert.ok(err instanceof OpenAI.BadRequestError, String(err));
@@ -56,7 +67,11 @@ describe('image limits are enforced before decoding', () => {
   });
 
   it('more than 8 images in one request is a 400 before any is loaded', async () => {
-    const tiny = dataUrl(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#00f' } }).png().toBuffer());
+    const tiny = dataUrl(
+      await sharp({ create: { width: 4, height: 4, channels: 3, background: '#00f' } })
+        .png()
+        .toBuffer(),
+    );
     const err = await refusal(Array.from({ length: 9 }, () => tiny));
     assert.equal(err.code, 'too_many_images');
     assert.equal(err.param, 'messages');
@@ -65,7 +80,10 @@ describe('image limits are enforced before decoding', () => {
   });
 
   it('the images of one request share a byte budget (imageMaxRequestBytes)', async () => {
-    const noise = async () => sharp(randomBytes(450 * 450 * 3), { raw: { width: 450, height: 450, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    const noise = async () =>
+      sharp(randomBytes(450 * 450 * 3), { raw: { width: 450, height: 450, channels: 3 } })
+        .png({ compressionLevel: 0 })
+        .toBuffer();
     const [a, b] = [await noise(), await noise()];
     assert.ok(a.length > 512 * 1024 && a.length < 1024 * 1024);
     assert.equal((await ask([dataUrl(a)])).choices.length, 1);
@@ -76,8 +94,14 @@ describe('image limits are enforced before decoding', () => {
   });
 
   it('SVG is refused by default, however it is labelled', async () => {
-    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="8000" height="8000"><rect width="8000" height="8000" fill="red"/></svg>');
-    for (const url of [dataUrl(svg, 'image/svg+xml'), dataUrl(svg), dataUrl(Buffer.concat([Buffer.from('\uFEFF  \n'), svg]))]) {
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="8000" height="8000"><rect width="8000" height="8000" fill="red"/></svg>',
+    );
+    for (const url of [
+      dataUrl(svg, 'image/svg+xml'),
+      dataUrl(svg),
+      dataUrl(Buffer.concat([Buffer.from('\uFEFF  \n'), svg])),
+    ]) {
       const err = await refusal([url]);
       assert.equal(err.code, 'invalid_image_format');
       assert.match(err.message, /SVG and other vector images are not accepted/);

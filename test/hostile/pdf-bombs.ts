@@ -13,19 +13,34 @@ export function rawPdf(objects: (string | Buffer)[], trailer = ''): Buffer {
   let length = chunks[0]!.length;
   objects.forEach((body, i) => {
     offsets.push(length);
-    const chunk = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1'), Buffer.from('\nendobj\n')]);
+    const chunk = Buffer.concat([
+      Buffer.from(`${i + 1} 0 obj\n`),
+      Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1'),
+      Buffer.from('\nendobj\n'),
+    ]);
     chunks.push(chunk);
     length += chunk.length;
   });
-  const xref = [`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)].join('');
-  chunks.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailer} >>\nstartxref\n${length}\n%%EOF\n`));
+  const xref = [
+    `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`,
+    ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`),
+  ].join('');
+  chunks.push(
+    Buffer.from(
+      `${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailer} >>\nstartxref\n${length}\n%%EOF\n`,
+    ),
+  );
   return Buffer.concat(chunks);
 }
 
 /** A stream object body with `data` deflated. */
 export function flateStream(data: Buffer | string, dict = ''): Buffer {
   const packed = deflateSync(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-  return Buffer.concat([Buffer.from(`<< /Length ${packed.length} /Filter /FlateDecode ${dict} >>\nstream\n`), packed, Buffer.from('\nendstream')]);
+  return Buffer.concat([
+    Buffer.from(`<< /Length ${packed.length} /Filter /FlateDecode ${dict} >>\nstream\n`),
+    packed,
+    Buffer.from('\nendstream'),
+  ]);
 }
 
 const PAGES = '<< /Type /Pages /Kids [3 0 R] /Count 1 >>';
@@ -34,8 +49,15 @@ const page = (extra = '') => `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 20
 /** Encrypted with a user password (the standard handler; the empty password does not open it). */
 export function encryptedPdf(): Buffer {
   const hex = (n: number) => Buffer.alloc(32, n).toString('hex');
-  return rawPdf(['<< /Type /Catalog /Pages 2 0 R >>', PAGES, page(), `<< /Filter /Standard /V 1 /R 2 /O <${hex(7)}> /U <${hex(9)}> /P -4 >>`],
-    `/Encrypt 4 0 R /ID [<${'ab'.repeat(16)}> <${'ab'.repeat(16)}>]`);
+  return rawPdf(
+    [
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      PAGES,
+      page(),
+      `<< /Filter /Standard /V 1 /R 2 /O <${hex(7)}> /U <${hex(9)}> /P -4 >>`,
+    ],
+    `/Encrypt 4 0 R /ID [<${'ab'.repeat(16)}> <${'ab'.repeat(16)}>]`,
+  );
 }
 
 /** RC4, which OpenSSL 3 no longer offers by default; the PDF standard security handler (revision 2) is built on it. */
@@ -62,18 +84,38 @@ function rc4(key: Buffer, data: Buffer): Buffer {
 export function emptyPasswordEncryptedPdf(): Buffer {
   const pad = Buffer.from('28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a', 'hex');
   const id = Buffer.alloc(16, 0xab);
-  const owner = rc4(createHash('md5').update(Buffer.concat([Buffer.from('owner'), pad]).subarray(0, 32)).digest().subarray(0, 5), pad);
+  const owner = rc4(
+    createHash('md5')
+      .update(Buffer.concat([Buffer.from('owner'), pad]).subarray(0, 32))
+      .digest()
+      .subarray(0, 5),
+    pad,
+  );
   const p = Buffer.alloc(4);
   p.writeInt32LE(-4);
-  const key = createHash('md5').update(Buffer.concat([pad, owner, p, id])).digest().subarray(0, 5);
+  const key = createHash('md5')
+    .update(Buffer.concat([pad, owner, p, id]))
+    .digest()
+    .subarray(0, 5);
   const user = rc4(key, pad);
-  return rawPdf(['<< /Type /Catalog /Pages 2 0 R >>', PAGES, page(), `<< /Filter /Standard /V 1 /R 2 /O <${owner.toString('hex')}> /U <${user.toString('hex')}> /P -4 >>`],
-    `/Encrypt 4 0 R /ID [<${id.toString('hex')}> <${id.toString('hex')}>]`);
+  return rawPdf(
+    [
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      PAGES,
+      page(),
+      `<< /Filter /Standard /V 1 /R 2 /O <${owner.toString('hex')}> /U <${user.toString('hex')}> /P -4 >>`,
+    ],
+    `/Encrypt 4 0 R /ID [<${id.toString('hex')}> <${id.toString('hex')}>]`,
+  );
 }
 
 /** An /OpenAction that runs JavaScript, in plain objects. */
 export function javascriptPdf(): Buffer {
-  return rawPdf(['<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>', PAGES, page()]);
+  return rawPdf([
+    '<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>',
+    PAGES,
+    page(),
+  ]);
 }
 
 /** The same action hidden in a compressed object stream (pdf-lib writes object streams), so no raw bytes show it. */
@@ -87,8 +129,12 @@ export async function hiddenJavascriptPdf(): Promise<Uint8Array> {
 
 /** A link annotation whose action is JavaScript, on page 1. */
 export function javascriptLinkPdf(): Buffer {
-  return rawPdf(['<< /Type /Catalog /Pages 2 0 R >>', PAGES, page('/Annots [4 0 R]'),
-    '<< /Type /Annot /Subtype /Link /Rect [0 0 100 100] /A << /S /JavaScript /JS (this.print\\(\\)) >> >>']);
+  return rawPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    PAGES,
+    page('/Annots [4 0 R]'),
+    '<< /Type /Annot /Subtype /Link /Rect [0 0 100 100] /A << /S /JavaScript /JS (this.print\\(\\)) >> >>',
+  ]);
 }
 
 /** A page tree whose only kid is the tree itself. */
@@ -98,9 +144,13 @@ export function recursivePagesPdf(): Buffer {
 
 /** A form XObject that draws itself. */
 export function selfDrawingPdf(): Buffer {
-  return rawPdf(['<< /Type /Catalog /Pages 2 0 R >>', PAGES, page('/Resources << /XObject << /X 4 0 R >> >> /Contents 5 0 R'),
+  return rawPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    PAGES,
+    page('/Resources << /XObject << /X 4 0 R >> >> /Contents 5 0 R'),
     flateStream('/X Do', '/Type /XObject /Subtype /Form /BBox [0 0 200 200] /Resources << /XObject << /X 4 0 R >> >>'),
-    flateStream('/X Do')]);
+    flateStream('/X Do'),
+  ]);
 }
 
 /** Arrays nested `depth` deep inside the catalog. */
@@ -110,7 +160,12 @@ export function deepArrayPdf(depth = 100_000): Buffer {
 
 /** A page whose content stream is `ops` path operators: megabytes of work from a few kilobytes of deflate. */
 export function heavyContentPdf(ops = 3_000_000): Buffer {
-  return rawPdf(['<< /Type /Catalog /Pages 2 0 R >>', PAGES, page('/Contents 4 0 R'), flateStream('0 0 m 200 200 l S\n'.repeat(ops))]);
+  return rawPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    PAGES,
+    page('/Contents 4 0 R'),
+    flateStream('0 0 m 200 200 l S\n'.repeat(ops)),
+  ]);
 }
 
 /** A PDF header, then garbage. */

@@ -35,10 +35,18 @@ async function zeroRows(width: number, rows: number, stopAfter = Infinity): Prom
 
 /** A complete, valid PNG of `width`×`height` black pixels. */
 export async function zeroPng(width: number, height: number): Promise<Buffer> {
-  return Buffer.concat([header(width, height), chunk('IDAT', await zeroRows(width, height)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    header(width, height),
+    chunk('IDAT', await zeroRows(width, height)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A PNG whose header says `width`×`height` but whose pixel stream stops after 64 KiB of rows: undecodable. */
 export async function truncatedPng(width: number, height: number): Promise<Buffer> {
-  return Buffer.concat([header(width, height), chunk('IDAT', await zeroRows(width, height, 64 * 1024)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    header(width, height),
+    chunk('IDAT', await zeroRows(width, height, 64 * 1024)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -35,9 +35,21 @@ test('image URLs come from configuration, never from the request Host', async (t
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const body = JSON.stringify({ model: 'tiny-sd', prompt: 'a dog', size: '32x24', steps: 1, seed: 1, response_format: 'url' });
+  const body = JSON.stringify({
+    model: 'tiny-sd',
+    prompt: 'a dog',
+    size: '32x24',
+    steps: 1,
+    seed: 1,
+    response_format: 'url',
+  });
   const generate = async (port: number) => {
-    const headers = { host: 'attacker.example:666', 'x-forwarded-host': 'attacker.example', authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const headers = {
+      host: 'attacker.example:666',
+      'x-forwarded-host': 'attacker.example',
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+    };
     const response = await raw(port, 'POST', '/v1/images/generations', headers, body, 300_000);
     assert.equal(response.status, 200, response.body);
     return (JSON.parse(response.body) as { data: { url: string }[] }).data[0]!.url;
@@ -45,6 +57,12 @@ test('image URLs come from configuration, never from the request Host', async (t
   const url = await generate(plain.port);
   assert.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${plain.port}/images/img-[A-Za-z0-9]+-0\\.png$`));
   const image = await fetch(url);
-  assert.deepEqual([image.headers.get('content-type'), (await image.arrayBuffer()).byteLength > 0], ['image/png', true]);
-  assert.match(await generate(configured.port), /^https:\/\/images\.example\.com\/atelier\/images\/img-[A-Za-z0-9]+-0\.png$/);
+  assert.deepEqual(
+    [image.headers.get('content-type'), (await image.arrayBuffer()).byteLength > 0],
+    ['image/png', true],
+  );
+  assert.match(
+    await generate(configured.port),
+    /^https:\/\/images\.example\.com\/atelier\/images\/img-[A-Za-z0-9]+-0\.png$/,
+  );
 });

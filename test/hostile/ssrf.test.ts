@@ -35,7 +35,7 @@ async function closedPort(host: string): Promise<number> {
   return port;
 }
 
-describe('image URLs cannot reach the server\'s own network', () => {
+describe("image URLs cannot reach the server's own network", () => {
   let h: ChatHarness;
   let off: ChatHarness;
   const servers: Server[] = [];
@@ -51,7 +51,9 @@ describe('image URLs cannot reach the server\'s own network', () => {
       victimHits += 1;
       res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.alloc(0));
     };
-    const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer();
+    const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } })
+      .png()
+      .toBuffer();
     const victim4 = await listen(victim, '127.0.0.1');
     const victim6 = await listen(victim, '::1');
     v4 = victim4.port;
@@ -80,24 +82,58 @@ describe('image URLs cannot reach the server\'s own network', () => {
   });
 
   const body = (model: string, url: string) => ({
-    model, max_completion_tokens: 2, seed: 1,
-    messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url } }] }],
+    model,
+    max_completion_tokens: 2,
+    seed: 1,
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is this?' },
+          { type: 'image_url', image_url: { url } },
+        ],
+      },
+    ],
   });
-  const post = async (harness: ChatHarness, model: string, url: string): Promise<{ status: number; json: Record<string, unknown> }> => {
+  const post = async (
+    harness: ChatHarness,
+    model: string,
+    url: string,
+  ): Promise<{ status: number; json: Record<string, unknown> }> => {
     const response = await fetch(`${harness.baseURL}/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body(model, url)),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body(model, url)),
     });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   };
 
   const spellings = (): string[] => [
-    `http://127.0.0.1:${v4}/`, `http://localhost:${v4}/`, `http://localhost.:${v4}/`, `http://LOCALHOST:${v4}/`,
-    `http://0x7f000001:${v4}/`, `http://2130706433:${v4}/`, `http://0177.0.0.1:${v4}/`, `http://127.1:${v4}/`,
-    `http://0x7f.1:${v4}/`, `http://[::ffff:127.0.0.1]:${v4}/`, `http://[::ffff:7f00:1]:${v4}/`, `http://[::1]:${v6}/`,
-    `http://[0:0:0:0:0:0:0:1]:${v6}/`, `http://0.0.0.0:${v4}/`, `http://0:${v4}/`, `http://[::]:${v6}/`,
-    `https://127.0.0.1:${v4}/`, `http://${STORE}:1@127.0.0.1:${v4}/`,
-    `${store}/to-victim`, `${store}/to-victim-v6`, `${store}/to-localhost`, `${store}/to-hex`,
-    `file:///etc/passwd`, `ftp://127.0.0.1:${v4}/`, `gopher://127.0.0.1:${v4}/`,
+    `http://127.0.0.1:${v4}/`,
+    `http://localhost:${v4}/`,
+    `http://localhost.:${v4}/`,
+    `http://LOCALHOST:${v4}/`,
+    `http://0x7f000001:${v4}/`,
+    `http://2130706433:${v4}/`,
+    `http://0177.0.0.1:${v4}/`,
+    `http://127.1:${v4}/`,
+    `http://0x7f.1:${v4}/`,
+    `http://[::ffff:127.0.0.1]:${v4}/`,
+    `http://[::ffff:7f00:1]:${v4}/`,
+    `http://[::1]:${v6}/`,
+    `http://[0:0:0:0:0:0:0:1]:${v6}/`,
+    `http://0.0.0.0:${v4}/`,
+    `http://0:${v4}/`,
+    `http://[::]:${v6}/`,
+    `https://127.0.0.1:${v4}/`,
+    `http://${STORE}:1@127.0.0.1:${v4}/`,
+    `${store}/to-victim`,
+    `${store}/to-victim-v6`,
+    `${store}/to-localhost`,
+    `${store}/to-hex`,
+    `file:///etc/passwd`,
+    `ftp://127.0.0.1:${v4}/`,
+    `gopher://127.0.0.1:${v4}/`,
   ];
 
   it('refuses every spelling of a local address and every redirect into one: the victim sees nothing', async () => {
@@ -111,7 +147,14 @@ describe('image URLs cannot reach the server\'s own network', () => {
   });
 
   it('answers one identical OpenAI-shaped body for a refused address, closed port, 404, non-image and redirect', async () => {
-    const cases = [`http://127.0.0.1:${v4}/`, closed, `${store}/missing.png`, `${store}/text`, `${store}/to-victim`, `http://10.255.255.1:${v4}/`];
+    const cases = [
+      `http://127.0.0.1:${v4}/`,
+      closed,
+      `${store}/missing.png`,
+      `${store}/text`,
+      `${store}/to-victim`,
+      `http://10.255.255.1:${v4}/`,
+    ];
     const answers = [];
     for (const url of cases) answers.push(await post(h, VLM, url));
     const first = answers[0];
@@ -138,7 +181,9 @@ describe('image URLs cannot reach the server\'s own network', () => {
 
   it('an allow-listed host is fetched and seen by the model', async () => {
     const before = storeHits;
-    const answer = await h.client.chat.completions.create(body(VLM, `${store}/ok.png`) as never) as OpenAI.Chat.Completions.ChatCompletion;
+    const answer = (await h.client.chat.completions.create(
+      body(VLM, `${store}/ok.png`) as never,
+    )) as OpenAI.Chat.Completions.ChatCompletion;
     assert.equal(answer.choices.length, 1);
     assert.ok((answer.usage?.prompt_tokens ?? 0) > 16, 'the image added its tokens');
     assert.equal(storeHits, before + 1);
@@ -150,8 +195,12 @@ describe('image URLs cannot reach the server\'s own network', () => {
     assert.equal(answer.status, 400);
     assert.match(String((answer.json.error as { message: string }).message), /does not fetch image URLs/);
     assert.equal(storeHits, before);
-    const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer();
-    const inline = await off.client.chat.completions.create(body(VLM, `data:image/png;base64,${red.toString('base64')}`) as never) as OpenAI.Chat.Completions.ChatCompletion;
+    const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } })
+      .png()
+      .toBuffer();
+    const inline = (await off.client.chat.completions.create(
+      body(VLM, `data:image/png;base64,${red.toString('base64')}`) as never,
+    )) as OpenAI.Chat.Completions.ChatCompletion;
     assert.equal(inline.choices.length, 1);
     assert.equal((await fetch(`${h.baseURL.replace(/\/v1$/, '')}/health`)).status, 200);
   });
@@ -165,7 +214,10 @@ describe('the model hub client follows the same policy', () => {
       res.end('{}');
     }, '127.0.0.3');
     // The configured endpoint itself is trusted (a mirror may live on the operator's network); where it points is not.
-    const hub = await listen((_req, res) => res.writeHead(302, { location: `http://127.0.0.3:${victim.port}/api` }).end(), '127.0.0.1');
+    const hub = await listen(
+      (_req, res) => res.writeHead(302, { location: `http://127.0.0.3:${victim.port}/api` }).end(),
+      '127.0.0.1',
+    );
     const home = mkdtempSync(join(tmpdir(), 'atelier-hostile-hub-'));
     const store = openStore(home);
     t.after(() => {
@@ -174,7 +226,10 @@ describe('the model hub client follows the same policy', () => {
       hub.server.close();
       rmSync(home, { recursive: true, force: true });
     });
-    const error = await pull(new ModelRegistry(store), { spec: 'org/x', hub: { endpoint: `http://127.0.0.1:${hub.port}` } }).catch((e: unknown) => e);
+    const error = await pull(new ModelRegistry(store), {
+      spec: 'org/x',
+      hub: { endpoint: `http://127.0.0.1:${hub.port}` },
+    }).catch((e: unknown) => e);
     assert.ok(error instanceof OutboundError, String(error));
     assert.equal(error.reason, 'address');
     assert.equal(victimHits, 0);

@@ -17,7 +17,16 @@ import { truncatedPng } from './png-bombs.js';
 async function upload(store: Store, filename: string, bytes: Uint8Array): Promise<string> {
   const blob = await store.blobs.put(bytes);
   const id = newId('file');
-  store.files.insert({ id, filename, purpose: 'fine-tune', bytes: blob.size, sha256: blob.sha256, status: 'processed', metadata: {}, createdAt: 0 });
+  store.files.insert({
+    id,
+    filename,
+    purpose: 'fine-tune',
+    bytes: blob.size,
+    sha256: blob.sha256,
+    status: 'processed',
+    metadata: {},
+    createdAt: 0,
+  });
   return id;
 }
 
@@ -26,12 +35,22 @@ describe('subject photo limits', () => {
     const store = openStore(join(tempDir(t, 'hostile-photos'), 'home'));
     t.after(() => store.close());
     const bomb = await truncatedPng(1, 60_000_000);
-    const good = await upload(store, 'photos.zip', zipSync({ 'a.png': subjectPhoto(0), 'b.png': subjectPhoto(1), 'c.png': subjectPhoto(2) }));
+    const good = await upload(
+      store,
+      'photos.zip',
+      zipSync({ 'a.png': subjectPhoto(0), 'b.png': subjectPhoto(1), 'c.png': subjectPhoto(2) }),
+    );
     assert.equal((await readSubjectImages(store, [{ id: good, param: 'training_file' }])).length, 3);
     const single = await upload(store, 'tall.png', bomb);
     const zipped = await upload(store, 'more.zip', zipSync({ 'ok.png': subjectPhoto(3), 'tall.png': bomb }));
-    for (const [id, param, photo] of [[single, 'instance_files[0]', 'tall.png'], [zipped, 'instance_files[0]', 'tall.png']] as const) {
-      const error = await readSubjectImages(store, [{ id: good, param: 'training_file' }, { id, param }]).catch((e: unknown) => e);
+    for (const [id, param, photo] of [
+      [single, 'instance_files[0]', 'tall.png'],
+      [zipped, 'instance_files[0]', 'tall.png'],
+    ] as const) {
+      const error = await readSubjectImages(store, [
+        { id: good, param: 'training_file' },
+        { id, param },
+      ]).catch((e: unknown) => e);
       assert.ok(error instanceof ApiError, String(error));
       assert.equal(error.status, 400);
       assert.equal(error.param, param);

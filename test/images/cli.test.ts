@@ -15,7 +15,9 @@ async function atelier(home: string, ...args: string[]): Promise<string> {
     demoModels: [],
     python: { isReady: () => true, ensure: async () => undefined },
     routes: () => [],
-    out: (text) => { out += text; },
+    out: (text) => {
+      out += text;
+    },
     err: () => undefined,
   };
   const program = buildProgram(deps);
@@ -35,8 +37,22 @@ test('atelier generate writes one PNG per seed; atelier export â†’ models add â†
   await atelier(home, 'models', 'add', makeTinySd(dir), '--name', 'tiny-sd');
 
   const prompt = 'a photo of sks dog on the moon';
-  const printed = await atelier(home, 'generate', 'tiny-sd', prompt, '-n', '2', '--seed', '1', '--steps', '2',
-    '--sampler', 'ddim', '--out', join(dir, 'a'));
+  const printed = await atelier(
+    home,
+    'generate',
+    'tiny-sd',
+    prompt,
+    '-n',
+    '2',
+    '--seed',
+    '1',
+    '--steps',
+    '2',
+    '--sampler',
+    'ddim',
+    '--out',
+    join(dir, 'a'),
+  );
   assert.deepEqual(printed.trim().split('\n'), [join(dir, 'a', '1.png'), join(dir, 'a', '2.png')]);
   const second = readFileSync(join(dir, 'a', '2.png'));
   const params = parseA1111Parameters(readPngText(second).parameters ?? '');
@@ -47,8 +63,20 @@ test('atelier generate writes one PNG per seed; atelier export â†’ models add â†
   const file = join(dir, 'tiny.safetensors');
   assert.equal((await atelier(home, 'export', 'tiny-sd', '--format', 'safetensors', '--out', file)).trim(), file);
   await atelier(home, 'models', 'add', file, '--name', 'tiny-single');
-  await atelier(home, 'generate', 'tiny-single', prompt, '--seed', '2', '--steps', '2', '--sampler', 'ddim',
-    '--out', join(dir, 'b'));
+  await atelier(
+    home,
+    'generate',
+    'tiny-single',
+    prompt,
+    '--seed',
+    '2',
+    '--steps',
+    '2',
+    '--sampler',
+    'ddim',
+    '--out',
+    join(dir, 'b'),
+  );
   assert.deepEqual(pngPixels(readFileSync(join(dir, 'b', '2.png'))), pngPixels(second));
 
   await assert.rejects(atelier(home, 'export', 'tiny-sd', '--format', 'ckpt'), /--format must be one of/);

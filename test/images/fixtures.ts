@@ -40,9 +40,10 @@ save_diffusers(layers, sys.argv[2])
 /** The concatenated IDAT payload of a PNG: equal for equal pixels whatever the text chunks say. */
 export function pngPixels(png: Buffer): Buffer {
   const parts: Buffer[] = [];
-  for (let offset = 8; offset + 8 <= png.length;) {
+  for (let offset = 8; offset + 8 <= png.length; ) {
     const length = png.readUInt32BE(offset);
-    if (png.toString('latin1', offset + 4, offset + 8) === 'IDAT') parts.push(png.subarray(offset + 8, offset + 8 + length));
+    if (png.toString('latin1', offset + 4, offset + 8) === 'IDAT')
+      parts.push(png.subarray(offset + 8, offset + 8 + length));
     offset += 12 + length;
   }
   return Buffer.concat(parts);

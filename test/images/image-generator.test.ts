@@ -16,7 +16,17 @@ import { WorkerCancelledError, WorkerClient } from '../../src/worker/index.js';
 import { makeLora, makeTinySd, pngPixels } from './fixtures.js';
 
 function record(name: string, path: string, extra: Partial<ModelRecord> = {}): ModelRecord {
-  return { name, format: 'diffusers', path, size: 0, source: 'test', revision: null, metadata: {}, createdAt: 0, ...extra };
+  return {
+    name,
+    format: 'diffusers',
+    path,
+    size: 0,
+    source: 'test',
+    revision: null,
+    metadata: {},
+    createdAt: 0,
+    ...extra,
+  };
 }
 
 const request = (body: Record<string, unknown> = {}) =>
@@ -33,7 +43,9 @@ describe('ImageGenerator with the resident worker on the tiny model', () => {
     dir = mkdtempSync(join(tmpdir(), 'atelier-images-'));
     const tiny = makeTinySd(dir);
     base = record('tiny', tiny);
-    lora = record('tiny-lora', tiny, { metadata: { lora: makeLora(tiny, join(dir, 'lora.safetensors')), lora_scale: 1 } });
+    lora = record('tiny-lora', tiny, {
+      metadata: { lora: makeLora(tiny, join(dir, 'lora.safetensors')), lora_scale: 1 },
+    });
     worker = new WorkerClient();
     generator = new ImageGenerator({ worker, outputDir: join(dir, 'out') });
   });
@@ -48,7 +60,10 @@ describe('ImageGenerator with the resident worker on the tiny model', () => {
     const stages: string[] = [];
     const first = await generator.generate(base, request({ n: 2 }), { onProgress: (p) => stages.push(p.stage) });
     assert.deepEqual(stages, ['load', 'generate', 'generate', 'generate']);
-    assert.deepEqual(first.map((i) => i.seed), [11, 12]);
+    assert.deepEqual(
+      first.map((i) => i.seed),
+      [11, 12],
+    );
     const again = await generator.generate(base, request({ n: 2 }), { onProgress: (p) => stages.push(p.stage) });
     assert.equal(stages.filter((s) => s === 'load').length, 1, 'second request found the model loaded');
     assert.deepEqual(pngPixels(bytes(again[0]!.path)), pngPixels(bytes(first[0]!.path)));
@@ -113,9 +128,13 @@ describe('ImageGenerator with the resident worker on the tiny model', () => {
   });
 
   it('refuses non-image models and LoRA formats of full models with 400s', async () => {
-    await assert.rejects(generator.generate(record('chat', '/x.gguf', { format: 'gguf' }), request()),
-      (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === 'model');
-    await assert.rejects(exportModel(base, 'lora-kohya', join(dir, 'x.safetensors')),
-      (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === 'format');
+    await assert.rejects(
+      generator.generate(record('chat', '/x.gguf', { format: 'gguf' }), request()),
+      (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === 'model',
+    );
+    await assert.rejects(
+      exportModel(base, 'lora-kohya', join(dir, 'x.safetensors')),
+      (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === 'format',
+    );
   });
 });

@@ -3,16 +3,35 @@ import { test } from 'node:test';
 import { InvalidRequestError, parseImageRequest, parseImageSize } from '../../src/protocol/index.js';
 
 function rejects(body: unknown, param: string): void {
-  assert.throws(() => parseImageRequest(body), (e: unknown) => e instanceof InvalidRequestError && e.param === param);
+  assert.throws(
+    () => parseImageRequest(body),
+    (e: unknown) => e instanceof InvalidRequestError && e.param === param,
+  );
 }
 
 test('OpenAI fields and atelier extensions are read, defaults left undefined', () => {
   assert.deepEqual(parseImageRequest({ prompt: 'a dog', size: '64x32', n: 2, response_format: 'url', quality: 'hd' }), {
-    model: undefined, prompt: 'a dog', negativePrompt: '', n: 2, width: 64, height: 32, responseFormat: 'url',
-    steps: undefined, guidanceScale: undefined, seed: undefined, sampler: undefined, stream: false,
+    model: undefined,
+    prompt: 'a dog',
+    negativePrompt: '',
+    n: 2,
+    width: 64,
+    height: 32,
+    responseFormat: 'url',
+    steps: undefined,
+    guidanceScale: undefined,
+    seed: undefined,
+    sampler: undefined,
+    stream: false,
   });
   const full = parseImageRequest({
-    prompt: 'p', model: 'm', negative_prompt: 'blurry', steps: 20, guidance_scale: 1, seed: 4294967295, sampler: 'ddim',
+    prompt: 'p',
+    model: 'm',
+    negative_prompt: 'blurry',
+    steps: 20,
+    guidance_scale: 1,
+    seed: 4294967295,
+    sampler: 'ddim',
   });
   assert.equal(full.seed, 4294967295);
   assert.equal(full.sampler, 'ddim');

@@ -15,7 +15,17 @@ import { WorkerClient } from '../../src/worker/index.js';
 import { makeLora, makeTinySd, pngPixels } from './fixtures.js';
 
 function record(name: string, path: string, extra: Partial<ModelRecord> = {}): ModelRecord {
-  return { name, format: 'diffusers', path, size: 0, source: 'test', revision: null, metadata: {}, createdAt: 0, ...extra };
+  return {
+    name,
+    format: 'diffusers',
+    path,
+    size: 0,
+    source: 'test',
+    revision: null,
+    metadata: {},
+    createdAt: 0,
+    ...extra,
+  };
 }
 
 const request = (body: Record<string, unknown> = {}) =>
@@ -30,7 +40,9 @@ describe('lora_scale: the LoRA strength of an image request', () => {
     dir = mkdtempSync(join(tmpdir(), 'atelier-lora-scale-'));
     const tiny = makeTinySd(dir);
     base = record('tiny', tiny);
-    lora = record('tiny-lora', tiny, { metadata: { lora: makeLora(tiny, join(dir, 'lora.safetensors')), lora_scale: 1 } });
+    lora = record('tiny-lora', tiny, {
+      metadata: { lora: makeLora(tiny, join(dir, 'lora.safetensors')), lora_scale: 1 },
+    });
     generator = new ImageGenerator({ worker: new WorkerClient(), outputDir: join(dir, 'out') });
   });
   after(async () => {
@@ -55,10 +67,19 @@ describe('lora_scale: the LoRA strength of an image request', () => {
   });
 
   it('refuses a strength for a model without a LoRA, and one outside 0–2', async () => {
-    await assert.rejects(generator.generate(base, request({ lora_scale: 0.5 })),
-      (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === 'lora_scale' && /applies to LoRA models/.test(e.message));
+    await assert.rejects(
+      generator.generate(base, request({ lora_scale: 0.5 })),
+      (e: unknown) =>
+        e instanceof ApiError &&
+        e.status === 400 &&
+        e.param === 'lora_scale' &&
+        /applies to LoRA models/.test(e.message),
+    );
     for (const bad of [-0.1, 2.5, '1']) {
-      assert.throws(() => request({ lora_scale: bad }), (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === 'lora_scale');
+      assert.throws(
+        () => request({ lora_scale: bad }),
+        (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === 'lora_scale',
+      );
     }
   });
 });

@@ -24,11 +24,18 @@ test('reads tEXt, zTXt and iTXt chunks', () => {
 });
 
 test('parses A1111 parameters, quoted values included', () => {
-  const text = 'a photo of sks dog\non the moon\nNegative prompt: blurry, dark\n'
-    + 'Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: 42, Size: 512x768, Model: "ft:tiny:dog:1234"';
+  const text =
+    'a photo of sks dog\non the moon\nNegative prompt: blurry, dark\n' +
+    'Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: 42, Size: 512x768, Model: "ft:tiny:dog:1234"';
   assert.deepEqual(parseA1111Parameters(text), {
-    prompt: 'a photo of sks dog\non the moon', negative_prompt: 'blurry, dark', Steps: '30',
-    Sampler: 'DPM++ 2M Karras', 'CFG scale': '7.5', Seed: '42', Size: '512x768', Model: 'ft:tiny:dog:1234',
+    prompt: 'a photo of sks dog\non the moon',
+    negative_prompt: 'blurry, dark',
+    Steps: '30',
+    Sampler: 'DPM++ 2M Karras',
+    'CFG scale': '7.5',
+    Seed: '42',
+    Size: '512x768',
+    Model: 'ft:tiny:dog:1234',
   });
   assert.deepEqual(parseA1111Parameters('just a prompt'), { prompt: 'just a prompt', negative_prompt: '' });
 });

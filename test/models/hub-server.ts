@@ -42,7 +42,14 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-function serveBytes(req: IncomingMessage, res: ServerResponse, path: string, data: Buffer, faults: HubFaults, etag: string): void {
+function serveBytes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  data: Buffer,
+  faults: HubFaults,
+  etag: string,
+): void {
   let body = data;
   if (faults.corrupt.has(path)) {
     body = Buffer.from(data);
@@ -66,17 +73,26 @@ function serveBytes(req: IncomingMessage, res: ServerResponse, path: string, dat
 }
 
 export async function startHubServer(repos: Record<string, HubRepo>): Promise<HubServer> {
-  const state = { repos: new Map(Object.entries(repos)), faults: { dropAfter: new Map(), corrupt: new Set() } as HubFaults, requests: [] as RecordedRequest[] };
+  const state = {
+    repos: new Map(Object.entries(repos)),
+    faults: { dropAfter: new Map(), corrupt: new Set() } as HubFaults,
+    requests: [] as RecordedRequest[],
+  };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    state.requests.push({ url: url.pathname + url.search, range: req.headers.range, authorization: req.headers.authorization });
+    state.requests.push({
+      url: url.pathname + url.search,
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+    });
     const cdn = /^\/cdn\/([^/]+\/[^/]+)\/(.+)$/.exec(url.pathname);
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/(revision|tree)\/([^/]+)$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const repoName = cdn?.[1] ?? api?.[1] ?? resolve?.[1];
     const repo = repoName ? state.repos.get(repoName) : undefined;
     if (!repo) return json(res, 404, { error: 'Repository not found' });
-    if (!cdn && repo.token && req.headers.authorization !== `Bearer ${repo.token}`) return json(res, 401, { error: 'Access to this model is restricted' });
+    if (!cdn && repo.token && req.headers.authorization !== `Bearer ${repo.token}`)
+      return json(res, 401, { error: 'Access to this model is restricted' });
     const threshold = repo.lfsThreshold ?? 1024;
     const paths = Object.keys(repo.files).sort();
     if (api?.[2] === 'revision') {
@@ -89,17 +105,35 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
       const page = paths.slice(cursor, cursor + 2).map((path) => {
         const data = repo.files[path]!;
         return data.length >= threshold
-          ? { type: 'file', path, size: 134, oid: gitSha1(Buffer.from(`pointer ${path}`)), lfs: { oid: sha256(data), size: data.length, pointerSize: 134 } }
+          ? {
+              type: 'file',
+              path,
+              size: 134,
+              oid: gitSha1(Buffer.from(`pointer ${path}`)),
+              lfs: { oid: sha256(data), size: data.length, pointerSize: 134 },
+            }
           : { type: 'file', path, size: data.length, oid: gitSha1(data) };
       });
-      const headers: Record<string, string> = cursor + 2 < paths.length ? { link: `</api/models/${repoName}/tree/${repo.sha}?recursive=true&cursor=${cursor + 2}>; rel="next"` } : {};
-      return json(res, 200, cursor === 0 ? [{ type: 'directory', path: 'onnx', oid: 'x', size: 0 }, ...page] : page, headers);
+      const headers: Record<string, string> =
+        cursor + 2 < paths.length
+          ? { link: `</api/models/${repoName}/tree/${repo.sha}?recursive=true&cursor=${cursor + 2}>; rel="next"` }
+          : {};
+      return json(
+        res,
+        200,
+        cursor === 0 ? [{ type: 'directory', path: 'onnx', oid: 'x', size: 0 }, ...page] : page,
+        headers,
+      );
     }
     const path = decodeURIComponent((cdn?.[2] ?? resolve?.[3])!);
     const data = repo.files[path];
     if (!data || (resolve && resolve[2] !== repo.sha)) return json(res, 404, { error: 'Entry not found' });
     if (resolve && data.length >= threshold) {
-      res.writeHead(302, { location: `/cdn/${repoName}/${encodeURIComponent(path)}`, 'x-linked-etag': `"${sha256(data)}"`, 'x-linked-size': String(data.length) });
+      res.writeHead(302, {
+        location: `/cdn/${repoName}/${encodeURIComponent(path)}`,
+        'x-linked-etag': `"${sha256(data)}"`,
+        'x-linked-size': String(data.length),
+      });
       return res.end();
     }
     serveBytes(req, res, path, data, state.faults, data.length >= threshold ? sha256(data) : gitSha1(data));
@@ -109,6 +143,10 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
   return {
     endpoint: `http://127.0.0.1:${port}`,
     ...state,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -13,7 +13,9 @@ function tempDir(t: { after: (fn: () => void) => void }, label: string): string 
 }
 
 function safetensors(path: string, keys: string[]): void {
-  const header = Buffer.from(JSON.stringify(Object.fromEntries(keys.map((k) => [k, { dtype: 'F32', shape: [1], data_offsets: [0, 4] }]))));
+  const header = Buffer.from(
+    JSON.stringify(Object.fromEntries(keys.map((k) => [k, { dtype: 'F32', shape: [1], data_offsets: [0, 4] }]))),
+  );
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(header.length));
   writeFileSync(path, Buffer.concat([length, header, Buffer.alloc(4 * keys.length)]));
@@ -29,7 +31,10 @@ test('format detection covers GGUF, ONNX, diffusers and single-file SD checkpoin
   safetensors(join(dir, 'sd.safetensors'), ['model.diffusion_model.input_blocks.0.0.weight', 'first_stage_model.x']);
   assert.equal(detectFormat(join(dir, 'sd.safetensors')).format, 'sd-checkpoint');
   safetensors(join(dir, 'lora.safetensors'), ['lora_unet_down.weight']);
-  assert.throws(() => detectFormat(join(dir, 'lora.safetensors')), /not a GGUF file .* and not a single-file Stable Diffusion/);
+  assert.throws(
+    () => detectFormat(join(dir, 'lora.safetensors')),
+    /not a GGUF file .* and not a single-file Stable Diffusion/,
+  );
   writeFileSync(join(dir, 'junk.safetensors'), Buffer.alloc(16, 0xff));
   assert.throws(() => detectFormat(join(dir, 'junk.safetensors')), /not a \.safetensors file/);
 
@@ -46,7 +51,11 @@ test('format detection covers GGUF, ONNX, diffusers and single-file SD checkpoin
   assert.equal(detectFormat(sd).format, 'diffusers');
 
   assert.throws(() => detectFormat(join(dir, 'missing')), /no such file or folder/);
-  assert.deepEqual(detectFormat(dir), { format: 'gguf', path: join(dir, 'm.gguf') }, 'one GGUF in a folder is the model');
+  assert.deepEqual(
+    detectFormat(dir),
+    { format: 'gguf', path: join(dir, 'm.gguf') },
+    'one GGUF in a folder is the model',
+  );
   writeFileSync(join(dir, 'm2.gguf'), Buffer.from('GGUF\x03\0\0\0other'));
   assert.throws(() => detectFormat(dir), /holds 2 GGUF files \(m.gguf, m2.gguf\)/);
 });
@@ -73,7 +82,10 @@ test('models add copies, rm deletes only the store copy, names are validated', (
   registry.remove('tiny');
   assert.deepEqual(readdirSync(join(home, 'models')), []);
   assert.ok(existsSync(join(src, 'tiny.gguf')), 'the original is untouched');
-  assert.throws(() => registry.remove('tiny'), (e: Error & { status?: number }) => e.status === 404 && /does not exist/.test(e.message));
+  assert.throws(
+    () => registry.remove('tiny'),
+    (e: Error & { status?: number }) => e.status === 404 && /does not exist/.test(e.message),
+  );
 });
 
 test('removing an adapter keeps the base model it shares files with, and deletes its own weights', (t) => {
@@ -89,7 +101,12 @@ test('removing an adapter keeps the base model it shares files with, and deletes
   const loraDir = join(home, 'models', 'ft-lora-abc');
   mkdirSync(loraDir);
   writeFileSync(join(loraDir, 'lora.safetensors'), 'weights');
-  store.models.put({ ...base, name: 'ft:base-sd:x:1', source: 'fine-tune:ftjob-1', metadata: { lora: join(loraDir, 'lora.safetensors') } });
+  store.models.put({
+    ...base,
+    name: 'ft:base-sd:x:1',
+    source: 'fine-tune:ftjob-1',
+    metadata: { lora: join(loraDir, 'lora.safetensors') },
+  });
   registry.remove('ft:base-sd:x:1');
   assert.ok(existsSync(join(base.path, 'model_index.json')), 'the base folder survives');
   assert.equal(existsSync(loraDir), false, 'the adapter weights are deleted');
@@ -103,23 +120,55 @@ test('demo models install under stable names; failures and missing Python are re
   t.after(() => store.close());
   const registry = new ModelRegistry(store);
   const specs: DemoModelSpec[] = [
-    { name: 'demo-gguf', format: 'gguf', needsPython: false, generate: async (dir, { seed }) => {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'model.gguf'), Buffer.from(`GGUF\x03\0\0\0${seed}`));
-      return join(dir, 'model.gguf');
-    } },
-    { name: 'demo-broken', format: 'onnx', needsPython: false, generate: async () => { throw new Error('boom'); } },
-    { name: 'demo-sd', format: 'diffusers', needsPython: true, generate: async () => { throw new Error('must not run'); } },
+    {
+      name: 'demo-gguf',
+      format: 'gguf',
+      needsPython: false,
+      generate: async (dir, { seed }) => {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'model.gguf'), Buffer.from(`GGUF\x03\0\0\0${seed}`));
+        return join(dir, 'model.gguf');
+      },
+    },
+    {
+      name: 'demo-broken',
+      format: 'onnx',
+      needsPython: false,
+      generate: async () => {
+        throw new Error('boom');
+      },
+    },
+    {
+      name: 'demo-sd',
+      format: 'diffusers',
+      needsPython: true,
+      generate: async () => {
+        throw new Error('must not run');
+      },
+    },
   ];
   const lines: string[] = [];
   const result = await installDemos(registry, specs, { pythonReady: false, seed: 7, log: (l) => lines.push(l) });
-  assert.deepEqual(result.installed.map((m) => [m.name, m.format, m.source]), [['demo-gguf', 'gguf', 'demo']]);
-  assert.deepEqual(result.skipped.map((s) => s.name), ['demo-broken', 'demo-sd']);
+  assert.deepEqual(
+    result.installed.map((m) => [m.name, m.format, m.source]),
+    [['demo-gguf', 'gguf', 'demo']],
+  );
+  assert.deepEqual(
+    result.skipped.map((s) => s.name),
+    ['demo-broken', 'demo-sd'],
+  );
   assert.match(result.skipped[0]!.reason, /generation failed: boom/);
   assert.match(result.skipped[1]!.reason, /Python environment/);
   const second = await installDemos(registry, specs.slice(0, 1), { pythonReady: false });
-  assert.deepEqual(second.present.map((m) => m.name), ['demo-gguf']);
-  assert.deepEqual(readdirSync(join(home, 'tmp')).filter((n) => n !== 'blobs'), [], 'no staging folder is left behind');
+  assert.deepEqual(
+    second.present.map((m) => m.name),
+    ['demo-gguf'],
+  );
+  assert.deepEqual(
+    readdirSync(join(home, 'tmp')).filter((n) => n !== 'blobs'),
+    [],
+    'no staging folder is left behind',
+  );
   const stale = registry.stagingPath('crashed');
   const fresh = registry.stagingPath('running');
   mkdirSync(stale);

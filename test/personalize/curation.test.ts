@@ -20,7 +20,12 @@ import {
 import { InvalidRequestError } from '../../src/protocol/index.js';
 import { subjectPhoto } from './subject-photos.js';
 
-const ok = (class_noun: string, caption = 'a caption'): PhotoVerdict => ({ subject_present: true, class_noun, caption, problems: [] });
+const ok = (class_noun: string, caption = 'a caption'): PhotoVerdict => ({
+  subject_present: true,
+  class_noun,
+  caption,
+  problems: [],
+});
 const photos = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i}.png`, bytes: subjectPhoto(i) }));
 const tableJudge = (verdicts: Record<string, PhotoVerdict>) => async (photo: { name: string }) => verdicts[photo.name]!;
 
@@ -46,18 +51,31 @@ describe('curation plan', () => {
   });
 
   it('proposes the majority noun (normalised; ties to the first seen), keeps one-line captions, and a given class wins', async () => {
-    const judge = tableJudge({ 'p0.png': ok(' Dog\n'), 'p1.png': ok('cat', 'on\r\na rug'), 'p2.png': ok('dog'), 'p3.png': ok('cat') });
+    const judge = tableJudge({
+      'p0.png': ok(' Dog\n'),
+      'p1.png': ok('cat', 'on\r\na rug'),
+      'p2.png': ok('dog'),
+      'p3.png': ok('cat'),
+    });
     const plan = await curatePhotos(photos(4), { model: 'vlm', judge, className: null, minSize: 16 });
     assert.equal(plan.class_noun, 'dog');
     assert.equal(plan.class_noun_source, 'majority');
-    assert.deepEqual(plan.class_votes, [{ noun: 'dog', votes: 2 }, { noun: 'cat', votes: 2 }]);
+    assert.deepEqual(plan.class_votes, [
+      { noun: 'dog', votes: 2 },
+      { noun: 'cat', votes: 2 },
+    ]);
     assert.equal(plan.photos[1]!.caption, 'on a rug');
-    const given = await curatePhotos(photos(4), { model: 'vlm', judge, className: '  Golden  Retriever ', minSize: 16 });
+    const given = await curatePhotos(photos(4), {
+      model: 'vlm',
+      judge,
+      className: '  Golden  Retriever ',
+      minSize: 16,
+    });
     assert.deepEqual([given.class_noun, given.class_noun_source], ['golden retriever', 'given']);
     assert.deepEqual(parseCurationPlan(JSON.parse(JSON.stringify(given))), given);
   });
 
-  it('drops on the VLM\'s serious findings only while more than 3 photos stay; mild ones are warnings', async () => {
+  it("drops on the VLM's serious findings only while more than 3 photos stay; mild ones are warnings", async () => {
     const judge = tableJudge({
       'p0.png': { ...ok('dog'), problems: ['blur', 'blur'] },
       'p1.png': { ...ok('dog'), subject_present: false },
@@ -82,7 +100,10 @@ describe('curation plan', () => {
     const judge = async (photo: { name: string }) => (asked.push(photo.name), ok('dog'));
     const input = [...photos(3), { name: 'junk.png', bytes: new Uint8Array([1, 2, 3]) }];
     const plan = await curatePhotos(input, { model: 'vlm', judge, className: null });
-    assert.deepEqual(plan.photos.map((p) => p.reasons[0]?.code), ['too_small', 'too_small', 'too_small', 'decode_failed']);
+    assert.deepEqual(
+      plan.photos.map((p) => p.reasons[0]?.code),
+      ['too_small', 'too_small', 'too_small', 'decode_failed'],
+    );
     assert.deepEqual(asked, []);
     assert.equal(plan.class_noun, null);
     assert.equal(plan.class_noun_source, 'none');
@@ -91,12 +112,22 @@ describe('curation plan', () => {
   it('applying a plan: unknown photos and malformed plans are 400s; captions lead with the instance prompt', async () => {
     const plan = await curatePhotos(photos(3), { model: null, judge: null, className: 'dog', minSize: 16 });
     assert.equal(plan.model, null);
-    assert.deepEqual(keptPhotos(photos(3), plan, 'p').map((p) => p.name), ['p0.png', 'p1.png', 'p2.png']);
-    assert.throws(() => keptPhotos(photos(4), plan, 'p'), (e: unknown) => e instanceof InvalidRequestError && /p3\.png/.test(e.message));
-    assert.deepEqual(planCaptions(['p0.png'], { ...plan, photos: [{ ...plan.photos[0]!, caption: 'asleep' }] }, 'a photo of sks dog'), [
-      { file_name: 'p0.png', text: 'a photo of sks dog, asleep' },
-    ]);
-    assert.throws(() => parseCurationPlan({ ...plan, photos: [{ name: 'x' }] }, '--plan'), (e: unknown) =>
-      e instanceof InvalidRequestError && e.param === '--plan' && /must have required property/.test(e.message));
+    assert.deepEqual(
+      keptPhotos(photos(3), plan, 'p').map((p) => p.name),
+      ['p0.png', 'p1.png', 'p2.png'],
+    );
+    assert.throws(
+      () => keptPhotos(photos(4), plan, 'p'),
+      (e: unknown) => e instanceof InvalidRequestError && /p3\.png/.test(e.message),
+    );
+    assert.deepEqual(
+      planCaptions(['p0.png'], { ...plan, photos: [{ ...plan.photos[0]!, caption: 'asleep' }] }, 'a photo of sks dog'),
+      [{ file_name: 'p0.png', text: 'a photo of sks dog, asleep' }],
+    );
+    assert.throws(
+      () => parseCurationPlan({ ...plan, photos: [{ name: 'x' }] }, '--plan'),
+      (e: unknown) =>
+        e instanceof InvalidRequestError && e.param === '--plan' && /must have required property/.test(e.message),
+    );
   });
 });

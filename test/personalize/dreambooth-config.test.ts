@@ -25,7 +25,12 @@ describe('buildDreamboothConfig', () => {
       recipe: 'lora',
       preset: '8gb',
       train: { grad_accum: 2, max_steps: 6, lr: 1e-4, seed: 7 },
-      data: { flip_p: 0.5, instance_prompt: 'a photo of sks dog', class_prompt: 'a photo of dog', instance_dir: paths.instanceDir },
+      data: {
+        flip_p: 0.5,
+        instance_prompt: 'a photo of sks dog',
+        class_prompt: 'a photo of dog',
+        instance_dir: paths.instanceDir,
+      },
       lora: { rank: 8, alpha: 8 },
       prior: { sample_steps: 3, cache_dir: paths.classImageCache },
       model: { base: '/models/sd' },

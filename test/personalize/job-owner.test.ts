@@ -12,8 +12,22 @@ import { tempDir } from './fixtures.js';
 
 /** A job row left `running` by a process that is gone, owned as `owner.json` says. */
 function strandedJob(store: Store, id: string, owner: { runnerPid: number; workerPid: number | null }): string {
-  store.jobs.create({ id, kind: fineTuningKind, model: 'base-that-was-removed', status: 'running', hyperparameters: {},
-    params: { trainingFile: 'file-x', instanceFiles: [], seed: 1, suffix: null, metadata: null, config: null, fileConfig: null } });
+  store.jobs.create({
+    id,
+    kind: fineTuningKind,
+    model: 'base-that-was-removed',
+    status: 'running',
+    hyperparameters: {},
+    params: {
+      trainingFile: 'file-x',
+      instanceFiles: [],
+      seed: 1,
+      suffix: null,
+      metadata: null,
+      config: null,
+      fileConfig: null,
+    },
+  });
   const root = jobPaths(store, id).root;
   mkdirSync(root, { recursive: true });
   writeFileSync(join(root, 'owner.json'), JSON.stringify(owner));
@@ -28,7 +42,10 @@ describe('resuming running jobs at start-up', () => {
     const liveOwner = spawn('sleep', ['60']);
     t.after(() => liveOwner.kill());
     const deadPid = spawnSync('true').pid;
-    const orphan = spawn(await ensurePythonEnv(), ['-m', 'atelier_diffusion.worker'], { env: workerEnv(), stdio: ['pipe', 'ignore', 'ignore'] });
+    const orphan = spawn(await ensurePythonEnv(), ['-m', 'atelier_diffusion.worker'], {
+      env: workerEnv(),
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     const orphanExit = once(orphan, 'exit');
     strandedJob(store, 'ftjob-owned', { runnerPid: liveOwner.pid!, workerPid: null });
     strandedJob(store, 'ftjob-orphaned', { runnerPid: deadPid, workerPid: orphan.pid! });

@@ -7,12 +7,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { JobRecorder, fineTuningKind, learningReport, recommendCheckpoint, type ReportEntry } from '../../src/personalize/index.js';
+import {
+  JobRecorder,
+  fineTuningKind,
+  learningReport,
+  recommendCheckpoint,
+  type ReportEntry,
+} from '../../src/personalize/index.js';
 import { parseWorkerEvent } from '../../src/worker/index.js';
 import { startServer, stopServer } from '../e2e/fine-tuning-server.js';
 
-const entry = (step: number, subject: number, drift: number): ReportEntry =>
-  ({ step, scores: { subject, prompt: 0.3, drift, diversity: 0.5 } });
+const entry = (step: number, subject: number, drift: number): ReportEntry => ({
+  step,
+  scores: { subject, prompt: 0.3, drift, diversity: 0.5 },
+});
 
 describe('recommendCheckpoint', () => {
   it('takes the best subject score among steps within the drift tolerance', () => {
@@ -37,8 +45,22 @@ describe('judge events through the recorder and the report route', () => {
     });
     const { store, client } = server;
     const id = 'ftjob-report';
-    store.jobs.create({ id, kind: fineTuningKind, model: 'tiny-sd', status: 'running', hyperparameters: {},
-      params: { trainingFile: 'file-x', instanceFiles: [], seed: 1, suffix: null, metadata: null, config: null, fileConfig: null } });
+    store.jobs.create({
+      id,
+      kind: fineTuningKind,
+      model: 'tiny-sd',
+      status: 'running',
+      hyperparameters: {},
+      params: {
+        trainingFile: 'file-x',
+        instanceFiles: [],
+        seed: 1,
+        suffix: null,
+        metadata: null,
+        config: null,
+        fileConfig: null,
+      },
+    });
     store.jobs.update(id, { status: 'succeeded', resultModel: 'ft:tiny-sd:x:report' });
     const recorder = new JobRecorder(store, id, null, 6);
     mkdirSync(join(dir, 'ckpt'));
@@ -61,8 +83,15 @@ describe('judge events through the recorder and the report route', () => {
     assert.equal(report.recommended_step, 4);
     assert.equal(report.recommended_checkpoint, 'ft:tiny-sd:x:report:ckpt-step-4');
     const data = report.data as Record<string, unknown>[];
-    assert.deepEqual(data.map((d) => d.step_number), [2, 4, 6]);
-    assert.deepEqual(data[2], { step_number: 6, fine_tuned_model_checkpoint: 'ft:tiny-sd:x:report:ckpt-step-6', ...lines[2]!.scores });
+    assert.deepEqual(
+      data.map((d) => d.step_number),
+      [2, 4, 6],
+    );
+    assert.deepEqual(data[2], {
+      step_number: 6,
+      fine_tuned_model_checkpoint: 'ft:tiny-sd:x:report:ckpt-step-6',
+      ...lines[2]!.scores,
+    });
 
     const checkpoints = (await client.fineTuning.jobs.checkpoints.list(id)).data;
     assert.deepEqual(checkpoints[1]?.metrics, { step: 4, ...lines[1]!.scores });

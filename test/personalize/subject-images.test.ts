@@ -15,14 +15,26 @@ import { subjectPhoto } from './subject-photos.js';
 async function upload(store: Store, filename: string, bytes: Uint8Array, purpose = 'fine-tune'): Promise<string> {
   const blob = await store.blobs.put(bytes);
   const id = newId('file');
-  store.files.insert({ id, filename, purpose, bytes: blob.size, sha256: blob.sha256, status: 'processed', metadata: {}, createdAt: 0 });
+  store.files.insert({
+    id,
+    filename,
+    purpose,
+    bytes: blob.size,
+    sha256: blob.sha256,
+    status: 'processed',
+    metadata: {},
+    createdAt: 0,
+  });
   return id;
 }
 
 /** The error code and param of what reading `ids` throws. */
 async function rejection(store: Store, ids: string[]): Promise<[number, string | null, string | null]> {
   try {
-    await readSubjectImages(store, ids.map((id, i) => ({ id, param: i === 0 ? 'training_file' : `instance_files[${i - 1}]` })));
+    await readSubjectImages(
+      store,
+      ids.map((id, i) => ({ id, param: i === 0 ? 'training_file' : `instance_files[${i - 1}]` })),
+    );
   } catch (error) {
     assert.ok(error instanceof ApiError, String(error));
     return [error.status, error.code, error.param];
@@ -50,8 +62,14 @@ describe('subject images', () => {
       'a/readme.txt': new TextEncoder().encode('hi'),
     });
     const ids = [await upload(store, 'set.zip', zip), await upload(store, 'dog.png', subjectPhoto(3))];
-    const images = await readSubjectImages(store, ids.map((id) => ({ id, param: 'training_file' })));
-    assert.deepEqual(images.map((i) => i.name), ['dog.png', 'dog-1.png', 'dog-2.png']);
+    const images = await readSubjectImages(
+      store,
+      ids.map((id) => ({ id, param: 'training_file' })),
+    );
+    assert.deepEqual(
+      images.map((i) => i.name),
+      ['dog.png', 'dog-1.png', 'dog-2.png'],
+    );
     await writeSubjectImages(images, join(dir, 'instance'));
     assert.deepEqual(readdirSync(join(dir, 'instance')).sort(), ['dog-1.png', 'dog-2.png', 'dog.png']);
 
@@ -74,25 +92,40 @@ describe('subject images', () => {
     };
     const limits = { ...defaultZipLimits, entryBytes: 1 << 20, totalBytes: 3 << 20, entries: 20 };
     const refused = async (path: string, why: RegExp): Promise<void> => {
-      await assert.rejects(unzipEntries(path, ['.png'], limits), (e: unknown) => e instanceof ZipRefusedError && e.limit && why.test(e.message));
+      await assert.rejects(
+        unzipEntries(path, ['.png'], limits),
+        (e: unknown) => e instanceof ZipRefusedError && e.limit && why.test(e.message),
+      );
     };
     // A 4 MiB entry whose local and central headers both claim 100 bytes.
     const bomb = zipSync({ 'x.png': new Uint8Array(4 << 20) }, { level: 9 });
     lieAboutSize(bomb, 100);
     await refused(write('bomb.zip', bomb), /x\.png.*more than 1048576 bytes/);
-    const four = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`p${i}.png`, new Uint8Array(900_000).fill(i)]));
+    const four = Object.fromEntries(
+      Array.from({ length: 4 }, (_, i) => [`p${i}.png`, new Uint8Array(900_000).fill(i)]),
+    );
     await refused(write('total.zip', zipSync(four)), /more than 3145728 bytes/);
     const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`n${i}.txt`, new Uint8Array(1)]));
     await refused(write('many.zip', zipSync(many)), /more than 20 entries/);
-    const fine = await unzipEntries(write('fine.zip', zipSync({ 'a/b.png': subjectPhoto(0), 'c.txt': new Uint8Array(3) })), ['.png'], limits);
-    assert.deepEqual(fine.map((e) => [e.name, e.bytes.length]), [['a/b.png', subjectPhoto(0).length]]);
+    const fine = await unzipEntries(
+      write('fine.zip', zipSync({ 'a/b.png': subjectPhoto(0), 'c.txt': new Uint8Array(3) })),
+      ['.png'],
+      limits,
+    );
+    assert.deepEqual(
+      fine.map((e) => [e.name, e.bytes.length]),
+      [['a/b.png', subjectPhoto(0).length]],
+    );
   });
 
   it('extracts entries to files and answers paths and sizes; a refused zip leaves no descriptor open', async (t) => {
     const dir = tempDir(t, 'zip-files');
     const out = join(dir, 'out');
     mkdirSync(out);
-    writeFileSync(join(dir, 'two.zip'), zipSync({ 'a.png': subjectPhoto(0), 'skip.txt': new Uint8Array(3), 'b/c.png': subjectPhoto(1) }));
+    writeFileSync(
+      join(dir, 'two.zip'),
+      zipSync({ 'a.png': subjectPhoto(0), 'skip.txt': new Uint8Array(3), 'b/c.png': subjectPhoto(1) }),
+    );
     const entries = await extractEntries(join(dir, 'two.zip'), ['.png'], out);
     assert.deepEqual(entries, [
       { name: 'a.png', path: join(out, '0'), size: subjectPhoto(0).length },

@@ -39,23 +39,48 @@ describe('fine-tuning wire', () => {
     const wire = Object.fromEntries(Object.values(hyperparameterWireNames).map((name, i) => [name, i]));
     const domain = hyperparametersFromWire(wire as never);
     assert.equal(Object.keys(domain).length, Object.keys(wire).length);
-    assert.ok(Object.keys(domain).every((key) => !key.includes('_')), Object.keys(domain).join());
+    assert.ok(
+      Object.keys(domain).every((key) => !key.includes('_')),
+      Object.keys(domain).join(),
+    );
     assert.deepEqual(hyperparametersToWire(domain), wire);
     const body = {
-      model: 'sd', training_file: 'file-a',
+      model: 'sd',
+      training_file: 'file-a',
       method: { type: 'dreambooth', dreambooth: { hyperparameters: { class_name: 'cat', train_text_encoder: true } } },
     };
-    assert.deepEqual(hyperparametersToWire(parseFineTuningJobCreate(body).hyperparameters), body.method.dreambooth.hyperparameters);
+    assert.deepEqual(
+      hyperparametersToWire(parseFineTuningJobCreate(body).hyperparameters),
+      body.method.dreambooth.hyperparameters,
+    );
   });
 
   it('renders a job as the fine_tuning.job object', () => {
     const wire = fineTuningJobToWire(job, 1234);
     assert.deepEqual(wire, {
-      id: 'ftjob-1', object: 'fine_tuning.job', created_at: 10, error: null, fine_tuned_model: null, finished_at: null,
+      id: 'ftjob-1',
+      object: 'fine_tuning.job',
+      created_at: 10,
+      error: null,
+      fine_tuned_model: null,
+      finished_at: null,
       hyperparameters: { batch_size: 2, learning_rate_multiplier: 'auto', n_epochs: 'auto' },
-      model: 'sd', organization_id: 'org-atelier', result_files: [], seed: 3, status: 'running', trained_tokens: null,
-      training_file: 'file-a', validation_file: null, estimated_finish: 1234, integrations: null, metadata: null, user_provided_suffix: null,
-      method: { type: 'dreambooth', dreambooth: { hyperparameters: { class_name: 'dog', n_steps: 4, batch_size: 2, lora_rank: 8 } } },
+      model: 'sd',
+      organization_id: 'org-atelier',
+      result_files: [],
+      seed: 3,
+      status: 'running',
+      trained_tokens: null,
+      training_file: 'file-a',
+      validation_file: null,
+      estimated_finish: 1234,
+      integrations: null,
+      metadata: null,
+      user_provided_suffix: null,
+      method: {
+        type: 'dreambooth',
+        dreambooth: { hyperparameters: { class_name: 'dog', n_steps: 4, batch_size: 2, lora_rank: 8 } },
+      },
     });
     assert.equal(fineTuningJobToWire({ ...job, status: 'queued' }, 1234).estimated_finish, null);
   });
@@ -63,7 +88,11 @@ describe('fine-tuning wire', () => {
   it('flattens a metrics event beside step, total_steps and train_loss; renames atelier fields only', () => {
     const data = { step: 2, metrics: { loss: 0.5, grad_norm: 1 }, totalSteps: 4, trainLoss: 0.5 };
     assert.deepEqual(Object.entries(eventDataToWire(data)), [
-      ['step', 2], ['loss', 0.5], ['grad_norm', 1], ['total_steps', 4], ['train_loss', 0.5],
+      ['step', 2],
+      ['loss', 0.5],
+      ['grad_norm', 1],
+      ['total_steps', 4],
+      ['train_loss', 0.5],
     ]);
     assert.deepEqual(eventDataToWire({ count: 1, cacheHit: false }), { count: 1, cache_hit: false });
     assert.deepEqual(eventDataToWire(null), {});
@@ -72,8 +101,13 @@ describe('fine-tuning wire', () => {
   it('renders checkpoint metrics in OpenAI names', () => {
     const checkpoint = { id: 'ftckpt-1', createdAt: 5, step: 2, metrics: { step: 2, trainLoss: 0.25 } };
     assert.deepEqual(fineTuningCheckpointToWire(checkpoint, 'ftjob-1', 'm:ckpt-step-2'), {
-      id: 'ftckpt-1', object: 'fine_tuning.job.checkpoint', created_at: 5, fine_tuned_model_checkpoint: 'm:ckpt-step-2',
-      fine_tuning_job_id: 'ftjob-1', metrics: { step: 2, train_loss: 0.25 }, step_number: 2,
+      id: 'ftckpt-1',
+      object: 'fine_tuning.job.checkpoint',
+      created_at: 5,
+      fine_tuned_model_checkpoint: 'm:ckpt-step-2',
+      fine_tuning_job_id: 'ftjob-1',
+      metrics: { step: 2, train_loss: 0.25 },
+      step_number: 2,
     });
   });
 });
@@ -82,17 +116,29 @@ describe('files, models and images wire', () => {
   it('renders the file, model and image objects', () => {
     const file = { id: 'file-1', bytes: 3, createdAt: 9, filename: 'a.png', purpose: 'fine-tune', status: 'processed' };
     assert.deepEqual(fileToWire(file), {
-      id: 'file-1', object: 'file', bytes: 3, created_at: 9, filename: 'a.png', purpose: 'fine-tune',
-      status: 'processed', status_details: null, expires_at: null,
+      id: 'file-1',
+      object: 'file',
+      bytes: 3,
+      created_at: 9,
+      filename: 'a.png',
+      purpose: 'fine-tune',
+      status: 'processed',
+      status_details: null,
+      expires_at: null,
     });
     assert.deepEqual(modelListToWire([{ name: 'org/m', createdAt: 1, ownedBy: 'org', format: 'gguf' }]), {
-      object: 'list', data: [{ id: 'org/m', object: 'model', created: 1, owned_by: 'org', format: 'gguf' }],
+      object: 'list',
+      data: [{ id: 'org/m', object: 'model', created: 1, owned_by: 'org', format: 'gguf' }],
     });
     assert.deepEqual(imagesResponseToWire('a dog', [{ seed: 4, url: 'http://h/images/x.png' }], 7), {
-      created: 7, data: [{ revised_prompt: 'a dog', seed: 4, url: 'http://h/images/x.png' }],
+      created: 7,
+      data: [{ revised_prompt: 'a dog', seed: 4, url: 'http://h/images/x.png' }],
     });
     const done = imageCompletedToWire({ index: 1, seed: 4, b64Json: 'AA==', width: 64, height: 32 }, 7);
-    assert.deepEqual([done.type, done.size, done.b64_json, done.created_at, done.index], ['image_generation.completed', '64x32', 'AA==', 7, 1]);
+    assert.deepEqual(
+      [done.type, done.size, done.b64_json, done.created_at, done.index],
+      ['image_generation.completed', '64x32', 'AA==', 7, 1],
+    );
   });
 });
 
@@ -105,13 +151,22 @@ describe('pagination', () => {
     assert.deepEqual([ids(first), first.has_more, first.first_id, first.last_id], [['a', 'b'], true, 'a', 'b']);
     const last = pageOf(items, { after: 'c', limit: 2 }, 'Thing', (item) => item);
     assert.deepEqual([ids(last), last.has_more], [['d', 'e'], false]);
-    assert.deepEqual(cursorPage([], false), { object: 'list', data: [], has_more: false, first_id: null, last_id: null });
+    assert.deepEqual(cursorPage([], false), {
+      object: 'list',
+      data: [],
+      has_more: false,
+      first_id: null,
+      last_id: null,
+    });
   });
 
   it('refuses a cursor naming no item', () => {
     assert.throws(
       () => pageOf(items, { after: 'zz', limit: 2 }, 'Thing', (item) => item),
-      (error: unknown) => error instanceof InvalidRequestError && error.param === 'after' && /No such Thing object: zz/.test(error.message),
+      (error: unknown) =>
+        error instanceof InvalidRequestError &&
+        error.param === 'after' &&
+        /No such Thing object: zz/.test(error.message),
     );
   });
 });

@@ -17,15 +17,28 @@ const echo: RoutePlugin = (app) => {
 };
 
 /** Sends `pieces` as separate writes (with pauses, so they arrive as separate chunks) and returns status and body. */
-function send(port: number, pieces: Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function send(
+  port: number,
+  pieces: Buffer[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const total = pieces.reduce((n, p) => n + p.length, 0);
     const length: Record<string, string> = headers['transfer-encoding'] ? {} : { 'content-length': String(total) };
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/echo', headers: { 'content-type': 'application/json', ...length, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/echo',
+        headers: { 'content-type': 'application/json', ...length, ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     void (async () => {
       for (const piece of pieces) {
@@ -37,7 +50,7 @@ function send(port: number, pieces: Buffer[], headers: Record<string, string> = 
   });
 }
 
-test('JSON bodies decoded chunk by chunk keep fastify\'s parsing and errors', async (t) => {
+test("JSON bodies decoded chunk by chunk keep fastify's parsing and errors", async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'atelier-json-body-'));
   const store = openStore(home);
   const config = { ...defaultConfig(), home, port: 0, logLevel: 'silent' as const, bodyLimit: 4096 };
@@ -66,7 +79,10 @@ test('JSON bodies decoded chunk by chunk keep fastify\'s parsing and errors', as
   assert.deepEqual(await codes([]), [400, 'invalid_request_error']);
   assert.deepEqual(await codes([Buffer.from('{"a": ')]), [400, 'invalid_request_error']);
   assert.deepEqual(await codes([Buffer.from('{"__proto__": {"x": 1}}')]), [400, 'invalid_request_error']);
-  assert.deepEqual(await codes([Buffer.from('{"constructor": {"prototype": {"x": 1}}}')]), [400, 'invalid_request_error']);
+  assert.deepEqual(await codes([Buffer.from('{"constructor": {"prototype": {"x": 1}}}')]), [
+    400,
+    'invalid_request_error',
+  ]);
   const big = Buffer.from(JSON.stringify({ s: 'x'.repeat(5000) }));
   assert.equal((await codes([big]))[0], 413);
   // No declared length (chunked): refused once the bytes received pass the limit.

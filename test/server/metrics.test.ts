@@ -23,8 +23,14 @@ test('/metrics counts requests per route pattern with latency, jobs by state and
   store.jobs.update('ftjob-2', { status: 'failed' });
 
   for (let i = 0; i < 3; i++) assert.equal((await fetch(`${url}/health`)).status, 200);
-  assert.equal((await fetch(`${url}/v1/models/one`, { headers: { authorization: 'Bearer sk-metrics-test' } })).status, 404);
-  assert.equal((await fetch(`${url}/v1/models/two`, { headers: { authorization: 'Bearer sk-metrics-test' } })).status, 404);
+  assert.equal(
+    (await fetch(`${url}/v1/models/one`, { headers: { authorization: 'Bearer sk-metrics-test' } })).status,
+    404,
+  );
+  assert.equal(
+    (await fetch(`${url}/v1/models/two`, { headers: { authorization: 'Bearer sk-metrics-test' } })).status,
+    404,
+  );
   assert.equal((await fetch(`${url}/v1/models`)).status, 401);
 
   const response = await fetch(`${url}/metrics`);
@@ -35,7 +41,10 @@ test('/metrics counts requests per route pattern with latency, jobs by state and
   // Both model ids land in one series: the pattern, not the URL.
   assert.match(text, /^atelier_http_requests_total\{method="GET",route="\/v1\/models\/\*",status_code="404"\} 2$/m);
   assert.match(text, /^atelier_http_requests_total\{method="GET",route="\/v1\/models",status_code="401"\} 1$/m);
-  assert.match(text, /^atelier_http_request_duration_seconds_count\{method="GET",route="\/health",status_code="200"\} 3$/m);
+  assert.match(
+    text,
+    /^atelier_http_request_duration_seconds_count\{method="GET",route="\/health",status_code="200"\} 3$/m,
+  );
   assert.match(text, /^atelier_jobs\{kind="fine_tuning",status="queued"\} 1$/m);
   assert.match(text, /^atelier_jobs\{kind="fine_tuning",status="failed"\} 1$/m);
   assert.match(text, /^process_resident_memory_bytes \d+/m);

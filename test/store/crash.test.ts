@@ -35,7 +35,10 @@ test('a process killed mid-write loses nothing it committed', async (t) => {
     const job = store.jobs.get(`ftjob-${i}`);
     assert.ok(job, `job ${i} was reported committed`);
     assert.deepEqual(job.hyperparameters, { i });
-    assert.deepEqual(store.events.since(`ftjob-${i}`).map((e) => e.message), [`event ${i}`]);
+    assert.deepEqual(
+      store.events.since(`ftjob-${i}`).map((e) => e.message),
+      [`event ${i}`],
+    );
     const sha = job.params.blob as string;
     assert.equal(await sha256File(store.blobs.path(sha)), sha);
   }

@@ -29,7 +29,14 @@ before(async () => {
   postgres = await startPostgres();
   url = await postgres.createDatabase();
   store = openStore(home(), { databaseUrl: url });
-  api = await JobQueue.start({ store, databaseUrl: url, role: 'api', capabilities: [], queues: ['test', 'gpu'], heartbeatMs: 300 });
+  api = await JobQueue.start({
+    store,
+    databaseUrl: url,
+    role: 'api',
+    capabilities: [],
+    queues: ['test', 'gpu'],
+    heartbeatMs: 300,
+  });
 });
 after(async () => {
   await api.close();
@@ -40,8 +47,11 @@ after(async () => {
 
 /** Starts a node process that claims from `capabilities`; stopped (SIGTERM) when the test ends. */
 async function node(t: TestContext, label: string, capabilities = 'test'): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'queue-node.ts'), url, home(), label, capabilities],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'queue-node.ts'), url, home(), label, capabilities],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   t.after(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -82,10 +92,14 @@ function queueState(queueJobId: string): string | undefined {
 
 test('a job enqueued in a transaction that rolls back never reaches the queue', () => {
   let queueJobId = '';
-  assert.throws(() => store.transaction(() => {
-    queueJobId = submit([{ id: 'ftjob-rolled-back', steps: 1, stepMs: 1 }]).get('ftjob-rolled-back')!;
-    throw new Error('abort');
-  }), /abort/);
+  assert.throws(
+    () =>
+      store.transaction(() => {
+        queueJobId = submit([{ id: 'ftjob-rolled-back', steps: 1, stepMs: 1 }]).get('ftjob-rolled-back')!;
+        throw new Error('abort');
+      }),
+    /abort/,
+  );
   assert.equal(store.jobs.get('ftjob-rolled-back'), undefined);
   assert.equal(queueState(queueJobId), undefined);
   assert.throws(() => api.enqueue('no-such-queue', {}), /no job queue named 'no-such-queue'/);
@@ -113,15 +127,24 @@ test('a node SIGKILLed mid-job loses it to another node, which resumes after the
   const nodes = { A: await node(t, 'A'), B: await node(t, 'B') };
   const queued = submit([{ id: 'ftjob-resume', steps: 12, stepMs: 250 }]);
   const steps = (): { step: number; node: string }[] =>
-    store.events.since('ftjob-resume').filter((e) => e.type === 'metrics').map((e) => e.data as { step: number; node: string });
+    store.events
+      .since('ftjob-resume')
+      .filter((e) => e.type === 'metrics')
+      .map((e) => e.data as { step: number; node: string });
   await until('three steps', () => steps().length >= 3);
   const victim = steps()[0]!.node as 'A' | 'B';
   const survivor = victim === 'A' ? 'B' : 'A';
   nodes[victim].kill('SIGKILL');
   await until('the job done', () => messages('ftjob-resume').some((m) => m.startsWith('done')));
-  assert.deepEqual(steps().map((s) => s.step), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.deepEqual(
+    steps().map((s) => s.step),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+  );
   assert.equal(steps().at(-1)!.node, survivor);
-  assert.deepEqual(messages('ftjob-resume').filter((m) => m.startsWith('done')), [`done on ${survivor}`]);
+  assert.deepEqual(
+    messages('ftjob-resume').filter((m) => m.startsWith('done')),
+    [`done on ${survivor}`],
+  );
   await until('queue completed', () => queueState(queued.get('ftjob-resume')!) === 'completed');
 });
 

@@ -7,20 +7,35 @@ import { JobQueue, openStore } from '../../src/store/index.js';
 const [url, home, label, capabilities] = process.argv.slice(2) as [string, string, string, string];
 const store = openStore(home, { databaseUrl: url });
 const queue = await JobQueue.start({
-  store, databaseUrl: url, role: 'worker', capabilities: capabilities.split(','), queues: ['test', 'gpu'],
-  heartbeatMs: 300, staleMs: 2500, pollMs: 100,
+  store,
+  databaseUrl: url,
+  role: 'worker',
+  capabilities: capabilities.split(','),
+  queues: ['test', 'gpu'],
+  heartbeatMs: 300,
+  staleMs: 2500,
+  pollMs: 100,
 });
 
 queue.work(async ({ data, signal }) => {
   const { jobId, steps, stepMs } = data as { jobId: string; steps: number; stepMs: number };
-  const done = store.events.since(jobId).filter((e) => e.type === 'metrics').map((e) => Number(e.data?.step));
+  const done = store.events
+    .since(jobId)
+    .filter((e) => e.type === 'metrics')
+    .map((e) => Number(e.data?.step));
   for (let step = Math.max(0, ...done) + 1; step <= steps; step += 1) {
     await sleep(stepMs);
     if (signal.aborted) {
       store.events.append({ jobId, level: 'warn', message: `stopped on ${label}` });
       throw signal.reason as Error;
     }
-    store.events.append({ jobId, level: 'info', type: 'metrics', message: `step ${step} on ${label}`, data: { step, node: label } });
+    store.events.append({
+      jobId,
+      level: 'info',
+      type: 'metrics',
+      message: `step ${step} on ${label}`,
+      data: { step, node: label },
+    });
   }
   store.events.append({ jobId, level: 'info', message: `done on ${label}` });
 });

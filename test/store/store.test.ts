@@ -9,8 +9,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  migrate, migrations, openStore, PostgresDatabase, ResponseRepo, SqliteDatabase, StudioRepo, type SqlDatabase,
-  type Store, type StoreOptions,
+  migrate,
+  migrations,
+  openStore,
+  PostgresDatabase,
+  ResponseRepo,
+  SqliteDatabase,
+  StudioRepo,
+  type SqlDatabase,
+  type Store,
+  type StoreOptions,
 } from '../../src/store/index.js';
 import { sha256 } from '../../src/util/index.js';
 import { startPostgres, type TestPostgres } from './postgres-server.js';
@@ -65,7 +73,10 @@ for (const backend of backends) {
       const again = openStore(home, options);
       t.after(() => again.close());
       const versions = again.db.prepare('SELECT version FROM schema_version ORDER BY version').all();
-      assert.deepEqual(versions, migrations.map((m) => ({ version: m.version })));
+      assert.deepEqual(
+        versions,
+        migrations.map((m) => ({ version: m.version })),
+      );
       assert.equal(migrate(again.db), migrations.length);
     });
 
@@ -81,7 +92,10 @@ for (const backend of backends) {
       store.close();
       const db = backend.connect(home, options);
       t.after(() => db.close());
-      const broken = [...migrations, { version: migrations.length + 1, name: 'broken', sql: 'CREATE TABLE t (a TEXT); SELEC' }];
+      const broken = [
+        ...migrations,
+        { version: migrations.length + 1, name: 'broken', sql: 'CREATE TABLE t (a TEXT); SELEC' },
+      ];
       assert.throws(() => migrate(db, broken));
       const v = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number };
       assert.equal(v.v, migrations.length);
@@ -90,8 +104,16 @@ for (const backend of backends) {
 
     test('models round-trip and upsert by name', async (t) => {
       const { store } = await fresh(t);
-      const base = { name: 'org/m', format: 'gguf' as const, path: '/x/m.gguf', size: 10, source: 'hf:org/m',
-        revision: 'abc', metadata: { files: ['m.gguf'] }, createdAt: 1 };
+      const base = {
+        name: 'org/m',
+        format: 'gguf' as const,
+        path: '/x/m.gguf',
+        size: 10,
+        source: 'hf:org/m',
+        revision: 'abc',
+        metadata: { files: ['m.gguf'] },
+        createdAt: 1,
+      };
       store.models.put(base);
       store.models.put({ ...base, size: 20 });
       assert.deepEqual(store.models.list(), [{ ...base, size: 20 }]);
@@ -105,25 +127,45 @@ for (const backend of backends) {
         store.jobs.create({ id, kind: 'fine_tuning', model: 'base', hyperparameters: { n_epochs: 2 }, params: {} });
       }
       const first = store.jobs.list('fine_tuning', { limit: 2 });
-      assert.deepEqual(first.data.map((j) => j.id), ['ftjob-c', 'ftjob-b']);
+      assert.deepEqual(
+        first.data.map((j) => j.id),
+        ['ftjob-c', 'ftjob-b'],
+      );
       assert.equal(first.hasMore, true);
       const second = store.jobs.list('fine_tuning', { limit: 2, after: 'ftjob-b' });
-      assert.deepEqual(second.data.map((j) => j.id), ['ftjob-a']);
+      assert.deepEqual(
+        second.data.map((j) => j.id),
+        ['ftjob-a'],
+      );
       assert.equal(second.hasMore, false);
 
-      const job = store.jobs.update('ftjob-a', { status: 'failed', error: { code: 'x', message: 'boom', param: null } });
+      const job = store.jobs.update('ftjob-a', {
+        status: 'failed',
+        error: { code: 'x', message: 'boom', param: null },
+      });
       assert.equal(job.status, 'failed');
       assert.deepEqual(job.error, { code: 'x', message: 'boom', param: null });
       assert.deepEqual(job.hyperparameters, { n_epochs: 2 });
       assert.throws(() => store.jobs.update('ftjob-missing', { status: 'running' }), /no job ftjob-missing/);
 
-      const events = [1, 2, 3, 4, 5].map((i) => store.events.append({ jobId: 'ftjob-a', level: 'info', message: `e${i}` }));
+      const events = [1, 2, 3, 4, 5].map((i) =>
+        store.events.append({ jobId: 'ftjob-a', level: 'info', message: `e${i}` }),
+      );
       assert.ok(events.every((e, i) => i === 0 || e.seq > events[i - 1]!.seq));
       const page = store.events.list('ftjob-a', { limit: 2, after: events[3]!.id });
-      assert.deepEqual(page.data.map((e) => e.message), ['e3', 'e2']);
+      assert.deepEqual(
+        page.data.map((e) => e.message),
+        ['e3', 'e2'],
+      );
       assert.equal(page.hasMore, true);
-      assert.deepEqual(store.events.since('ftjob-a', events[2]!.seq).map((e) => e.message), ['e4', 'e5']);
-      assert.throws(() => store.events.append({ jobId: 'ftjob-nope', level: 'info', message: 'x' }), /FOREIGN KEY|foreign key/);
+      assert.deepEqual(
+        store.events.since('ftjob-a', events[2]!.seq).map((e) => e.message),
+        ['e4', 'e5'],
+      );
+      assert.throws(
+        () => store.events.append({ jobId: 'ftjob-nope', level: 'info', message: 'x' }),
+        /FOREIGN KEY|foreign key/,
+      );
 
       store.checkpoints.add({ jobId: 'ftjob-a', step: 10, path: '/c/10', metrics: { loss: 0.5 } });
       store.db.prepare('DELETE FROM jobs WHERE id = ?').run('ftjob-a');
@@ -143,10 +185,14 @@ for (const backend of backends) {
       assert.equal(store.jobs.get('ftjob-x'), undefined);
       store.transaction(() => {
         store.jobs.create(job('ftjob-outer'));
-        assert.throws(() => store.transaction(() => {
-          store.jobs.create(job('ftjob-inner'));
-          store.jobs.create(job('ftjob-inner'));
-        }), /UNIQUE|unique/);
+        assert.throws(
+          () =>
+            store.transaction(() => {
+              store.jobs.create(job('ftjob-inner'));
+              store.jobs.create(job('ftjob-inner'));
+            }),
+          /UNIQUE|unique/,
+        );
       });
       assert.equal(store.jobs.get('ftjob-outer')?.id, 'ftjob-outer');
       assert.equal(store.jobs.get('ftjob-inner'), undefined);
@@ -154,19 +200,44 @@ for (const backend of backends) {
 
     test('files list newest first by purpose; the studio and response tables round-trip, PNG bytes included', async (t) => {
       const { store } = await fresh(t);
-      for (const [id, purpose] of [['file-a', 'fine-tune'], ['file-b', 'vision'], ['file-c', 'fine-tune']] as const) {
-        store.files.insert({ id, filename: `${id}.zip`, purpose, bytes: 3, sha256: 'ab'.repeat(32), status: 'processed',
-          metadata: { n: 1 }, createdAt: 5 });
+      for (const [id, purpose] of [
+        ['file-a', 'fine-tune'],
+        ['file-b', 'vision'],
+        ['file-c', 'fine-tune'],
+      ] as const) {
+        store.files.insert({
+          id,
+          filename: `${id}.zip`,
+          purpose,
+          bytes: 3,
+          sha256: 'ab'.repeat(32),
+          status: 'processed',
+          metadata: { n: 1 },
+          createdAt: 5,
+        });
       }
-      assert.deepEqual(store.files.list({ purpose: 'fine-tune' }).map((f) => f.id), ['file-c', 'file-a']);
+      assert.deepEqual(
+        store.files.list({ purpose: 'fine-tune' }).map((f) => f.id),
+        ['file-c', 'file-a'],
+      );
       assert.equal(store.files.countBySha('ab'.repeat(32)), 3);
       const studio = new StudioRepo(store.db);
       const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 255, 1]);
-      studio.addImage({ id: 'img-1', model: 'sd', prompt: 'a dog', seed: 2 ** 40, parameters: 'p', settings: { n: 1 },
-        createdAt: 7 }, png);
+      studio.addImage(
+        { id: 'img-1', model: 'sd', prompt: 'a dog', seed: 2 ** 40, parameters: 'p', settings: { n: 1 }, createdAt: 7 },
+        png,
+      );
       assert.deepEqual(studio.imagePng('img-1'), png);
       assert.equal(studio.listImages({ limit: 5 }).data[0]?.seed, 2 ** 40);
-      const chat = { id: 'chat-1', title: 't', model: 'm', settings: {}, messages: [{ role: 'user' }], createdAt: 1, updatedAt: 2 };
+      const chat = {
+        id: 'chat-1',
+        title: 't',
+        model: 'm',
+        settings: {},
+        messages: [{ role: 'user' }],
+        createdAt: 1,
+        updatedAt: 2,
+      };
       studio.saveChat(chat);
       assert.deepEqual(studio.saveChat({ ...chat, title: 'u', updatedAt: 3 }), { ...chat, title: 'u', updatedAt: 3 });
       studio.saveForm('images', { steps: 4 }, 9);
@@ -207,8 +278,9 @@ test('PostgreSQL: three processes opening one new database together migrate it e
   const script = `import { openStore } from ${JSON.stringify(storeIndex)};
     openStore(process.argv[1], { databaseUrl: ${JSON.stringify(url)} }).close();`;
   const runs = [1, 2, 3].map(() => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, tempHome(t)],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, tempHome(t)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     return new Promise<string>((resolve) => child.on('exit', (code) => resolve(`${code} ${stderr}`)));
@@ -216,6 +288,8 @@ test('PostgreSQL: three processes opening one new database together migrate it e
   assert.deepEqual(await Promise.all(runs), ['0 ', '0 ', '0 ']);
   const db = new PostgresDatabase(url);
   t.after(() => db.close());
-  assert.deepEqual(db.prepare('SELECT version FROM schema_version ORDER BY version').all(),
-    migrations.map((m) => ({ version: m.version })));
+  assert.deepEqual(
+    db.prepare('SELECT version FROM schema_version ORDER BY version').all(),
+    migrations.map((m) => ({ version: m.version })),
+  );
 });

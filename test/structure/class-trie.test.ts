@@ -27,7 +27,10 @@ describe('class tries (Llama 3 vocabulary)', () => {
     assert.equal(cpt.tokenIds.length, plain.length);
     assert.equal(new Set(cpt.tokenIds).size, plain.length);
     for (const id of plain.filter((_, i) => i % 97 === 0)) {
-      const node = follow(cpt, [...Buffer.from(vocab.tokens[id]!).toString('utf8')].map((ch) => ch.codePointAt(0)!));
+      const node = follow(
+        cpt,
+        [...Buffer.from(vocab.tokens[id]!).toString('utf8')].map((ch) => ch.codePointAt(0)!),
+      );
       assert.ok(node > 0);
       assert.ok(cpt.tokenIds.subarray(cpt.tokenStart[node]!, cpt.tokenStart[node + 1]!).includes(id));
     }
@@ -41,9 +44,14 @@ describe('class tries (Llama 3 vocabulary)', () => {
     assert.ok(folded.symbol.length < cpt.symbol.length / 100, `${folded.symbol.length} nodes`);
     assert.equal(folded.tokenIds.length, plain.length);
     for (const id of plain.filter((_, i) => i % 89 === 0)) {
-      const classes = [...Buffer.from(vocab.tokens[id]!).toString('utf8')].map((ch) => dfa.classes.classOf(ch.codePointAt(0)!));
+      const classes = [...Buffer.from(vocab.tokens[id]!).toString('utf8')].map((ch) =>
+        dfa.classes.classOf(ch.codePointAt(0)!),
+      );
       const node = follow(folded, classes);
-      assert.ok(folded.tokenIds.subarray(folded.tokenStart[node]!, folded.tokenStart[node + 1]!).includes(id), `token ${id}`);
+      assert.ok(
+        folded.tokenIds.subarray(folded.tokenStart[node]!, folded.tokenStart[node + 1]!).includes(id),
+        `token ${id}`,
+      );
     }
   });
 

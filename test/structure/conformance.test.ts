@@ -16,18 +16,71 @@ describe('conformance matrix', () => {
   it('every probe does what the keyword table says', () => {
     for (const row of conformanceMatrix()) {
       for (const p of row.probes) assert.equal(p.mismatch, false, `${row.family}: ${p.outcome}`);
-      if (row.status === 'partial') assert.deepEqual(new Set(row.probes.map((p) => p.outcome.startsWith('refused'))), new Set([false, true]), `${row.family}: a partial family shows both sides`);
-      if (row.status === 'refused') assert.ok(row.probes.every((p) => p.outcome.startsWith('refused')), row.family);
+      if (row.status === 'partial')
+        assert.deepEqual(
+          new Set(row.probes.map((p) => p.outcome.startsWith('refused'))),
+          new Set([false, true]),
+          `${row.family}: a partial family shows both sides`,
+        );
+      if (row.status === 'refused')
+        assert.ok(
+          row.probes.every((p) => p.outcome.startsWith('refused')),
+          row.family,
+        );
     }
   });
 
   it('lists each JSON Schema keyword once', () => {
     const all = KEYWORD_TABLE.flatMap((f) => f.keywords);
     assert.equal(new Set(all).size, all.length);
-    for (const k of ['type', 'enum', 'const', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'format',
-      'maxItems', 'minItems', 'uniqueItems', 'items', 'prefixItems', 'additionalItems', 'contains', 'minContains', 'maxContains', 'maxProperties', 'minProperties', 'required',
-      'properties', 'patternProperties', 'additionalProperties', 'propertyNames', 'dependencies', 'dependentRequired', 'dependentSchemas', 'allOf', 'anyOf', 'oneOf', 'not',
-      'if', 'then', 'else', '$ref', 'unevaluatedItems', 'unevaluatedProperties', '$dynamicRef', '$recursiveRef', '$defs', '$anchor', '$dynamicAnchor']) {
+    for (const k of [
+      'type',
+      'enum',
+      'const',
+      'multipleOf',
+      'maximum',
+      'exclusiveMaximum',
+      'minimum',
+      'exclusiveMinimum',
+      'maxLength',
+      'minLength',
+      'pattern',
+      'format',
+      'maxItems',
+      'minItems',
+      'uniqueItems',
+      'items',
+      'prefixItems',
+      'additionalItems',
+      'contains',
+      'minContains',
+      'maxContains',
+      'maxProperties',
+      'minProperties',
+      'required',
+      'properties',
+      'patternProperties',
+      'additionalProperties',
+      'propertyNames',
+      'dependencies',
+      'dependentRequired',
+      'dependentSchemas',
+      'allOf',
+      'anyOf',
+      'oneOf',
+      'not',
+      'if',
+      'then',
+      'else',
+      '$ref',
+      'unevaluatedItems',
+      'unevaluatedProperties',
+      '$dynamicRef',
+      '$recursiveRef',
+      '$defs',
+      '$anchor',
+      '$dynamicAnchor',
+    ]) {
       assert.ok(all.includes(k), k);
     }
   });

@@ -9,13 +9,21 @@ const parameters = {
   properties: { point: { $ref: '#/$defs/point' }, again: { $ref: '#' }, enum: { $ref: '#/$defs/small' } },
   required: ['point'],
   additionalProperties: false,
-  $defs: { point: { type: 'object', properties: { x: { $ref: '#/$defs/small' } }, required: ['x'] }, small: { type: 'integer', maximum: 3 } },
+  $defs: {
+    point: { type: 'object', properties: { x: { $ref: '#/$defs/small' } }, required: ['x'] },
+    small: { type: 'integer', maximum: 3 },
+  },
   // A `$ref` inside data is data: it must not be rewritten.
   default: { $ref: '#/$defs/point' },
 };
 
 function wrapper(args: unknown): unknown {
-  return { type: 'object', properties: { name: { const: 'f' }, arguments: args }, required: ['name', 'arguments'], additionalProperties: false };
+  return {
+    type: 'object',
+    properties: { name: { const: 'f' }, arguments: args },
+    required: ['name', 'arguments'],
+    additionalProperties: false,
+  };
 }
 
 describe('embedSchemaAt', () => {
@@ -32,7 +40,9 @@ describe('embedSchemaAt', () => {
 
   it('leaves data, anchors and remote references alone and keeps hostile names as plain keys', () => {
     // JSON.parse keeps `__proto__` an own key, as a schema arriving over HTTP has it.
-    const schema: unknown = JSON.parse('{"properties":{"__proto__":{"$ref":"#a"}},"const":{"$ref":"#/x"},"items":{"$ref":"o.json#/y"}}');
+    const schema: unknown = JSON.parse(
+      '{"properties":{"__proto__":{"$ref":"#a"}},"const":{"$ref":"#/x"},"items":{"$ref":"o.json#/y"}}',
+    );
     const embedded = embedSchemaAt(schema, '/p') as Record<string, Record<string, unknown>>;
     assert.deepEqual(embedded.const, { $ref: '#/x' });
     assert.deepEqual({ ...embedded.items }, { $ref: 'o.json#/y' });

@@ -1,8 +1,17 @@
 /** Shared helpers for the structure tests: a byte vocabulary and a whole-document check through the mask. */
-import { compileJsonSchema, Matcher, Vocabulary, type CompileOptions, type Grammar } from '../../src/structure/index.js';
+import {
+  compileJsonSchema,
+  Matcher,
+  Vocabulary,
+  type CompileOptions,
+  type Grammar,
+} from '../../src/structure/index.js';
 
 /** 256 one-byte tokens (id = byte) plus EOS (id 256): every document is reachable, masks are easy to read. */
-export const byteVocab = Vocabulary.fromTokenBytes([...Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)), null], { eosTokenIds: [256], cacheKey: 'test:bytes' });
+export const byteVocab = Vocabulary.fromTokenBytes([...Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)), null], {
+  eosTokenIds: [256],
+  cacheKey: 'test:bytes',
+});
 
 const encoder = new TextEncoder();
 
@@ -28,6 +37,7 @@ export function accepts(schema: unknown, text: string, options?: CompileOptions)
 /** Token ids allowed by a mask, as readable strings ('EOS' for 256). */
 export function allowedBytes(mask: Uint32Array): string[] {
   const out: string[] = [];
-  for (let id = 0; id <= 256; id++) if ((mask[id >>> 5]! >>> (id & 31)) & 1) out.push(id === 256 ? 'EOS' : String.fromCharCode(id));
+  for (let id = 0; id <= 256; id++)
+    if ((mask[id >>> 5]! >>> (id & 31)) & 1) out.push(id === 256 ? 'EOS' : String.fromCharCode(id));
   return out;
 }

@@ -22,34 +22,142 @@ function rows(name: string): TableCase[] {
   const n = JSON.stringify(name);
   const ptr = name.replace(/~/g, '~0').replace(/\//g, '~1');
   return [
-    { name: 'required', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","type":"object","required":[${n}]}`),
-      cases: [['{}', false], [obj(name, '1'), true], ['{"other":1}', false]] },
-    { name: 'properties', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","type":"object","properties":${obj(name, '{"type":"string"}')}}`),
-      cases: [['{}', true], [obj(name, '"s"'), true], [obj(name, '1'), false]] },
-    { name: 'required + properties', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","type":"object","properties":${obj(name, '{"type":"integer"}')},"required":[${n}]}`),
-      cases: [['{}', false], [obj(name, '1'), true], [obj(name, '"x"'), false]] },
-    { name: 'additionalProperties false', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","type":"object","properties":{"a":{}},"additionalProperties":false}`),
-      cases: [[obj(name, '1'), false], ['{"a":1}', true]] },
-    { name: 'required + additionalProperties schema', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","type":"object","required":[${n}],"additionalProperties":{"type":"integer"}}`),
-      cases: [[obj(name, '"s"'), false], [obj(name, '1'), true], ['{}', false]] },
-    { name: 'patternProperties', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","type":"object","patternProperties":${obj(`^${escapeRegex(name)}$`, '{"type":"integer"}')},"additionalProperties":false}`),
-      cases: [[obj(name, '1'), true], [obj(name, '"s"'), false], ['{"zz":1}', false]] },
-    { name: '$defs + $ref', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","$defs":${obj(name, '{"type":"integer"}')},"$ref":${JSON.stringify(`#/$defs/${encodeURIComponent(ptr)}`)}}`),
-      cases: [['1', true], ['"s"', false]] },
-    { name: 'enum of objects', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","enum":[${obj(name, '1')}]}`),
-      cases: [[obj(name, '1'), true], ['{}', false], [obj(name, '2'), false]] },
-    { name: 'const object', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","const":${obj(name, '[1]')}}`),
-      cases: [[obj(name, '[1]'), true], ['{}', false]] },
-    { name: 'propertyNames', mustCompile: true, schema: schemaOf(`{"$schema":"${S2020}","type":"object","propertyNames":{"pattern":"^a"}}`),
-      cases: [[obj(name, '1'), false], ['{"ab":1}', true]] },
-    { name: 'allOf merging properties', mustCompile: true,
-      schema: schemaOf(`{"$schema":"${S2020}","required":[${n}],"allOf":[{"properties":${obj(name, '{"type":"integer"}')}},{"properties":${obj(name, '{"minimum":3}')}}]}`),
-      cases: [[obj(name, '2'), false], [obj(name, '3'), true], ['{}', false]] },
-    { name: 'allOf: additionalProperties of one member against the names of another', mustCompile: true,
-      schema: schemaOf(`{"$schema":"${S2020}","allOf":[{"properties":{"a":{}},"additionalProperties":false},{"properties":${obj(name, '{}')}}]}`),
-      cases: [[obj(name, '1'), false], ['{"a":1}', true]] },
-    { name: 'dependentRequired', mustCompile: false, schema: schemaOf(`{"$schema":"${S2020}","type":"object","dependentRequired":${obj(name, '["a"]')}}`),
-      cases: [['{}', true], [obj(name, '1'), false]] },
+    {
+      name: 'required',
+      mustCompile: true,
+      schema: schemaOf(`{"$schema":"${S2020}","type":"object","required":[${n}]}`),
+      cases: [
+        ['{}', false],
+        [obj(name, '1'), true],
+        ['{"other":1}', false],
+      ],
+    },
+    {
+      name: 'properties',
+      mustCompile: true,
+      schema: schemaOf(`{"$schema":"${S2020}","type":"object","properties":${obj(name, '{"type":"string"}')}}`),
+      cases: [
+        ['{}', true],
+        [obj(name, '"s"'), true],
+        [obj(name, '1'), false],
+      ],
+    },
+    {
+      name: 'required + properties',
+      mustCompile: true,
+      schema: schemaOf(
+        `{"$schema":"${S2020}","type":"object","properties":${obj(name, '{"type":"integer"}')},"required":[${n}]}`,
+      ),
+      cases: [
+        ['{}', false],
+        [obj(name, '1'), true],
+        [obj(name, '"x"'), false],
+      ],
+    },
+    {
+      name: 'additionalProperties false',
+      mustCompile: true,
+      schema: schemaOf(`{"$schema":"${S2020}","type":"object","properties":{"a":{}},"additionalProperties":false}`),
+      cases: [
+        [obj(name, '1'), false],
+        ['{"a":1}', true],
+      ],
+    },
+    {
+      name: 'required + additionalProperties schema',
+      mustCompile: true,
+      schema: schemaOf(
+        `{"$schema":"${S2020}","type":"object","required":[${n}],"additionalProperties":{"type":"integer"}}`,
+      ),
+      cases: [
+        [obj(name, '"s"'), false],
+        [obj(name, '1'), true],
+        ['{}', false],
+      ],
+    },
+    {
+      name: 'patternProperties',
+      mustCompile: true,
+      schema: schemaOf(
+        `{"$schema":"${S2020}","type":"object","patternProperties":${obj(`^${escapeRegex(name)}$`, '{"type":"integer"}')},"additionalProperties":false}`,
+      ),
+      cases: [
+        [obj(name, '1'), true],
+        [obj(name, '"s"'), false],
+        ['{"zz":1}', false],
+      ],
+    },
+    {
+      name: '$defs + $ref',
+      mustCompile: true,
+      schema: schemaOf(
+        `{"$schema":"${S2020}","$defs":${obj(name, '{"type":"integer"}')},"$ref":${JSON.stringify(`#/$defs/${encodeURIComponent(ptr)}`)}}`,
+      ),
+      cases: [
+        ['1', true],
+        ['"s"', false],
+      ],
+    },
+    {
+      name: 'enum of objects',
+      mustCompile: true,
+      schema: schemaOf(`{"$schema":"${S2020}","enum":[${obj(name, '1')}]}`),
+      cases: [
+        [obj(name, '1'), true],
+        ['{}', false],
+        [obj(name, '2'), false],
+      ],
+    },
+    {
+      name: 'const object',
+      mustCompile: true,
+      schema: schemaOf(`{"$schema":"${S2020}","const":${obj(name, '[1]')}}`),
+      cases: [
+        [obj(name, '[1]'), true],
+        ['{}', false],
+      ],
+    },
+    {
+      name: 'propertyNames',
+      mustCompile: true,
+      schema: schemaOf(`{"$schema":"${S2020}","type":"object","propertyNames":{"pattern":"^a"}}`),
+      cases: [
+        [obj(name, '1'), false],
+        ['{"ab":1}', true],
+      ],
+    },
+    {
+      name: 'allOf merging properties',
+      mustCompile: true,
+      schema: schemaOf(
+        `{"$schema":"${S2020}","required":[${n}],"allOf":[{"properties":${obj(name, '{"type":"integer"}')}},{"properties":${obj(name, '{"minimum":3}')}}]}`,
+      ),
+      cases: [
+        [obj(name, '2'), false],
+        [obj(name, '3'), true],
+        ['{}', false],
+      ],
+    },
+    {
+      name: 'allOf: additionalProperties of one member against the names of another',
+      mustCompile: true,
+      schema: schemaOf(
+        `{"$schema":"${S2020}","allOf":[{"properties":{"a":{}},"additionalProperties":false},{"properties":${obj(name, '{}')}}]}`,
+      ),
+      cases: [
+        [obj(name, '1'), false],
+        ['{"a":1}', true],
+      ],
+    },
+    {
+      name: 'dependentRequired',
+      mustCompile: false,
+      schema: schemaOf(`{"$schema":"${S2020}","type":"object","dependentRequired":${obj(name, '["a"]')}}`),
+      cases: [
+        ['{}', true],
+        [obj(name, '1'), false],
+      ],
+    },
   ];
 }
 
@@ -65,7 +173,10 @@ describe('hostile property names in every position', () => {
 
   it('a $ref to an inherited member does not resolve', () => {
     for (const name of ['toString', 'constructor', '__proto__']) {
-      assert.throws(() => compileJsonSchema({ $defs: {}, $ref: `#/$defs/${name}` }), (e: unknown) => e instanceof CompileError && e.keyword === '$ref');
+      assert.throws(
+        () => compileJsonSchema({ $defs: {}, $ref: `#/$defs/${name}` }),
+        (e: unknown) => e instanceof CompileError && e.keyword === '$ref',
+      );
     }
   });
 

@@ -15,9 +15,21 @@ const schemas: unknown[] = [
   // A pattern whose remaining need varies with its state, length-bounded: the shared walk must stop near the end.
   { type: 'string', pattern: '^(ab|[a-z]{5}é)+$', maxLength: 16 },
   // Unbounded patterns: an unanchored one accepts any text from every state, the other only from some.
-  { type: 'array', items: [{ type: 'string', pattern: 'ab?c' }, { type: 'string', pattern: '^[a-c]+x|q' }], minItems: 2, maxItems: 2 },
+  {
+    type: 'array',
+    items: [
+      { type: 'string', pattern: 'ab?c' },
+      { type: 'string', pattern: '^[a-c]+x|q' },
+    ],
+    minItems: 2,
+    maxItems: 2,
+  },
   // Keys under propertyNames: the additional-key leaf is constrained, declared names outside it are dead.
-  { type: 'object', properties: { id: { type: 'integer' }, Name: { type: 'string' } }, propertyNames: { pattern: '^[a-z]{1,3}$' } },
+  {
+    type: 'object',
+    properties: { id: { type: 'integer' }, Name: { type: 'string' } },
+    propertyNames: { pattern: '^[a-z]{1,3}$' },
+  },
   // Narrow from the start (the code point trie is walked, not folded) and a literal too varied to fold.
   { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){0,2}$' },
   { type: 'string', pattern: 'srn:type:file/[A-Z]+', maxLength: 30 },
@@ -75,7 +87,10 @@ describe('mask equals the byte-level parser on every token (Llama 3 vocabulary)'
               readable = set !== 0;
             } else readable = vocab.eosTokenIds.includes(id) && m.isAccepting();
             const bit = ((mask[id >>> 5]! >>> (id & 31)) & 1) === 1;
-            if (bit !== readable) assert.fail(`token ${id} ${JSON.stringify(bytes ? Buffer.from(bytes).toString('latin1') : 'special')}: mask ${bit}, parser ${readable}`);
+            if (bit !== readable)
+              assert.fail(
+                `token ${id} ${JSON.stringify(bytes ? Buffer.from(bytes).toString('latin1') : 'special')}: mask ${bit}, parser ${readable}`,
+              );
             if (bit) allowed.push(id);
           }
           assert.ok(allowed.length > 0, 'the mask never dead-ends');

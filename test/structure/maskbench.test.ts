@@ -20,7 +20,9 @@ const SAMPLE = 240;
 describe('MaskBench sample (Llama 3 tokens)', () => {
   it(`${SAMPLE} schemas: no invalid instance accepted, every accepted instance valid for both oracles`, async (t) => {
     assert.ok(existsSync(DATA), `MaskBench data expected at ${DATA}`);
-    const files = readdirSync(DATA).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(DATA)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     const picked = Array.from({ length: SAMPLE }, (_, i) => files[Math.floor((i * files.length) / SAMPLE)]!);
     const tok = loadTokenizer('llama3');
     let compiled = 0;
@@ -28,7 +30,10 @@ describe('MaskBench sample (Llama 3 tokens)', () => {
     let validRejected = 0;
     let invalidRejected = 0;
     for (const file of picked) {
-      const c = JSON.parse(readFileSync(join(DATA, file), 'utf8')) as { schema: unknown; tests: { valid: boolean; data: unknown }[] };
+      const c = JSON.parse(readFileSync(join(DATA, file), 'utf8')) as {
+        schema: unknown;
+        tests: { valid: boolean; data: unknown }[];
+      };
       let grammar;
       try {
         grammar = compileJsonSchema(c.schema, { propertyOrder: 'any' });
@@ -42,13 +47,19 @@ describe('MaskBench sample (Llama 3 tokens)', () => {
         const accepted = acceptsThroughMask(grammar, tok.encode(JSON.stringify(test.data)), tok.vocabulary);
         if (accepted) {
           assert.ok(test.valid, `${file} #${i}: accepted an instance labelled invalid`);
-          assert.notEqual(agreed(oracles, c.schema, test.data), false, `${file} #${i}: accepted an instance the oracles reject`);
+          assert.notEqual(
+            agreed(oracles, c.schema, test.data),
+            false,
+            `${file} #${i}: accepted an instance the oracles reject`,
+          );
           validAccepted++;
         } else if (test.valid) validRejected++;
         else invalidRejected++;
       });
     }
-    t.diagnostic(`compiled ${compiled}/${SAMPLE}, valid accepted ${validAccepted}, valid rejected ${validRejected}, invalid rejected ${invalidRejected}`);
+    t.diagnostic(
+      `compiled ${compiled}/${SAMPLE}, valid accepted ${validAccepted}, valid rejected ${validRejected}, invalid rejected ${invalidRejected}`,
+    );
     assert.ok(compiled >= SAMPLE * 0.6, `only ${compiled} of ${SAMPLE} schemas compiled`);
   });
 });

@@ -3,7 +3,12 @@ import { describe, it } from 'node:test';
 import { compileJsonSchema, Matcher, Vocabulary } from '../../src/structure/index.js';
 import { allowedBytes, byteVocab } from './helpers.js';
 
-const schema = { type: 'object', properties: { ok: { type: 'boolean' }, n: { type: 'integer', minimum: 10, maximum: 12 } }, required: ['ok', 'n'], additionalProperties: false };
+const schema = {
+  type: 'object',
+  properties: { ok: { type: 'boolean' }, n: { type: 'integer', minimum: 10, maximum: 12 } },
+  required: ['ok', 'n'],
+  additionalProperties: false,
+};
 
 describe('Matcher', () => {
   it('masks exactly the next possible bytes, with EOS only when complete', () => {
@@ -25,7 +30,10 @@ describe('Matcher', () => {
   it('reports forced bytes and jump-forward tokens', () => {
     const m = new Matcher(compileJsonSchema(schema), byteVocab);
     assert.equal(new TextDecoder().decode(m.forcedBytes()), '{"ok":');
-    assert.deepEqual(m.forcedTokens(), [...'{"ok":'].map((c) => c.charCodeAt(0)));
+    assert.deepEqual(
+      m.forcedTokens(),
+      [...'{"ok":'].map((c) => c.charCodeAt(0)),
+    );
     m.acceptString('{"ok":false,');
     assert.equal(new TextDecoder().decode(m.forcedBytes()), '"n":1');
   });

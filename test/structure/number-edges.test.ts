@@ -39,12 +39,19 @@ const HIGH = Number('0.12345678901234568');
 describe('number bounds beyond 15 significant digits', () => {
   it('never dead-end', () => {
     for (const schema of [
-      { type: 'integer', minimum: 1e308 }, { type: 'number', minimum: 1e308 }, { type: 'integer', minimum: 1e20 },
-      { type: 'number', exclusiveMaximum: -1e308 }, { type: 'integer', minimum: TWO_53_PLUS_1, maximum: TWO_53_PLUS_1 },
-      { type: 'number', minimum: LOW, maximum: HIGH }, { type: 'number', minimum: 1e14 },
-      { type: 'number', minimum: -1e-7, maximum: 1e-7 }, { type: 'number', exclusiveMinimum: 0, maximum: 1e-7 },
-      { type: 'integer', maximum: TWO_53_PLUS_1 }, { type: 'number', minimum: -0, maximum: 0 },
-    ]) neverDeadEnds(schema);
+      { type: 'integer', minimum: 1e308 },
+      { type: 'number', minimum: 1e308 },
+      { type: 'integer', minimum: 1e20 },
+      { type: 'number', exclusiveMaximum: -1e308 },
+      { type: 'integer', minimum: TWO_53_PLUS_1, maximum: TWO_53_PLUS_1 },
+      { type: 'number', minimum: LOW, maximum: HIGH },
+      { type: 'number', minimum: 1e14 },
+      { type: 'number', minimum: -1e-7, maximum: 1e-7 },
+      { type: 'number', exclusiveMinimum: 0, maximum: 1e-7 },
+      { type: 'integer', maximum: TWO_53_PLUS_1 },
+      { type: 'number', minimum: -0, maximum: 0 },
+    ])
+      neverDeadEnds(schema);
   });
 
   it('keeps the numbers of the grid on both sides of a moved bound', () => {

@@ -13,7 +13,12 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { registerSchema, setShouldValidateFormat, unregisterSchema, validate } from '@hyperjump/json-schema/draft-2020-12';
+import {
+  registerSchema,
+  setShouldValidateFormat,
+  unregisterSchema,
+  validate,
+} from '@hyperjump/json-schema/draft-2020-12';
 import '@hyperjump/json-schema/draft-07';
 import '@hyperjump/json-schema/draft-2019-09';
 import '@hyperjump/json-schema/draft-04';
@@ -24,7 +29,13 @@ import { specVerdict } from './spec-table.js';
 // The decoder asserts formats, so both oracles must too (2020-12 makes format an annotation by default).
 setShouldValidateFormat(true);
 
-const AJV_OPTIONS = { strict: false, validateSchema: false, allErrors: false, logger: false, ownProperties: true } as const;
+const AJV_OPTIONS = {
+  strict: false,
+  validateSchema: false,
+  allErrors: false,
+  logger: false,
+  ownProperties: true,
+} as const;
 const ajv7 = new Ajv(AJV_OPTIONS);
 const ajv2020 = new Ajv2020(AJV_OPTIONS);
 (addFormats as unknown as (a: Ajv) => void)(ajv7);
@@ -45,8 +56,31 @@ function declared(schema: unknown): string {
   return typeof schema === 'object' && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
 }
 
-const SUBSCHEMA = new Set(['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'unevaluatedItems', 'unevaluatedProperties', 'allOf', 'anyOf', 'oneOf', 'prefixItems']);
-const SUBSCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas', 'dependencies']);
+const SUBSCHEMA = new Set([
+  'items',
+  'additionalItems',
+  'additionalProperties',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'propertyNames',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'prefixItems',
+]);
+const SUBSCHEMA_MAPS = new Set([
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+  'dependencies',
+]);
 
 /**
  * Drops base-changing `$id`/`id`s (ajv 8 refuses draft-04's `id`; nested and repeated ids break both), after
@@ -82,7 +116,8 @@ function dropIds(schema: unknown, dollar: boolean): void {
   }
   for (const [k, v] of Object.entries(s)) {
     if (SUBSCHEMA.has(k)) dropIds(v, dollar);
-    else if (SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object') Object.values(v).forEach((x) => dropIds(x, dollar));
+    else if (SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object')
+      Object.values(v).forEach((x) => dropIds(x, dollar));
   }
 }
 
@@ -90,7 +125,8 @@ function ajvCompile(schemaText: string, modern: boolean): ValidateFunction | nul
   try {
     const copy = JSON.parse(schemaText) as unknown;
     withoutIds(copy, true);
-    if (typeof copy === 'object' && copy !== null) for (const k of ['$schema', '$async']) delete (copy as Record<string, unknown>)[k];
+    if (typeof copy === 'object' && copy !== null)
+      for (const k of ['$schema', '$async']) delete (copy as Record<string, unknown>)[k];
     return (modern ? ajv2020 : ajv7).compile(copy as object);
   } catch {
     return null;
@@ -101,7 +137,10 @@ function ajvCompile(schemaText: string, modern: boolean): ValidateFunction | nul
  * Names ajv misreads — `__proto__` (read through the accessor) and the empty name (`required: [""]` counts as met)
  * — and stand-ins for them that no keyword used here can tell apart from them.
  */
-const STAND_INS = new Map([['__proto__', '__protx__'], ['', '\u0001']]);
+const STAND_INS = new Map([
+  ['__proto__', '__protx__'],
+  ['', '\u0001'],
+]);
 const NAME_LISTS = new Set(['required']);
 const NAME_MAPS = new Set(['properties', 'dependentSchemas', 'dependentRequired', 'dependencies']);
 const DATA = new Set(['enum', 'const', 'default', 'examples']);
@@ -111,7 +150,13 @@ function renameKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(renameKeys);
   if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, STAND_INS.get(k) ?? k, { value: renameKeys(x), enumerable: true, writable: true, configurable: true });
+  for (const [k, x] of Object.entries(v))
+    Object.defineProperty(out, STAND_INS.get(k) ?? k, {
+      value: renameKeys(x),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return out;
 }
 
@@ -120,16 +165,29 @@ function renameNames(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(renameNames);
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
-  const put = (k: string, v: unknown): void => void Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  const put = (k: string, v: unknown): void =>
+    void Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   for (const [k, v] of Object.entries(schema)) {
-    const rename = (n: unknown): unknown => (typeof n === 'string' ? STAND_INS.get(n) ?? n : n);
+    const rename = (n: unknown): unknown => (typeof n === 'string' ? (STAND_INS.get(n) ?? n) : n);
     if (DATA.has(k)) put(k, renameKeys(v));
     else if (NAME_LISTS.has(k) && Array.isArray(v)) put(k, v.map(rename));
     else if (NAME_MAPS.has(k) && v !== null && typeof v === 'object') {
       const map: Record<string, unknown> = {};
-      for (const [n, sub] of Object.entries(v)) Object.defineProperty(map, rename(n) as string, { value: Array.isArray(sub) ? sub.map(rename) : renameNames(sub), enumerable: true, writable: true, configurable: true });
+      for (const [n, sub] of Object.entries(v))
+        Object.defineProperty(map, rename(n) as string, {
+          value: Array.isArray(sub) ? sub.map(rename) : renameNames(sub),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       put(k, map);
-    } else if (SUBSCHEMA.has(k) || SUBSCHEMA_MAPS.has(k)) put(k, SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([n, sub]) => [n, renameNames(sub)])) : renameNames(v));
+    } else if (SUBSCHEMA.has(k) || SUBSCHEMA_MAPS.has(k))
+      put(
+        k,
+        SUBSCHEMA_MAPS.has(k) && v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([n, sub]) => [n, renameNames(sub)]))
+          : renameNames(v),
+      );
     else put(k, v);
   }
   return out;
@@ -191,7 +249,41 @@ export async function hyperjumpOracle(schema: unknown): Promise<Verdict | null> 
 }
 
 /** Keywords with a validation meaning in drafts 04–07 (ignored beside `$ref` there). */
-const LEGACY_VALIDATION = ['type', 'enum', 'const', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'format', 'maxItems', 'minItems', 'uniqueItems', 'items', 'additionalItems', 'contains', 'maxProperties', 'minProperties', 'required', 'properties', 'patternProperties', 'additionalProperties', 'propertyNames', 'dependencies', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else'];
+const LEGACY_VALIDATION = [
+  'type',
+  'enum',
+  'const',
+  'multipleOf',
+  'maximum',
+  'exclusiveMaximum',
+  'minimum',
+  'exclusiveMinimum',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'format',
+  'maxItems',
+  'minItems',
+  'uniqueItems',
+  'items',
+  'additionalItems',
+  'contains',
+  'maxProperties',
+  'minProperties',
+  'required',
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'propertyNames',
+  'dependencies',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'if',
+  'then',
+  'else',
+];
 
 /**
  * Drafts 04–07 ignore the keywords beside `$ref`; hyperjump also stops `#/definitions/…` from resolving when the
@@ -227,7 +319,9 @@ export function agreed(oracles: Oracles, schema: unknown, instance: unknown): bo
   if (a !== null && a === h) return a;
   const decided = specVerdict(schema, instance);
   if (decided === undefined) {
-    throw new Error(`ajv (${a}) and hyperjump (${h}) disagree on ${JSON.stringify(instance).slice(0, 300)} under ${JSON.stringify(schema).slice(0, 600)}: add the case to spec-table.ts`);
+    throw new Error(
+      `ajv (${a}) and hyperjump (${h}) disagree on ${JSON.stringify(instance).slice(0, 300)} under ${JSON.stringify(schema).slice(0, 600)}: add the case to spec-table.ts`,
+    );
   }
   return decided;
 }
@@ -245,7 +339,11 @@ export interface TableCase {
  * Checks a table row: each verdict against both oracles (through `agreed`), then the decoder through the mask
  * (any property order). Returns whether the decoder compiled the schema.
  */
-export async function checkCase(row: TableCase, decoderAccepts: (schema: unknown, text: string) => boolean, isRefusal: (e: unknown) => boolean): Promise<boolean> {
+export async function checkCase(
+  row: TableCase,
+  decoderAccepts: (schema: unknown, text: string) => boolean,
+  isRefusal: (e: unknown) => boolean,
+): Promise<boolean> {
   const oracles = await oraclesFor(row.schema);
   for (const [text, valid] of row.cases) {
     const verdict = agreed(oracles, row.schema, JSON.parse(text));

@@ -18,7 +18,11 @@ describe('regex work budget', () => {
       const schema = { type: 'object', properties: { v: { type: 'string', pattern } }, required: ['v'] };
       assert.throws(
         () => compileJsonSchema(schema),
-        (e: unknown) => e instanceof CompileError && e.keyword === 'pattern' && e.pointer === '/properties/v' && /work budget/.test(e.message),
+        (e: unknown) =>
+          e instanceof CompileError &&
+          e.keyword === 'pattern' &&
+          e.pointer === '/properties/v' &&
+          /work budget/.test(e.message),
       );
     });
   }
@@ -35,7 +39,12 @@ describe('regex work budget', () => {
   });
 
   it('keeps ordinary patterns well inside the budget', () => {
-    for (const pattern of ['^[a-z]{1,1000}$', '^\\d{4}-\\d{2}-\\d{2}$', '^[A-Z][a-z]+(?: [A-Z][a-z]+)*$', '^.*b.{10}$']) {
+    for (const pattern of [
+      '^[a-z]{1,1000}$',
+      '^\\d{4}-\\d{2}-\\d{2}$',
+      '^[A-Z][a-z]+(?: [A-Z][a-z]+)*$',
+      '^.*b.{10}$',
+    ]) {
       assert.ok(compileJsonSchema({ type: 'string', pattern }), pattern);
     }
   });
@@ -52,11 +61,17 @@ describe('regex work budget', () => {
 
 describe('shared regex budget of one request', () => {
   it('refuses a schema of many patterns that are each within budget but add up past the shared one', () => {
-    const properties = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`p${i}`, { type: 'string', pattern: `^.*${String.fromCodePoint(0x4e00 + i)}.{10}$` }]));
+    const properties = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [
+        `p${i}`,
+        { type: 'string', pattern: `^.*${String.fromCodePoint(0x4e00 + i)}.{10}$` },
+      ]),
+    );
     const schema = { type: 'object', properties };
     assert.throws(
       () => withRegexBudget(() => compileJsonSchema(schema)),
-      (e: unknown) => e instanceof CompileError && e.keyword === 'pattern' && /budget its request shares/.test(e.message),
+      (e: unknown) =>
+        e instanceof CompileError && e.keyword === 'pattern' && /budget its request shares/.test(e.message),
     );
     // Alone, the first of them compiles.
     assert.ok(withRegexBudget(() => compileJsonSchema({ type: 'string', pattern: properties.p0!.pattern })));

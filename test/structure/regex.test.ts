@@ -13,7 +13,18 @@ function dfaMatches(dfa: CharDfa, text: string): boolean {
   return dfa.isAccepting(s);
 }
 
-const patterns = ['^[a-c]+(-[a-c]+)*$', 'ab|c', '^a{2,3}b?$', '^(?:x|yz)*$', '\\d\\s', '^[^a]b.$', '^\\w+@\\w+\\.[a-z]{2}$', 'b$', '^$', '(?<n>a)[\\-b]'];
+const patterns = [
+  '^[a-c]+(-[a-c]+)*$',
+  'ab|c',
+  '^a{2,3}b?$',
+  '^(?:x|yz)*$',
+  '\\d\\s',
+  '^[^a]b.$',
+  '^\\w+@\\w+\\.[a-z]{2}$',
+  'b$',
+  '^$',
+  '(?<n>a)[\\-b]',
+];
 
 describe('CharDfa', () => {
   for (const pattern of patterns) {
@@ -21,7 +32,13 @@ describe('CharDfa', () => {
       const dfa = CharDfa.fromPattern(pattern, true, 10_000);
       const re = new RegExp(pattern, 'u');
       const alphabet = fc.constantFrom('a', 'b', 'c', '-', 'x', 'y', 'z', '1', ' ', '@', '.', '\n', 'é', '😀');
-      fc.assert(fc.property(fc.array(alphabet, { maxLength: 10 }).map((a) => a.join('')), (text) => dfaMatches(dfa, text) === re.test(text)), { numRuns: 300, seed: 42 });
+      fc.assert(
+        fc.property(
+          fc.array(alphabet, { maxLength: 10 }).map((a) => a.join('')),
+          (text) => dfaMatches(dfa, text) === re.test(text),
+        ),
+        { numRuns: 300, seed: 42 },
+      );
     });
   }
 

@@ -17,17 +17,42 @@ const schemas: unknown[] = [
     required: ['id', 'name'],
     additionalProperties: false,
   },
-  { anyOf: [{ type: 'string', pattern: '^[a-z]{1,4}$' }, { type: 'boolean' }, { type: 'null' }, { type: 'array', items: { type: 'integer', minimum: 0, maximum: 9 }, maxItems: 4 }] },
-  { type: 'object', properties: { when: { type: 'string', format: 'date' }, ip: { type: 'string', format: 'ipv4' } }, required: ['when', 'ip'], additionalProperties: false },
+  {
+    anyOf: [
+      { type: 'string', pattern: '^[a-z]{1,4}$' },
+      { type: 'boolean' },
+      { type: 'null' },
+      { type: 'array', items: { type: 'integer', minimum: 0, maximum: 9 }, maxItems: 4 },
+    ],
+  },
   {
     type: 'object',
-    properties: Object.fromEntries(['uri', 'uri-reference', 'url', 'json-pointer', 'relative-json-pointer'].map((f) => [f, { type: 'string', format: f, maxLength: 40 }])),
+    properties: { when: { type: 'string', format: 'date' }, ip: { type: 'string', format: 'ipv4' } },
+    required: ['when', 'ip'],
+    additionalProperties: false,
+  },
+  {
+    type: 'object',
+    properties: Object.fromEntries(
+      ['uri', 'uri-reference', 'url', 'json-pointer', 'relative-json-pointer'].map((f) => [
+        f,
+        { type: 'string', format: f, maxLength: 40 },
+      ]),
+    ),
     required: ['uri', 'uri-reference', 'url', 'json-pointer', 'relative-json-pointer'],
     additionalProperties: false,
   },
   // Hostile names (parsed from text so `__proto__` is a member) and an allOf whose items govern the outer prefix.
-  JSON.parse('{"type":"object","properties":{"valueOf":{"type":"integer","minimum":0,"maximum":99},"__proto__":{"type":"string","maxLength":3},"":{"type":"boolean"},"toString":{"enum":[1,"x"]}},"required":["valueOf","__proto__","","toString"],"additionalProperties":false}'),
-  { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'integer', minimum: 3, maximum: 9 }], allOf: [{ items: { type: 'integer', minimum: 5, maximum: 50 } }], maxItems: 4 },
+  JSON.parse(
+    '{"type":"object","properties":{"valueOf":{"type":"integer","minimum":0,"maximum":99},"__proto__":{"type":"string","maxLength":3},"":{"type":"boolean"},"toString":{"enum":[1,"x"]}},"required":["valueOf","__proto__","","toString"],"additionalProperties":false}',
+  ),
+  {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'array',
+    prefixItems: [{ type: 'integer', minimum: 3, maximum: 9 }],
+    allOf: [{ items: { type: 'integer', minimum: 5, maximum: 50 } }],
+    maxItems: 4,
+  },
 ];
 
 /**
@@ -52,7 +77,9 @@ describe('random decoding under the mask (Llama 3 vocabulary)', () => {
           for (const choice of choices) {
             m.fillMask(mask);
             const allowed: number[] = [];
-            for (let w = 0; w < mask.length; w++) for (let bits = mask[w]!; bits !== 0; bits &= bits - 1) allowed.push(w * 32 + Math.clz32(bits & -bits) ^ 31);
+            for (let w = 0; w < mask.length; w++)
+              for (let bits = mask[w]!; bits !== 0; bits &= bits - 1)
+                allowed.push((w * 32 + Math.clz32(bits & -bits)) ^ 31);
             assert.ok(allowed.length > 0, 'the mask never dead-ends');
             const eosAllowed = allowed.includes(tok.eos);
             const token = eosAllowed && choice % 2 === 0 ? tok.eos : allowed[choice % allowed.length]!;

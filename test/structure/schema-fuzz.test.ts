@@ -58,24 +58,31 @@ describe('generated schemas: the decoder never accepts what the oracles reject',
     let compiled = 0;
     let runs = 0;
     await fc.assert(
-      fc.asyncProperty(documentArb, fc.constantFrom('any' as const, 'schema' as const), fc.array(instanceArb, { maxLength: 6 }), fc.array(fc.array(fc.nat(), { minLength: 80, maxLength: 80 }), { minLength: 2, maxLength: 2 }), async (schema, order, instances, walks) => {
-        runs++;
-        const grammar = compileOrNull(schema, order);
-        if (!grammar) return;
-        compiled++;
-        const oracles = await oraclesFor(schema);
-        assert.ok(oracles.ajv && oracles.hyperjump, 'both oracles compile every schema the decoder compiles');
-        for (const instance of instances) {
-          const text = JSON.stringify(instance);
-          if (acceptsThroughMask(grammar, Array.from(encoder.encode(text)))) {
-            assert.equal(agreed(oracles, schema, instance), true, `decoder accepts ${text}`);
+      fc.asyncProperty(
+        documentArb,
+        fc.constantFrom('any' as const, 'schema' as const),
+        fc.array(instanceArb, { maxLength: 6 }),
+        fc.array(fc.array(fc.nat(), { minLength: 80, maxLength: 80 }), { minLength: 2, maxLength: 2 }),
+        async (schema, order, instances, walks) => {
+          runs++;
+          const grammar = compileOrNull(schema, order);
+          if (!grammar) return;
+          compiled++;
+          const oracles = await oraclesFor(schema);
+          assert.ok(oracles.ajv && oracles.hyperjump, 'both oracles compile every schema the decoder compiles');
+          for (const instance of instances) {
+            const text = JSON.stringify(instance);
+            if (acceptsThroughMask(grammar, Array.from(encoder.encode(text)))) {
+              assert.equal(agreed(oracles, schema, instance), true, `decoder accepts ${text}`);
+            }
           }
-        }
-        for (const walk of walks) {
-          const doc = sample(grammar, walk);
-          if (doc !== undefined) assert.equal(agreed(oracles, schema, doc), true, `the mask produced ${JSON.stringify(doc)}`);
-        }
-      }),
+          for (const walk of walks) {
+            const doc = sample(grammar, walk);
+            if (doc !== undefined)
+              assert.equal(agreed(oracles, schema, doc), true, `the mask produced ${JSON.stringify(doc)}`);
+          }
+        },
+      ),
       { numRuns: 500, seed: 13 },
     );
     t.diagnostic(`${compiled} of ${runs} generated schemas compiled`);
@@ -83,11 +90,16 @@ describe('generated schemas: the decoder never accepts what the oracles reject',
   });
 
   it('in schema order, a key is offered only if minProperties can still be reached after it (found by this test)', () => {
-    const schema = JSON.parse('{"type":"object","properties":{"constructor":{"type":"boolean"},"__proto__":{"type":"string","maxLength":0}},"additionalProperties":false,"minProperties":2}') as unknown;
+    const schema = JSON.parse(
+      '{"type":"object","properties":{"constructor":{"type":"boolean"},"__proto__":{"type":"string","maxLength":0}},"additionalProperties":false,"minProperties":2}',
+    ) as unknown;
     const grammar = compileOrNull(schema, 'schema')!;
     const text = (s: string) => Array.from(encoder.encode(s));
     assert.equal(acceptsThroughMask(grammar, text('{"__proto__":"","constructor":true}')), false);
     assert.equal(acceptsThroughMask(grammar, text('{"constructor":true,"__proto__":""}')), true);
-    fc.assert(fc.property(fc.array(fc.nat(), { minLength: 60, maxLength: 60 }), (walk) => void sample(grammar, walk)), { numRuns: 200, seed: 5 });
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { minLength: 60, maxLength: 60 }), (walk) => void sample(grammar, walk)),
+      { numRuns: 200, seed: 5 },
+    );
   });
 });

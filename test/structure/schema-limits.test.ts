@@ -30,19 +30,33 @@ describe('schema limits', () => {
   });
 
   it('an enum of 100k strings and a const of 200,001 characters are refused by name', () => {
-    const e = refusal({ type: 'object', properties: { x: { enum: Array.from({ length: 100_000 }, (_, i) => `s${i}`) } } });
+    const e = refusal({
+      type: 'object',
+      properties: { x: { enum: Array.from({ length: 100_000 }, (_, i) => `s${i}`) } },
+    });
     assert.deepEqual([e.keyword, e.pointer], ['enum', '/properties/x']);
     const c = refusal({ const: 'x'.repeat(200_001) });
     assert.deepEqual([c.keyword, c.pointer], ['const', '']);
   });
 
   it('an automaton over its state limit is a CompileError, not a RangeError', () => {
-    const e = refusal({ type: 'object', properties: { a: { enum: Array.from({ length: 300 }, (_, i) => `member-${i}`) } } }, { limits: { maxAutomatonStates: 500 } });
+    const e = refusal(
+      { type: 'object', properties: { a: { enum: Array.from({ length: 300 }, (_, i) => `member-${i}`) } } },
+      { limits: { maxAutomatonStates: 500 } },
+    );
     assert.deepEqual([e.keyword, e.pointer], ['enum', '/properties/a']);
   });
 
   it('the total size is bounded', () => {
-    const e = refusal({ type: 'object', properties: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`p${i}`, { description: 'd'.repeat(100) }])) }, { limits: { maxSchemaSize: 100_000 } });
+    const e = refusal(
+      {
+        type: 'object',
+        properties: Object.fromEntries(
+          Array.from({ length: 2000 }, (_, i) => [`p${i}`, { description: 'd'.repeat(100) }]),
+        ),
+      },
+      { limits: { maxSchemaSize: 100_000 } },
+    );
     assert.equal(e.keyword, 'schema');
   });
 });
@@ -56,7 +70,11 @@ describe('keyword values are checked against the meta-schema', () => {
     [{ type: 'object', properties: { a: { maxItems: 'x' } } }, 'maxItems', '/properties/a'],
     [{ type: 'array', items: { pattern: 5 } }, 'pattern', '/items'],
     [{ $schema: 'https://json-schema.org/draft/2020-12/schema', items: [{}] }, 'items', ''],
-    [{ $schema: 'http://json-schema.org/draft-07/schema#', minimum: 1, exclusiveMinimum: true }, 'exclusiveMinimum', ''],
+    [
+      { $schema: 'http://json-schema.org/draft-07/schema#', minimum: 1, exclusiveMinimum: true },
+      'exclusiveMinimum',
+      '',
+    ],
     [{ enum: 'a' }, 'enum', ''],
   ];
   for (const [schema, keyword, pointer] of cases) {
@@ -67,12 +85,28 @@ describe('keyword values are checked against the meta-schema', () => {
   }
 
   it('a $ref below a nested $id is refused: it resolves against that $id, not the document', () => {
-    const e = refusal({ $defs: { b: { type: 'string' } }, properties: { a: { $id: 'https://example.com/a', $defs: { b: { type: 'integer' } }, $ref: '#/$defs/b' } } });
+    const e = refusal({
+      $defs: { b: { type: 'string' } },
+      properties: { a: { $id: 'https://example.com/a', $defs: { b: { type: 'integer' } }, $ref: '#/$defs/b' } },
+    });
     assert.deepEqual([e.keyword, e.pointer], ['$ref', '/properties/a']);
   });
 
   it('draft-04 boolean exclusive bounds and draft-07 tuples are still read in their own drafts', () => {
-    assert.doesNotThrow(() => compileJsonSchema({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'number', minimum: 1, exclusiveMinimum: true }));
-    assert.doesNotThrow(() => compileJsonSchema({ $schema: 'http://json-schema.org/draft-07/schema#', items: [{ type: 'integer' }], additionalItems: false }));
+    assert.doesNotThrow(() =>
+      compileJsonSchema({
+        $schema: 'http://json-schema.org/draft-04/schema#',
+        type: 'number',
+        minimum: 1,
+        exclusiveMinimum: true,
+      }),
+    );
+    assert.doesNotThrow(() =>
+      compileJsonSchema({
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        items: [{ type: 'integer' }],
+        additionalItems: false,
+      }),
+    );
   });
 });

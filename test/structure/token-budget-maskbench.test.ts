@@ -29,7 +29,12 @@ function random(seed: number): () => number {
  * Random tokens under the mask with a token budget: any allowed token is a candidate (EOS half the time once
  * allowed). Returns the text and how it ended; the mask must never be empty.
  */
-function decode(grammar: Grammar, tok: BenchTokenizer, budget: number, rand: () => number): { text: string; byBudget: boolean } {
+function decode(
+  grammar: Grammar,
+  tok: BenchTokenizer,
+  budget: number,
+  rand: () => number,
+): { text: string; byBudget: boolean } {
   const vocab = tok.vocabulary;
   const m = new Matcher(grammar, vocab);
   m.setTokenBudget(budget);
@@ -38,11 +43,13 @@ function decode(grammar: Grammar, tok: BenchTokenizer, budget: number, rand: () 
   for (let step = 0; step < budget; step++) {
     m.fillMask(mask);
     const allowed: number[] = [];
-    for (let w = 0; w < mask.length; w++) for (let bits = mask[w]!; bits !== 0; bits &= bits - 1) allowed.push((w * 32 + Math.clz32(bits & -bits)) ^ 31);
+    for (let w = 0; w < mask.length; w++)
+      for (let bits = mask[w]!; bits !== 0; bits &= bits - 1) allowed.push((w * 32 + Math.clz32(bits & -bits)) ^ 31);
     assert.ok(allowed.length > 0, `empty mask at step ${step} of ${budget}: ${m.error?.message ?? ''}`);
     const token = allowed.includes(tok.eos) && rand() < 0.5 ? tok.eos : allowed[Math.floor(rand() * allowed.length)]!;
     assert.ok(m.accept(token), `mask allowed ${token} but accept refused: ${m.error?.message}`);
-    if (token === tok.eos) return { text: new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes)), byBudget: false };
+    if (token === tok.eos)
+      return { text: new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes)), byBudget: false };
     bytes.push(...vocab.tokens[token]!);
   }
   assert.ok(m.isAccepting(), 'the budget ran out before the document was complete');
@@ -52,7 +59,9 @@ function decode(grammar: Grammar, tok: BenchTokenizer, budget: number, rand: () 
 describe('token budget on a MaskBench sample (Llama 3 tokens)', () => {
   it(`${SAMPLE} schemas under budgets from their minimum up: every output parses and validates`, async (t) => {
     assert.ok(existsSync(DATA), `MaskBench data expected at ${DATA}`);
-    const files = readdirSync(DATA).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(DATA)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     const picked = Array.from({ length: SAMPLE }, (_, i) => files[Math.floor(((i + 0.5) * files.length) / SAMPLE)]!);
     const tok = loadTokenizer('llama3');
     const rand = random(13);
@@ -88,7 +97,9 @@ describe('token budget on a MaskBench sample (Llama 3 tokens)', () => {
         assert.notEqual(verdict, false, `${file} (budget ${budget}): the oracles reject ${text}`);
       }
     }
-    t.diagnostic(`${runs} runs, ${cut} ended by the budget, ${skipped} schemas with a shortest completion over ${MAX_MINIMUM} tokens (${unsettled} unsettled) left out`);
+    t.diagnostic(
+      `${runs} runs, ${cut} ended by the budget, ${skipped} schemas with a shortest completion over ${MAX_MINIMUM} tokens (${unsettled} unsettled) left out`,
+    );
     assert.ok(runs >= SAMPLE * 2, `only ${runs} runs`);
     assert.ok(unsettled <= SAMPLE * 0.05, `${unsettled} schemas without a settled minimum`);
   });

@@ -10,7 +10,12 @@ const encoder = new TextEncoder();
  * The independent oracle: breadth-first search over bytes on the runtime's own parse sets (only `step` and
  * `isAccepting`, the parser's ground truth) for the nearest set where the document may end.
  */
-function bfsShortest(grammar: Grammar, from: number, usable: readonly number[] = [...Array(256).keys()], maxDepth = 40): number {
+function bfsShortest(
+  grammar: Grammar,
+  from: number,
+  usable: readonly number[] = [...Array(256).keys()],
+  maxDepth = 40,
+): number {
   const runtime = grammar.runtime;
   let frontier = [from];
   const seen = new Set(frontier);
@@ -39,15 +44,41 @@ function setAfter(grammar: Grammar, text: string): number {
 }
 
 const tiny: [unknown, string[]][] = [
-  [{ type: 'object', properties: { name: { type: 'string', minLength: 3 }, age: { type: 'integer' } }, required: ['name', 'age'], additionalProperties: false }, ['', '{', '{"name":"ab', '{"name":"abcdef"', '{"name":"xyz","age":-']],
-  [{ type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 4 }, ['', '[', '["a', '["a\\', '["a\\u00', '["\xc3', '["",""']],
+  [
+    {
+      type: 'object',
+      properties: { name: { type: 'string', minLength: 3 }, age: { type: 'integer' } },
+      required: ['name', 'age'],
+      additionalProperties: false,
+    },
+    ['', '{', '{"name":"ab', '{"name":"abcdef"', '{"name":"xyz","age":-'],
+  ],
+  [
+    { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 4 },
+    ['', '[', '["a', '["a\\', '["a\\u00', '["\xc3', '["",""'],
+  ],
   [{ enum: ['abc', 'de', 'fghij'] }, ['', '"f', '"a']],
   [{ type: 'string', pattern: '^[a-z]{4}-\\d+$' }, ['', '"ab', '"abcd-']],
   [{ type: 'integer', minimum: 100, maximum: 250 }, ['', '1', '2', '24']],
   [{ type: 'number', maximum: -5 }, ['', '-', '-5.']],
   [{ anyOf: [{ type: 'null' }, { type: 'array', items: { type: 'integer' }, minItems: 3 }] }, ['', '[', '[1,']],
-  [{ $defs: { n: { type: 'object', properties: { c: { $ref: '#/$defs/n' }, v: { type: 'boolean' } }, required: ['v'] } }, $ref: '#/$defs/n' }, ['', '{"c":', '{"c":{"v":tr']],
-  [{ type: 'object', properties: { a: { const: 'xyz' }, b: { type: 'array', items: { type: 'number' }, minItems: 1 } }, required: ['b', 'a'] }, ['', '{"a":"xy', '{"a":"xyz","b":[', '{"a":"xyz","b":[1],"q":']],
+  [
+    {
+      $defs: {
+        n: { type: 'object', properties: { c: { $ref: '#/$defs/n' }, v: { type: 'boolean' } }, required: ['v'] },
+      },
+      $ref: '#/$defs/n',
+    },
+    ['', '{"c":', '{"c":{"v":tr'],
+  ],
+  [
+    {
+      type: 'object',
+      properties: { a: { const: 'xyz' }, b: { type: 'array', items: { type: 'number' }, minItems: 1 } },
+      required: ['b', 'a'],
+    },
+    ['', '{"a":"xy', '{"a":"xyz","b":[', '{"a":"xyz","b":[1],"q":'],
+  ],
 ];
 
 describe('shortest completion', () => {
@@ -58,7 +89,11 @@ describe('shortest completion', () => {
         for (const prefix of prefixes) {
           const m = new Matcher(grammar, byteVocab);
           assert.ok(m.acceptString(prefix), `prefix ${prefix} must parse`);
-          assert.equal(m.shortestCompletion(), bfsShortest(grammar, setAfter(grammar, prefix)), `${JSON.stringify(schema)} after ${JSON.stringify(prefix)}`);
+          assert.equal(
+            m.shortestCompletion(),
+            bfsShortest(grammar, setAfter(grammar, prefix)),
+            `${JSON.stringify(schema)} after ${JSON.stringify(prefix)}`,
+          );
         }
       }
     });
@@ -67,18 +102,29 @@ describe('shortest completion', () => {
   it('a vocabulary without some one-byte tokens counts only the bytes it can spell', () => {
     // No "0" token: the shortest integer ≥ 100 is then "111"... but "100" is cheaper with "00" as one token —
     // either way the count stays an upper bound on tokens, and here it is the search restricted to one-byte tokens.
-    const tokens = [...Array.from({ length: 256 }, (_, b) => (b === 0x30 ? Uint8Array.of(0x30, 0x30) : Uint8Array.of(b))), null];
+    const tokens = [
+      ...Array.from({ length: 256 }, (_, b) => (b === 0x30 ? Uint8Array.of(0x30, 0x30) : Uint8Array.of(b))),
+      null,
+    ];
     const vocab = Vocabulary.fromTokenBytes(tokens, { eosTokenIds: [256] });
     const grammar = compileJsonSchema({ type: 'integer', minimum: 100, maximum: 250 });
     const usable = [...Array(256).keys()].filter((b) => b !== 0x30);
-    assert.equal(new Matcher(grammar, vocab).shortestCompletion(), bfsShortest(grammar, grammar.runtime.initial, usable));
+    assert.equal(
+      new Matcher(grammar, vocab).shortestCompletion(),
+      bfsShortest(grammar, grammar.runtime.initial, usable),
+    );
     assert.equal(new Matcher(grammar, vocab).shortestCompletion(), 3);
     assert.equal(new Matcher(compileJsonSchema({ const: '0' }), vocab).shortestCompletion(), Infinity);
   });
 });
 
 describe('token budget', () => {
-  const schema = { type: 'object', properties: { name: { type: 'string', minLength: 3 }, tags: { type: 'array', items: { type: 'string' } } }, required: ['name', 'tags'], additionalProperties: false };
+  const schema = {
+    type: 'object',
+    properties: { name: { type: 'string', minLength: 3 }, tags: { type: 'array', items: { type: 'string' } } },
+    required: ['name', 'tags'],
+    additionalProperties: false,
+  };
 
   it('a budget below the shortest completion is refused; the shortest completion itself is allowed', () => {
     const m = new Matcher(compileJsonSchema(schema), byteVocab);
@@ -107,7 +153,11 @@ describe('token budget', () => {
     assert.deepEqual(doc.tags, []);
     assert.ok(m.budgetShapedOutput);
     m.fillMask(mask);
-    assert.deepEqual([...mask].flatMap((w, i) => (w ? [i] : [])), [256 >>> 5], 'only EOS is left');
+    assert.deepEqual(
+      [...mask].flatMap((w, i) => (w ? [i] : [])),
+      [256 >>> 5],
+      'only EOS is left',
+    );
   });
 
   it('accept refuses a token that leaves too little budget, and the error stops the matcher', () => {

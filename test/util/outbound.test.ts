@@ -10,14 +10,63 @@ import { test } from 'node:test';
 import { createAddressPolicy, outboundFetch, OutboundError, parseAddress } from '../../src/util/index.js';
 
 const refused = [
-  '127.0.0.1', '127.255.255.254', '0x7f000001', '2130706433', '0177.0.0.1', '127.1', '0x7f.1', '017700000001',
-  '::ffff:127.0.0.1', '[::ffff:127.0.0.1]', '::ffff:7f00:1', '0:0:0:0:0:ffff:7f00:1', '::127.0.0.1', '::1', '[::1]',
-  '0:0:0:0:0:0:0:1', '0.0.0.0', '0', '::', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1', '::ffff:10.0.0.1',
-  '100.64.0.1', '100.127.255.254', '169.254.169.254', '::ffff:169.254.169.254', 'fe80::1', 'fc00::1', 'fd12:3456::1',
-  '224.0.0.1', '239.255.255.250', 'ff02::1', '255.255.255.255', '240.0.0.1', '192.0.2.1', '198.51.100.7', '203.0.113.9',
-  '198.18.0.1', '192.0.0.8', '2001:db8::1', '64:ff9b::7f00:1', '2002:7f00:1::1', '2001::1', 'fec0::1',
+  '127.0.0.1',
+  '127.255.255.254',
+  '0x7f000001',
+  '2130706433',
+  '0177.0.0.1',
+  '127.1',
+  '0x7f.1',
+  '017700000001',
+  '::ffff:127.0.0.1',
+  '[::ffff:127.0.0.1]',
+  '::ffff:7f00:1',
+  '0:0:0:0:0:ffff:7f00:1',
+  '::127.0.0.1',
+  '::1',
+  '[::1]',
+  '0:0:0:0:0:0:0:1',
+  '0.0.0.0',
+  '0',
+  '::',
+  '10.0.0.1',
+  '172.16.0.1',
+  '172.31.255.255',
+  '192.168.1.1',
+  '::ffff:10.0.0.1',
+  '100.64.0.1',
+  '100.127.255.254',
+  '169.254.169.254',
+  '::ffff:169.254.169.254',
+  'fe80::1',
+  'fc00::1',
+  'fd12:3456::1',
+  '224.0.0.1',
+  '239.255.255.250',
+  'ff02::1',
+  '255.255.255.255',
+  '240.0.0.1',
+  '192.0.2.1',
+  '198.51.100.7',
+  '203.0.113.9',
+  '198.18.0.1',
+  '192.0.0.8',
+  '2001:db8::1',
+  '64:ff9b::7f00:1',
+  '2002:7f00:1::1',
+  '2001::1',
+  'fec0::1',
 ];
-const allowed = ['8.8.8.8', '1.1.1.1', '93.184.215.14', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '2a00:1450:4001::200e', '::ffff:8.8.8.8'];
+const allowed = [
+  '8.8.8.8',
+  '1.1.1.1',
+  '93.184.215.14',
+  '172.32.0.1',
+  '100.128.0.1',
+  '2606:4700:4700::1111',
+  '2a00:1450:4001::200e',
+  '::ffff:8.8.8.8',
+];
 
 test('every local, private and special spelling is refused; public unicast is allowed', () => {
   const policy = createAddressPolicy();
@@ -61,7 +110,8 @@ test('outboundFetch: redirects re-checked and capped, bodies capped as they stre
   const store = await listen((req, res) => {
     if (req.url === '/ok') return res.end('fine');
     if (req.url === '/to-victim') return res.writeHead(302, { location: `${victim.base}/admin` }).end();
-    if (req.url === '/to-localhost') return res.writeHead(307, { location: victim.base.replace('127.0.0.1', 'localhost') }).end();
+    if (req.url === '/to-localhost')
+      return res.writeHead(307, { location: victim.base.replace('127.0.0.1', 'localhost') }).end();
     if (req.url?.startsWith('/loop')) return res.writeHead(302, { location: `/loop${req.url.length}` }).end();
     if (req.url === '/stream') {
       // No Content-Length: only counting the streamed bytes can stop this.
@@ -93,7 +143,12 @@ test('outboundFetch: redirects re-checked and capped, bodies capped as they stre
   assert.equal(await reason(`${store.base}/loop`), 'redirect');
   assert.equal(await reason(`${store.base}/stream`), 'too-large');
   assert.equal(await reason(`${store.base}/slow`, { timeoutMs: 300 }), 'timeout');
-  for (const url of [victim.base, victim.base.replace('127.0.0.1', 'localhost'), victim.base.replace('127.0.0.1', '0x7f000001'), victim.base.replace('127.0.0.1', '[::ffff:127.0.0.1]')]) {
+  for (const url of [
+    victim.base,
+    victim.base.replace('127.0.0.1', 'localhost'),
+    victim.base.replace('127.0.0.1', '0x7f000001'),
+    victim.base.replace('127.0.0.1', '[::ffff:127.0.0.1]'),
+  ]) {
     assert.equal(await reason(url), 'address', url);
   }
   assert.equal(await reason('file:///etc/passwd'), 'url');

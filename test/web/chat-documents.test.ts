@@ -27,7 +27,9 @@ async function setup(page: Page, model: string, maxTokens: number, schemaText = 
 
 /** Attaches `bytes` as a PDF and waits for its page thumbnails; returns their captions. */
 async function attach(page: Page, name: string, bytes: Uint8Array): Promise<string[]> {
-  await chat(page).getByLabel('Attach images to the message').setInputFiles({ name, mimeType: 'application/pdf', buffer: Buffer.from(bytes) });
+  await chat(page)
+    .getByLabel('Attach images to the message')
+    .setInputFiles({ name, mimeType: 'application/pdf', buffer: Buffer.from(bytes) });
   await page.locator('.composer .pdf-pages[data-state="ready"]').waitFor();
   return page.locator('.composer .pdf-page figcaption').allInnerTexts();
 }
@@ -61,14 +63,24 @@ describe('web studio: PDF attachments in the Chat tab', () => {
     const content = await send(page, 'Read the letter.');
     assert.deepEqual(content, [
       { type: 'text', text: 'Read the letter.' },
-      { type: 'file', file: { file_data: `data:application/pdf;base64,${Buffer.from(letter).toString('base64')}`, filename: 'attachment-1.pdf' } },
+      {
+        type: 'file',
+        file: {
+          file_data: `data:application/pdf;base64,${Buffer.from(letter).toString('base64')}`,
+          filename: 'attachment-1.pdf',
+        },
+      },
     ]);
     const reply = page.locator('#chat-transcript .message.assistant').last();
     await reply.locator('.meta:not(:empty)').waitFor();
     assert.match(await reply.locator('.meta').innerText(), /finish: length · 4 tokens/);
     assert.equal(await chat(page).getByRole('alert').count(), 0, 'no error is shown');
     await page.locator('#chat-transcript .message.user .pdf-pages[data-state="ready"]').waitFor();
-    assert.equal(await page.locator('#chat-transcript .message.user .pdf-page img').count(), 2, 'the sent PDF shows its pages');
+    assert.equal(
+      await page.locator('#chat-transcript .message.user .pdf-page img').count(),
+      2,
+      'the sent PDF shows its pages',
+    );
     assert.equal(await page.locator('.composer .thumb').count(), 0, 'the composer is cleared');
     assert.deepEqual(studio.pageErrors, []);
   });
@@ -88,7 +100,10 @@ describe('web studio: PDF attachments in the Chat tab', () => {
     await chat(page).getByRole('button', { name: 'Send' }).click();
     const alert = chat(page).getByRole('alert').filter({ hasText: 'no text layer' });
     await alert.waitFor();
-    assert.match(await alert.innerText(), /^400 invalid_request_error \(code document_page_without_text, param messages\[0\]\.content\[1\]\): attachment-1\.pdf: page 2 has no text layer/);
+    assert.match(
+      await alert.innerText(),
+      /^400 invalid_request_error \(code document_page_without_text, param messages\[0\]\.content\[1\]\): attachment-1\.pdf: page 2 has no text layer/,
+    );
     await page.locator('.composer .pdf-pages[data-state="ready"]').waitFor();
     assert.equal(await page.locator('.composer .pdf-page img').count(), 2, 'the PDF goes back into the composer');
     assert.deepEqual(studio.pageErrors, []);

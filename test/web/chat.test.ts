@@ -35,7 +35,11 @@ async function send(page: Page, text: string): Promise<{ body: ChatBody; reply: 
   ]);
   const reply = page.locator('#chat-transcript .message.assistant').nth(before);
   await reply.locator('.meta:not(:empty)').waitFor();
-  return { body: request.postDataJSON() as ChatBody, reply: (await reply.locator('.content').textContent()) ?? '', meta: await reply.locator('.meta').innerText() };
+  return {
+    body: request.postDataJSON() as ChatBody,
+    reply: (await reply.locator('.content').textContent()) ?? '',
+    meta: await reply.locator('.meta').innerText(),
+  };
 }
 
 /** The Chat tab's panel: labels like "Model" and buttons like "Stop" exist on other tabs too. */
@@ -67,7 +71,9 @@ describe('web studio: models and chat in headless Chromium', () => {
   it('opens on the Chat tab and shows one tab at a time', async () => {
     assert.deepEqual(await page.getByRole('tabpanel').evaluateAll((panels) => panels.map((p) => p.id)), ['panel-chat']);
     await page.getByRole('tab', { name: 'Models' }).click();
-    assert.deepEqual(await page.getByRole('tabpanel').evaluateAll((panels) => panels.map((p) => p.id)), ['panel-models']);
+    assert.deepEqual(await page.getByRole('tabpanel').evaluateAll((panels) => panels.map((p) => p.id)), [
+      'panel-models',
+    ]);
     assert.equal(await page.getByRole('tab', { name: 'Models' }).getAttribute('aria-selected'), 'true');
     assert.ok(page.url().endsWith('#models'));
   });
@@ -76,7 +82,10 @@ describe('web studio: models and chat in headless Chromium', () => {
     await page.getByRole('tab', { name: 'Chat' }).click();
     const refused = chat(page).getByRole('alert').filter({ hasText: 'Could not list the models' });
     await refused.waitFor();
-    assert.match(await refused.innerText(), /^Could not list the models: 401 invalid_request_error: You didn't provide an API key/);
+    assert.match(
+      await refused.innerText(),
+      /^Could not list the models: 401 invalid_request_error: You didn't provide an API key/,
+    );
     await page.getByLabel('API key').fill(KEY);
     await page.getByLabel('API key').press('Enter');
     await refused.waitFor({ state: 'hidden' });
@@ -91,7 +100,12 @@ describe('web studio: models and chat in headless Chromium', () => {
 
   it("parses event streams as the HTML standard does (the page's own module)", async () => {
     // Split mid-line and between the CR and LF of a CRLF; CR alone and LF alone end lines too.
-    const parts = [': comment\r\ndata: {"a":', '1}\r\n\r', '\nevent: error\ndata: line one\ndata:line two\n\n', 'data\r\rdata: [DONE]\n\n'];
+    const parts = [
+      ': comment\r\ndata: {"a":',
+      '1}\r\n\r',
+      '\nevent: error\ndata: line one\ndata:line two\n\n',
+      'data\r\rdata: [DONE]\n\n',
+    ];
     const events = await page.evaluate<{ event: string; data: string }[]>(`(async () => {
       const { readSse } = await import('/js/sse.js');
       const body = new ReadableStream({ start(c) { for (const p of ${JSON.stringify(parts)}) c.enqueue(new TextEncoder().encode(p)); c.close(); } });
@@ -100,19 +114,32 @@ describe('web studio: models and chat in headless Chromium', () => {
       return out;
     })()`);
     assert.deepEqual(events, [
-      { event: 'message', data: '{"a":1}' }, { event: 'error', data: 'line one\nline two' },
-      { event: 'message', data: '' }, { event: 'message', data: '[DONE]' },
+      { event: 'message', data: '{"a":1}' },
+      { event: 'error', data: 'line one\nline two' },
+      { event: 'message', data: '' },
+      { event: 'message', data: '[DONE]' },
     ]);
   });
 
   it('lists the demo models with their kind and format', async () => {
     await page.getByRole('tab', { name: 'Models' }).click();
     await page.locator('#models-table tr[data-model="atelier-demo-gguf"]').waitFor();
-    const rows = await page.locator('#models-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 3).map((td) => td.textContent)));
+    const rows = await page
+      .locator('#models-table tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 3).map((td) => td.textContent)));
     const served = await studio.api<{ data: { id: string }[] }>('/v1/models');
-    assert.deepEqual(rows.map((row) => row[0]), served.data.map((m) => m.id).sort());
-    assert.deepEqual(rows.find((row) => row[0] === 'atelier-demo-gguf'), ['atelier-demo-gguf', 'chat', 'gguf']);
-    assert.deepEqual(rows.find((row) => row[0] === 'atelier-demo-vlm'), ['atelier-demo-vlm', 'chat', 'onnx']);
+    assert.deepEqual(
+      rows.map((row) => row[0]),
+      served.data.map((m) => m.id).sort(),
+    );
+    assert.deepEqual(
+      rows.find((row) => row[0] === 'atelier-demo-gguf'),
+      ['atelier-demo-gguf', 'chat', 'gguf'],
+    );
+    assert.deepEqual(
+      rows.find((row) => row[0] === 'atelier-demo-vlm'),
+      ['atelier-demo-vlm', 'chat', 'onnx'],
+    );
   });
 
   it('streams replies and sends the whole conversation on the next turn', async () => {
@@ -128,10 +155,12 @@ describe('web studio: models and chat in headless Chromium', () => {
     assert.equal(first.body.model, 'atelier-demo-gguf');
     assert.ok(first.reply.length > 0, 'the reply has text');
     assert.match(first.meta, /finish: length · 6 tokens/);
-    assert.ok(await page.evaluate<number>('window.lengths.size') >= 3, 'the reply was written delta by delta');
+    assert.ok((await page.evaluate<number>('window.lengths.size')) >= 3, 'the reply was written delta by delta');
     const second = await send(page, 'And then?');
     assert.deepEqual(second.body.messages, [
-      { role: 'user', content: 'Hello there' }, { role: 'assistant', content: first.reply }, { role: 'user', content: 'And then?' },
+      { role: 'user', content: 'Hello there' },
+      { role: 'assistant', content: first.reply },
+      { role: 'user', content: 'And then?' },
     ]);
     assert.equal(await page.locator('#chat-transcript .message').count(), 4);
   });
@@ -150,16 +179,28 @@ describe('web studio: models and chat in headless Chromium', () => {
   it('an attached image reaches the vision-language model', async () => {
     await setup(page, 'atelier-demo-vlm', 4);
     const png = Buffer.from(subjectPhoto(0));
-    await chat(page).getByLabel('Attach images to the message').setInputFiles({ name: 'dog.png', mimeType: 'image/png', buffer: png });
+    await chat(page)
+      .getByLabel('Attach images to the message')
+      .setInputFiles({ name: 'dog.png', mimeType: 'image/png', buffer: png });
     await page.locator('.composer .thumb img').waitFor();
     const { body, reply, meta } = await send(page, 'What is shown?');
-    assert.deepEqual(body.messages, [{ role: 'user', content: [
-      { type: 'text', text: 'What is shown?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
-    ] }]);
+    assert.deepEqual(body.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is shown?' },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
+        ],
+      },
+    ]);
     assert.ok(reply.length > 0);
     assert.match(meta, /finish: length · 4 tokens/);
     assert.equal(await chat(page).getByRole('alert').count(), 0, 'no error is shown');
-    assert.equal(await page.locator('#chat-transcript .message.user img').count(), 1, 'the sent image shows in the transcript');
+    assert.equal(
+      await page.locator('#chat-transcript .message.user img').count(),
+      1,
+      'the sent image shows in the transcript',
+    );
     assert.equal(await page.locator('.composer .thumb').count(), 0, 'the composer is cleared');
   });
 
@@ -170,7 +211,10 @@ describe('web studio: models and chat in headless Chromium', () => {
     const alert = chat(page).getByRole('alert').filter({ hasText: 'Unsupported schema' });
     await alert.waitFor();
     // The wording after "Unsupported schema:" is the schema checker's; the status, code and param are the API's.
-    assert.match(await alert.innerText(), /^400 invalid_request_error \(code invalid_value, param response_format\.json_schema\.schema\): Unsupported schema: .*type/);
+    assert.match(
+      await alert.innerText(),
+      /^400 invalid_request_error \(code invalid_value, param response_format\.json_schema\.schema\): Unsupported schema: .*type/,
+    );
     assert.equal(await chat(page).getByLabel('Message', { exact: true }).inputValue(), 'hi');
     assert.equal(await page.locator('#chat-transcript .message').count(), 0);
     await chat(page).getByLabel('JSON schema').fill('{"type": ');

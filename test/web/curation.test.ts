@@ -13,7 +13,11 @@ import { sidewaysOverflow, startStudio, waitForModel, type Studio } from './stud
 const SD = 'atelier-demo-sd';
 const VLM = 'atelier-demo-vlm';
 
-interface EventWire { message: string; level: string; data: { plan?: { photos: { name: string; keep: boolean }[] } } }
+interface EventWire {
+  message: string;
+  level: string;
+  data: { plan?: { photos: { name: string; keep: boolean }[] } };
+}
 
 describe('web studio: curation results before training, in headless Chromium', () => {
   let studio: Studio;
@@ -31,9 +35,14 @@ describe('web studio: curation results before training, in headless Chromium', (
   it('shows the plan — drops with reasons, captions, class noun — then starts a job curated the same way', async () => {
     const png = (i: number) => ({ name: `dog-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(subjectPhoto(i)) });
     const twin = await sharp(subjectPhoto(1)).modulate({ brightness: 1.05 }).jpeg({ quality: 90 }).toBuffer();
-    const files = [png(0), png(1), png(2), png(3),
+    const files = [
+      png(0),
+      png(1),
+      png(2),
+      png(3),
       { name: 'dog-1b.jpg', mimeType: 'image/jpeg', buffer: twin },
-      { name: 'dog-9.png', mimeType: 'image/png', buffer: Buffer.from(subjectPhoto(4).subarray(0, 90)) }];
+      { name: 'dog-9.png', mimeType: 'image/png', buffer: Buffer.from(subjectPhoto(4).subarray(0, 90)) },
+    ];
     await page.locator('#tab-personalize').click();
     await ft().locator(`#ft-model option[value="${SD}"]`).waitFor({ state: 'attached' });
     await ft().locator('#ft-curation-model').selectOption(VLM);
@@ -44,16 +53,24 @@ describe('web studio: curation results before training, in headless Chromium', (
     await ft().getByRole('button', { name: 'Check photos' }).click();
     const table = ft().locator('#ft-curation table');
     await table.waitFor({ timeout: 120_000 });
-    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const rows = await table
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     // In the order the photos were chosen (the job's order).
-    assert.deepEqual(rows.map((r) => r[0]), files.map((f) => f.name));
+    assert.deepEqual(
+      rows.map((r) => r[0]),
+      files.map((f) => f.name),
+    );
     const plan = Object.fromEntries(rows.map(([name, verdict, why]) => [name!, { verdict, why }]));
     assert.equal(plan['dog-9.png']!.verdict, 'drop');
     assert.match(plan['dog-9.png']!.why!, /^decode_failed: the pixels do not decode/);
     assert.equal(plan['dog-1b.jpg']!.verdict, 'drop');
     assert.match(plan['dog-1b.jpg']!.why!, /^near_duplicate: near-duplicate of dog-1\.png/);
     assert.ok(rows.filter((r) => r[1] === 'keep').length >= 3, JSON.stringify(rows));
-    assert.match(await ft().locator('.curation-summary').innerText(), /^Keeps \d of 6 photos\. Class noun: .+\(majority\)|none proposed/);
+    assert.match(
+      await ft().locator('.curation-summary').innerText(),
+      /^Keeps \d of 6 photos\. Class noun: .+\(majority\)|none proposed/,
+    );
     assert.equal(await ft().locator('#ft-use-curation').isChecked(), true);
     // Captions of a random-weight VLM are long unbroken strings: the table must still fit a phone.
     await page.setViewportSize({ width: 390, height: 800 });
@@ -71,7 +88,11 @@ describe('web studio: curation results before training, in headless Chromium', (
     const curated = events.find((e) => e.message.startsWith(`Curated subject photos by ${VLM}`));
     assert.ok(curated, events.map((e) => e.message).join('\n'));
     const kept = curated.data.plan!.photos.filter((p) => p.keep).map((p) => p.name);
-    assert.deepEqual(kept, rows.filter((r) => r[1] === 'keep').map((r) => r[0]), 'the job made the plan the page showed');
+    assert.deepEqual(
+      kept,
+      rows.filter((r) => r[1] === 'keep').map((r) => r[0]),
+      'the job made the plan the page showed',
+    );
     assert.ok(events.some((e) => e.level === 'warn' && e.message.startsWith('Dropped photo dog-9.png: ')));
     await ft().locator('#job-summary[data-status="succeeded"]').waitFor({ timeout: 300_000 });
     assert.deepEqual(studio.pageErrors, []);

@@ -62,7 +62,10 @@ function buildScripts(): void {
 /** $ATELIER_CHROMIUM as the test runner set it, else whatever ensure-chromium finds (or installs). */
 function chromiumPath(): string {
   if (process.env.ATELIER_CHROMIUM) return process.env.ATELIER_CHROMIUM;
-  const found = spawnSync(process.execPath, [join(root, 'scripts', 'ensure-chromium.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const found = spawnSync(process.execPath, [join(root, 'scripts', 'ensure-chromium.mjs')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (found.status !== 0) throw new Error('no Chromium for the studio tests (see the ensure-chromium message above)');
   return found.stdout.trim();
 }
@@ -71,7 +74,17 @@ function serve(home: string, python: boolean, apiKey: string | undefined) {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // A chat-only host: serve skips the Python demo (no background install) and nothing needs torch.
   if (!python) env.ATELIER_USE_PYTHON = 'false';
-  const args = ['--import', 'tsx', join(root, 'src', 'main.ts'), '--home', home, 'serve', '--port', '0', ...(apiKey ? ['--api-key', apiKey] : [])];
+  const args = [
+    '--import',
+    'tsx',
+    join(root, 'src', 'main.ts'),
+    '--home',
+    home,
+    'serve',
+    '--port',
+    '0',
+    ...(apiKey ? ['--api-key', apiKey] : []),
+  ];
   const child = spawn(process.execPath, args, { env, stdio: 'pipe' });
   const logs: LogLine[] = [];
   let pending = '';
@@ -81,19 +94,25 @@ function serve(home: string, python: boolean, apiKey: string | undefined) {
     pending = lines.pop()!;
     for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line) as LogLine);
   });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, logs, exited, stderr: () => stderr };
 }
 
 /** Starts `atelier serve` on `home` and resolves with the studio URL it logged. */
-async function serveStudio(home: string, options: StudioOptions): Promise<{ server: ReturnType<typeof serve>; url: string }> {
+async function serveStudio(
+  home: string,
+  options: StudioOptions,
+): Promise<{ server: ReturnType<typeof serve>; url: string }> {
   const server = serve(home, options.python ?? false, options.apiKey);
   for (;;) {
     const line = server.logs.find((l) => typeof l.studio === 'string');
     if (line) return { server, url: line.studio as string };
     const code = await Promise.race([server.exited, sleep(50, 'wait' as const)]);
-    if (code !== 'wait') throw new Error(`atelier serve exited (${String(code)}) before serving the studio: ${server.stderr()}`);
+    if (code !== 'wait')
+      throw new Error(`atelier serve exited (${String(code)}) before serving the studio: ${server.stderr()}`);
   }
 }
 
@@ -116,7 +135,12 @@ export async function startStudio(options: StudioOptions = {}): Promise<Studio> 
   });
   await page.goto(url);
   const studio: Studio = {
-    url, page, logs: server.logs, pageErrors, dialogs, home,
+    url,
+    page,
+    logs: server.logs,
+    pageErrors,
+    dialogs,
+    home,
     api: async <T>(path: string) => {
       const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
       return (await (await fetch(new URL(path, studio.url), { headers })).json()) as T;
@@ -182,7 +206,8 @@ export async function until(condition: () => Promise<boolean>, limitMs = 300_000
   // Bounded like the page's own waits, so a condition that never holds fails the test instead of hanging it.
   const deadline = Date.now() + limitMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition still false after ${limitMs / 1000} s: ${condition.toString().slice(0, 200)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition still false after ${limitMs / 1000} s: ${condition.toString().slice(0, 200)}`);
     await sleep(100);
   }
 }

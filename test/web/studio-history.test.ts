@@ -27,7 +27,11 @@ async function send(page: Page, text: string): Promise<{ messages: { role: strin
 
 /** The transcript as [role, raw text] pairs. */
 async function transcript(page: Page): Promise<string[][]> {
-  return page.locator('#chat-transcript .message').evaluateAll((items) => items.map((li) => [li.getAttribute('data-role') ?? '', li.querySelector('.content')?.textContent ?? '']));
+  return page
+    .locator('#chat-transcript .message')
+    .evaluateAll((items) =>
+      items.map((li) => [li.getAttribute('data-role') ?? '', li.querySelector('.content')?.textContent ?? '']),
+    );
 }
 
 /** Dispatches a paste (or a drop) of a PNG onto `selector`, as a browser does for a clipboard or dragged file. */
@@ -65,7 +69,14 @@ describe('web studio: history, habits and layout in headless Chromium', () => {
     const stops = await page.getByRole('tab').evaluateAll((all) => all.map((tab) => tab.getAttribute('tabindex')));
     assert.deepEqual(stops, ['0', '-1', '-1', '-1']);
     const shown = async () => page.getByRole('tabpanel').evaluateAll((panels) => panels.map((p) => p.id));
-    for (const [key, tab] of [['ArrowRight', 'images'], ['ArrowRight', 'personalize'], ['End', 'models'], ['ArrowRight', 'chat'], ['ArrowLeft', 'models'], ['Home', 'chat']] as const) {
+    for (const [key, tab] of [
+      ['ArrowRight', 'images'],
+      ['ArrowRight', 'personalize'],
+      ['End', 'models'],
+      ['ArrowRight', 'chat'],
+      ['ArrowLeft', 'models'],
+      ['Home', 'chat'],
+    ] as const) {
       await page.keyboard.press(key);
       await until(async () => (await shown())[0] === `panel-${tab}`);
       assert.equal(await focused(), `tab-${tab}`);
@@ -96,11 +107,17 @@ describe('web studio: history, habits and layout in headless Chromium', () => {
     await page.getByRole('button', { name: 'Remove attachment 2' }).click();
     const body = await send(page, 'What is it?');
     const content = body.messages[0]!.content as { type: string }[];
-    assert.deepEqual(content.map((part) => part.type), ['text', 'image_url'], 'the pasted image went with the message');
+    assert.deepEqual(
+      content.map((part) => part.type),
+      ['text', 'image_url'],
+      'the pasted image went with the message',
+    );
     await page.getByRole('button', { name: 'Enlarge image 1' }).click();
     const lightbox = page.locator('dialog.lightbox[open]');
     await lightbox.locator('img').waitFor();
-    assert.ok((await lightbox.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0);
+    assert.ok(
+      (await lightbox.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0,
+    );
     await page.keyboard.press('Escape');
     await lightbox.waitFor({ state: 'detached' });
     // This chat was saved too; deleting it leaves the sidebar empty for the next test.
@@ -126,8 +143,14 @@ describe('web studio: history, habits and layout in headless Chromium', () => {
       page.waitForRequest((r: Request) => r.url().endsWith('/v1/chat/completions')),
       chat(page).getByRole('button', { name: 'Regenerate' }).click(),
     ]);
-    assert.deepEqual((again[0].postDataJSON() as { messages: unknown[] }).messages, [{ role: 'user', content: 'Hello there' }]);
-    await until(async () => (await page.locator('#chat-transcript .message.assistant .meta:not(:empty)').count()) === 1 && (await transcript(page)).length === 2);
+    assert.deepEqual((again[0].postDataJSON() as { messages: unknown[] }).messages, [
+      { role: 'user', content: 'Hello there' },
+    ]);
+    await until(
+      async () =>
+        (await page.locator('#chat-transcript .message.assistant .meta:not(:empty)').count()) === 1 &&
+        (await transcript(page)).length === 2,
+    );
     assert.deepEqual(await transcript(page), first);
     await chat(page).getByRole('button', { name: 'Copy' }).click();
     assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), first[1]![1]);
@@ -145,7 +168,11 @@ describe('web studio: history, habits and layout in headless Chromium', () => {
     await until(async () => (await transcript(page)).length === 2);
     assert.deepEqual(await transcript(page), first, 'the chat survived the restart');
     const next = await send(page, 'And then?');
-    assert.deepEqual(next.messages.map((m) => m.content), ['Hello there', first[1]![1], 'And then?'], 'a reopened chat continues');
+    assert.deepEqual(
+      next.messages.map((m) => m.content),
+      ['Hello there', first[1]![1], 'And then?'],
+      'a reopened chat continues',
+    );
     const saved = await studio.api<{ data: { id: string }[] }>('/v1/studio/chats');
     assert.equal(saved.data.length, 1, 'continuing saves into the same chat');
     const stored = await studio.api<{ messages: unknown[] }>(`/v1/studio/chats/${saved.data[0]!.id}`);
@@ -179,7 +206,13 @@ describe('web studio: history, habits and layout in headless Chromium', () => {
       box.append(renderMarkdown('# Title\\nSome **bold** and \`code\` <img src=x onerror=alert(1)>\\n\\n- one\\n- two\\n\\n\`\`\`js\\nlet a = 1;\\n\`\`\`'));
       return [...box.children].map((c) => c.tagName + ':' + c.textContent).concat(String(box.querySelectorAll('img').length));
     })()`);
-    assert.deepEqual(parts, ['H3:Title', 'P:Some bold and code <img src=x onerror=alert(1)>', 'UL:onetwo', 'PRE:let a = 1;', '0']);
+    assert.deepEqual(parts, [
+      'H3:Title',
+      'P:Some bold and code <img src=x onerror=alert(1)>',
+      'UL:onetwo',
+      'PRE:let a = 1;',
+      '0',
+    ]);
   });
 
   it('fits 390 px without sideways scroll on every tab, and screenshots each tab at 1400 and 390 px', async () => {

@@ -18,9 +18,15 @@ const sha = (n: number): string => String(n).repeat(40).slice(0, 40);
 const gguf = (): Buffer => Buffer.concat([Buffer.from('GGUF\x03\0\0\0'), randomBytes(3_000_000)]);
 
 /** A call on the API from Node with a JSON body; resolves with the status and parsed body. */
-async function call(studio: Studio, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  studio: Studio,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(new URL(path, studio.url), {
-    method, ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    method,
+    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
@@ -63,15 +69,35 @@ describe('web studio: pulling models and deleting jobs in headless Chromium', ()
     await models.getByLabel('Files').fill('*.gguf');
     await models.getByRole('button', { name: 'Pull', exact: true }).click();
     await models.locator('#pull-words', { hasText: 'installed as pulled/tiny' }).waitFor();
-    assert.equal(await models.locator('#pull-words').innerText(), '1/1 files · 3.0 MB of 3.0 MB · installed as pulled/tiny');
+    assert.equal(
+      await models.locator('#pull-words').innerText(),
+      '1/1 files · 3.0 MB of 3.0 MB · installed as pulled/tiny',
+    );
     const bar = models.locator('#pull-progress');
-    assert.equal(await bar.evaluate((p) => { const progress = p as unknown as { value: number; max: number }; return `${progress.value}/${progress.max}`; }), '3000008/3000008');
-    assert.match(await models.locator('#pull-notes').innerText(), /tiny\.gguf: transfer interrupted at \d+ bytes .*resuming/);
+    assert.equal(
+      await bar.evaluate((p) => {
+        const progress = p as unknown as { value: number; max: number };
+        return `${progress.value}/${progress.max}`;
+      }),
+      '3000008/3000008',
+    );
+    assert.match(
+      await models.locator('#pull-notes').innerText(),
+      /tiny\.gguf: transfer interrupted at \d+ bytes .*resuming/,
+    );
     await models.locator('#models-table tr[data-model="pulled/tiny"]').waitFor();
-    const pulls = (await studio.api<{ data: { status: string; files: { path: string; done: boolean }[] }[] }>('/v1/pulls')).data;
-    assert.deepEqual(pulls.map((p) => [p.status, p.files]), [['succeeded', [{ path: 'tiny.gguf', total_bytes: 3_000_008, done_bytes: 3_000_008, done: true }]]]);
+    const pulls = (
+      await studio.api<{ data: { status: string; files: { path: string; done: boolean }[] }[] }>('/v1/pulls')
+    ).data;
+    assert.deepEqual(
+      pulls.map((p) => [p.status, p.files]),
+      [['succeeded', [{ path: 'tiny.gguf', total_bytes: 3_000_008, done_bytes: 3_000_008, done: true }]]],
+    );
     // The hub's ranges were used: the resume asked for the rest, not the whole file again.
-    assert.ok(hub.requests.some((r) => r.range?.startsWith('bytes=') && !r.range.startsWith('bytes=0-')), JSON.stringify(hub.requests));
+    assert.ok(
+      hub.requests.some((r) => r.range?.startsWith('bytes=') && !r.range.startsWith('bytes=0-')),
+      JSON.stringify(hub.requests),
+    );
     await screenshot(page, 'models-pull-1400');
 
     hub.faults.corrupt.add('broken.gguf');
@@ -89,8 +115,16 @@ describe('web studio: pulling models and deleting jobs in headless Chromium', ()
   it('deletes a finished job after a confirmation, with its events; a live one is refused', async () => {
     const files = [await upload(studio, 1), await upload(studio, 2), await upload(studio, 3)];
     const body = {
-      model: SD, training_file: files[0], suffix: 'to-delete',
-      method: { type: 'dreambooth', dreambooth: { instance_files: files.slice(1), hyperparameters: { class_name: 'ball', n_steps: 2, prior_preservation: false } } },
+      model: SD,
+      training_file: files[0],
+      suffix: 'to-delete',
+      method: {
+        type: 'dreambooth',
+        dreambooth: {
+          instance_files: files.slice(1),
+          hyperparameters: { class_name: 'ball', n_steps: 2, prior_preservation: false },
+        },
+      },
     };
     const created = await call(studio, 'POST', '/v1/fine_tuning/jobs', body);
     assert.equal(created.status, 200, JSON.stringify(created.body));
@@ -120,10 +154,26 @@ describe('web studio: pulling models and deleting jobs in headless Chromium', ()
 
   it('shows validation samples while a LoRA job trains, and a LoRA strength slider for its model', async () => {
     const files = [await upload(studio, 4), await upload(studio, 5), await upload(studio, 6)];
-    const config = { tracking: { tensorboard: false, validation_prompts: ['a photo of sks ball'], validation_every_n_steps: 1, validation_steps: 2 } };
+    const config = {
+      tracking: {
+        tensorboard: false,
+        validation_prompts: ['a photo of sks ball'],
+        validation_every_n_steps: 1,
+        validation_steps: 2,
+      },
+    };
     const created = await call(studio, 'POST', '/v1/fine_tuning/jobs', {
-      model: SD, training_file: files[0], suffix: 'with-samples',
-      method: { type: 'dreambooth', dreambooth: { instance_files: files.slice(1), config, hyperparameters: { class_name: 'ball', n_steps: 2, prior_preservation: false } } },
+      model: SD,
+      training_file: files[0],
+      suffix: 'with-samples',
+      method: {
+        type: 'dreambooth',
+        dreambooth: {
+          instance_files: files.slice(1),
+          config,
+          hyperparameters: { class_name: 'ball', n_steps: 2, prior_preservation: false },
+        },
+      },
     });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const id = created.body.id as string;
@@ -131,13 +181,31 @@ describe('web studio: pulling models and deleting jobs in headless Chromium', ()
     const ft = page.locator('#panel-personalize');
     await ft.locator('.jobs button.job', { hasText: 'with-samples' }).click();
     await until(async () => (await ft.locator('#job-summary').getAttribute('data-status')) === 'succeeded');
-    const samples = (await studio.api<{ data: { step: number; prompt: string; url: string }[] }>(`/v1/fine_tuning/jobs/${id}/samples`)).data;
-    assert.deepEqual(samples.map((s) => [s.step, s.prompt]), [[1, 'a photo of sks ball'], [2, 'a photo of sks ball']]);
+    const samples = (
+      await studio.api<{ data: { step: number; prompt: string; url: string }[] }>(`/v1/fine_tuning/jobs/${id}/samples`)
+    ).data;
+    assert.deepEqual(
+      samples.map((s) => [s.step, s.prompt]),
+      [
+        [1, 'a photo of sks ball'],
+        [2, 'a photo of sks ball'],
+      ],
+    );
     const png = Buffer.from(await (await fetch(new URL(samples[1]!.url, studio.url))).arrayBuffer());
     assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
     await until(async () => (await ft.locator('#job-samples figure').count()) === 2);
-    assert.deepEqual(await ft.locator('#job-samples figcaption').allInnerTexts(), ['step 2 · a photo of sks ball', 'step 1 · a photo of sks ball']);
-    await until(async () => (await ft.locator('#job-samples img').evaluateAll((imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length)) === 2);
+    assert.deepEqual(await ft.locator('#job-samples figcaption').allInnerTexts(), [
+      'step 2 · a photo of sks ball',
+      'step 1 · a photo of sks ball',
+    ]);
+    await until(
+      async () =>
+        (await ft
+          .locator('#job-samples img')
+          .evaluateAll(
+            (imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length,
+          )) === 2,
+    );
     await screenshot(page, 'personalize-samples-1400');
 
     await ft.getByRole('button', { name: 'Generate with this model' }).click();
@@ -146,7 +214,12 @@ describe('web studio: pulling models and deleting jobs in headless Chromium', ()
     await strength.waitFor();
     await strength.fill('0');
     assert.equal(await images.locator('#images-lora-words').innerText(), '0.00');
-    for (const [field, value] of [['steps', '2'], ['seed', '3'], ['n', '1']]) await images.locator(`#images-${field}`).fill(value!);
+    for (const [field, value] of [
+      ['steps', '2'],
+      ['seed', '3'],
+      ['n', '1'],
+    ])
+      await images.locator(`#images-${field}`).fill(value!);
     const [request] = await Promise.all([
       page.waitForRequest((r) => r.url().endsWith('/v1/images/generations')),
       images.getByRole('button', { name: 'Generate' }).click(),

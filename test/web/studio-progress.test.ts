@@ -15,13 +15,24 @@ import { subjectPhoto } from '../personalize/subject-photos.js';
 import { screenshot, sidewaysOverflow, startStudio, until, waitForModel, type Studio } from './studio-harness.js';
 
 const SD = 'atelier-demo-sd';
-const photos = [0, 1, 2].map((i) => ({ name: `ball-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(subjectPhoto(i)) }));
+const photos = [0, 1, 2].map((i) => ({
+  name: `ball-${i}.png`,
+  mimeType: 'image/png',
+  buffer: Buffer.from(subjectPhoto(i)),
+}));
 
-interface EventWire { message: string; data: Record<string, unknown> }
+interface EventWire {
+  message: string;
+  data: Record<string, unknown>;
+}
 
 /** The gallery's cards as [caption line, seed]. */
 async function cards(page: Page): Promise<string[][]> {
-  return page.locator('#images-gallery figure').evaluateAll((figures) => figures.map((f) => [f.querySelector('.batch-index')?.textContent ?? '', f.getAttribute('data-seed') ?? '']));
+  return page
+    .locator('#images-gallery figure')
+    .evaluateAll((figures) =>
+      figures.map((f) => [f.querySelector('.batch-index')?.textContent ?? '', f.getAttribute('data-seed') ?? '']),
+    );
 }
 
 describe('web studio: images, gallery and DreamBooth progress in headless Chromium', () => {
@@ -41,15 +52,29 @@ describe('web studio: images, gallery and DreamBooth progress in headless Chromi
     await page.locator('#tab-images').click();
     await page.locator(`#images-model option[value="${SD}"]`).waitFor({ state: 'attached' });
     await until(async () => (await page.locator('#images-size').getAttribute('placeholder')) === 'native 32x32');
-    assert.deepEqual(await page.locator('#image-sizes option').evaluateAll((o) => o.map((x) => (x as unknown as { value: string }).value)), ['32x32', '48x32', '32x48', '64x64']);
-    assert.match(await page.locator('#images-size-hint').innerText(), /multiples of 8 from 8 to 2048; trained at 32x32/);
+    assert.deepEqual(
+      await page
+        .locator('#image-sizes option')
+        .evaluateAll((o) => o.map((x) => (x as unknown as { value: string }).value)),
+      ['32x32', '48x32', '32x48', '64x64'],
+    );
+    assert.match(
+      await page.locator('#images-size-hint').innerText(),
+      /multiples of 8 from 8 to 2048; trained at 32x32/,
+    );
     assert.equal(await page.locator('#images-guidance').getAttribute('placeholder'), 'default');
     const requests: string[] = [];
-    page.on('request', (r) => { if (r.url().endsWith('/v1/images/generations')) requests.push(r.url()); });
+    page.on('request', (r) => {
+      if (r.url().endsWith('/v1/images/generations')) requests.push(r.url());
+    });
     await page.locator('#images-prompt').fill('a red ball');
     await page.locator('#images-size').fill('30x30');
     await page.locator('#panel-images').getByRole('button', { name: 'Generate' }).click();
-    await page.locator('#panel-images').getByRole('alert').filter({ hasText: 'multiples of 8 from 8 to 2048; 30 is not' }).waitFor();
+    await page
+      .locator('#panel-images')
+      .getByRole('alert')
+      .filter({ hasText: 'multiples of 8 from 8 to 2048; 30 is not' })
+      .waitFor();
     await page.locator('#images-size').fill('64');
     await page.locator('#panel-images').getByRole('button', { name: 'Generate' }).click();
     await page.locator('#panel-images').getByRole('alert').filter({ hasText: 'Size must be WIDTHxHEIGHT' }).waitFor();
@@ -58,10 +83,18 @@ describe('web studio: images, gallery and DreamBooth progress in headless Chromi
 
   it('labels a batch "image i of n" in seed order and keeps the gallery across a reload and a restart', async () => {
     await page.locator('#images-size').fill('');
-    for (const [id, value] of [['steps', '2'], ['seed', '42'], ['n', '2']]) await page.locator(`#images-${id}`).fill(value!);
+    for (const [id, value] of [
+      ['steps', '2'],
+      ['seed', '42'],
+      ['n', '2'],
+    ])
+      await page.locator(`#images-${id}`).fill(value!);
     await page.locator('#panel-images').getByRole('button', { name: 'Generate' }).click();
     await until(async () => (await page.locator('#images-gallery figure').count()) === 2);
-    const shown = [['image 1 of 2', '42'], ['image 2 of 2', '43']];
+    const shown = [
+      ['image 1 of 2', '42'],
+      ['image 2 of 2', '43'],
+    ];
     assert.deepEqual(await cards(page), shown);
     assert.equal((await studio.api<{ data: unknown[] }>('/v1/studio/images')).data.length, 2);
     await page.reload();
@@ -87,15 +120,28 @@ describe('web studio: images, gallery and DreamBooth progress in headless Chromi
     await page.locator('#tab-personalize').click();
     await ft().locator(`#ft-model option[value="${SD}"]`).waitFor({ state: 'attached' });
     // Chromium compiles `pattern` with the v flag: the old "[A-Za-z0-9_-]+" was not a valid expression there.
-    assert.equal(await ft().locator('#ft-suffix').evaluate((input) => (input as unknown as { validity: { valid: boolean } }).validity.valid), true);
+    assert.equal(
+      await ft()
+        .locator('#ft-suffix')
+        .evaluate((input) => (input as unknown as { validity: { valid: boolean } }).validity.valid),
+      true,
+    );
     await ft().getByLabel('Subject photos').setInputFiles(photos);
     await ft().getByLabel('Class word').fill('ball');
     await ft().getByLabel('Model suffix').fill('my ball!');
-    assert.equal(await ft().locator('#ft-suffix').evaluate((input) => (input as unknown as { validity: { patternMismatch: boolean } }).validity.patternMismatch), true);
+    assert.equal(
+      await ft()
+        .locator('#ft-suffix')
+        .evaluate((input) => (input as unknown as { validity: { patternMismatch: boolean } }).validity.patternMismatch),
+      true,
+    );
     await ft().getByRole('button', { name: 'Upload and start training' }).click();
     const alert = ft().getByRole('alert').filter({ hasText: 'Model suffix' });
     await alert.waitFor();
-    assert.equal(await alert.innerText(), 'Model suffix: letters, digits, "-" and "_" only, up to 64 — "my ball!" has a space, "!".');
+    assert.equal(
+      await alert.innerText(),
+      'Model suffix: letters, digits, "-" and "_" only, up to 64 — "my ball!" has a space, "!".',
+    );
     await ft().getByLabel('Resolution').fill('30');
     await ft().getByLabel('Model suffix').fill('my-ball');
     await ft().getByRole('button', { name: 'Upload and start training' }).click();
@@ -107,12 +153,23 @@ describe('web studio: images, gallery and DreamBooth progress in headless Chromi
     await ft().getByLabel('Resolution').fill('32');
     await ft().getByLabel('Steps').fill('2');
     await ft().locator('#ft-class-images').fill('12');
-    assert.match(await ft().locator('#ft-class-cost').innerText(), /^12 images drawn by the base model before training/);
-    if ((await ft().locator('details.options').getAttribute('open')) === null) await ft().locator('details.options summary').click();
+    assert.match(
+      await ft().locator('#ft-class-cost').innerText(),
+      /^12 images drawn by the base model before training/,
+    );
+    if ((await ft().locator('details.options').getAttribute('open')) === null)
+      await ft().locator('details.options summary').click();
     // A cache folder of its own: class images cached by an earlier run would leave no phase to watch.
     const cacheDir = mkdtempSync(join(tmpdir(), 'atelier-class-cache-'));
     t.after(() => rmSync(cacheDir, { recursive: true, force: true }));
-    await ft().locator('#ft-config').fill(JSON.stringify({ prior: { sample_steps: 6, sample_batch_size: 1, cache_dir: cacheDir }, tracking: { tensorboard: false } }));
+    await ft()
+      .locator('#ft-config')
+      .fill(
+        JSON.stringify({
+          prior: { sample_steps: 6, sample_batch_size: 1, cache_dir: cacheDir },
+          tracking: { tensorboard: false },
+        }),
+      );
     // Every value the class-image bar shows, as the page renders it.
     await page.evaluate(`window.classBar = []; new MutationObserver(() => {
       const bar = document.querySelector('#job-phases [data-phase="class_images"] progress');
@@ -125,18 +182,32 @@ describe('web studio: images, gallery and DreamBooth progress in headless Chromi
     const id = (await row.getAttribute('data-job'))!;
     await ft().locator('#job-summary[data-status="succeeded"]').waitFor({ timeout: 300_000 });
     await ft().locator('#job-phases [data-phase="class_images"] .phase-words', { hasText: '12/12' }).waitFor();
-    assert.match((await ft().locator('svg.loss-chart').getAttribute('aria-label')) ?? '', /^training loss from \d\.\d{4} to \d\.\d{4} over 2 steps$/);
+    assert.match(
+      (await ft().locator('svg.loss-chart').getAttribute('aria-label')) ?? '',
+      /^training loss from \d\.\d{4} to \d\.\d{4} over 2 steps$/,
+    );
 
-    const events = (await studio.api<{ data: EventWire[] }>(`/v1/fine_tuning/jobs/${id}/events?limit=100`)).data.reverse();
+    const events = (
+      await studio.api<{ data: EventWire[] }>(`/v1/fine_tuning/jobs/${id}/events?limit=100`)
+    ).data.reverse();
     const progress = events.filter((e) => e.data.stage === 'class_images');
     assert.equal(progress[0]!.message, 'Generating class images: 12 to go');
     const steps = progress.map((e) => e.data.step as number);
     assert.ok(steps.length >= 4, `class-image progress events: ${steps.join(', ')}`);
-    assert.deepEqual([...steps].sort((a, b) => a - b), steps);
+    assert.deepEqual(
+      [...steps].sort((a, b) => a - b),
+      steps,
+    );
     assert.equal(steps.at(-1), 12);
-    assert.ok(progress.slice(2).every((e) => typeof e.data.eta_seconds === 'number' && / · ETA \d/.test(e.message)), 'an ETA once measured');
+    assert.ok(
+      progress.slice(2).every((e) => typeof e.data.eta_seconds === 'number' && / · ETA \d/.test(e.message)),
+      'an ETA once measured',
+    );
     const training = events.findIndex((e) => e.message === 'Training: 2 steps');
-    assert.ok(training >= 0 && training < events.findIndex((e) => /^Step 1\/2/.test(e.message)), 'the stage line comes before its first step');
+    assert.ok(
+      training >= 0 && training < events.findIndex((e) => /^Step 1\/2/.test(e.message)),
+      'the stage line comes before its first step',
+    );
     // The bar: what the page showed never went backwards and ended full; replaying the event log through the
     // page's own phase module shows it advancing step by step.
     const seen = await page.evaluate<string[]>('window.classBar');
@@ -173,7 +244,12 @@ describe('web studio: images, gallery and DreamBooth progress in headless Chromi
     await page.locator('#panel-images').waitFor();
     const model = await page.locator('#images-model').inputValue();
     assert.match(model, /^ft:atelier-demo-sd:/);
-    for (const [field, value] of [['steps', '2'], ['seed', '5'], ['n', '1']]) await page.locator(`#images-${field}`).fill(value!);
+    for (const [field, value] of [
+      ['steps', '2'],
+      ['seed', '5'],
+      ['n', '1'],
+    ])
+      await page.locator(`#images-${field}`).fill(value!);
     const before = await page.locator('#images-gallery figure').count();
     await page.locator('#panel-images').getByRole('button', { name: 'Generate' }).click();
     await until(async () => (await page.locator('#images-gallery figure').count()) === before + 1);
@@ -185,7 +261,10 @@ describe('web studio: images, gallery and DreamBooth progress in headless Chromi
     assert.equal(body.model, SD);
     assert.equal(body.seed, 5);
     await until(async () => (await page.locator('#images-compare img[src^="data:"]').count()) === 2);
-    assert.deepEqual(await page.locator('#images-compare figcaption').allInnerTexts(), [`fine-tuned: ${model}`, `base: ${SD}`]);
+    assert.deepEqual(await page.locator('#images-compare figcaption').allInnerTexts(), [
+      `fine-tuned: ${model}`,
+      `base: ${SD}`,
+    ]);
     assert.deepEqual(studio.pageErrors, []);
   });
 });

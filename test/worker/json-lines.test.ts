@@ -49,7 +49,11 @@ describe('parseWorkerEvent', () => {
     const checkpoint = parseWorkerEvent({ type: 'checkpoint', step: 4, path: '/c/step-4.ckpt', kept: [] });
     assert.equal(checkpoint?.type === 'checkpoint' && checkpoint.path, '/c/step-4.ckpt');
     const images = parseWorkerEvent({ type: 'class_images', dir: '/d', count: 6, generated: 2, cache_hit: false });
-    assert.deepEqual(images?.type === 'class_images' && [images.count, images.generated, images.cacheHit], [6, 2, false]);
+    assert.deepEqual(images?.type === 'class_images' && [images.count, images.generated, images.cacheHit], [
+      6,
+      2,
+      false,
+    ]);
     const error = parseWorkerEvent({
       type: 'error',
       code: 'invalid_images',

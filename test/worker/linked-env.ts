@@ -13,7 +13,9 @@ import { ensurePythonEnv } from '../../src/worker/index.js';
  */
 export async function linkedRequirements(dir: string): Promise<string> {
   const python = await ensurePythonEnv();
-  const purelib = spawnSync(python, ['-c', "import sysconfig; print(sysconfig.get_paths()['purelib'])"], { encoding: 'utf8' });
+  const purelib = spawnSync(python, ['-c', "import sysconfig; print(sysconfig.get_paths()['purelib'])"], {
+    encoding: 'utf8',
+  });
   if (purelib.status !== 0) throw new Error(`could not find the default env's site-packages: ${purelib.stderr}`);
   const info = 'atelier_link-0.0.0.dist-info';
   const files: Record<string, string> = {

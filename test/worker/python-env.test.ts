@@ -37,11 +37,14 @@ describe('PythonEnv installs a real environment', () => {
     assert.deepEqual(lines, [], 'a ready env is not reinstalled');
   });
 
-  it('a failed install rejects with pip\'s reason and leaves nothing that looks ready', async () => {
+  it("a failed install rejects with pip's reason and leaves nothing that looks ready", async () => {
     const broken = join(dir, 'broken.txt');
     writeFileSync(broken, `${join(dir, 'no-such-package-0.0.0-py3-none-any.whl')}\n`);
     const env = new PythonEnv({ cacheDir: join(dir, 'broken-cache'), requirements: broken });
-    await assert.rejects(env.ensure(() => undefined), /pip install .* failed \(exit 1\):[\s\S]*no-such-package/);
+    await assert.rejects(
+      env.ensure(() => undefined),
+      /pip install .* failed \(exit 1\):[\s\S]*no-such-package/,
+    );
     assert.equal(env.isReady(), false);
     assert.deepEqual(readdirSync(join(dir, 'broken-cache')), []);
   });

@@ -32,7 +32,10 @@ describe('WorkerClient on the real worker', () => {
     assert.ok(error instanceof WorkerError && !(error instanceof WorkerCrashError));
     assert.equal(error.code, 'invalid_request');
     assert.match(error.message, /unknown command 'no_such_command'/);
-    await assert.rejects(client.call('also_unknown'), (e: unknown) => e instanceof WorkerError && e.code === 'invalid_request');
+    await assert.rejects(
+      client.call('also_unknown'),
+      (e: unknown) => e instanceof WorkerError && e.code === 'invalid_request',
+    );
     assert.equal(client.starts, 1, 'a failed call is an answer, not a crash');
     assert.equal(client.inFlight, 0);
   });
@@ -42,8 +45,14 @@ describe('WorkerClient on the real worker', () => {
     // Killed first, so the call surely lands in a dying process (a ping sent first may be answered before SIGKILL).
     client.kill();
     const call = client.call('ping');
-    await assert.rejects(call, (e: unknown) => e instanceof WorkerCrashError && e.code === 'worker_crashed' && e.signal === 'SIGKILL'
-      && /the diffusion worker was killed by SIGKILL/.test(e.message));
+    await assert.rejects(
+      call,
+      (e: unknown) =>
+        e instanceof WorkerCrashError &&
+        e.code === 'worker_crashed' &&
+        e.signal === 'SIGKILL' &&
+        /the diffusion worker was killed by SIGKILL/.test(e.message),
+    );
     const again = await client.call('ping');
     assert.equal(again.data.pong, true);
     assert.equal(client.starts, 2);
@@ -62,24 +71,41 @@ describe('WorkerClient on the real worker', () => {
     await client.close();
     assert.equal(client.pid, undefined);
     assert.ok(!alive(pid), 'the process is gone once close() resolves');
-    await assert.rejects(client.call('ping'), (e: unknown) => e instanceof WorkerClosedError && e.code === 'worker_closed');
+    await assert.rejects(
+      client.call('ping'),
+      (e: unknown) => e instanceof WorkerClosedError && e.code === 'worker_closed',
+    );
   });
 });
 
 describe('WorkerClient start failures', () => {
   it('reports an interpreter that cannot start as a crash of the call', async () => {
-    await assert.rejects(callOnce('ping', {}, { python: '/nonexistent/python' }), (e: unknown) =>
-      e instanceof WorkerCrashError && e.exitCode === null && /^could not start the diffusion worker \(\/nonexistent\/python\): .*ENOENT/.test(e.message));
+    await assert.rejects(
+      callOnce('ping', {}, { python: '/nonexistent/python' }),
+      (e: unknown) =>
+        e instanceof WorkerCrashError &&
+        e.exitCode === null &&
+        /^could not start the diffusion worker \(\/nonexistent\/python\): .*ENOENT/.test(e.message),
+    );
   });
 
   it('reports a worker that dies at start-up with its exit status and traceback, which also go to onOutput', async () => {
     const python = await ensurePythonEnv();
     const stderr: string[] = [];
     // Without the package on PYTHONPATH, `python -m atelier_diffusion.worker` exits 1 before reading a line.
-    const client = new WorkerClient({ python, env: { PYTHONPATH: '/nonexistent' }, onOutput: (line) => stderr.push(line) });
-    await assert.rejects(client.call('ping'), (e: unknown) =>
-      e instanceof WorkerCrashError && e.exitCode === 1 && /exited with status 1: .*No module named 'atelier_diffusion'/s.test(e.message)
-      && e.stderrTail.includes('No module named'));
+    const client = new WorkerClient({
+      python,
+      env: { PYTHONPATH: '/nonexistent' },
+      onOutput: (line) => stderr.push(line),
+    });
+    await assert.rejects(
+      client.call('ping'),
+      (e: unknown) =>
+        e instanceof WorkerCrashError &&
+        e.exitCode === 1 &&
+        /exited with status 1: .*No module named 'atelier_diffusion'/s.test(e.message) &&
+        e.stderrTail.includes('No module named'),
+    );
     assert.ok(stderr.some((line) => line.includes("No module named 'atelier_diffusion'")));
     await client.close();
   });

@@ -95,7 +95,11 @@ export async function sendJson<T>(method: string, path: string, body?: unknown, 
  * POSTs a streaming request and yields each event's JSON until OpenAI's `[DONE]`. An `{ error }` event (a failure
  * after the stream opened) throws ApiRequestError; aborting `signal` rejects with an AbortError.
  */
-export async function* postStream(path: string, body: unknown, signal: AbortSignal): AsyncGenerator<Record<string, unknown>> {
+export async function* postStream(
+  path: string,
+  body: unknown,
+  signal: AbortSignal,
+): AsyncGenerator<Record<string, unknown>> {
   const response = await apiFetch(path, {
     method: 'POST',
     body: JSON.stringify(body),

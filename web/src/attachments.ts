@@ -33,19 +33,44 @@ export function createAttachments(label: string, onError: (message: string) => v
   let urls: string[] = [];
   const thumbs = el('div', { class: 'thumbs' });
   const render = (): void => {
-    thumbs.replaceChildren(...urls.map((url, i) => el('figure', { class: isPdf(url) ? 'thumb pdf' : 'thumb' },
-      isPdf(url) ? pdfThumbnails(url, `attachment ${i + 1}`) : el('img', { src: url, alt: `attachment ${i + 1}` }),
-      el('button', { type: 'button', title: 'Remove', 'aria-label': `Remove attachment ${i + 1}`, onclick: () => { urls.splice(i, 1); render(); } }, '×'),
-    )));
+    thumbs.replaceChildren(
+      ...urls.map((url, i) =>
+        el(
+          'figure',
+          { class: isPdf(url) ? 'thumb pdf' : 'thumb' },
+          isPdf(url) ? pdfThumbnails(url, `attachment ${i + 1}`) : el('img', { src: url, alt: `attachment ${i + 1}` }),
+          el(
+            'button',
+            {
+              type: 'button',
+              title: 'Remove',
+              'aria-label': `Remove attachment ${i + 1}`,
+              onclick: () => {
+                urls.splice(i, 1);
+                render();
+              },
+            },
+            '×',
+          ),
+        ),
+      ),
+    );
   };
   const add = (files: File[]): void => {
-    void Promise.all(files.map(readDataUrl)).then((read) => {
-      urls.push(...read);
-      render();
-    }, (failure: unknown) => onError(`Could not read the image: ${failure instanceof Error ? failure.message : String(failure)}`));
+    void Promise.all(files.map(readDataUrl)).then(
+      (read) => {
+        urls.push(...read);
+        render();
+      },
+      (failure: unknown) =>
+        onError(`Could not read the image: ${failure instanceof Error ? failure.message : String(failure)}`),
+    );
   };
   const input = el('input', {
-    type: 'file', accept: 'image/*,application/pdf', multiple: true, 'aria-label': label,
+    type: 'file',
+    accept: 'image/*,application/pdf',
+    multiple: true,
+    'aria-label': label,
     onchange: () => {
       const files = [...(input.files ?? [])];
       input.value = '';
@@ -53,7 +78,13 @@ export function createAttachments(label: string, onError: (message: string) => v
     },
   });
   return {
-    root: el('div', { class: 'attachments' }, el('label', { class: 'file-button' }, 'Attach images or PDFs', input), el('small', { class: 'muted', text: 'or paste / drop them here' }), thumbs),
+    root: el(
+      'div',
+      { class: 'attachments' },
+      el('label', { class: 'file-button' }, 'Attach images or PDFs', input),
+      el('small', { class: 'muted', text: 'or paste / drop them here' }),
+      thumbs,
+    ),
     urls: () => [...urls],
     set: (next) => {
       urls = [...next];

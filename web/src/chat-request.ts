@@ -36,9 +36,13 @@ function toMessage(turn: Turn): { role: string; content: string | Part[] } {
   // A reply's images were drawn by the server's tool: the model sees its text, as it did when it wrote it.
   if (turn.images.length === 0 || turn.role === 'assistant') return { role: turn.role, content: turn.text };
   const parts: Part[] = turn.text ? [{ type: 'text', text: turn.text }] : [];
-  turn.images.forEach((url, i) => parts.push(isPdf(url)
-    ? { type: 'file', file: { file_data: url, filename: `attachment-${i + 1}.pdf` } }
-    : { type: 'image_url', image_url: { url } }));
+  turn.images.forEach((url, i) =>
+    parts.push(
+      isPdf(url)
+        ? { type: 'file', file: { file_data: url, filename: `attachment-${i + 1}.pdf` } }
+        : { type: 'image_url', image_url: { url } },
+    ),
+  );
   return { role: turn.role, content: parts };
 }
 
@@ -66,7 +70,10 @@ export function chatBody(turns: readonly Turn[], settings: ChatSettings): Record
   const messages: object[] = settings.system.trim() ? [{ role: 'system', content: settings.system }] : [];
   messages.push(...turns.map(toMessage));
   const body: Record<string, unknown> = {
-    model: settings.model, messages, stream: true, stream_options: { include_usage: true },
+    model: settings.model,
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
   };
   const format = responseFormat(settings.schema);
   if (format) body.response_format = format;
@@ -91,7 +98,10 @@ export async function streamChat(
 ): Promise<ChatResult> {
   const result: ChatResult = { finishReason: null, completionTokens: null };
   for await (const chunk of postStream('/v1/chat/completions', body, signal)) {
-    const choices = (chunk.choices ?? []) as { delta?: { content?: string | null; images?: { b64_json: string }[] }; finish_reason?: string | null }[];
+    const choices = (chunk.choices ?? []) as {
+      delta?: { content?: string | null; images?: { b64_json: string }[] };
+      finish_reason?: string | null;
+    }[];
     const choice = choices[0];
     if (choice?.delta?.images) onImages(choice.delta.images.map((image) => `data:image/png;base64,${image.b64_json}`));
     if (choice?.delta?.content) onText(choice.delta.content);

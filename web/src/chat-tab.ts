@@ -18,9 +18,10 @@ export interface ChatTab extends Tab {
 /** What a saved chat keeps besides its messages. */
 type SavedSettings = Omit<ChatSettings, 'model'>;
 
-const jsonHint = 'Sent as response_format json_schema with strict: true. The reply then matches the schema — unless it is '
-  + 'cut short by the token limit (finish: length), which the line under the reply says. Properties the schema does not '
-  + 'forbid (no additionalProperties: false) may appear.';
+const jsonHint =
+  'Sent as response_format json_schema with strict: true. The reply then matches the schema — unless it is ' +
+  'cut short by the token limit (finish: length), which the line under the reply says. Properties the schema does not ' +
+  'forbid (no additionalProperties: false) may appear.';
 
 /**
  * The Chat tab: a model from /v1/models (with what it takes: vision, tools, JSON), a multi-turn conversation with
@@ -36,10 +37,26 @@ export function createChatTab(): ChatTab {
   const model = picker.select;
   const badges = el('span', { class: 'model-badges', id: 'chat-model-badges' });
   const maxTokens = el('input', { type: 'number', id: 'chat-max-tokens', min: 1, value: 256 });
-  const temperature = el('input', { type: 'number', id: 'chat-temperature', min: 0, max: 2, step: 0.1, placeholder: 'default' });
-  const draw = el('select', { id: 'chat-draw', title: "Each reply calls atelier's image_generation tool and shows the picture" }, new Option('off', ''));
+  const temperature = el('input', {
+    type: 'number',
+    id: 'chat-temperature',
+    min: 0,
+    max: 2,
+    step: 0.1,
+    placeholder: 'default',
+  });
+  const draw = el(
+    'select',
+    { id: 'chat-draw', title: "Each reply calls atelier's image_generation tool and shows the picture" },
+    new Option('off', ''),
+  );
   const system = el('textarea', { id: 'chat-system', rows: 2, placeholder: 'You are a helpful assistant.' });
-  const schema = el('textarea', { id: 'chat-schema', rows: 6, spellcheck: false, placeholder: '{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}' });
+  const schema = el('textarea', {
+    id: 'chat-schema',
+    rows: 6,
+    spellcheck: false,
+    placeholder: '{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}',
+  });
   const transcript = el('ol', { class: 'transcript', id: 'chat-transcript', 'aria-live': 'polite' });
   const input = el('textarea', { id: 'chat-input', rows: 3, placeholder: 'Message (Ctrl+Enter sends)' });
   const error = alertBox();
@@ -47,13 +64,21 @@ export function createChatTab(): ChatTab {
   const send = el('button', { type: 'submit' }, 'Send');
   const stop = el('button', { type: 'button', disabled: true, onclick: () => running?.abort() }, 'Stop');
   const memory = rememberForm('chat', { model, maxTokens, temperature, system, schema });
-  const history = createChatHistory((id) => void open(id), (id) => { if (id === chatId) reset(); });
+  const history = createChatHistory(
+    (id) => void open(id),
+    (id) => {
+      if (id === chatId) reset();
+    },
+  );
   const showBadges = (): void => badges.replaceChildren(capabilityBadges(picker.current()));
   model.addEventListener('change', showBadges);
   model.addEventListener(modelsListed, showBadges);
 
   const settings = (): SavedSettings => ({
-    system: system.value, schema: schema.value, maxTokens: numberOrUndefined(maxTokens), temperature: numberOrUndefined(temperature),
+    system: system.value,
+    schema: schema.value,
+    maxTokens: numberOrUndefined(maxTokens),
+    temperature: numberOrUndefined(temperature),
     draw: draw.value,
   });
   /** The image models a reply can draw with; errors are the model picker's to show. */
@@ -105,10 +130,15 @@ export function createChatTab(): ChatTab {
     stop.disabled = false;
     let drawn: string[] = [];
     try {
-      const result = await streamChat(body, controller.signal, (delta) => {
-        reply.content.textContent += delta;
-        reply.root.scrollIntoView({ block: 'end' });
-      }, (urls) => (drawn = urls));
+      const result = await streamChat(
+        body,
+        controller.signal,
+        (delta) => {
+          reply.content.textContent += delta;
+          reply.root.scrollIntoView({ block: 'end' });
+        },
+        (urls) => (drawn = urls),
+      );
       const text = reply.content.textContent ?? '';
       const turn: Turn = { role: 'assistant', text, images: drawn };
       // A drawn picture shows inline like an attached one: the reply is rebuilt with it.
@@ -201,20 +231,51 @@ export function createChatTab(): ChatTab {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) void submit();
   });
   const clear = el('button', { type: 'button', onclick: reset }, 'New chat');
-  const form = el('form', { class: 'composer', onsubmit: (event) => { event.preventDefault(); void submit(); } },
-    field('Message', input), attachments.root, el('div', { class: 'buttons' }, send, stop));
+  const form = el(
+    'form',
+    {
+      class: 'composer',
+      onsubmit: (event) => {
+        event.preventDefault();
+        void submit();
+      },
+    },
+    field('Message', input),
+    attachments.root,
+    el('div', { class: 'buttons' }, send, stop),
+  );
   attachments.acceptFrom(form);
-  const main = el('div', { class: 'chat-main' },
-    el('div', { class: 'toolbar' }, field('Model', model), badges, field('Max tokens', maxTokens), field('Temperature', temperature),
-      field('Draw with', draw), clear),
+  const main = el(
+    'div',
+    { class: 'chat-main' },
+    el(
+      'div',
+      { class: 'toolbar' },
+      field('Model', model),
+      badges,
+      field('Max tokens', maxTokens),
+      field('Temperature', temperature),
+      field('Draw with', draw),
+      clear,
+    ),
     picker.alert,
-    el('details', { class: 'options' }, el('summary', { text: 'System prompt and JSON schema' }),
-      field('System prompt', system), field('JSON schema', schema, jsonHint)),
-    transcript, error.root, form);
+    el(
+      'details',
+      { class: 'options' },
+      el('summary', { text: 'System prompt and JSON schema' }),
+      field('System prompt', system),
+      field('JSON schema', schema, jsonHint),
+    ),
+    transcript,
+    error.root,
+    form,
+  );
   const root = el('section', { class: 'chat' }, history.root, main);
   let restored = false;
   return {
-    id: 'chat', label: 'Chat', root,
+    id: 'chat',
+    label: 'Chat',
+    root,
     activate: () => {
       void (async () => {
         if (!restored) restored = await memory.restore();

@@ -34,15 +34,43 @@ export interface CurationPanelInputs {
 
 function planTable(plan: Plan): HTMLElement {
   const rows = plan.photos.map((photo) =>
-    el('tr', { class: photo.keep ? 'keep' : 'drop', 'data-photo': photo.name },
+    el(
+      'tr',
+      { class: photo.keep ? 'keep' : 'drop', 'data-photo': photo.name },
       el('td', { text: photo.name }),
       el('td', { text: photo.keep ? 'keep' : 'drop' }),
-      el('td', { text: photo.keep ? (photo.caption ?? '') : photo.reasons.map((r) => `${r.code}: ${r.message}`).join('; ') })));
-  const noun = plan.class_noun === null ? 'none proposed: type a class word' : `${plan.class_noun} (${plan.class_noun_source})`;
+      el('td', {
+        text: photo.keep ? (photo.caption ?? '') : photo.reasons.map((r) => `${r.code}: ${r.message}`).join('; '),
+      }),
+    ),
+  );
+  const noun =
+    plan.class_noun === null ? 'none proposed: type a class word' : `${plan.class_noun} (${plan.class_noun_source})`;
   const votes = plan.class_votes.map((v) => `${v.noun} ×${v.votes}`).join(', ') || 'none';
-  return el('div', {},
-    el('p', { class: 'curation-summary', text: `Keeps ${plan.kept} of ${plan.photos.length} photos. Class noun: ${noun}. Votes: ${votes}.` }),
-    el('table', { class: 'curation-table' }, el('thead', {}, el('tr', {}, el('th', { text: 'Photo' }), el('th', { text: 'Plan' }), el('th', { text: 'Caption / why dropped' }))), el('tbody', {}, ...rows)));
+  return el(
+    'div',
+    {},
+    el('p', {
+      class: 'curation-summary',
+      text: `Keeps ${plan.kept} of ${plan.photos.length} photos. Class noun: ${noun}. Votes: ${votes}.`,
+    }),
+    el(
+      'table',
+      { class: 'curation-table' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { text: 'Photo' }),
+          el('th', { text: 'Plan' }),
+          el('th', { text: 'Caption / why dropped' }),
+        ),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+  );
 }
 
 /**
@@ -72,7 +100,10 @@ export function createCurationPanel(inputs: CurationPanelInputs): CurationPanel 
       status.textContent = `asking ${picker.select.value} about each photo…`;
       const resolution = inputs.resolution();
       const plan = await postJson<Plan>('/v1/fine_tuning/curations', {
-        training_file: ids[0], instance_files: ids.slice(1), model: picker.select.value, seed: 0,
+        training_file: ids[0],
+        instance_files: ids.slice(1),
+        model: picker.select.value,
+        seed: 0,
         ...(inputs.className() && { class_name: inputs.className() }),
         ...(resolution !== undefined && { min_size: Math.max(1, resolution / 2) }),
       });
@@ -88,10 +119,22 @@ export function createCurationPanel(inputs: CurationPanelInputs): CurationPanel 
     }
   };
   check.addEventListener('click', () => void run());
-  const root = el('fieldset', { class: 'curation' }, el('legend', { text: 'Check the photos first' }),
-    el('div', { class: 'row' }, el('label', { class: 'field' }, el('span', { class: 'caption', text: 'Vision model' }), picker.select), check, status),
-    picker.alert, error.root, result,
-    el('label', { class: 'check' }, use, ' Start the job with this curation (drops, class noun, captions)'));
+  const root = el(
+    'fieldset',
+    { class: 'curation' },
+    el('legend', { text: 'Check the photos first' }),
+    el(
+      'div',
+      { class: 'row' },
+      el('label', { class: 'field' }, el('span', { class: 'caption', text: 'Vision model' }), picker.select),
+      check,
+      status,
+    ),
+    picker.alert,
+    error.root,
+    result,
+    el('label', { class: 'check' }, use, ' Start the job with this curation (drops, class noun, captions)'),
+  );
   return {
     root,
     using: () => use.checked && !use.disabled,
@@ -99,7 +142,11 @@ export function createCurationPanel(inputs: CurationPanelInputs): CurationPanel 
       if (!(use.checked && !use.disabled)) return;
       const method = body.method as { dreambooth: { hyperparameters: Record<string, unknown>; curation?: unknown } };
       const resolution = inputs.resolution();
-      method.dreambooth.curation = { model: picker.select.value, seed: 0, ...(resolution !== undefined && { min_size: Math.max(1, resolution / 2) }) };
+      method.dreambooth.curation = {
+        model: picker.select.value,
+        seed: 0,
+        ...(resolution !== undefined && { min_size: Math.max(1, resolution / 2) }),
+      };
       if (method.dreambooth.hyperparameters.class_name === '') delete method.dreambooth.hyperparameters.class_name;
     },
     refresh: () => picker.refresh(),

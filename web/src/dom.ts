@@ -11,7 +11,11 @@ export type Props = Record<string, string | number | boolean | undefined | ((eve
  * Creates an element with attributes and children. Text only ever goes in as text nodes, never as HTML, so model
  * output and file names cannot inject markup. Example: `el('button', { type: 'button', onclick: stop }, 'Stop')`.
  */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === false) continue;
@@ -25,12 +29,20 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props =
 
 /** Appends the non-empty children to `parent`. */
 export function append(parent: Node, children: readonly Child[]): void {
-  for (const child of children) if (child !== null && child !== undefined && child !== false) parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+  for (const child of children)
+    if (child !== null && child !== undefined && child !== false)
+      parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
 }
 
 /** `<label>` holding a caption and its control, so the control's accessible name is the caption. */
 export function field(caption: string, control: HTMLElement, hint?: string): HTMLLabelElement {
-  return el('label', { class: 'field' }, el('span', { class: 'caption', text: caption }), control, hint ? el('small', { text: hint }) : null);
+  return el(
+    'label',
+    { class: 'field' },
+    el('span', { class: 'caption', text: caption }),
+    control,
+    hint ? el('small', { text: hint }) : null,
+  );
 }
 
 /** An alert box for errors: `show(message)` fills and reveals it, `clear()` hides it. */

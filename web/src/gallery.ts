@@ -30,8 +30,14 @@ export function baseModelOf(model: string): string | null {
 function batchOrder(images: SavedImage[]): SavedImage[] {
   const batchOf = (image: SavedImage): unknown => image.settings.batch ?? image.id;
   const firstSeen = new Map<unknown, number>();
-  images.forEach((image, i) => { if (!firstSeen.has(batchOf(image))) firstSeen.set(batchOf(image), i); });
-  return [...images].sort((a, b) => firstSeen.get(batchOf(a))! - firstSeen.get(batchOf(b))! || Number(a.settings.index ?? 0) - Number(b.settings.index ?? 0));
+  images.forEach((image, i) => {
+    if (!firstSeen.has(batchOf(image))) firstSeen.set(batchOf(image), i);
+  });
+  return [...images].sort(
+    (a, b) =>
+      firstSeen.get(batchOf(a))! - firstSeen.get(batchOf(b))! ||
+      Number(a.settings.index ?? 0) - Number(b.settings.index ?? 0),
+  );
 }
 
 /** Creates the gallery. */
@@ -44,20 +50,70 @@ export function createGallery(actions: GalleryActions): Gallery {
 
   const card = (image: SavedImage, src: string | Promise<string>): HTMLElement => {
     const img = el('img', { alt: image.parameters.split('\n')[0] ?? 'generated image' });
-    void Promise.resolve(src).then((url) => { img.src = url; link.href = url; }, (failure: unknown) => error.show(describeError(failure)));
-    const link = el('a', { download: `atelier-${image.model.replace(/[^\w.-]+/g, '_')}-${String(image.seed)}.png` }, 'Download');
+    void Promise.resolve(src).then(
+      (url) => {
+        img.src = url;
+        link.href = url;
+      },
+      (failure: unknown) => error.show(describeError(failure)),
+    );
+    const link = el(
+      'a',
+      { download: `atelier-${image.model.replace(/[^\w.-]+/g, '_')}-${String(image.seed)}.png` },
+      'Download',
+    );
     const n = Number(image.settings.n ?? 1);
     const base = baseModelOf(image.model);
-    const figure = el('figure', { class: 'result', 'data-image': image.id, 'data-batch': String(image.settings.batch ?? image.id), 'data-seed': String(image.seed) },
-      el('button', { type: 'button', class: 'enlarge', 'aria-label': 'Enlarge image', onclick: () => openLightbox(img.src, image.parameters) }, img),
-      el('figcaption', {},
-        n > 1 ? el('strong', { class: 'batch-index', text: `image ${Number(image.settings.index ?? 0) + 1} of ${n}` }) : null,
+    const figure = el(
+      'figure',
+      {
+        class: 'result',
+        'data-image': image.id,
+        'data-batch': String(image.settings.batch ?? image.id),
+        'data-seed': String(image.seed),
+      },
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'enlarge',
+          'aria-label': 'Enlarge image',
+          onclick: () => openLightbox(img.src, image.parameters),
+        },
+        img,
+      ),
+      el(
+        'figcaption',
+        {},
+        n > 1
+          ? el('strong', { class: 'batch-index', text: `image ${Number(image.settings.index ?? 0) + 1} of ${n}` })
+          : null,
         el('pre', { class: 'parameters', text: image.parameters }),
-        el('div', { class: 'buttons' }, link,
-          el('button', { type: 'button', class: 'small', onclick: () => actions.reuse(image.settings, false) }, 'Reuse settings'),
-          el('button', { type: 'button', class: 'small', onclick: () => actions.reuse({ seed: image.seed }, true) }, 'Reuse seed'),
-          base ? el('button', { type: 'button', class: 'small', onclick: () => actions.compare(image, img.src) }, 'Compare with base') : null,
-          el('button', { type: 'button', class: 'small delete', onclick: () => void remove(image, figure) }, 'Delete'))));
+        el(
+          'div',
+          { class: 'buttons' },
+          link,
+          el(
+            'button',
+            { type: 'button', class: 'small', onclick: () => actions.reuse(image.settings, false) },
+            'Reuse settings',
+          ),
+          el(
+            'button',
+            { type: 'button', class: 'small', onclick: () => actions.reuse({ seed: image.seed }, true) },
+            'Reuse seed',
+          ),
+          base
+            ? el(
+                'button',
+                { type: 'button', class: 'small', onclick: () => actions.compare(image, img.src) },
+                'Compare with base',
+              )
+            : null,
+          el('button', { type: 'button', class: 'small delete', onclick: () => void remove(image, figure) }, 'Delete'),
+        ),
+      ),
+    );
     return figure;
   };
   const remove = async (image: SavedImage, figure: HTMLElement): Promise<void> => {

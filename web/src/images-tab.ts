@@ -27,7 +27,9 @@ export function sizeProblem(text: string): string | null {
 /** Sizes worth offering for a model trained at `native`²: the square, 3:2 both ways, and twice the side. */
 function sizesFor(native: number): string[] {
   const wide = Math.round((native * 1.5) / 8) * 8;
-  return [`${native}x${native}`, `${wide}x${native}`, `${native}x${wide}`, `${native * 2}x${native * 2}`].filter((s) => sizeProblem(s) === null);
+  return [`${native}x${native}`, `${wide}x${native}`, `${native}x${wide}`, `${native * 2}x${native * 2}`].filter(
+    (s) => sizeProblem(s) === null,
+  );
 }
 
 /**
@@ -40,13 +42,25 @@ export function createImagesTab(): ImagesTab {
   let running: AbortController | null = null;
   const picker = createModelPicker('image', 'images-model');
   const model = picker.select;
-  const prompt = el('textarea', { id: 'images-prompt', rows: 3, required: true, placeholder: 'a photo of sks dog on the moon' });
+  const prompt = el('textarea', {
+    id: 'images-prompt',
+    rows: 3,
+    required: true,
+    placeholder: 'a photo of sks dog on the moon',
+  });
   const negative = el('textarea', { id: 'images-negative', rows: 2, placeholder: 'blurry, low quality' });
   const size = el('input', { id: 'images-size', placeholder: 'native', list: 'image-sizes', autocomplete: 'off' });
   const sizes = el('datalist', { id: 'image-sizes' });
   const sizeHint = el('small', { id: 'images-size-hint', text: sizeRule });
   const steps = el('input', { type: 'number', id: 'images-steps', min: 1, max: 150, placeholder: 'default' });
-  const guidance = el('input', { type: 'number', id: 'images-guidance', min: 0, max: 50, step: 0.5, placeholder: 'default' });
+  const guidance = el('input', {
+    type: 'number',
+    id: 'images-guidance',
+    min: 0,
+    max: 50,
+    step: 0.5,
+    placeholder: 'default',
+  });
   const seed = el('input', { type: 'number', id: 'images-seed', min: 0, placeholder: 'random' });
   const count = el('input', { type: 'number', id: 'images-n', min: 1, max: 10, value: 1 });
   const sampler = el('select', { id: 'images-sampler' }, ...samplers.map((s) => new Option(s || 'default', s)));
@@ -54,8 +68,15 @@ export function createImagesTab(): ImagesTab {
   const loraScale = el('input', { type: 'range', id: 'images-lora-scale', min: 0, max: 2, step: 0.05, value: 1 });
   const loraWords = el('output', { id: 'images-lora-words', for: 'images-lora-scale', text: '1.00' });
   // Shown only for LoRA models: the API refuses a strength for any other model.
-  const loraField = el('div', { class: 'lora-strength', hidden: true }, field('LoRA strength', loraScale, '0 = the base model, 1 = as trained'), loraWords);
-  loraScale.addEventListener('input', () => { loraWords.textContent = Number(loraScale.value).toFixed(2); });
+  const loraField = el(
+    'div',
+    { class: 'lora-strength', hidden: true },
+    field('LoRA strength', loraScale, '0 = the base model, 1 = as trained'),
+    loraWords,
+  );
+  loraScale.addEventListener('input', () => {
+    loraWords.textContent = Number(loraScale.value).toFixed(2);
+  });
   const progress = el('progress', { id: 'images-progress', max: 1, value: 0, hidden: true });
   const status = el('span', { class: 'muted', id: 'images-status', 'aria-live': 'polite' });
   const compare = el('div', { class: 'compare', id: 'images-compare', hidden: true });
@@ -87,7 +108,11 @@ export function createImagesTab(): ImagesTab {
     if (size.value.trim()) out.size = size.value.trim();
     if (sampler.value) out.sampler = sampler.value;
     if (!loraField.hidden) out.lora_scale = Number(loraScale.value);
-    for (const [key, input] of [['steps', steps], ['guidance_scale', guidance], ['seed', seed]] as const) {
+    for (const [key, input] of [
+      ['steps', steps],
+      ['guidance_scale', guidance],
+      ['seed', seed],
+    ] as const) {
       const value = numberOrUndefined(input);
       if (value !== undefined) out[key] = value;
     }
@@ -95,7 +120,10 @@ export function createImagesTab(): ImagesTab {
   };
 
   /** Streams one request: the bar follows load and steps; `done` gets each image with its index. */
-  const stream = async (request: Record<string, unknown>, done: (b64: string, seed: number | null, index: number) => Promise<void>): Promise<void> => {
+  const stream = async (
+    request: Record<string, unknown>,
+    done: (b64: string, seed: number | null, index: number) => Promise<void>,
+  ): Promise<void> => {
     if (running) return;
     error.clear();
     const controller = new AbortController();
@@ -149,7 +177,12 @@ export function createImagesTab(): ImagesTab {
     }
     const batch = `b${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
     await stream(request, async (b64, imageSeed, index) => {
-      await gallery.add(b64, { model: String(request.model), prompt: String(request.prompt), seed: imageSeed, settings: { ...request, batch, index } });
+      await gallery.add(b64, {
+        model: String(request.model),
+        prompt: String(request.prompt),
+        seed: imageSeed,
+        settings: { ...request, batch, index },
+      });
     });
   };
 
@@ -157,7 +190,11 @@ export function createImagesTab(): ImagesTab {
     reuse: (settings, seedOnly) => {
       if (seedOnly) seed.value = String(settings.seed ?? '');
       else {
-        const wire: Record<string, keyof typeof fields> = { negative_prompt: 'negative', guidance_scale: 'guidance', lora_scale: 'loraScale' };
+        const wire: Record<string, keyof typeof fields> = {
+          negative_prompt: 'negative',
+          guidance_scale: 'guidance',
+          lora_scale: 'loraScale',
+        };
         for (const key of Object.keys(fields) as (keyof typeof fields)[]) fields[key].value = '';
         count.value = '1';
         for (const [key, value] of Object.entries(settings)) {
@@ -177,23 +214,55 @@ export function createImagesTab(): ImagesTab {
       const request = { ...rest, model: base, n: 1, seed: image.seed };
       const baseImage = el('img', { alt: `${base}, seed ${String(image.seed)}` });
       compare.hidden = false;
-      compare.replaceChildren(el('h3', { text: `Same prompt and seed ${String(image.seed)}` }),
-        el('figure', {}, el('img', { src, alt: `${image.model}, seed ${String(image.seed)}` }), el('figcaption', { text: `fine-tuned: ${image.model}` })),
-        el('figure', {}, baseImage, el('figcaption', { text: `base: ${base}` })));
-      void stream(request, async (b64) => { baseImage.src = `data:image/png;base64,${b64}`; });
+      compare.replaceChildren(
+        el('h3', { text: `Same prompt and seed ${String(image.seed)}` }),
+        el(
+          'figure',
+          {},
+          el('img', { src, alt: `${image.model}, seed ${String(image.seed)}` }),
+          el('figcaption', { text: `fine-tuned: ${image.model}` }),
+        ),
+        el('figure', {}, baseImage, el('figcaption', { text: `base: ${base}` })),
+      );
+      void stream(request, async (b64) => {
+        baseImage.src = `data:image/png;base64,${b64}`;
+      });
     },
   });
 
-  const form = el('form', { class: 'image-form', onsubmit: (event) => { event.preventDefault(); void run(); } },
-    el('div', { class: 'row' }, field('Model', model), badges), loraField, field('Prompt', prompt), field('Negative prompt', negative),
-    el('div', { class: 'row' }, field('Size', size, undefined), sizes, field('Steps', steps, 'empty = default'),
-      field('Guidance', guidance, 'CFG; empty = default'), field('Seed', seed, 'empty = random'), field('Images', count), field('Sampler', sampler)),
+  const form = el(
+    'form',
+    {
+      class: 'image-form',
+      onsubmit: (event) => {
+        event.preventDefault();
+        void run();
+      },
+    },
+    el('div', { class: 'row' }, field('Model', model), badges),
+    loraField,
+    field('Prompt', prompt),
+    field('Negative prompt', negative),
+    el(
+      'div',
+      { class: 'row' },
+      field('Size', size, undefined),
+      sizes,
+      field('Steps', steps, 'empty = default'),
+      field('Guidance', guidance, 'CFG; empty = default'),
+      field('Seed', seed, 'empty = random'),
+      field('Images', count),
+      field('Sampler', sampler),
+    ),
     sizeHint,
-    el('div', { class: 'buttons' }, generate, stop, progress, status));
+    el('div', { class: 'buttons' }, generate, stop, progress, status),
+  );
   const root = el('section', { class: 'images' }, picker.alert, form, error.root, compare, gallery.root);
   let restored = false;
   return {
-    id: 'images', label: 'Images', root,
+    id: 'images',
+    label: 'Images',
+    root,
     activate: () => {
       void (async () => {
         if (!restored) restored = await memory.restore();

@@ -2,7 +2,17 @@ import { apiFetch, describeError, postJson, sendJson } from './api.js';
 import { alertBox, el } from './dom.js';
 import { EventLog, type JobEvent } from './job-events.js';
 import { createJobSamples } from './job-samples.js';
-import { getJob, isActive, jobName, jobRequest, listCheckpoints, subjectPrompt, when, type Checkpoint, type Job } from './jobs.js';
+import {
+  getJob,
+  isActive,
+  jobName,
+  jobRequest,
+  listCheckpoints,
+  subjectPrompt,
+  when,
+  type Checkpoint,
+  type Job,
+} from './jobs.js';
 import { jobPhases, lossChart, phaseBars, secondsPerClassImage } from './phase-bars.js';
 
 /** What the detail view can ask of the rest of the studio. */
@@ -29,33 +39,60 @@ export interface JobDetail {
 const pollMs = 1500;
 
 function eventRow(event: JobEvent): HTMLLIElement {
-  return el('li', { class: `event ${event.level}` },
-    el('time', { text: new Date(event.created_at * 1000).toLocaleTimeString() }), ' ', el('span', { text: event.message }));
+  return el(
+    'li',
+    { class: `event ${event.level}` },
+    el('time', { text: new Date(event.created_at * 1000).toLocaleTimeString() }),
+    ' ',
+    el('span', { text: event.message }),
+  );
 }
 
 function summary(job: Job): HTMLElement {
   const hp = job.method.dreambooth?.hyperparameters ?? {};
   const rows: [string, string][] = [
-    ['Status', job.status], ['Job', job.id], ['Base model', job.model], ['Fine-tuned model', job.fine_tuned_model ?? '—'],
+    ['Status', job.status],
+    ['Job', job.id],
+    ['Base model', job.model],
+    ['Fine-tuned model', job.fine_tuned_model ?? '—'],
     ['Subject', `${String(hp.identifier ?? 'sks')} ${String(hp.class_name ?? '')} · ${String(hp.mode ?? 'lora')}`],
-    ['Created', when(job.created_at)], ['Finished', when(job.finished_at)],
+    ['Created', when(job.created_at)],
+    ['Finished', when(job.finished_at)],
   ];
   if (job.estimated_finish) rows.push(['Estimated finish', when(job.estimated_finish)]);
   if (job.error) rows.push(['Error', `${job.error.code}: ${job.error.message}`]);
-  return el('dl', { class: 'job-summary', id: 'job-summary', 'data-status': job.status }, ...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+  return el(
+    'dl',
+    { class: 'job-summary', id: 'job-summary', 'data-status': job.status },
+    ...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]),
+  );
 }
 
 /** The subject photos the job trains on (a zip shows as its id). */
 function photos(job: Job): HTMLElement {
   const ids = [job.training_file, ...(job.method.dreambooth?.instance_files ?? [])];
-  const strip = el('div', { class: 'thumbs', id: 'job-photos', role: 'group', 'aria-label': 'Photos this job trains on' });
+  const strip = el('div', {
+    class: 'thumbs',
+    id: 'job-photos',
+    role: 'group',
+    'aria-label': 'Photos this job trains on',
+  });
   for (const id of ids) {
-    void apiFetch(`/v1/files/${encodeURIComponent(id)}/content`).then(async (response) => {
-      const img = el('img', { src: URL.createObjectURL(await response.blob()), alt: 'subject photo', class: 'thumb-image' });
-      // Files come as octet-stream; the browser sniffs images, and what is not one (a zip) shows as a name.
-      img.addEventListener('error', () => img.replaceWith(el('span', { class: 'muted', text: `${id} (a zip of photos)` })));
-      strip.append(img);
-    }, () => strip.append(el('span', { class: 'muted', text: `${id} (deleted)` })));
+    void apiFetch(`/v1/files/${encodeURIComponent(id)}/content`).then(
+      async (response) => {
+        const img = el('img', {
+          src: URL.createObjectURL(await response.blob()),
+          alt: 'subject photo',
+          class: 'thumb-image',
+        });
+        // Files come as octet-stream; the browser sniffs images, and what is not one (a zip) shows as a name.
+        img.addEventListener('error', () =>
+          img.replaceWith(el('span', { class: 'muted', text: `${id} (a zip of photos)` })),
+        );
+        strip.append(img);
+      },
+      () => strip.append(el('span', { class: 'muted', text: `${id} (deleted)` })),
+    );
   }
   return strip;
 }
@@ -81,23 +118,73 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
   const checkpoints = el('tbody');
   const events = el('ol', { class: 'events', id: 'job-events' });
   const error = alertBox();
-  const older = el('button', {
-    type: 'button', hidden: true,
-    onclick: () => void log?.loadOlder().then(renderEvents, (failure: unknown) => error.show(describeError(failure))),
-  }, 'Load older events');
+  const older = el(
+    'button',
+    {
+      type: 'button',
+      hidden: true,
+      onclick: () => void log?.loadOlder().then(renderEvents, (failure: unknown) => error.show(describeError(failure))),
+    },
+    'Load older events',
+  );
   const hint = el('p', { class: 'muted', text: 'Select a job to see its progress.' });
-  const body = el('div', { hidden: true }, head, bars, samples.root, photoSlot, error.root, buttons,
-    el('h4', { text: 'Checkpoints' }), el('table', { id: 'job-checkpoints' }, el('thead', {}, el('tr', {}, el('th', { text: 'Step' }), el('th', { text: 'Loss' }), el('th', { text: 'Model name' }), el('th', { text: '' }))), checkpoints),
-    el('h4', { text: 'Events' }), events, older);
+  const body = el(
+    'div',
+    { hidden: true },
+    head,
+    bars,
+    samples.root,
+    photoSlot,
+    error.root,
+    buttons,
+    el('h4', { text: 'Checkpoints' }),
+    el(
+      'table',
+      { id: 'job-checkpoints' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { text: 'Step' }),
+          el('th', { text: 'Loss' }),
+          el('th', { text: 'Model name' }),
+          el('th', { text: '' }),
+        ),
+      ),
+      checkpoints,
+    ),
+    el('h4', { text: 'Events' }),
+    events,
+    older,
+  );
   const renderEvents = (): void => {
     events.replaceChildren(...(log?.events ?? []).map(eventRow));
     older.hidden = !log?.hasOlder;
   };
   const checkpointRow = (job: Job, checkpoint: Checkpoint): HTMLTableRowElement => {
     const loss = checkpoint.metrics.train_loss;
-    return el('tr', {}, el('td', { text: String(checkpoint.step_number) }), el('td', { text: loss === undefined ? '—' : loss.toFixed(4) }),
+    return el(
+      'tr',
+      {},
+      el('td', { text: String(checkpoint.step_number) }),
+      el('td', { text: loss === undefined ? '—' : loss.toFixed(4) }),
       el('td', {}, el('code', { text: checkpoint.fine_tuned_model_checkpoint })),
-      el('td', {}, el('button', { type: 'button', class: 'small', onclick: () => actions.generate(checkpoint.fine_tuned_model_checkpoint, subjectPrompt(job)) }, 'Generate')));
+      el(
+        'td',
+        {},
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'small',
+            onclick: () => actions.generate(checkpoint.fine_tuned_model_checkpoint, subjectPrompt(job)),
+          },
+          'Generate',
+        ),
+      ),
+    );
   };
   const renderJob = (job: Job): void => {
     head.replaceChildren(el('h3', { text: jobName(job), 'data-job': job.id }), summary(job));
@@ -108,13 +195,23 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
       shownPhotos = job.id;
       photoSlot.replaceChildren(photos(job));
     }
-    const button = (label: string, run: () => void, primary = false): HTMLButtonElement => el('button', { type: 'button', class: primary ? 'primary' : undefined, onclick: run }, label);
+    const button = (label: string, run: () => void, primary = false): HTMLButtonElement =>
+      el('button', { type: 'button', class: primary ? 'primary' : undefined, onclick: run }, label);
     buttons.replaceChildren(
       ...(isActive(job) ? [button('Cancel job', () => void cancelJob(job))] : []),
       ...(job.status === 'failed' || job.status === 'cancelled' ? [button('Retry', () => void retry(job))] : []),
       button('Clone into the form', () => actions.clone(job)),
       ...(isActive(job) ? [] : [button('Delete job', () => void deleteJob(job))]),
-      ...(job.status === 'succeeded' && job.fine_tuned_model ? [button('Generate with this model', () => actions.generate(job.fine_tuned_model ?? '', subjectPrompt(job)), true)] : []));
+      ...(job.status === 'succeeded' && job.fine_tuned_model
+        ? [
+            button(
+              'Generate with this model',
+              () => actions.generate(job.fine_tuned_model ?? '', subjectPrompt(job)),
+              true,
+            ),
+          ]
+        : []),
+    );
   };
   const refresh = async (id: string): Promise<void> => {
     const [job, , kept] = await Promise.all([getJob(id), log?.pollNewer(), listCheckpoints(id), samples.update(id)]);
@@ -122,7 +219,8 @@ export function createJobDetail(actions: JobDetailActions): JobDetail {
     renderJob(job);
     renderEvents();
     checkpoints.replaceChildren(...kept.map((checkpoint) => checkpointRow(job, checkpoint)));
-    if (kept.length === 0) checkpoints.append(el('tr', {}, el('td', { colspan: 4, class: 'muted', text: 'No checkpoint yet.' })));
+    if (kept.length === 0)
+      checkpoints.append(el('tr', {}, el('td', { colspan: 4, class: 'muted', text: 'No checkpoint yet.' })));
     if (lastStatus !== null && lastStatus !== job.status) actions.changed();
     lastStatus = job.status;
     clearTimeout(timer);

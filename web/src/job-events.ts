@@ -27,7 +27,10 @@ export class EventLog {
   /** Whether the server has events older than the oldest held. */
   hasOlder = false;
 
-  constructor(private readonly jobId: string, private readonly pageSize = 20) {}
+  constructor(
+    private readonly jobId: string,
+    private readonly pageSize = 20,
+  ) {}
 
   private page(after: string | undefined): Promise<Page> {
     const query = new URLSearchParams({ limit: String(this.pageSize) });
@@ -40,7 +43,7 @@ export class EventLog {
     const first = this.events.length === 0;
     const known = new Set(this.events.map((event) => event.id));
     const fresh: JobEvent[] = [];
-    for (let after: string | undefined; ;) {
+    for (let after: string | undefined; ; ) {
       const page = await this.page(after);
       const unseen = page.data.findIndex((event) => known.has(event.id));
       fresh.push(...(unseen === -1 ? page.data : page.data.slice(0, unseen)));

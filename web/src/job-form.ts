@@ -32,8 +32,18 @@ export function createJobForm(model: HTMLSelectElement): JobForm {
     resolution: el('input', { type: 'number', id: 'ft-resolution', min: 8, step: 8, placeholder: 'default' }),
     suffix: el('input', { id: 'ft-suffix', pattern: '[A-Za-z0-9_\\-]+', maxlength: 64, placeholder: 'my-dog' }),
     prior: el('input', { type: 'checkbox', id: 'ft-prior', checked: true }),
-    classImages: el('input', { type: 'number', id: 'ft-class-images', min: 1, placeholder: String(defaultClassImages) }),
-    config: el('textarea', { id: 'ft-config', rows: 3, spellcheck: false, placeholder: '{"train": {"grad_accum": 2}}' }),
+    classImages: el('input', {
+      type: 'number',
+      id: 'ft-class-images',
+      min: 1,
+      placeholder: String(defaultClassImages),
+    }),
+    config: el('textarea', {
+      id: 'ft-config',
+      rows: 3,
+      spellcheck: false,
+      placeholder: '{"train": {"grad_accum": 2}}',
+    }),
   };
 }
 
@@ -46,7 +56,8 @@ function configOverrides(text: string): Record<string, unknown> | undefined {
   } catch (error) {
     throw new Error(`The worker config overrides are not valid JSON: ${(error as Error).message}`);
   }
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new Error('The worker config overrides must be a JSON object.');
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw new Error('The worker config overrides must be a JSON object.');
   return config as Record<string, unknown>;
 }
 
@@ -60,39 +71,62 @@ const wholeNumber = (input: HTMLInputElement, min: number): boolean => {
  * throws with what to fix. Returns the worker config overrides. With `curated`, the class word may stay empty (the
  * curation plan proposes one).
  */
-export function checkJobForm(form: JobForm, files: readonly File[], curated = false): Record<string, unknown> | undefined {
+export function checkJobForm(
+  form: JobForm,
+  files: readonly File[],
+  curated = false,
+): Record<string, unknown> | undefined {
   if (!form.model.value) throw new Error('Choose a base model (an image model must be installed).');
   const zip = files.some((file) => /\.zip$/i.test(file.name));
-  if (!zip && files.length < 3) throw new Error(`Choose 3–5 photos of the subject (or one zip of them); ${files.length} chosen.`);
-  if (!curated && form.className.value.trim() === '') throw new Error('Class word: say what the subject is (dog, person, mug).');
+  if (!zip && files.length < 3)
+    throw new Error(`Choose 3–5 photos of the subject (or one zip of them); ${files.length} chosen.`);
+  if (!curated && form.className.value.trim() === '')
+    throw new Error('Class word: say what the subject is (dog, person, mug).');
   if (!/^\S+$/.test(form.identifier.value.trim() || 'sks')) throw new Error('Identifier: one word, no spaces (sks).');
   const suffix = form.suffix.value.trim();
   if (suffix && !/^[A-Za-z0-9_-]{1,64}$/.test(suffix)) {
-    const bad = [...new Set(suffix.replace(/[A-Za-z0-9_-]/g, ''))].map((c) => (c === ' ' ? 'a space' : `"${c}"`)).join(', ');
-    throw new Error(`Model suffix: letters, digits, "-" and "_" only, up to 64 — "${suffix}" has ${bad || 'too many characters'}.`);
+    const bad = [...new Set(suffix.replace(/[A-Za-z0-9_-]/g, ''))]
+      .map((c) => (c === ' ' ? 'a space' : `"${c}"`))
+      .join(', ');
+    throw new Error(
+      `Model suffix: letters, digits, "-" and "_" only, up to 64 — "${suffix}" has ${bad || 'too many characters'}.`,
+    );
   }
   if (!wholeNumber(form.steps, 1)) throw new Error('Steps: a whole number, 1 or more.');
   const resolution = numberOrUndefined(form.resolution);
-  if (resolution !== undefined && (!Number.isInteger(resolution) || resolution < 8 || resolution % 8 !== 0)) throw new Error('Resolution: a multiple of 8 (the VAE downsamples by 8), like 512.');
-  if (form.prior.checked && !wholeNumber(form.classImages, 1)) throw new Error('Class images: a whole number, 1 or more.');
+  if (resolution !== undefined && (!Number.isInteger(resolution) || resolution < 8 || resolution % 8 !== 0))
+    throw new Error('Resolution: a multiple of 8 (the VAE downsamples by 8), like 512.');
+  if (form.prior.checked && !wholeNumber(form.classImages, 1))
+    throw new Error('Class images: a whole number, 1 or more.');
   return configOverrides(form.config.value);
 }
 
 /** The `POST /v1/fine_tuning/jobs` body: the first upload is `training_file`, the rest `instance_files`. */
-export function jobBody(form: JobForm, fileIds: string[], config: Record<string, unknown> | undefined): Record<string, unknown> {
+export function jobBody(
+  form: JobForm,
+  fileIds: string[],
+  config: Record<string, unknown> | undefined,
+): Record<string, unknown> {
   const hyperparameters: Record<string, unknown> = {
-    class_name: form.className.value.trim(), identifier: form.identifier.value.trim() || 'sks', mode: form.mode.value,
+    class_name: form.className.value.trim(),
+    identifier: form.identifier.value.trim() || 'sks',
+    mode: form.mode.value,
   };
   const steps = numberOrUndefined(form.steps);
   const resolution = numberOrUndefined(form.resolution);
   if (steps !== undefined) hyperparameters.n_steps = steps;
   if (resolution !== undefined) hyperparameters.resolution = resolution;
   if (!form.prior.checked) hyperparameters.prior_preservation = false;
-  else if (numberOrUndefined(form.classImages) !== undefined) hyperparameters.num_class_images = numberOrUndefined(form.classImages);
+  else if (numberOrUndefined(form.classImages) !== undefined)
+    hyperparameters.num_class_images = numberOrUndefined(form.classImages);
   const dreambooth: Record<string, unknown> = { hyperparameters };
   if (fileIds.length > 1) dreambooth.instance_files = fileIds.slice(1);
   if (config) dreambooth.config = config;
-  const body: Record<string, unknown> = { model: form.model.value, training_file: fileIds[0], method: { type: 'dreambooth', dreambooth } };
+  const body: Record<string, unknown> = {
+    model: form.model.value,
+    training_file: fileIds[0],
+    method: { type: 'dreambooth', dreambooth },
+  };
   if (form.suffix.value.trim()) body.suffix = form.suffix.value.trim();
   return body;
 }
@@ -114,9 +148,11 @@ export function cloneInto(form: JobForm, job: Job): void {
 
 /** "≈ N min here" for the class images the form asks for, from a time per image measured on this server. */
 export function classImageCost(form: JobForm, secondsPerImage: number | null): string {
-  if (!form.prior.checked) return 'Prior preservation off: no class images, faster, but the model may forget what other members of the class look like.';
+  if (!form.prior.checked)
+    return 'Prior preservation off: no class images, faster, but the model may forget what other members of the class look like.';
   const count = numberOrUndefined(form.classImages) ?? defaultClassImages;
   const cached = 'kept in a cache for the next job with the same base model and class';
-  if (secondsPerImage === null) return `${count} images drawn by the base model before training (time not measured on this server yet; ${cached}).`;
+  if (secondsPerImage === null)
+    return `${count} images drawn by the base model before training (time not measured on this server yet; ${cached}).`;
   return `${count} images ≈ ${duration(count * secondsPerImage)} here (${secondsPerImage.toFixed(1)} s each as measured on this server; ${cached}).`;
 }

@@ -17,12 +17,22 @@ interface Sample {
 export function createJobSamples(): { root: HTMLElement; update(jobId: string): Promise<void> } {
   let shownJob: string | null = null;
   const shown = new Set<string>();
-  const strip = el('div', { class: 'thumbs samples', id: 'job-samples', role: 'group', 'aria-label': 'Validation samples' });
+  const strip = el('div', {
+    class: 'thumbs samples',
+    id: 'job-samples',
+    role: 'group',
+    'aria-label': 'Validation samples',
+  });
   const root = el('div', { hidden: true }, el('h4', { text: 'Validation samples' }), strip);
   const figure = (sample: Sample): HTMLElement => {
     const caption = `step ${sample.step}${sample.prompt ? ` · ${sample.prompt}` : ''}`;
     const img = el('img', { alt: `validation sample, ${caption}`, class: 'thumb-image' });
-    void apiFetch(sample.url).then(async (response) => { img.src = URL.createObjectURL(await response.blob()); }, () => undefined);
+    void apiFetch(sample.url).then(
+      async (response) => {
+        img.src = URL.createObjectURL(await response.blob());
+      },
+      () => undefined,
+    );
     return el('figure', { 'data-step': sample.step }, img, el('figcaption', { text: caption }));
   };
   return {

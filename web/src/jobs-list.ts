@@ -13,11 +13,22 @@ export interface JobsList {
 
 function jobRow(job: Job, selected: boolean, onSelect: (id: string) => void): HTMLLIElement {
   const result = job.fine_tuned_model ? ` → ${job.fine_tuned_model}` : '';
-  return el('li', { 'data-job': job.id, 'data-status': job.status },
-    el('button', { type: 'button', class: selected ? 'job selected' : 'job', 'aria-pressed': String(selected), onclick: () => onSelect(job.id) },
+  return el(
+    'li',
+    { 'data-job': job.id, 'data-status': job.status },
+    el(
+      'button',
+      {
+        type: 'button',
+        class: selected ? 'job selected' : 'job',
+        'aria-pressed': String(selected),
+        onclick: () => onSelect(job.id),
+      },
       el('span', { class: `status ${job.status}`, text: job.status }),
       el('span', { class: 'job-name', text: jobName(job) }),
-      el('small', { text: `${job.id} · ${job.model}${result} · ${when(job.created_at)}` })));
+      el('small', { text: `${job.id} · ${job.model}${result} · ${when(job.created_at)}` }),
+    ),
+  );
 }
 
 /** Creates the list; `onSelect` receives the id of a clicked job. */

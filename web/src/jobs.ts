@@ -74,7 +74,11 @@ export function jobName(job: Job): string {
 export function jobRequest(job: Job): Record<string, unknown> {
   const dreambooth: Record<string, unknown> = { hyperparameters: job.method.dreambooth?.hyperparameters ?? {} };
   if (job.method.dreambooth?.instance_files?.length) dreambooth.instance_files = job.method.dreambooth.instance_files;
-  const body: Record<string, unknown> = { model: job.model, training_file: job.training_file, method: { type: 'dreambooth', dreambooth } };
+  const body: Record<string, unknown> = {
+    model: job.model,
+    training_file: job.training_file,
+    method: { type: 'dreambooth', dreambooth },
+  };
   if (job.user_provided_suffix) body.suffix = job.user_provided_suffix;
   return body;
 }

@@ -17,7 +17,10 @@ export function openLightbox(src: string, caption: string): void {
   }
   const close = el('button', { type: 'button', class: 'close' }, 'Close');
   close.addEventListener('click', () => dialog?.close());
-  dialog.replaceChildren(el('figure', {}, el('img', { src, alt: caption }), el('figcaption', { text: caption })), close);
+  dialog.replaceChildren(
+    el('figure', {}, el('img', { src, alt: caption }), el('figcaption', { text: caption })),
+    close,
+  );
   dialog.showModal();
   close.focus();
 }

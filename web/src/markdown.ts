@@ -9,14 +9,16 @@ import { el } from './dom.js';
 export function renderMarkdown(text: string): DocumentFragment {
   const out = document.createDocumentFragment();
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length;) {
+  for (let i = 0; i < lines.length; ) {
     const line = lines[i]!;
     const fence = /^\s*```(\S*)/.exec(line);
     if (fence) {
       const body: string[] = [];
       for (i++; i < lines.length && !/^\s*```/.test(lines[i]!); i++) body.push(lines[i]!);
       i++;
-      out.append(el('pre', { class: 'code', 'data-lang': fence[1] || undefined }, el('code', { text: body.join('\n') })));
+      out.append(
+        el('pre', { class: 'code', 'data-lang': fence[1] || undefined }, el('code', { text: body.join('\n') })),
+      );
       continue;
     }
     const heading = /^(#{1,4})\s+(.*)$/.exec(line);
@@ -28,7 +30,8 @@ export function renderMarkdown(text: string): DocumentFragment {
     const list = listKind(line);
     if (list) {
       const items: HTMLLIElement[] = [];
-      for (; i < lines.length && listKind(lines[i]!) === list; i++) items.push(el('li', {}, ...inline(lines[i]!.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, ''))));
+      for (; i < lines.length && listKind(lines[i]!) === list; i++)
+        items.push(el('li', {}, ...inline(lines[i]!.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, ''))));
       out.append(el(list, {}, ...items));
       continue;
     }
@@ -37,7 +40,12 @@ export function renderMarkdown(text: string): DocumentFragment {
       continue;
     }
     const paragraph: string[] = [];
-    for (; i < lines.length && lines[i]!.trim() !== '' && !listKind(lines[i]!) && !/^\s*```|^#{1,4}\s/.test(lines[i]!); i++) paragraph.push(lines[i]!);
+    for (
+      ;
+      i < lines.length && lines[i]!.trim() !== '' && !listKind(lines[i]!) && !/^\s*```|^#{1,4}\s/.test(lines[i]!);
+      i++
+    )
+      paragraph.push(lines[i]!);
     out.append(el('p', {}, ...inline(paragraph.join('\n'))));
   }
   return out;

@@ -28,8 +28,17 @@ function prettyJson(text: string): string | null {
 function copyButton(text: () => string): HTMLButtonElement {
   const button = el('button', { type: 'button', class: 'small' }, 'Copy');
   button.addEventListener('click', () => {
-    void navigator.clipboard.writeText(text()).then(() => { button.textContent = 'Copied'; }, () => { button.textContent = 'Copy failed'; });
-    setTimeout(() => { button.textContent = 'Copy'; }, 1500);
+    void navigator.clipboard.writeText(text()).then(
+      () => {
+        button.textContent = 'Copied';
+      },
+      () => {
+        button.textContent = 'Copy failed';
+      },
+    );
+    setTimeout(() => {
+      button.textContent = 'Copy';
+    }, 1500);
   });
   return button;
 }
@@ -39,16 +48,40 @@ export function messageView(turn: Turn): MessageView {
   const content = el('pre', { class: 'content', text: turn.text });
   const meta = el('div', { class: 'meta' });
   const actions = el('div', { class: 'actions' });
-  const images = turn.images.map((url, i) => isPdf(url) ? pdfThumbnails(url, `document ${i + 1}`) : el('button', { type: 'button', class: 'thumb-button', 'aria-label': `Enlarge image ${i + 1}`, onclick: () => openLightbox(url, `image ${i + 1}`) },
-    el('img', { src: url, alt: `image ${i + 1}`, class: 'thumb-image' })));
-  const root = el('li', { class: `message ${turn.role}`, 'data-role': turn.role },
-    el('div', { class: 'who', text: turn.role }), images.length ? el('div', { class: 'thumbs' }, ...images) : null, content, meta, actions);
+  const images = turn.images.map((url, i) =>
+    isPdf(url)
+      ? pdfThumbnails(url, `document ${i + 1}`)
+      : el(
+          'button',
+          {
+            type: 'button',
+            class: 'thumb-button',
+            'aria-label': `Enlarge image ${i + 1}`,
+            onclick: () => openLightbox(url, `image ${i + 1}`),
+          },
+          el('img', { src: url, alt: `image ${i + 1}`, class: 'thumb-image' }),
+        ),
+  );
+  const root = el(
+    'li',
+    { class: `message ${turn.role}`, 'data-role': turn.role },
+    el('div', { class: 'who', text: turn.role }),
+    images.length ? el('div', { class: 'thumbs' }, ...images) : null,
+    content,
+    meta,
+    actions,
+  );
   return {
-    root, content, meta,
+    root,
+    content,
+    meta,
     finish: (json) => {
       const text = content.textContent ?? '';
       const pretty = json ? prettyJson(text) : null;
-      const formatted = pretty !== null ? el('pre', { class: 'json', text: pretty }) : el('div', { class: 'markdown' }, renderMarkdown(text));
+      const formatted =
+        pretty !== null
+          ? el('pre', { class: 'json', text: pretty })
+          : el('div', { class: 'markdown' }, renderMarkdown(text));
       content.hidden = true;
       content.before(formatted);
       const toggle = el('button', { type: 'button', class: 'small', 'aria-pressed': 'false' }, 'Raw');
@@ -58,7 +91,10 @@ export function messageView(turn: Turn): MessageView {
         content.hidden = raw;
         toggle.setAttribute('aria-pressed', String(!raw));
       });
-      actions.replaceChildren(copyButton(() => pretty ?? text), toggle);
+      actions.replaceChildren(
+        copyButton(() => pretty ?? text),
+        toggle,
+      );
     },
     offerRegenerate: (regenerate) => {
       actions.append(el('button', { type: 'button', class: 'small', onclick: regenerate }, 'Regenerate'));
@@ -68,7 +104,10 @@ export function messageView(turn: Turn): MessageView {
 
 /** Marks a finished reply: how it ended, and what a schema's guarantee did and did not cover. */
 export function describeEnd(meta: HTMLElement, text: string, result: ChatResult, structured: boolean): boolean {
-  const parts = [result.finishReason && `finish: ${result.finishReason}`, result.completionTokens !== null && `${result.completionTokens} tokens`];
+  const parts = [
+    result.finishReason && `finish: ${result.finishReason}`,
+    result.completionTokens !== null && `${result.completionTokens} tokens`,
+  ];
   let json = false;
   if (structured) {
     json = prettyJson(text) !== null;

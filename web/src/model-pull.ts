@@ -46,7 +46,12 @@ function words(pull: ModelPull): string {
  * runs once a pull succeeds (the model list refreshes).
  */
 export function createModelPull(installed: () => void): HTMLElement {
-  const repo = el('input', { id: 'pull-repo', required: true, placeholder: 'org/name or org/name@revision', autocomplete: 'off' });
+  const repo = el('input', {
+    id: 'pull-repo',
+    required: true,
+    placeholder: 'org/name or org/name@revision',
+    autocomplete: 'off',
+  });
   const name = el('input', { id: 'pull-name', placeholder: 'same as the repo', autocomplete: 'off' });
   const include = el('input', { id: 'pull-include', placeholder: '*.gguf (empty: every file)', autocomplete: 'off' });
   const submit = el('button', { type: 'submit' }, 'Pull');
@@ -54,7 +59,14 @@ export function createModelPull(installed: () => void): HTMLElement {
   const bar = el('progress', { id: 'pull-progress', max: 1, value: 0, 'aria-labelledby': 'pull-label' });
   const status = el('span', { class: 'phase-words', id: 'pull-words', 'aria-live': 'polite' });
   const notes = el('ul', { class: 'muted', id: 'pull-notes' });
-  const progress = el('div', { class: 'phase', hidden: true }, el('span', { class: 'phase-label', id: 'pull-label', text: 'Download' }), bar, status, notes);
+  const progress = el(
+    'div',
+    { class: 'phase', hidden: true },
+    el('span', { class: 'phase-label', id: 'pull-label', text: 'Download' }),
+    bar,
+    status,
+    notes,
+  );
   const show = (pull: ModelPull): void => {
     progress.hidden = false;
     bar.max = Math.max(1, pull.bytes_total ?? 1);
@@ -80,7 +92,11 @@ export function createModelPull(installed: () => void): HTMLElement {
     submit.disabled = true;
     try {
       const globs = include.value.split(/[\s,]+/).filter(Boolean);
-      const body = { repo: repo.value.trim(), ...(name.value.trim() && { name: name.value.trim() }), ...(globs.length > 0 && { include: globs }) };
+      const body = {
+        repo: repo.value.trim(),
+        ...(name.value.trim() && { name: name.value.trim() }),
+        ...(globs.length > 0 && { include: globs }),
+      };
       await follow((await postJson<ModelPull>('/v1/pulls', body)).id);
     } catch (failure) {
       error.show(describeError(failure));
@@ -88,8 +104,22 @@ export function createModelPull(installed: () => void): HTMLElement {
       submit.disabled = false;
     }
   };
-  return el('form', { class: 'pull-form', id: 'pull-form', onsubmit: (event) => { event.preventDefault(); void start(); } },
+  return el(
+    'form',
+    {
+      class: 'pull-form',
+      id: 'pull-form',
+      onsubmit: (event) => {
+        event.preventDefault();
+        void start();
+      },
+    },
     el('h3', { text: 'Pull from the hub' }),
-    field('Repository', repo), field('Install as', name), field('Files', include, 'globs, separated by spaces'),
-    submit, error.root, progress);
+    field('Repository', repo),
+    field('Install as', name),
+    field('Files', include, 'globs, separated by spaces'),
+    submit,
+    error.root,
+    progress,
+  );
 }

@@ -27,16 +27,35 @@ export function createModelsTab(use: UseModel): Tab {
   const row = (model: ModelInfo): HTMLTableRowElement => {
     const kind = kindOf(model);
     const size = model.native_size ? ` · ${model.native_size}x${model.native_size}` : '';
-    return el('tr', { 'data-model': model.id },
+    return el(
+      'tr',
+      { 'data-model': model.id },
       el('td', { text: model.id }),
       el('td', { text: kind }),
       el('td', { text: `${model.format}${size}` }),
       el('td', {}, capabilityBadges(model)),
       el('td', { text: model.owned_by }),
       el('td', { text: new Date(model.created * 1000).toLocaleString() }),
-      el('td', { class: 'buttons' },
-        el('button', { type: 'button', class: 'small', onclick: () => use(kind, model.id) }, kind === 'chat' ? 'Use in Chat' : 'Use in Images'),
-        el('button', { type: 'button', class: 'small delete', 'aria-label': `Delete ${model.id}`, onclick: () => void remove(model) }, 'Delete')));
+      el(
+        'td',
+        { class: 'buttons' },
+        el(
+          'button',
+          { type: 'button', class: 'small', onclick: () => use(kind, model.id) },
+          kind === 'chat' ? 'Use in Chat' : 'Use in Images',
+        ),
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'small delete',
+            'aria-label': `Delete ${model.id}`,
+            onclick: () => void remove(model),
+          },
+          'Delete',
+        ),
+      ),
+    );
   };
   const refresh = async (): Promise<void> => {
     error.clear();
@@ -48,13 +67,27 @@ export function createModelsTab(use: UseModel): Tab {
       error.show(describeError(failure));
     }
   };
-  const head = el('thead', {}, el('tr', {}, ...['Model', 'Kind', 'Format', 'Takes', 'Owner', 'Installed', ''].map((h) => el('th', { text: h }))));
-  const root = el('section', { class: 'models' },
-    el('div', { class: 'toolbar' }, el('h2', { text: 'Models' }), el('button', { type: 'button', onclick: () => void refresh() }, 'Refresh')),
+  const head = el(
+    'thead',
+    {},
+    el('tr', {}, ...['Model', 'Kind', 'Format', 'Takes', 'Owner', 'Installed', ''].map((h) => el('th', { text: h }))),
+  );
+  const root = el(
+    'section',
+    { class: 'models' },
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h2', { text: 'Models' }),
+      el('button', { type: 'button', onclick: () => void refresh() }, 'Refresh'),
+    ),
     error.root,
     el('div', { class: 'table-wrap' }, el('table', { id: 'models-table' }, head, body)),
     createModelPull(() => void refresh()),
-    el('p', { class: 'muted', text: 'Or add models with `atelier pull <repo>` / `atelier models add <path>` in a terminal; fine-tuned models appear here when their job succeeds.' }),
+    el('p', {
+      class: 'muted',
+      text: 'Or add models with `atelier pull <repo>` / `atelier models add <path>` in a terminal; fine-tuned models appear here when their job succeeds.',
+    }),
   );
   return { id: 'models', label: 'Models', root, activate: () => void refresh() };
 }

@@ -15,13 +15,22 @@ export interface ModelInfo {
   native_size?: number;
 }
 
-const badgeNames: Record<string, string> = { vision: 'vision', tools: 'tools', json: 'JSON', image: 'image', lora: 'LoRA' };
+const badgeNames: Record<string, string> = {
+  vision: 'vision',
+  tools: 'tools',
+  json: 'JSON',
+  image: 'image',
+  lora: 'LoRA',
+};
 
 /** Badges of what a model takes (vision, tools, JSON; LoRA), for pickers and the Models tab. */
 export function capabilityBadges(model: ModelInfo | undefined): HTMLElement {
   const caps = (model?.capabilities ?? []).filter((cap) => cap in badgeNames && cap !== 'image');
-  return el('span', { class: 'badges', 'aria-label': caps.length ? `takes ${caps.map((c) => badgeNames[c]).join(', ')}` : 'text only' },
-    ...caps.map((cap) => el('span', { class: `badge ${cap}`, text: badgeNames[cap] })));
+  return el(
+    'span',
+    { class: 'badges', 'aria-label': caps.length ? `takes ${caps.map((c) => badgeNames[c]).join(', ')}` : 'text only' },
+    ...caps.map((cap) => el('span', { class: `badge ${cap}`, text: badgeNames[cap] })),
+  );
 }
 
 /** What a model is used for: chat completions or image generation. */
@@ -43,14 +52,28 @@ export async function listModels(): Promise<ModelInfo[]> {
  * Fills `select` with the models of `kind`: `prefer` when listed, else the current choice when still listed, else
  * the first. Returns how many models it lists.
  */
-export function fillModelSelect(select: HTMLSelectElement, models: readonly ModelInfo[], kind: ModelKind, prefer?: string): number {
+export function fillModelSelect(
+  select: HTMLSelectElement,
+  models: readonly ModelInfo[],
+  kind: ModelKind,
+  prefer?: string,
+): number {
   const usable = models.filter((model) => kindOf(model) === kind);
   // A checkpoint (`…:ckpt-step-N`) is not listed by /v1/models but generates like one: it is kept when asked for.
   const checkpoint = [prefer, select.value].find((id) => id && /:ckpt-step-\d+$/.test(id));
   if (kind === 'image' && checkpoint && !usable.some((model) => model.id === checkpoint)) {
-    usable.push({ id: checkpoint, object: 'model', created: 0, owned_by: 'user', format: 'checkpoint', capabilities: ['image'] });
+    usable.push({
+      id: checkpoint,
+      object: 'model',
+      created: 0,
+      owned_by: 'user',
+      format: 'checkpoint',
+      capabilities: ['image'],
+    });
   }
-  const keep = [prefer, select.value, select.dataset.wanted].find((id) => id && usable.some((model) => model.id === id));
+  const keep = [prefer, select.value, select.dataset.wanted].find(
+    (id) => id && usable.some((model) => model.id === id),
+  );
   select.replaceChildren(...usable.map((model) => new Option(model.id, model.id)));
   if (usable.length === 0) select.append(new Option(`no ${kind} model installed`, ''));
   if (keep) select.value = keep;

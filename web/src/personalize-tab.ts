@@ -50,7 +50,10 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
   for (const input of [form.prior, form.classImages]) input.addEventListener('input', showCost);
   form.prior.addEventListener('change', showCost);
   const detail = createJobDetail({
-    changed: (id) => void list.refresh().then(() => { if (id) choose(id); }),
+    changed: (id) =>
+      void list.refresh().then(() => {
+        if (id) choose(id);
+      }),
     deleted: () => {
       selected = null;
       list.select(null);
@@ -111,22 +114,63 @@ export function createPersonalizeTab(generate: (model: string, prompt: string) =
   };
 
   // novalidate: the checks above say what is wrong in the alert, for every field at once, before any upload.
-  const formView = el('form', { class: 'ft-form', novalidate: true, onsubmit: (event) => { event.preventDefault(); void start(); } },
+  const formView = el(
+    'form',
+    {
+      class: 'ft-form',
+      novalidate: true,
+      onsubmit: (event) => {
+        event.preventDefault();
+        void start();
+      },
+    },
     el('h3', { text: 'New subject' }),
-    field('Base model', form.model), field('Subject photos', form.photos, '3–5 photos of the same subject (PNG, JPEG, WebP), or a zip.'),
-    el('div', { class: 'row' }, field('Class word', form.className), field('Identifier', form.identifier), field('Mode', form.mode)),
-    el('div', { class: 'row' }, field('Steps', form.steps, 'empty = recipe'), field('Resolution', form.resolution, 'multiple of 8'), field('Model suffix', form.suffix, 'letters, digits, - and _')),
-    el('fieldset', { class: 'prior' }, el('legend', { text: 'Prior preservation' }),
+    field('Base model', form.model),
+    field('Subject photos', form.photos, '3–5 photos of the same subject (PNG, JPEG, WebP), or a zip.'),
+    el(
+      'div',
+      { class: 'row' },
+      field('Class word', form.className),
+      field('Identifier', form.identifier),
+      field('Mode', form.mode),
+    ),
+    el(
+      'div',
+      { class: 'row' },
+      field('Steps', form.steps, 'empty = recipe'),
+      field('Resolution', form.resolution, 'multiple of 8'),
+      field('Model suffix', form.suffix, 'letters, digits, - and _'),
+    ),
+    el(
+      'fieldset',
+      { class: 'prior' },
+      el('legend', { text: 'Prior preservation' }),
       el('label', { class: 'check' }, form.prior, ' Train with class images (keeps the class general)'),
-      field('Class images', form.classImages), cost),
-    el('details', { class: 'options' }, el('summary', { text: 'Worker config overrides (JSON)' }), field('Config', form.config)),
+      field('Class images', form.classImages),
+      cost,
+    ),
+    el(
+      'details',
+      { class: 'options' },
+      el('summary', { text: 'Worker config overrides (JSON)' }),
+      field('Config', form.config),
+    ),
     curation.root,
-    el('div', { class: 'buttons' }, submit, status), error.root);
-  const root = el('section', { class: 'personalize' }, picker.alert, el('div', { class: 'columns' }, el('div', {}, formView, list.root), detail.root));
+    el('div', { class: 'buttons' }, submit, status),
+    error.root,
+  );
+  const root = el(
+    'section',
+    { class: 'personalize' },
+    picker.alert,
+    el('div', { class: 'columns' }, el('div', {}, formView, list.root), detail.root),
+  );
   showCost();
   let restored = false;
   return {
-    id: 'personalize', label: 'Personalize', root,
+    id: 'personalize',
+    label: 'Personalize',
+    root,
     activate: () => {
       void (async () => {
         if (!restored) {

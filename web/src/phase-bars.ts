@@ -15,7 +15,11 @@ export interface Phase {
   note: string;
 }
 
-const labels: Record<string, string> = { class_images: 'Class images', train: 'Training', sample: 'Validation samples' };
+const labels: Record<string, string> = {
+  class_images: 'Class images',
+  train: 'Training',
+  sample: 'Validation samples',
+};
 
 /** Seconds as `1h02m`, `3m05s` or `12s` (as the CLI writes them). */
 export function duration(seconds: number): string {
@@ -41,35 +45,77 @@ export function jobPhases(job: Job, events: readonly JobEvent[]): Phase[] {
     if (event.type === 'metrics' && num(data.step) !== null) {
       const total = num(data.total_steps) ?? phases.get('train')?.total ?? 0;
       const loss = num(data.train_loss);
-      phases.set('train', { id: 'train', label: labels.train!, step: num(data.step)!, total, eta: null, note: loss === null ? '' : `loss ${loss.toFixed(4)}` });
+      phases.set('train', {
+        id: 'train',
+        label: labels.train!,
+        step: num(data.step)!,
+        total,
+        eta: null,
+        note: loss === null ? '' : `loss ${loss.toFixed(4)}`,
+      });
     } else if (stage && num(data.total) !== null) {
-      phases.set(stage, { id: stage, label: labels[stage] ?? stage, step: num(data.step) ?? 0, total: num(data.total)!, eta: num(data.eta_seconds), note: '' });
+      phases.set(stage, {
+        id: stage,
+        label: labels[stage] ?? stage,
+        step: num(data.step) ?? 0,
+        total: num(data.total)!,
+        eta: num(data.eta_seconds),
+        note: '',
+      });
     } else if (num(data.count) !== null && typeof data.cache_hit === 'boolean') {
       const count = num(data.count)!;
-      phases.set('class_images', { id: 'class_images', label: labels.class_images!, step: count, total: count, eta: 0, note: data.cache_hit ? 'from the cache' : `${String(data.generated)} generated` });
+      phases.set('class_images', {
+        id: 'class_images',
+        label: labels.class_images!,
+        step: count,
+        total: count,
+        eta: 0,
+        note: data.cache_hit ? 'from the cache' : `${String(data.generated)} generated`,
+      });
     }
   }
   const train = phases.get('train');
-  if (train && job.estimated_finish && job.status === 'running') train.eta = Math.max(0, job.estimated_finish - Date.now() / 1000);
+  if (train && job.estimated_finish && job.status === 'running')
+    train.eta = Math.max(0, job.estimated_finish - Date.now() / 1000);
   if (train && finished) train.step = train.total;
   return [...phases.values()];
 }
 
 /** A bar per phase: label, `<progress>`, counts and ETA. */
 export function phaseBars(phases: readonly Phase[]): HTMLElement {
-  return el('div', { class: 'phases', id: 'job-phases' }, ...phases.map((phase) => {
-    const words = [`${phase.step}/${phase.total}`, phase.note, phase.eta !== null && phase.step < phase.total ? `ETA ${duration(phase.eta)}` : ''].filter(Boolean).join(' · ');
-    const id = `phase-${phase.id}`;
-    return el('div', { class: 'phase', 'data-phase': phase.id },
-      el('span', { class: 'phase-label', id, text: phase.label }),
-      el('progress', { max: Math.max(1, phase.total), value: phase.step, 'aria-labelledby': id, 'aria-valuetext': words }),
-      el('span', { class: 'phase-words', text: words }));
-  }));
+  return el(
+    'div',
+    { class: 'phases', id: 'job-phases' },
+    ...phases.map((phase) => {
+      const words = [
+        `${phase.step}/${phase.total}`,
+        phase.note,
+        phase.eta !== null && phase.step < phase.total ? `ETA ${duration(phase.eta)}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      const id = `phase-${phase.id}`;
+      return el(
+        'div',
+        { class: 'phase', 'data-phase': phase.id },
+        el('span', { class: 'phase-label', id, text: phase.label }),
+        el('progress', {
+          max: Math.max(1, phase.total),
+          value: phase.step,
+          'aria-labelledby': id,
+          'aria-valuetext': words,
+        }),
+        el('span', { class: 'phase-words', text: words }),
+      );
+    }),
+  );
 }
 
 /** Seconds per class image measured from a job's class-image progress events, or null when they do not tell. */
 export function secondsPerClassImage(events: readonly JobEvent[]): number | null {
-  const points = events.filter((event) => event.data?.stage === 'class_images' && num(event.data.step) !== null && num(event.data.step)! > 0);
+  const points = events.filter(
+    (event) => event.data?.stage === 'class_images' && num(event.data.step) !== null && num(event.data.step)! > 0,
+  );
   if (points.length < 2) return null;
   const newest = points[0]!;
   const oldest = points[points.length - 1]!;
@@ -82,8 +128,10 @@ const svgNs = 'http://www.w3.org/2000/svg';
 
 /** A small line chart of the training loss per step (metrics events), or null before two steps. */
 export function lossChart(events: readonly JobEvent[]): SVGSVGElement | null {
-  const points = events.filter((e) => e.type === 'metrics' && num(e.data?.train_loss) !== null && num(e.data?.step) !== null)
-    .map((e) => [Number(e.data.step), Number(e.data.train_loss)] as const).sort((a, b) => a[0] - b[0]);
+  const points = events
+    .filter((e) => e.type === 'metrics' && num(e.data?.train_loss) !== null && num(e.data?.step) !== null)
+    .map((e) => [Number(e.data.step), Number(e.data.train_loss)] as const)
+    .sort((a, b) => a[0] - b[0]);
   if (points.length < 2) return null;
   const [width, height] = [300, 60];
   const steps = points.map(([step]) => step);
@@ -95,7 +143,10 @@ export function lossChart(events: readonly JobEvent[]): SVGSVGElement | null {
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.setAttribute('class', 'loss-chart');
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `training loss from ${losses[0]!.toFixed(4)} to ${losses[losses.length - 1]!.toFixed(4)} over ${points.length} steps`);
+  svg.setAttribute(
+    'aria-label',
+    `training loss from ${losses[0]!.toFixed(4)} to ${losses[losses.length - 1]!.toFixed(4)} over ${points.length} steps`,
+  );
   const line = document.createElementNS(svgNs, 'polyline');
   line.setAttribute('points', points.map(([step, loss]) => `${x(step).toFixed(1)},${y(loss).toFixed(1)}`).join(' '));
   svg.append(line);

@@ -6,7 +6,7 @@
 export function pngParameters(png: Uint8Array): string | null {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const latin1 = new TextDecoder('latin1');
-  for (let offset = 8; offset + 8 <= png.length;) {
+  for (let offset = 8; offset + 8 <= png.length; ) {
     const length = view.getUint32(offset);
     const type = latin1.decode(png.subarray(offset + 4, offset + 8));
     const data = png.subarray(offset + 8, offset + 8 + length);

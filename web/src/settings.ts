@@ -7,7 +7,11 @@ import { el, field } from './dom.js';
  */
 export function createSettings(): HTMLElement {
   const input = el('input', {
-    type: 'password', id: 'api-key', autocomplete: 'off', placeholder: 'none', value: getApiKey(),
+    type: 'password',
+    id: 'api-key',
+    autocomplete: 'off',
+    placeholder: 'none',
+    value: getApiKey(),
     onchange: () => {
       setApiKey(input.value.trim());
       status.textContent = input.value.trim() ? 'saved in this browser' : 'no key';

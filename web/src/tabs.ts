@@ -31,20 +31,29 @@ export function mountTabs(tabs: readonly Tab[], nav: HTMLElement, panels: HTMLEl
   let current: Tab | undefined;
   const buttons = new Map<string, HTMLButtonElement>();
   for (const tab of tabs) {
-    const button = el('button', {
-      type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': `panel-${tab.id}`,
-      onclick: () => { location.hash = tab.id; },
-      onkeydown: (event) => {
-        const key = (event as KeyboardEvent).key;
-        const index = tabs.indexOf(tab);
-        const next = keyTarget(key, index, tabs.length);
-        if (next === null) return;
-        event.preventDefault();
-        const target = tabs[next]!;
-        location.hash = target.id;
-        buttons.get(target.id)?.focus();
+    const button = el(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        id: `tab-${tab.id}`,
+        'aria-controls': `panel-${tab.id}`,
+        onclick: () => {
+          location.hash = tab.id;
+        },
+        onkeydown: (event) => {
+          const key = (event as KeyboardEvent).key;
+          const index = tabs.indexOf(tab);
+          const next = keyTarget(key, index, tabs.length);
+          if (next === null) return;
+          event.preventDefault();
+          const target = tabs[next]!;
+          location.hash = target.id;
+          buttons.get(target.id)?.focus();
+        },
       },
-    }, tab.label);
+      tab.label,
+    );
     buttons.set(tab.id, button);
     nav.append(button);
     tab.root.id = `panel-${tab.id}`;

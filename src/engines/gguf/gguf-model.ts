@@ -143,10 +143,15 @@ export class GgufModel implements EngineModel {
         leave = this.gate.join();
         while (!step.done && !signal?.aborted) {
           const out = step.value;
-          if (!bias.allows(out.token)) throw new Error(`GGUF sampler picked token ${out.token}, which the mask forbids`);
+          if (!bias.allows(out.token))
+            throw new Error(`GGUF sampler picked token ${out.token}, which the mask forbids`);
           const eog = this.model.isEogToken(out.token);
           generated.push(out.token);
-          yield { token: out.token, eog, ...logprobsOf(out as { confidence?: number; probabilities?: Map<Token, number> }, top) };
+          yield {
+            token: out.token,
+            eog,
+            ...logprobsOf(out as { confidence?: number; probabilities?: Map<Token, number> }, top),
+          };
           if (eog || generated.length >= budget || signal?.aborted) return;
           const forced = (request.forced?.() ?? []).slice(0, budget - generated.length) as Token[];
           for (const token of forced) {
@@ -172,7 +177,10 @@ export class GgufModel implements EngineModel {
   private stepBias(request: GenerateRequest): StepBias {
     const s = request.sampling;
     const penalties = s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
-    return new StepBias(this.model, this.info.vocabSize, s.logitBias, request.mask, { temperature: s.temperature, penalties });
+    return new StepBias(this.model, this.info.vocabSize, s.logitBias, request.mask, {
+      temperature: s.temperature,
+      penalties,
+    });
   }
 
   private samplerOptions(request: GenerateRequest, generated: Token[], bias: StepBias): SequenceEvaluateOptions {

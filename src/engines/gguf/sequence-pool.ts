@@ -33,13 +33,17 @@ export class SequencePool {
     return new Promise((resolve, reject) => {
       const waiter = { prompt, resolve: (s: LlamaContextSequence) => resolve(this.lease(s)) };
       this.waiters.push(waiter);
-      signal?.addEventListener('abort', () => {
-        const at = this.waiters.indexOf(waiter);
-        if (at >= 0) {
-          this.waiters.splice(at, 1);
-          reject(signal.reason);
-        }
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) {
+            this.waiters.splice(at, 1);
+            reject(signal.reason);
+          }
+        },
+        { once: true },
+      );
     });
   }
 

@@ -104,7 +104,9 @@ export class StepBias {
     // −100 ("never") is a huge finite penalty, not −∞: where the decoder allows nothing else (say only EOS once a
     // JSON document is complete) the grammar must win over the request's bias, never leave no token at all.
     for (const [token, value] of logitBias) map.set(token, value <= -MAX_BIAS ? NEVER : value);
-    this.liftable = !options.penalties && options.temperature <= MAX_TEMPERATURE &&
+    this.liftable =
+      !options.penalties &&
+      options.temperature <= MAX_TEMPERATURE &&
       [...logitBias.values()].every((v) => v <= MAX_BIAS);
     this.dense = mask && this.liftable && logitBias.size > 0 ? new Float32Array(vocabSize) : null;
     for (const [token, value] of logitBias) {

@@ -33,7 +33,8 @@ interface ModelConfig {
   eos_token_id?: number | number[];
 }
 
-const readJson = <T>(path: string): T | null => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : null);
+const readJson = <T>(path: string): T | null =>
+  existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : null;
 const list = (v: number | number[] | undefined): number[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Loads transformers.js model folders; never downloads (remote models are disabled). */
@@ -61,20 +62,31 @@ export class OnnxEngine implements Engine {
     const id = basename(path);
     const config = readJson<ModelConfig>(join(path, 'config.json')) ?? {};
     const generation = readJson<{ eos_token_id?: number | number[] }>(join(path, 'generation_config.json')) ?? {};
-    const tokenizerConfig = readJson<{ chat_template?: string; bos_token?: string | null; eos_token?: string | null }>(join(path, 'tokenizer_config.json')) ?? {};
-    const template = readJson<{ chat_template?: string }>(join(path, 'chat_template.json'))?.chat_template
-      ?? (existsSync(join(path, 'chat_template.jinja')) ? readFileSync(join(path, 'chat_template.jinja'), 'utf8') : tokenizerConfig.chat_template ?? null);
+    const tokenizerConfig =
+      readJson<{ chat_template?: string; bos_token?: string | null; eos_token?: string | null }>(
+        join(path, 'tokenizer_config.json'),
+      ) ?? {};
+    const template =
+      readJson<{ chat_template?: string }>(join(path, 'chat_template.json'))?.chat_template ??
+      (existsSync(join(path, 'chat_template.jinja'))
+        ? readFileSync(join(path, 'chat_template.jinja'), 'utf8')
+        : (tokenizerConfig.chat_template ?? null));
     const vision = config.vision_config !== undefined;
-    const session_options = this.options.threads ? { intraOpNumThreads: this.options.threads, interOpNumThreads: 1 } : {};
+    const session_options = this.options.threads
+      ? { intraOpNumThreads: this.options.threads, interOpNumThreads: 1 }
+      : {};
     const load = { local_files_only: true, device: 'cpu' as const, dtype: 'fp32' as const, session_options };
     const model = vision
       ? await AutoModelForImageTextToText.from_pretrained(id, load)
       : await AutoModelForCausalLM.from_pretrained(id, load);
     const processor = vision ? await AutoProcessor.from_pretrained(id, { local_files_only: true }) : null;
-    const tokenizer = (processor?.tokenizer ?? (await AutoTokenizer.from_pretrained(id, { local_files_only: true }))) as PreTrainedTokenizer;
+    const tokenizer = (processor?.tokenizer ??
+      (await AutoTokenizer.from_pretrained(id, { local_files_only: true }))) as PreTrainedTokenizer;
     const text = config.text_config ?? config;
     const vocabSize = text.vocab_size ?? config.vocab_size ?? 0;
-    const eog = [...new Set([...list(generation.eos_token_id), ...list(config.eos_token_id), ...list(text.eos_token_id)])];
+    const eog = [
+      ...new Set([...list(generation.eos_token_id), ...list(config.eos_token_id), ...list(text.eos_token_id)]),
+    ];
     const tokenizerJson = readJson<Parameters<typeof tokenizerVocabulary>[0]>(join(path, 'tokenizer.json'));
     if (!tokenizerJson) throw new Error(`${path} has no tokenizer.json`);
     const trained = text.max_position_embeddings ?? config.max_position_embeddings ?? 4096;
@@ -93,7 +105,12 @@ export class OnnxEngine implements Engine {
         bosToken: tokenizerConfig.bos_token ?? null,
         eosToken: tokenizerConfig.eos_token ?? null,
         vision,
-        imageSide: vision ? processorImageSide(readJson<ProcessorSizeConfig>(join(path, 'preprocessor_config.json')), config.vision_config) : null,
+        imageSide: vision
+          ? processorImageSide(
+              readJson<ProcessorSizeConfig>(join(path, 'preprocessor_config.json')),
+              config.vision_config,
+            )
+          : null,
         prefixCache: !vision,
         promptBytesPerToken: promptBytesPerToken(tokenizerJson, vocabulary),
       },

@@ -4,7 +4,14 @@
  * `_update_model_kwargs_for_generation` cycle as transformers.js `generate`) so that every step can wait for the
  * decoder to advance, apply its mask, and sample with `Sampler` (seeded, with log-probabilities).
  */
-import { RawImage, Tensor, ones, type PreTrainedModel, type PreTrainedTokenizer, type Processor } from '@huggingface/transformers';
+import {
+  RawImage,
+  Tensor,
+  ones,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+  type Processor,
+} from '@huggingface/transformers';
 import {
   ContextOverflowError,
   type EngineImage,
@@ -38,7 +45,12 @@ type ModelInputs = Record<string, unknown> & { past_key_values?: { dispose?: () 
 interface GenerationInternals {
   prepare_inputs_for_generation(ids: bigint[][], inputs: ModelInputs, config: unknown): ModelInputs;
   forward(inputs: ModelInputs): Promise<{ logits: Tensor }>;
-  _update_model_kwargs_for_generation(args: { generated_input_ids: bigint[][]; outputs: unknown; model_inputs: ModelInputs; is_encoder_decoder: boolean }): ModelInputs;
+  _update_model_kwargs_for_generation(args: {
+    generated_input_ids: bigint[][];
+    outputs: unknown;
+    model_inputs: ModelInputs;
+    is_encoder_decoder: boolean;
+  }): ModelInputs;
   _prepare_generation_config(config: null, kwargs: object): unknown;
 }
 
@@ -157,7 +169,11 @@ export class OnnxModel implements EngineModel {
     };
   }
 
-  private async *run(prepared: Promise<ModelInputs>, request: GenerateRequest, setCached: (n: number) => void): AsyncGenerator<GeneratedToken> {
+  private async *run(
+    prepared: Promise<ModelInputs>,
+    request: GenerateRequest,
+    setCached: (n: number) => void,
+  ): AsyncGenerator<GeneratedToken> {
     const model = this.parts.model as unknown as GenerationInternals;
     let inputs = await prepared;
     const ids = inputs.input_ids as Tensor;
@@ -200,7 +216,10 @@ export class OnnxModel implements EngineModel {
         const next = [pick.token, ...forced].map(BigInt);
         all[0]?.push(...next);
         inputs = model._update_model_kwargs_for_generation({
-          generated_input_ids: [[next[0] as bigint]], outputs, model_inputs: inputs, is_encoder_decoder: false,
+          generated_input_ids: [[next[0] as bigint]],
+          outputs,
+          model_inputs: inputs,
+          is_encoder_decoder: false,
         });
         if (next.length > 1) {
           // Jump-forward: feed the sampled and the forced tokens in one pass.

@@ -11,7 +11,12 @@ interface Normalizer {
 }
 
 interface TokenizerJson {
-  model: { type: string; vocab: Record<string, number> | [string, number][]; unk_token?: string | null; byte_fallback?: boolean };
+  model: {
+    type: string;
+    vocab: Record<string, number> | [string, number][];
+    unk_token?: string | null;
+    byte_fallback?: boolean;
+  };
   normalizer?: Normalizer | null;
   decoder?: { type?: string; decoders?: { type?: string }[] } | null;
   added_tokens?: { id: number; content: string; special: boolean }[];
@@ -32,7 +37,8 @@ const NORMALISER_SHRINK: Record<string, number> = { NFC: 4, NFD: 4, NFKC: 4, NFK
 
 function normaliserShrink(n: Normalizer | null | undefined): number {
   if (!n) return 1;
-  if (n.type === 'Sequence') return (n.normalizers ?? []).reduce((most, inner) => Math.max(most, normaliserShrink(inner)), 1);
+  if (n.type === 'Sequence')
+    return (n.normalizers ?? []).reduce((most, inner) => Math.max(most, normaliserShrink(inner)), 1);
   return NORMALISER_SHRINK[n.type ?? ''] ?? Infinity;
 }
 
@@ -42,7 +48,8 @@ function normaliserShrink(n: Normalizer | null | undefined): number {
  * fallback means unknowns are never fused into one token), times what the normaliser can shrink.
  */
 export function promptBytesPerToken(json: TokenizerJson, vocabulary: TokenVocabulary): number {
-  const bytes = json.model.type === 'BPE' && (isByteLevel(json) || json.model.byte_fallback === true || !json.model.unk_token);
+  const bytes =
+    json.model.type === 'BPE' && (isByteLevel(json) || json.model.byte_fallback === true || !json.model.unk_token);
   if (!bytes) return Infinity;
   // An unknown character becomes one token of at most 4 bytes.
   return Math.max(longestTokenBytes(vocabulary.bytes), 4) * normaliserShrink(json.normalizer);

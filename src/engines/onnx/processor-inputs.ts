@@ -18,7 +18,11 @@ interface GridProcessor {
 }
 
 /** Model inputs (`input_ids`, `attention_mask`, pixel tensors …) for `text` with `images` in order. */
-export async function processorInputs(processor: Processor, text: string, images: unknown[]): Promise<Record<string, unknown>> {
+export async function processorInputs(
+  processor: Processor,
+  text: string,
+  images: unknown[],
+): Promise<Record<string, unknown>> {
   const grid = processor as unknown as GridProcessor;
   const token = grid.constructor.image_token;
   if (images.length < 2 || !token || !grid.image_processor) {
@@ -37,7 +41,13 @@ export async function processorInputs(processor: Processor, text: string, images
   expanded = expanded.replaceAll('<|placeholder|>', token);
   return {
     ...grid.tokenizer(expanded, { add_special_tokens: false }),
-    pixel_values: cat(parts.map((p) => p.pixel_values), 0),
-    image_grid_thw: cat(parts.map((p) => p.image_grid_thw), 0),
+    pixel_values: cat(
+      parts.map((p) => p.pixel_values),
+      0,
+    ),
+    image_grid_thw: cat(
+      parts.map((p) => p.image_grid_thw),
+      0,
+    ),
   };
 }

@@ -48,7 +48,8 @@ function roundAway(v: number): number {
  * q = round(x / d). `data.length` must be a multiple of 32 (rows of a matrix whose inner size is).
  */
 export function quantizeQ8_0(data: Float32Array): Uint8Array {
-  if (data.length % Q8_0_BLOCK !== 0) throw new Error(`Q8_0 needs a multiple of ${Q8_0_BLOCK} values, got ${data.length}`);
+  if (data.length % Q8_0_BLOCK !== 0)
+    throw new Error(`Q8_0 needs a multiple of ${Q8_0_BLOCK} values, got ${data.length}`);
   const blocks = data.length / Q8_0_BLOCK;
   const out = Buffer.alloc(blocks * Q8_0_BLOCK_BYTES);
   for (let b = 0; b < blocks; b++) {
@@ -59,7 +60,8 @@ export function quantizeQ8_0(data: Float32Array): Uint8Array {
     const inverse = d === 0 ? 0 : Math.fround(1 / d);
     const at = b * Q8_0_BLOCK_BYTES;
     out.writeUInt16LE(halfBits(d), at);
-    for (let i = 0; i < Q8_0_BLOCK; i++) out.writeInt8(roundAway(Math.fround((data[base + i] as number) * inverse)), at + 2 + i);
+    for (let i = 0; i < Q8_0_BLOCK; i++)
+      out.writeInt8(roundAway(Math.fround((data[base + i] as number) * inverse)), at + 2 + i);
   }
   return out;
 }

@@ -101,24 +101,44 @@ function writeString(sink: ByteSink, s: string): void {
 function writeScalar(sink: ByteSink, type: GgufScalarType, v: number | bigint | boolean | string): void {
   const b = Buffer.alloc(8);
   switch (type) {
-    case GgufType.STRING: return writeString(sink, String(v));
-    case GgufType.BOOL: return sink.u8(v ? 1 : 0);
-    case GgufType.UINT8: return sink.u8(Number(v));
-    case GgufType.INT8: b.writeInt8(Number(v)); return sink.bytes(b.subarray(0, 1));
-    case GgufType.UINT16: b.writeUInt16LE(Number(v)); return sink.bytes(b.subarray(0, 2));
-    case GgufType.INT16: b.writeInt16LE(Number(v)); return sink.bytes(b.subarray(0, 2));
-    case GgufType.UINT32: return sink.u32(Number(v));
-    case GgufType.INT32: b.writeInt32LE(Number(v)); return sink.bytes(b.subarray(0, 4));
-    case GgufType.FLOAT32: b.writeFloatLE(Number(v)); return sink.bytes(b.subarray(0, 4));
-    case GgufType.UINT64: return sink.u64(BigInt(v as number | bigint));
-    case GgufType.INT64: b.writeBigInt64LE(BigInt(v as number | bigint)); return sink.bytes(b);
-    case GgufType.FLOAT64: b.writeDoubleLE(Number(v)); return sink.bytes(b);
+    case GgufType.STRING:
+      return writeString(sink, String(v));
+    case GgufType.BOOL:
+      return sink.u8(v ? 1 : 0);
+    case GgufType.UINT8:
+      return sink.u8(Number(v));
+    case GgufType.INT8:
+      b.writeInt8(Number(v));
+      return sink.bytes(b.subarray(0, 1));
+    case GgufType.UINT16:
+      b.writeUInt16LE(Number(v));
+      return sink.bytes(b.subarray(0, 2));
+    case GgufType.INT16:
+      b.writeInt16LE(Number(v));
+      return sink.bytes(b.subarray(0, 2));
+    case GgufType.UINT32:
+      return sink.u32(Number(v));
+    case GgufType.INT32:
+      b.writeInt32LE(Number(v));
+      return sink.bytes(b.subarray(0, 4));
+    case GgufType.FLOAT32:
+      b.writeFloatLE(Number(v));
+      return sink.bytes(b.subarray(0, 4));
+    case GgufType.UINT64:
+      return sink.u64(BigInt(v as number | bigint));
+    case GgufType.INT64:
+      b.writeBigInt64LE(BigInt(v as number | bigint));
+      return sink.bytes(b);
+    case GgufType.FLOAT64:
+      b.writeDoubleLE(Number(v));
+      return sink.bytes(b);
   }
 }
 
 function tensorBytes(tensor: GgufTensor): Uint8Array {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
-  if (count !== tensor.data.length) throw new Error(`tensor ${tensor.name}: dims ${tensor.dims} ≠ ${tensor.data.length} values`);
+  if (count !== tensor.data.length)
+    throw new Error(`tensor ${tensor.name}: dims ${tensor.dims} ≠ ${tensor.data.length} values`);
   if (tensor.type === GGML_TYPE_Q8_0) return quantizeQ8_0(tensor.data);
   const out = Buffer.alloc(count * 4);
   tensor.data.forEach((v, i) => out.writeFloatLE(v, i * 4));

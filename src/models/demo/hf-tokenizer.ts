@@ -11,7 +11,10 @@ import { qwen2SplitRegex, type DemoTokenizer } from './tokenizer.js';
 const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false };
 const preTokenizer = {
   type: 'Sequence',
-  pretokenizers: [{ type: 'Split', pattern: { Regex: qwen2SplitRegex }, behavior: 'Isolated', invert: false }, byteLevel],
+  pretokenizers: [
+    { type: 'Split', pattern: { Regex: qwen2SplitRegex }, behavior: 'Isolated', invert: false },
+    byteLevel,
+  ],
 };
 
 /** The `tokenizer.json` object: BPE model, Qwen2 split + ByteLevel pre-tokenizer, ByteLevel decoder, added tokens. */
@@ -67,7 +70,10 @@ export interface HfTokenizerConfigOptions {
 }
 
 /** The `tokenizer_config.json` object: special tokens, no automatic BOS/EOS, the chat template. */
-export function hfTokenizerConfig(tokenizer: DemoTokenizer, options: HfTokenizerConfigOptions): Record<string, unknown> {
+export function hfTokenizerConfig(
+  tokenizer: DemoTokenizer,
+  options: HfTokenizerConfigOptions,
+): Record<string, unknown> {
   const addedTokensDecoder: Record<string, unknown> = {};
   for (const token of tokenizer.added) {
     addedTokensDecoder[String(token.id)] = {
@@ -100,7 +106,14 @@ export function hfTokenizerConfig(tokenizer: DemoTokenizer, options: HfTokenizer
 }
 
 /** Writes `tokenizer.json` and `tokenizer_config.json` into `dir` (which must exist). */
-export async function writeHfTokenizerFiles(dir: string, tokenizer: DemoTokenizer, options: HfTokenizerConfigOptions): Promise<void> {
+export async function writeHfTokenizerFiles(
+  dir: string,
+  tokenizer: DemoTokenizer,
+  options: HfTokenizerConfigOptions,
+): Promise<void> {
   await writeFile(join(dir, 'tokenizer.json'), `${JSON.stringify(hfTokenizerJson(tokenizer), null, 2)}\n`);
-  await writeFile(join(dir, 'tokenizer_config.json'), `${JSON.stringify(hfTokenizerConfig(tokenizer, options), null, 2)}\n`);
+  await writeFile(
+    join(dir, 'tokenizer_config.json'),
+    `${JSON.stringify(hfTokenizerConfig(tokenizer, options), null, 2)}\n`,
+  );
 }

@@ -38,7 +38,8 @@ export const demoModels: DemoModelSpec[] = [
     name: 'atelier-demo-gguf',
     format: 'gguf',
     needsPython: false,
-    description: 'tiny random llama (2 blocks, 64 wide, GQA 4/2, 4096 ctx), byte-level BPE, ChatML + Hermes tools template',
+    description:
+      'tiny random llama (2 blocks, 64 wide, GQA 4/2, 4096 ctx), byte-level BPE, ChatML + Hermes tools template',
     generate: (targetDir, { seed }) => generateLlamaGguf(targetDir, seed),
   },
   {
@@ -52,28 +53,32 @@ export const demoModels: DemoModelSpec[] = [
     name: 'atelier-demo-vlm',
     format: 'onnx',
     needsPython: false,
-    description: 'tiny random vision-language model in the transformers.js Gemma 3 layout (SigLIP-style encoder, 16 tokens per image)',
+    description:
+      'tiny random vision-language model in the transformers.js Gemma 3 layout (SigLIP-style encoder, 16 tokens per image)',
     generate: (targetDir, { seed }) => generateVlmOnnx(targetDir, seed),
   },
   {
     name: 'atelier-demo-smolvlm',
     format: 'onnx',
     needsPython: false,
-    description: 'tiny random vision-language model in the transformers.js SmolVLM/Idefics3 layout (image tiles, pixel shuffle)',
+    description:
+      'tiny random vision-language model in the transformers.js SmolVLM/Idefics3 layout (image tiles, pixel shuffle)',
     generate: (targetDir, { seed }) => generateSmolvlmOnnx(targetDir, seed),
   },
   {
     name: 'atelier-demo-qwen2vl',
     format: 'onnx',
     needsPython: false,
-    description: 'tiny random vision-language model in the transformers.js Qwen2-VL layout (flattened patches, M-RoPE, ChatML + tools)',
+    description:
+      'tiny random vision-language model in the transformers.js Qwen2-VL layout (flattened patches, M-RoPE, ChatML + tools)',
     generate: (targetDir, { seed }) => generateQwen2VlOnnx(targetDir, seed),
   },
   {
     name: 'atelier-demo-sd',
     format: 'diffusers',
     needsPython: true,
-    description: 'tiny random Stable Diffusion 1.x-shaped diffusers folder (UNet, VAE, CLIP text encoder), written by the Python worker',
+    description:
+      'tiny random Stable Diffusion 1.x-shaped diffusers folder (UNet, VAE, CLIP text encoder), written by the Python worker',
     generate: (targetDir, options) => generateTinyDiffusers(targetDir, options),
   },
 ];

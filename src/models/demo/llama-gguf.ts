@@ -89,14 +89,22 @@ function hyperparameters(name: string, shape: LlamaShape, quantized: boolean): A
 /** The bytes of the demo llama GGUF for `seed`: metadata, tokenizer, chat template and F32 tensors. */
 export function buildLlamaGguf(seed: number, options: LlamaGgufOptions = {}): Buffer {
   const tokenizer = buildDemoTokenizer();
-  const padding = paddingTokens(tokenizer.tokens, Math.max(0, (options.vocabSize ?? 0) - tokenizer.tokens.length), seed);
+  const padding = paddingTokens(
+    tokenizer.tokens,
+    Math.max(0, (options.vocabSize ?? 0) - tokenizer.tokens.length),
+    seed,
+  );
   const shape = { ...demoLlamaShape(tokenizer.tokens.length + padding.length), ...options.shape };
   const w = llamaWeights(shape, seed);
   const d = shape.embedding;
   const kvDim = shape.kvHeads * headDim(shape);
   const matrix = options.weights === 'q8_0' ? GGML_TYPE_Q8_0 : GGML_TYPE_F32;
-  const t = (tensorName: string, dims: number[], data: Float32Array): GgufTensor =>
-    ({ name: tensorName, dims, data, type: dims.length > 1 ? matrix : GGML_TYPE_F32 });
+  const t = (tensorName: string, dims: number[], data: Float32Array): GgufTensor => ({
+    name: tensorName,
+    dims,
+    data,
+    type: dims.length > 1 ? matrix : GGML_TYPE_F32,
+  });
   const tensors: GgufTensor[] = [
     t('token_embd.weight', [d, shape.vocab], w.embed),
     t('output_norm.weight', [d], w.finalNorm),
@@ -116,11 +124,18 @@ export function buildLlamaGguf(seed: number, options: LlamaGgufOptions = {}): Bu
     );
   });
   const name = options.name ?? 'atelier-demo-gguf';
-  return writeGguf([...hyperparameters(name, shape, matrix === GGML_TYPE_Q8_0), ...tokenizerMetadata(tokenizer, padding)], tensors);
+  return writeGguf(
+    [...hyperparameters(name, shape, matrix === GGML_TYPE_Q8_0), ...tokenizerMetadata(tokenizer, padding)],
+    tensors,
+  );
 }
 
 /** Writes the demo GGUF (`options` as in {@link buildLlamaGguf}) into `targetDir` and returns the file's path. */
-export async function generateLlamaGguf(targetDir: string, seed: number, options: LlamaGgufOptions = {}): Promise<string> {
+export async function generateLlamaGguf(
+  targetDir: string,
+  seed: number,
+  options: LlamaGgufOptions = {},
+): Promise<string> {
   await mkdir(targetDir, { recursive: true });
   const path = join(targetDir, demoGgufFileName);
   await writeFile(path, buildLlamaGguf(seed, options));

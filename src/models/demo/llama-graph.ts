@@ -92,15 +92,27 @@ interface BlockContext {
   bias: string;
 }
 
-function attention(g: GraphBuilder, ctx: BlockContext, i: number, h: string, w: LlamaWeights['blocks'][number]): string {
+function attention(
+  g: GraphBuilder,
+  ctx: BlockContext,
+  i: number,
+  h: string,
+  w: LlamaWeights['blocks'][number],
+): string {
   const { shape } = ctx;
   const d = shape.embedding;
   const hd = headDim(shape);
   const kvDim = shape.kvHeads * hd;
   const prefix = `model.layers.${i}.self_attn`;
-  const heads = (x: string, n: number): string => g.op1('Transpose', [g.reshape(x, [0, 0, n, hd])], { perm: [0, 2, 1, 3] });
+  const heads = (x: string, n: number): string =>
+    g.op1('Transpose', [g.reshape(x, [0, 0, n, hd])], { perm: [0, 2, 1, 3] });
   const q = g.rotateHalf(heads(g.linear(h, `${prefix}.q_proj.weight`, w.q, d, d), shape.heads), ctx.cos, ctx.sin, hd);
-  const k = g.rotateHalf(heads(g.linear(h, `${prefix}.k_proj.weight`, w.k, kvDim, d), shape.kvHeads), ctx.cos, ctx.sin, hd);
+  const k = g.rotateHalf(
+    heads(g.linear(h, `${prefix}.k_proj.weight`, w.k, kvDim, d), shape.kvHeads),
+    ctx.cos,
+    ctx.sin,
+    hd,
+  );
   const v = heads(g.linear(h, `${prefix}.v_proj.weight`, w.v, kvDim, d), shape.kvHeads);
   const cacheShape = ['batch_size', shape.kvHeads, 'past_sequence_length', hd];
   const presentShape = ['batch_size', shape.kvHeads, 'total_sequence_length', hd];
@@ -112,10 +124,17 @@ function attention(g: GraphBuilder, ctx: BlockContext, i: number, h: string, w: 
   // each KV head over its `rep` query heads (head h reads KV head ⌊h / rep⌋, as HF's repeat_kv does).
   const grouped = g.reshape(q, [0, shape.kvHeads, shape.heads / shape.kvHeads, -1, hd]);
   const keysT = g.op1('Transpose', [g.op1('Unsqueeze', [keys, g.ints([2])])], { perm: [0, 1, 2, 4, 3] });
-  const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [grouped, keysT]), g.floats([1 / Math.sqrt(hd)], [])]), ctx.bias]);
+  const scores = g.op1('Add', [
+    g.op1('Mul', [g.op1('MatMul', [grouped, keysT]), g.floats([1 / Math.sqrt(hd)], [])]),
+    ctx.bias,
+  ]);
   const probs = g.op1('Softmax', [scores], { axis: -1 });
   const mixed = g.op1('MatMul', [probs, g.op1('Unsqueeze', [values, g.ints([2])])]);
-  const merged = g.reshape(g.op1('Transpose', [g.reshape(mixed, [0, shape.heads, -1, hd])], { perm: [0, 2, 1, 3] }), [0, 0, d]);
+  const merged = g.reshape(g.op1('Transpose', [g.reshape(mixed, [0, shape.heads, -1, hd])], { perm: [0, 2, 1, 3] }), [
+    0,
+    0,
+    d,
+  ]);
   return g.linear(merged, `${prefix}.o_proj.weight`, w.o, d, d);
 }
 
@@ -149,9 +168,16 @@ export function addLlamaDecoder(
     const h = g.rmsNorm(x, `${prefix}.input_layernorm.weight`, w.attnNorm, shape.rmsEps, style.normOffset);
     x = g.op1('Add', [x, attention(g, ctx, i, h, w)]);
     const h2 = g.rmsNorm(x, `${prefix}.post_attention_layernorm.weight`, w.ffnNorm, shape.rmsEps, style.normOffset);
-    const gate = activation(g, g.linear(h2, `${prefix}.mlp.gate_proj.weight`, w.gate, shape.feedForward, shape.embedding), style.activation);
+    const gate = activation(
+      g,
+      g.linear(h2, `${prefix}.mlp.gate_proj.weight`, w.gate, shape.feedForward, shape.embedding),
+      style.activation,
+    );
     const up = g.linear(h2, `${prefix}.mlp.up_proj.weight`, w.up, shape.feedForward, shape.embedding);
-    x = g.op1('Add', [x, g.linear(g.op1('Mul', [gate, up]), `${prefix}.mlp.down_proj.weight`, w.down, shape.embedding, shape.feedForward)]);
+    x = g.op1('Add', [
+      x,
+      g.linear(g.op1('Mul', [gate, up]), `${prefix}.mlp.down_proj.weight`, w.down, shape.embedding, shape.feedForward),
+    ]);
   });
   g.scope = 'head';
   const final = g.rmsNorm(x, 'model.norm.weight', weights.finalNorm, shape.rmsEps, style.normOffset);

@@ -16,7 +16,10 @@ export function buildLlamaOnnx(shape: LlamaShape, seed: number): Uint8Array {
   const attentionMask = g.input('attention_mask', OnnxType.INT64, ['batch_size', 'total_sequence_length']);
   const positionIds = g.input('position_ids', OnnxType.INT64, ['batch_size', 'sequence_length']);
   g.scope = 'embed';
-  const hidden = g.op1('Gather', [g.weight('model.embed_tokens.weight', weights.embed, [shape.vocab, shape.embedding]), inputIds]);
+  const hidden = g.op1('Gather', [
+    g.weight('model.embed_tokens.weight', weights.embed, [shape.vocab, shape.embedding]),
+    inputIds,
+  ]);
   addLlamaDecoder(g, shape, weights, { hidden, attentionMask, positionIds });
   return g.encode('atelier-demo-llama', `atelier demo llama decoder, seed ${seed}`);
 }
@@ -68,7 +71,10 @@ export async function generateLlamaOnnx(targetDir: string, seed: number): Promis
     eos_token_id: [tokenId(tokenizer, tokenizer.eosToken), tokenId(tokenizer, '<|endoftext|>')],
     pad_token_id: tokenId(tokenizer, tokenizer.padToken),
   });
-  await writeHfTokenizerFiles(targetDir, tokenizer, { chatTemplate: chatmlToolsTemplate, modelMaxLength: shape.contextLength });
+  await writeHfTokenizerFiles(targetDir, tokenizer, {
+    chatTemplate: chatmlToolsTemplate,
+    modelMaxLength: shape.contextLength,
+  });
   await writeFile(join(targetDir, 'onnx', 'model.onnx'), buildLlamaOnnx(shape, seed));
   return targetDir;
 }

@@ -29,7 +29,17 @@ export interface LlamaShape {
 
 /** The demo text models' shape: 64 wide, 2 blocks, 4 query heads over 2 KV heads, 4096 tokens of context. */
 export function demoLlamaShape(vocab: number): LlamaShape {
-  return { vocab, embedding: 64, blocks: 2, heads: 4, kvHeads: 2, feedForward: 128, contextLength: 4096, ropeTheta: 10000, rmsEps: 1e-5 };
+  return {
+    vocab,
+    embedding: 64,
+    blocks: 2,
+    heads: 4,
+    kvHeads: 2,
+    feedForward: 128,
+    contextLength: 4096,
+    ropeTheta: 10000,
+    rmsEps: 1e-5,
+  };
 }
 
 /** Size of one attention head. */

@@ -32,13 +32,15 @@ export class GraphBuilder {
 
   /** Exposes `value` as graph output `name` (through an Identity when the names differ). */
   output(value: string, name: string, type: OnnxElemType, shape: Array<number | string>): void {
-    if (value !== name) this.nodes.push({ op: 'Identity', inputs: [value], outputs: [name], name: `${name}/Identity`, attributes: {} });
+    if (value !== name)
+      this.nodes.push({ op: 'Identity', inputs: [value], outputs: [name], name: `${name}/Identity`, attributes: {} });
     this.outputs.push({ name, type, shape });
   }
 
   /** A float32 initializer with an explicit name (a weight). */
   weight(name: string, values: Float32Array, dims: number[]): string {
-    if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`weight ${name}: ${values.length} values for ${dims}`);
+    if (values.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`weight ${name}: ${values.length} values for ${dims}`);
     this.initializers.push({ name, type: OnnxType.FLOAT, dims, raw: floatBytes(values) });
     return name;
   }
@@ -108,7 +110,10 @@ export class GraphBuilder {
     const cube = this.op1('Mul', [this.op1('Mul', [x, x]), x]);
     const inner = this.op1('Add', [x, this.op1('Mul', [cube, this.floats([0.044715], [])])]);
     const tanh = this.op1('Tanh', [this.op1('Mul', [inner, this.floats([Math.sqrt(2 / Math.PI)], [])])]);
-    return this.op1('Mul', [this.op1('Mul', [x, this.op1('Add', [tanh, this.floats([1], [])])]), this.floats([0.5], [])]);
+    return this.op1('Mul', [
+      this.op1('Mul', [x, this.op1('Add', [tanh, this.floats([1], [])])]),
+      this.floats([0.5], []),
+    ]);
   }
 
   /** Serialises the graph built so far. */

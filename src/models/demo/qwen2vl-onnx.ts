@@ -18,7 +18,9 @@ import { writeVlmTextGraphs } from './vlm-text.js';
  */
 
 /** Qwen2-VL's vision tokens, added after the shared ones. */
-const qwenVisionTokens = ['<|vision_start|>', '<|vision_end|>', '<|vision_pad|>', '<|image_pad|>', '<|video_pad|>'].map((content) => ({ content, special: true }));
+const qwenVisionTokens = ['<|vision_start|>', '<|vision_end|>', '<|vision_pad|>', '<|image_pad|>', '<|video_pad|>'].map(
+  (content) => ({ content, special: true }),
+);
 
 /** M-RoPE split of the 8 rotary frequencies of a 16-wide head: 2 temporal, 3 height, 3 width (Qwen2-VL: 16/24/24 of 64). */
 const qwenStyle: DecoderStyle = { ...llamaStyle, mropeSection: [2, 3, 3] };
@@ -28,7 +30,11 @@ export function buildQwen2VlTokenizer(): DemoTokenizer {
   return buildDemoTokenizer({ extraTokens: qwenVisionTokens });
 }
 
-function qwen2VlConfig(shape: LlamaShape, vision: Qwen2VlVisionShape, tokenizer: DemoTokenizer): Record<string, unknown> {
+function qwen2VlConfig(
+  shape: LlamaShape,
+  vision: Qwen2VlVisionShape,
+  tokenizer: DemoTokenizer,
+): Record<string, unknown> {
   const text = llamaConfig(shape, tokenizer);
   return {
     ...text,
@@ -97,7 +103,14 @@ export async function generateQwen2VlOnnx(targetDir: string, seed: number): Prom
     extra: { processor_class: 'Qwen2VLProcessor' },
   });
   await writeProcessorFiles(targetDir, vision);
-  await writeVlmTextGraphs(join(targetDir, 'onnx'), shape, llamaWeights(shape, seed), { embedScale: 1, style: qwenStyle, name: 'atelier-demo-qwen2vl' });
-  await writeFile(join(targetDir, 'onnx', 'vision_encoder.onnx'), buildQwen2VlVisionEncoder(vision, shape.embedding, seed));
+  await writeVlmTextGraphs(join(targetDir, 'onnx'), shape, llamaWeights(shape, seed), {
+    embedScale: 1,
+    style: qwenStyle,
+    name: 'atelier-demo-qwen2vl',
+  });
+  await writeFile(
+    join(targetDir, 'onnx', 'vision_encoder.onnx'),
+    buildQwen2VlVisionEncoder(vision, shape.embedding, seed),
+  );
   return targetDir;
 }

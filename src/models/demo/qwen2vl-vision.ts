@@ -42,23 +42,33 @@ export function patchLayout(g: GraphBuilder, pixels: string, gridThw: string, me
   const counts = g.op1('ReduceProd', [gridThw], { axes: [1], keepdims: 0 });
   const ends = g.op1('CumSum', [counts, i64(0)]);
   const index = g.op1('Range', [i64(0), g.op1('Gather', [g.op1('Shape', [pixels]), i64(0)], { axis: 0 }), i64(1)]);
-  const passed = g.op1('GreaterOrEqual', [g.op1('Unsqueeze', [index, g.ints([1])]), g.op1('Unsqueeze', [ends, g.ints([0])])]);
+  const passed = g.op1('GreaterOrEqual', [
+    g.op1('Unsqueeze', [index, g.ints([1])]),
+    g.op1('Unsqueeze', [ends, g.ints([0])]),
+  ]);
   const imageOf = g.op1('ReduceSum', [g.op1('Cast', [passed], { to: OnnxType.INT64 }), g.ints([1])], { keepdims: 0 });
   const perPatch = (values: string): string => g.op1('Gather', [values, imageOf], { axis: 0 });
   const local = g.op1('Sub', [index, perPatch(g.op1('Sub', [ends, counts]))]);
-  const side = (axis: number): string => g.op1('Div', [perPatch(g.op1('Gather', [gridThw, i64(axis)], { axis: 1 })), i64(merge)]);
+  const side = (axis: number): string =>
+    g.op1('Div', [perPatch(g.op1('Gather', [gridThw, i64(axis)], { axis: 1 })), i64(merge)]);
   const [blocksHigh, blocksWide] = [side(1), side(2)];
   const block = g.op1('Div', [local, i64(merge * merge)]);
   const within = (v: string, n: string): string => g.op1('Mod', [v, n]);
   const column = g.op1('Add', [g.op1('Mul', [within(block, blocksWide), i64(merge)]), within(local, i64(merge))]);
   const blockRow = within(g.op1('Div', [block, blocksWide]), blocksHigh);
-  const row = g.op1('Add', [g.op1('Mul', [blockRow, i64(merge)]), within(g.op1('Div', [local, i64(merge)]), i64(merge))]);
+  const row = g.op1('Add', [
+    g.op1('Mul', [blockRow, i64(merge)]),
+    within(g.op1('Div', [local, i64(merge)]), i64(merge)),
+  ]);
   return { imageOf, row, column };
 }
 
 /** Additive bias [1, 1, patches, patches] letting a patch attend only to patches of its own image. */
 function sameImageBias(g: GraphBuilder, layout: PatchLayout): string {
-  const same = g.op1('Equal', [g.op1('Unsqueeze', [layout.imageOf, g.ints([1])]), g.op1('Unsqueeze', [layout.imageOf, g.ints([0])])]);
+  const same = g.op1('Equal', [
+    g.op1('Unsqueeze', [layout.imageOf, g.ints([1])]),
+    g.op1('Unsqueeze', [layout.imageOf, g.ints([0])]),
+  ]);
   return g.op1('Unsqueeze', [g.op1('Where', [same, g.floats([0], []), g.floats([-1e9], [])]), g.ints([0, 1])]);
 }
 
@@ -70,7 +80,10 @@ function patchRotary(g: GraphBuilder, layout: PatchLayout, headDim: number): { c
   const dim = headDim / 2;
   const inv = Array.from({ length: dim / 2 }, (_, i) => Math.pow(10000, (-2 * i) / dim));
   const angles = (position: string): string =>
-    g.op1('Mul', [g.op1('Unsqueeze', [g.op1('Cast', [position], { to: OnnxType.FLOAT }), g.ints([1])]), g.floats(inv, [1, inv.length])]);
+    g.op1('Mul', [
+      g.op1('Unsqueeze', [g.op1('Cast', [position], { to: OnnxType.FLOAT }), g.ints([1])]),
+      g.floats(inv, [1, inv.length]),
+    ]);
   const both = g.op1('Concat', [angles(layout.row), angles(layout.column)], { axis: 1 });
   return { cos: g.op1('Cos', [both]), sin: g.op1('Sin', [both]) };
 }

@@ -97,25 +97,43 @@ export interface EncoderLayerOptions {
  * One pre-norm ViT layer on `x` [images, patches, hidden] (LayerNorm → attention → residual, LayerNorm → tanh-GELU
  * MLP → residual), with an optional attention bias and rotary position embedding.
  */
-export function addEncoderLayer(g: GraphBuilder, w: VisionWeights, shape: VisionShape, x: string, i: number, options: EncoderLayerOptions = {}): string {
+export function addEncoderLayer(
+  g: GraphBuilder,
+  w: VisionWeights,
+  shape: VisionShape,
+  x: string,
+  i: number,
+  options: EncoderLayerOptions = {},
+): string {
   const p = `vision_tower.encoder.layers.${i}`;
   const d = shape.hidden;
   const hd = d / shape.heads;
   g.scope = `vision.layers.${i}`;
   const h = w.layerNorm(g, x, `${p}.layer_norm1`, d, shape.layerNormEps);
-  const heads = (t: string): string => g.op1('Transpose', [g.reshape(t, [0, 0, shape.heads, hd])], { perm: [0, 2, 1, 3] });
-  const rotary = (t: string): string => (options.rotary ? g.rotateHalf(t, options.rotary.cos, options.rotary.sin, hd) : t);
+  const heads = (t: string): string =>
+    g.op1('Transpose', [g.reshape(t, [0, 0, shape.heads, hd])], { perm: [0, 2, 1, 3] });
+  const rotary = (t: string): string =>
+    options.rotary ? g.rotateHalf(t, options.rotary.cos, options.rotary.sin, hd) : t;
   const q = rotary(heads(w.linear(g, h, `${p}.self_attn.q_proj`, d, d)));
   const k = rotary(heads(w.linear(g, h, `${p}.self_attn.k_proj`, d, d)));
   const v = heads(w.linear(g, h, `${p}.self_attn.v_proj`, d, d));
   // Bidirectional attention over the patches of one image; `bias` hides padding patches when the model has any.
-  const raw = g.op1('Mul', [g.op1('MatMul', [q, g.op1('Transpose', [k], { perm: [0, 1, 3, 2] })]), g.floats([1 / Math.sqrt(hd)], [])]);
+  const raw = g.op1('Mul', [
+    g.op1('MatMul', [q, g.op1('Transpose', [k], { perm: [0, 1, 3, 2] })]),
+    g.floats([1 / Math.sqrt(hd)], []),
+  ]);
   const scores = options.bias ? g.op1('Add', [raw, options.bias]) : raw;
   const mixed = g.op1('MatMul', [g.op1('Softmax', [scores], { axis: -1 }), v]);
   const merged = g.reshape(g.op1('Transpose', [mixed], { perm: [0, 2, 1, 3] }), [0, 0, d]);
   const x2 = g.op1('Add', [x, w.linear(g, merged, `${p}.self_attn.out_proj`, d, d)]);
   const h2 = w.layerNorm(g, x2, `${p}.layer_norm2`, d, shape.layerNormEps);
-  const mlp = w.linear(g, g.gelu(w.linear(g, h2, `${p}.mlp.fc1`, shape.intermediate, d)), `${p}.mlp.fc2`, d, shape.intermediate);
+  const mlp = w.linear(
+    g,
+    g.gelu(w.linear(g, h2, `${p}.mlp.fc1`, shape.intermediate, d)),
+    `${p}.mlp.fc2`,
+    d,
+    shape.intermediate,
+  );
   return g.op1('Add', [x2, mlp]);
 }
 
@@ -123,15 +141,32 @@ export function addEncoderLayer(g: GraphBuilder, w: VisionWeights, shape: Vision
  * Runs the tower on `pixels` [images, 3, size, size] and returns the normalised patch sequence
  * [images, grid², hidden]. `bias` [images, 1, 1, grid²] (0 or -1e9) masks key patches when given.
  */
-export function addSiglipTower(g: GraphBuilder, w: VisionWeights, shape: VisionShape, pixels: string, bias?: string): string {
+export function addSiglipTower(
+  g: GraphBuilder,
+  w: VisionWeights,
+  shape: VisionShape,
+  pixels: string,
+  bias?: string,
+): string {
   const d = shape.hidden;
   const grid = shape.imageSize / shape.patchSize;
   g.scope = 'vision.embeddings';
-  const kernel = g.weight('vision_tower.embeddings.patch_embedding.weight', w.floats('patch.weight', d * 3 * shape.patchSize ** 2, Math.sqrt(3 / (3 * shape.patchSize ** 2))), [d, 3, shape.patchSize, shape.patchSize]);
+  const kernel = g.weight(
+    'vision_tower.embeddings.patch_embedding.weight',
+    w.floats('patch.weight', d * 3 * shape.patchSize ** 2, Math.sqrt(3 / (3 * shape.patchSize ** 2))),
+    [d, 3, shape.patchSize, shape.patchSize],
+  );
   const kernelBias = g.weight('vision_tower.embeddings.patch_embedding.bias', w.floats('patch.bias', d, 0.02), [d]);
-  const patches = g.op1('Conv', [pixels, kernel, kernelBias], { kernel_shape: [shape.patchSize, shape.patchSize], strides: [shape.patchSize, shape.patchSize] });
+  const patches = g.op1('Conv', [pixels, kernel, kernelBias], {
+    kernel_shape: [shape.patchSize, shape.patchSize],
+    strides: [shape.patchSize, shape.patchSize],
+  });
   const sequence = g.op1('Transpose', [g.reshape(patches, [0, d, -1])], { perm: [0, 2, 1] });
-  const positions = g.weight('vision_tower.embeddings.position_embedding.weight', w.floats('positions', grid * grid * d, 0.5), [grid * grid, d]);
+  const positions = g.weight(
+    'vision_tower.embeddings.position_embedding.weight',
+    w.floats('positions', grid * grid * d, 0.5),
+    [grid * grid, d],
+  );
   let x = g.op1('Add', [sequence, positions]);
   for (let i = 0; i < shape.layers; i++) x = addEncoderLayer(g, w, shape, x, i, { bias });
   g.scope = 'vision.post';

@@ -23,7 +23,8 @@ const maxTiles = 2;
 /** Idefics3's image tokens (one row/column marker per possible tile) and SmolVLM's end-of-turn token. */
 function smolvlmTokens(): AddedToken[] {
   const tiles: AddedToken[] = [];
-  for (let r = 1; r <= maxTiles; r++) for (let c = 1; c <= maxTiles; c++) tiles.push({ content: `<row_${r}_col_${c}>`, special: true });
+  for (let r = 1; r <= maxTiles; r++)
+    for (let c = 1; c <= maxTiles; c++) tiles.push({ content: `<row_${r}_col_${c}>`, special: true });
   return [
     { content: '<fake_token_around_image>', special: true },
     { content: '<image>', special: true },
@@ -74,7 +75,10 @@ async function writeProcessorFiles(dir: string, vision: VisionShape): Promise<vo
     image_std: [0.5, 0.5, 0.5],
     do_pad: true,
   });
-  await writeJson(join(dir, 'processor_config.json'), { processor_class: 'SmolVLMProcessor', image_seq_len: tokensPerImage(vision) });
+  await writeJson(join(dir, 'processor_config.json'), {
+    processor_class: 'SmolVLMProcessor',
+    image_seq_len: tokensPerImage(vision),
+  });
   await writeFile(join(dir, 'chat_template.jinja'), `${idefics3Template}\n`);
 }
 
@@ -97,7 +101,14 @@ export async function generateSmolvlmOnnx(targetDir: string, seed: number): Prom
     extra: { processor_class: 'SmolVLMProcessor' },
   });
   await writeProcessorFiles(targetDir, vision);
-  await writeVlmTextGraphs(join(targetDir, 'onnx'), shape, llamaWeights(shape, seed), { embedScale: 1, style: llamaStyle, name: 'atelier-demo-smolvlm' });
-  await writeFile(join(targetDir, 'onnx', 'vision_encoder.onnx'), buildIdefics3VisionEncoder(vision, shape.embedding, seed));
+  await writeVlmTextGraphs(join(targetDir, 'onnx'), shape, llamaWeights(shape, seed), {
+    embedScale: 1,
+    style: llamaStyle,
+    name: 'atelier-demo-smolvlm',
+  });
+  await writeFile(
+    join(targetDir, 'onnx', 'vision_encoder.onnx'),
+    buildIdefics3VisionEncoder(vision, shape.embedding, seed),
+  );
   return targetDir;
 }

@@ -36,7 +36,13 @@ export function buildVlmTokenizer(): DemoTokenizer {
 }
 
 function vlmConfig(shape: LlamaShape, vision: VisionShape, tokenizer: DemoTokenizer): Record<string, unknown> {
-  const { architectures: _a, model_type: _m, hidden_act: _h, 'transformers.js_config': jsConfig, ...text } = llamaConfig(shape, tokenizer);
+  const {
+    architectures: _a,
+    model_type: _m,
+    hidden_act: _h,
+    'transformers.js_config': jsConfig,
+    ...text
+  } = llamaConfig(shape, tokenizer);
   return {
     architectures: ['Gemma3ForConditionalGeneration'],
     model_type: 'gemma3',
@@ -98,12 +104,24 @@ export async function generateVlmOnnx(targetDir: string, seed: number): Promise<
   await writeHfTokenizerFiles(targetDir, tokenizer, {
     chatTemplate: gemmaVisionTemplate,
     modelMaxLength: shape.contextLength,
-    extra: { boi_token: '<start_of_image>', image_token: '<image_soft_token>', eoi_token: '<end_of_image>', processor_class: 'Gemma3Processor' },
+    extra: {
+      boi_token: '<start_of_image>',
+      image_token: '<image_soft_token>',
+      eoi_token: '<end_of_image>',
+      processor_class: 'Gemma3Processor',
+    },
   });
   await writeProcessorFiles(targetDir, vision);
   const weights = llamaWeights(shape, seed);
   // Gemma multiplies token embeddings by √hidden; image features arrive unscaled from the projector.
-  await writeVlmTextGraphs(join(targetDir, 'onnx'), shape, weights, { embedScale: Math.sqrt(shape.embedding), style: gemmaStyle, name: 'atelier-demo-vlm' });
-  await writeFile(join(targetDir, 'onnx', 'vision_encoder.onnx'), buildGemmaVisionEncoder(vision, shape.embedding, shape.rmsEps, seed));
+  await writeVlmTextGraphs(join(targetDir, 'onnx'), shape, weights, {
+    embedScale: Math.sqrt(shape.embedding),
+    style: gemmaStyle,
+    name: 'atelier-demo-vlm',
+  });
+  await writeFile(
+    join(targetDir, 'onnx', 'vision_encoder.onnx'),
+    buildGemmaVisionEncoder(vision, shape.embedding, shape.rmsEps, seed),
+  );
   return targetDir;
 }

@@ -44,7 +44,15 @@ function decoder(shape: LlamaShape, weights: LlamaWeights, style: DecoderStyle, 
 }
 
 /** Writes `embed_tokens.onnx` and `decoder_model_merged.onnx` into `onnxDir`. */
-export async function writeVlmTextGraphs(onnxDir: string, shape: LlamaShape, weights: LlamaWeights, options: VlmTextOptions): Promise<void> {
+export async function writeVlmTextGraphs(
+  onnxDir: string,
+  shape: LlamaShape,
+  weights: LlamaWeights,
+  options: VlmTextOptions,
+): Promise<void> {
   await writeFile(join(onnxDir, 'embed_tokens.onnx'), embedTokens(shape, weights.embed, options.embedScale));
-  await writeFile(join(onnxDir, 'decoder_model_merged.onnx'), decoder(shape, weights, options.style, `${options.name} text decoder`));
+  await writeFile(
+    join(onnxDir, 'decoder_model_merged.onnx'),
+    decoder(shape, weights, options.style, `${options.name} text decoder`),
+  );
 }

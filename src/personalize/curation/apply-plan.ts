@@ -36,6 +36,9 @@ export function planCaptions(names: readonly string[], plan: CurationPlan, insta
 }
 
 /** Writes `metadata.jsonl` (imagefolder layout) into the instance folder, after the photos were written there. */
-export async function writeCaptions(dir: string, captions: readonly { file_name: string; text: string }[]): Promise<void> {
+export async function writeCaptions(
+  dir: string,
+  captions: readonly { file_name: string; text: string }[],
+): Promise<void> {
   await writeFile(join(dir, 'metadata.jsonl'), captions.map((row) => `${JSON.stringify(row)}\n`).join(''));
 }

@@ -6,7 +6,14 @@
 import { minSubjectImages } from '../subject-images.js';
 import { hashDistance, inspectPhoto, type DecodedPhoto } from './photo-checks.js';
 import type { reasonCodes } from './plan-schema.js';
-import { normalizeNoun, oneLine, type JudgedPhoto, type PhotoJudge, type PhotoProblem, type PhotoVerdict } from './verdict.js';
+import {
+  normalizeNoun,
+  oneLine,
+  type JudgedPhoto,
+  type PhotoJudge,
+  type PhotoProblem,
+  type PhotoVerdict,
+} from './verdict.js';
 
 /** A reason to drop a photo, or a warning kept beside it. */
 export interface PlanReason {
@@ -66,7 +73,10 @@ const droppingProblems: ReadonlySet<PhotoProblem> = new Set(['blur', 'several_su
 function ownCheck(decoded: DecodedPhoto, earlier: PlanPhoto[], minSize: number, distance: number): PlanReason | null {
   const side = Math.min(decoded.width, decoded.height);
   if (side < minSize) {
-    return { code: 'too_small', message: `${decoded.width}x${decoded.height} px; need at least ${minSize} px on the short side` };
+    return {
+      code: 'too_small',
+      message: `${decoded.width}x${decoded.height} px; need at least ${minSize} px on the short side`,
+    };
   }
   const twins = earlier
     .filter((p) => p.keep && p.dhash !== null)
@@ -74,14 +84,22 @@ function ownCheck(decoded: DecodedPhoto, earlier: PlanPhoto[], minSize: number, 
     .sort((a, b) => a.bits - b.bits);
   const twin = twins[0];
   if (twin && twin.bits <= distance) {
-    return { code: 'near_duplicate', message: `near-duplicate of ${twin.name} (dHash distance ${twin.bits} ≤ ${distance})` };
+    return {
+      code: 'near_duplicate',
+      message: `near-duplicate of ${twin.name} (dHash distance ${twin.bits} ≤ ${distance})`,
+    };
   }
   return null;
 }
 
 function verdictFindings(verdict: PhotoVerdict): PlanReason[] {
-  const found: PlanReason[] = verdict.subject_present ? [] : [{ code: 'no_subject', message: 'the VLM sees no single subject' }];
-  return [...found, ...verdict.problems.map((code) => ({ code, message: `the VLM reports ${code.replace('_', ' ')}` }))];
+  const found: PlanReason[] = verdict.subject_present
+    ? []
+    : [{ code: 'no_subject', message: 'the VLM sees no single subject' }];
+  return [
+    ...found,
+    ...verdict.problems.map((code) => ({ code, message: `the VLM reports ${code.replace('_', ' ')}` })),
+  ];
 }
 
 /**
@@ -124,7 +142,17 @@ export async function curatePhotos(photos: readonly JudgedPhoto[], options: Cura
   const given = options.className === null ? null : normalizeNoun(options.className);
   const planned: PlanPhoto[] = [];
   for (const photo of photos) {
-    const line: PlanPhoto = { name: photo.name, keep: false, width: null, height: null, dhash: null, caption: null, reasons: [], warnings: [], verdict: null };
+    const line: PlanPhoto = {
+      name: photo.name,
+      keep: false,
+      width: null,
+      height: null,
+      dhash: null,
+      caption: null,
+      reasons: [],
+      warnings: [],
+      verdict: null,
+    };
     planned.push(line);
     const inspection = await inspectPhoto(photo.bytes);
     if (!inspection.ok) {

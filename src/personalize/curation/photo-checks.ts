@@ -15,7 +15,9 @@ export interface DecodedPhoto {
 }
 
 /** Result of `inspectPhoto`: the decoded facts, or why the photo cannot be used at all. */
-export type PhotoInspection = { ok: true; photo: DecodedPhoto } | { ok: false; code: 'decode_failed' | 'too_large'; message: string };
+export type PhotoInspection =
+  | { ok: true; photo: DecodedPhoto }
+  | { ok: false; code: 'decode_failed' | 'too_large'; message: string };
 
 /**
  * Grey levels (of 255) by which a left pixel must be brighter for its bit to be set. Plain dHash sets it for any

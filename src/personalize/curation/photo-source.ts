@@ -26,9 +26,12 @@ export async function readPhotoSource(path: string): Promise<JudgedPhoto[]> {
   }
   try {
     const entries = await unzipEntries(full, [...photoExtensions]);
-    return entries.sort((a, b) => a.name.localeCompare(b.name)).map(({ name, bytes }) => ({ name: safeName(name), bytes }));
+    return entries
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(({ name, bytes }) => ({ name: safeName(name), bytes }));
   } catch (error) {
-    if (error instanceof ZipRefusedError) throw new InvalidRequestError(`${path}: not a usable zip of photos: ${error.message}`);
+    if (error instanceof ZipRefusedError)
+      throw new InvalidRequestError(`${path}: not a usable zip of photos: ${error.message}`);
     throw error;
   }
 }

@@ -74,8 +74,18 @@ export const curationPlanSchema = {
     dropped: { type: 'integer', minimum: 0 },
   },
   required: [
-    'object', 'version', 'model', 'seed', 'min_size', 'duplicate_distance', 'class_noun', 'class_noun_source',
-    'class_votes', 'photos', 'kept', 'dropped',
+    'object',
+    'version',
+    'model',
+    'seed',
+    'min_size',
+    'duplicate_distance',
+    'class_noun',
+    'class_noun_source',
+    'class_votes',
+    'photos',
+    'kept',
+    'dropped',
   ],
   additionalProperties: false,
 } as const;
@@ -84,7 +94,10 @@ export const curationPlanSchema = {
 const validator = new Ajv2020({ allErrors: true, strict: false }).compile(curationPlanSchema);
 
 function describe(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');
+  return (errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
+    .join('; ');
 }
 
 /**

@@ -23,7 +23,10 @@ import type { PathScrubber } from '../scrub-paths.js';
 import { openSse } from '../sse.js';
 
 /** Starts the generation of a prepared request; `onImages` receives what the built-in image tool made. */
-type Start = (signal: AbortSignal, onImages: (images: WireGeneratedImage[]) => Promise<void>) => ReturnType<typeof runChat>;
+type Start = (
+  signal: AbortSignal,
+  onImages: (images: WireGeneratedImage[]) => Promise<void>,
+) => ReturnType<typeof runChat>;
 
 async function respondJson(prepared: PreparedChat, start: Start, signal: AbortSignal): Promise<WireChatCompletion> {
   const { request } = prepared;
@@ -36,7 +39,12 @@ async function respondJson(prepared: PreparedChat, start: Start, signal: AbortSi
   return completion;
 }
 
-async function respondStream(prepared: PreparedChat, start: Start, reply: FastifyReply, scrubber: PathScrubber): Promise<void> {
+async function respondStream(
+  prepared: PreparedChat,
+  start: Start,
+  reply: FastifyReply,
+  scrubber: PathScrubber,
+): Promise<void> {
   const { request } = prepared;
   const meta = newCompletionMeta(request.model);
   const chunks = new ChunkBuilder(meta, request.includeUsage);
@@ -73,9 +81,14 @@ export function chatCompletionsRoutes(pool: ChatModelPool, images: ImageGenerato
       try {
         const model = await pool.get(record);
         const prepared = await prepareChat(model, request, imageLimits, documents);
-        const start: Start = (signal, onImages) => runChatMaybeImages(prepared, {
-          model, target, signal, onImages, prepare: (m, r) => prepareChat(m, r, imageLimits, documents),
-        });
+        const start: Start = (signal, onImages) =>
+          runChatMaybeImages(prepared, {
+            model,
+            target,
+            signal,
+            onImages,
+            prepare: (m, r) => prepareChat(m, r, imageLimits, documents),
+          });
         if (request.stream) return await respondStream(prepared, start, reply, deps.scrubber);
         const abort = new AbortController();
         reply.raw.on('close', () => {

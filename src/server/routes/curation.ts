@@ -16,18 +16,21 @@ function bad(param: string, message: string): never {
 function parseCurationBody(body: unknown) {
   if (!isObject(body)) bad('body', 'The request body must be a JSON object.');
   for (const key of Object.keys(body)) {
-    if (!['training_file', 'instance_files', 'model', 'class_name', 'seed', 'min_size'].includes(key)) bad(key, `Unknown parameter: '${key}'.`);
+    if (!['training_file', 'instance_files', 'model', 'class_name', 'seed', 'min_size'].includes(key))
+      bad(key, `Unknown parameter: '${key}'.`);
   }
   const text = (key: string): string | undefined => {
     const value = body[key];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string' || value.trim() === '' || value.length > 256) bad(key, `'${key}' must be a non-empty string.`);
+    if (typeof value !== 'string' || value.trim() === '' || value.length > 256)
+      bad(key, `'${key}' must be a non-empty string.`);
     return value;
   };
   const whole = (key: string, min: number, max: number): number | undefined => {
     const value = body[key];
     if (value === undefined || value === null) return undefined;
-    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) bad(key, `'${key}' must be an integer between ${min} and ${max}.`);
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+      bad(key, `'${key}' must be an integer between ${min} and ${max}.`);
     return value as number;
   };
   const trainingFile = text('training_file') ?? bad('training_file', "Missing required parameter: 'training_file'.");
@@ -37,7 +40,10 @@ function parseCurationBody(body: unknown) {
     bad('instance_files', "'instance_files' must be a list of at most 200 file ids.");
   }
   return {
-    sources: [{ id: trainingFile, param: 'training_file' }, ...(files as string[]).map((id, i) => ({ id, param: `instance_files[${i}]` }))],
+    sources: [
+      { id: trainingFile, param: 'training_file' },
+      ...(files as string[]).map((id, i) => ({ id, param: `instance_files[${i}]` })),
+    ],
     model,
     className: text('class_name') ?? null,
     seed: whole('seed', 0, 2 ** 31 - 1) ?? 0,

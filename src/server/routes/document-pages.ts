@@ -28,15 +28,24 @@ export function documentPagesRoutes(): RoutePlugin {
   return (app, deps) => {
     const documents = documentOptionsFromConfig(deps.config, deps.store);
     app.post('/v1/studio/document-pages', async (request) => {
-      if (request.body === null || typeof request.body !== 'object') throw new InvalidRequestError('The body must be a JSON object', { param: null });
+      if (request.body === null || typeof request.body !== 'object')
+        throw new InvalidRequestError('The body must be a JSON object', { param: null });
       const part = parseFilePart(request.body, '');
       const doc = await previewDocument(part, THUMBNAIL_SIDE, 'file', documents);
       const data: WirePage[] = [];
       for (const page of doc.pages) {
         if (!page.image) continue;
         const { width, height, rgba } = page.image;
-        const png = await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
-        data.push({ page: page.number, width, height, image: `data:image/png;base64,${png.toString('base64')}`, has_text: page.text !== '' });
+        const png = await sharp(rgba, { raw: { width, height, channels: 4 } })
+          .png()
+          .toBuffer();
+        data.push({
+          page: page.number,
+          width,
+          height,
+          image: `data:image/png;base64,${png.toString('base64')}`,
+          has_text: page.text !== '',
+        });
       }
       return { object: 'list', filename: doc.filename, data };
     });

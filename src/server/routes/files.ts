@@ -58,8 +58,10 @@ interface Upload {
 function uploadError(error: unknown, maxBytes: number): Error {
   if (error instanceof PayloadTooLargeError || error instanceof InvalidRequestError) return error;
   const code = (error as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return new PayloadTooLargeError(`File exceeds the limit of ${maxBytes} bytes.`);
-  if (code === 'FST_FILES_LIMIT') return new InvalidRequestError('An upload holds exactly one file part, `file`.', { param: 'file' });
+  if (code === 'FST_REQ_FILE_TOO_LARGE')
+    return new PayloadTooLargeError(`File exceeds the limit of ${maxBytes} bytes.`);
+  if (code === 'FST_FILES_LIMIT')
+    return new InvalidRequestError('An upload holds exactly one file part, `file`.', { param: 'file' });
   if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
     return new InvalidRequestError(`An upload holds at most ${maxFields} fields besides \`file\`.`, { param: null });
   }
@@ -70,7 +72,12 @@ function uploadError(error: unknown, maxBytes: number): Error {
  * Reads a multipart upload: the `purpose` field and the `file` part streamed into the blob store. `onBlob` receives
  * the stored blob at once, so the caller can drop it if anything later in the body fails.
  */
-async function readUpload(request: FastifyRequest, store: Store, maxBytes: number, onBlob: (upload: Upload) => void): Promise<string | null> {
+async function readUpload(
+  request: FastifyRequest,
+  store: Store,
+  maxBytes: number,
+  onBlob: (upload: Upload) => void,
+): Promise<string | null> {
   if (!request.isMultipart()) {
     throw new InvalidRequestError('Uploads must be multipart/form-data with fields `file` and `purpose`.', {
       param: 'file',

@@ -27,18 +27,23 @@ function deleteModelFlag(query: unknown): boolean {
  */
 export function fineTuningJobDeleteRoutes(runner: FineTuneRunner): RoutePlugin {
   return async (app, { store, registry }) => {
-    app.delete<{ Params: { id: string } }>('/v1/fine_tuning/jobs/:id', async (request): Promise<FineTuningJobDeletedWire> => {
-      const job = runner.get(request.params.id);
-      const deleteModel = deleteModelFlag(request.query);
-      if (!isTerminal(job.status)) {
-        throw new ConflictError(`Job ${job.id} is ${job.status}; cancel it before deleting it.`, { param: 'fine_tuning_job_id' });
-      }
-      let deletedModel: string | null = null;
-      if (deleteModel && job.resultModel && store.models.get(job.resultModel)) {
-        deletedModel = registry.remove(job.resultModel).name;
-      }
-      store.jobs.remove(job.id);
-      return { id: job.id, object: 'fine_tuning.job.deleted', deleted: true, deleted_model: deletedModel };
-    });
+    app.delete<{ Params: { id: string } }>(
+      '/v1/fine_tuning/jobs/:id',
+      async (request): Promise<FineTuningJobDeletedWire> => {
+        const job = runner.get(request.params.id);
+        const deleteModel = deleteModelFlag(request.query);
+        if (!isTerminal(job.status)) {
+          throw new ConflictError(`Job ${job.id} is ${job.status}; cancel it before deleting it.`, {
+            param: 'fine_tuning_job_id',
+          });
+        }
+        let deletedModel: string | null = null;
+        if (deleteModel && job.resultModel && store.models.get(job.resultModel)) {
+          deletedModel = registry.remove(job.resultModel).name;
+        }
+        store.jobs.remove(job.id);
+        return { id: job.id, object: 'fine_tuning.job.deleted', deleted: true, deleted_model: deletedModel };
+      },
+    );
   };
 }

@@ -46,17 +46,27 @@ export function fineTuningJobSampleRoutes(runner: FineTuneRunner): RoutePlugin {
     app.get<{ Params: { id: string } }>('/v1/fine_tuning/jobs/:id/samples', async (request) => {
       const job = runner.get(request.params.id);
       const data: FineTuningSampleWire[] = samples(job.id).map(({ event }) => ({
-        id: event.id, object: 'fine_tuning.job.sample', step: event.data!.step as number,
-        prompt: typeof event.data!.prompt === 'string' ? event.data!.prompt : null, created_at: event.createdAt,
+        id: event.id,
+        object: 'fine_tuning.job.sample',
+        step: event.data!.step as number,
+        prompt: typeof event.data!.prompt === 'string' ? event.data!.prompt : null,
+        created_at: event.createdAt,
         url: `/v1/fine_tuning/jobs/${job.id}/samples/${event.id}/content`,
       }));
       return { object: 'list', data };
     });
-    app.get<{ Params: { id: string; sample: string } }>('/v1/fine_tuning/jobs/:id/samples/:sample/content', async (request, reply) => {
-      const job = runner.get(request.params.id);
-      const found = samples(job.id).find(({ event }) => event.id === request.params.sample);
-      if (!found) throw new NotFoundError(`No such sample: ${request.params.sample}`, { param: 'sample_id', code: 'not_found' });
-      return reply.type('image/png').send(createReadStream(found.path));
-    });
+    app.get<{ Params: { id: string; sample: string } }>(
+      '/v1/fine_tuning/jobs/:id/samples/:sample/content',
+      async (request, reply) => {
+        const job = runner.get(request.params.id);
+        const found = samples(job.id).find(({ event }) => event.id === request.params.sample);
+        if (!found)
+          throw new NotFoundError(`No such sample: ${request.params.sample}`, {
+            param: 'sample_id',
+            code: 'not_found',
+          });
+        return reply.type('image/png').send(createReadStream(found.path));
+      },
+    );
   };
 }

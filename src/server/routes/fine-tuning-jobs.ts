@@ -35,7 +35,9 @@ export function fineTuningJobsRoutes(runner: FineTuneRunner): RoutePlugin {
       fineTuningEventToWire({ ...record, message: scrubber.text(record.message), data: scrubber.json(record.data) });
     app.addHook('onReady', async () => runner.start());
     app.addHook('onClose', async () => runner.close());
-    app.post('/v1/fine_tuning/jobs', async (request) => live(await runner.create(parseFineTuningJobCreate(request.body))));
+    app.post('/v1/fine_tuning/jobs', async (request) =>
+      live(await runner.create(parseFineTuningJobCreate(request.body))),
+    );
     app.get('/v1/fine_tuning/jobs', async (request) => {
       const { after, limit } = parseCursorParams(request.query);
       const { data, hasMore } = store.jobs.list('fine_tuning', { after: after ?? undefined, limit });
@@ -58,7 +60,12 @@ export function fineTuningJobsRoutes(runner: FineTuneRunner): RoutePlugin {
       const job = runner.get(request.params.id);
       const scores = new Map(learningReport(store, job.id).entries.map((e) => [e.step, e.scores]));
       return pageOf(kept(job), parseCursorParams(request.query, 10), 'fine_tuning.job.checkpoint', (checkpoint) =>
-        fineTuningCheckpointToWire(checkpoint, job.id, checkpointModelName(job, checkpoint.step), scores.get(checkpoint.step)),
+        fineTuningCheckpointToWire(
+          checkpoint,
+          job.id,
+          checkpointModelName(job, checkpoint.step),
+          scores.get(checkpoint.step),
+        ),
       );
     });
     app.get<{ Params: { id: string } }>('/v1/fine_tuning/jobs/:id/report', async (request) => {

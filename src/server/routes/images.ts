@@ -58,11 +58,13 @@ export function imageRoutes(generator: ImageGenerator): RoutePlugin {
       });
       const images = await generator.generate(model, body, { signal: abort.signal });
       const base = deps.publicUrl();
-      const shown = await Promise.all(images.map(async (image) =>
-        body.responseFormat === 'url'
-          ? { seed: image.seed, url: `${base}/images/${image.file}` }
-          : { seed: image.seed, b64Json: (await readFile(image.path)).toString('base64') },
-      ));
+      const shown = await Promise.all(
+        images.map(async (image) =>
+          body.responseFormat === 'url'
+            ? { seed: image.seed, url: `${base}/images/${image.file}` }
+            : { seed: image.seed, b64Json: (await readFile(image.path)).toString('base64') },
+        ),
+      );
       return imagesResponseToWire(body.prompt, shown, now());
     });
 
@@ -82,13 +84,22 @@ const now = (): number => Math.floor(Date.now() / 1000);
  * `image_generation.completed` per image, then `[DONE]`. A failure after the stream opened is an `error` event,
  * which openai-node raises as an APIError. The stream's disconnect signal cancels the work in the worker.
  */
-async function streamImages(generator: ImageGenerator, model: ModelRecord, body: ImageRequest, sse: SseStream): Promise<undefined> {
+async function streamImages(
+  generator: ImageGenerator,
+  model: ModelRecord,
+  body: ImageRequest,
+  sse: SseStream,
+): Promise<undefined> {
   try {
     const resolved = generator.resolve(model, body);
-    const images = await generator.generate(model, { ...body, seed: resolved.seed }, {
-      signal: sse.signal,
-      onProgress: (progress) => void sse.send(imageProgressToWire(progress, now())),
-    });
+    const images = await generator.generate(
+      model,
+      { ...body, seed: resolved.seed },
+      {
+        signal: sse.signal,
+        onProgress: (progress) => void sse.send(imageProgressToWire(progress, now())),
+      },
+    );
     for (const [index, image] of images.entries()) {
       const b64Json = (await readFile(image.path)).toString('base64');
       const { width, height } = resolved;

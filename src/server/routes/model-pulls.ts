@@ -1,4 +1,11 @@
-import { HubHttpError, HubOfflineError, IntegrityError, parseRepoSpec, pull, validateModelName } from '../../models/index.js';
+import {
+  HubHttpError,
+  HubOfflineError,
+  IntegrityError,
+  parseRepoSpec,
+  pull,
+  validateModelName,
+} from '../../models/index.js';
 import { InvalidRequestError, NotFoundError } from '../../protocol/index.js';
 import type { RoutePlugin } from '../create-server.js';
 import { PullJob, type ModelPullWire } from './pull-jobs.js';
@@ -15,7 +22,8 @@ interface PullRequest {
 /** `{repo, name?, include?}` checked the way `atelier pull` checks its arguments, as a 400 naming the field. */
 function parsePullRequest(body: unknown): PullRequest {
   const fields = (body ?? {}) as Record<string, unknown>;
-  if (typeof fields.repo !== 'string') throw new InvalidRequestError('repo must be a string: <org>/<name>[@revision]', { param: 'repo' });
+  if (typeof fields.repo !== 'string')
+    throw new InvalidRequestError('repo must be a string: <org>/<name>[@revision]', { param: 'repo' });
   try {
     parseRepoSpec(fields.repo);
   } catch (error) {
@@ -61,7 +69,12 @@ export const modelPullRoutes: RoutePlugin = (app, { registry, scrubber }) => {
     const job = new PullJob(asked.repo, asked.name ?? parseRepoSpec(asked.repo).repo);
     pulls.set(job.id, job);
     forgetOld();
-    const options = { spec: asked.repo, reporter: job, ...(asked.name && { name: asked.name }), ...(asked.include && { include: asked.include }) };
+    const options = {
+      spec: asked.repo,
+      reporter: job,
+      ...(asked.name && { name: asked.name }),
+      ...(asked.include && { include: asked.include }),
+    };
     pull(registry, options).then(
       () => job.finish(),
       (error: unknown) => job.finish({ message: scrubber.text((error as Error).message), code: failureCode(error) }),
@@ -69,7 +82,10 @@ export const modelPullRoutes: RoutePlugin = (app, { registry, scrubber }) => {
     void reply.code(202);
     return job.snapshot();
   });
-  app.get('/v1/pulls', async () => ({ object: 'list', data: [...pulls.values()].reverse().map((job) => job.snapshot()) }));
+  app.get('/v1/pulls', async () => ({
+    object: 'list',
+    data: [...pulls.values()].reverse().map((job) => job.snapshot()),
+  }));
   app.get<{ Params: { id: string } }>('/v1/pulls/:id', async (request) => {
     const job = pulls.get(request.params.id);
     if (!job) throw new NotFoundError(`No such pull: ${request.params.id}`, { param: 'pull_id', code: 'not_found' });

@@ -29,7 +29,12 @@ function takesImages(model: ModelRecord): boolean {
  * says it is one.
  */
 function modelView(model: ModelRecord): ModelView {
-  const view: ModelView = { name: model.name, createdAt: model.createdAt, ownedBy: ownerOf(model), format: model.format };
+  const view: ModelView = {
+    name: model.name,
+    createdAt: model.createdAt,
+    ownedBy: ownerOf(model),
+    format: model.format,
+  };
   if (isImageModel(model)) {
     view.capabilities = typeof model.metadata.lora === 'string' ? ['image', 'lora'] : ['image'];
     view.nativeSize = nativeSize(model);

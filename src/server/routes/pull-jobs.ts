@@ -46,8 +46,21 @@ export class PullJob implements PullReporter {
 
   constructor(repo: string, name: string) {
     this.wire = {
-      id: this.id, object: 'model.pull', repo, name, status: 'running', files: [], files_total: null, files_done: 0,
-      bytes_total: null, bytes_done: 0, eta_seconds: null, notes: [], error: null, created_at: seconds(), finished_at: null,
+      id: this.id,
+      object: 'model.pull',
+      repo,
+      name,
+      status: 'running',
+      files: [],
+      files_total: null,
+      files_done: 0,
+      bytes_total: null,
+      bytes_done: 0,
+      eta_seconds: null,
+      notes: [],
+      error: null,
+      created_at: seconds(),
+      finished_at: null,
     };
   }
 
@@ -55,7 +68,13 @@ export class PullJob implements PullReporter {
   snapshot(): ModelPullWire {
     const files = this.wire.files.map((file) => ({ ...file }));
     const bytesDone = files.reduce((sum, file) => sum + file.done_bytes, 0);
-    return { ...this.wire, files, notes: [...this.wire.notes], bytes_done: bytesDone, eta_seconds: this.eta(bytesDone) };
+    return {
+      ...this.wire,
+      files,
+      notes: [...this.wire.notes],
+      bytes_done: bytesDone,
+      eta_seconds: this.eta(bytesDone),
+    };
   }
 
   plan(files: readonly { path: string; size: number }[]): void {

@@ -28,11 +28,18 @@ import { openSse } from '../sse.js';
 function historyOf(repo: ResponseRepo, request: ResponsesRequest): ResponseItem[] {
   if (request.previousResponseId === null) return [];
   const previous = repo.get(request.previousResponseId);
-  if (!previous) throw new NotFoundError(`Previous response with id '${request.previousResponseId}' not found.`, { param: 'previous_response_id' });
+  if (!previous)
+    throw new NotFoundError(`Previous response with id '${request.previousResponseId}' not found.`, {
+      param: 'previous_response_id',
+    });
   return previous.items as ResponseItem[];
 }
 
-async function streamResponse(reply: FastifyReply, deps: ServerDeps, run: (context: Pick<ResponseRunContext, 'emit' | 'signal'>) => Promise<void>): Promise<void> {
+async function streamResponse(
+  reply: FastifyReply,
+  deps: ServerDeps,
+  run: (context: Pick<ResponseRunContext, 'emit' | 'signal'>) => Promise<void>,
+): Promise<void> {
   const sse = openSse(reply, deps.scrubber);
   try {
     await run({
@@ -65,13 +72,22 @@ export function responsesRoutes(pool: ChatModelPool, images: ImageGenerator | nu
       try {
         const model = await pool.get(record);
         const messages = itemsToMessages(request.instructions, [...history, ...request.input]);
-        const chat = turnChatRequest(request, messages, { toolChoice: request.toolChoice, maxTokens: request.maxOutputTokens });
+        const chat = turnChatRequest(request, messages, {
+          toolChoice: request.toolChoice,
+          maxTokens: request.maxOutputTokens,
+        });
         const first = await prepareChat(model, chat, imageLimits);
         const builder = new ResponseBuilder(newResponseId(), request);
         const run = async (io: Pick<ResponseRunContext, 'emit' | 'signal'>): Promise<void> => {
           const { items } = await runResponse(request, first, builder, { model, image, imageLimits, history, ...io });
           if (request.store && !io.signal.aborted) {
-            repo.put({ id: builder.response.id, model: request.model, response: { ...builder.response }, items, createdAt: builder.response.created_at });
+            repo.put({
+              id: builder.response.id,
+              model: request.model,
+              response: { ...builder.response },
+              items,
+              createdAt: builder.response.created_at,
+            });
           }
         };
         if (request.stream) return await streamResponse(reply, deps, run);

@@ -8,7 +8,8 @@ type Body = Record<string, unknown>;
 const now = (): number => Math.floor(Date.now() / 1000);
 
 function objectBody(body: unknown): Body {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InvalidRequestError('The body must be a JSON object.');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new InvalidRequestError('The body must be a JSON object.');
   return body as Body;
 }
 
@@ -20,19 +21,33 @@ function text(body: Body, key: string, fallback?: string): string {
 
 function record(body: Body, key: string): Record<string, unknown> {
   const value = body[key] ?? {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequestError(`'${key}' must be an object.`, { param: key });
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new InvalidRequestError(`'${key}' must be an object.`, { param: key });
   return value as Record<string, unknown>;
 }
 
 function chatToWire(chat: StudioChat, full: boolean) {
-  const head = { id: chat.id, object: 'studio.chat' as const, title: chat.title, model: chat.model, created_at: chat.createdAt, updated_at: chat.updatedAt };
+  const head = {
+    id: chat.id,
+    object: 'studio.chat' as const,
+    title: chat.title,
+    model: chat.model,
+    created_at: chat.createdAt,
+    updated_at: chat.updatedAt,
+  };
   return full ? { ...head, settings: chat.settings, messages: chat.messages } : head;
 }
 
 function imageToWire(image: StudioImage) {
   return {
-    id: image.id, object: 'studio.image' as const, model: image.model, prompt: image.prompt, seed: image.seed,
-    parameters: image.parameters, settings: image.settings, created_at: image.createdAt,
+    id: image.id,
+    object: 'studio.image' as const,
+    model: image.model,
+    prompt: image.prompt,
+    seed: image.seed,
+    parameters: image.parameters,
+    settings: image.settings,
+    created_at: image.createdAt,
   };
 }
 
@@ -41,13 +56,22 @@ function chatFromBody(body: Body, id: string, createdAt: number): StudioChat {
   const messages = body.messages ?? [];
   if (!Array.isArray(messages)) throw new InvalidRequestError("'messages' must be an array.", { param: 'messages' });
   const title = text(body, 'title', '').trim().slice(0, 200) || 'New chat';
-  return { id, title, model: text(body, 'model', ''), settings: record(body, 'settings'), messages, createdAt, updatedAt: now() };
+  return {
+    id,
+    title,
+    model: text(body, 'model', ''),
+    settings: record(body, 'settings'),
+    messages,
+    createdAt,
+    updatedAt: now(),
+  };
 }
 
 /** The bytes of a base64 PNG, refused unless they start with the PNG signature. */
 function pngBytes(body: Body): Buffer {
   const bytes = Buffer.from(text(body, 'b64_png'), 'base64');
-  if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47) throw new InvalidRequestError("'b64_png' is not a base64 PNG.", { param: 'b64_png' });
+  if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47)
+    throw new InvalidRequestError("'b64_png' is not a base64 PNG.", { param: 'b64_png' });
   return bytes;
 }
 
@@ -70,8 +94,13 @@ export const studioHistoryRoutes: RoutePlugin = (app, { store }) => {
     return found;
   };
   type Id = { Params: { id: string } };
-  app.get('/v1/studio/chats', async () => ({ object: 'list', data: repo.listChats().map((c) => chatToWire(c, false)) }));
-  app.post('/v1/studio/chats', async (request) => chatToWire(repo.saveChat(chatFromBody(objectBody(request.body), newId('chat'), now())), true));
+  app.get('/v1/studio/chats', async () => ({
+    object: 'list',
+    data: repo.listChats().map((c) => chatToWire(c, false)),
+  }));
+  app.post('/v1/studio/chats', async (request) =>
+    chatToWire(repo.saveChat(chatFromBody(objectBody(request.body), newId('chat'), now())), true),
+  );
   app.get<Id>('/v1/studio/chats/:id', async (request) => chatToWire(chat(request.params.id), true));
   app.put<Id>('/v1/studio/chats/:id', async (request) => {
     const old = chat(request.params.id);
@@ -90,10 +119,16 @@ export const studioHistoryRoutes: RoutePlugin = (app, { store }) => {
   app.post('/v1/studio/images', async (request) => {
     const body = objectBody(request.body);
     const seed = body.seed ?? null;
-    if (seed !== null && !Number.isSafeInteger(seed)) throw new InvalidRequestError("'seed' must be an integer or null.", { param: 'seed' });
+    if (seed !== null && !Number.isSafeInteger(seed))
+      throw new InvalidRequestError("'seed' must be an integer or null.", { param: 'seed' });
     const fields: StudioImage = {
-      id: newId('img'), model: text(body, 'model'), prompt: text(body, 'prompt', ''), seed: seed as number | null,
-      parameters: text(body, 'parameters', ''), settings: record(body, 'settings'), createdAt: now(),
+      id: newId('img'),
+      model: text(body, 'model'),
+      prompt: text(body, 'prompt', ''),
+      seed: seed as number | null,
+      parameters: text(body, 'parameters', ''),
+      settings: record(body, 'settings'),
+      createdAt: now(),
     };
     return imageToWire(repo.addImage(fields, pngBytes(body)));
   });
@@ -108,7 +143,8 @@ export const studioHistoryRoutes: RoutePlugin = (app, { store }) => {
 
   type Name = { Params: { name: string } };
   const formName = (name: string): string => {
-    if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) throw new InvalidRequestError(`Unknown form name '${name}'.`, { param: 'name' });
+    if (!/^[a-z][a-z0-9-]{0,40}$/.test(name))
+      throw new InvalidRequestError(`Unknown form name '${name}'.`, { param: 'name' });
     return name;
   };
   app.get<Name>('/v1/studio/forms/:name', async (request) => {

@@ -19,8 +19,14 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 
 // The studio only talks to its own origin and shows images it got as data URLs or from /images/.
 const contentSecurityPolicy = [
-  "default-src 'self'", "img-src 'self' data: blob:", "style-src 'self'", "script-src 'self'",
-  "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+  "default-src 'self'",
+  "img-src 'self' data: blob:",
+  "style-src 'self'",
+  "script-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 /**

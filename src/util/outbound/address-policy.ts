@@ -35,7 +35,10 @@ const localNames = /(^|\.)localhost$/;
 
 /** Lower-case, without IPv6 brackets or the root's trailing dot, so `LOCALHOST.` and `localhost` are one name. */
 export function normalizeHost(host: string): string {
-  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.+$/, '');
+  return host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.+$/, '');
 }
 
 /**

@@ -57,11 +57,13 @@ function checkUrl(raw: string, base: URL | undefined, policy: AddressPolicy): UR
   } catch (error) {
     throw new OutboundError('url', 'not a valid URL', undefined, { cause: error });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('url', `scheme ${url.protocol} is not fetched`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new OutboundError('url', `scheme ${url.protocol} is not fetched`);
   if (url.username || url.password) throw new OutboundError('url', 'URLs with credentials are not fetched');
   const host = normalizeHost(url.hostname);
   // The WHATWG parser has already turned 0x7f000001, 2130706433, 0177.0.0.1 and 127.1 into 127.0.0.1.
-  if (isIP(host) !== 0 && !policy.allowsAddress(host, host)) throw new OutboundError('address', `address ${host} is not allowed`);
+  if (isIP(host) !== 0 && !policy.allowsAddress(host, host))
+    throw new OutboundError('address', `address ${host} is not allowed`);
   return url;
 }
 
@@ -72,7 +74,10 @@ function guardedLookup(policy: AddressPolicy): LookupFunction {
       if (error) return done(error, []);
       const denied = addresses.find((a) => !policy.allowsAddress(a.address, hostname));
       if (denied || addresses.length === 0) {
-        const refusal = new OutboundError('address', `${hostname} resolves to ${denied?.address ?? 'nothing'}, which is not allowed`);
+        const refusal = new OutboundError(
+          'address',
+          `${hostname} resolves to ${denied?.address ?? 'nothing'}, which is not allowed`,
+        );
         return done(refusal as NodeJS.ErrnoException, []);
       }
       if (options.all) return done(null, addresses);
@@ -91,7 +96,12 @@ function toOutboundError(error: unknown, signal: AbortSignal): OutboundError {
 }
 
 /** One GET to `url`, resolving with the response head once it arrives. */
-function requestOnce(url: URL, headers: Record<string, string>, options: OutboundOptions, signal: AbortSignal): Promise<IncomingMessage> {
+function requestOnce(
+  url: URL,
+  headers: Record<string, string>,
+  options: OutboundOptions,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)({
       host: normalizeHost(url.hostname),
@@ -121,7 +131,12 @@ const lowWater = 4;
  * The response body as a web stream that errors with `too-large` past `maxBytes` and calls `finish` when done. Bytes
  * that arrived before a dropped connection are delivered before its error (a resuming download keeps them).
  */
-function cappedBody(response: IncomingMessage, maxBytes: number, signal: AbortSignal, finish: () => void): ReadableStream<Uint8Array> {
+function cappedBody(
+  response: IncomingMessage,
+  maxBytes: number,
+  signal: AbortSignal,
+  finish: () => void,
+): ReadableStream<Uint8Array> {
   const queue: Buffer[] = [];
   let received = 0;
   let ended = false;
@@ -152,13 +167,15 @@ function cappedBody(response: IncomingMessage, maxBytes: number, signal: AbortSi
     notify();
   });
   response.on('close', () => {
-    if (!response.complete) failure ??= new OutboundError('network', 'connection closed before the body ended', 'ECONNRESET');
+    if (!response.complete)
+      failure ??= new OutboundError('network', 'connection closed before the body ended', 'ECONNRESET');
     ended = true;
     notify();
   });
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      while (queue.length === 0 && !ended && failure === undefined) await new Promise<void>((resolve) => (wake = resolve));
+      while (queue.length === 0 && !ended && failure === undefined)
+        await new Promise<void>((resolve) => (wake = resolve));
       const chunk = failure instanceof OutboundError && failure.reason === 'too-large' ? undefined : queue.shift();
       if (chunk) {
         if (queue.length <= lowWater) response.resume();
@@ -200,9 +217,13 @@ function hopHeaders(all: Record<string, string>, first: URL, hop: URL): Record<s
  */
 export async function outboundFetch(url: string, options: OutboundOptions): Promise<Response> {
   const controller = new AbortController();
-  const timer = options.timeoutMs > 0
-    ? setTimeout(() => controller.abort(new OutboundError('timeout', `took longer than ${options.timeoutMs} ms`)), options.timeoutMs)
-    : undefined;
+  const timer =
+    options.timeoutMs > 0
+      ? setTimeout(
+          () => controller.abort(new OutboundError('timeout', `took longer than ${options.timeoutMs} ms`)),
+          options.timeoutMs,
+        )
+      : undefined;
   const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
   const finish = (): void => clearTimeout(timer);
   try {
@@ -214,7 +235,8 @@ export async function outboundFetch(url: string, options: OutboundOptions): Prom
       const location = response.headers.location;
       if (redirectStatuses.has(status) && location) {
         response.destroy();
-        if (redirects >= (options.maxRedirects ?? 3)) throw new OutboundError('redirect', `more than ${options.maxRedirects ?? 3} redirects`);
+        if (redirects >= (options.maxRedirects ?? 3))
+          throw new OutboundError('redirect', `more than ${options.maxRedirects ?? 3} redirects`);
         hop = checkUrl(location, hop, options.policy);
         continue;
       }

@@ -48,7 +48,13 @@ describe('GGUF writer', () => {
     assert.equal(BigInt(t.u64 as number | bigint), 2n ** 40n);
     assert.equal(BigInt(t.i64 as number | bigint), -(2n ** 40n));
     assert.equal(t.f64, 0.1);
-    assert.deepEqual(info.tensorInfo?.map((x) => [x.name, x.dimensions.map(Number), Number(x.offset)]), [['a', [3], 0], ['b', [2, 2], 64]]);
+    assert.deepEqual(
+      info.tensorInfo?.map((x) => [x.name, x.dimensions.map(Number), Number(x.offset)]),
+      [
+        ['a', [3], 0],
+        ['b', [2, 2], 64],
+      ],
+    );
     // The data section starts aligned, and each tensor's bytes sit at its offset.
     const dataStart = bytes.length - 128;
     assert.equal(dataStart % 64, 0);

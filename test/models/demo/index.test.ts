@@ -8,10 +8,14 @@ import { detectFormat } from '../../../src/models/index.js';
 
 async function files(dir: string): Promise<Map<string, Buffer>> {
   const entries = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
-  return new Map(await Promise.all(entries.map(async (e) => {
-    const path = join(e.parentPath, e.name);
-    return [relative(dir, path), await readFile(path)] as const;
-  })));
+  return new Map(
+    await Promise.all(
+      entries.map(async (e) => {
+        const path = join(e.parentPath, e.name);
+        return [relative(dir, path), await readFile(path)] as const;
+      }),
+    ),
+  );
 }
 
 describe('demoModels', () => {

@@ -17,8 +17,19 @@ const options: LlamaGgufOptions = { shape: { blocks: 3, feedForward: 160 }, voca
 
 it('writes IEEE half floats, rounding to nearest even', () => {
   const cases: [number, number][] = [
-    [0, 0x0000], [1, 0x3c00], [-2, 0xc000], [0.1, 0x2e66], [65504, 0x7bff], [65520, 0x7c00], [2 ** -24, 0x0001],
-    [2 ** -25, 0x0000], [1e-8, 0x0000], [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [Infinity, 0x7c00], [NaN, 0x7e00],
+    [0, 0x0000],
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [0.1, 0x2e66],
+    [65504, 0x7bff],
+    [65520, 0x7c00],
+    [2 ** -24, 0x0001],
+    [2 ** -25, 0x0000],
+    [1e-8, 0x0000],
+    [1 + 2 ** -11, 0x3c00],
+    [1 + 3 * 2 ** -11, 0x3c02],
+    [Infinity, 0x7c00],
+    [NaN, 0x7e00],
   ];
   for (const [value, bits] of cases) assert.equal(halfBits(value), bits, `halfBits(${value})`);
 });
@@ -83,7 +94,10 @@ describe('benchmark-size demo GGUF', () => {
     try {
       const sequence = context.getSequence();
       let n = 0;
-      for await (const token of sequence.evaluate(model.tokenize('<|im_start|>user\nHi', true), { temperature: 1, seed: 1 })) {
+      for await (const token of sequence.evaluate(model.tokenize('<|im_start|>user\nHi', true), {
+        temperature: 1,
+        seed: 1,
+      })) {
         assert.ok(token >= 0 && token < 2000);
         if (++n === 8) break;
       }

@@ -55,7 +55,12 @@ describe('demo llama GGUF', () => {
     const info = await readGgufFileInfo(path, { readTensorInfo: true });
     const meta = info.metadata as unknown as Record<string, Record<string, unknown>>;
     assert.equal(meta.general?.architecture, 'llama');
-    const l = meta.llama as { context_length: number; embedding_length: number; block_count: number; attention: Record<string, number> };
+    const l = meta.llama as {
+      context_length: number;
+      embedding_length: number;
+      block_count: number;
+      attention: Record<string, number>;
+    };
     assert.deepEqual([l.context_length, l.embedding_length, l.block_count], [4096, 64, 2]);
     assert.deepEqual([l.attention.head_count, l.attention.head_count_kv], [4, 2]);
     assert.equal(info.tensorInfo?.length, 3 + 2 * 9);
@@ -69,8 +74,42 @@ describe('demo llama GGUF', () => {
     const hf = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
     // Fragments chosen to stress the pre-tokenizer: JSON punctuation, spaces before punctuation, digits, newlines,
     // contractions, multi-byte UTF-8 and added tokens.
-    const pieces = ['{"', '":', '",', ' "', 'name', ' the', 'The', ' ', '  ', '\n', '\n\n', '\t', '\r\n', ' \n ', '123', '4.5',
-      "'s", "'LL", 'é', '✓', '🎉', '中文', '—', ' !', '?', ' {', '}', '[', ']', '<', '/', '\\', '<|im_end|>', '<tool_call>'];
+    const pieces = [
+      '{"',
+      '":',
+      '",',
+      ' "',
+      'name',
+      ' the',
+      'The',
+      ' ',
+      '  ',
+      '\n',
+      '\n\n',
+      '\t',
+      '\r\n',
+      ' \n ',
+      '123',
+      '4.5',
+      "'s",
+      "'LL",
+      'é',
+      '✓',
+      '🎉',
+      '中文',
+      '—',
+      ' !',
+      '?',
+      ' {',
+      '}',
+      '[',
+      ']',
+      '<',
+      '/',
+      '\\',
+      '<|im_end|>',
+      '<tool_call>',
+    ];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 16 }), (parts) => {
         const text = parts.join('');
@@ -88,7 +127,10 @@ describe('demo llama GGUF', () => {
     assert.ok(wrapper instanceof JinjaTemplateChatWrapper);
     assert.equal(wrapper.settings.functions.call.prefix.toString(), '<tool_call>\n{"name": "');
     const { contextText } = wrapper.generateContextState({
-      chatHistory: [{ type: 'user', text: 'Hi' }, { type: 'model', response: [] }],
+      chatHistory: [
+        { type: 'user', text: 'Hi' },
+        { type: 'model', response: [] },
+      ],
     });
     assert.equal(contextText.toString(), '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
   });

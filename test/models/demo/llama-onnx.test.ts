@@ -23,7 +23,11 @@ const seed = 11;
 
 async function folderFiles(dir: string): Promise<Map<string, Buffer>> {
   const names = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
-  const entries = await Promise.all(names.map(async (e) => [join(e.parentPath, e.name).slice(dir.length), await readFile(join(e.parentPath, e.name))] as const));
+  const entries = await Promise.all(
+    names.map(
+      async (e) => [join(e.parentPath, e.name).slice(dir.length), await readFile(join(e.parentPath, e.name))] as const,
+    ),
+  );
   return new Map(entries);
 }
 
@@ -53,7 +57,13 @@ describe('demo llama ONNX folder', () => {
   it('is byte-identical for a seed and differs across seeds', async () => {
     const again = await folderFiles(await generateLlamaOnnx(join(root, 'b'), seed));
     const first = await folderFiles(dir);
-    assert.deepEqual([...first.keys()].sort(), ['/config.json', '/generation_config.json', '/onnx/model.onnx', '/tokenizer.json', '/tokenizer_config.json']);
+    assert.deepEqual([...first.keys()].sort(), [
+      '/config.json',
+      '/generation_config.json',
+      '/onnx/model.onnx',
+      '/tokenizer.json',
+      '/tokenizer_config.json',
+    ]);
     for (const [name, bytes] of first) assert.ok(bytes.equals(again.get(name) ?? Buffer.alloc(0)), name);
     const other = await folderFiles(await generateLlamaOnnx(join(root, 'c'), seed + 1));
     assert.ok(!other.get('/onnx/model.onnx')?.equals(first.get('/onnx/model.onnx') ?? Buffer.alloc(0)));
@@ -61,9 +71,24 @@ describe('demo llama ONNX folder', () => {
   });
 
   it('exposes the decoder I/O contract transformers.js drives', () => {
-    const session = (model as unknown as { sessions: Record<string, { inputNames: string[]; outputNames: string[] }> }).sessions.model;
-    assert.deepEqual(session?.inputNames, ['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
-    assert.deepEqual(session?.outputNames, ['present.0.key', 'present.0.value', 'present.1.key', 'present.1.value', 'logits']);
+    const session = (model as unknown as { sessions: Record<string, { inputNames: string[]; outputNames: string[] }> })
+      .sessions.model;
+    assert.deepEqual(session?.inputNames, [
+      'input_ids',
+      'attention_mask',
+      'position_ids',
+      'past_key_values.0.key',
+      'past_key_values.0.value',
+      'past_key_values.1.key',
+      'past_key_values.1.value',
+    ]);
+    assert.deepEqual(session?.outputNames, [
+      'present.0.key',
+      'present.0.value',
+      'present.1.key',
+      'present.1.value',
+      'logits',
+    ]);
   });
 
   it('computes the same logits as a plain reference implementation', async () => {
@@ -76,7 +101,9 @@ describe('demo llama ONNX folder', () => {
     assert.deepEqual(logits.dims, [1, ids.length, shape.vocab]);
     const got = logits.data as Float32Array;
     let maxDiff = 0;
-    expected.forEach((row, s) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - (got[s * shape.vocab + j] ?? NaN))))));
+    expected.forEach((row, s) =>
+      row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - (got[s * shape.vocab + j] ?? NaN))))),
+    );
     assert.ok(maxDiff < 1e-3, `max |Δlogit| = ${maxDiff}`);
   });
 

@@ -64,7 +64,8 @@ export function referenceLogits(shape: LlamaShape, w: LlamaWeights, ids: number[
         const exps = scores.map((s) => Math.exp(s - max));
         const sum = exps.reduce((a, c) => a + c, 0);
         exps.forEach((e, t) => {
-          for (let i = 0; i < hd; i++) ctx[h * hd + i] = (ctx[h * hd + i] ?? 0) + (e / sum) * (vs[t]?.[kv * hd + i] ?? 0);
+          for (let i = 0; i < hd; i++)
+            ctx[h * hd + i] = (ctx[h * hd + i] ?? 0) + (e / sum) * (vs[t]?.[kv * hd + i] ?? 0);
         });
       }
       const attn = matVec(b.o, ctx, d, d);

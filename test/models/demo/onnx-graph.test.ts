@@ -55,7 +55,12 @@ describe('ONNX writer and graph builder', () => {
     const build = (): Uint8Array => {
       const g = new GraphBuilder();
       const x = g.input('x', OnnxType.FLOAT, [2]);
-      g.output(g.op1('Softmax', [g.op1('Mul', [x, g.weight('w', new Prng(9).floats(2, 1), [2])])], { axis: -1 }), 'y', OnnxType.FLOAT, [2]);
+      g.output(
+        g.op1('Softmax', [g.op1('Mul', [x, g.weight('w', new Prng(9).floats(2, 1), [2])])], { axis: -1 }),
+        'y',
+        OnnxType.FLOAT,
+        [2],
+      );
       return g.encode('t', 'same');
     };
     assert.deepEqual(build(), build());

@@ -13,16 +13,33 @@ import { ensurePythonEnv, workerEnv } from '../../../src/worker/index.js';
 
 env.allowRemoteModels = false;
 
-const texts = ['{"name": "Ada", "age": 36} héllo ✓', "It's   21.5°C\n\nin Paris!", '<|im_start|>user\n<tool_call>{}</tool_call>'];
+const texts = [
+  '{"name": "Ada", "age": 36} héllo ✓',
+  "It's   21.5°C\n\nin Paris!",
+  '<|im_start|>user\n<tool_call>{}</tool_call>',
+];
 const messages = [
   { role: 'system', content: 'Be brief.' },
   { role: 'user', content: 'Weather?' },
-  { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris' } } }] },
+  {
+    role: 'assistant',
+    content: '',
+    tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris' } } }],
+  },
   { role: 'tool', content: '21' },
 ];
-const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+const tools = [
+  {
+    type: 'function',
+    function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+  },
+];
 const vlmMessages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'What is this?' }] }];
-const smolMessages = [...vlmMessages, { role: 'assistant', content: [{ type: 'text', text: 'A cat.' }] }, { role: 'user', content: 'And?' }];
+const smolMessages = [
+  ...vlmMessages,
+  { role: 'assistant', content: [{ type: 'text', text: 'A cat.' }] },
+  { role: 'user', content: 'And?' },
+];
 
 // Reads the folders with the reference Python libraries (tokenizers, jinja2, transformers' config and processor
 // classes) and prints what they make of them, for comparison with transformers.js. (Python's SmolVLM and
@@ -67,7 +84,15 @@ describe('demo folders under the reference Python libraries', () => {
     qwenDir = await generateQwen2VlOnnx(join(root, 'qwen2vl'), 0);
     const result = spawnSync(
       await ensurePythonEnv(),
-      ['-c', script, textDir, vlmDir, smolDir, qwenDir, JSON.stringify({ texts, messages, tools, vlm_messages: vlmMessages, smol_messages: smolMessages })],
+      [
+        '-c',
+        script,
+        textDir,
+        vlmDir,
+        smolDir,
+        qwenDir,
+        JSON.stringify({ texts, messages, tools, vlm_messages: vlmMessages, smol_messages: smolMessages }),
+      ],
       { env: workerEnv({ OMP_NUM_THREADS: '1' }), encoding: 'utf8' },
     );
     assert.equal(result.status, 0, result.stderr);
@@ -82,13 +107,20 @@ describe('demo folders under the reference Python libraries', () => {
 
   it('tokenizes (Rust tokenizers) exactly as transformers.js does', async () => {
     const tokenizer = await AutoTokenizer.from_pretrained(textDir, { local_files_only: true });
-    assert.deepEqual(python.ids, texts.map((t) => tokenizer.encode(t)));
+    assert.deepEqual(
+      python.ids,
+      texts.map((t) => tokenizer.encode(t)),
+    );
     assert.deepEqual(python.decoded, texts);
   });
 
   it('renders the chat template with jinja2 exactly as @huggingface/jinja does', async () => {
     const tokenizer = await AutoTokenizer.from_pretrained(textDir, { local_files_only: true });
-    const js = tokenizer.apply_chat_template(messages as never, { tools, add_generation_prompt: true, tokenize: false });
+    const js = tokenizer.apply_chat_template(messages as never, {
+      tools,
+      add_generation_prompt: true,
+      tokenize: false,
+    });
     assert.equal(python.chat, js);
   });
 
@@ -100,7 +132,11 @@ describe('demo folders under the reference Python libraries', () => {
 
   it('renders the Qwen2-VL template (images and tools) identically', async () => {
     const tokenizer = await AutoTokenizer.from_pretrained(qwenDir, { local_files_only: true });
-    const js = tokenizer.apply_chat_template(smolMessages as never, { tools, add_generation_prompt: true, tokenize: false });
+    const js = tokenizer.apply_chat_template(smolMessages as never, {
+      tools,
+      add_generation_prompt: true,
+      tokenize: false,
+    });
     assert.ok(String(js).includes('<|vision_start|><|image_pad|><|vision_end|>What is this?'));
     assert.equal(python.qwen_prompt, js);
   });

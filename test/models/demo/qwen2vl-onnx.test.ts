@@ -32,7 +32,12 @@ describe('demo Qwen2-VL ONNX folder', () => {
   let model: PreTrainedModel;
   const prompt = (images: number): string =>
     processor.apply_chat_template(
-      [{ role: 'user', content: [...Array.from({ length: images }, () => ({ type: 'image' })), { type: 'text', text: 'Compare.' }] }] as never,
+      [
+        {
+          role: 'user',
+          content: [...Array.from({ length: images }, () => ({ type: 'image' })), { type: 'text', text: 'Compare.' }],
+        },
+      ] as never,
       { add_generation_prompt: true },
     ) as string;
   const encodeImage = (inputs: Record<string, unknown>): Promise<Tensor> =>
@@ -40,10 +45,18 @@ describe('demo Qwen2-VL ONNX folder', () => {
   // transformers.js's Qwen2-VL image processor takes one image per call (a list is read as video frames), so
   // several images are processed one by one and concatenated, as the Python processor does.
   const imageInputs = async (images: RawImage[]): Promise<{ pixel_values: Tensor; image_grid_thw: Tensor }> => {
-    const parts = await Promise.all(images.map((im) => processor.image_processor!(im) as Promise<Record<string, Tensor>>));
+    const parts = await Promise.all(
+      images.map((im) => processor.image_processor!(im) as Promise<Record<string, Tensor>>),
+    );
     return {
-      pixel_values: cat(parts.map((p) => p.pixel_values as Tensor), 0),
-      image_grid_thw: cat(parts.map((p) => p.image_grid_thw as Tensor), 0),
+      pixel_values: cat(
+        parts.map((p) => p.pixel_values as Tensor),
+        0,
+      ),
+      image_grid_thw: cat(
+        parts.map((p) => p.image_grid_thw as Tensor),
+        0,
+      ),
     };
   };
 
@@ -62,11 +75,15 @@ describe('demo Qwen2-VL ONNX folder', () => {
     const other = await generateQwen2VlOnnx(join(root, 'b'), 6);
     const names = (await readdir(dir, { recursive: true })).filter((n) => n.includes('.')).sort();
     assert.ok(names.includes('onnx/vision_encoder.onnx') && names.includes('chat_template.jinja'));
-    for (const name of names) assert.ok((await readFile(join(dir, name))).equals(await readFile(join(other, name))), name);
+    for (const name of names)
+      assert.ok((await readFile(join(dir, name))).equals(await readFile(join(other, name))), name);
   });
 
   it('writes one <|image_pad|> per 2×2 patch block', async () => {
-    assert.equal(prompt(1), '<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Compare.<|im_end|>\n<|im_start|>assistant\n');
+    assert.equal(
+      prompt(1),
+      '<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Compare.<|im_end|>\n<|im_start|>assistant\n',
+    );
     const inputs = await processor(prompt(1), image(0, 100, 60));
     const [[t, h, w]] = (inputs.image_grid_thw as Tensor).tolist() as bigint[][] as [[bigint, bigint, bigint]];
     assert.deepEqual((inputs.pixel_values as Tensor).dims, [Number(t * h * w), 3 * 2 * 8 * 8]);
@@ -83,17 +100,24 @@ describe('demo Qwen2-VL ONNX folder', () => {
     assert.equal(alone.dims[0], (patches[0] ?? 0) / 4);
     const a = alone.data as Float32Array;
     const b = (both.data as Float32Array).subarray(0, a.length);
-    assert.ok(a.every((v, i) => Math.abs(v - (b[i] ?? NaN)) < 1e-5), 'the first image must not see the second');
+    assert.ok(
+      a.every((v, i) => Math.abs(v - (b[i] ?? NaN)) < 1e-5),
+      'the first image must not see the second',
+    );
   });
 
   it('generates with M-RoPE positions over two images, the same with and without the KV cache', async () => {
     const vision = await imageInputs([image(0, 100, 60), image(1, 40, 40)]);
-    const blocks = (vision.image_grid_thw.tolist() as bigint[][]).map((thw) => Number(thw.reduce((a, b) => a * b, 1n)) / 4);
+    const blocks = (vision.image_grid_thw.tolist() as bigint[][]).map(
+      (thw) => Number(thw.reduce((a, b) => a * b, 1n)) / 4,
+    );
     let text = prompt(2);
     for (const count of blocks) text = text.replace('<|image_pad|>', '<|placeholder|>'.repeat(count));
     const inputs = { ...processor.tokenizer!(text.replaceAll('<|placeholder|>', '<|image_pad|>')), ...vision };
     const run = async (useCache: boolean): Promise<bigint[][]> =>
-      ((await model.generate({ ...inputs, max_new_tokens: 6, do_sample: false, use_cache: useCache })) as Tensor).tolist() as bigint[][];
+      (
+        (await model.generate({ ...inputs, max_new_tokens: 6, do_sample: false, use_cache: useCache })) as Tensor
+      ).tolist() as bigint[][];
     const cached = await run(true);
     assert.equal(cached[0]?.length, ((inputs.input_ids as Tensor).dims[1] ?? 0) + 6);
     assert.deepEqual(cached, await run(false));

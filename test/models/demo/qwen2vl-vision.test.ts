@@ -6,7 +6,11 @@ import { OnnxType } from '../../../src/models/demo/onnx-writer.js';
 import { patchLayout } from '../../../src/models/demo/qwen2vl-vision.js';
 
 /** The processor's patch order for one image: (t, h/2, w/2, 2, 2), written out as plain loops. */
-function expectedLayout(grids: Array<[number, number, number]>): { imageOf: number[]; row: number[]; column: number[] } {
+function expectedLayout(grids: Array<[number, number, number]>): {
+  imageOf: number[];
+  row: number[];
+  column: number[];
+} {
   const out = { imageOf: [] as number[], row: [] as number[], column: [] as number[] };
   grids.forEach(([t, h, w], image) => {
     for (let f = 0; f < t; f++)
@@ -31,7 +35,11 @@ describe('Qwen2-VL patch layout', () => {
     g.output(layout.imageOf, 'image_of', OnnxType.INT64, ['num_patches']);
     g.output(layout.row, 'row', OnnxType.INT64, ['num_patches']);
     g.output(layout.column, 'column', OnnxType.INT64, ['num_patches']);
-    const grids: Array<[number, number, number]> = [[1, 4, 6], [1, 2, 2], [1, 6, 4]];
+    const grids: Array<[number, number, number]> = [
+      [1, 4, 6],
+      [1, 2, 2],
+      [1, 6, 4],
+    ];
     const expected = expectedLayout(grids);
     const session = await InferenceSession.create(g.encode('layout', 'test'));
     try {

@@ -32,9 +32,12 @@ describe('demo SmolVLM ONNX folder (Idefics3 layout)', () => {
   const encodeImage = (inputs: Record<string, unknown>): Promise<Tensor> =>
     (model as unknown as { encode_image(i: object): Promise<Tensor> }).encode_image(inputs);
   const prompt = (): string =>
-    processor.apply_chat_template([{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'Describe it.' }] }] as never, {
-      add_generation_prompt: true,
-    }) as string;
+    processor.apply_chat_template(
+      [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'Describe it.' }] }] as never,
+      {
+        add_generation_prompt: true,
+      },
+    ) as string;
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'atelier-smolvlm-'));
@@ -51,7 +54,8 @@ describe('demo SmolVLM ONNX folder (Idefics3 layout)', () => {
     const other = await generateSmolvlmOnnx(join(root, 'b'), 4);
     const names = (await readdir(dir, { recursive: true })).filter((n) => n.includes('.')).sort();
     assert.ok(names.includes('onnx/vision_encoder.onnx') && names.includes('processor_config.json'));
-    for (const name of names) assert.ok((await readFile(join(dir, name))).equals(await readFile(join(other, name))), name);
+    for (const name of names)
+      assert.ok((await readFile(join(dir, name))).equals(await readFile(join(other, name))), name);
   });
 
   it('splits an image into tiles plus a global view, each with its soft tokens', async () => {
@@ -65,17 +69,25 @@ describe('demo SmolVLM ONNX folder (Idefics3 layout)', () => {
   });
 
   it('drops all-zero padding frames and honours pixel_attention_mask', async () => {
-    const { pixel_values, pixel_attention_mask } = (await (processor as unknown as { image_processor(i: RawImage[][]): Promise<Record<string, Tensor>> })
-      .image_processor([[image(0, 100, 60)], [image(1, 200, 40)]])) as Record<string, Tensor>;
+    const { pixel_values, pixel_attention_mask } = (await (
+      processor as unknown as { image_processor(i: RawImage[][]): Promise<Record<string, Tensor>> }
+    ).image_processor([[image(0, 100, 60)], [image(1, 200, 40)]])) as Record<string, Tensor>;
     assert.deepEqual(pixel_values?.dims, [2, 5, 3, 64, 64]); // the second image has 2 + 1 frames, padded to 5
     const features = await encodeImage({ pixel_values, pixel_attention_mask });
     assert.deepEqual(features.dims, [8, 16, 64]);
     const mask = pixel_attention_mask as Tensor;
-    const halfMasked = new Tensor('bool', Uint8Array.from(mask.data as Uint8Array, (v, i) => (i % 64 < 32 ? v : 0)), mask.dims);
+    const halfMasked = new Tensor(
+      'bool',
+      Uint8Array.from(mask.data as Uint8Array, (v, i) => (i % 64 < 32 ? v : 0)),
+      mask.dims,
+    );
     const masked = await encodeImage({ pixel_values, pixel_attention_mask: halfMasked });
     const before = features.data as Float32Array;
     const after = masked.data as Float32Array;
-    assert.ok(before.some((v, i) => Math.abs(v - (after[i] ?? 0)) > 1e-4), 'masking patches must change the features');
+    assert.ok(
+      before.some((v, i) => Math.abs(v - (after[i] ?? 0)) > 1e-4),
+      'masking patches must change the features',
+    );
   });
 
   it('generates after an image prompt, and the image changes the logits', async () => {

@@ -60,7 +60,11 @@ describe('demo tokenizer', () => {
     const text = hf.apply_chat_template(
       [
         { role: 'user', content: 'Weather in Paris?' },
-        { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: '',
+          tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }],
+        },
         { role: 'tool', content: '{"celsius": 21}' },
       ] as never,
       {
@@ -70,7 +74,10 @@ describe('demo tokenizer', () => {
       },
     ) as string;
     assert.match(text, /<tools>\n\{"type": "function", "function": \{"name": "get_weather"/);
-    assert.match(text, /<\|im_start\|>assistant\n<tool_call>\n\{"name": "get_weather", "arguments": \{"city": "Paris"\}\}\n<\/tool_call><\|im_end\|>/);
+    assert.match(
+      text,
+      /<\|im_start\|>assistant\n<tool_call>\n\{"name": "get_weather", "arguments": \{"city": "Paris"\}\}\n<\/tool_call><\|im_end\|>/,
+    );
     assert.match(text, /<\|im_start\|>user\n<tool_response>\n\{"celsius": 21\}\n<\/tool_response><\|im_end\|>/);
     assert.ok(text.endsWith('<|im_start|>assistant\n'));
   });

@@ -38,7 +38,15 @@ describe('demo vision-language ONNX folder (Gemma 3 layout)', () => {
 
   const prompt = (images: number): string =>
     processor.apply_chat_template(
-      [{ role: 'user', content: [...Array.from({ length: images }, () => ({ type: 'image' })), { type: 'text', text: 'What is in the picture?' }] }] as never,
+      [
+        {
+          role: 'user',
+          content: [
+            ...Array.from({ length: images }, () => ({ type: 'image' })),
+            { type: 'text', text: 'What is in the picture?' },
+          ],
+        },
+      ] as never,
       { add_generation_prompt: true },
     ) as string;
 
@@ -63,15 +71,28 @@ describe('demo vision-language ONNX folder (Gemma 3 layout)', () => {
     const other = await generateVlmOnnx(join(root, 'b'), seed);
     const names = (await readdir(dir, { recursive: true })).filter((n) => n.includes('.')).sort();
     assert.deepEqual(names, [
-      'chat_template.jinja', 'config.json', 'generation_config.json', 'onnx/decoder_model_merged.onnx', 'onnx/embed_tokens.onnx',
-      'onnx/vision_encoder.onnx', 'preprocessor_config.json', 'processor_config.json', 'tokenizer.json', 'tokenizer_config.json',
+      'chat_template.jinja',
+      'config.json',
+      'generation_config.json',
+      'onnx/decoder_model_merged.onnx',
+      'onnx/embed_tokens.onnx',
+      'onnx/vision_encoder.onnx',
+      'preprocessor_config.json',
+      'processor_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
     ]);
-    for (const name of names) assert.ok((await readFile(join(dir, name))).equals(await readFile(join(other, name))), name);
+    for (const name of names)
+      assert.ok((await readFile(join(dir, name))).equals(await readFile(join(other, name))), name);
   });
 
   it('expands each image into its soft tokens through the Gemma 3 processor', async () => {
     const text = prompt(1);
-    assert.ok(text.includes('<start_of_turn>user\n<start_of_image>What is in the picture?<end_of_turn>\n<start_of_turn>model\n'));
+    assert.ok(
+      text.includes(
+        '<start_of_turn>user\n<start_of_image>What is in the picture?<end_of_turn>\n<start_of_turn>model\n',
+      ),
+    );
     const inputs = await processor(text, image(0));
     assert.deepEqual((inputs.pixel_values as Tensor).dims, [1, 3, 64, 64]);
     assert.equal(count(inputs.input_ids as Tensor, imageToken), 16);
@@ -79,7 +100,9 @@ describe('demo vision-language ONNX folder (Gemma 3 layout)', () => {
 
   it('runs the vision encoder into the text embedding space', async () => {
     const inputs = await processor(prompt(1), image(0));
-    const features = (await (model as unknown as { encode_image(i: object): Promise<Tensor> }).encode_image({ pixel_values: inputs.pixel_values })) as Tensor;
+    const features = (await (model as unknown as { encode_image(i: object): Promise<Tensor> }).encode_image({
+      pixel_values: inputs.pixel_values,
+    })) as Tensor;
     assert.deepEqual(features.dims, [1, 16, 64]);
     assert.ok((features.data as Float32Array).every(Number.isFinite));
   });
