@@ -1,7 +1,6 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { ModelRegistry } from '../models/index.js';
 import {
   FineTuneRunner,
@@ -10,13 +9,13 @@ import {
   safeName,
   TrainProgress,
   type CurationPlan,
-  type WorkerConfig,
 } from '../personalize/index.js';
 import type { ChatModelPool } from '../chat/index.js';
 import { ApiError, InvalidRequestError, parseFineTuningJobCreate } from '../protocol/index.js';
 import type { Store } from '../store/index.js';
 import { newId } from '../util/index.js';
 import { withContext, writers, type AppContext, type CliDeps } from './context.js';
+import { integer, number, parseSet, readConfigFile, takeTrainConfig } from './train-flags.js';
 import { defaultCurationModel, planForTraining } from './curate.js';
 import { chatPoolOf } from './run.js';
 
@@ -58,37 +57,6 @@ export interface TrainIo {
 }
 
 const photoExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
-  return n;
-}
-
-function number(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
-  return n;
-}
-
-/** `train.lr=1e-4` → `{train: {lr: 0.0001}}`; values are YAML (numbers, booleans, lists). */
-function parseSet(item: string): WorkerConfig {
-  const eq = item.indexOf('=');
-  if (eq <= 0) throw new InvalidRequestError(`--set ${item}: expected KEY=VALUE, e.g. train.grad_accum=2`);
-  const keys = item.slice(0, eq).trim().split('.');
-  let value: unknown = parseYaml(item.slice(eq + 1));
-  for (const key of keys.reverse()) value = { [key]: value };
-  return value as WorkerConfig;
-}
-
-function readConfigFile(path: string): WorkerConfig {
-  const loaded: unknown = parseYaml(readFileSync(path, 'utf8'));
-  if (loaded === null || loaded === undefined) return {};
-  if (typeof loaded !== 'object' || Array.isArray(loaded)) {
-    throw new InvalidRequestError(`${path}: a training config must be a YAML mapping`);
-  }
-  return loaded as WorkerConfig;
-}
 
 /**
  * Stores the subject photos (a folder of images, or one zip) as `fine-tune` files; returns their ids. With a plan,
@@ -184,7 +152,8 @@ async function createJob(context: TrainContext, runner: FineTuneRunner, options:
 }
 
 /** What `atelier train` runs on: the home, and chat models for `--curate` (released when training starts). */
-export type TrainContext = Pick<AppContext, 'store' | 'registry'> & Partial<Pick<AppContext, 'config'>> & { pool?: ChatModelPool };
+export type TrainContext = Pick<AppContext, 'store' | 'registry'> &
+  Partial<Pick<AppContext, 'config'>> & { pool?: ChatModelPool };
 
 /**
  * Runs `atelier train` against the local store (no server needed): creates the job like the API does, trains with
@@ -223,36 +192,13 @@ export async function runTrain(context: TrainContext, options: TrainOptions, io:
     return 0;
   } catch (error) {
     progress.stop();
-    const message = error instanceof ApiError ? error.message : (error as Error).stack ?? String(error);
+    const message = error instanceof ApiError ? error.message : ((error as Error).stack ?? String(error));
     io.err(`error: ${message}\n`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
     await Promise.all([runner.close(), context.pool?.dispose()]);
   }
-}
-
-const isConfigFlag = (arg: string): boolean => arg === '--config' || arg.startsWith('--config=');
-
-function flagValue(raw: readonly string[], at: number): string | undefined {
-  const arg = raw[at]!;
-  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : raw[at + 1];
-}
-
-/**
- * `--config` is also the program's global option (the server config file), and commander hands it to the program
- * wherever it appears. For `atelier train`, a `--config` written after the verb means the training config: it is
- * taken back from the program here, so the home still opens with the server config given before the verb (if any).
- */
-function takeTrainConfig(command: Command): string | undefined {
-  const program = command.parent;
-  const raw = (program as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
-  const verb = raw.indexOf(command.name());
-  const after = raw.findIndex((arg, i) => verb >= 0 && i > verb && isConfigFlag(arg));
-  if (!program || after < 0) return undefined;
-  const before = raw.findIndex((arg, i) => i < verb && isConfigFlag(arg));
-  program.setOptionValue('config', before >= 0 ? flagValue(raw, before) : undefined);
-  return flagValue(raw, after);
 }
 
 /** Registers `atelier train` (see `runTrain`). */
@@ -268,7 +214,7 @@ export function registerTrain(program: Command, deps: CliDeps): void {
     .option('--mode <mode>', 'lora (default) | full')
     .option('--steps <n>', 'optimizer steps', integer)
     .option('--lr <rate>', 'learning rate', number)
-    .option('--resolution <px>', 'training resolution (multiple of 8; default: the base model\'s native size)', integer)
+    .option('--resolution <px>', "training resolution (multiple of 8; default: the base model's native size)", integer)
     .option('--adapter <kind>', 'lora (default) | lokr | loha: LyCORIS adapters through peft (LoRA mode)')
     .option('--identifier <token>', 'rare token naming the subject (default sks)')
     .option('--instance-prompt <text>', 'prompt for the subject photos')
@@ -278,9 +224,17 @@ export function registerTrain(program: Command, deps: CliDeps): void {
     .option('--checkpoint-every <n>', 'save a resumable checkpoint every n steps', integer)
     .option('--seed <n>', 'random seed', integer)
     .option('--suffix <name>', 'part of the new model name (ft:<base>:<suffix>:<id>)')
-    .option('--set <key=value>', 'raw config override, repeatable (e.g. train.grad_accum=2)', (v, all: string[]) => [...all, v], [])
+    .option(
+      '--set <key=value>',
+      'raw config override, repeatable (e.g. train.grad_accum=2)',
+      (v, all: string[]) => [...all, v],
+      [],
+    )
     .option('--resume <job>', 'continue a paused job from its last checkpoint')
-    .option('--curate [vlm]', `curate the photos with a vision model first (default ${defaultCurationModel}): drops, class, captions`)
+    .option(
+      '--curate [vlm]',
+      `curate the photos with a vision model first (default ${defaultCurationModel}): drops, class, captions`,
+    )
     .option('--plan <file>', 'train from a curation plan (atelier curate --json, maybe edited)')
     .action(async (options: TrainOptions, command: Command) => {
       const { out, err } = writers(deps);
