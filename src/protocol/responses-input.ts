@@ -3,7 +3,7 @@
  * and their one conversion into the chat layer's messages. A stored response keeps its conversation as these items,
  * so `previous_response_id` replays exactly what the model saw, in the same shape a client can send back.
  */
-import type { ChatContentPart, ChatMessage, ChatToolCall } from './chat-messages.js';
+import { parseFilePart, type ChatContentPart, type ChatMessage, type ChatToolCall } from './chat-messages.js';
 import { IMAGE_TOOL_NAME, IMAGE_TOOL_RESULT } from './image-tool.js';
 import { fail, isObj, type Obj } from './request-fields.js';
 
@@ -40,6 +40,11 @@ function parsePart(p: unknown, at: string, role: string): ChatContentPart {
       fail("input_image.detail must be 'low', 'high' or 'auto'", `${at}.detail`, 'invalid_value');
     }
     return { type: 'image', url, detail };
+  }
+  // A PDF, as in chat completions' `file` part: the same fields, beside `type` (OpenAI's `input_file`).
+  if (p.type === 'input_file' && role === 'user') {
+    const { type: _type, ...file } = p;
+    return parseFilePart(file, at);
   }
   return fail(`unsupported content part type '${String(p.type)}' for role '${role}'`, `${at}.type`, 'invalid_value');
 }
@@ -111,18 +116,27 @@ export function parseResponseInput(v: unknown): ResponseItem[] {
 /**
  * The chat messages of `instructions` (a system message, first) and `items`. Calls that follow one another join
  * one assistant message, as chat templates expect; an image call is a call of the built-in tool plus its result.
+ * `origins`, when given, receives for each message the index of the item it came from (unset or null: none).
  */
-export function itemsToMessages(instructions: string | null, items: readonly ResponseItem[]): ChatMessage[] {
+export function itemsToMessages(
+  instructions: string | null,
+  items: readonly ResponseItem[],
+  origins: (number | null)[] = [],
+): ChatMessage[] {
   const out: ChatMessage[] = instructions ? [{ role: 'system', content: [{ type: 'text', text: instructions }] }] : [];
+  if (instructions) origins.push(null);
   const addCall = (call: ChatToolCall): void => {
     const last = out[out.length - 1];
     if (last?.role === 'assistant') last.toolCalls.push(call);
     else out.push({ role: 'assistant', content: null, toolCalls: [call], reasoning: null });
   };
-  for (const item of items) {
+  for (const [index, item] of items.entries()) {
     if (item.type === 'message') {
-      if (item.role !== 'assistant') out.push({ role: item.role, content: item.content });
-      else
+      // A user message keeps its parts one for one, so an error about messages[k].content[j] is about this item's.
+      if (item.role !== 'assistant') {
+        out.push({ role: item.role, content: item.content });
+        origins[out.length - 1] = index;
+      } else
         out.push({
           role: 'assistant',
           content: item.content.map((p) => (p.type === 'text' ? p.text : '')).join(''),

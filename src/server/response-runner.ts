@@ -4,7 +4,14 @@
  * model made, then a second turn in which the model continues — a caption — with calls switched off. Every event
  * goes through one `ResponseBuilder`, so the streamed and JSON answers are the same response.
  */
-import { prepareChat, runChat, type ChatModel, type ImageLimits, type PreparedChat } from '../chat/index.js';
+import {
+  prepareChat,
+  runChat,
+  type ChatModel,
+  type DocumentOptions,
+  type ImageLimits,
+  type PreparedChat,
+} from '../chat/index.js';
 import {
   InvalidRequestError,
   itemsToMessages,
@@ -25,6 +32,8 @@ export interface ResponseRunContext {
   /** The image tool's model (resolved and checked before the run) and generator; null without the tool. */
   image: ToolImageTarget | null;
   imageLimits: ImageLimits;
+  /** Limits and the file store for PDF `input_file` parts. */
+  documents: DocumentOptions;
   /** Conversation items before this request's input (from `previous_response_id`). */
   history: ResponseItem[];
   /** Receives events in order; resolves when the client can take more. */
@@ -93,7 +102,7 @@ export async function runResponse(
     if (!clientCalls && !builder.incomplete && (cap === null || cap > 0)) {
       const messages = itemsToMessages(request.instructions, [...conversation, ...outputItems(builder.response)]);
       const chat = turnChatRequest(request, messages, { toolChoice: 'none', maxTokens: cap });
-      const second = await prepareChat(context.model, chat, context.imageLimits);
+      const second = await prepareChat(context.model, chat, context.imageLimits, context.documents);
       add((await runTurn(second, builder, context)).usage);
     }
   }

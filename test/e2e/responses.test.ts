@@ -12,7 +12,9 @@ import type {
   ResponseCreateParamsStreaming,
   ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
+import Ajv from 'ajv';
 import sharp from 'sharp';
+import { invoicePdf, invoiceSchema, scannedLetterPdf } from '../../scripts/make-invoice-pdf.js';
 import { startResponsesHarness, type ResponsesHarness } from './responses-harness.js';
 
 const MODEL = 'atelier-demo-gguf';
@@ -310,5 +312,36 @@ describe('/v1/responses through the official openai client', () => {
     const bad = await ask('data:image/png;base64,AAAA').catch((e: unknown) => e);
     assert.ok(bad instanceof OpenAI.BadRequestError);
     assert.equal(bad.code, 'invalid_image_format');
+  });
+
+  it('input_file: a PDF reaches the text-only model as its text layer, json_schema holds, a scan is a 400', async () => {
+    const file = (bytes: Uint8Array, filename: string) => ({
+      type: 'input_file' as const,
+      file_data: `data:application/pdf;base64,${Buffer.from(bytes).toString('base64')}`,
+      filename,
+    });
+    const ask = (pdf: ReturnType<typeof file>, extra: Partial<Params> = {}) =>
+      create(h, {
+        model: MODEL,
+        input: [{ role: 'user', content: [{ type: 'input_text', text: 'Extract the invoice.' }, pdf] }],
+        max_output_tokens: 300,
+        seed: 2,
+        ...extra,
+      });
+    const invoice = file(await invoicePdf(), 'invoice.pdf');
+    const plain = await create(h, { model: MODEL, input: 'Extract the invoice.', max_output_tokens: 1 });
+    const read = await ask(invoice, { max_output_tokens: 1 });
+    assert.ok(read.usage!.input_tokens > plain.usage!.input_tokens + 20, 'the text layer is in the prompt');
+    const structured = await ask(invoice, {
+      text: { format: { type: 'json_schema', name: 'invoice', schema: invoiceSchema, strict: true } },
+    });
+    assert.equal(structured.status, 'completed');
+    const validate = new Ajv.default({ strict: false }).compile(invoiceSchema);
+    assert.ok(validate(JSON.parse(structured.output_text)), JSON.stringify(validate.errors));
+    const scan = await ask(file(await scannedLetterPdf(), 'letter.pdf')).catch((e: unknown) => e);
+    assert.ok(scan instanceof OpenAI.BadRequestError);
+    assert.equal(scan.code, 'document_page_without_text');
+    assert.equal(scan.param, 'input[0].content[1]');
+    assert.match(scan.message, /letter\.pdf.*page 2/);
   });
 });

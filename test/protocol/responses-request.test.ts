@@ -99,9 +99,14 @@ describe('parseResponsesRequest', () => {
     ['unknown field', { reasoning: {} }, 'reasoning'],
     ['empty input', { input: [] }, 'input'],
     [
-      'file inputs',
-      { input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] },
-      'input[0].content[0].type',
+      'a file input with neither file_data nor file_id',
+      { input: [{ role: 'user', content: [{ type: 'input_file', filename: 'a.pdf' }] }] },
+      'input[0].content[0]',
+    ],
+    [
+      'a file input that is not a PDF data URL',
+      { input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'data:text/plain;base64,eA==' }] }] },
+      'input[0].content[0].file_data',
     ],
     [
       'image by file id',

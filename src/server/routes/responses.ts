@@ -8,6 +8,7 @@ import type { FastifyReply } from 'fastify';
 import { prepareChat, type ChatModelPool } from '../../chat/index.js';
 import type { ImageGenerator } from '../../images/index.js';
 import {
+  ApiError,
   itemsToMessages,
   newResponseId,
   NotFoundError,
@@ -20,6 +21,7 @@ import {
 import { ResponseRepo } from '../../store/index.js';
 import { toolImageTarget } from '../chat-image-tool.js';
 import type { RoutePlugin, ServerDeps } from '../create-server.js';
+import { documentOptionsFromConfig } from '../document-options.js';
 import { imageLimitsFromConfig } from '../image-limits.js';
 import { runResponse, type ResponseRunContext } from '../response-runner.js';
 import { openSse } from '../sse.js';
@@ -56,12 +58,30 @@ async function streamResponse(
 }
 
 /**
+ * An error the chat layer raised about `messages[k]…`, renamed to the input item it came from (`input[i]…`): the
+ * Responses API's client sent items, not messages. Errors about anything else pass unchanged.
+ */
+function inputError(error: unknown, origins: readonly (number | null)[], historyLength: number): unknown {
+  const match = error instanceof ApiError ? /^messages\[(\d+)\](.*)$/.exec(error.param ?? '') : null;
+  const origin = match ? origins[Number(match[1])] : undefined;
+  if (!match || origin === undefined || origin === null || origin < historyLength) return error;
+  const e = error as ApiError;
+  return new ApiError(e.status, e.type, e.message, {
+    param: `input[${origin - historyLength}]${match[2]}`,
+    code: e.code ?? undefined,
+    headers: e.headers,
+    cause: e.cause,
+  });
+}
+
+/**
  * The responses routes over `pool` (shared with chat completions, which owns and disposes it) and the resident
  * image generator the built-in `image_generation` tool runs on (null on a host without image generation).
  */
 export function responsesRoutes(pool: ChatModelPool, images: ImageGenerator | null): RoutePlugin {
   return (app, deps) => {
     const imageLimits = imageLimitsFromConfig(deps.config);
+    const documents = documentOptionsFromConfig(deps.config, deps.store);
     const repo = new ResponseRepo(deps.store.db);
     app.post('/v1/responses', async (req, reply) => {
       const request = parseResponsesRequest(req.body);
@@ -71,15 +91,25 @@ export function responsesRoutes(pool: ChatModelPool, images: ImageGenerator | nu
       const release = pool.admit(record);
       try {
         const model = await pool.get(record);
-        const messages = itemsToMessages(request.instructions, [...history, ...request.input]);
+        const origins: (number | null)[] = [];
+        const messages = itemsToMessages(request.instructions, [...history, ...request.input], origins);
         const chat = turnChatRequest(request, messages, {
           toolChoice: request.toolChoice,
           maxTokens: request.maxOutputTokens,
         });
-        const first = await prepareChat(model, chat, imageLimits);
+        const first = await prepareChat(model, chat, imageLimits, documents).catch((error: unknown) => {
+          throw inputError(error, origins, history.length);
+        });
         const builder = new ResponseBuilder(newResponseId(), request);
         const run = async (io: Pick<ResponseRunContext, 'emit' | 'signal'>): Promise<void> => {
-          const { items } = await runResponse(request, first, builder, { model, image, imageLimits, history, ...io });
+          const { items } = await runResponse(request, first, builder, {
+            model,
+            image,
+            imageLimits,
+            documents,
+            history,
+            ...io,
+          });
           if (request.store && !io.signal.aborted) {
             repo.put({
               id: builder.response.id,
