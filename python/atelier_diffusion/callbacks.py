@@ -20,7 +20,7 @@ import torch
 
 from .model import build_pipeline
 from .protocol import CancelledError, Emitter
-from .shutdown import WATCHDOG, stop_on_cancel
+from .shutdown import WATCHDOG, parent_gone, stop_on_cancel
 
 
 def _grad_norm(module: torch.nn.Module) -> float:
@@ -39,9 +39,24 @@ class ProtocolCallback(L.Callback):
         self._last_step = -1
         self._t0 = 0.0
         self._step0 = 0
+        #: The newest `metric` line sent, as (step, values): checkpointed so a resumed run can send it again.
+        self._last_metric: tuple[int, dict[str, float]] | None = None
+        self._resumed_metric: tuple[int, dict[str, float]] | None = None
+
+    def state_dict(self) -> dict:
+        return {"last_metric": self._last_metric}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self._resumed_metric = state_dict.get("last_metric")
 
     def on_train_start(self, trainer, pl_module) -> None:
         self._t0, self._step0, self._last_step = time.monotonic(), trainer.global_step, trainer.global_step
+        if self._resumed_metric and trainer.is_global_zero:
+            # The driver that saw this checkpoint written may have died before it read the step's metric line:
+            # send it again (the driver keeps one metric per step, so a repeat is dropped there).
+            step, values = self._resumed_metric
+            self.emit.metric(step, dict(values))
+            self._last_metric = self._resumed_metric
         saved = getattr(pl_module, "resumed_world_size", None)
         if saved and saved != trainer.world_size and trainer.is_global_zero:
             # Micro-batch g of rank r is keyed on (seed, g × world + r): another world size draws other examples
@@ -67,6 +82,7 @@ class ProtocolCallback(L.Callback):
         if trainer.is_global_zero:
             if step % self.log_every == 0 or step == self.max_steps:
                 self.emit.metric(step, values)
+                self._last_metric = (step, dict(values))
                 for logger in trainer.loggers:
                     logger.log_metrics({f"train/{k}": v for k, v in values.items()}, step=step)
             rate = (step - self._step0) / max(time.monotonic() - self._t0, 1e-9)
@@ -122,9 +138,11 @@ class CheckpointCallback(L.Callback):
         return found[-1] if found else None
 
     def save(self, trainer) -> None:
-        """Writes the checkpoint of the current optimizer step (once per step), prunes, announces it."""
+        """Writes the checkpoint of the current optimizer step (once per step), prunes, announces it. An orphan (its
+        driver died) writes nothing: the checkpoint could not be recorded, and in a fleet another node may already be
+        resuming the job from this folder; the job resumes from the last checkpoint its driver saw."""
         step = trainer.global_step
-        if step == self._saved_step:
+        if step == self._saved_step or parent_gone():
             return
         self._saved_step = step
         path = self.folder / f"step-{step:08d}.ckpt"

@@ -134,10 +134,23 @@ def watch_parent(on_gone: Callable[[], None], interval_s: float = 0.5) -> None:
     threading.Thread(target=poll, name="parent-watch", daemon=True).start()
 
 
+#: The parent at `install()` time; None before it.
+_PARENT: int | None = None
+
+
+def parent_gone() -> bool:
+    """Whether the parent this process had at `install()` has exited (the process was re-parented). An orphan's
+    words reach no one: it must not write state that only its parent could record (a checkpoint in a job folder that
+    another node may already be resuming from)."""
+    return _PARENT is not None and os.getppid() != _PARENT
+
+
 def install(on_stop: Callable[[str], None]) -> None:
     """Routes SIGTERM and the parent's death to `on_stop(reason)`, called on a thread of its own: the handler
     itself only writes a byte to a pipe, because a Python signal handler runs on the main thread between two
     bytecodes, possibly while that thread holds a lock `on_stop` needs."""
+    global _PARENT
+    _PARENT = os.getppid()
     read_fd, write_fd = os.pipe()
 
     def relay() -> None:

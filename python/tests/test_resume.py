@@ -74,11 +74,12 @@ def test_killed_and_cancelled_runs_resume_exactly(tiny_sd_v: Path, tmp_path: Pat
     cancelled = _run_worker(config, stop_after=resumed + 3, sig=signal.SIGTERM)
     assert cancelled[-1]["type"] == "error" and cancelled[-1]["code"] == "cancelled", cancelled[-1]
     stopped = [c["step"] for c in cancelled if c["type"] == "checkpoint"][-1]
-    assert resumed + 3 <= stopped < STEPS and sorted(_losses(cancelled)) == list(range(resumed + 1, stopped + 1))
+    # A resumed run first sends its checkpoint's metric again (its driver may have died before reading it).
+    assert resumed + 3 <= stopped < STEPS and sorted(_losses(cancelled)) == list(range(resumed, stopped + 1))
 
     finished = _run_worker(config)  # resumes there, runs to the end
     assert finished[-1]["type"] == "result" and finished[-1]["resumed_from"].endswith(f"step-{stopped:08d}.ckpt")
-    assert sorted(_losses(finished)) == list(range(stopped + 1, STEPS + 1))
+    assert sorted(_losses(finished)) == list(range(stopped, STEPS + 1))
 
     for lines in (killed, cancelled, finished):
         got = _losses(lines)

@@ -272,8 +272,9 @@ export class FineTuneRunner extends EventEmitter<FineTuneRunnerEvents> {
     try {
       const model = installJobOutput(this.store, this.options.installer, job, settled.result);
       recorder.message(`New fine-tuned model created: ${model.name}`, 'info', { model: model.name });
-      this.setStatus(this.get(job.id), 'succeeded', { resultModel: model.name, finishedAt: now() });
+      // The last event is written before the status flips, so whoever sees `succeeded` (on any node) sees it too.
       recorder.message('The job has successfully completed');
+      this.setStatus(this.get(job.id), 'succeeded', { resultModel: model.name, finishedAt: now() });
     } catch (error) {
       this.fail(
         job.id,

@@ -38,6 +38,8 @@ export class JobRecorder {
   private readonly eta = new StageEta();
   /** The step of the last stored progress event of the current stage (-1: none yet). */
   private lastStoredStep = -1;
+  /** A resumed run first sends its checkpoint's metric again: the first one is checked against what is stored. */
+  private firstMetric = true;
 
   constructor(
     private readonly store: Store,
@@ -149,7 +151,19 @@ export class JobRecorder {
     });
   }
 
+  /** Whether this job already has the training metrics of `step` (among its newest events). */
+  private storedMetricAt(step: number): boolean {
+    return this.store.events
+      .list(this.jobId, { limit: 100 })
+      .data.some((e) => e.type === 'metrics' && e.data !== null && 'metrics' in e.data && e.data.step === step);
+  }
+
   private metric(step: number, values: Record<string, number>): void {
+    // One metrics event per step: a driver that died after a checkpoint may or may not have stored its metric.
+    if (this.firstMetric) {
+      this.firstMetric = false;
+      if (this.storedMetricAt(step)) return;
+    }
     // The worker may report a step's metrics before the step's progress: the stage line still comes first.
     if (this.live.stage !== 'train') this.stageStarted('train', step, this.live.total);
     const loss = values.loss ?? values.train_loss;

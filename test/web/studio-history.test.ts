@@ -187,6 +187,8 @@ describe('web studio: history, habits and layout in headless Chromium', () => {
   it('Models tab: what each model takes, "Use in Chat", and delete after a confirmation', async () => {
     await page.locator('#tab-models').click();
     const vlm = page.locator('#models-table tr[data-model="atelier-demo-vlm"]');
+    // The table renders as /v1/models answers: wait for the row's badges rather than reading an empty row.
+    await until(async () => (await vlm.locator('.badge').count()) > 0);
     assert.deepEqual(await vlm.locator('.badge').allInnerTexts(), ['vision', 'tools', 'JSON']);
     await vlm.getByRole('button', { name: 'Use in Chat' }).click();
     await page.locator('#panel-chat').waitFor();
