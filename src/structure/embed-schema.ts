@@ -4,9 +4,8 @@
  * something else. `embedSchemaAt` rewrites them to point below the place the schema now sits, so it means what it
  * meant alone. Plain-name fragments (`#name`, from `$anchor`) are document-wide and stay as they are.
  */
+import { DATA_MEMBERS } from './schema-merge.js';
 
-/** Keywords whose value is data, never a schema: nothing inside them is a reference. */
-const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'example']);
 /** Keywords whose value maps names to schemas: the names are data, the values schemas. */
 const SCHEMA_MAPS = new Set([
   'properties',
@@ -50,7 +49,7 @@ export function embedSchemaAt(schema: unknown, pointer: string): unknown {
     for (const [key, value] of Object.entries(from)) {
       // Claimed now so the copy keeps the key order (property order is part of the grammar); filled when popped.
       out[key] = undefined;
-      if (!map && DATA_KEYWORDS.has(key)) out[key] = value;
+      if (!map && DATA_MEMBERS.has(key)) out[key] = value;
       else if (!map && key === '$ref' && typeof value === 'string' && (value === '#' || value.startsWith('#/'))) {
         out[key] = `#${pointer}${value.slice(1)}`;
       } else {

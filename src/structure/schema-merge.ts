@@ -20,8 +20,8 @@ const VALIDATION: ReadonlySet<string> = new Set(
   KEYWORD_TABLE.filter((f) => f.status !== 'annotation').flatMap((f) => f.keywords),
 );
 
-/** Members holding JSON data rather than subschemas: never rewritten. */
-const DATA_MEMBERS = new Set(['enum', 'const', 'default', 'examples', 'example']);
+/** Keywords whose value is data, never a schema: nothing inside them is a keyword or a reference. */
+export const DATA_MEMBERS: ReadonlySet<string> = new Set(['enum', 'const', 'default', 'examples', 'example']);
 
 /**
  * Drafts 3 to 7 ignore every keyword beside `$ref` ("all other properties in a $ref object MUST be ignored");
